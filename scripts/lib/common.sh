@@ -1,0 +1,69 @@
+# Shared shell helpers for the project's scripts. Source it; it defines functions only.
+
+FLOCKER_ROOT=${FLOCKER_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+FLOCKER_CACHE=${FLOCKER_CACHE:-/var/cache/flocker}
+
+say()  { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+info() { printf '    %s\n' "$*" >&2; }
+die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+require_root() {
+  [ "$(id -u)" -eq 0 ] || die "$1 must run as root (it manages namespaces, ZFS pools and daemons); try: sudo $0 $*"
+}
+
+# Prints the home of a JDK >= 21: JAVA_HOME if it qualifies, else the newest under /usr/lib/jvm.
+java_major() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1; }
+find_java_home() {
+  local best="" best_v=0 v h
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
+    v=$(java_major "$JAVA_HOME")
+    if [ "${v:-0}" -ge 21 ]; then echo "$JAVA_HOME"; return 0; fi
+  fi
+  for h in /usr/lib/jvm/*/; do
+    h=${h%/}
+    [ -L "$h" ] && continue
+    [ -x "$h/bin/javac" ] || continue
+    v=$(java_major "$h")
+    if [ "${v:-0}" -gt "$best_v" ]; then best_v=$v; best=$h; fi
+  done
+  if [ "$best_v" -ge 21 ]; then echo "$best"; return 0; fi
+  echo "error: no JDK 21 or newer found (JAVA_HOME=${JAVA_HOME:-unset}; looked in /usr/lib/jvm). Install one, e.g. 'apt-get install openjdk-21-jdk' where available, or set JAVA_HOME." >&2
+  return 1
+}
+
+use_java() {
+  JAVA_HOME=$(find_java_home) || exit 1
+  export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
+}
+
+# Runs Maven in batch mode from the project root.
+mvn_build() {
+  use_java
+  (cd "$FLOCKER_ROOT" && mvn -B -ntp "$@")
+}
+
+# Finds the newest jar of a module's runnable artifact, building the project when there is none.
+runnable_jar() {
+  local module=$1 artifact=$2 jar
+  jar=$(ls -t "$FLOCKER_ROOT/$module/target/$artifact"-*-app.jar 2>/dev/null | head -1)
+  if [ -z "$jar" ]; then
+    say "no built $artifact found; building it (mvn package -DskipTests)"
+    mvn_build -q -DskipTests -pl "$module" -am package >&2 || die "build of $module failed"
+    jar=$(ls -t "$FLOCKER_ROOT/$module/target/$artifact"-*-app.jar 2>/dev/null | head -1)
+    [ -n "$jar" ] || die "build of $module produced no $artifact-*-app.jar"
+  fi
+  echo "$jar"
+}
+
+# True when the process whose pid is in file $1 is alive.
+pidfile_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Waits up to $2 seconds for command "$3..." to succeed.
+wait_for() {
+  local what=$1 secs=$2; shift 2
+  local end=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $end ] || return 1
+    sleep 0.2
+  done
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Prepares this Debian host for Flocker for Java: packages, the zfs-fuse daemon, a dockerd, and the
+# locally built images. Idempotent and safe to re-run; a second run takes seconds.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+require_root "scripts/setup-host.sh"
+
+DOCKER=/usr/bin/docker
+PACKAGES=(docker.io zfs-fuse openssh-server openssh-client iproute2 iptables busybox-static debootstrap
+          util-linux procps maven postgresql-client ca-certificates)
+IMAGE_RECIPE=2   # bump when an image recipe below changes, so caches are rebuilt
+IMAGE_DIR=$FLOCKER_CACHE/images
+BUSYBOX_IMAGE=flocker/busybox:local
+POSTGRES_IMAGE=flocker/postgres:15
+LOG_DIR=/var/log/flocker
+mkdir -p "$IMAGE_DIR" "$LOG_DIR"
+
+install_packages() {
+  local missing=() p
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then info "packages: all present"; return; fi
+  say "installing packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >"$LOG_DIR/apt.log" 2>&1 || die "apt-get update failed; see $LOG_DIR/apt.log"
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$LOG_DIR/apt.log" 2>&1 \
+    || die "apt-get install ${missing[*]} failed; see $LOG_DIR/apt.log"
+}
+
+# zfs-fuse leaves a pidfile, a socket and stale FUSE mounts behind when it dies; clear them, then start.
+start_zfs() {
+  if pidfile_alive /run/zfs-fuse.pid && zpool list >/dev/null 2>&1; then info "zfs-fuse: running"; return; fi
+  say "starting zfs-fuse"
+  [ -c /dev/fuse ] || die "/dev/fuse is missing: zfs-fuse needs FUSE"
+  if pidfile_alive /run/zfs-fuse.pid; then
+    # Alive but not answering yet (just started): give it a moment before calling it dead.
+    wait_for "zpool" 10 zpool list && { info "zfs-fuse: running"; return; }
+    kill "$(cat /run/zfs-fuse.pid)" 2>/dev/null || true; sleep 1
+  fi
+  rm -f /run/zfs-fuse.pid /var/run/zfs/zfs_socket
+  local m
+  awk '$3 == "fuse.zfs" {print $2}' /proc/mounts | sort -r | while read -r m; do
+    info "unmounting stale zfs mount $m"; umount -l "$(printf '%b' "$m")" || true
+  done
+  zfs-fuse --pidfile /run/zfs-fuse.pid >>"$LOG_DIR/zfs-fuse.log" 2>&1 || die "zfs-fuse failed to start; see $LOG_DIR/zfs-fuse.log"
+  wait_for "zpool" 30 zpool list || die "zfs-fuse started but zpool does not answer; see $LOG_DIR/zfs-fuse.log"
+  zfs mount -a 2>>"$LOG_DIR/zfs-fuse.log" || info "zfs mount -a reported errors (see $LOG_DIR/zfs-fuse.log)"
+}
+
+start_dockerd() {
+  if $DOCKER info >/dev/null 2>&1; then info "dockerd: running"; return; fi
+  say "starting dockerd"
+  if [ -e /var/run/docker.pid ] && ! pidfile_alive /var/run/docker.pid; then rm -f /var/run/docker.pid; fi
+  setsid dockerd --pidfile /var/run/docker.pid >>"$LOG_DIR/dockerd.log" 2>&1 < /dev/null &
+  wait_for "dockerd" 60 $DOCKER info || die "dockerd did not come up in 60 s; see $LOG_DIR/dockerd.log"
+}
+
+# A tiny image: busybox-static's applets, a shell that exits on TERM, httpd for tests.
+busybox_rootfs_tar() {
+  local tar=$IMAGE_DIR/busybox-r$IMAGE_RECIPE.tar
+  if [ ! -s "$tar" ]; then
+    say "building busybox rootfs"
+    local d; d=$(mktemp -d)
+    mkdir -p "$d"/{bin,etc,tmp,data,www,proc,sys,dev,root}
+    cp /bin/busybox "$d/bin/busybox"
+    local a
+    for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$d/bin/$a"; done
+    printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$d/etc/passwd"
+    printf 'root:x:0:\nnogroup:x:65534:\n' > "$d/etc/group"
+    chmod 1777 "$d/tmp"
+    tar -C "$d" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
+    rm -rf "$d"
+  fi
+  echo "$tar"
+}
+
+# PostgreSQL 15 from Debian's packages, with an entrypoint that initialises an empty data directory.
+postgres_rootfs_tar() {
+  local tar=$IMAGE_DIR/postgres-r$IMAGE_RECIPE.tar
+  if [ ! -s "$tar" ]; then
+    say "building PostgreSQL rootfs with debootstrap (about a minute, cached afterwards)"
+    local mirror d
+    mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
+    mirror=${mirror:-http://deb.debian.org/debian}
+    d=$(mktemp -d /var/tmp/flocker-pgroot.XXXXXX)
+    debootstrap --variant=minbase --include=postgresql bookworm "$d" "$mirror" >"$LOG_DIR/debootstrap.log" 2>&1 \
+      || { rm -rf "$d"; die "debootstrap failed; see $LOG_DIR/debootstrap.log"; }
+    install -m 0755 "$FLOCKER_ROOT/scripts/images/postgres-entrypoint.sh" "$d/usr/local/bin/flocker-postgres-entrypoint"
+    rm -rf "$d"/var/cache/apt/archives/*.deb "$d"/var/lib/apt/lists/*
+    tar -C "$d" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
+    rm -rf "$d"
+  fi
+  echo "$tar"
+}
+
+# import_image DOCKER_HOST_URI NAME TAR [changes...]: imports TAR as NAME unless that daemon has it.
+import_image() {
+  local host=$1 name=$2 tar=$3; shift 3
+  if DOCKER_HOST=$host $DOCKER image inspect "$name" >/dev/null 2>&1; then return; fi
+  local args=() c
+  for c in "$@"; do args+=(--change "$c"); done
+  DOCKER_HOST=$host $DOCKER import "${args[@]}" "$tar" "$name" >/dev/null
+}
+
+import_images() {
+  local host=$1
+  import_image "$host" "$BUSYBOX_IMAGE" "$(busybox_rootfs_tar)" 'CMD ["/bin/sh"]' 'WORKDIR /'
+  import_image "$host" "$POSTGRES_IMAGE" "$(postgres_rootfs_tar)" \
+    'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    'ENV PGDATA=/var/lib/postgresql/data' 'EXPOSE 5432' \
+    'ENTRYPOINT ["/usr/local/bin/flocker-postgres-entrypoint"]' 'CMD ["postgres"]'
+}
+
+main() {
+  local t0=$SECONDS
+  if [ "${1:-}" = "--import-images" ]; then import_images "$2"; return; fi
+  say "setting up host (idempotent)"
+  install_packages
+  start_zfs
+  start_dockerd
+  import_images unix:///var/run/docker.sock
+  info "images: $BUSYBOX_IMAGE, $POSTGRES_IMAGE"
+  say "host ready in $((SECONDS - t0)) s"
+}
+main "$@"
