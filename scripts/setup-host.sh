@@ -103,9 +103,12 @@ import_image() {
   DOCKER_HOST=$host $DOCKER import "${args[@]}" "$tar" "$name" >/dev/null
 }
 
+# import_images DOCKER_HOST_URI [busybox] [postgres]: both when none is named.
 import_images() {
-  local host=$1
-  import_image "$host" "$BUSYBOX_IMAGE" "$(busybox_rootfs_tar)" 'CMD ["/bin/sh"]' 'WORKDIR /'
+  local host=$1; shift
+  local want=" ${*:-busybox postgres} "
+  [[ $want == *" busybox "* ]] && import_image "$host" "$BUSYBOX_IMAGE" "$(busybox_rootfs_tar)" 'CMD ["/bin/sh"]' 'WORKDIR /'
+  [[ $want == *" postgres "* ]] || return 0
   import_image "$host" "$POSTGRES_IMAGE" "$(postgres_rootfs_tar)" \
     'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     'ENV PGDATA=/var/lib/postgresql/data' 'EXPOSE 5432' \
@@ -114,7 +117,7 @@ import_images() {
 
 main() {
   local t0=$SECONDS
-  if [ "${1:-}" = "--import-images" ]; then import_images "$2"; return; fi
+  if [ "${1:-}" = "--import-images" ]; then shift; import_images "$@"; return; fi
   say "setting up host (idempotent)"
   install_packages
   start_zfs
