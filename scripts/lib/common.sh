@@ -67,3 +67,11 @@ wait_for() {
     sleep 0.2
   done
 }
+
+# Runs a module's runnable jar with the given arguments (the bin/ launchers use this).
+launch_jar() {
+  local module=$1 artifact=$2; shift 2
+  use_java
+  local jar; jar=$(runnable_jar "$module" "$artifact")
+  exec "$JAVA_HOME/bin/java" ${FLOCKER_JAVA_OPTS:-} -jar "$jar" "$@"
+}
