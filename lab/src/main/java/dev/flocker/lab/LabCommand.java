@@ -27,7 +27,9 @@ final class LabCommand {
     static String exec(List<String> command) {
         try {
             var process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
-            var stderr = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
+            // Its own thread: the common pool has one thread on 2 cores and must not block on a pipe.
+            var stderr = new CompletableFuture<String>();
+            Thread.ofVirtual().start(() -> stderr.complete(readAll(process.getErrorStream())));
             var stdout = readAll(process.getInputStream());
             if (!process.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
                 process.destroyForcibly();

@@ -1,0 +1,55 @@
+package dev.flocker.volume;
+
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeId;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What the agent needs from a volume backend: datasets with a size limit, ownership kept with the data,
+ * snapshots, and snapshot streams to ship between hosts. Every method is idempotent where that makes
+ * sense, and derives what it reports from the backend alone, never from memory.
+ */
+public interface VolumeDriver {
+
+    /** Creates a writable, mounted dataset owned by {@code owner}; fails if it exists. {@code maximumSize} null = no limit. */
+    Volume create(DatasetId id, Long maximumSize, NodeId owner);
+
+    /** Changes the size limit; refuses to go below the space the dataset uses. */
+    Volume resize(DatasetId id, Long maximumSize);
+
+    /** Destroys the dataset and its snapshots; nothing to do when it does not exist. */
+    void destroy(DatasetId id);
+
+    /** Every dataset of this driver with its properties and snapshots, read in one backend call. */
+    List<Volume> list();
+
+    Optional<Volume> get(DatasetId id);
+
+    /** Takes a snapshot whose name sorts after every earlier one of this driver. */
+    Snapshot snapshot(DatasetId id);
+
+    /** Records who owns the dataset and the handoff generation, in the backend itself. */
+    void setOwner(DatasetId id, NodeId owner, long generation);
+
+    /** Makes the dataset the writable copy: mounted read-write at its mountpoint. */
+    Volume makeWritable(DatasetId id);
+
+    /** Makes the dataset a replica: unmounted and read-only, ready to receive increments. */
+    Volume makeReplica(DatasetId id);
+
+    /** Destroys this driver's snapshots except the newest {@code keepNewest} and those named in {@code keep}. */
+    List<String> pruneSnapshots(DatasetId id, Set<String> keep, int keepNewest);
+
+    /** Starts a stream of {@code snapshot}, incremental from {@code base} when given. */
+    SendStream send(DatasetId id, Optional<Snapshot> base, Snapshot snapshot);
+
+    /** Receives a stream into the dataset (creating it on a full stream); a failed receive leaves it at its last snapshot. */
+    void receive(DatasetId id, InputStream stream);
+
+    /** Where a writable dataset is mounted. */
+    Path mountpoint(DatasetId id);
+}

@@ -1,0 +1,190 @@
+package dev.flocker.volume.transfer;
+
+import com.jcraft.jsch.JSchException;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.volume.SendStream;
+import dev.flocker.volume.Snapshot;
+import dev.flocker.volume.zfs.ZfsVolumeDriver;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ships a dataset to a peer: snapshot here, find the newest snapshot both hosts hold (by guid), stream
+ * {@code zfs send} (incremental from it when there is one) into {@code zfs recv -F} on the peer over
+ * an SSH exec channel, then check that the peer holds the new snapshot with the same guid.
+ *
+ * <p>A failure anywhere leaves the peer at its previous snapshot ({@code zfs recv} applies a stream
+ * whole or not at all) and the source untouched, so the next push simply resumes from the last
+ * common snapshot. On zfs-fuse (pool v23) there are no resume tokens: resume is per snapshot.
+ */
+public final class DatasetShipper {
+    private static final Logger LOG = LoggerFactory.getLogger(DatasetShipper.class);
+    private static final int BUFFER = 1 << 20;
+    private static final long REPORT_EVERY_NANOS = 100_000_000;
+
+    private final ZfsVolumeDriver local;
+    private final SshConnections ssh;
+
+    public DatasetShipper(ZfsVolumeDriver local, SshConnections ssh) {
+        this.local = local;
+        this.ssh = ssh;
+    }
+
+    /** Starts a push on a virtual thread. */
+    public Transfer start(DatasetId id, Peer peer) {
+        var transfer = new Transfer();
+        Thread.ofVirtual().name("push-" + id + "-" + peer.host()).start(() -> {
+            try {
+                transfer.result.complete(push(id, peer, transfer));
+            } catch (Throwable t) {
+                transfer.result.completeExceptionally(t);
+            }
+        });
+        return transfer;
+    }
+
+    /** Pushes synchronously; {@code transfer} receives progress and may cancel. */
+    public TransferResult push(DatasetId id, Peer peer, Transfer transfer) {
+        long start = System.nanoTime();
+        var remoteName = peer.root() + "/" + id;
+        transfer.report(TransferProgress.of(TransferProgress.Phase.SNAPSHOTTING, 0, -1, start));
+        var snapshot = local.snapshot(id);
+        transfer.report(TransferProgress.of(TransferProgress.Phase.NEGOTIATING, 0, -1, start));
+        var theirs = remoteSnapshots(peer, remoteName);
+        var mine = local.get(id).orElseThrow().snapshots();
+        Optional<Snapshot> base = theirs.isEmpty() ? Optional.empty() : Snapshot.latestCommon(mine, theirs.get());
+        if (theirs.isPresent() && base.isEmpty()) {
+            throw new TransferException("peer " + peer.address() + " holds " + remoteName
+                    + " but shares no snapshot with this host; refusing to overwrite it (destroy the peer's copy to send it afresh)");
+        }
+        LOG.atInfo().addKeyValue("dataset", id).addKeyValue("peer", peer.address())
+                .addKeyValue("base", base.map(Snapshot::name).orElse(null)).addKeyValue("snapshot", snapshot.name())
+                .log(base.isPresent() ? "incremental push" : "full push");
+        long bytes = stream(id, peer, remoteName, base, snapshot, transfer, start);
+        transfer.report(TransferProgress.of(TransferProgress.Phase.VERIFYING, bytes, bytes, start));
+        if (theirs.isEmpty()) {
+            // A new replica: not mounted anywhere and read-only until it is handed over.
+            ssh.run(peer, "zfs set mountpoint=none " + remoteName);
+            ssh.run(peer, "zfs set readonly=on " + remoteName);
+        }
+        var arrived = ssh.run(peer, "zfs get -H -p -o value guid " + remoteName + "@" + snapshot.name()).strip();
+        if (!arrived.equals(snapshot.guid())) {
+            throw new TransferException("peer " + peer.address() + " reports snapshot " + remoteName + "@" + snapshot.name()
+                    + " with guid " + arrived + " but this host sent guid " + snapshot.guid());
+        }
+        var duration = Duration.ofNanos(System.nanoTime() - start);
+        transfer.report(TransferProgress.of(TransferProgress.Phase.DONE, bytes, bytes, start));
+        var result = new TransferResult(id, peer.address(), base.map(Snapshot::name).orElse(null), snapshot.name(), bytes, duration);
+        LOG.atInfo().addKeyValue("dataset", id).addKeyValue("peer", peer.address()).addKeyValue("bytes", bytes)
+                .addKeyValue("ms", duration.toMillis()).log("push done");
+        return result;
+    }
+
+    /** Streams send -> channel; returns the bytes sent. Cleans up both ends on any failure. */
+    private long stream(DatasetId id, Peer peer, String remoteName, Optional<Snapshot> base, Snapshot snapshot,
+                        Transfer transfer, long start) {
+        var command = "zfs recv -F " + remoteName;
+        var channel = ssh.exec(peer, command);
+        var remoteErr = new ByteArrayOutputStream();
+        var remoteOut = new ByteArrayOutputStream();
+        channel.setErrStream(remoteErr);
+        channel.setOutputStream(remoteOut);
+        long bytes = 0;
+        try (SendStream send = local.send(id, base, snapshot)) {
+            transfer.onCancel(() -> {
+                send.cancel();
+                channel.disconnect();
+            });
+            var out = channel.getOutputStream();
+            channel.connect(10_000);
+            var in = send.stream();
+            var buffer = new byte[BUFFER];
+            long lastReport = 0;
+            long expected = send.expectedBytes();
+            try {
+                for (int n; (n = in.read(buffer)) >= 0; ) {
+                    if (transfer.cancelled()) {
+                        throw new TransferException("transfer of " + id + " to " + peer.address() + " was cancelled");
+                    }
+                    out.write(buffer, 0, n);
+                    bytes += n;
+                    long now = System.nanoTime();
+                    if (now - lastReport > REPORT_EVERY_NANOS) {
+                        transfer.report(TransferProgress.of(TransferProgress.Phase.STREAMING, bytes, expected, start));
+                        lastReport = now;
+                    }
+                }
+                out.flush();
+                out.close();
+            } catch (IOException e) {
+                if (transfer.cancelled()) {
+                    throw new TransferException("transfer of " + id + " to " + peer.address() + " was cancelled", e);
+                }
+                // The peer stopped reading: its zfs recv failed or the connection broke; say which if we can.
+                send.cancel();
+                SshConnections.awaitClosedQuietly(channel, Duration.ofSeconds(5));
+                throw failure(peer, command, channel.getExitStatus(), remoteErr, "stream broke after " + bytes + " bytes: " + e.getMessage());
+            }
+            try {
+                send.finish();
+            } catch (RuntimeException e) {
+                channel.disconnect();
+                throw new TransferException("local send of " + id + " failed after " + bytes + " bytes: " + e.getMessage(), e);
+            }
+            SshConnections.awaitClosed(channel);
+            if (channel.getExitStatus() != 0) {
+                throw failure(peer, command, channel.getExitStatus(), remoteErr, "after " + bytes + " bytes");
+            }
+            return bytes;
+        } catch (JSchException | IOException e) {
+            throw new TransferException("cannot start '" + command + "' on " + peer.address() + ": " + e.getMessage(), e);
+        } catch (TransferException e) {
+            transfer.report(TransferProgress.of(transfer.cancelled() ? TransferProgress.Phase.CANCELLED : TransferProgress.Phase.FAILED,
+                    bytes, -1, start));
+            throw e;
+        } finally {
+            channel.disconnect();
+        }
+    }
+
+    private static TransferException failure(Peer peer, String command, int exit, ByteArrayOutputStream stderr, String detail) {
+        var err = stderr.toString(StandardCharsets.UTF_8).strip();
+        return new TransferException("'" + command + "' on peer " + peer.address() + " failed (exit " + exit + ", " + detail + ")"
+                + (err.isEmpty() ? "" : ": " + err));
+    }
+
+    /** The peer's snapshots of the dataset, or empty when the peer does not have the dataset. */
+    Optional<List<Snapshot>> remoteSnapshots(Peer peer, String remoteName) {
+        var result = ssh.runForResult(peer, "zfs get -H -p -r -o name,property,value guid,createtxg " + remoteName);
+        if (result.exit() != 0) {
+            if (result.stderr().contains("dataset does not exist")) {
+                return Optional.empty();
+            }
+            throw new RemoteCommandException(peer, "zfs get ... " + remoteName, result.exit(), result.stderr());
+        }
+        var guids = new java.util.LinkedHashMap<String, String>();
+        var txgs = new java.util.HashMap<String, Long>();
+        for (var line : result.stdout().split("\n")) {
+            var cols = line.split("\t");
+            if (cols.length < 3 || !cols[0].startsWith(remoteName + "@")) {
+                continue;
+            }
+            var name = cols[0].substring(remoteName.length() + 1);
+            if (cols[1].equals("guid")) {
+                guids.put(name, cols[2]);
+            } else if (cols[1].equals("createtxg")) {
+                txgs.put(name, Long.parseLong(cols[2]));
+            }
+        }
+        var snapshots = new ArrayList<Snapshot>();
+        guids.forEach((name, guid) -> snapshots.add(new Snapshot(name, guid, txgs.getOrDefault(name, 0L))));
+        return Optional.of(snapshots);
+    }
+}

@@ -1,0 +1,65 @@
+package dev.flocker.volume.transfer;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** A transfer running in the background: watch its progress, cancel it, or wait for its result. */
+public final class Transfer {
+    private final AtomicReference<TransferProgress> progress =
+            new AtomicReference<>(new TransferProgress(TransferProgress.Phase.SNAPSHOTTING, 0, -1, 0, Duration.ZERO, null));
+    private final AtomicBoolean cancelled = new AtomicBoolean();
+    private final AtomicReference<Runnable> onCancel = new AtomicReference<>(() -> { });
+    final CompletableFuture<TransferResult> result = new CompletableFuture<>();
+
+    public TransferProgress progress() {
+        return progress.get();
+    }
+
+    void report(TransferProgress update) {
+        progress.set(update);
+    }
+
+    /** Stops the transfer; the peer keeps its previous snapshot and the source is untouched. */
+    public void cancel() {
+        if (cancelled.compareAndSet(false, true)) {
+            onCancel.get().run();
+        }
+    }
+
+    public boolean cancelled() {
+        return cancelled.get();
+    }
+
+    void onCancel(Runnable action) {
+        onCancel.set(action);
+        if (cancelled.get()) {
+            action.run();
+        }
+    }
+
+    /** Waits for the transfer and returns its result, or throws what made it fail. */
+    public TransferResult await(Duration timeout) {
+        try {
+            return result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new TransferException(e.getCause().toString(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new TransferException("transfer did not finish within " + timeout + " (progress: " + progress() + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransferException("interrupted while waiting for a transfer");
+        }
+    }
+
+    public CompletableFuture<TransferResult> future() {
+        return result;
+    }
+}

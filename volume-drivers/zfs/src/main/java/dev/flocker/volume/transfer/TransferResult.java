@@ -1,0 +1,20 @@
+package dev.flocker.volume.transfer;
+
+import dev.flocker.api.model.DatasetId;
+import java.time.Duration;
+
+/**
+ * A finished transfer.
+ *
+ * @param base     the snapshot the stream was incremental from, or null for a full stream
+ * @param snapshot the snapshot both hosts now share (verified by guid on the peer)
+ */
+public record TransferResult(DatasetId dataset, String peer, String base, String snapshot, long bytes, Duration duration) {
+    public boolean incremental() {
+        return base != null;
+    }
+
+    public double mibPerSecond() {
+        return bytes / 1048576.0 / Math.max(duration.toNanos() / 1e9, 1e-9);
+    }
+}

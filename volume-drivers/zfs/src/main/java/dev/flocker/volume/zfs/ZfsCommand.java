@@ -1,0 +1,126 @@
+package dev.flocker.volume.zfs;
+
+import dev.flocker.volume.VolumeException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Runs the {@code zfs} and {@code zpool} commands from argument lists (never through a shell) and turns
+ * a failure into a {@link ZfsException} carrying the command line and the command's own error output.
+ */
+public final class ZfsCommand {
+    private static final long TIMEOUT_SECONDS = 300;
+    private final AtomicLong invocations = new AtomicLong();
+
+    /** How many zfs/zpool processes this instance has started (lets tests hold the one-call listing to its word). */
+    public long invocations() {
+        return invocations.get();
+    }
+
+    public String zfs(String... args) {
+        return run(command("zfs", args), null);
+    }
+
+    public String zpool(String... args) {
+        return run(command("zpool", args), null);
+    }
+
+    /** Runs zfs with {@code stdin} piped in (a receive). */
+    public String zfsWithInput(InputStream stdin, String... args) {
+        return run(command("zfs", args), stdin);
+    }
+
+    /** Starts zfs and hands back the process, for streams read by the caller (a send). */
+    public Process start(String... args) {
+        invocations.incrementAndGet();
+        try {
+            return new ProcessBuilder(command("zfs", args)).start();
+        } catch (IOException e) {
+            throw new VolumeException("cannot start zfs " + String.join(" ", args) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<String> command(String tool, String... args) {
+        var command = new ArrayList<String>(args.length + 1);
+        command.add(tool);
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    private String run(List<String> command, InputStream stdin) {
+        invocations.incrementAndGet();
+        Process process;
+        try {
+            var builder = new ProcessBuilder(command);
+            if (stdin == null) {
+                builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            }
+            process = builder.start();
+        } catch (IOException e) {
+            throw new VolumeException("cannot start " + String.join(" ", command) + ": " + e.getMessage()
+                    + " (is zfs installed and on PATH?)", e);
+        }
+        var stderr = background(() -> readAll(process.getErrorStream()));
+        CompletableFuture<IOException> feeding = stdin == null ? CompletableFuture.completedFuture(null)
+                : background(() -> pump(stdin, process.getOutputStream()));
+        var stdout = readAll(process.getInputStream());
+        try {
+            if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new ZfsException(command, -1, "did not finish in " + TIMEOUT_SECONDS + " s");
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new ZfsException(command, -1, "interrupted");
+        }
+        var feedError = feeding.join();
+        if (process.exitValue() != 0) {
+            throw new ZfsException(command, process.exitValue(), stderr.join().strip());
+        }
+        if (feedError != null) {
+            throw new ZfsException(command, 0, "input stream failed: " + feedError.getMessage());
+        }
+        return stdout;
+    }
+
+    private static IOException pump(InputStream in, OutputStream out) {
+        try (out) {
+            in.transferTo(out);
+            return null;
+        } catch (IOException e) {
+            return e;
+        }
+    }
+
+    /**
+     * Runs blocking work (reading a process's output) on its own virtual thread: never on the common
+     * fork-join pool, which has a single thread on a 2-core machine and would deadlock pipelines.
+     */
+    public static <T> CompletableFuture<T> background(java.util.function.Supplier<T> work) {
+        var future = new CompletableFuture<T>();
+        Thread.ofVirtual().name("zfs-io").start(() -> {
+            try {
+                future.complete(work.get());
+            } catch (Throwable t) {
+                future.completeExceptionally(t);
+            }
+        });
+        return future;
+    }
+
+    static String readAll(InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
+    }
+}

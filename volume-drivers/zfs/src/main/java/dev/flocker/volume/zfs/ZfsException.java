@@ -1,0 +1,32 @@
+package dev.flocker.volume.zfs;
+
+import dev.flocker.volume.VolumeException;
+import java.util.List;
+
+/** A zfs or zpool command failed: which command, its exit code and what it printed on stderr. */
+public final class ZfsException extends VolumeException {
+    private final int exitCode;
+    private final String stderr;
+
+    public ZfsException(List<String> command, int exitCode, String stderr) {
+        super("'" + String.join(" ", command) + "' failed (exit " + exitCode + "): " + stderr);
+        this.exitCode = exitCode;
+        this.stderr = stderr;
+    }
+
+    public int exitCode() {
+        return exitCode;
+    }
+
+    public String stderr() {
+        return stderr;
+    }
+
+    public boolean datasetMissing() {
+        return stderr.contains("dataset does not exist");
+    }
+
+    public boolean busy() {
+        return stderr.contains("busy");
+    }
+}

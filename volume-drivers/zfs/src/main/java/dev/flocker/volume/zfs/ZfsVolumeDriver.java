@@ -1,0 +1,452 @@
+package dev.flocker.volume.zfs;
+
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.volume.SendStream;
+import dev.flocker.volume.Snapshot;
+import dev.flocker.volume.SnapshotName;
+import dev.flocker.volume.Volume;
+import dev.flocker.volume.VolumeDriver;
+import dev.flocker.volume.VolumeException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ZFS volume driver: dataset {@code <root>/<dataset_id>} mounted at {@code <mount root>/<dataset_id>},
+ * size limit as {@code refquota}, owner and handoff generation as user properties, so everything the
+ * agent needs is re-read from ZFS alone. Works with zfs-fuse (pool v23) and OpenZFS alike: it uses only
+ * commands and flags both have ({@code get -Hp}, one property per {@code set}, {@code recv -F}).
+ */
+public final class ZfsVolumeDriver implements VolumeDriver {
+    public static final String OWNER = "flocker:owner";
+    public static final String GENERATION = "flocker:generation";
+    /** Flocker's minimum maximum_size. */
+    public static final long MIN_SIZE = 64L << 20;
+    /** Anything above this is a typo, not a disk. */
+    public static final long MAX_SIZE = 1L << 60;
+
+    private static final Logger LOG = LoggerFactory.getLogger(ZfsVolumeDriver.class);
+    private static final String PROPERTIES =
+            "used,referenced,refquota,mountpoint,mounted,readonly,guid,createtxg," + OWNER + "," + GENERATION;
+    private static final int BUSY_RETRIES = 20;
+
+    private final ZfsConfig config;
+    private final ZfsCommand zfs;
+
+    private ZfsVolumeDriver(ZfsConfig config, ZfsCommand zfs) {
+        this.config = config;
+        this.zfs = zfs;
+    }
+
+    /** Opens the driver: the pool must exist or be created on the configured sparse file; the root dataset is created when missing. */
+    public static ZfsVolumeDriver open(ZfsConfig config) {
+        return open(config, new ZfsCommand());
+    }
+
+    public static ZfsVolumeDriver open(ZfsConfig config, ZfsCommand zfs) {
+        var driver = new ZfsVolumeDriver(config, zfs);
+        driver.ensurePool();
+        driver.ensureRoot();
+        return driver;
+    }
+
+    public ZfsConfig config() {
+        return config;
+    }
+
+    public ZfsCommand commands() {
+        return zfs;
+    }
+
+    public String datasetName(DatasetId id) {
+        return config.root() + "/" + id;
+    }
+
+    private String snapshotName(DatasetId id, String snapshot) {
+        return datasetName(id) + "@" + SnapshotName.requireValidComponent(snapshot);
+    }
+
+    private void ensurePool() {
+        var pool = config.pool();
+        if (poolExists(pool)) {
+            return;
+        }
+        if (config.poolFile() == null) {
+            throw new VolumeException("ZFS pool '" + pool + "' does not exist (pools here: " + existingPools()
+                    + "); create it, or configure a pool file so the driver creates one");
+        }
+        try {
+            Files.createDirectories(config.poolFile().getParent());
+            if (!Files.exists(config.poolFile())) {
+                try (var file = new java.io.RandomAccessFile(config.poolFile().toFile(), "rw")) {
+                    file.setLength(config.poolFileSize());
+                }
+            }
+        } catch (IOException e) {
+            throw new VolumeException("cannot create pool file " + config.poolFile() + ": " + e.getMessage(), e);
+        }
+        LOG.atInfo().addKeyValue("pool", pool).addKeyValue("file", config.poolFile()).log("creating ZFS pool on sparse file");
+        zfs.zpool("create", "-f", "-m", "none", pool, config.poolFile().toString());
+        zfs.zfs("set", "atime=off", pool);
+    }
+
+    private boolean poolExists(String pool) {
+        try {
+            zfs.zpool("list", "-H", "-o", "name", pool);
+            return true;
+        } catch (ZfsException e) {
+            return false;
+        }
+    }
+
+    private String existingPools() {
+        try {
+            var pools = zfs.zpool("list", "-H", "-o", "name").strip();
+            return pools.isEmpty() ? "none" : String.join(", ", pools.split("\n"));
+        } catch (ZfsException e) {
+            return "unknown: " + e.stderr();
+        }
+    }
+
+    private void ensureRoot() {
+        if (config.root().equals(config.pool()) || exists(config.root())) {
+            return;
+        }
+        zfs.zfs("create", "-p", "-o", "mountpoint=none", config.root());
+    }
+
+    private boolean exists(String dataset) {
+        try {
+            zfs.zfs("get", "-H", "-o", "value", "type", dataset);
+            return true;
+        } catch (ZfsException e) {
+            if (e.datasetMissing()) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    static void requireSize(DatasetId id, Long size) {
+        if (size != null && (size < MIN_SIZE || size > MAX_SIZE)) {
+            throw new IllegalArgumentException("maximum_size " + size + " for dataset " + id
+                    + " is invalid: use null (no limit) or a byte count from " + MIN_SIZE + " (64 MiB) to " + MAX_SIZE);
+        }
+    }
+
+    @Override
+    public Volume create(DatasetId id, Long maximumSize, NodeId owner) {
+        requireSize(id, maximumSize);
+        var name = datasetName(id);
+        if (exists(name)) {
+            throw new VolumeException("dataset " + id + " already exists as " + name);
+        }
+        var args = new ArrayList<>(List.of("create", "-o", "mountpoint=" + config.mountRoot().resolve(id.toString())));
+        if (maximumSize != null) {
+            args.addAll(List.of("-o", "refquota=" + maximumSize));
+        }
+        args.addAll(List.of("-o", OWNER + "=" + owner, "-o", GENERATION + "=0", name));
+        zfs.zfs(args.toArray(String[]::new));
+        LOG.atInfo().addKeyValue("dataset", id).addKeyValue("maximum_size", maximumSize).log("created dataset");
+        return require(id);
+    }
+
+    @Override
+    public Volume resize(DatasetId id, Long maximumSize) {
+        requireSize(id, maximumSize);
+        var volume = require(id);
+        if (maximumSize != null && maximumSize < volume.referencedBytes()) {
+            throw new VolumeException("cannot shrink dataset " + id + " to " + maximumSize + " bytes: it holds "
+                    + volume.referencedBytes() + " bytes; delete data first or choose at least that size");
+        }
+        zfs.zfs("set", "refquota=" + (maximumSize == null ? "none" : maximumSize), datasetName(id));
+        return require(id);
+    }
+
+    @Override
+    public void destroy(DatasetId id) {
+        var volume = get(id);
+        if (volume.isEmpty()) {
+            return;
+        }
+        if (volume.get().mounted()) {
+            unmount(id);
+        }
+        retryWhileBusy(() -> zfs.zfs("destroy", "-r", datasetName(id)));
+        LOG.atInfo().addKeyValue("dataset", id).log("destroyed dataset");
+    }
+
+    @Override
+    public List<Volume> list() {
+        var out = zfs.zfs("get", "-H", "-p", "-r", "-o", "name,property,value", PROPERTIES, config.root());
+        return parse(out);
+    }
+
+    @Override
+    public Optional<Volume> get(DatasetId id) {
+        try {
+            var out = zfs.zfs("get", "-H", "-p", "-r", "-o", "name,property,value", PROPERTIES, datasetName(id));
+            return parse(out).stream().filter(v -> v.id().equals(id)).findFirst();
+        } catch (ZfsException e) {
+            if (e.datasetMissing()) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    private Volume require(DatasetId id) {
+        return get(id).orElseThrow(() -> new VolumeException("dataset " + id + " does not exist in " + config.root()));
+    }
+
+    /** Turns {@code zfs get -Hp -r} output (name, property, value per line) into volumes with their snapshots. */
+    private List<Volume> parse(String out) {
+        Map<String, Map<String, String>> props = new LinkedHashMap<>();
+        for (var line : out.split("\n")) {
+            var cols = line.split("\t", -1);
+            if (cols.length >= 3) {
+                props.computeIfAbsent(cols[0], k -> new java.util.HashMap<>()).put(cols[1], cols[2]);
+            }
+        }
+        var prefix = config.root() + "/";
+        Map<String, List<Snapshot>> snapshots = new java.util.HashMap<>();
+        for (var entry : props.entrySet()) {
+            var name = entry.getKey();
+            int at = name.indexOf('@');
+            if (at > 0 && name.startsWith(prefix)) {
+                var p = entry.getValue();
+                snapshots.computeIfAbsent(name.substring(0, at), k -> new ArrayList<>())
+                        .add(new Snapshot(name.substring(at + 1), p.get("guid"), parseLong(p.get("createtxg"))));
+            }
+        }
+        var volumes = new ArrayList<Volume>();
+        for (var entry : props.entrySet()) {
+            var name = entry.getKey();
+            if (!name.startsWith(prefix) || name.indexOf('@') >= 0) {
+                continue;
+            }
+            var leaf = name.substring(prefix.length());
+            if (!DatasetId.isValid(leaf)) {
+                continue; // not ours, or a nested dataset such as a partial receive
+            }
+            var p = entry.getValue();
+            var mountpoint = p.getOrDefault("mountpoint", "none");
+            var owner = p.getOrDefault(OWNER, "-");
+            var generation = p.getOrDefault(GENERATION, "-");
+            long quota = parseLong(p.get("refquota"));
+            volumes.add(new Volume(DatasetId.of(leaf), parseLong(p.get("used")), parseLong(p.get("referenced")),
+                    quota == 0 ? null : quota,
+                    mountpoint.startsWith("/") ? Path.of(mountpoint) : null,
+                    "yes".equals(p.get("mounted")), "on".equals(p.get("readonly")),
+                    owner.equals("-") ? null : NodeId.of(owner),
+                    generation.equals("-") ? 0 : parseLong(generation),
+                    snapshots.getOrDefault(name, List.of())));
+        }
+        return volumes;
+    }
+
+    private static long parseLong(String value) {
+        if (value == null || value.equals("-") || value.equals("none")) {
+            return 0;
+        }
+        return Long.parseLong(value);
+    }
+
+    @Override
+    public Snapshot snapshot(DatasetId id) {
+        var name = SnapshotName.next();
+        var full = snapshotName(id, name);
+        zfs.zfs("snapshot", full);
+        var out = zfs.zfs("get", "-H", "-p", "-o", "property,value", "guid,createtxg", full);
+        String guid = null;
+        long txg = 0;
+        for (var line : out.split("\n")) {
+            var cols = line.split("\t");
+            if (cols[0].equals("guid")) {
+                guid = cols[1];
+            } else if (cols[0].equals("createtxg")) {
+                txg = Long.parseLong(cols[1]);
+            }
+        }
+        return new Snapshot(name, guid, txg);
+    }
+
+    @Override
+    public void setOwner(DatasetId id, NodeId owner, long generation) {
+        if (generation < 0) {
+            throw new IllegalArgumentException("generation " + generation + " for dataset " + id + " must not be negative");
+        }
+        zfs.zfs("set", OWNER + "=" + owner, datasetName(id));
+        zfs.zfs("set", GENERATION + "=" + generation, datasetName(id));
+    }
+
+    @Override
+    public Volume makeWritable(DatasetId id) {
+        var volume = require(id);
+        var target = config.mountRoot().resolve(id.toString());
+        if (volume.readOnly()) {
+            zfs.zfs("set", "readonly=off", datasetName(id));
+        }
+        if (!target.equals(volume.mountpoint())) {
+            zfs.zfs("set", "mountpoint=" + target, datasetName(id));
+        }
+        if (!require(id).mounted()) {
+            zfs.zfs("mount", datasetName(id));
+        }
+        return require(id);
+    }
+
+    @Override
+    public Volume makeReplica(DatasetId id) {
+        var volume = require(id);
+        if (volume.mounted()) {
+            unmount(id);
+        }
+        if (volume.mountpoint() != null) {
+            zfs.zfs("set", "mountpoint=none", datasetName(id));
+        }
+        if (!volume.readOnly()) {
+            zfs.zfs("set", "readonly=on", datasetName(id));
+        }
+        return require(id);
+    }
+
+    private void unmount(DatasetId id) {
+        retryWhileBusy(() -> zfs.zfs("unmount", datasetName(id)));
+    }
+
+    /** zfs-fuse reports a dataset "busy" for a moment after its last writer closed; retry briefly. */
+    private static void retryWhileBusy(Runnable action) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                action.run();
+                return;
+            } catch (ZfsException e) {
+                if (!e.busy() || attempt >= BUSY_RETRIES) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(100L * attempt);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    @Override
+    public List<String> pruneSnapshots(DatasetId id, Set<String> keep, int keepNewest) {
+        if (keepNewest < 1) {
+            throw new IllegalArgumentException("keepNewest " + keepNewest + " must be at least 1: the newest snapshot is the base of the next send");
+        }
+        var ours = require(id).snapshots().stream().filter(s -> SnapshotName.isOurs(s.name()))
+                .sorted(Comparator.comparingLong(Snapshot::createTxg)).toList();
+        var destroyed = new ArrayList<String>();
+        var protectedNames = new HashSet<>(keep);
+        for (int i = 0; i < ours.size() - keepNewest; i++) {
+            var snapshot = ours.get(i);
+            if (!protectedNames.contains(snapshot.name())) {
+                zfs.zfs("destroy", snapshotName(id, snapshot.name()));
+                destroyed.add(snapshot.name());
+            }
+        }
+        return destroyed;
+    }
+
+    @Override
+    public SendStream send(DatasetId id, Optional<Snapshot> base, Snapshot snapshot) {
+        var args = new ArrayList<String>();
+        args.add("send");
+        base.ifPresent(b -> args.addAll(List.of("-i", snapshotName(id, b.name()))));
+        args.add(snapshotName(id, snapshot.name()));
+        long expected = base.isPresent() ? -1 : referenced(snapshotName(id, snapshot.name()));
+        return new ProcessSendStream(zfs.start(args.toArray(String[]::new)), String.join(" ", args), expected);
+    }
+
+    private long referenced(String snapshot) {
+        try {
+            return Long.parseLong(zfs.zfs("get", "-H", "-p", "-o", "value", "referenced", snapshot).strip());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public void receive(DatasetId id, InputStream stream) {
+        boolean existed = exists(datasetName(id));
+        zfs.zfsWithInput(stream, "recv", "-F", datasetName(id));
+        if (!existed) {
+            makeReplica(id);
+        }
+    }
+
+    @Override
+    public Path mountpoint(DatasetId id) {
+        return config.mountRoot().resolve(id.toString());
+    }
+
+    /** A running {@code zfs send}: its stdout is the stream, its stderr is kept for the error message. */
+    private static final class ProcessSendStream implements SendStream {
+        private final Process process;
+        private final String description;
+        private final long expected;
+        private final CompletableFuture<String> stderr;
+
+        ProcessSendStream(Process process, String description, long expected) {
+            this.process = process;
+            this.description = description;
+            this.expected = expected;
+            this.stderr = ZfsCommand.background(() -> ZfsCommand.readAll(process.getErrorStream()));
+            try {
+                process.getOutputStream().close();
+            } catch (IOException ignored) {
+                // stdin of zfs send is unused
+            }
+        }
+
+        @Override
+        public InputStream stream() {
+            return process.getInputStream();
+        }
+
+        @Override
+        public long expectedBytes() {
+            return expected;
+        }
+
+        @Override
+        public void finish() {
+            try {
+                int exit = process.waitFor();
+                if (exit != 0) {
+                    throw new VolumeException("'zfs " + description + "' failed (exit " + exit + "): " + stderr.join().strip());
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+                throw new VolumeException("interrupted while waiting for 'zfs " + description + "'");
+            }
+        }
+
+        @Override
+        public void cancel() {
+            if (process.isAlive()) {
+                process.destroyForcibly();
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+package dev.flocker.volume.zfs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.volume.FileTree;
+import dev.flocker.volume.SnapshotName;
+import dev.flocker.volume.VolumeException;
+import java.io.IOException;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+@Tag("integration")
+class ZfsVolumeDriverTest {
+    private static final long MIB = 1 << 20;
+    private static final NodeId NODE = NodeId.of("6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f");
+    private static TestPool pool;
+    private static ZfsVolumeDriver driver;
+
+    @BeforeAll
+    static void createPool() {
+        pool = TestPool.create("ft-driver", 2L << 30);
+        driver = pool.driver();
+    }
+
+    @AfterAll
+    static void destroyPool() {
+        pool.close();
+    }
+
+    @Test
+    void createsAWritableMountedDatasetWithItsLimitAndOwnerRecordedInZfs() throws IOException {
+        var id = DatasetId.random();
+        var volume = driver.create(id, 128 * MIB, NODE);
+        assertThat(volume.mounted()).isTrue();
+        assertThat(volume.readOnly()).isFalse();
+        assertThat(volume.maximumSize()).isEqualTo(128 * MIB);
+        assertThat(volume.owner()).isEqualTo(NODE);
+        assertThat(volume.mountpoint()).isEqualTo(pool.mountRoot().resolve(id.toString()));
+        Files.writeString(volume.mountpoint().resolve("hello"), "world");
+        // A fresh driver (a restarted agent) sees the same from ZFS alone.
+        var again = pool.driver().get(id).orElseThrow();
+        assertThat(again.owner()).isEqualTo(NODE);
+        assertThat(again.maximumSize()).isEqualTo(128 * MIB);
+        driver.setOwner(id, NODE, 7);
+        assertThat(pool.driver().get(id).orElseThrow().generation()).isEqualTo(7);
+        driver.destroy(id);
+    }
+
+    @Test
+    void writingPastMaximumSizeFailsInTheFilesystem() {
+        var id = DatasetId.random();
+        var volume = driver.create(id, 64 * MIB, NODE);
+        assertThatThrownBy(() -> FileTree.writeRandom(volume.mountpoint().resolve("big"), 100 * MIB, 1))
+                .hasRootCauseInstanceOf(IOException.class)
+                .rootCause().hasMessageContaining("quota");
+        driver.destroy(id);
+    }
+
+    @Test
+    void resizeGrowsAndRefusesToShrinkBelowWhatIsUsed() {
+        var id = DatasetId.random();
+        var volume = driver.create(id, 64 * MIB, NODE);
+        FileTree.writeRandom(volume.mountpoint().resolve("data"), 40 * MIB, 2);
+        driver.snapshot(id); // flushes, so referenced counts the data
+        assertThat(driver.resize(id, 256 * MIB).maximumSize()).isEqualTo(256 * MIB);
+        assertThatThrownBy(() -> driver.resize(id, 34 * MIB))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maximum_size");
+        // 64 MiB is valid as a size, but the dataset holds ~40 MiB: fine. Below its use is refused:
+        FileTree.writeRandom(volume.mountpoint().resolve("more"), 40 * MIB, 3);
+        driver.snapshot(id);
+        assertThatThrownBy(() -> driver.resize(id, 64 * MIB))
+                .isInstanceOf(VolumeException.class).hasMessageContaining("cannot shrink dataset " + id);
+        assertThat(driver.get(id).orElseThrow().maximumSize()).isEqualTo(256 * MIB);
+        assertThat(driver.resize(id, null).maximumSize()).isNull();
+        driver.destroy(id);
+    }
+
+    @Test
+    void destroyRemovesTheDatasetWithItsSnapshotsAndIsIdempotent() throws IOException {
+        var id = DatasetId.random();
+        var volume = driver.create(id, null, NODE);
+        Files.writeString(volume.mountpoint().resolve("f"), "x");
+        driver.snapshot(id);
+        driver.snapshot(id);
+        driver.destroy(id);
+        assertThat(driver.get(id)).isEmpty();
+        driver.destroy(id);
+        assertThat(driver.list()).noneMatch(v -> v.id().equals(id));
+    }
+
+    @Test
+    void listsAHundredDatasetsWithTheirSnapshotsInOneZfsCall() {
+        var ids = new java.util.ArrayList<DatasetId>();
+        for (int i = 0; i < 100; i++) {
+            var id = DatasetId.random();
+            driver.create(id, null, NODE);
+            ids.add(id);
+        }
+        driver.snapshot(ids.get(0));
+        long before = driver.commands().invocations();
+        var volumes = driver.list();
+        assertThat(driver.commands().invocations() - before).isEqualTo(1);
+        assertThat(volumes).extracting(v -> v.id()).containsAll(ids);
+        assertThat(volumes.stream().filter(v -> v.id().equals(ids.get(0))).findFirst().orElseThrow().snapshots()).hasSize(1);
+        ids.forEach(driver::destroy);
+    }
+
+    @Test
+    void snapshotsSortByCreationAndPruningKeepsTheNewestAndTheProtectedOnes() {
+        var id = DatasetId.random();
+        driver.create(id, null, NODE);
+        var names = new java.util.ArrayList<String>();
+        for (int i = 0; i < 5; i++) {
+            names.add(driver.snapshot(id).name());
+        }
+        assertThat(names).isSorted().allMatch(SnapshotName::isOurs);
+        assertThat(driver.get(id).orElseThrow().snapshots()).extracting(s -> s.name()).containsExactlyElementsOf(names);
+        var destroyed = driver.pruneSnapshots(id, Set.of(names.get(1)), 2);
+        assertThat(destroyed).containsExactly(names.get(0), names.get(2));
+        assertThat(driver.get(id).orElseThrow().snapshots()).extracting(s -> s.name())
+                .containsExactly(names.get(1), names.get(3), names.get(4));
+        driver.destroy(id);
+    }
+
+    @Test
+    void streamsRoundTripIntoAReadOnlyUnmountedReplicaThatCanBeMadeWritable() throws Exception {
+        var source = DatasetId.random();
+        var volume = driver.create(source, null, NODE);
+        FileTree.writeRandom(volume.mountpoint().resolve("a/b.bin"), 3 * MIB, 4);
+        var first = driver.snapshot(source);
+        // Receive under another id in the same pool: a stand-in for a second host, without SSH.
+        var replica = DatasetId.random();
+        pipe(source, Optional.empty(), first, replica);
+        var received = driver.get(replica).orElseThrow();
+        assertThat(received.mounted()).isFalse();
+        assertThat(received.readOnly()).isTrue();
+        assertThat(received.snapshots()).extracting(s -> s.guid()).containsExactly(first.guid());
+
+        FileTree.writeRandom(volume.mountpoint().resolve("c.bin"), MIB, 5);
+        var second = driver.snapshot(source);
+        pipe(source, Optional.of(first), second, replica);
+        assertThat(driver.get(replica).orElseThrow().latestSnapshot().orElseThrow().guid()).isEqualTo(second.guid());
+
+        var writable = driver.makeWritable(replica);
+        assertThat(writable.mounted()).isTrue();
+        assertThat(writable.readOnly()).isFalse();
+        assertThat(FileTree.checksum(writable.mountpoint())).isEqualTo(FileTree.checksum(volume.mountpoint()));
+        driver.makeReplica(replica);
+        assertThat(driver.get(replica).orElseThrow().mounted()).isFalse();
+        driver.destroy(source);
+        driver.destroy(replica);
+    }
+
+    private static void pipe(DatasetId from, Optional<dev.flocker.volume.Snapshot> base, dev.flocker.volume.Snapshot snapshot,
+                             DatasetId to) throws Exception {
+        try (var send = driver.send(from, base, snapshot)) {
+            var in = new PipedInputStream(1 << 20);
+            var out = new PipedOutputStream(in);
+            var copy = ZfsCommand.background(() -> {
+                try (out) {
+                    return send.stream().transferTo(out);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            driver.receive(to, in);
+            copy.join();
+            send.finish();
+        }
+    }
+
+    @Test
+    void badInputIsRefusedWithTheValueNamedAndNothingChanges() {
+        var before = driver.list();
+        var id = DatasetId.random();
+        assertThatThrownBy(() -> driver.create(id, -1L, NODE)).hasMessageContaining("maximum_size -1");
+        assertThatThrownBy(() -> driver.create(id, 1L << 62, NODE)).hasMessageContaining("maximum_size " + (1L << 62));
+        assertThatThrownBy(() -> driver.create(id, 1000L, NODE)).hasMessageContaining("64 MiB");
+        assertThatThrownBy(() -> DatasetId.of("x; rm -rf /")).hasMessageContaining("'x; rm -rf /'");
+        assertThatThrownBy(() -> DatasetId.of("../../etc")).hasMessageContaining("not a version-4 UUID");
+        assertThatThrownBy(() -> driver.resize(id, 128 * MIB)).hasMessageContaining(id + " does not exist");
+        assertThatThrownBy(() -> driver.snapshot(id)).isInstanceOf(ZfsException.class).hasMessageContaining(id.toString());
+        assertThatThrownBy(() -> ZfsVolumeDriver.open(ZfsConfig.existingPool("no-such-pool", Path.of("/flocker"))))
+                .hasMessageContaining("ZFS pool 'no-such-pool' does not exist");
+        assertThatThrownBy(() -> ZfsConfig.existingPool("tank; reboot", Path.of("/flocker"))).hasMessageContaining("'tank; reboot'");
+        assertThatThrownBy(() -> ZfsConfig.existingPool("tank", Path.of("relative"))).hasMessageContaining("'relative'");
+        assertThatThrownBy(() -> SnapshotName.requireValidComponent("a@b")).hasMessageContaining("'a@b'");
+        assertThatThrownBy(() -> driver.pruneSnapshots(id, Set.of(), 0)).hasMessageContaining("keepNewest 0");
+        var existing = driver.create(id, null, NODE);
+        assertThatThrownBy(() -> driver.create(id, null, NODE)).hasMessageContaining(id + " already exists");
+        driver.destroy(existing.id());
+        assertThat(driver.list()).isEqualTo(before);
+    }
+}
