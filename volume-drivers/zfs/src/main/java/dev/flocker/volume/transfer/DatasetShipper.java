@@ -58,6 +58,9 @@ public final class DatasetShipper {
         var snapshot = local.snapshot(id);
         transfer.report(TransferProgress.of(TransferProgress.Phase.NEGOTIATING, 0, -1, start));
         var theirs = remoteSnapshots(peer, remoteName);
+        if (theirs.isPresent() && theirs.get().isEmpty() && removeInterruptedReceive(peer, remoteName)) {
+            theirs = Optional.empty();
+        }
         var mine = local.get(id).orElseThrow().snapshots();
         Optional<Snapshot> base = theirs.isEmpty() ? Optional.empty() : Snapshot.latestCommon(mine, theirs.get());
         if (theirs.isPresent() && base.isEmpty()) {
@@ -67,7 +70,15 @@ public final class DatasetShipper {
         LOG.atInfo().addKeyValue("dataset", id).addKeyValue("peer", peer.address())
                 .addKeyValue("base", base.map(Snapshot::name).orElse(null)).addKeyValue("snapshot", snapshot.name())
                 .log(base.isPresent() ? "incremental push" : "full push");
-        long bytes = stream(id, peer, remoteName, base, snapshot, transfer, start);
+        long bytes;
+        try {
+            bytes = stream(id, peer, remoteName, base, snapshot, transfer, start);
+        } catch (TransferException e) {
+            if (base.isEmpty()) {
+                cleanUpAfterFailedFullReceive(peer, remoteName, e);
+            }
+            throw e;
+        }
         transfer.report(TransferProgress.of(TransferProgress.Phase.VERIFYING, bytes, bytes, start));
         if (theirs.isEmpty()) {
             // A new replica: not mounted anywhere and read-only until it is handed over.
@@ -158,6 +169,51 @@ public final class DatasetShipper {
         var err = stderr.toString(StandardCharsets.UTF_8).strip();
         return new TransferException("'" + command + "' on peer " + peer.address() + " failed (exit " + exit + ", " + detail + ")"
                 + (err.isEmpty() ? "" : ": " + err));
+    }
+
+    /**
+     * zfs-fuse leaves the new dataset behind, with no snapshot, when a full receive is interrupted (OpenZFS
+     * removes it). Such a leftover holds no data anyone can rely on: no snapshot ever completed, and no owner
+     * was ever recorded on it (a dataset created by a driver always has one). Removes it and says so.
+     */
+    private boolean removeInterruptedReceive(Peer peer, String remoteName) {
+        var owner = ssh.run(peer, "zfs get -H -o value " + ZfsVolumeDriver.OWNER + " " + remoteName).strip();
+        if (!owner.equals("-")) {
+            return false;
+        }
+        LOG.atWarn().addKeyValue("peer", peer.address()).addKeyValue("dataset", remoteName)
+                .log("removing what an interrupted full receive left on the peer");
+        for (int attempt = 1; ; attempt++) {
+            var result = ssh.runForResult(peer, "zfs destroy -r " + remoteName);
+            if (result.exit() == 0 || result.stderr().contains("does not exist")) {
+                return true;
+            }
+            if (attempt >= 20 || !result.stderr().contains("busy")) {
+                throw new RemoteCommandException(peer, "zfs destroy -r " + remoteName, result.exit(), result.stderr());
+            }
+            sleep(100L * attempt);
+        }
+    }
+
+    private void cleanUpAfterFailedFullReceive(Peer peer, String remoteName, TransferException failure) {
+        try {
+            var left = remoteSnapshots(peer, remoteName);
+            if (left.isPresent() && left.get().isEmpty()) {
+                removeInterruptedReceive(peer, remoteName);
+            }
+        } catch (RuntimeException e) {
+            // The peer may be unreachable: the next push removes the leftover instead.
+            failure.addSuppressed(e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransferException("interrupted");
+        }
     }
 
     /** The peer's snapshots of the dataset, or empty when the peer does not have the dataset. */

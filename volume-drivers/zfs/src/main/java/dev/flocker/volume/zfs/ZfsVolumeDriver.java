@@ -297,9 +297,8 @@ public final class ZfsVolumeDriver implements VolumeDriver {
     public Volume makeWritable(DatasetId id) {
         var volume = require(id);
         var target = config.mountRoot().resolve(id.toString());
-        if (volume.readOnly()) {
-            zfs.zfs("set", "readonly=off", datasetName(id));
-        }
+        // Always set: zfs-fuse shows a mounted dataset's readonly as "off (temporary)" whatever its setting.
+        zfs.zfs("set", "readonly=off", datasetName(id));
         if (!target.equals(volume.mountpoint())) {
             zfs.zfs("set", "mountpoint=" + target, datasetName(id));
         }
@@ -318,9 +317,7 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         if (volume.mountpoint() != null) {
             zfs.zfs("set", "mountpoint=none", datasetName(id));
         }
-        if (!volume.readOnly()) {
-            zfs.zfs("set", "readonly=on", datasetName(id));
-        }
+        zfs.zfs("set", "readonly=on", datasetName(id));
         return require(id);
     }
 

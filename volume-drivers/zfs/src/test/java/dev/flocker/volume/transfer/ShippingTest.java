@@ -1,0 +1,263 @@
+package dev.flocker.volume.transfer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.lab.Lab;
+import dev.flocker.lab.LabExtension.WithLab;
+import dev.flocker.lab.LabHost;
+import dev.flocker.volume.FileTree;
+import dev.flocker.volume.Snapshot;
+import dev.flocker.volume.zfs.ZfsCommand;
+import dev.flocker.volume.zfs.ZfsConfig;
+import dev.flocker.volume.zfs.ZfsVolumeDriver;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** Shipping datasets between two lab hosts over their real sshd, with faults injected on the receiving side. */
+@Tag("e2e")
+@WithLab(name = "tship", nodes = 2)
+class ShippingTest {
+    private static final long MIB = 1 << 20;
+    private static final NodeId NODE1 = NodeId.of("11111111-1111-4111-8111-111111111111");
+    private static final Duration WAIT = Duration.ofMinutes(2);
+
+    private static ZfsVolumeDriver source;
+    private static ZfsVolumeDriver target;
+    private static SshConnections ssh;
+    private static DatasetShipper shipper;
+    private static Peer peer;
+    private static LabHost h2;
+    private static final ZfsCommand zfs = new ZfsCommand();
+
+    @BeforeAll
+    static void drivers(Lab lab) {
+        var h1 = lab.host(1);
+        h2 = lab.host(2);
+        source = ZfsVolumeDriver.open(ZfsConfig.existingPool(h1.pool(), h1.mountRoot()));
+        target = ZfsVolumeDriver.open(ZfsConfig.existingPool(h2.pool(), h2.mountRoot()));
+        ssh = new SshConnections(lab.sshPrivateKey(), Duration.ofSeconds(5));
+        shipper = new DatasetShipper(source, ssh);
+        peer = Peer.root(h2.ip(), h2.sshHostKey(), h2.pool());
+    }
+
+    @AfterAll
+    static void closeSsh() {
+        ssh.close();
+    }
+
+    @Test
+    void fullThenIncrementalPushesLeaveTheSameFilesOnThePeer() throws Exception {
+        var id = DatasetId.random();
+        var mount = source.create(id, null, NODE1).mountpoint();
+        FileTree.writeRandom(mount.resolve("base.bin"), 20 * MIB, 1);
+        Files.createDirectories(mount.resolve("notes"));
+        Files.writeString(mount.resolve("notes/readme.txt"), "first");
+
+        var full = shipper.start(id, peer).await(WAIT);
+        assertThat(full.incremental()).isFalse();
+        assertThat(full.bytes()).isGreaterThan(20 * MIB);
+        assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(mount));
+        var replica = target.get(id).orElseThrow();
+        assertThat(replica.readOnly()).isTrue();
+        assertThat(replica.mounted()).isFalse();
+
+        for (int round = 1; round <= 3; round++) {
+            FileTree.writeRandom(mount.resolve("delta-" + round + ".bin"), round * MIB, 10 + round);
+            Files.writeString(mount.resolve("notes/readme.txt"), "round " + round);
+            if (round == 2) {
+                Files.delete(mount.resolve("base.bin"));
+            }
+            var result = shipper.start(id, peer).await(WAIT);
+            assertThat(result.incremental()).isTrue();
+            assertThat(result.bytes()).isLessThan(20 * MIB);
+            assertThat(replicaChecksum(id)).as("round %d", round).isEqualTo(FileTree.checksum(mount));
+        }
+        source.destroy(id);
+        target.destroy(id);
+    }
+
+    @Test
+    void aPushKilledOnTheReceivingZfsOrTheSshSideLeavesThePeerAtItsLastSnapshotAndTheNextPushCompletes() throws Exception {
+        var id = DatasetId.random();
+        var mount = source.create(id, null, NODE1).mountpoint();
+        FileTree.writeRandom(mount.resolve("a.bin"), 8 * MIB, 20);
+
+        // A full push killed mid-stream leaves no half dataset behind.
+        FileTree.writeRandom(mount.resolve("big1.bin"), 300 * MIB, 21);
+        assertThatThrownBy(() -> pushAndKill(id, "zfs"))
+                .isInstanceOf(TransferException.class).hasMessageContaining("zfs recv -F " + peer.root() + "/" + id);
+        assertThat(target.get(id)).isEmpty();
+
+        var good = shipper.start(id, peer).await(WAIT);
+        var checksumAtGood = FileTree.checksum(mount);
+        assertThat(replicaChecksum(id)).isEqualTo(checksumAtGood);
+
+        // Incremental pushes killed: first the receiving zfs, then the ssh server side of the connection.
+        FileTree.writeRandom(mount.resolve("big2.bin"), 300 * MIB, 22);
+        for (var victim : List.of("zfs", "sshd")) {
+            assertThatThrownBy(() -> pushAndKill(id, victim)).as(victim).isInstanceOf(TransferException.class);
+            var replica = target.get(id).orElseThrow();
+            assertThat(replica.latestSnapshot().map(Snapshot::name)).as(victim).contains(good.snapshot());
+            assertThat(replicaChecksum(id)).as(victim).isEqualTo(checksumAtGood);
+        }
+        assertThat(FileTree.checksum(mount)).isNotEqualTo(checksumAtGood); // the source kept its newer data
+
+        var resumed = shipper.start(id, peer).await(WAIT);
+        assertThat(resumed.base()).isEqualTo(good.snapshot());
+        assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(mount));
+        source.destroy(id);
+        target.destroy(id);
+    }
+
+    @Test
+    void aCancelledPushChangesNothingOnThePeer() throws Exception {
+        var id = DatasetId.random();
+        var mount = source.create(id, null, NODE1).mountpoint();
+        FileTree.writeRandom(mount.resolve("big.bin"), 300 * MIB, 30);
+        var transfer = shipper.start(id, peer);
+        awaitStreaming(transfer);
+        transfer.cancel();
+        assertThatThrownBy(() -> transfer.await(WAIT)).isInstanceOf(TransferException.class);
+        assertThat(transfer.progress().phase()).isIn(TransferProgress.Phase.CANCELLED, TransferProgress.Phase.FAILED);
+        assertThat(target.get(id)).isEmpty();
+        source.destroy(id);
+    }
+
+    @Test
+    void progressReportsBytesRateAndEtaWhileStreaming() throws Exception {
+        var id = DatasetId.random();
+        var mount = source.create(id, null, NODE1).mountpoint();
+        FileTree.writeRandom(mount.resolve("big.bin"), 300 * MIB, 40);
+        var transfer = shipper.start(id, peer);
+        var seen = awaitStreaming(transfer);
+        assertThat(seen.bytes()).isPositive();
+        assertThat(seen.expectedBytes()).isGreaterThan(290 * MIB);
+        assertThat(seen.bytesPerSecond()).isPositive();
+        assertThat(seen.eta()).isNotNull();
+        var result = transfer.await(WAIT);
+        assertThat(transfer.progress().phase()).isEqualTo(TransferProgress.Phase.DONE);
+        assertThat(transfer.progress().bytes()).isEqualTo(result.bytes());
+        source.destroy(id);
+        target.destroy(id);
+    }
+
+    @Test
+    void aPeerWhoseHostKeyIsNotThePinnedOneIsRefusedAndNothingIsSent(Lab lab) {
+        var id = DatasetId.random();
+        source.create(id, null, NODE1);
+        var impostor = Peer.root(h2.ip(), lab.host(1).sshHostKey(), h2.pool());
+        try (var fresh = new SshConnections(lab.sshPrivateKey(), Duration.ofSeconds(5))) {
+            assertThatThrownBy(() -> new DatasetShipper(source, fresh).start(id, impostor).await(WAIT))
+                    .isInstanceOf(TransferException.class)
+                    .hasMessageContaining("refusing peer " + h2.ip() + ":22: its SSH host key is not the pinned one")
+                    .hasMessageContaining("SHA256:");
+        }
+        assertThat(target.get(id)).isEmpty();
+        source.destroy(id);
+    }
+
+    @Test
+    void anUnreachablePeerGivesAClearErrorNamingIt(Lab lab) {
+        var id = DatasetId.random();
+        source.create(id, null, NODE1);
+        var closed = new Peer(h2.ip(), 2, "root", h2.sshHostKey(), h2.pool());
+        assertThatThrownBy(() -> shipper.start(id, closed).await(WAIT))
+                .isInstanceOf(TransferException.class).hasMessageContaining("cannot connect to peer " + h2.ip() + ":2");
+        source.destroy(id);
+    }
+
+    @Test
+    void aPeerCopyWithNoCommonSnapshotIsNeverOverwritten() {
+        var id = DatasetId.random();
+        source.create(id, null, NODE1);
+        target.create(id, null, NODE1);
+        target.snapshot(id);
+        assertThatThrownBy(() -> shipper.start(id, peer).await(WAIT))
+                .isInstanceOf(TransferException.class).hasMessageContaining("shares no snapshot");
+        assertThat(target.get(id).orElseThrow().snapshots()).hasSize(1);
+        source.destroy(id);
+        target.destroy(id);
+    }
+
+    /** Starts a push, waits until data flows, kills {@code victim} ("zfs" recv or the "sshd" serving it) on the peer, and awaits the failure. */
+    private static void pushAndKill(DatasetId id, String victim) throws Exception {
+        var transfer = shipper.start(id, peer);
+        awaitStreaming(transfer);
+        var recv = pgrep("zfs recv -F " + peer.root() + "/" + id);
+        long pid = victim.equals("zfs") ? recv : ancestorNamed(recv, "sshd");
+        new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor();
+        transfer.await(WAIT);
+    }
+
+    private static TransferProgress awaitStreaming(Transfer transfer) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            var p = transfer.progress();
+            if (p.phase() == TransferProgress.Phase.STREAMING && p.bytes() > 4 * MIB) {
+                return p;
+            }
+            if (transfer.future().isDone()) {
+                throw new AssertionError("transfer ended before it could be interrupted: " + p);
+            }
+            Thread.sleep(2);
+        }
+        throw new AssertionError("transfer never started streaming");
+    }
+
+    private static long pgrep(String pattern) throws Exception {
+        var p = new ProcessBuilder("pgrep", "-f", "-x", pattern).start();
+        var out = new String(p.getInputStream().readAllBytes()).strip();
+        p.waitFor();
+        assertThat(out).as("process '%s'", pattern).isNotEmpty();
+        return Long.parseLong(out.split("\n")[0]);
+    }
+
+    private static long ancestorNamed(long pid, String name) {
+        for (var handle = ProcessHandle.of(pid); handle.isPresent(); handle = handle.get().parent()) {
+            if (handle.get().info().command().orElse("").endsWith("/" + name)) {
+                return handle.get().pid();
+            }
+            // sshd's per-session process is named "sshd: root@notty" and reports no command path.
+            if (handle.get().info().commandLine().orElse("").startsWith(name) || commName(handle.get().pid()).equals(name)) {
+                return handle.get().pid();
+            }
+        }
+        throw new AssertionError("no " + name + " above pid " + pid);
+    }
+
+    private static String commName(long pid) {
+        try {
+            return Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip();
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    /** Mounts the peer's replica read-only for a moment to checksum its files, then unmounts it again. */
+    private static String replicaChecksum(DatasetId id) {
+        var name = h2.pool() + "/" + id;
+        var at = h2.mountRoot().resolve("check-" + id);
+        zfs.zfs("set", "mountpoint=" + at, name);
+        try {
+            if (!target.get(id).orElseThrow().mounted()) {
+                zfs.zfs("mount", name);
+            }
+            // Replicas refuse writes (zfs-fuse shows a mounted dataset's readonly as "off (temporary)", so try one).
+            assertThatThrownBy(() -> Files.writeString(at.resolve("intruder"), "x")).isInstanceOf(java.io.IOException.class)
+                    .hasMessageContaining("Read-only file system");
+            return FileTree.checksum(at);
+        } finally {
+            zfs.zfs("unmount", name);
+            zfs.zfs("set", "mountpoint=none", name);
+        }
+    }
+}
