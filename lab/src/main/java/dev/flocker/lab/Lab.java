@@ -34,6 +34,14 @@ public record Lab(
 
     /** Brings up (or completes) lab {@code name} with {@code nodes} hosts and the given images loaded. */
     public static Lab up(String name, int nodes, String... images) {
+        return upWithPoolSize(name, nodes, "4G", images);
+    }
+
+    /** As {@link #up(String, int, String...)}, with each host's sparse pool file of {@code poolSize} (e.g. "8G"). */
+    public static Lab upWithPoolSize(String name, int nodes, String poolSize, String... images) {
+        if (!poolSize.matches("[0-9]+[KMGT]?")) {
+            throw new IllegalArgumentException("pool size '" + poolSize + "' is invalid: use e.g. 4G or 512M");
+        }
         if (!NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("lab name '" + name + "' is invalid: use 1-8 lower-case letters or digits, starting with a letter");
         }
@@ -46,7 +54,7 @@ public record Lab(
             }
         }
         var imageList = images.length == 0 ? "busybox" : String.join(",", images);
-        LabCommand.run("up", "--name", name, "--nodes", Integer.toString(nodes), "--images", imageList);
+        LabCommand.run("up", "--name", name, "--nodes", Integer.toString(nodes), "--pool-size", poolSize, "--images", imageList);
         return status(name);
     }
 

@@ -1,5 +1,6 @@
 package dev.flocker.volume.transfer;
 
+import com.jcraft.jsch.ChannelExec;
 import com.jcraft.jsch.JSchException;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.volume.SendStream;
@@ -7,30 +8,44 @@ import dev.flocker.volume.Snapshot;
 import dev.flocker.volume.zfs.ZfsVolumeDriver;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Ships a dataset to a peer: snapshot here, find the newest snapshot both hosts hold (by guid), stream
  * {@code zfs send} (incremental from it when there is one) into {@code zfs recv -F} on the peer over
- * an SSH exec channel, then check that the peer holds the new snapshot with the same guid.
+ * an SSH exec channel, and check in the same remote command that the peer now holds the new snapshot
+ * with the same guid.
  *
  * <p>A failure anywhere leaves the peer at its previous snapshot ({@code zfs recv} applies a stream
  * whole or not at all) and the source untouched, so the next push simply resumes from the last
  * common snapshot. On zfs-fuse (pool v23) there are no resume tokens: resume is per snapshot.
+ *
+ * <p>Every remote command costs a round trip plus the peer's shell start-up, so an incremental push
+ * is one remote command: the base is the snapshot the last push to that peer verified. That is a
+ * hint, not state: {@code zfs recv} itself refuses a stream whose base the peer does not hold, and
+ * then the common snapshot is looked up on the peer and the push retried once.
  */
 public final class DatasetShipper {
     private static final Logger LOG = LoggerFactory.getLogger(DatasetShipper.class);
-    private static final int BUFFER = 1 << 20;
+    private static final int CHUNK = 1 << 20;
+    private static final int CHUNKS_IN_FLIGHT = 16;
     private static final long REPORT_EVERY_NANOS = 100_000_000;
+    private static final byte[] END = new byte[0];
 
     private final ZfsVolumeDriver local;
     private final SshConnections ssh;
+    private final Map<String, Snapshot> lastVerified = new ConcurrentHashMap<>();
 
     public DatasetShipper(ZfsVolumeDriver local, SshConnections ssh) {
         this.local = local;
@@ -54,54 +69,74 @@ public final class DatasetShipper {
     public TransferResult push(DatasetId id, Peer peer, Transfer transfer) {
         long start = System.nanoTime();
         var remoteName = peer.root() + "/" + id;
+        var key = peer.address() + "/" + remoteName;
         transfer.report(TransferProgress.of(TransferProgress.Phase.SNAPSHOTTING, 0, -1, start));
         var snapshot = local.snapshot(id);
+        var mine = local.get(id).orElseThrow(() -> new TransferException("dataset " + id + " vanished while pushing it")).snapshots();
+
+        var hint = Optional.ofNullable(lastVerified.get(key)).flatMap(h -> Snapshot.latestCommon(mine, List.of(h)));
+        if (hint.isPresent()) {
+            try {
+                return finish(id, peer, hint, snapshot, stream(id, peer, remoteName, hint, snapshot, false, transfer, start), start, transfer, key);
+            } catch (RemoteCommandException e) {
+                // zfs recv refused the stream before applying anything ("cannot receive incremental stream:
+                // destination ... does not exist / most recent snapshot ... does not match incremental source").
+                if (transfer.cancelled() || !e.stderr().contains("cannot receive incremental stream")) {
+                    throw e;
+                }
+                LOG.atInfo().addKeyValue("dataset", id).addKeyValue("peer", peer.address())
+                        .log("peer no longer holds the last pushed snapshot; looking up the common one");
+                lastVerified.remove(key);
+            }
+        }
+
         transfer.report(TransferProgress.of(TransferProgress.Phase.NEGOTIATING, 0, -1, start));
         var theirs = remoteSnapshots(peer, remoteName);
         if (theirs.isPresent() && theirs.get().isEmpty() && removeInterruptedReceive(peer, remoteName)) {
             theirs = Optional.empty();
         }
-        var mine = local.get(id).orElseThrow().snapshots();
         Optional<Snapshot> base = theirs.isEmpty() ? Optional.empty() : Snapshot.latestCommon(mine, theirs.get());
         if (theirs.isPresent() && base.isEmpty()) {
             throw new TransferException("peer " + peer.address() + " holds " + remoteName
                     + " but shares no snapshot with this host; refusing to overwrite it (destroy the peer's copy to send it afresh)");
         }
-        LOG.atInfo().addKeyValue("dataset", id).addKeyValue("peer", peer.address())
-                .addKeyValue("base", base.map(Snapshot::name).orElse(null)).addKeyValue("snapshot", snapshot.name())
-                .log(base.isPresent() ? "incremental push" : "full push");
-        long bytes;
         try {
-            bytes = stream(id, peer, remoteName, base, snapshot, transfer, start);
+            return finish(id, peer, base, snapshot, stream(id, peer, remoteName, base, snapshot, theirs.isEmpty(), transfer, start),
+                    start, transfer, key);
         } catch (TransferException e) {
             if (base.isEmpty()) {
                 cleanUpAfterFailedFullReceive(peer, remoteName, e);
             }
             throw e;
         }
-        transfer.report(TransferProgress.of(TransferProgress.Phase.VERIFYING, bytes, bytes, start));
-        if (theirs.isEmpty()) {
-            // A new replica: not mounted anywhere and read-only until it is handed over.
-            ssh.run(peer, "zfs set mountpoint=none " + remoteName);
-            ssh.run(peer, "zfs set readonly=on " + remoteName);
-        }
-        var arrived = ssh.run(peer, "zfs get -H -p -o value guid " + remoteName + "@" + snapshot.name()).strip();
-        if (!arrived.equals(snapshot.guid())) {
-            throw new TransferException("peer " + peer.address() + " reports snapshot " + remoteName + "@" + snapshot.name()
-                    + " with guid " + arrived + " but this host sent guid " + snapshot.guid());
-        }
+    }
+
+    private TransferResult finish(DatasetId id, Peer peer, Optional<Snapshot> base, Snapshot snapshot, long bytes, long start,
+                                  Transfer transfer, String key) {
+        lastVerified.put(key, snapshot);
         var duration = Duration.ofNanos(System.nanoTime() - start);
         transfer.report(TransferProgress.of(TransferProgress.Phase.DONE, bytes, bytes, start));
         var result = new TransferResult(id, peer.address(), base.map(Snapshot::name).orElse(null), snapshot.name(), bytes, duration);
-        LOG.atInfo().addKeyValue("dataset", id).addKeyValue("peer", peer.address()).addKeyValue("bytes", bytes)
-                .addKeyValue("ms", duration.toMillis()).log("push done");
+        LOG.atInfo().addKeyValue("dataset", id).addKeyValue("peer", peer.address()).addKeyValue("base", result.base())
+                .addKeyValue("snapshot", snapshot.name()).addKeyValue("bytes", bytes).addKeyValue("ms", duration.toMillis())
+                .log("push done");
         return result;
     }
 
-    /** Streams send -> channel; returns the bytes sent. Cleans up both ends on any failure. */
+    /**
+     * Streams send -> {@code zfs recv} on the peer and verifies the arrival in the same remote command.
+     * Returns the bytes sent. Cleans up both ends on any failure.
+     */
     private long stream(DatasetId id, Peer peer, String remoteName, Optional<Snapshot> base, Snapshot snapshot,
-                        Transfer transfer, long start) {
-        var command = "zfs recv -F " + remoteName;
+                        boolean newReplica, Transfer transfer, long start) {
+        var arrived = remoteName + "@" + snapshot.name();
+        // A new replica is made unmounted and read-only at once, until it is handed over.
+        var command = "zfs recv -F " + remoteName
+                + (newReplica ? " && zfs set mountpoint=none " + remoteName + " && zfs set readonly=on " + remoteName : "")
+                + " && zfs get -H -p -o value guid " + arrived;
+        LOG.atInfo().addKeyValue("dataset", id).addKeyValue("peer", peer.address())
+                .addKeyValue("base", base.map(Snapshot::name).orElse(null)).addKeyValue("snapshot", snapshot.name())
+                .log(base.isPresent() ? "incremental push" : "full push");
         var channel = ssh.exec(peer, command);
         var remoteErr = new ByteArrayOutputStream();
         var remoteOut = new ByteArrayOutputStream();
@@ -115,17 +150,16 @@ public final class DatasetShipper {
             });
             var out = channel.getOutputStream();
             channel.connect(10_000);
-            var in = send.stream();
-            var buffer = new byte[BUFFER];
+            var chunks = readAhead(send.stream());
             long lastReport = 0;
             long expected = send.expectedBytes();
             try {
-                for (int n; (n = in.read(buffer)) >= 0; ) {
+                for (byte[] chunk; (chunk = chunks.take()) != END; ) {
                     if (transfer.cancelled()) {
                         throw new TransferException("transfer of " + id + " to " + peer.address() + " was cancelled");
                     }
-                    out.write(buffer, 0, n);
-                    bytes += n;
+                    out.write(chunk);
+                    bytes += chunk.length;
                     long now = System.nanoTime();
                     if (now - lastReport > REPORT_EVERY_NANOS) {
                         transfer.report(TransferProgress.of(TransferProgress.Phase.STREAMING, bytes, expected, start));
@@ -141,7 +175,10 @@ public final class DatasetShipper {
                 // The peer stopped reading: its zfs recv failed or the connection broke; say which if we can.
                 send.cancel();
                 SshConnections.awaitClosedQuietly(channel, Duration.ofSeconds(5));
-                throw failure(peer, command, channel.getExitStatus(), remoteErr, "stream broke after " + bytes + " bytes: " + e.getMessage());
+                throw failure(peer, command, channel, remoteErr, "stream broke after " + bytes + " bytes: " + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TransferException("interrupted while pushing " + id + " to " + peer.address());
             }
             try {
                 send.finish();
@@ -149,9 +186,15 @@ public final class DatasetShipper {
                 channel.disconnect();
                 throw new TransferException("local send of " + id + " failed after " + bytes + " bytes: " + e.getMessage(), e);
             }
+            transfer.report(TransferProgress.of(TransferProgress.Phase.VERIFYING, bytes, bytes, start));
             SshConnections.awaitClosed(channel);
             if (channel.getExitStatus() != 0) {
-                throw failure(peer, command, channel.getExitStatus(), remoteErr, "after " + bytes + " bytes");
+                throw failure(peer, command, channel, remoteErr, "after " + bytes + " bytes");
+            }
+            var guid = remoteOut.toString(StandardCharsets.UTF_8).strip();
+            if (!guid.equals(snapshot.guid())) {
+                throw new TransferException("peer " + peer.address() + " reports snapshot " + arrived + " with guid " + guid
+                        + " but this host sent guid " + snapshot.guid());
             }
             return bytes;
         } catch (JSchException | IOException e) {
@@ -165,10 +208,38 @@ public final class DatasetShipper {
         }
     }
 
-    private static TransferException failure(Peer peer, String command, int exit, ByteArrayOutputStream stderr, String detail) {
+    /**
+     * Reads the send stream on its own thread into a bounded queue of chunks, so zfs send keeps producing
+     * while this thread encrypts and writes; the bound gives back-pressure. Ends with {@link #END}; a read
+     * error ends the queue early and the send's own exit status reports it.
+     */
+    private static BlockingQueue<byte[]> readAhead(InputStream in) {
+        BlockingQueue<byte[]> queue = new ArrayBlockingQueue<>(CHUNKS_IN_FLIGHT);
+        Thread.ofVirtual().name("send-reader").start(() -> {
+            try {
+                while (true) {
+                    var chunk = in.readNBytes(CHUNK);
+                    if (chunk.length == 0) {
+                        break;
+                    }
+                    queue.put(chunk);
+                }
+            } catch (IOException | InterruptedException e) {
+                // The producer was cancelled or died: its exit status says why.
+            } finally {
+                try {
+                    queue.put(END);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        return queue;
+    }
+
+    private static RemoteCommandException failure(Peer peer, String command, ChannelExec channel, ByteArrayOutputStream stderr, String detail) {
         var err = stderr.toString(StandardCharsets.UTF_8).strip();
-        return new TransferException("'" + command + "' on peer " + peer.address() + " failed (exit " + exit + ", " + detail + ")"
-                + (err.isEmpty() ? "" : ": " + err));
+        return new RemoteCommandException(peer, command, channel.getExitStatus(), "(" + detail + ") " + err);
     }
 
     /**

@@ -119,6 +119,25 @@ class ShippingTest {
     }
 
     @Test
+    void aPeerThatLostTheLastPushedSnapshotIsResumedFromTheNewestCommonOne() throws Exception {
+        var id = DatasetId.random();
+        var mount = source.create(id, null, NODE1).mountpoint();
+        FileTree.writeRandom(mount.resolve("a.bin"), 2 * MIB, 50);
+        var first = shipper.start(id, peer).await(WAIT);
+        FileTree.writeRandom(mount.resolve("b.bin"), 2 * MIB, 51);
+        var second = shipper.start(id, peer).await(WAIT);
+        assertThat(second.base()).isEqualTo(first.snapshot());
+        // The peer loses the snapshot this shipper last verified there (an operator, a rollback...).
+        zfs.zfs("destroy", h2.pool() + "/" + id + "@" + second.snapshot());
+        FileTree.writeRandom(mount.resolve("c.bin"), 2 * MIB, 52);
+        var third = shipper.start(id, peer).await(WAIT);
+        assertThat(third.base()).isEqualTo(first.snapshot());
+        assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(mount));
+        source.destroy(id);
+        target.destroy(id);
+    }
+
+    @Test
     void aCancelledPushChangesNothingOnThePeer() throws Exception {
         var id = DatasetId.random();
         var mount = source.create(id, null, NODE1).mountpoint();
