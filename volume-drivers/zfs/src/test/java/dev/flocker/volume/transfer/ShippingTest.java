@@ -138,6 +138,31 @@ class ShippingTest {
     }
 
     @Test
+    void aPeerThatRunsOutOfSpaceKeepsItsLastSnapshotAndTheNextPushSucceedsOnceThereIsRoom() throws Exception {
+        var id = DatasetId.random();
+        var mount = source.create(id, null, NODE1).mountpoint();
+        FileTree.writeRandom(mount.resolve("a.bin"), 4 * MIB, 60);
+        var good = shipper.start(id, peer).await(WAIT);
+        var checksumAtGood = FileTree.checksum(mount);
+        FileTree.writeRandom(mount.resolve("b.bin"), 120 * MIB, 61);
+        // The peer's pool "fills up": a quota on its root caps every dataset under it.
+        zfs.zfs("set", "quota=64M", h2.pool());
+        try {
+            assertThatThrownBy(() -> shipper.start(id, peer).await(WAIT)).isInstanceOf(TransferException.class)
+                    .hasMessageContaining("zfs recv -F " + peer.root() + "/" + id);
+            assertThat(target.get(id).orElseThrow().latestSnapshot().map(Snapshot::name)).contains(good.snapshot());
+            assertThat(replicaChecksum(id)).isEqualTo(checksumAtGood);
+        } finally {
+            zfs.zfs("set", "quota=none", h2.pool());
+        }
+        var resumed = shipper.start(id, peer).await(WAIT);
+        assertThat(resumed.base()).isEqualTo(good.snapshot());
+        assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(mount));
+        source.destroy(id);
+        target.destroy(id);
+    }
+
+    @Test
     void aCancelledPushChangesNothingOnThePeer() throws Exception {
         var id = DatasetId.random();
         var mount = source.create(id, null, NODE1).mountpoint();
