@@ -1,17 +1,21 @@
 package dev.flocker.control;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Entry point of {@code bin/flocker-control}: the control service, with Flocker's option names. */
 @Command(name = "flocker-control", mixinStandardHelpOptions = true, version = "flocker-control 0.1.0",
-        description = "Runs the control service: the Flocker v1 HTTP API, the desired configuration and the agents' channel.")
+        description = {"Runs the control service: the Flocker v1 HTTP API, the desired configuration and the agents' channel.",
+                "With no options it runs as a single replica keeping its configuration under /var/lib/flocker."})
 public final class ControlServiceMain implements Callable<Integer> {
-    @Option(names = "--data-path", defaultValue = "/var/lib/flocker", description = "Directory for persisted configuration (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--data-path", defaultValue = "/var/lib/flocker", description = "Directory for the persisted configuration (default: ${DEFAULT-VALUE}).")
     Path dataPath;
 
     @Option(names = "--port", defaultValue = "4523", description = "HTTP API port (default: ${DEFAULT-VALUE}).")
@@ -20,16 +24,53 @@ public final class ControlServiceMain implements Callable<Integer> {
     @Option(names = "--agent-port", defaultValue = "4524", description = "Port agents connect to (default: ${DEFAULT-VALUE}).")
     int agentPort;
 
-    @Option(names = "--peer", description = "Address host:port of another control-service replica (repeatable).")
-    List<String> peers = List.of();
+    @Option(names = "--bind", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String bind;
+
+    @Option(names = "--cluster-port", defaultValue = "5701", description = "Port replicas talk to each other on (default: ${DEFAULT-VALUE}).")
+    int clusterPort;
+
+    @Option(names = "--peer", description = "Another replica's cluster address, host:port (repeat for each; all replicas list the same set).")
+    List<String> peers = new ArrayList<>();
+
+    @Option(names = "--node-expiry", defaultValue = "30", description = "Seconds after an agent's last message before its node's state is forgotten (default: ${DEFAULT-VALUE}).")
+    int nodeExpiry;
 
     @Override
-    public Integer call() {
-        System.err.println("flocker-control: the control service is not implemented yet (see the control-service issue); only --help works.");
-        return 2;
+    public Integer call() throws InterruptedException {
+        for (var peer : peers) {
+            if (!peer.matches("^[A-Za-z0-9.-]+:[0-9]{1,5}$")) {
+                System.err.println("flocker-control: --peer '" + peer + "' is invalid: use host:port, e.g. 10.0.0.12:5701");
+                return 2;
+            }
+        }
+        if (nodeExpiry < 1) {
+            System.err.println("flocker-control: --node-expiry " + nodeExpiry + " must be at least 1 second");
+            return 2;
+        }
+        var settings = new ControlService.Settings(dataPath, bind, port, agentPort, clusterPort, peers,
+                Duration.ofSeconds(nodeExpiry), Duration.ofMillis(200));
+        ControlService service;
+        try {
+            service = ControlService.start(settings);
+        } catch (RuntimeException e) {
+            System.err.println("flocker-control: " + e.getMessage());
+            return 1;
+        }
+        var stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            service.close();
+            stopped.countDown();
+        }));
+        System.err.println("flocker-control: API on " + bind + ":" + service.apiPort() + ", agents on " + bind + ":" + service.agentPort());
+        stopped.await();
+        return 0;
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new ControlServiceMain()).execute(args));
+        int exit = new CommandLine(new ControlServiceMain()).execute(args);
+        if (exit != 0) {
+            System.exit(exit);
+        }
     }
 }

@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
  * A dataset's identity: an RFC 4122 version-4 UUID, as Flocker's API requires, kept in lower case.
  * Because it becomes part of ZFS names and paths, nothing else can ever be one.
  */
-public record DatasetId(String value) {
+public record DatasetId(String value) implements Comparable<DatasetId> {
     private static final Pattern UUID_V4 =
             Pattern.compile("^[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-4[A-Fa-f0-9]{3}-[89abAB][A-Fa-f0-9]{3}-[A-Fa-f0-9]{12}$");
 
@@ -33,6 +33,11 @@ public record DatasetId(String value) {
 
     public static boolean isValid(String value) {
         return value != null && UUID_V4.matcher(value).matches();
+    }
+
+    @Override
+    public int compareTo(DatasetId other) {
+        return value.compareTo(other.value);
     }
 
     @JsonValue

@@ -7,7 +7,7 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 /** A node's identity (Flocker's node uuid), in lower case. It is stored in ZFS properties, so it is validated strictly. */
-public record NodeId(String value) {
+public record NodeId(String value) implements Comparable<NodeId> {
     private static final Pattern UUID = Pattern.compile("^[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$");
 
     public NodeId {
@@ -24,6 +24,11 @@ public record NodeId(String value) {
 
     public static NodeId random() {
         return new NodeId(java.util.UUID.randomUUID().toString());
+    }
+
+    @Override
+    public int compareTo(NodeId other) {
+        return value.compareTo(other.value);
     }
 
     @JsonValue

@@ -1,0 +1,63 @@
+package dev.flocker.api.model;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/** What every live agent last reported: the observed state of the cluster, keyed by node. */
+public record ClusterState(@JsonIgnore Map<NodeId, NodeState> nodes) {
+    public static final ClusterState EMPTY = new ClusterState(Map.of());
+
+    public ClusterState {
+        nodes = java.util.Collections.unmodifiableMap(new TreeMap<>(nodes));
+    }
+
+    @JsonCreator
+    static ClusterState fromJson(@JsonProperty("nodes") List<NodeState> nodes) {
+        var map = new TreeMap<NodeId, NodeState>();
+        if (nodes != null) {
+            nodes.forEach(n -> map.put(n.uuid(), n));
+        }
+        return new ClusterState(map);
+    }
+
+    @JsonProperty("nodes")
+    List<NodeState> nodeList() {
+        return List.copyOf(nodes.values());
+    }
+
+    public Optional<NodeState> node(NodeId id) {
+        return Optional.ofNullable(nodes.get(id));
+    }
+
+    public Optional<NodeState> nodeByHost(String host) {
+        return nodes.values().stream().filter(n -> n.host().equals(host)).findFirst();
+    }
+
+    /** The node whose writable copy of {@code dataset} is reported, if any. */
+    public Optional<NodeState> primaryOf(DatasetId dataset) {
+        return nodes.values().stream()
+                .filter(n -> n.datasets().stream().anyMatch(d -> d.datasetId().equals(dataset) && d.primary()))
+                .findFirst();
+    }
+
+    /** Every node that reports holding {@code dataset}, primary or replica. */
+    public List<NodeState> holders(DatasetId dataset) {
+        var result = new ArrayList<NodeState>();
+        for (var node : nodes.values()) {
+            if (node.datasets().stream().anyMatch(d -> d.datasetId().equals(dataset))) {
+                result.add(node);
+            }
+        }
+        return result;
+    }
+
+    public List<NodeState.MoveState> moves() {
+        return nodes.values().stream().flatMap(n -> n.moves().stream()).toList();
+    }
+}

@@ -1,0 +1,76 @@
+package dev.flocker.api.model;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+
+/**
+ * What one agent last reported about its host: the datasets it holds, the applications it runs and
+ * the moves it is carrying out. Observed state only: it never changes the configuration.
+ *
+ * @param era changes every time the host boots or the agent's identity store is reset (Flocker's era)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record NodeState(
+        @JsonProperty("uuid") NodeId uuid,
+        @JsonProperty("host") String host,
+        @JsonProperty("era") String era,
+        @JsonProperty("datasets") List<DatasetState> datasets,
+        @JsonProperty("applications") List<ApplicationState> applications,
+        @JsonProperty("moves") List<MoveState> moves) {
+
+    public NodeState {
+        if (uuid == null) {
+            throw new IllegalArgumentException("node state needs a uuid");
+        }
+        if (host == null || !host.matches("^[0-9]{1,3}(\\.[0-9]{1,3}){3}$")) {
+            throw new IllegalArgumentException("node host '" + host + "' must be an IPv4 address");
+        }
+        datasets = datasets == null ? List.of() : List.copyOf(datasets);
+        applications = applications == null ? List.of() : List.copyOf(applications);
+        moves = moves == null ? List.of() : List.copyOf(moves);
+    }
+
+    /**
+     * A dataset on a host.
+     *
+     * @param primary true when this host holds the writable copy
+     * @param path    where it is mounted, when it is
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record DatasetState(
+            @JsonProperty("dataset_id") DatasetId datasetId,
+            @JsonProperty("primary") boolean primary,
+            @JsonProperty("path") String path,
+            @JsonProperty("maximum_size") Long maximumSize,
+            @JsonProperty("generation") long generation) {
+    }
+
+    /** An application's container on a host. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ApplicationState(
+            @JsonProperty("name") String name,
+            @JsonProperty("image") String image,
+            @JsonProperty("running") boolean running,
+            @JsonProperty("ports") List<Application.Port> ports) {
+    }
+
+    /**
+     * A move of a dataset's primary to another host, as the source host reports it.
+     *
+     * @param phase      pre-copy, handoff, waiting, done, failed...
+     * @param etaSeconds null when unknown
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record MoveState(
+            @JsonProperty("dataset_id") DatasetId datasetId,
+            @JsonProperty("from") NodeId from,
+            @JsonProperty("to") NodeId to,
+            @JsonProperty("phase") String phase,
+            @JsonProperty("bytes") long bytes,
+            @JsonProperty("expected_bytes") long expectedBytes,
+            @JsonProperty("bytes_per_second") double bytesPerSecond,
+            @JsonProperty("eta_seconds") Double etaSeconds,
+            @JsonProperty("detail") String detail) {
+    }
+}

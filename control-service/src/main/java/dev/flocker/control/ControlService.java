@@ -1,0 +1,147 @@
+package dev.flocker.control;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.SplitBrainProtectionConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
+import dev.flocker.control.agents.AgentChannelServer;
+import dev.flocker.control.api.FlockerApi;
+import dev.flocker.control.api.HttpApiServer;
+import dev.flocker.control.store.ConfigurationFile;
+import dev.flocker.control.store.ConfigurationStore;
+import dev.flocker.control.store.NodeStateStore;
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One control-service replica: a Hazelcast member holding the configuration and cluster state with the
+ * other replicas, the HTTP API and the agents' channel. With no peers it is a complete single-replica service.
+ */
+public final class ControlService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ControlService.class);
+    static final String CONFIGURATION_MAP = "flocker-configuration";
+    static final String NODE_STATE_MAP = "flocker-node-state";
+    static final String MAJORITY = "flocker-majority";
+
+    /**
+     * @param peers       other replicas' cluster addresses (host:port); empty for a single replica
+     * @param clusterPort this replica's Hazelcast port
+     */
+    public record Settings(Path dataPath, String bindHost, int apiPort, int agentPort, int clusterPort, List<String> peers,
+                           Duration nodeExpiry, Duration pushInterval) {
+        public Settings {
+            peers = List.copyOf(peers);
+        }
+
+        public static Settings defaults(Path dataPath) {
+            return new Settings(dataPath, "0.0.0.0", 4523, 4524, 5701, List.of(), Duration.ofSeconds(30), Duration.ofMillis(200));
+        }
+    }
+
+    private final Settings settings;
+    private final HazelcastInstance hazelcast;
+    private final Vertx vertx;
+    private final ConfigurationStore configuration;
+    private final NodeStateStore state;
+    private final FlockerApi api;
+    private final long sweeper;
+    private int apiPort;
+    private int agentPort;
+
+    private ControlService(Settings settings) {
+        this.settings = settings;
+        this.hazelcast = Hazelcast.newHazelcastInstance(hazelcastConfig(settings));
+        this.vertx = Vertx.vertx();
+        this.configuration = new ConfigurationStore(hazelcast.getMap(CONFIGURATION_MAP), new ConfigurationFile(settings.dataPath()));
+        this.state = new NodeStateStore(hazelcast.getMap(NODE_STATE_MAP), settings.nodeExpiry());
+        this.api = new FlockerApi(configuration, state, Clock.systemUTC());
+        this.sweeper = vertx.setPeriodic(1000, id -> vertx.executeBlocking(() -> {
+            new Housekeeping(configuration, state, Clock.systemUTC(), settings.nodeExpiry()).run();
+            return null;
+        }, false));
+    }
+
+    /** Starts a replica and waits until its API and agent channel listen. */
+    public static ControlService start(Settings settings) {
+        var service = new ControlService(settings);
+        try {
+            var http = new HttpApiServer(service.vertx, service.api);
+            service.configuration.onChange(c -> http.announce("configuration", Map.of("tag", c.tag())));
+            service.state.onChange(s -> http.announce("state", Map.of("nodes", s.nodes().size())));
+            service.apiPort = http.listen(settings.bindHost(), settings.apiPort()).await(30, TimeUnit.SECONDS).actualPort();
+            var agents = new AgentChannelServer(service.vertx, service.configuration, service.state, settings.pushInterval());
+            service.agentPort = agents.listen(settings.bindHost(), settings.agentPort()).await(30, TimeUnit.SECONDS).actualPort();
+        } catch (Exception e) {
+            service.close();
+            throw new IllegalStateException("cannot listen on " + settings.bindHost() + " ports " + settings.apiPort() + "/"
+                    + settings.agentPort() + ": " + e.getMessage(), e);
+        }
+        LOG.atInfo().addKeyValue("api_port", service.apiPort).addKeyValue("agent_port", service.agentPort)
+                .addKeyValue("data_path", settings.dataPath()).addKeyValue("replicas", settings.peers().size() + 1)
+                .log("control service ready");
+        return service;
+    }
+
+    static Config hazelcastConfig(Settings settings) {
+        var config = new Config();
+        config.setClusterName("flocker");
+        config.setProperty("hazelcast.phone.home.enabled", "false");
+        config.setProperty("hazelcast.logging.type", "slf4j");
+        config.setProperty("hazelcast.shutdownhook.enabled", "false");
+        config.setProperty("hazelcast.local.localAddress", settings.bindHost().equals("0.0.0.0") ? "127.0.0.1" : settings.bindHost());
+        // Quicker detection of a lost replica than the defaults (60 s), so the survivors take over its share soon.
+        config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+        config.setProperty("hazelcast.max.no.heartbeat.seconds", "10");
+        var network = config.getNetworkConfig();
+        network.setPort(settings.clusterPort()).setPortAutoIncrement(false);
+        var join = network.getJoin();
+        join.getMulticastConfig().setEnabled(false);
+        join.getAutoDetectionConfig().setEnabled(false);
+        var tcp = join.getTcpIpConfig().setEnabled(true);
+        settings.peers().forEach(tcp::addMember);
+        int replicas = settings.peers().size() + 1;
+        var mapConfig = new MapConfig(CONFIGURATION_MAP).setBackupCount(Math.min(2, replicas - 1)).setAsyncBackupCount(0);
+        var stateConfig = new MapConfig(NODE_STATE_MAP).setBackupCount(Math.min(1, replicas - 1));
+        if (replicas > 1) {
+            // A minority side of a partition must not accept writes that the majority never sees.
+            config.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(MAJORITY, true, replicas / 2 + 1)
+                    .setProtectOn(SplitBrainProtectionOn.WRITE));
+            mapConfig.setSplitBrainProtectionName(MAJORITY);
+        }
+        config.addMapConfig(mapConfig);
+        config.addMapConfig(stateConfig);
+        return config;
+    }
+
+    public int apiPort() {
+        return apiPort;
+    }
+
+    public int agentPort() {
+        return agentPort;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    @Override
+    public void close() {
+        vertx.cancelTimer(sweeper);
+        try {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.atWarn().setCause(e).log("vert.x did not close cleanly");
+        }
+        hazelcast.shutdown();
+    }
+}

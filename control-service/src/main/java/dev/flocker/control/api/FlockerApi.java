@@ -1,0 +1,411 @@
+package dev.flocker.control.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flocker.api.model.Application;
+import dev.flocker.api.model.ClusterState;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.Dataset;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.Json;
+import dev.flocker.api.model.Lease;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState;
+import dev.flocker.control.store.ConfigurationStore;
+import dev.flocker.control.store.NodeStateStore;
+import dev.flocker.control.store.TagMismatchException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+/**
+ * The logic of Flocker's v1 HTTP API: validates requests, applies them to the configuration by
+ * compare-and-set, and renders configuration and cluster state in Flocker's JSON form. Transport-free;
+ * {@link HttpApiServer} maps HTTP onto it.
+ */
+public final class FlockerApi {
+    public static final String VERSION = "1.15.0";
+    static final Set<String> CREATE_DATASET_KEYS = Set.of("primary", "dataset_id", "maximum_size", "metadata");
+    static final Set<String> LEASE_KEYS = Set.of("dataset_id", "node_uuid", "expires");
+    static final Set<String> CONTAINER_KEYS = Set.of("node_uuid", "name", "image", "ports", "environment", "restart_policy",
+            "command_line", "volumes", "cpu_shares", "memory_limit", "links", "swappiness");
+
+    private final ConfigurationStore configuration;
+    private final NodeStateStore state;
+    private final Clock clock;
+
+    public FlockerApi(ConfigurationStore configuration, NodeStateStore state, Clock clock) {
+        this.configuration = configuration;
+        this.state = state;
+        this.clock = clock;
+    }
+
+    Reply version() {
+        return Reply.ok(Map.of("flocker", VERSION));
+    }
+
+    // ---- datasets -------------------------------------------------------------------------------
+
+    Reply listDatasets() {
+        var config = configuration.current();
+        return Reply.ok(config.datasets().values()).withTag(config.tag());
+    }
+
+    Reply createDataset(String ifMatches, Supplier<JsonNode> request) {
+        ifMatches = checkTag(ifMatches);
+        var body = request.get();
+        Schema.object(body).only(CREATE_DATASET_KEYS).required("primary").uuid("primary").uuid("dataset_id")
+                .integer("maximum_size", Dataset.MIN_SIZE, Long.MAX_VALUE, true).multipleOf("maximum_size", 1024)
+                .stringMap("metadata", 16, 256, 256).validate();
+        var id = body.hasNonNull("dataset_id") ? DatasetId.of(body.get("dataset_id").asText()) : DatasetId.random();
+        var dataset = new Dataset(id, NodeId.of(body.get("primary").asText()), false, metadata(body.get("metadata")),
+                body.hasNonNull("maximum_size") ? body.get("maximum_size").asLong() : null);
+        var after = update(ifMatches, config -> {
+            if (config.datasets().containsKey(id)) {
+                throw ApiError.datasetIdCollision();
+            }
+            return config.withDataset(dataset);
+        });
+        return Reply.created(after.datasets().get(id)).withTag(after.tag());
+    }
+
+    /** Moves (primary) and, beyond Flocker, resizes (maximum_size); lenient about unknown keys, as old clients need. */
+    Reply updateDataset(String ifMatches, String rawId, Supplier<JsonNode> request) {
+        ifMatches = checkTag(ifMatches);
+        var body = request.get();
+        var schema = Schema.object(body);
+        if (schema.ok() && !body.has("primary") && body.has("Primary")) {
+            ((ObjectNode) body).set("primary", body.get("Primary"));
+        }
+        schema.uuid("primary").integer("maximum_size", Dataset.MIN_SIZE, Long.MAX_VALUE, true).multipleOf("maximum_size", 1024).validate();
+        var id = datasetId(rawId);
+        var after = update(ifMatches, config -> {
+            var dataset = config.dataset(id).orElseThrow(ApiError::datasetNotFound);
+            if (dataset.deleted()) {
+                throw ApiError.datasetDeleted();
+            }
+            var changed = dataset;
+            if (body.hasNonNull("primary")) {
+                changed = changed.withPrimary(NodeId.of(body.get("primary").asText()));
+            }
+            if (body.has("maximum_size")) {
+                changed = changed.withMaximumSize(body.get("maximum_size").isNull() ? null : body.get("maximum_size").asLong());
+            }
+            return changed.equals(dataset) ? config : config.withDataset(changed);
+        });
+        return Reply.ok(after.datasets().get(id)).withTag(after.tag());
+    }
+
+    Reply deleteDataset(String ifMatches, String rawId) {
+        ifMatches = checkTag(ifMatches);
+        var id = datasetId(rawId);
+        var after = update(ifMatches, config -> {
+            var dataset = config.dataset(id).orElseThrow(ApiError::datasetNotFound);
+            return dataset.deleted() ? config : config.withDataset(dataset.asDeleted());
+        });
+        return Reply.ok(after.datasets().get(id)).withTag(after.tag());
+    }
+
+    Reply datasetState() {
+        var cluster = state.current();
+        var config = configuration.current();
+        var result = new LinkedHashMap<DatasetId, Map<String, Object>>();
+        for (var node : cluster.nodes().values()) {
+            for (var ds : node.datasets()) {
+                var entry = result.computeIfAbsent(ds.datasetId(), k -> new LinkedHashMap<>(Map.of("dataset_id", k)));
+                if (ds.maximumSize() != null) {
+                    entry.put("maximum_size", ds.maximumSize());
+                }
+                if (ds.primary() && ds.path() != null) {
+                    entry.put("primary", node.uuid());
+                    entry.put("path", ds.path());
+                }
+            }
+        }
+        for (var move : cluster.moves()) {
+            var entry = result.get(move.datasetId());
+            if (entry != null) {
+                entry.put("move", move);
+            }
+        }
+        return Reply.ok(result.values()).withTag(config.tag());
+    }
+
+    // ---- nodes and moves ------------------------------------------------------------------------
+
+    Reply nodes() {
+        return Reply.ok(state.current().nodes().values().stream()
+                .map(n -> Map.of("host", n.host(), "uuid", n.uuid())).toList());
+    }
+
+    Reply nodeByEra(String era) {
+        return state.current().nodes().values().stream().filter(n -> era.equals(n.era())).findFirst()
+                .map(n -> Reply.ok(Map.of("uuid", n.uuid()))).orElseThrow(ApiError::nodeByEraNotFound);
+    }
+
+    Reply moves() {
+        return Reply.ok(state.current().moves());
+    }
+
+    // ---- leases ---------------------------------------------------------------------------------
+
+    Reply listLeases() {
+        var config = configuration.current();
+        var now = clock.instant();
+        return Reply.ok(config.leases().values().stream().filter(l -> !l.expired(now)).map(l -> leaseJson(l, now)).toList())
+                .withTag(config.tag());
+    }
+
+    Reply acquireLease(Supplier<JsonNode> request) {
+        var body = request.get();
+        Schema.object(body).only(LEASE_KEYS).required("dataset_id", "node_uuid", "expires").uuid("dataset_id").uuid("node_uuid")
+                .number("expires", 0, true).validate();
+        var id = DatasetId.of(body.get("dataset_id").asText());
+        var node = NodeId.of(body.get("node_uuid").asText());
+        var now = clock.instant();
+        var expiresAt = body.get("expires").isNull() ? null : now.plusMillis((long) (body.get("expires").asDouble() * 1000));
+        var lease = new Lease(id, node, expiresAt);
+        boolean[] renewed = {false};
+        var after = update(null, config -> {
+            var existing = config.leases().get(id);
+            if (existing != null && !existing.expired(now)) {
+                if (!existing.node().equals(node)) {
+                    throw ApiError.leaseHeld();
+                }
+                renewed[0] = true;
+            }
+            return config.withLease(lease);
+        });
+        var json = leaseJson(after.leases().get(id), now);
+        return (renewed[0] ? Reply.ok(json) : Reply.created(json)).withTag(after.tag());
+    }
+
+    Reply releaseLease(String rawId) {
+        var id = datasetId(rawId);
+        var now = clock.instant();
+        Lease[] released = {null};
+        var after = update(null, config -> {
+            var lease = config.leases().get(id);
+            if (lease == null || lease.expired(now)) {
+                throw ApiError.leaseNotFound();
+            }
+            released[0] = lease;
+            return config.withoutLease(id);
+        });
+        return Reply.ok(leaseJson(released[0], now)).withTag(after.tag());
+    }
+
+    private static Map<String, Object> leaseJson(Lease lease, java.time.Instant now) {
+        var json = new LinkedHashMap<String, Object>();
+        json.put("dataset_id", lease.datasetId());
+        json.put("node_uuid", lease.node());
+        json.put("expires", lease.secondsLeft(now));
+        return json;
+    }
+
+    // ---- containers (applications) --------------------------------------------------------------
+
+    Reply listContainers() {
+        var config = configuration.current();
+        return Reply.ok(config.applications().values()).withTag(config.tag());
+    }
+
+    Reply createContainer(Supplier<JsonNode> request) {
+        var body = request.get();
+        validateContainer(body);
+        var application = parseContainer(body);
+        var after = update(null, config -> {
+            if (config.applications().containsKey(application.name())) {
+                throw ApiError.containerNameCollision();
+            }
+            checkContainer(config, application);
+            return config.withApplication(application);
+        });
+        return Reply.created(after.applications().get(application.name())).withTag(after.tag());
+    }
+
+    /** Moves an application, and its dataset with it, to another node. */
+    Reply moveContainer(String name, Supplier<JsonNode> request) {
+        var body = request.get();
+        Schema.object(body).only(Set.of("node_uuid")).required("node_uuid").uuid("node_uuid").validate();
+        var node = NodeId.of(body.get("node_uuid").asText());
+        var after = update(null, config -> {
+            var application = config.applications().get(name);
+            if (application == null) {
+                throw ApiError.containerNotFound();
+            }
+            if (application.node().equals(node)) {
+                return config;
+            }
+            var moved = config.withApplication(application.withNode(node));
+            for (var volume : application.volumes()) {
+                var dataset = config.datasets().get(volume.datasetId());
+                if (dataset != null) {
+                    moved = moved.withDataset(dataset.withPrimary(node));
+                }
+            }
+            return moved;
+        });
+        return Reply.ok(after.applications().get(name)).withTag(after.tag());
+    }
+
+    Reply deleteContainer(String name) {
+        var after = update(null, config -> {
+            if (!config.applications().containsKey(name)) {
+                throw ApiError.containerNotFound();
+            }
+            return config.withoutApplication(name);
+        });
+        return new Reply(200, null, Map.of()).withTag(after.tag());
+    }
+
+    Reply containerState() {
+        var result = new ArrayList<Map<String, Object>>();
+        for (NodeState node : state.current().nodes().values()) {
+            for (var app : node.applications()) {
+                var json = new LinkedHashMap<String, Object>();
+                json.put("node_uuid", node.uuid());
+                json.put("name", app.name());
+                json.put("image", app.image());
+                json.put("running", app.running());
+                if (app.ports() != null && !app.ports().isEmpty()) {
+                    json.put("ports", app.ports());
+                }
+                result.add(json);
+            }
+        }
+        return Reply.ok(result);
+    }
+
+    private static void validateContainer(JsonNode body) {
+        Schema.object(body).only(CONTAINER_KEYS).required("node_uuid", "name", "image").uuid("node_uuid")
+                .string("name", 2, 255, Application.NAME).string("image", 1, 1024, null)
+                .array("ports", 1000, p -> Schema.object(p).only(Set.of("internal", "external")).required("internal", "external")
+                        .integer("internal", 1, 65535, false).integer("external", 1, 65535, false))
+                .stringMap("environment", Integer.MAX_VALUE, 4096, 65536)
+                .nested("restart_policy", p -> Schema.object(p).only(Set.of("name", "maximum_retry_count")).required("name")
+                        .enumeration("name", Set.of("never", "always", "on-failure")).integer("maximum_retry_count", 1, Integer.MAX_VALUE, false)
+                        .check(!p.has("maximum_retry_count") || "on-failure".equals(p.path("name").asText()),
+                                "maximum_retry_count is only allowed with name 'on-failure'"))
+                .stringArray("command_line")
+                .array("volumes", 1, v -> Schema.object(v).only(Set.of("dataset_id", "mountpoint")).required("dataset_id", "mountpoint")
+                        .uuid("dataset_id").string("mountpoint", 1, 4096, java.util.regex.Pattern.compile("^/\\p{ASCII}*$")))
+                .integer("cpu_shares", 1, 1024, false)
+                .integer("memory_limit", 1 << 20, Long.MAX_VALUE, false)
+                .array("links", 1000, l -> Schema.object(l).only(Set.of("alias", "local_port", "remote_port"))
+                        .required("alias", "local_port", "remote_port").string("alias", 1, 255, java.util.regex.Pattern.compile("^[a-zA-Z0-9_-]+$"))
+                        .integer("local_port", 1, 65535, false).integer("remote_port", 1, 65535, false))
+                .integer("swappiness", 0, 100, false)
+                .validate();
+    }
+
+    private static Application parseContainer(JsonNode body) {
+        try {
+            var app = Json.MAPPER.treeToValue(body, Application.class);
+            return new Application(app.node(), app.name(), app.imageWithTag(), app.ports(), app.environment(), app.restartPolicy(),
+                    app.commandLine(), app.volumes(), app.cpuShares(), app.memoryLimit(), app.links());
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw ApiError.schema(List.of(rootMessage(e)));
+        }
+    }
+
+    private static void checkContainer(Configuration config, Application application) {
+        var ports = new HashSet<Integer>();
+        for (var other : config.applications().values()) {
+            other.ports().forEach(p -> ports.add(p.external()));
+        }
+        for (var port : application.ports()) {
+            if (!ports.add(port.external())) {
+                throw ApiError.containerPortCollision();
+            }
+        }
+        var localPorts = new HashSet<Integer>();
+        var aliases = new HashSet<String>();
+        for (var link : application.links()) {
+            if (!localPorts.add(link.localPort())) {
+                throw ApiError.linkPortCollision();
+            }
+            if (!aliases.add(link.alias().toLowerCase())) {
+                throw ApiError.linkAliasCollision();
+            }
+        }
+        for (var volume : application.volumes()) {
+            var dataset = config.datasets().get(volume.datasetId());
+            if (dataset == null || dataset.deleted()) {
+                throw ApiError.datasetNotFound();
+            }
+            if (!dataset.primary().equals(application.node())) {
+                throw ApiError.datasetOnDifferentNode();
+            }
+            boolean used = config.applications().values().stream()
+                    .anyMatch(a -> a.volumes().stream().anyMatch(v -> v.datasetId().equals(volume.datasetId())));
+            if (used) {
+                throw ApiError.datasetInUse();
+            }
+        }
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------
+
+    /** Flocker checks the tag before anything else, so a stale writer learns that first. */
+    private String checkTag(String ifMatches) {
+        if (ifMatches != null && !ifMatches.equals(configuration.current().tag())) {
+            // The local copy may lag a write made through another replica: ask the cluster before refusing.
+            var tag = configuration.latest().tag();
+            if (!ifMatches.equals(tag)) {
+                throw new ApiError(412, new TagMismatchException(ifMatches, tag).getMessage());
+            }
+        }
+        return ifMatches;
+    }
+
+    private Configuration update(String ifMatches, java.util.function.UnaryOperator<Configuration> change) {
+        try {
+            return configuration.update(ifMatches, change);
+        } catch (TagMismatchException e) {
+            throw new ApiError(412, e.getMessage());
+        }
+    }
+
+    private static DatasetId datasetId(String raw) {
+        if (!DatasetId.isValid(raw)) {
+            throw ApiError.datasetNotFound();
+        }
+        return DatasetId.of(raw);
+    }
+
+    private static Map<String, String> metadata(JsonNode node) {
+        var map = new LinkedHashMap<String, String>();
+        if (node != null && node.isObject()) {
+            node.properties().forEach(e -> map.put(e.getKey(), e.getValue().asText()));
+        }
+        return map;
+    }
+
+    static String rootMessage(Throwable e) {
+        while (e.getCause() != null && e.getCause() != e) {
+            e = e.getCause();
+        }
+        return e.getMessage();
+    }
+
+    /** For the incident id of unexpected errors. */
+    static String incident() {
+        return UUID.randomUUID().toString();
+    }
+
+    ClusterState clusterState() {
+        return state.current();
+    }
+
+    Configuration currentConfiguration() {
+        return configuration.current();
+    }
+}

@@ -1,0 +1,151 @@
+package dev.flocker.control.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flocker.api.model.Json;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves {@link FlockerApi} over HTTP with Flocker's v1 paths. Every answer is JSON, errors included
+ * ({@code {"description": ...}}); bad input is a 4xx, never a 500. Work that touches the cluster runs
+ * off the event loop. Also serves {@code GET /v1/events}: server-sent events on every configuration or
+ * state change, so clients need not poll.
+ */
+public final class HttpApiServer {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpApiServer.class);
+    public static final int BODY_LIMIT = 1 << 20;
+
+    private final Vertx vertx;
+    private final FlockerApi api;
+    private final Set<HttpServerResponse> watchers = ConcurrentHashMap.newKeySet();
+
+    public HttpApiServer(Vertx vertx, FlockerApi api) {
+        this.vertx = vertx;
+        this.api = api;
+    }
+
+    public Future<HttpServer> listen(String host, int port) {
+        return vertx.createHttpServer().requestHandler(router()).listen(port, host);
+    }
+
+    Router router() {
+        var router = Router.router(vertx);
+        router.route().handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
+        router.get("/v1/version").handler(ctx -> reply(ctx, api::version));
+        router.get("/v1/configuration/datasets").handler(ctx -> reply(ctx, api::listDatasets));
+        router.post("/v1/configuration/datasets").handler(ctx -> withBody(ctx, body -> api.createDataset(ifMatches(ctx), body)));
+        router.post("/v1/configuration/datasets/:id").handler(ctx -> withBody(ctx, body -> api.updateDataset(ifMatches(ctx), ctx.pathParam("id"), body)));
+        router.delete("/v1/configuration/datasets/:id").handler(ctx -> reply(ctx, () -> api.deleteDataset(ifMatches(ctx), ctx.pathParam("id"))));
+        router.get("/v1/state/datasets").handler(ctx -> reply(ctx, api::datasetState));
+        router.get("/v1/state/nodes").handler(ctx -> reply(ctx, api::nodes));
+        router.get("/v1/state/nodes/by_era/:era").handler(ctx -> reply(ctx, () -> api.nodeByEra(ctx.pathParam("era"))));
+        router.get("/v1/state/moves").handler(ctx -> reply(ctx, api::moves));
+        router.get("/v1/configuration/leases").handler(ctx -> reply(ctx, api::listLeases));
+        router.post("/v1/configuration/leases").handler(ctx -> withBody(ctx, api::acquireLease));
+        router.delete("/v1/configuration/leases/:id").handler(ctx -> reply(ctx, () -> api.releaseLease(ctx.pathParam("id"))));
+        router.get("/v1/configuration/containers").handler(ctx -> reply(ctx, api::listContainers));
+        router.post("/v1/configuration/containers").handler(ctx -> withBody(ctx, api::createContainer));
+        router.post("/v1/configuration/containers/:name").handler(ctx -> withBody(ctx, body -> api.moveContainer(ctx.pathParam("name"), body)));
+        router.delete("/v1/configuration/containers/:name").handler(ctx -> reply(ctx, () -> api.deleteContainer(ctx.pathParam("name"))));
+        router.get("/v1/state/containers").handler(ctx -> reply(ctx, api::containerState));
+        router.get("/v1/events").handler(this::events);
+
+        router.errorHandler(404, ctx -> error(ctx.response(), 404, "Not found."));
+        router.errorHandler(405, ctx -> error(ctx.response(), 405, "Method not allowed."));
+        router.errorHandler(413, ctx -> error(ctx.response(), 413, "The request body is larger than " + BODY_LIMIT + " bytes."));
+        router.errorHandler(400, ctx -> error(ctx.response(), 400, "Bad request."));
+        router.errorHandler(500, ctx -> {
+            var incident = FlockerApi.incident();
+            LOG.atError().addKeyValue("incident", incident).setCause(ctx.failure()).log("unexpected error");
+            send(ctx.response(), 500, incident, Map.of());
+        });
+        return router;
+    }
+
+    private static String ifMatches(RoutingContext ctx) {
+        return ctx.request().getHeader("X-If-Configuration-Matches");
+    }
+
+    /** The body is parsed when the handler asks for it, so a handler can check the tag first, as Flocker does. */
+    private void withBody(RoutingContext ctx, java.util.function.Function<java.util.function.Supplier<JsonNode>, Reply> handler) {
+        var text = ctx.body().asString();
+        java.util.function.Supplier<JsonNode> body = () -> {
+            try {
+                return text == null || text.isBlank() ? null : Json.MAPPER.readTree(text);
+            } catch (JsonProcessingException e) {
+                throw new ApiError(400, "The request body is not valid JSON: " + e.getOriginalMessage());
+            }
+        };
+        reply(ctx, () -> handler.apply(body));
+    }
+
+    private void reply(RoutingContext ctx, Callable<Reply> handler) {
+        vertx.executeBlocking(handler, false).onComplete(result -> {
+            var response = ctx.response();
+            if (result.succeeded()) {
+                var reply = result.result();
+                send(response, reply.status(), reply.body(), reply.headers());
+            } else if (result.cause() instanceof ApiError e) {
+                var body = new LinkedHashMap<String, Object>();
+                body.put("description", e.getMessage());
+                if (e.errors() != null) {
+                    body.put("errors", e.errors());
+                }
+                send(response, e.status(), body, Map.of());
+            } else {
+                var incident = FlockerApi.incident();
+                LOG.atError().addKeyValue("incident", incident).addKeyValue("path", ctx.request().path())
+                        .setCause(result.cause()).log("unexpected error");
+                send(response, 500, incident, Map.of());
+            }
+        });
+    }
+
+    private static void error(HttpServerResponse response, int status, String description) {
+        send(response, status, Map.of("description", description), Map.of());
+    }
+
+    private static void send(HttpServerResponse response, int status, Object body, Map<String, String> headers) {
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        response.setStatusCode(status).putHeader("Content-Type", "application/json");
+        headers.forEach(response::putHeader);
+        response.end(Json.write(body));
+    }
+
+    private void events(RoutingContext ctx) {
+        var response = ctx.response();
+        response.setChunked(true).putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache");
+        watchers.add(response);
+        response.closeHandler(v -> watchers.remove(response));
+        response.write(event("configuration", Map.of("tag", api.currentConfiguration().tag())));
+    }
+
+    /** Tells every open event stream that something changed; coalescing is the client's to do. */
+    public void announce(String kind, Object data) {
+        var text = event(kind, data);
+        vertx.runOnContext(v -> watchers.forEach(w -> {
+            if (!w.closed()) {
+                w.write(text);
+            }
+        }));
+    }
+
+    private static String event(String kind, Object data) {
+        return "event: " + kind + "\ndata: " + Json.write(data) + "\n\n";
+    }
+}

@@ -1,0 +1,128 @@
+package dev.flocker.control.store;
+
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.Json;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The desired configuration: one entry of a Hazelcast map (so every replica serves it and a replica's
+ * loss loses nothing that was acknowledged: the map keeps a synchronous backup), changed only by
+ * compare-and-set, and written to this replica's disk before a write is acknowledged.
+ * Reads come from a local copy that the map's events keep current.
+ */
+public final class ConfigurationStore {
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigurationStore.class);
+    static final String KEY = "configuration";
+
+    private final IMap<String, String> map;
+    private final ConfigurationFile file;
+    private final List<Consumer<Configuration>> listeners = new CopyOnWriteArrayList<>();
+    private volatile Configuration current;
+
+    public ConfigurationStore(IMap<String, String> map, ConfigurationFile file) {
+        this.map = map;
+        this.file = file;
+        map.addEntryListener((EntryAddedListener<String, String> & EntryUpdatedListener<String, String>) new Listener(), KEY, true);
+        var fromDisk = file.read().orElse(Configuration.EMPTY);
+        // The first replica up seeds the cluster from its disk; a replica that has seen a newer
+        // configuration than the cluster holds (all replicas were down) brings it back.
+        map.putIfAbsent(KEY, Json.write(fromDisk));
+        while (true) {
+            var json = map.get(KEY);
+            var inCluster = Json.read(json, Configuration.class);
+            if (fromDisk.version() <= inCluster.version()) {
+                accept(inCluster);
+                break;
+            }
+            if (map.replace(KEY, json, Json.write(fromDisk))) {
+                LOG.atInfo().addKeyValue("version", fromDisk.version()).log("restored a newer configuration from disk");
+                accept(fromDisk);
+                break;
+            }
+        }
+        file.write(current);
+    }
+
+    private final class Listener implements EntryAddedListener<String, String>, EntryUpdatedListener<String, String> {
+        @Override
+        public void entryAdded(EntryEvent<String, String> event) {
+            changed(event.getValue());
+        }
+
+        @Override
+        public void entryUpdated(EntryEvent<String, String> event) {
+            changed(event.getValue());
+        }
+
+        private void changed(String json) {
+            var configuration = Json.read(json, Configuration.class);
+            accept(configuration);
+            try {
+                file.write(configuration);
+            } catch (RuntimeException e) {
+                LOG.atError().addKeyValue("version", configuration.version()).setCause(e).log("cannot persist configuration");
+            }
+        }
+    }
+
+    private synchronized void accept(Configuration configuration) {
+        if (current != null && configuration.version() <= current.version()) {
+            return;
+        }
+        current = configuration;
+        listeners.forEach(l -> l.accept(configuration));
+    }
+
+    /** The latest configuration this replica has seen. */
+    public Configuration current() {
+        return current;
+    }
+
+    /** The configuration as the cluster holds it now (a read of the shared map, not the local copy). */
+    public Configuration latest() {
+        var latest = Json.read(map.get(KEY), Configuration.class);
+        accept(latest);
+        return latest;
+    }
+
+    /** Calls {@code listener} with every newer configuration (from any replica). */
+    public void onChange(Consumer<Configuration> listener) {
+        listeners.add(listener);
+    }
+
+    /**
+     * Applies {@code change} to the current configuration with compare-and-set, retrying when another
+     * writer got in first. With {@code ifMatches} non-null the change applies only to that tag.
+     * Returns the new configuration, or the unchanged one when {@code change} returned its argument.
+     */
+    public Configuration update(String ifMatches, UnaryOperator<Configuration> change) {
+        while (true) {
+            var json = map.get(KEY);
+            var before = Json.read(json, Configuration.class);
+            if (ifMatches != null && !ifMatches.equals(before.tag())) {
+                throw new TagMismatchException(ifMatches, before.tag());
+            }
+            var after = change.apply(before);
+            if (after == before) {
+                return before;
+            }
+            if (after.version() != before.version() + 1) {
+                after = new Configuration(before.version() + 1, after.datasets(), after.applications(), after.leases());
+            }
+            if (map.replace(KEY, json, Json.write(after))) {
+                file.write(after);
+                accept(after);
+                return after;
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.flocker.control.store;
+
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.MapEvent;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryEvictedListener;
+import com.hazelcast.map.listener.EntryExpiredListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import com.hazelcast.map.listener.MapClearedListener;
+import dev.flocker.api.model.ClusterState;
+import dev.flocker.api.model.Json;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The cluster state: each node's last report, in a Hazelcast map shared by all replicas. Every entry
+ * lives for the node-expiry time after the agent's last message, so a node whose agent is gone (or
+ * whose replica died with its connection) is forgotten without anyone having to remember to.
+ */
+public final class NodeStateStore {
+    private final IMap<String, String> map;
+    private final Duration expiry;
+    private final Map<NodeId, NodeState> local = new ConcurrentHashMap<>();
+    private final List<Consumer<ClusterState>> listeners = new CopyOnWriteArrayList<>();
+    private volatile ClusterState snapshot = ClusterState.EMPTY;
+
+    public NodeStateStore(IMap<String, String> map, Duration expiry) {
+        this.map = map;
+        this.expiry = expiry;
+        map.addEntryListener(new Listener(), true);
+        map.forEach((k, v) -> local.put(NodeId.of(k), Json.read(v, NodeState.class)));
+        publish();
+    }
+
+    private final class Listener implements EntryAddedListener<String, String>, EntryUpdatedListener<String, String>,
+            EntryRemovedListener<String, String>, EntryExpiredListener<String, String>, EntryEvictedListener<String, String>,
+            MapClearedListener {
+        @Override
+        public void entryAdded(EntryEvent<String, String> event) {
+            put(event);
+        }
+
+        @Override
+        public void entryUpdated(EntryEvent<String, String> event) {
+            if (!event.getValue().equals(event.getOldValue())) {
+                put(event);
+            }
+        }
+
+        @Override
+        public void entryRemoved(EntryEvent<String, String> event) {
+            remove(event.getKey());
+        }
+
+        @Override
+        public void entryExpired(EntryEvent<String, String> event) {
+            remove(event.getKey());
+        }
+
+        @Override
+        public void entryEvicted(EntryEvent<String, String> event) {
+            remove(event.getKey());
+        }
+
+        @Override
+        public void mapCleared(MapEvent event) {
+            local.clear();
+            publish();
+        }
+
+        private void put(EntryEvent<String, String> event) {
+            local.put(NodeId.of(event.getKey()), Json.read(event.getValue(), NodeState.class));
+            publish();
+        }
+
+        private void remove(String key) {
+            if (local.remove(NodeId.of(key)) != null) {
+                publish();
+            }
+        }
+    }
+
+    private synchronized void publish() {
+        snapshot = new ClusterState(Map.copyOf(local));
+        listeners.forEach(l -> l.accept(snapshot));
+    }
+
+    public ClusterState current() {
+        return snapshot;
+    }
+
+    public void onChange(Consumer<ClusterState> listener) {
+        listeners.add(listener);
+    }
+
+    /** Records a node's report; it lives for the expiry time unless refreshed. */
+    public void report(NodeState state) {
+        map.put(state.uuid().toString(), Json.write(state), expiry.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Keeps a node's last report alive (its agent is still connected) without changing it. */
+    public void refresh(NodeId node) {
+        map.setTtl(node.toString(), expiry.toMillis(), TimeUnit.MILLISECONDS);
+    }
+}
