@@ -1,7 +1,7 @@
 package dev.flocker.api.model;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonValue;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,15 +10,19 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /** What every live agent last reported: the observed state of the cluster, keyed by node. */
-public record ClusterState(@JsonIgnore Map<NodeId, NodeState> nodes) {
+public record ClusterState(Map<NodeId, NodeState> nodes) {
     public static final ClusterState EMPTY = new ClusterState(Map.of());
 
     public ClusterState {
         nodes = java.util.Collections.unmodifiableMap(new TreeMap<>(nodes));
     }
 
-    @JsonCreator
-    static ClusterState fromJson(@JsonProperty("nodes") List<NodeState> nodes) {
+    record Form(@JsonProperty("nodes") List<NodeState> nodes) {
+    }
+
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    static ClusterState fromJson(Form form) {
+        var nodes = form.nodes();
         var map = new TreeMap<NodeId, NodeState>();
         if (nodes != null) {
             nodes.forEach(n -> map.put(n.uuid(), n));
@@ -26,9 +30,9 @@ public record ClusterState(@JsonIgnore Map<NodeId, NodeState> nodes) {
         return new ClusterState(map);
     }
 
-    @JsonProperty("nodes")
-    List<NodeState> nodeList() {
-        return List.copyOf(nodes.values());
+    @JsonValue
+    Form toJson() {
+        return new Form(List.copyOf(nodes.values()));
     }
 
     public Optional<NodeState> node(NodeId id) {

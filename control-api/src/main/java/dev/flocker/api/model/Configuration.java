@@ -3,6 +3,7 @@ package dev.flocker.api.model;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Comparator;
@@ -18,10 +19,10 @@ import java.util.stream.Collectors;
  * whose string form is the {@code X-Configuration-Tag} clients use for conditional writes.
  */
 public record Configuration(
-        @JsonProperty("version") long version,
-        @JsonIgnore Map<DatasetId, Dataset> datasets,
-        @JsonIgnore Map<String, Application> applications,
-        @JsonIgnore Map<DatasetId, Lease> leases) {
+        long version,
+        Map<DatasetId, Dataset> datasets,
+        Map<String, Application> applications,
+        Map<DatasetId, Lease> leases) {
 
     public static final Configuration EMPTY = new Configuration(0, Map.of(), Map.of(), Map.of());
 
@@ -31,27 +32,20 @@ public record Configuration(
         leases = sorted(leases);
     }
 
-    @JsonCreator
-    static Configuration fromJson(@JsonProperty("version") long version, @JsonProperty("datasets") List<Dataset> datasets,
-                                  @JsonProperty("applications") List<Application> applications,
-                                  @JsonProperty("leases") List<Lease> leases) {
-        return new Configuration(version, index(datasets, Dataset::datasetId), index(applications, Application::name),
-                index(leases, Lease::datasetId));
+    /** The JSON form: lists rather than maps, so it reads like Flocker's API. */
+    record Form(@JsonProperty("version") long version, @JsonProperty("datasets") List<Dataset> datasets,
+                @JsonProperty("applications") List<Application> applications, @JsonProperty("leases") List<Lease> leases) {
     }
 
-    @JsonProperty("datasets")
-    List<Dataset> datasetList() {
-        return List.copyOf(datasets.values());
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    static Configuration fromJson(Form form) {
+        return new Configuration(form.version(), index(form.datasets(), Dataset::datasetId), index(form.applications(), Application::name),
+                index(form.leases(), Lease::datasetId));
     }
 
-    @JsonProperty("applications")
-    List<Application> applicationList() {
-        return List.copyOf(applications.values());
-    }
-
-    @JsonProperty("leases")
-    List<Lease> leaseList() {
-        return List.copyOf(leases.values());
+    @JsonValue
+    Form toJson() {
+        return new Form(version, List.copyOf(datasets.values()), List.copyOf(applications.values()), List.copyOf(leases.values()));
     }
 
     @JsonIgnore

@@ -1,0 +1,189 @@
+package dev.flocker.api.client;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flocker.api.model.Application;
+import dev.flocker.api.model.Dataset;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.Json;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+
+/** A Java client of the control service's Flocker v1 API, used by the CLI, the agent and the Docker plugin. */
+public final class FlockerClient {
+    private static final int CONDITIONAL_RETRIES = 20;
+    private final URI base;
+    private final HttpClient http;
+
+    /** @param base e.g. {@code http://127.0.0.1:4523} */
+    public FlockerClient(URI base) {
+        this.base = base;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /** A value with the configuration tag it was read at. */
+    public record Tagged<T>(T value, String tag) {
+    }
+
+    /** One entry of {@code GET /v1/state/datasets}. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record DatasetStateView(@JsonProperty("dataset_id") DatasetId datasetId, @JsonProperty("primary") NodeId primary,
+                                   @JsonProperty("path") String path, @JsonProperty("maximum_size") Long maximumSize,
+                                   @JsonProperty("move") NodeState.MoveState move) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record NodeView(@JsonProperty("uuid") NodeId uuid, @JsonProperty("host") String host) {
+    }
+
+    public String version() {
+        return call("GET", "/v1/version", null, null).body().get("flocker").asText();
+    }
+
+    public Tagged<List<Dataset>> datasets() {
+        var response = call("GET", "/v1/configuration/datasets", null, null);
+        return new Tagged<>(convert(response.body(), new TypeReference<>() { }), response.tag());
+    }
+
+    public Dataset createDataset(NodeId primary, Long maximumSize, Map<String, String> metadata, DatasetId id, String ifMatches) {
+        var body = new LinkedHashMap<String, Object>();
+        body.put("primary", primary);
+        if (id != null) {
+            body.put("dataset_id", id);
+        }
+        if (maximumSize != null) {
+            body.put("maximum_size", maximumSize);
+        }
+        if (metadata != null && !metadata.isEmpty()) {
+            body.put("metadata", metadata);
+        }
+        return convert(call("POST", "/v1/configuration/datasets", body, ifMatches).body(), new TypeReference<>() { });
+    }
+
+    /**
+     * Reads the datasets, lets {@code decide} choose a write from what it saw, and sends it conditionally on the
+     * tag it read, retrying on a concurrent change (as Flocker's Python client does). {@code decide} returns null
+     * to write nothing.
+     */
+    public <T> T conditionally(java.util.function.Function<Tagged<List<Dataset>>, java.util.function.Function<String, T>> decide) {
+        for (int attempt = 1; ; attempt++) {
+            var seen = datasets();
+            var write = decide.apply(seen);
+            if (write == null) {
+                return null;
+            }
+            try {
+                return write.apply(seen.tag());
+            } catch (FlockerApiException e) {
+                if (e.status() != 412 || attempt >= CONDITIONAL_RETRIES) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    public Dataset moveDataset(DatasetId id, NodeId primary) {
+        return convert(call("POST", "/v1/configuration/datasets/" + id, Map.of("primary", primary), null).body(), new TypeReference<>() { });
+    }
+
+    public Dataset resizeDataset(DatasetId id, Long maximumSize) {
+        var body = new LinkedHashMap<String, Object>();
+        body.put("maximum_size", maximumSize);
+        return convert(call("POST", "/v1/configuration/datasets/" + id, body, null).body(), new TypeReference<>() { });
+    }
+
+    public Dataset deleteDataset(DatasetId id) {
+        return convert(call("DELETE", "/v1/configuration/datasets/" + id, null, null).body(), new TypeReference<>() { });
+    }
+
+    public List<DatasetStateView> datasetState() {
+        return convert(call("GET", "/v1/state/datasets", null, null).body(), new TypeReference<>() { });
+    }
+
+    public List<NodeView> nodes() {
+        return convert(call("GET", "/v1/state/nodes", null, null).body(), new TypeReference<>() { });
+    }
+
+    public List<NodeState.MoveState> moves() {
+        return convert(call("GET", "/v1/state/moves", null, null).body(), new TypeReference<>() { });
+    }
+
+    public JsonNode acquireLease(DatasetId id, NodeId node, Double expiresSeconds) {
+        var body = new LinkedHashMap<String, Object>();
+        body.put("dataset_id", id);
+        body.put("node_uuid", node);
+        body.put("expires", expiresSeconds);
+        return call("POST", "/v1/configuration/leases", body, null).body();
+    }
+
+    public JsonNode releaseLease(DatasetId id) {
+        return call("DELETE", "/v1/configuration/leases/" + id, null, null).body();
+    }
+
+    public JsonNode leases() {
+        return call("GET", "/v1/configuration/leases", null, null).body();
+    }
+
+    public List<Application> containers() {
+        return convert(call("GET", "/v1/configuration/containers", null, null).body(), new TypeReference<>() { });
+    }
+
+    public Application createContainer(Application application) {
+        return convert(call("POST", "/v1/configuration/containers", application, null).body(), new TypeReference<>() { });
+    }
+
+    private record Response(int status, JsonNode body, String tag) {
+    }
+
+    private Response call(String method, String path, Object body, String ifMatches) {
+        var request = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(Json.write(body)));
+        if (ifMatches != null) {
+            request.header("X-If-Configuration-Matches", ifMatches);
+        }
+        HttpResponse<String> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new FlockerApiException(0, "cannot reach the control service at " + base + ": " + e, List.of());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FlockerApiException(0, "interrupted while calling " + base + path, List.of());
+        }
+        JsonNode json;
+        try {
+            json = response.body().isEmpty() ? null : Json.MAPPER.readTree(response.body());
+        } catch (IOException e) {
+            throw new FlockerApiException(response.statusCode(), "unreadable answer from " + path + ": " + response.body(), List.of());
+        }
+        if (response.statusCode() >= 400) {
+            var description = json != null && json.has("description") ? json.get("description").asText() : String.valueOf(json);
+            List<String> errors = json != null && json.has("errors") ? convert(json.get("errors"), new TypeReference<>() { }) : List.of();
+            throw new FlockerApiException(response.statusCode(), description, errors);
+        }
+        return new Response(response.statusCode(), json, response.headers().firstValue("X-Configuration-Tag").orElse(null));
+    }
+
+    private static <T> T convert(JsonNode node, TypeReference<T> type) {
+        return Json.MAPPER.convertValue(node, type);
+    }
+
+    /** Convenience for {@link #conditionally}: a decision that writes nothing. */
+    public static <T> java.util.function.Function<String, T> nothing() {
+        return null;
+    }
+
+}

@@ -1,0 +1,81 @@
+package dev.flocker.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flocker.api.model.Json;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** A control-service replica for tests, on free loopback ports with its own data directory. */
+final class RunningService implements AutoCloseable {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    final ControlService service;
+    final Path dataPath;
+
+    private RunningService(ControlService service, Path dataPath) {
+        this.service = service;
+        this.dataPath = dataPath;
+    }
+
+    static RunningService start(Path dataPath, Duration nodeExpiry) {
+        var settings = new ControlService.Settings(dataPath, "127.0.0.1", 0, 0, freePort(), List.of(), nodeExpiry, Duration.ofMillis(200));
+        return new RunningService(ControlService.start(settings), dataPath);
+    }
+
+    static int freePort() {
+        try (var socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    URI api() {
+        return URI.create("http://127.0.0.1:" + service.apiPort());
+    }
+
+    URI agents() {
+        return URI.create("ws://127.0.0.1:" + service.agentPort() + "/v1/agent");
+    }
+
+    record Answer(int status, JsonNode body, String tag, String raw) {
+    }
+
+    Answer call(String method, String path, String body, String... headers) {
+        return call(api(), method, path, body, headers);
+    }
+
+    static Answer call(URI api, String method, String path, String body, String... headers) {
+        var request = HttpRequest.newBuilder(api.resolve(path)).timeout(Duration.ofSeconds(30))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        try {
+            var response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode json = null;
+            try {
+                json = response.body().isEmpty() ? null : Json.MAPPER.readTree(response.body());
+            } catch (IOException notJson) {
+                // left null; the raw body is kept
+            }
+            return new Answer(response.statusCode(), json, response.headers().firstValue("X-Configuration-Tag").orElse(null), response.body());
+        } catch (IOException e) {
+            throw new IllegalStateException(method + " " + path + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        service.close();
+    }
+}
