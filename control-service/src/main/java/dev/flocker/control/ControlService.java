@@ -60,9 +60,14 @@ public final class ControlService implements AutoCloseable {
     private ControlService(Settings settings) {
         this.settings = settings;
         this.hazelcast = Hazelcast.newHazelcastInstance(hazelcastConfig(settings));
+        try {
+            this.configuration = new ConfigurationStore(hazelcast.getMap(CONFIGURATION_MAP), new ConfigurationFile(settings.dataPath()));
+            this.state = new NodeStateStore(hazelcast.getMap(NODE_STATE_MAP), settings.nodeExpiry());
+        } catch (RuntimeException e) {
+            hazelcast.shutdown();
+            throw e;
+        }
         this.vertx = Vertx.vertx();
-        this.configuration = new ConfigurationStore(hazelcast.getMap(CONFIGURATION_MAP), new ConfigurationFile(settings.dataPath()));
-        this.state = new NodeStateStore(hazelcast.getMap(NODE_STATE_MAP), settings.nodeExpiry());
         this.api = new FlockerApi(configuration, state, Clock.systemUTC());
         this.sweeper = vertx.setPeriodic(1000, id -> vertx.executeBlocking(() -> {
             new Housekeeping(configuration, state, Clock.systemUTC(), settings.nodeExpiry()).run();

@@ -1,0 +1,191 @@
+package dev.flocker.control;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.Json;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The agents' channel with a real WebSocket client: state in, pushes out, expiry after disconnect. */
+@Tag("integration")
+class AgentChannelTest {
+    @TempDir
+    static Path data;
+    static RunningService svc;
+
+    @BeforeAll
+    static void start() {
+        svc = RunningService.start(data, Duration.ofSeconds(2));
+    }
+
+    @AfterAll
+    static void stop() {
+        svc.close();
+    }
+
+    /** A minimal agent: a WebSocket that queues every message it gets. */
+    static final class FakeAgent implements WebSocket.Listener, AutoCloseable {
+        final LinkedBlockingQueue<JsonNode> received = new LinkedBlockingQueue<>();
+        final CompletableFuture<Integer> closed = new CompletableFuture<>();
+        final WebSocket socket;
+        private final StringBuilder partial = new StringBuilder();
+
+        FakeAgent(RunningService svc) {
+            socket = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(svc.agents(), this).join();
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                received.add(Json.read(partial.toString(), JsonNode.class));
+                partial.setLength(0);
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            closed.complete(statusCode);
+            return null;
+        }
+
+        void report(NodeState state) {
+            socket.sendText(Json.write(Map.of("type", "state", "state", state)), true).join();
+        }
+
+        JsonNode next() throws InterruptedException {
+            var message = received.poll(10, TimeUnit.SECONDS);
+            assertThat(message).as("a push within 10 s").isNotNull();
+            return message;
+        }
+
+        @Override
+        public void close() {
+            socket.abort();
+        }
+    }
+
+    static NodeState state(NodeId node, String host, String era, DatasetId dataset) {
+        return new NodeState(node, host, era, List.of(new NodeState.DatasetState(dataset, true, "/flocker/" + dataset, 67108864L, 1)),
+                List.of(new NodeState.ApplicationState("web", "nginx:1", true, List.of())),
+                List.of(new NodeState.MoveState(dataset, node, NodeId.random(), "pre-copy", 10, 100, 5.0, 18.0, null)));
+    }
+
+    @Test
+    void reportedStateShowsInTheStateEndpointsAndEveryChangeIsPushed() throws Exception {
+        var node = NodeId.random();
+        var dataset = DatasetId.random();
+        try (var agent = new FakeAgent(svc)) {
+            assertThat(agent.next().get("type").asText()).isEqualTo("update");
+            agent.report(state(node, "10.9.8.7", "era-42", dataset));
+            waitFor(() -> svc.call("GET", "/v1/state/nodes", null).raw().contains(node.toString()));
+            assertThat(svc.call("GET", "/v1/state/nodes", null).raw()).contains("\"host\":\"10.9.8.7\"");
+            assertThat(svc.call("GET", "/v1/state/nodes/by_era/era-42", null).body().get("uuid").asText()).isEqualTo(node.toString());
+            var unknownEra = svc.call("GET", "/v1/state/nodes/by_era/nope", null);
+            assertThat(unknownEra.status()).isEqualTo(404);
+            assertThat(unknownEra.body().get("description").asText()).isEqualTo("No node found with given era.");
+            var datasets = svc.call("GET", "/v1/state/datasets", null).body();
+            var entry = find(datasets, "dataset_id", dataset.toString());
+            assertThat(entry.get("primary").asText()).isEqualTo(node.toString());
+            assertThat(entry.get("path").asText()).isEqualTo("/flocker/" + dataset);
+            assertThat(entry.get("move").get("phase").asText()).isEqualTo("pre-copy");
+            assertThat(svc.call("GET", "/v1/state/moves", null).raw()).contains("\"eta_seconds\":18.0");
+            assertThat(svc.call("GET", "/v1/state/containers", null).raw()).contains("\"running\":true");
+
+            // A configuration change reaches the agent; the pushed cluster state carries its own report.
+            agent.received.clear();
+            svc.call("POST", "/v1/configuration/datasets", "{\"primary\":\"" + node + "\",\"dataset_id\":\"" + dataset + "\"}");
+            JsonNode push;
+            do {
+                push = agent.next();
+            } while (!push.get("configuration").toString().contains(dataset.toString()));
+            assertThat(push.get("cluster_state").toString()).contains(node.toString());
+            // Reported state never changes the configuration.
+            assertThat(svc.call("GET", "/v1/configuration/datasets", null).raw()).doesNotContain("era-42");
+        }
+    }
+
+    @Test
+    void burstsOfChangesAreCoalescedIntoAFewPushes() throws Exception {
+        try (var agent = new FakeAgent(svc)) {
+            agent.next();
+            agent.received.clear();
+            String last = null;
+            for (int i = 0; i < 30; i++) {
+                last = svc.call("POST", "/v1/configuration/datasets", "{\"primary\":\"" + NodeId.random() + "\"}").body().get("dataset_id").asText();
+            }
+            var expected = last;
+            waitFor(() -> agent.received.stream().anyMatch(m -> m.get("configuration").toString().contains(expected)));
+            Thread.sleep(500);
+            assertThat(agent.received.size()).as("pushes for 30 changes").isLessThanOrEqualTo(15);
+        }
+    }
+
+    @Test
+    void aNodeIsForgottenAfterItsAgentIsGoneForTheExpiryTime() throws Exception {
+        var node = NodeId.random();
+        var agent = new FakeAgent(svc);
+        agent.next();
+        agent.report(state(node, "10.9.8.6", "era-gone", DatasetId.random()));
+        waitFor(() -> svc.call("GET", "/v1/state/nodes", null).raw().contains(node.toString()));
+        agent.close();
+        Thread.sleep(500);
+        assertThat(svc.call("GET", "/v1/state/nodes", null).raw()).contains(node.toString());
+        waitFor(() -> !svc.call("GET", "/v1/state/nodes", null).raw().contains(node.toString()));
+    }
+
+    @Test
+    void aConnectionSpeaksForOneNodeOnlyAndBadMessagesCloseIt() throws Exception {
+        try (var agent = new FakeAgent(svc)) {
+            agent.next();
+            agent.report(state(NodeId.random(), "10.9.8.5", "e1", DatasetId.random()));
+            var other = NodeId.random();
+            agent.report(state(other, "10.9.8.4", "e2", DatasetId.random()));
+            assertThat(agent.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1008);
+            Thread.sleep(300);
+            assertThat(svc.call("GET", "/v1/state/nodes", null).raw()).doesNotContain(other.toString());
+        }
+        try (var agent = new FakeAgent(svc)) {
+            agent.socket.sendText("{\"type\":\"state\",\"state\":{\"uuid\":\"x\"}}", true).join();
+            assertThat(agent.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1008);
+        }
+    }
+
+    static JsonNode find(JsonNode array, String key, String value) {
+        for (var item : array) {
+            if (value.equals(item.path(key).asText())) {
+                return item;
+            }
+        }
+        throw new AssertionError("no entry with " + key + "=" + value + " in " + array);
+    }
+
+    static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within 15 s");
+            }
+            Thread.sleep(50);
+        }
+    }
+}
