@@ -31,6 +31,7 @@ public final class ControlService implements AutoCloseable {
     static final String CONFIGURATION_MAP = "flocker-configuration";
     static final String NODE_STATE_MAP = "flocker-node-state";
     static final String MAJORITY = "flocker-majority";
+    static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(120);
 
     /**
      * @param peers       other replicas' cluster addresses (host:port); empty for a single replica
@@ -40,6 +41,32 @@ public final class ControlService implements AutoCloseable {
                            Duration nodeExpiry, Duration pushInterval) {
         public Settings {
             peers = List.copyOf(peers);
+        }
+
+        /**
+         * How many replicas the cluster has: the distinct peers, plus this one unless it is listed among them
+         * (operators may give every replica the same full list).
+         */
+        public int replicas() {
+            var distinct = new java.util.LinkedHashSet<>(peers);
+            boolean selfListed = distinct.stream().anyMatch(this::isSelf);
+            return distinct.size() + (selfListed ? 0 : 1);
+        }
+
+        private boolean isSelf(String peer) {
+            int colon = peer.lastIndexOf(':');
+            if (colon < 0 || !peer.substring(colon + 1).equals(Integer.toString(clusterPort))) {
+                return false;
+            }
+            try {
+                var address = java.net.InetAddress.getByName(peer.substring(0, colon));
+                if (!bindHost.equals("0.0.0.0")) {
+                    return address.equals(java.net.InetAddress.getByName(bindHost));
+                }
+                return address.isLoopbackAddress() || java.net.NetworkInterface.getByInetAddress(address) != null;
+            } catch (java.io.IOException e) {
+                return false;
+            }
         }
 
         public static Settings defaults(Path dataPath) {
@@ -61,6 +88,7 @@ public final class ControlService implements AutoCloseable {
         this.settings = settings;
         this.hazelcast = Hazelcast.newHazelcastInstance(hazelcastConfig(settings));
         try {
+            awaitMajority(hazelcast, settings.replicas());
             this.configuration = new ConfigurationStore(hazelcast.getMap(CONFIGURATION_MAP), new ConfigurationFile(settings.dataPath()));
             this.state = new NodeStateStore(hazelcast.getMap(NODE_STATE_MAP), settings.nodeExpiry());
         } catch (RuntimeException e) {
@@ -68,7 +96,7 @@ public final class ControlService implements AutoCloseable {
             throw e;
         }
         this.vertx = Vertx.vertx();
-        this.api = new FlockerApi(configuration, state, Clock.systemUTC());
+        this.api = new FlockerApi(configuration, state, Clock.systemUTC(), () -> hazelcast.getCluster().getMembers().size());
         this.sweeper = vertx.setPeriodic(1000, id -> vertx.executeBlocking(() -> {
             new Housekeeping(configuration, state, Clock.systemUTC(), settings.nodeExpiry()).run();
             return null;
@@ -91,9 +119,38 @@ public final class ControlService implements AutoCloseable {
                     + settings.agentPort() + ": " + e.getMessage(), e);
         }
         LOG.atInfo().addKeyValue("api_port", service.apiPort).addKeyValue("agent_port", service.agentPort)
-                .addKeyValue("data_path", settings.dataPath()).addKeyValue("replicas", settings.peers().size() + 1)
+                .addKeyValue("data_path", settings.dataPath()).addKeyValue("replicas", settings.replicas())
                 .log("control service ready");
         return service;
+    }
+
+    /**
+     * Replicas started together may first form separate one-member clusters; nothing is read or written
+     * until this replica sees a majority, so a lone replica never seeds or serves a configuration the
+     * others do not share.
+     */
+    private static void awaitMajority(HazelcastInstance hazelcast, int replicas) {
+        int majority = replicas / 2 + 1;
+        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+        long nextLog = 0;
+        while (hazelcast.getCluster().getMembers().size() < majority) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("only " + hazelcast.getCluster().getMembers().size() + " of " + replicas
+                        + " replicas joined within " + STARTUP_TIMEOUT.toSeconds() + " s; a majority (" + majority
+                        + ") is needed: check the --peer addresses and that the other replicas run");
+            }
+            if (System.nanoTime() > nextLog) {
+                LOG.atInfo().addKeyValue("members", hazelcast.getCluster().getMembers().size()).addKeyValue("majority", majority)
+                        .log("waiting for a majority of replicas");
+                nextLog = System.nanoTime() + 5_000_000_000L;
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for replicas");
+            }
+        }
     }
 
     static Config hazelcastConfig(Settings settings) {
@@ -106,6 +163,9 @@ public final class ControlService implements AutoCloseable {
         // Quicker detection of a lost replica than the defaults (60 s), so the survivors take over its share soon.
         config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
         config.setProperty("hazelcast.max.no.heartbeat.seconds", "10");
+        // Replicas that started apart (or were partitioned) find and merge into one cluster within seconds.
+        config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+        config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
         var network = config.getNetworkConfig();
         network.setPort(settings.clusterPort()).setPortAutoIncrement(false);
         var join = network.getJoin();
@@ -113,7 +173,7 @@ public final class ControlService implements AutoCloseable {
         join.getAutoDetectionConfig().setEnabled(false);
         var tcp = join.getTcpIpConfig().setEnabled(true);
         settings.peers().forEach(tcp::addMember);
-        int replicas = settings.peers().size() + 1;
+        int replicas = settings.replicas();
         var mapConfig = new MapConfig(CONFIGURATION_MAP).setBackupCount(Math.min(2, replicas - 1)).setAsyncBackupCount(0);
         var stateConfig = new MapConfig(NODE_STATE_MAP).setBackupCount(Math.min(1, replicas - 1));
         if (replicas > 1) {

@@ -40,11 +40,24 @@ public final class FlockerApi {
     private final ConfigurationStore configuration;
     private final NodeStateStore state;
     private final Clock clock;
+    private final java.util.function.IntSupplier replicas;
 
-    public FlockerApi(ConfigurationStore configuration, NodeStateStore state, Clock clock) {
+    /** @param replicas how many control-service replicas this one currently sees (itself included) */
+    public FlockerApi(ConfigurationStore configuration, NodeStateStore state, Clock clock, java.util.function.IntSupplier replicas) {
         this.configuration = configuration;
         this.state = state;
         this.clock = clock;
+        this.replicas = replicas;
+    }
+
+    /** Beyond Flocker: what an operator or a load balancer checks. */
+    Reply health() {
+        var config = configuration.current();
+        var body = new LinkedHashMap<String, Object>();
+        body.put("replicas", replicas.getAsInt());
+        body.put("configuration_tag", config.tag());
+        body.put("nodes", state.current().nodes().size());
+        return Reply.ok(body).withTag(config.tag());
     }
 
     Reply version() {
@@ -371,6 +384,8 @@ public final class FlockerApi {
             return configuration.update(ifMatches, change);
         } catch (TagMismatchException e) {
             throw new ApiError(412, e.getMessage());
+        } catch (ConfigurationStore.NoMajorityException e) {
+            throw new ApiError(503, e.getMessage());
         }
     }
 

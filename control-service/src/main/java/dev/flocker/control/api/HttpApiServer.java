@@ -62,6 +62,7 @@ public final class HttpApiServer {
         router.delete("/v1/configuration/containers/:name").handler(ctx -> reply(ctx, () -> api.deleteContainer(ctx.pathParam("name"))));
         router.get("/v1/state/containers").handler(ctx -> reply(ctx, api::containerState));
         router.get("/v1/events").handler(this::events);
+        router.get("/v1/_health").handler(ctx -> reply(ctx, api::health));
 
         router.errorHandler(404, ctx -> error(ctx.response(), 404, "Not found."));
         router.errorHandler(405, ctx -> error(ctx.response(), 405, "Method not allowed."));

@@ -4,6 +4,7 @@ import com.hazelcast.core.EntryEvent;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
+import com.hazelcast.splitbrainprotection.SplitBrainProtectionException;
 import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.Json;
 import java.util.List;
@@ -22,6 +23,7 @@ import org.slf4j.LoggerFactory;
 public final class ConfigurationStore {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigurationStore.class);
     static final String KEY = "configuration";
+    static final java.time.Duration MAJORITY_WAIT = java.time.Duration.ofSeconds(15);
 
     private final IMap<String, String> map;
     private final ConfigurationFile file;
@@ -118,11 +120,41 @@ public final class ConfigurationStore {
             if (after.version() != before.version() + 1) {
                 after = new Configuration(before.version() + 1, after.datasets(), after.applications(), after.leases());
             }
-            if (map.replace(KEY, json, Json.write(after))) {
+            if (replaceWithMajority(json, Json.write(after))) {
                 file.write(after);
                 accept(after);
                 return after;
             }
+        }
+    }
+
+    /**
+     * While the cluster settles after losing a replica, Hazelcast may briefly refuse writes for want of a
+     * majority; wait a little for it before giving up with {@link NoMajorityException}.
+     */
+    private boolean replaceWithMajority(String expected, String replacement) {
+        long deadline = System.nanoTime() + MAJORITY_WAIT.toNanos();
+        while (true) {
+            try {
+                return map.replace(KEY, expected, replacement);
+            } catch (SplitBrainProtectionException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new NoMajorityException(e);
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new NoMajorityException(e);
+                }
+            }
+        }
+    }
+
+    /** No majority of replicas is reachable, so this one must not accept writes. */
+    public static final class NoMajorityException extends RuntimeException {
+        NoMajorityException(Throwable cause) {
+            super("No majority of control-service replicas is reachable; the configuration cannot be changed now. Retry later.", cause);
         }
     }
 }

@@ -1,0 +1,116 @@
+package dev.flocker.control;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Three replicas as separate processes on loopback; one is killed (SIGKILL) during a stream of conditional writes. */
+@Tag("integration")
+class ReplicationTest {
+    private static final int WRITES = 90;
+    private final List<Process> processes = new ArrayList<>();
+
+    @AfterEach
+    void stopAll() {
+        processes.forEach(Process::destroyForcibly);
+    }
+
+    @Test
+    void killingOneOfThreeReplicasLosesNoAcknowledgedWriteAndTheApiKeepsAnswering(@TempDir Path data) throws Exception {
+        int[] cluster = {RunningService.freePort(), RunningService.freePort(), RunningService.freePort()};
+        var apis = new ArrayList<URI>();
+        for (int i = 0; i < 3; i++) {
+            int api = RunningService.freePort();
+            apis.add(URI.create("http://127.0.0.1:" + api));
+            var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"),
+                    ControlServiceMain.class.getName(), "--data-path", data.resolve("r" + i).toString(), "--bind", "127.0.0.1",
+                    "--port", Integer.toString(api), "--agent-port", Integer.toString(RunningService.freePort()),
+                    "--cluster-port", Integer.toString(cluster[i])));
+            for (int port : cluster) {
+                command.addAll(List.of("--peer", "127.0.0.1:" + port));
+            }
+            processes.add(new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(data.resolve("r" + i + ".log").toFile()).start());
+        }
+        for (var api : apis) {
+            waitFor(() -> {
+                var health = tryCall(api, "GET", "/v1/_health", null);
+                return health != null && health.status() == 200 && health.body().get("replicas").asInt() == 3;
+            }, 120);
+        }
+
+        Set<String> acknowledged = new LinkedHashSet<>();
+        var alive = new ArrayList<>(apis);
+        int attempts = 0;
+        for (int i = 0; acknowledged.size() < WRITES && attempts < WRITES * 20; i++, attempts++) {
+            if (acknowledged.size() == WRITES / 3 && alive.size() == 3) {
+                processes.get(1).destroyForcibly().waitFor();
+                alive.remove(apis.get(1));
+            }
+            var api = alive.get(i % alive.size());
+            var list = tryCall(api, "GET", "/v1/configuration/datasets", null);
+            if (list == null || list.status() != 200) {
+                continue;
+            }
+            var created = tryCall(api, "POST", "/v1/configuration/datasets", "{\"primary\":\"" + FlockerApiContractTest.NODE_A + "\"}",
+                    "X-If-Configuration-Matches", list.tag());
+            if (created != null && created.status() == 201) {
+                acknowledged.add(created.body().get("dataset_id").asText());
+            } else if (created != null) {
+                assertThat(created.status()).as(created.raw()).isIn(412, 503);
+            }
+        }
+        assertThat(acknowledged).hasSize(WRITES);
+        for (var api : alive) {
+            var list = tryCall(api, "GET", "/v1/configuration/datasets", null);
+            assertThat(list).isNotNull();
+            for (var id : acknowledged) {
+                assertThat(list.raw()).as("replica %s has %s", api, id).contains(id);
+            }
+            assertThat(tryCall(api, "GET", "/v1/_health", null).body().get("replicas").asInt()).isEqualTo(2);
+        }
+        // Each survivor also has every acknowledged write on its own disk.
+        for (int i : new int[] {0, 2}) {
+            var file = data.resolve("r" + i).resolve("current_configuration.json");
+            waitFor(() -> {
+                try {
+                    var text = Files.readString(file);
+                    return acknowledged.stream().allMatch(text::contains);
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }, 30);
+        }
+    }
+
+    private static RunningService.Answer tryCall(URI api, String method, String path, String body, String... headers) {
+        try {
+            return RunningService.call(api, method, path, body, headers);
+        } catch (IllegalStateException e) {
+            return null; // connection refused: that replica is down
+        }
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier condition, int seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within " + seconds + " s");
+            }
+            Thread.sleep(200);
+        }
+    }
+
+}
