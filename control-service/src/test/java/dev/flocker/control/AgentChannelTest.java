@@ -118,9 +118,29 @@ class AgentChannelTest {
             do {
                 push = agent.next();
             } while (!push.get("configuration").toString().contains(dataset.toString()));
-            assertThat(push.get("cluster_state").toString()).contains(node.toString());
+            assertThat(push.get("type").asText()).isEqualTo("diff");
+            // Only what changed travels: the new dataset, not the whole configuration.
+            assertThat(push.get("configuration").get("datasets")).hasSize(1);
             // Reported state never changes the configuration.
             assertThat(svc.call("GET", "/v1/configuration/datasets", null).raw()).doesNotContain("era-42");
+        }
+    }
+
+    @Test
+    void theJavaAgentChannelKeepsAnExactCopyFromAFullStateAndDiffs() throws Exception {
+        var node = NodeId.random();
+        var updates = new java.util.concurrent.atomic.AtomicInteger();
+        try (var channel = dev.flocker.api.client.AgentChannel.connect(svc.agents(), v -> updates.incrementAndGet())) {
+            channel.firstView().get(10, TimeUnit.SECONDS);
+            channel.report(state(node, "10.9.8.3", "era-java", DatasetId.random()));
+            for (int i = 0; i < 20; i++) {
+                svc.call("POST", "/v1/configuration/datasets", "{\"primary\":\"" + node + "\"}");
+            }
+            var client = new dev.flocker.api.client.FlockerClient(svc.api());
+            waitFor(() -> channel.view().configuration().tag().equals(client.datasets().tag())
+                    && channel.view().clusterState().node(node).isPresent());
+            assertThat(channel.view().configuration().datasets().values()).containsExactlyInAnyOrderElementsOf(client.datasets().value());
+            assertThat(updates.get()).isGreaterThan(1);
         }
     }
 

@@ -2,6 +2,8 @@ package dev.flocker.control.agents;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.flocker.api.model.ClusterState;
+import dev.flocker.api.model.ClusterStateDiff;
+import dev.flocker.api.model.ConfigurationDiff;
 import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.Json;
 import dev.flocker.api.model.NodeId;
@@ -22,8 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The agents' channel: each agent keeps a WebSocket open at {@code /v1/agent}, sends its node's state
  * when it changes ({@code {"type":"state","state":{...}}}) and a {@code ping} now and then; the service
- * pushes {@code {"type":"update","configuration":..,"cluster_state":..}} to every agent when either
- * changes, at most once per push interval per agent (changes in between are coalesced into the next push).
+ * pushes to every agent when either changes: first {@code {"type":"update","configuration":..,"cluster_state":..}}
+ * in full, then {@code {"type":"diff",...}} from what that connection was sent last, at most once per push
+ * interval per agent (changes in between are coalesced into the next push).
  * A connection speaks for one node only.
  */
 public final class AgentChannelServer {
@@ -35,9 +38,25 @@ public final class AgentChannelServer {
     private final NodeStateStore state;
     private final long minIntervalMillis;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
-    private volatile Payload payload;
+    private volatile Payload full;
+    private final Map<DiffKey, String> diffs = new ConcurrentHashMap<>();
 
     private record Payload(Configuration configuration, ClusterState state, String text) {
+    }
+
+    /** Identifies a diff by the identity of the states at both ends: agents on one replica mostly share them. */
+    private record DiffKey(Configuration fromConfiguration, ClusterState fromState, Configuration toConfiguration, ClusterState toState) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof DiffKey k && k.fromConfiguration == fromConfiguration && k.fromState == fromState
+                    && k.toConfiguration == toConfiguration && k.toState == toState;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(fromConfiguration) * 31 * 31 * 31 + System.identityHashCode(fromState) * 31 * 31
+                    + System.identityHashCode(toConfiguration) * 31 + System.identityHashCode(toState);
+        }
     }
 
     private final class Connection {
@@ -45,7 +64,8 @@ public final class AgentChannelServer {
         volatile NodeId node;
         long lastPush;
         boolean scheduled;
-        Payload lastSent;
+        Configuration sentConfiguration;
+        ClusterState sentState;
 
         Connection(ServerWebSocket socket) {
             this.socket = socket;
@@ -147,31 +167,53 @@ public final class AgentChannelServer {
         });
     }
 
+    /** The first push to a connection is the full state; later ones are diffs from what it was sent last. */
     private void push(Connection connection) {
         connection.scheduled = false;
         if (!connections.contains(connection)) {
             return;
         }
-        var current = payload();
-        if (current == connection.lastSent) {
+        var config = configuration.current();
+        var cluster = state.current();
+        if (config == connection.sentConfiguration && cluster == connection.sentState) {
             return;
         }
+        String text;
+        if (connection.sentConfiguration == null) {
+            var payload = full();
+            text = payload.text();
+            config = payload.configuration();
+            cluster = payload.state();
+        } else {
+            text = diff(connection.sentConfiguration, connection.sentState, config, cluster);
+        }
         connection.lastPush = System.currentTimeMillis();
-        connection.lastSent = current;
-        connection.socket.writeTextMessage(current.text());
+        connection.sentConfiguration = config;
+        connection.sentState = cluster;
+        connection.socket.writeTextMessage(text);
+    }
+
+    private String diff(Configuration fromConfiguration, ClusterState fromState, Configuration toConfiguration, ClusterState toState) {
+        if (diffs.size() > 64) {
+            diffs.clear();
+        }
+        return diffs.computeIfAbsent(new DiffKey(fromConfiguration, fromState, toConfiguration, toState), k -> Json.write(Map.of(
+                "type", "diff",
+                "configuration", ConfigurationDiff.between(fromConfiguration, toConfiguration),
+                "cluster_state", ClusterStateDiff.between(fromState, toState))));
     }
 
     /** One rendering per (configuration, state) pair, shared by every connection. */
-    private Payload payload() {
+    private Payload full() {
         var config = configuration.current();
         var cluster = state.current();
-        var cached = payload;
+        var cached = full;
         if (cached != null && cached.configuration() == config && cached.state() == cluster) {
             return cached;
         }
         var text = Json.write(Map.of("type", "update", "configuration", config, "cluster_state", cluster));
         cached = new Payload(config, cluster, text);
-        payload = cached;
+        full = cached;
         return cached;
     }
 }

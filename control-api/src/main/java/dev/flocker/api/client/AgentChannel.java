@@ -1,0 +1,129 @@
+package dev.flocker.api.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flocker.api.model.ClusterState;
+import dev.flocker.api.model.ClusterStateDiff;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.ConfigurationDiff;
+import dev.flocker.api.model.Json;
+import dev.flocker.api.model.NodeState;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+
+/**
+ * An agent's end of the control service's channel: keeps the configuration and cluster state current from
+ * the service's pushes (a full state, then diffs), and sends this node's state and keep-alive pings.
+ */
+public final class AgentChannel implements WebSocket.Listener, AutoCloseable {
+
+    /** What the service last told this agent. */
+    public record View(Configuration configuration, ClusterState clusterState) {
+    }
+
+    private final Consumer<View> onUpdate;
+    private final StringBuilder partial = new StringBuilder();
+    private final CompletableFuture<String> closed = new CompletableFuture<>();
+    private final CompletableFuture<View> first = new CompletableFuture<>();
+    private volatile View view;
+    private volatile WebSocket socket;
+
+    private AgentChannel(Consumer<View> onUpdate) {
+        this.onUpdate = onUpdate;
+    }
+
+    /** Connects to {@code ws://host:4524/v1/agent}; {@code onUpdate} runs on every push, in order. */
+    public static AgentChannel connect(URI uri, Consumer<View> onUpdate) {
+        var channel = new AgentChannel(onUpdate);
+        channel.socket = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+                .newWebSocketBuilder().buildAsync(uri, channel).join();
+        return channel;
+    }
+
+    public View view() {
+        return view;
+    }
+
+    /** Completes with the first full state the service pushes. */
+    public CompletableFuture<View> firstView() {
+        return first;
+    }
+
+    /** Completes with the reason when the channel closes, from either side. */
+    public CompletableFuture<String> closed() {
+        return closed;
+    }
+
+    public void report(NodeState state) {
+        socket.sendText(Json.write(Map.of("type", "state", "state", state)), true).join();
+    }
+
+    public void ping() {
+        socket.sendText("{\"type\":\"ping\"}", true).join();
+    }
+
+    @Override
+    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+        partial.append(data);
+        if (last) {
+            var text = partial.toString();
+            partial.setLength(0);
+            try {
+                apply(Json.read(text, JsonNode.class));
+            } catch (RuntimeException e) {
+                closed.complete("bad push: " + e.getMessage());
+                webSocket.abort();
+                return null;
+            }
+        }
+        webSocket.request(1);
+        return null;
+    }
+
+    private void apply(JsonNode message) {
+        var type = message.path("type").asText();
+        View next;
+        switch (type) {
+            case "update" -> next = new View(Json.MAPPER.convertValue(message.get("configuration"), Configuration.class),
+                    Json.MAPPER.convertValue(message.get("cluster_state"), ClusterState.class));
+            case "diff" -> {
+                if (view == null) {
+                    throw new IllegalStateException("a diff arrived before any full state");
+                }
+                var configDiff = Json.MAPPER.convertValue(message.get("configuration"), ConfigurationDiff.class);
+                var stateDiff = Json.MAPPER.convertValue(message.get("cluster_state"), ClusterStateDiff.class);
+                next = new View(configDiff.applyTo(view.configuration()), stateDiff.applyTo(view.clusterState()));
+            }
+            case "error" -> {
+                closed.complete(message.path("description").asText());
+                return;
+            }
+            default -> throw new IllegalStateException("unknown push type '" + type + "'");
+        }
+        view = next;
+        first.complete(next);
+        onUpdate.accept(next);
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+        closed.complete(statusCode + " " + reason);
+        return null;
+    }
+
+    @Override
+    public void onError(WebSocket webSocket, Throwable error) {
+        closed.complete("error: " + error);
+    }
+
+    @Override
+    public void close() {
+        socket.abort();
+        closed.complete("closed by this agent");
+    }
+}

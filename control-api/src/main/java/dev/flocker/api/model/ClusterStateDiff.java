@@ -1,0 +1,33 @@
+package dev.flocker.api.model;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+
+/** The change from one cluster state to a later one: the node reports that changed and the nodes that went. */
+public record ClusterStateDiff(@JsonProperty("nodes") List<NodeState> nodes, @JsonProperty("removed_nodes") List<NodeId> removedNodes) {
+
+    public static ClusterStateDiff between(ClusterState from, ClusterState to) {
+        var changed = new ArrayList<NodeState>();
+        for (var node : to.nodes().values()) {
+            var before = from.nodes().get(node.uuid());
+            if (before != node && !node.equals(before)) {
+                changed.add(node);
+            }
+        }
+        var removed = from.nodes().keySet().stream().filter(id -> !to.nodes().containsKey(id)).toList();
+        return new ClusterStateDiff(changed, removed);
+    }
+
+    public ClusterState applyTo(ClusterState from) {
+        var nodeMap = new LinkedHashMap<>(from.nodes());
+        removedNodes.forEach(nodeMap::remove);
+        nodes.forEach(n -> nodeMap.put(n.uuid(), n));
+        return new ClusterState(nodeMap);
+    }
+
+    public boolean empty() {
+        return nodes.isEmpty() && removedNodes.isEmpty();
+    }
+}
