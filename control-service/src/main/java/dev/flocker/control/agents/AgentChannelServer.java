@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class AgentChannelServer {
     private static final Logger LOG = LoggerFactory.getLogger(AgentChannelServer.class);
     public static final String PATH = "/v1/agent";
+    static final int MAX_MESSAGE = 64 << 20;
 
     private final Vertx vertx;
     private final ConfigurationStore configuration;
@@ -61,6 +62,8 @@ public final class AgentChannelServer {
 
     private final class Connection {
         final ServerWebSocket socket;
+        /** Everything done with a connection runs on its own context, so its frames are never interleaved. */
+        final io.vertx.core.Context context = vertx.getOrCreateContext();
         volatile NodeId node;
         long lastPush;
         boolean scheduled;
@@ -82,7 +85,9 @@ public final class AgentChannelServer {
     }
 
     public Future<HttpServer> listen(String host, int port) {
-        return vertx.createHttpServer().webSocketHandler(this::accept).listen(port, host);
+        // A node with thousands of datasets reports megabytes; the default 256 KiB message limit would cut it off.
+        var options = new io.vertx.core.http.HttpServerOptions().setMaxWebSocketMessageSize(MAX_MESSAGE);
+        return vertx.createHttpServer(options).webSocketHandler(this::accept).listen(port, host);
     }
 
     public int connectionCount() {
@@ -152,12 +157,12 @@ public final class AgentChannelServer {
     }
 
     private void changed() {
-        vertx.runOnContext(v -> connections.forEach(this::schedule));
+        connections.forEach(this::schedule);
     }
 
     /** Pushes now if the interval allows, else once it has passed; repeated changes meanwhile become one push. */
     private void schedule(Connection connection) {
-        vertx.runOnContext(v -> {
+        connection.context.runOnContext(v -> {
             if (connection.scheduled) {
                 return;
             }

@@ -98,7 +98,12 @@ public final class HttpApiServer {
             var response = ctx.response();
             if (result.succeeded()) {
                 var reply = result.result();
-                send(response, reply.status(), reply.body(), reply.headers());
+                if (reply.body() instanceof FlockerApi.RawJson raw && acceptsGzip(ctx) && raw.bytes().length > 8192) {
+                    response.putHeader("Content-Encoding", "gzip");
+                    sendBytes(response, reply.status(), raw.gzipped(), reply.headers());
+                } else {
+                    send(response, reply.status(), reply.body(), reply.headers());
+                }
             } else if (result.cause() instanceof ApiError e) {
                 var body = new LinkedHashMap<String, Object>();
                 body.put("description", e.getMessage());
@@ -115,6 +120,20 @@ public final class HttpApiServer {
         });
     }
 
+    private static boolean acceptsGzip(RoutingContext ctx) {
+        var accept = ctx.request().getHeader("Accept-Encoding");
+        return accept != null && accept.toLowerCase().contains("gzip");
+    }
+
+    private static void sendBytes(HttpServerResponse response, int status, byte[] body, Map<String, String> headers) {
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        response.setStatusCode(status).putHeader("Content-Type", "application/json");
+        headers.forEach(response::putHeader);
+        response.end(io.vertx.core.buffer.Buffer.buffer(body));
+    }
+
     private static void error(HttpServerResponse response, int status, String description) {
         send(response, status, Map.of("description", description), Map.of());
     }
@@ -125,7 +144,11 @@ public final class HttpApiServer {
         }
         response.setStatusCode(status).putHeader("Content-Type", "application/json");
         headers.forEach(response::putHeader);
-        response.end(Json.write(body));
+        if (body instanceof FlockerApi.RawJson raw) {
+            response.end(io.vertx.core.buffer.Buffer.buffer(raw.bytes()));
+        } else {
+            response.end(Json.write(body));
+        }
     }
 
     private void events(RoutingContext ctx) {

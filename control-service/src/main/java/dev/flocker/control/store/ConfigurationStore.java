@@ -66,7 +66,7 @@ public final class ConfigurationStore {
         }
 
         private void changed(String json) {
-            var configuration = Json.read(json, Configuration.class);
+            var configuration = parse(json);
             accept(configuration);
             try {
                 file.write(configuration);
@@ -89,9 +89,25 @@ public final class ConfigurationStore {
         return current;
     }
 
+    private record Parsed(String json, Configuration configuration) {
+    }
+
+    private volatile Parsed lastParsed;
+
+    /** Parsing megabytes of JSON per write is the expensive part; the text is usually the one seen last. */
+    private Configuration parse(String json) {
+        var last = lastParsed;
+        if (last != null && last.json().equals(json)) {
+            return last.configuration();
+        }
+        var configuration = Json.read(json, Configuration.class);
+        lastParsed = new Parsed(json, configuration);
+        return configuration;
+    }
+
     /** The configuration as the cluster holds it now (a read of the shared map, not the local copy). */
     public Configuration latest() {
-        var latest = Json.read(map.get(KEY), Configuration.class);
+        var latest = parse(map.get(KEY));
         accept(latest);
         return latest;
     }
@@ -109,7 +125,7 @@ public final class ConfigurationStore {
     public Configuration update(String ifMatches, UnaryOperator<Configuration> change) {
         while (true) {
             var json = map.get(KEY);
-            var before = Json.read(json, Configuration.class);
+            var before = parse(json);
             if (ifMatches != null && !ifMatches.equals(before.tag())) {
                 throw new TagMismatchException(ifMatches, before.tag());
             }
@@ -120,7 +136,9 @@ public final class ConfigurationStore {
             if (after.version() != before.version() + 1) {
                 after = new Configuration(before.version() + 1, after.datasets(), after.applications(), after.leases());
             }
-            if (replaceWithMajority(json, Json.write(after))) {
+            var written = Json.write(after);
+            if (replaceWithMajority(json, written)) {
+                lastParsed = new Parsed(written, after);
                 file.write(after);
                 accept(after);
                 return after;

@@ -1,0 +1,268 @@
+package dev.flocker.control.bench;
+
+import dev.flocker.api.client.AgentChannel;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.Dataset;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.Json;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState;
+import dev.flocker.control.ControlServiceMain;
+import dev.flocker.control.store.ConfigurationFile;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The control service under a realistic load: 10,000 datasets, 100 agents connected and reporting, 200 reads
+ * per second (open loop, half {@code GET /v1/configuration/datasets}, half {@code GET /v1/state/datasets}),
+ * and a conditional create every 250 ms. Measures read and write latency, the time from a change to the last
+ * agent having it, and the service's heap after a full GC. The service runs in its own JVM.
+ *
+ * <p>Run with {@code scripts/bench-control.sh [datasets=10000] [agents=100] [seconds=20]}.
+ */
+public final class ControlServiceBenchmark {
+    private static final HttpClient HTTP = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
+
+    public static void main(String[] args) throws Exception {
+        int datasets = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+        int agents = args.length > 1 ? Integer.parseInt(args[1]) : 100;
+        int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+        var data = Files.createTempDirectory("flocker-bench-control");
+        var nodes = new ArrayList<NodeId>();
+        for (int i = 0; i < agents; i++) {
+            nodes.add(NodeId.random());
+        }
+        var seeded = new LinkedHashMap<DatasetId, Dataset>();
+        for (int i = 0; i < datasets; i++) {
+            var id = DatasetId.random();
+            seeded.put(id, new Dataset(id, nodes.get(i % agents), false, Map.of("name", "volume-" + i), 10L << 30));
+        }
+        new ConfigurationFile(data).write(new Configuration(1, seeded, Map.of(), Map.of()));
+
+        int api = freePort();
+        var service = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"),
+                ControlServiceMain.class.getName(), "--data-path", data.toString(), "--bind", "127.0.0.1", "--port", Integer.toString(api),
+                "--agent-port", Integer.toString(freePort()), "--cluster-port", Integer.toString(freePort()))
+                .redirectErrorStream(true).redirectOutput(data.resolve("service.log").toFile()).start();
+        var base = URI.create("http://127.0.0.1:" + api);
+        try {
+            run(base, service, data, seeded, nodes, seconds);
+        } finally {
+            service.destroy();
+            service.waitFor(10, TimeUnit.SECONDS);
+            service.destroyForcibly();
+        }
+    }
+
+    private static void run(URI base, Process service, Path data, Map<DatasetId, Dataset> seeded, List<NodeId> nodes, int seconds)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (status(base, "/v1/version") != 200) {
+            if (System.nanoTime() > deadline || !service.isAlive()) {
+                throw new IllegalStateException("service did not start; see " + data.resolve("service.log"));
+            }
+            Thread.sleep(200);
+        }
+        var agentUri = URI.create("ws://127.0.0.1:" + agentPort(data) + "/v1/agent");
+        // Each agent reports the datasets it is primary for; it records when it sees each configuration version.
+        var seenAt = new ConcurrentHashMap<Long, List<Long>>();
+        var channels = new ArrayList<AgentChannel>();
+        var byNode = new LinkedHashMap<NodeId, List<NodeState.DatasetState>>();
+        seeded.values().forEach(d -> byNode.computeIfAbsent(d.primary(), k -> new ArrayList<>())
+                .add(new NodeState.DatasetState(d.datasetId(), true, "/flocker/" + d.datasetId(), d.maximumSize(), 1)));
+        int n = 0;
+        for (var node : nodes) {
+            var channel = AgentChannel.connect(agentUri, view -> seenAt.computeIfAbsent(view.configuration().version(),
+                    v -> new CopyOnWriteArrayList<>()).add(System.nanoTime()));
+            try {
+                channel.firstView().get(60, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new IllegalStateException("agent " + n + " got no first state in 60 s; channel: "
+                        + (channel.closed().isDone() ? channel.closed().join() : "open"), e);
+            }
+            channel.report(new NodeState(node, "10.77." + (n / 250) + "." + (n % 250 + 1), "era-" + n, byNode.get(node), List.of(), List.of()));
+            channels.add(channel);
+            n++;
+        }
+        while (count(base, "/v1/state/nodes") < nodes.size()) {
+            Thread.sleep(100);
+        }
+
+        var reads = Collections.synchronizedList(new ArrayList<Double>());
+        var stateReads = Collections.synchronizedList(new ArrayList<Double>());
+        var writes = Collections.synchronizedList(new ArrayList<Double>());
+        var writeStarts = new ConcurrentHashMap<Long, Long>();
+        var errors = new java.util.concurrent.atomic.AtomicInteger();
+        var scheduler = Executors.newScheduledThreadPool(1);
+        var workers = Executors.newVirtualThreadPerTaskExecutor();
+        long[] tick = {0};
+        // Reads go through Vert.x's HTTP client (Netty) and accept gzip, as Go's and Python's HTTP clients do by default.
+        var vertx = io.vertx.core.Vertx.vertx();
+        var client = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions().setDefaultHost("127.0.0.1")
+                .setDefaultPort(base.getPort()), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
+        var reader = scheduler.scheduleAtFixedRate(() -> {
+            boolean state = tick[0]++ % 2 == 1;
+            long start = System.nanoTime();
+            client.request(io.vertx.core.http.HttpMethod.GET, state ? "/v1/state/datasets" : "/v1/configuration/datasets")
+                    .compose(request -> request.putHeader("Accept-Encoding", "gzip").send().compose(response -> response.body().map(body -> response.statusCode())))
+                    .onComplete(result -> {
+                        (state ? stateReads : reads).add((System.nanoTime() - start) / 1e6);
+                        if (result.failed() || result.result() != 200) {
+                            errors.incrementAndGet();
+                            if (result.failed()) {
+                                FIRST_ERROR.compareAndSet(null, result.cause().toString());
+                            }
+                        }
+                    });
+        }, 0, 5, TimeUnit.MILLISECONDS);
+        var writer = scheduler.scheduleAtFixedRate(() -> workers.submit(() -> {
+            try {
+                var tag = HTTP.send(HttpRequest.newBuilder(base.resolve("/v1/_health")).build(), HttpResponse.BodyHandlers.ofString())
+                        .headers().firstValue("X-Configuration-Tag").orElseThrow();
+                long start = System.nanoTime();
+                var response = HTTP.send(HttpRequest.newBuilder(base.resolve("/v1/configuration/datasets"))
+                        .header("X-If-Configuration-Matches", tag)
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"primary\":\"" + nodes.get(0) + "\"}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 201) {
+                    writes.add((System.nanoTime() - start) / 1e6);
+                    writeStarts.put(Long.parseLong(response.headers().firstValue("X-Configuration-Tag").orElseThrow()), start);
+                } else if (response.statusCode() != 412) {
+                    errors.incrementAndGet();
+                }
+            } catch (Exception e) {
+                errors.incrementAndGet();
+            }
+            return null;
+        }), 100, 250, TimeUnit.MILLISECONDS);
+        Thread.sleep(seconds * 1000L);
+        reader.cancel(false);
+        writer.cancel(false);
+        scheduler.shutdown();
+        workers.shutdown();
+        workers.awaitTermination(60, TimeUnit.SECONDS);
+        Thread.sleep(2000);
+        vertx.close();
+
+        var propagation = new ArrayList<Double>();
+        writeStarts.forEach((version, start) -> {
+            var seen = seenAt.get(version);
+            // A coalesced push may skip a version: an agent has it once it has any later one.
+            long lastAgent = 0;
+            int agentsWithIt = 0;
+            for (var entry : seenAt.entrySet()) {
+                if (entry.getKey() >= version) {
+                    agentsWithIt = Math.max(agentsWithIt, entry.getValue().size());
+                }
+            }
+            if (seen != null) {
+                lastAgent = seen.stream().mapToLong(Long::longValue).max().orElse(0);
+            }
+            long firstLater = seenAt.entrySet().stream().filter(e -> e.getKey() >= version)
+                    .mapToLong(e -> e.getValue().stream().mapToLong(Long::longValue).max().orElse(Long.MAX_VALUE)).min().orElse(0);
+            long reached = seen != null && seen.size() >= nodes.size() ? lastAgent : firstLater;
+            if (reached > 0 && reached != Long.MAX_VALUE) {
+                propagation.add((reached - start) / 1e6);
+            }
+        });
+        runJcmd(service.pid(), "GC.run");
+        long heap = healthHeap(base);
+        channels.forEach(AgentChannel::close);
+
+        System.out.printf("%n## Control service benchmark: %d datasets, %d agents, %d s at 200 reads/s + 4 conditional writes/s%n%n",
+                seeded.size(), nodes.size(), seconds);
+        System.out.println("| measure | n | p50 ms | p99 ms | max ms | target |");
+        System.out.println("|---|---|---|---|---|---|");
+        row("GET /v1/configuration/datasets", reads, "p99 < 100");
+        row("GET /v1/state/datasets", stateReads, "p99 < 100");
+        row("conditional POST /v1/configuration/datasets", writes, "");
+        row("change -> last of " + nodes.size() + " agents has it", propagation, "p99 < 1000");
+        System.out.printf("%nService heap after full GC: %.0f MiB (target < 1024). Errors (non-2xx other than 412): %d.%n",
+                heap / 1048576.0, errors.get());
+        if (FIRST_ERROR.get() != null) {
+            System.out.println("First error: " + FIRST_ERROR.get());
+        }
+    }
+
+    private static void row(String name, List<Double> values, String target) {
+        var sorted = values.stream().sorted().toList();
+        if (sorted.isEmpty()) {
+            System.out.printf("| %s | 0 | - | - | - | %s |%n", name, target);
+            return;
+        }
+        System.out.printf("| %s | %d | %.1f | %.1f | %.1f | %s |%n", name, sorted.size(), pct(sorted, 50), pct(sorted, 99),
+                sorted.get(sorted.size() - 1), target);
+    }
+
+    private static double pct(List<Double> sorted, int p) {
+        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
+    }
+
+    private static final java.util.concurrent.atomic.AtomicReference<String> FIRST_ERROR = new java.util.concurrent.atomic.AtomicReference<>();
+
+    private static int status(URI base, String path) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            FIRST_ERROR.compareAndSet(null, e.toString());
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    private static int count(URI base, String path) throws Exception {
+        var body = HTTP.send(HttpRequest.newBuilder(base.resolve(path)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        return Json.MAPPER.readTree(body).size();
+    }
+
+    private static long healthHeap(URI base) throws Exception {
+        var body = HTTP.send(HttpRequest.newBuilder(base.resolve("/v1/_health")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        return Json.MAPPER.readTree(body).get("heap_used_bytes").asLong();
+    }
+
+    private static int agentPort(Path data) throws Exception {
+        // The service prints "API on host:port, agents on host:port" once it listens.
+        for (int i = 0; i < 100; i++) {
+            var log = Files.readString(data.resolve("service.log"));
+            var marker = "agents on 127.0.0.1:";
+            int at = log.indexOf(marker);
+            if (at >= 0) {
+                return Integer.parseInt(log.substring(at + marker.length()).split("\\s")[0]);
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("no agent port in " + data.resolve("service.log"));
+    }
+
+    private static void runJcmd(long pid, String command) throws Exception {
+        var jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        new ProcessBuilder(jcmd, Long.toString(pid), command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start().waitFor(30, TimeUnit.SECONDS);
+    }
+
+    private static int freePort() throws IOException {
+        try (var socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
