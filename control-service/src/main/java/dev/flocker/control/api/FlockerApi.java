@@ -74,7 +74,11 @@ public final class FlockerApi {
         private volatile byte[] gzipped;
 
         RawJson(String text) {
-            this.bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            this(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+
+        RawJson(byte[] bytes) {
+            this.bytes = bytes;
         }
 
         byte[] bytes() {
@@ -84,17 +88,29 @@ public final class FlockerApi {
         /** Compressed once, on first demand: a 10,000-dataset list shrinks about tenfold. */
         byte[] gzipped() {
             var result = gzipped;
-            if (result == null) {
-                var out = new java.io.ByteArrayOutputStream(bytes.length / 8 + 64);
-                try (var gzip = new java.util.zip.GZIPOutputStream(out)) {
+            if (result != null) {
+                return result;
+            }
+            // One thread compresses; the others wait for it instead of all compressing the same megabytes.
+            synchronized (this) {
+                result = gzipped;
+                if (result != null) {
+                    return result;
+                }
+                var out = new java.io.ByteArrayOutputStream(bytes.length / 4 + 64);
+                try (var gzip = new java.util.zip.GZIPOutputStream(out, 1 << 16) {
+                    {
+                        def.setLevel(java.util.zip.Deflater.BEST_SPEED);
+                    }
+                }) {
                     gzip.write(bytes);
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
                 result = out.toByteArray();
                 gzipped = result;
+                return result;
             }
-            return result;
         }
     }
 
@@ -104,12 +120,49 @@ public final class FlockerApi {
     private volatile Rendered datasetsRendered;
     private volatile Rendered stateRendered;
 
+    private record DatasetJson(Dataset dataset, byte[] json) {
+    }
+
+    private final Map<DatasetId, DatasetJson> datasetJson = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The dataset list, assembled from each dataset's JSON kept from the last rendering: after a change only the
+     * changed datasets are serialised again, which keeps a 10,000-dataset list cheap to re-render on every write.
+     */
+    private byte[] renderDatasets(Configuration config) {
+        var out = new java.io.ByteArrayOutputStream(datasetJson.size() * 200 + 16);
+        out.write('[');
+        boolean first = true;
+        for (var dataset : config.datasets().values()) {
+            var cached = datasetJson.get(dataset.datasetId());
+            if (cached == null || (cached.dataset() != dataset && !cached.dataset().equals(dataset))) {
+                cached = new DatasetJson(dataset, Json.write(dataset).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                datasetJson.put(dataset.datasetId(), cached);
+            }
+            if (!first) {
+                out.write(',');
+            }
+            out.writeBytes(cached.json());
+            first = false;
+        }
+        out.write(']');
+        if (datasetJson.size() > config.datasets().size() * 2 + 100) {
+            datasetJson.keySet().retainAll(config.datasets().keySet());
+        }
+        return out.toByteArray();
+    }
+
     Reply listDatasets() {
         var config = configuration.current();
         var cached = datasetsRendered;
         if (cached == null || cached.source() != config) {
-            cached = new Rendered(config, new RawJson(Json.write(config.datasets().values())));
-            datasetsRendered = cached;
+            synchronized (this) {
+                cached = datasetsRendered;
+                if (cached == null || cached.source() != config) {
+                    cached = new Rendered(config, new RawJson(renderDatasets(config)));
+                    datasetsRendered = cached;
+                }
+            }
         }
         return Reply.ok(cached.json()).withTag(config.tag());
     }
@@ -174,8 +227,13 @@ public final class FlockerApi {
         var config = configuration.current();
         var cached = stateRendered;
         if (cached == null || cached.source() != cluster) {
-            cached = new Rendered(cluster, new RawJson(Json.write(renderDatasetState(cluster))));
-            stateRendered = cached;
+            synchronized (this) {
+                cached = stateRendered;
+                if (cached == null || cached.source() != cluster) {
+                    cached = new Rendered(cluster, new RawJson(Json.write(renderDatasetState(cluster))));
+                    stateRendered = cached;
+                }
+            }
         }
         return Reply.ok(cached.json()).withTag(config.tag());
     }
