@@ -81,6 +81,7 @@ public final class ControlServiceBenchmark {
             }
             Thread.sleep(200);
         }
+        FIRST_ERROR.set(null); // refused connections while the service was starting are not errors
         var agentUri = URI.create("ws://127.0.0.1:" + agentPort(data) + "/v1/agent");
         // Each agent reports the datasets it is primary for; it records when it sees each configuration version.
         var seenAt = new ConcurrentHashMap<Long, List<Long>>();
