@@ -70,6 +70,13 @@ public final class ControlServiceBenchmark {
             service.destroy();
             service.waitFor(10, TimeUnit.SECONDS);
             service.destroyForcibly();
+            if (System.getenv("FLOCKER_BENCH_KEEP") == null) {
+                try (var files = Files.walk(data)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            } else {
+                System.out.println("Kept " + data + " (service.log, gc.log, configuration)");
+            }
         }
     }
 
