@@ -145,6 +145,35 @@ class AgentChannelTest {
     }
 
     @Test
+    void composeReplacesTheDeploymentOnKnownNodesAndRefusesBadFilesWithTheirMessage() throws Exception {
+        var node = NodeId.random();
+        try (var agent = new FakeAgent(svc)) {
+            agent.next();
+            agent.report(state(node, "10.9.9.11", "era-compose", DatasetId.random()));
+            waitFor(() -> svc.call("GET", "/v1/state/nodes", null).raw().contains(node.toString()));
+            var body = "{\"applications\": {\"version\": 1, \"applications\": {\"cdb\": {\"image\": \"postgres:15\","
+                    + "\"ports\": [{\"internal\": 5432, \"external\": 25432}], \"volume\": {\"mountpoint\": \"/data\", \"maximum_size\": \"1G\"}}}},"
+                    + "\"deployment\": {\"version\": 1, \"nodes\": {\"10.9.9.11\": [\"cdb\"]}}}";
+            var composed = svc.call("POST", "/v1/configuration/_compose", body);
+            assertThat(composed.status()).as(composed.raw()).isEqualTo(200);
+            assertThat(composed.raw()).isEqualTo("null");
+            var containers = svc.call("GET", "/v1/configuration/containers", null).raw();
+            assertThat(containers).contains("\"name\":\"cdb\"").contains(node.toString());
+            assertThat(svc.call("GET", "/v1/configuration/datasets", null).raw()).contains("\"maximum_size\":1073741824");
+
+            var unknownNode = svc.call("POST", "/v1/configuration/_compose", body.replace("10.9.9.11", "10.9.9.99"));
+            assertThat(unknownNode.status()).isEqualTo(400);
+            assertThat(unknownNode.body().get("description").asText()).isEqualTo("No known node with address 10.9.9.99.");
+            var missingImage = svc.call("POST", "/v1/configuration/_compose", body.replace("\"image\": \"postgres:15\",", ""));
+            assertThat(missingImage.status()).isEqualTo(400);
+            assertThat(missingImage.body().get("description").asText()).isEqualTo("Application 'cdb' has a config error. Missing 'image' key.");
+            assertThat(svc.call("POST", "/v1/configuration/_compose", "{\"applications\": {}}").status()).isEqualTo(400);
+            // A refused file changed nothing.
+            assertThat(svc.call("GET", "/v1/configuration/containers", null).raw()).isEqualTo(containers);
+        }
+    }
+
+    @Test
     void burstsOfChangesAreCoalescedIntoAFewPushes() throws Exception {
         try (var agent = new FakeAgent(svc)) {
             agent.next();

@@ -475,6 +475,25 @@ public final class FlockerApi {
         }
     }
 
+    // ---- compose (private API used by flocker-deploy) ------------------------------------------------
+
+    /** Replaces the whole deployment with {@code {"applications": <application file>, "deployment": <deployment file>}}. */
+    Reply compose(Supplier<JsonNode> request) {
+        var body = request.get();
+        Schema.object(body).only(Set.of("applications", "deployment")).required("applications", "deployment").validate();
+        Object applications = Json.MAPPER.convertValue(body.get("applications"), Object.class);
+        Object deployment = Json.MAPPER.convertValue(body.get("deployment"), Object.class);
+        try {
+            var apps = dev.flocker.api.compose.ApplicationFile.parse(applications);
+            var placement = dev.flocker.api.compose.DeploymentFile.parse(deployment);
+            var cluster = state.current();
+            var after = update(null, config -> dev.flocker.api.compose.Deployment.apply(config, cluster, apps, placement));
+            return new Reply(200, null, Map.of()).withTag(after.tag());
+        } catch (dev.flocker.api.compose.ConfigurationError e) {
+            throw new ApiError(400, e.getMessage());
+        }
+    }
+
     // ---- helpers --------------------------------------------------------------------------------
 
     /** Flocker checks the tag before anything else, so a stale writer learns that first. */

@@ -1,0 +1,324 @@
+package dev.flocker.api.compose;
+
+import dev.flocker.api.model.Application;
+import dev.flocker.api.model.DatasetId;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * Reads an application file, already parsed from YAML or JSON into maps and lists: Fig (a top-level map of
+ * services, one of which has {@code image} or {@code build}) is tried first, then Flocker's native format
+ * ({@code version: 1, applications: {...}}), as Flocker's {@code _compose} did.
+ */
+public final class ApplicationFile {
+    static final Set<String> NATIVE_KEYS = Set.of("image", "ports", "links", "volume", "environment", "mem_limit", "cpu_shares",
+            "restart_policy");
+    static final Set<String> FIG_KEYS = Set.of("image", "build", "environment", "ports", "links", "volumes", "mem_limit", "cpu_shares");
+    static final Set<String> FIG_UNSUPPORTED = Set.of("working_dir", "entrypoint", "user", "hostname", "domainname", "privileged", "dns",
+            "net", "volumes_from", "expose", "command");
+    private static final Pattern SIZE = Pattern.compile("^([0-9]+(?:\\.[0-9]+)?)([KMGT]?)$");
+
+    private ApplicationFile() {
+    }
+
+    public static Map<String, AppSpec> parse(Object root) {
+        if (isFig(root)) {
+            return parseFig(asMap(root));
+        }
+        return parseNative(root);
+    }
+
+    static boolean isFig(Object root) {
+        if (!(root instanceof Map<?, ?> map) || map.isEmpty()) {
+            return false;
+        }
+        return map.values().stream().anyMatch(v -> v instanceof Map<?, ?> app && (app.containsKey("image") || app.containsKey("build")));
+    }
+
+    // ---- Flocker's native format ----------------------------------------------------------------
+
+    static Map<String, AppSpec> parseNative(Object root) {
+        if (!(root instanceof Map<?, ?> map)) {
+            throw new ConfigurationError("Application configuration has an error. Missing 'applications' key.");
+        }
+        if (!map.containsKey("applications")) {
+            throw new ConfigurationError("Application configuration has an error. Missing 'applications' key.");
+        }
+        if (!map.containsKey("version")) {
+            throw new ConfigurationError("Application configuration has an error. Missing 'version' key.");
+        }
+        if (!Integer.valueOf(1).equals(map.get("version"))) {
+            throw new ConfigurationError("Application configuration has an error. Incorrect version specified.");
+        }
+        if (!(map.get("applications") instanceof Map<?, ?> apps)) {
+            throw new ConfigurationError("Application configuration has an error. 'applications' must be a map of names to applications.");
+        }
+        var result = new LinkedHashMap<String, AppSpec>();
+        apps.forEach((name, value) -> result.put(String.valueOf(name), nativeApp(String.valueOf(name), value)));
+        return result;
+    }
+
+    private static AppSpec nativeApp(String name, Object value) {
+        try {
+            checkName(name);
+            if (!(value instanceof Map<?, ?> app)) {
+                throw new ConfigurationError("Application must be a map of keys, not " + typeName(value) + ".");
+            }
+            unrecognised(app, NATIVE_KEYS);
+            if (!app.containsKey("image")) {
+                throw new ConfigurationError("Missing 'image' key.");
+            }
+            var ports = new ArrayList<Application.Port>();
+            for (var port : asList(app.get("ports"), "ports")) {
+                var p = asMap(port);
+                unrecognised(p, Set.of("internal", "external"));
+                ports.add(new Application.Port(integer(p.get("internal"), "ports internal"), integer(p.get("external"), "ports external")));
+            }
+            var links = new ArrayList<AppSpec.LinkSpec>();
+            for (var link : asList(app.get("links"), "links")) {
+                var l = asMap(link);
+                unrecognised(l, Set.of("local_port", "remote_port", "alias"));
+                links.add(new AppSpec.LinkSpec(string(l.get("alias"), "links alias"), integer(l.get("local_port"), "links local_port"),
+                        integer(l.get("remote_port"), "links remote_port"), null));
+            }
+            AppSpec.VolumeSpec volume = null;
+            if (app.get("volume") != null) {
+                var v = asMap(app.get("volume"));
+                unrecognised(v, Set.of("mountpoint", "maximum_size", "dataset_id"));
+                volume = new AppSpec.VolumeSpec(mountpoint(v.get("mountpoint")), size(v.get("maximum_size")),
+                        v.get("dataset_id") == null ? null : DatasetId.of(String.valueOf(v.get("dataset_id"))));
+            }
+            Application.RestartPolicy restart = null;
+            if (app.get("restart_policy") != null) {
+                var r = asMap(app.get("restart_policy"));
+                unrecognised(r, Set.of("name", "maximum_retry_count"));
+                restart = new Application.RestartPolicy(string(r.get("name"), "restart_policy name"),
+                        r.get("maximum_retry_count") == null ? null : integer(r.get("maximum_retry_count"), "restart_policy maximum_retry_count"));
+            }
+            return new AppSpec(name, string(app.get("image"), "image"), ports, environment(app.get("environment")), restart, List.of(),
+                    app.get("cpu_shares") == null ? null : integer(app.get("cpu_shares"), "cpu_shares"),
+                    app.get("mem_limit") == null ? null : (long) integer(app.get("mem_limit"), "mem_limit"), links, volume);
+        } catch (ConfigurationError | IllegalArgumentException e) {
+            throw new ConfigurationError("Application '" + name + "' has a config error. " + e.getMessage());
+        }
+    }
+
+    // ---- Fig ------------------------------------------------------------------------------------
+
+    static Map<String, AppSpec> parseFig(Map<?, ?> root) {
+        var result = new LinkedHashMap<String, AppSpec>();
+        root.forEach((key, value) -> {
+            var name = String.valueOf(key);
+            try {
+                checkName(name);
+                var app = asMap(value);
+                var unsupported = new TreeSet<String>();
+                var unknown = new TreeSet<String>();
+                for (var k : app.keySet()) {
+                    var s = String.valueOf(k);
+                    if (FIG_UNSUPPORTED.contains(s)) {
+                        unsupported.add(s);
+                    } else if (!FIG_KEYS.contains(s)) {
+                        unknown.add(s);
+                    }
+                }
+                if (!unsupported.isEmpty()) {
+                    throw new ConfigurationError("Unsupported fig keys found: " + String.join(", ", unsupported) + ".");
+                }
+                if (!unknown.isEmpty()) {
+                    throw new ConfigurationError("Unrecognised keys: " + String.join(", ", unknown) + ".");
+                }
+                if (app.containsKey("image") && app.containsKey("build")) {
+                    throw new ConfigurationError("Application configuration must contain either an 'image' or 'build' key, not both.");
+                }
+                if (app.containsKey("build")) {
+                    throw new ConfigurationError("'build' is not supported yet: build the image and name it with 'image'.");
+                }
+                if (!app.containsKey("image")) {
+                    throw new ConfigurationError("Application configuration must contain either an 'image' or 'build' key.");
+                }
+                var ports = new ArrayList<Application.Port>();
+                for (var port : asList(app.get("ports"), "ports")) {
+                    var parts = String.valueOf(port).split(":");
+                    if (parts.length != 2) {
+                        throw new ConfigurationError("Invalid ports specification: '" + port + "'. Use \"host:container\", e.g. \"8080:80\".");
+                    }
+                    ports.add(new Application.Port(parsePort(parts[1], port), parsePort(parts[0], port)));
+                }
+                var links = new ArrayList<AppSpec.LinkSpec>();
+                for (var link : asList(app.get("links"), "links")) {
+                    var parts = String.valueOf(link).split(":");
+                    if (parts.length > 2 || parts[0].isEmpty()) {
+                        throw new ConfigurationError("Invalid link specification: '" + link + "'. Use \"app\" or \"app:alias\".");
+                    }
+                    links.add(new AppSpec.LinkSpec(parts.length == 2 ? parts[1] : parts[0], null, null, parts[0]));
+                }
+                AppSpec.VolumeSpec volume = null;
+                var volumes = asList(app.get("volumes"), "volumes");
+                if (volumes.size() > 1) {
+                    throw new ConfigurationError("Only one volume per application is supported; found " + volumes.size() + ".");
+                }
+                if (volumes.size() == 1) {
+                    volume = new AppSpec.VolumeSpec(mountpoint(volumes.get(0)), null, null);
+                }
+                result.put(name, new AppSpec(name, string(app.get("image"), "image"), ports, figEnvironment(app.get("environment")), null,
+                        List.of(), app.get("cpu_shares") == null ? null : integer(app.get("cpu_shares"), "cpu_shares"),
+                        app.get("mem_limit") == null ? null : (long) integer(app.get("mem_limit"), "mem_limit"), links, volume));
+            } catch (ConfigurationError | IllegalArgumentException e) {
+                throw new ConfigurationError("Application '" + name + "' has a config error. " + e.getMessage());
+            }
+        });
+        for (var app : result.values()) {
+            for (var link : app.links()) {
+                if (!result.containsKey(link.target())) {
+                    throw new ConfigurationError("Application '" + app.name() + "' has a config error. Link target '" + link.target()
+                            + "' is not an application in this file.");
+                }
+            }
+        }
+        return result;
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------
+
+    private static void checkName(String name) {
+        if (!Application.NAME.matcher(name).matches()) {
+            throw new ConfigurationError("Invalid application name: use letters, digits, _ . - (at least 2), starting with a letter or digit.");
+        }
+    }
+
+    private static void unrecognised(Map<?, ?> map, Set<String> allowed) {
+        var unknown = new TreeSet<String>();
+        map.keySet().forEach(k -> {
+            if (!allowed.contains(String.valueOf(k))) {
+                unknown.add(String.valueOf(k));
+            }
+        });
+        if (!unknown.isEmpty()) {
+            throw new ConfigurationError("Unrecognised keys: " + String.join(", ", unknown) + ".");
+        }
+    }
+
+    private static Map<String, String> environment(Object value) {
+        if (value == null) {
+            return Map.of();
+        }
+        var result = new LinkedHashMap<String, String>();
+        asMap(value).forEach((k, v) -> {
+            if (v instanceof Map || v instanceof List) {
+                throw new ConfigurationError("environment variable '" + k + "' must have a string value.");
+            }
+            result.put(String.valueOf(k), String.valueOf(v));
+        });
+        return result;
+    }
+
+    private static Map<String, String> figEnvironment(Object value) {
+        if (value instanceof List<?> list) {
+            var result = new LinkedHashMap<String, String>();
+            for (var item : list) {
+                var text = String.valueOf(item);
+                int eq = text.indexOf('=');
+                if (eq <= 0) {
+                    throw new ConfigurationError("environment entry '" + text + "' must be KEY=VALUE.");
+                }
+                result.put(text.substring(0, eq), text.substring(eq + 1));
+            }
+            return result;
+        }
+        return environment(value);
+    }
+
+    static String mountpoint(Object value) {
+        var text = value == null ? null : String.valueOf(value);
+        if (text == null || !text.startsWith("/") || !text.matches("\\p{ASCII}+")) {
+            throw new ConfigurationError("Mountpoint '" + text + "' must be an absolute ASCII path.");
+        }
+        return text;
+    }
+
+    /** Flocker's sizes: bytes, or a number with K, M, G or T (binary), rounded up to whole bytes. */
+    static Long size(Object value) {
+        if (value == null) {
+            return null;
+        }
+        var matcher = SIZE.matcher(String.valueOf(value).trim().toUpperCase(Locale.ROOT));
+        if (!matcher.matches()) {
+            throw new ConfigurationError("Invalid maximum_size '" + value + "': use bytes or a number with K, M, G or T, e.g. 500M or 2.5G.");
+        }
+        int shift = switch (matcher.group(2)) {
+            case "K" -> 10;
+            case "M" -> 20;
+            case "G" -> 30;
+            case "T" -> 40;
+            default -> 0;
+        };
+        var bytes = new java.math.BigDecimal(matcher.group(1)).multiply(java.math.BigDecimal.valueOf(1L << shift))
+                .setScale(0, java.math.RoundingMode.CEILING);
+        return bytes.longValueExact();
+    }
+
+    private static int parsePort(String text, Object spec) {
+        try {
+            return Integer.parseInt(text.trim());
+        } catch (NumberFormatException e) {
+            throw new ConfigurationError("Invalid ports specification: '" + spec + "'. Ports must be numbers.");
+        }
+    }
+
+    static Map<?, ?> asMap(Object value) {
+        if (value instanceof Map<?, ?> map) {
+            return map;
+        }
+        throw new ConfigurationError("Expected a map, found " + typeName(value) + ".");
+    }
+
+    static List<?> asList(Object value, String what) {
+        if (value == null) {
+            return List.of();
+        }
+        if (value instanceof List<?> list) {
+            return list;
+        }
+        throw new ConfigurationError("'" + what + "' must be a list, found " + typeName(value) + ".");
+    }
+
+    private static int integer(Object value, String what) {
+        if (value instanceof Integer i) {
+            return i;
+        }
+        if (value instanceof Long l && l <= Integer.MAX_VALUE && l >= Integer.MIN_VALUE) {
+            return (int) (long) l;
+        }
+        throw new ConfigurationError("'" + what + "' must be an integer, found " + typeName(value) + ".");
+    }
+
+    private static String string(Object value, String what) {
+        if (value == null || value instanceof Map || value instanceof List) {
+            throw new ConfigurationError("'" + what + "' must be a string, found " + typeName(value) + ".");
+        }
+        return String.valueOf(value);
+    }
+
+    static String typeName(Object value) {
+        if (value == null) {
+            return "null";
+        }
+        if (value instanceof Map) {
+            return "map";
+        }
+        if (value instanceof List) {
+            return "list";
+        }
+        if (value instanceof String) {
+            return "str";
+        }
+        return value instanceof Number ? "number" : value.getClass().getSimpleName();
+    }
+}
