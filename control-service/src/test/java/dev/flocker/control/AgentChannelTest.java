@@ -174,6 +174,27 @@ class AgentChannelTest {
     }
 
     @Test
+    void aDeletedDatasetIsForgottenOnceNoNodeHoldsItButKeptWhileOneDoes() throws Exception {
+        var node = NodeId.random();
+        var held = DatasetId.random();
+        try (var agent = new FakeAgent(svc)) {
+            agent.next();
+            agent.report(state(node, "10.9.8.2", "era-tomb", held));
+            waitFor(() -> svc.call("GET", "/v1/state/nodes", null).raw().contains(node.toString()));
+            var free = svc.call("POST", "/v1/configuration/datasets", "{\"primary\":\"" + node + "\"}").body().get("dataset_id").asText();
+            svc.call("POST", "/v1/configuration/datasets", "{\"primary\":\"" + node + "\",\"dataset_id\":\"" + held + "\"}");
+            svc.call("DELETE", "/v1/configuration/datasets/" + free, null);
+            svc.call("DELETE", "/v1/configuration/datasets/" + held, null);
+            waitFor(() -> !svc.call("GET", "/v1/configuration/datasets", null).raw().contains(free));
+            // Its id can be used again.
+            assertThat(svc.call("POST", "/v1/configuration/datasets", "{\"primary\":\"" + node + "\",\"dataset_id\":\"" + free + "\"}")
+                    .status()).isEqualTo(201);
+            Thread.sleep(1500);
+            assertThat(svc.call("GET", "/v1/configuration/datasets", null).raw()).contains(held.toString());
+        }
+    }
+
+    @Test
     void burstsOfChangesAreCoalescedIntoAFewPushes() throws Exception {
         try (var agent = new FakeAgent(svc)) {
             agent.next();

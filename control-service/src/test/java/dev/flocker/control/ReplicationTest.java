@@ -28,29 +28,7 @@ class ReplicationTest {
 
     @Test
     void killingOneOfThreeReplicasLosesNoAcknowledgedWriteAndTheApiKeepsAnswering(@TempDir Path data) throws Exception {
-        int[] cluster = {RunningService.freePort(), RunningService.freePort(), RunningService.freePort()};
-        var apis = new ArrayList<URI>();
-        for (int i = 0; i < 3; i++) {
-            int api = RunningService.freePort();
-            apis.add(URI.create("http://127.0.0.1:" + api));
-            var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"),
-                    ControlServiceMain.class.getName(), "--data-path", data.resolve("r" + i).toString(), "--bind", "127.0.0.1",
-                    "--port", Integer.toString(api), "--agent-port", Integer.toString(RunningService.freePort()),
-                    "--cluster-port", Integer.toString(cluster[i])));
-            for (int port : cluster) {
-                command.addAll(List.of("--peer", "127.0.0.1:" + port));
-            }
-            processes.add(new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(data.resolve("r" + i + ".log").toFile()).start());
-        }
-        for (var api : apis) {
-            waitFor(() -> {
-                var health = tryCall(api, "GET", "/v1/_health", null);
-                return health != null && health.status() == 200 && health.body().get("replicas").asInt() == 3;
-            }, 120);
-        }
-
+        var apis = startReplicas(data, 3);
         Set<String> acknowledged = new LinkedHashSet<>();
         var alive = new ArrayList<>(apis);
         int attempts = 0;
@@ -93,6 +71,47 @@ class ReplicationTest {
                 }
             }, 30);
         }
+    }
+
+    @Test
+    void aReplicaLeftWithoutAMajorityRefusesWritesButStillAnswersReads(@TempDir Path data) throws Exception {
+        var apis = startReplicas(data, 3);
+        processes.get(1).destroyForcibly().waitFor();
+        processes.get(2).destroyForcibly().waitFor();
+        var refused = tryCall(apis.get(0), "POST", "/v1/configuration/datasets", "{\"primary\":\"" + FlockerApiContractTest.NODE_A + "\"}");
+        assertThat(refused).isNotNull();
+        assertThat(refused.status()).isEqualTo(503);
+        assertThat(refused.body().get("description").asText()).contains("No majority of control-service replicas");
+        assertThat(tryCall(apis.get(0), "GET", "/v1/configuration/datasets", null).status()).isEqualTo(200);
+    }
+
+    private List<URI> startReplicas(Path data, int count) throws Exception {
+        var cluster = new int[count];
+        for (int i = 0; i < count; i++) {
+            cluster[i] = RunningService.freePort();
+        }
+        var apis = new ArrayList<URI>();
+        for (int i = 0; i < count; i++) {
+            int api = RunningService.freePort();
+            apis.add(URI.create("http://127.0.0.1:" + api));
+            var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"),
+                    ControlServiceMain.class.getName(), "--data-path", data.resolve("r" + i).toString(), "--bind", "127.0.0.1",
+                    "--port", Integer.toString(api), "--agent-port", Integer.toString(RunningService.freePort()),
+                    "--cluster-port", Integer.toString(cluster[i])));
+            for (int port : cluster) {
+                command.addAll(List.of("--peer", "127.0.0.1:" + port));
+            }
+            processes.add(new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(data.resolve("r" + i + ".log").toFile()).start());
+        }
+        for (var api : apis) {
+            waitFor(() -> {
+                var health = tryCall(api, "GET", "/v1/_health", null);
+                return health != null && health.status() == 200 && health.body().get("replicas").asInt() == count;
+            }, 120);
+        }
+        return apis;
     }
 
     private static RunningService.Answer tryCall(URI api, String method, String path, String body, String... headers) {
