@@ -178,8 +178,11 @@ public final class ControlService implements AutoCloseable {
         var stateConfig = new MapConfig(NODE_STATE_MAP).setBackupCount(Math.min(1, replicas - 1));
         if (replicas > 1) {
             // A minority side of a partition must not accept writes that the majority never sees.
-            config.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(MAJORITY, true, replicas / 2 + 1)
-                    .setProtectOn(SplitBrainProtectionOn.WRITE));
+            // Count only replicas heard from in the last 3 s (heartbeats are every second), so a replica cut off
+            // from the others stops accepting writes within seconds, not only once it has declared them dead.
+            config.addSplitBrainProtectionConfig(SplitBrainProtectionConfig
+                    .newRecentlyActiveSplitBrainProtectionConfigBuilder(MAJORITY, replicas / 2 + 1, 3000)
+                    .build().setProtectOn(SplitBrainProtectionOn.WRITE));
             mapConfig.setSplitBrainProtectionName(MAJORITY);
         }
         config.addMapConfig(mapConfig);

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 public final class ConfigurationStore {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigurationStore.class);
     static final String KEY = "configuration";
-    static final java.time.Duration MAJORITY_WAIT = java.time.Duration.ofSeconds(15);
+    static final java.time.Duration MAJORITY_WAIT = java.time.Duration.ofSeconds(5);
 
     private final IMap<String, String> map;
     private final ConfigurationFile file;
