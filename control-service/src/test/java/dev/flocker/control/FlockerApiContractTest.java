@@ -275,6 +275,32 @@ class FlockerApiContractTest {
     }
 
     @Test
+    void eventsStreamTellsWatchersAboutEveryConfigurationChange() throws Exception {
+        var lines = new java.util.concurrent.LinkedBlockingQueue<String>();
+        var response = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(svc.api().resolve("/v1/events")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofLines());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).contains("text/event-stream");
+        var reader = Thread.ofVirtual().start(() -> response.body().forEach(lines::add));
+        try {
+            assertThat(lines.poll(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("event: configuration");
+            lines.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+            var tag = post("/v1/configuration/datasets", "{\"primary\":\"" + NODE_A + "\"}").tag();
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+            String line;
+            boolean seen = false;
+            while (!seen && (line = lines.poll(Math.max(1, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS)) != null) {
+                seen = line.equals("data: {\"tag\":\"" + tag + "\"}");
+            }
+            assertThat(seen).as("an event with tag %s", tag).isTrue();
+        } finally {
+            reader.interrupt();
+            response.body().close();
+        }
+    }
+
+    @Test
     void theJavaClientSurfacesFlockerErrors() {
         var client = new FlockerClient(svc.api());
         var dataset = client.createDataset(NodeId.of(NODE_A), 67108864L, Map.of("name", "c"), null, null);
