@@ -140,16 +140,8 @@ public final class HttpApiServer {
     }
 
     private static void send(HttpServerResponse response, int status, Object body, Map<String, String> headers) {
-        if (response.ended() || response.closed()) {
-            return;
-        }
-        response.setStatusCode(status).putHeader("Content-Type", "application/json");
-        headers.forEach(response::putHeader);
-        if (body instanceof FlockerApi.RawJson raw) {
-            response.end(io.vertx.core.buffer.Buffer.buffer(raw.bytes()));
-        } else {
-            response.end(Json.write(body));
-        }
+        var bytes = body instanceof FlockerApi.RawJson raw ? raw.bytes() : Json.write(body).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        sendBytes(response, status, bytes, headers);
     }
 
     private void events(RoutingContext ctx) {
