@@ -52,6 +52,7 @@ public final class SshConnections implements AutoCloseable {
             jsch.addIdentity("flocker-cluster", privateKey, null, null);
             jsch.setHostKeyRepository(pinned);
             var session = jsch.getSession(peer.user(), peer.host(), peer.port());
+            session.setSocketFactory(new BigBufferSockets((int) connectTimeout.toMillis()));
             session.setConfig("StrictHostKeyChecking", "yes");
             session.setConfig("PreferredAuthentications", "publickey");
             session.setConfig("cipher.c2s", CIPHERS);
@@ -74,6 +75,31 @@ public final class SshConnections implements AutoCloseable {
                 throw new TransferException("peer " + peer.address() + " refused the cluster key for user " + peer.user(), e);
             }
             throw new TransferException("cannot connect to peer " + peer.address() + " over SSH: " + message, e);
+        }
+    }
+
+    /** Sockets with large kernel buffers, so a stream keeps the link busy while either end is briefly descheduled. */
+    private record BigBufferSockets(int timeoutMillis) implements com.jcraft.jsch.SocketFactory {
+        private static final int BUFFER = 4 << 20;
+
+        @Override
+        public java.net.Socket createSocket(String host, int port) throws java.io.IOException {
+            var socket = new java.net.Socket();
+            socket.setSendBufferSize(BUFFER);
+            socket.setReceiveBufferSize(BUFFER);
+            socket.setTcpNoDelay(true);
+            socket.connect(new java.net.InetSocketAddress(host, port), timeoutMillis);
+            return socket;
+        }
+
+        @Override
+        public java.io.InputStream getInputStream(java.net.Socket socket) throws java.io.IOException {
+            return socket.getInputStream();
+        }
+
+        @Override
+        public java.io.OutputStream getOutputStream(java.net.Socket socket) throws java.io.IOException {
+            return socket.getOutputStream();
         }
     }
 
