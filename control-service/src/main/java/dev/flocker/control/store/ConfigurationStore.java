@@ -40,7 +40,7 @@ public final class ConfigurationStore {
         map.putIfAbsent(KEY, Json.write(fromDisk));
         while (true) {
             var json = map.get(KEY);
-            var inCluster = Json.read(json, Configuration.class);
+            var inCluster = parse(json);
             if (fromDisk.version() <= inCluster.version()) {
                 accept(inCluster);
                 break;

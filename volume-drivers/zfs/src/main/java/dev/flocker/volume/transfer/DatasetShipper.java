@@ -5,13 +5,13 @@ import com.jcraft.jsch.JSchException;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.volume.SendStream;
 import dev.flocker.volume.Snapshot;
+import dev.flocker.volume.zfs.ZfsGetOutput;
 import dev.flocker.volume.zfs.ZfsVolumeDriver;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -296,22 +296,8 @@ public final class DatasetShipper {
             }
             throw new RemoteCommandException(peer, "zfs get ... " + remoteName, result.exit(), result.stderr());
         }
-        var guids = new java.util.LinkedHashMap<String, String>();
-        var txgs = new java.util.HashMap<String, Long>();
-        for (var line : result.stdout().split("\n")) {
-            var cols = line.split("\t");
-            if (cols.length < 3 || !cols[0].startsWith(remoteName + "@")) {
-                continue;
-            }
-            var name = cols[0].substring(remoteName.length() + 1);
-            if (cols[1].equals("guid")) {
-                guids.put(name, cols[2]);
-            } else if (cols[1].equals("createtxg")) {
-                txgs.put(name, Long.parseLong(cols[2]));
-            }
-        }
-        var snapshots = new ArrayList<Snapshot>();
-        guids.forEach((name, guid) -> snapshots.add(new Snapshot(name, guid, txgs.getOrDefault(name, 0L))));
+        var props = ZfsGetOutput.parse(result.stdout());
+        var snapshots = ZfsGetOutput.snapshots(props, remoteName + "@").getOrDefault(remoteName, List.of());
         return Optional.of(snapshots);
     }
 }

@@ -15,9 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -214,24 +212,9 @@ public final class ZfsVolumeDriver implements VolumeDriver {
 
     /** Turns {@code zfs get -Hp -r} output (name, property, value per line) into volumes with their snapshots. */
     private List<Volume> parse(String out) {
-        Map<String, Map<String, String>> props = new LinkedHashMap<>();
-        for (var line : out.split("\n")) {
-            var cols = line.split("\t", -1);
-            if (cols.length >= 3) {
-                props.computeIfAbsent(cols[0], k -> new java.util.HashMap<>()).put(cols[1], cols[2]);
-            }
-        }
+        var props = ZfsGetOutput.parse(out);
         var prefix = config.root() + "/";
-        Map<String, List<Snapshot>> snapshots = new java.util.HashMap<>();
-        for (var entry : props.entrySet()) {
-            var name = entry.getKey();
-            int at = name.indexOf('@');
-            if (at > 0 && name.startsWith(prefix)) {
-                var p = entry.getValue();
-                snapshots.computeIfAbsent(name.substring(0, at), k -> new ArrayList<>())
-                        .add(new Snapshot(name.substring(at + 1), p.get("guid"), parseLong(p.get("createtxg"))));
-            }
-        }
+        var snapshots = ZfsGetOutput.snapshots(props, prefix);
         var volumes = new ArrayList<Volume>();
         for (var entry : props.entrySet()) {
             var name = entry.getKey();
@@ -246,23 +229,16 @@ public final class ZfsVolumeDriver implements VolumeDriver {
             var mountpoint = p.getOrDefault("mountpoint", "none");
             var owner = p.getOrDefault(OWNER, "-");
             var generation = p.getOrDefault(GENERATION, "-");
-            long quota = parseLong(p.get("refquota"));
-            volumes.add(new Volume(DatasetId.of(leaf), parseLong(p.get("used")), parseLong(p.get("referenced")),
+            long quota = ZfsGetOutput.number(p.get("refquota"));
+            volumes.add(new Volume(DatasetId.of(leaf), ZfsGetOutput.number(p.get("used")), ZfsGetOutput.number(p.get("referenced")),
                     quota == 0 ? null : quota,
                     mountpoint.startsWith("/") ? Path.of(mountpoint) : null,
                     "yes".equals(p.get("mounted")), "on".equals(p.get("readonly")),
                     owner.equals("-") ? null : NodeId.of(owner),
-                    generation.equals("-") ? 0 : parseLong(generation),
+                    generation.equals("-") ? 0 : ZfsGetOutput.number(generation),
                     snapshots.getOrDefault(name, List.of())));
         }
         return volumes;
-    }
-
-    private static long parseLong(String value) {
-        if (value == null || value.equals("-") || value.equals("none")) {
-            return 0;
-        }
-        return Long.parseLong(value);
     }
 
     @Override
@@ -270,18 +246,8 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         var name = SnapshotName.next();
         var full = snapshotName(id, name);
         zfs.zfs("snapshot", full);
-        var out = zfs.zfs("get", "-H", "-p", "-o", "property,value", "guid,createtxg", full);
-        String guid = null;
-        long txg = 0;
-        for (var line : out.split("\n")) {
-            var cols = line.split("\t");
-            if (cols[0].equals("guid")) {
-                guid = cols[1];
-            } else if (cols[0].equals("createtxg")) {
-                txg = Long.parseLong(cols[1]);
-            }
-        }
-        return new Snapshot(name, guid, txg);
+        var props = ZfsGetOutput.parse(zfs.zfs("get", "-H", "-p", "-o", "name,property,value", "guid,createtxg", full));
+        return ZfsGetOutput.snapshots(props, datasetName(id)).get(datasetName(id)).get(0);
     }
 
     @Override
