@@ -101,7 +101,7 @@ class ReplicationTest {
             int api = RunningService.freePort();
             apis.add(URI.create("http://127.0.0.1:" + api));
             var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"),
+                    "-Dorg.slf4j.simpleLogger.defaultLogLevel=info", "-cp", System.getProperty("java.class.path"),
                     ControlServiceMain.class.getName(), "--data-path", data.resolve("r" + i).toString(), "--bind", "127.0.0.1",
                     "--port", Integer.toString(api), "--agent-port", Integer.toString(RunningService.freePort()),
                     "--cluster-port", Integer.toString(cluster[i])));
@@ -112,12 +112,32 @@ class ReplicationTest {
                     .redirectOutput(data.resolve("r" + i + ".log").toFile()).start());
         }
         for (var api : apis) {
-            waitFor(() -> {
-                var health = tryCall(api, "GET", "/v1/_health", null);
-                return health != null && health.status() == 200 && health.body().get("replicas").asInt() == count;
-            }, 120);
+            try {
+                waitFor(() -> {
+                    var health = tryCall(api, "GET", "/v1/_health", null);
+                    return health != null && health.status() == 200 && health.body().get("replicas").asInt() == count;
+                }, 120);
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + ": " + api + " never saw " + count + " replicas\n" + replicaLogs(data, count), e);
+            }
         }
         return apis;
+    }
+
+    /** What each replica process is doing and the end of its log, for a failure message. */
+    private String replicaLogs(Path data, int count) {
+        var text = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            var process = processes.get(i);
+            text.append("--- replica ").append(i).append(process.isAlive() ? " (running)" : " (exited " + process.exitValue() + ")").append('\n');
+            try {
+                var lines = Files.readAllLines(data.resolve("r" + i + ".log"));
+                lines.subList(Math.max(0, lines.size() - 40), lines.size()).forEach(line -> text.append(line).append('\n'));
+            } catch (java.io.IOException e) {
+                text.append("(no log: ").append(e.getMessage()).append(")\n");
+            }
+        }
+        return text.toString();
     }
 
     private static RunningService.Answer tryCall(URI api, String method, String path, String body, String... headers) {

@@ -3,7 +3,6 @@ package dev.flocker.control;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.flocker.api.model.Json;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,11 +28,7 @@ final class RunningService implements AutoCloseable {
     }
 
     static int freePort() {
-        try (var socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.flocker.lab.FreePorts.next();
     }
 
     URI api() {

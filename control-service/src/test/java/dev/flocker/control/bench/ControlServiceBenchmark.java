@@ -9,7 +9,6 @@ import dev.flocker.api.model.NodeState;
 import dev.flocker.control.ControlServiceMain;
 import dev.flocker.control.store.ConfigurationFile;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -311,9 +310,7 @@ public final class ControlServiceBenchmark {
                 .start().waitFor(30, TimeUnit.SECONDS);
     }
 
-    private static int freePort() throws IOException {
-        try (var socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+    private static int freePort() {
+        return dev.flocker.lab.FreePorts.next();
     }
 }
