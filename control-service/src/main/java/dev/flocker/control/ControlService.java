@@ -30,6 +30,7 @@ public final class ControlService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlService.class);
     static final String CONFIGURATION_MAP = "flocker-configuration";
     static final String NODE_STATE_MAP = "flocker-node-state";
+    static final String LAST_REPORTS_MAP = "flocker-last-reports";
     static final String MAJORITY = "flocker-majority";
     static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(120);
 
@@ -90,7 +91,7 @@ public final class ControlService implements AutoCloseable {
         try {
             awaitMajority(hazelcast, settings.replicas());
             this.configuration = new ConfigurationStore(hazelcast.getMap(CONFIGURATION_MAP), new ConfigurationFile(settings.dataPath()));
-            this.state = new NodeStateStore(hazelcast.getMap(NODE_STATE_MAP), settings.nodeExpiry());
+            this.state = new NodeStateStore(hazelcast.getMap(NODE_STATE_MAP), hazelcast.getMap(LAST_REPORTS_MAP), settings.nodeExpiry());
         } catch (RuntimeException e) {
             hazelcast.shutdown();
             throw e;
@@ -187,6 +188,7 @@ public final class ControlService implements AutoCloseable {
         }
         config.addMapConfig(mapConfig);
         config.addMapConfig(stateConfig);
+        config.addMapConfig(new MapConfig(LAST_REPORTS_MAP).setBackupCount(Math.min(2, replicas - 1)));
         return config;
     }
 

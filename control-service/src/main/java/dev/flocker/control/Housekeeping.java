@@ -37,6 +37,12 @@ final class Housekeeping {
             return;
         }
         var cluster = state.current();
+        for (var node : cluster.offline().values()) {
+            var wanted = configuration.current().datasets();
+            if (node.datasets().stream().noneMatch(d -> wanted.containsKey(d.datasetId()))) {
+                state.forgetOffline(node.uuid());
+            }
+        }
         for (var dataset : configuration.current().datasets().values()) {
             if (dataset.deleted() && cluster.holders(dataset.datasetId()).isEmpty()) {
                 configuration.update(null, c -> c.dataset(dataset.datasetId()).filter(d -> d.deleted()).isPresent()

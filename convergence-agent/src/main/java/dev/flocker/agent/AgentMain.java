@@ -14,9 +14,24 @@ public final class AgentMain implements Callable<Integer> {
     Path config;
 
     @Override
-    public Integer call() {
-        System.err.println("flocker-agent: the convergence agent is not implemented yet (see the agent issue); only --help works.");
-        return 2;
+    public Integer call() throws InterruptedException {
+        Agent agent;
+        try {
+            agent = Agent.start(AgentConfig.load(config));
+        } catch (AgentConfig.ConfigException e) {
+            System.err.println("flocker-agent: " + e.getMessage());
+            return 2;
+        } catch (RuntimeException e) {
+            System.err.println("flocker-agent: cannot start: " + e.getMessage());
+            return 1;
+        }
+        var done = new java.util.concurrent.CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            agent.close();
+            done.countDown();
+        }));
+        done.await();
+        return 0;
     }
 
     public static void main(String[] args) {

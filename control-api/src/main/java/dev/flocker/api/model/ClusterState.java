@@ -9,30 +9,50 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
-/** What every live agent last reported: the observed state of the cluster, keyed by node. */
-public record ClusterState(Map<NodeId, NodeState> nodes) {
+/**
+ * What every live agent last reported: the observed state of the cluster, keyed by node.
+ *
+ * @param nodes   the live nodes' reports
+ * @param offline the last reports of nodes that held datasets and stopped reporting: their copies may still exist, so
+ *                no agent may treat those datasets as absent (Flocker's FLOC-2060 created them empty elsewhere)
+ */
+public record ClusterState(Map<NodeId, NodeState> nodes, Map<NodeId, NodeState> offline) {
     public static final ClusterState EMPTY = new ClusterState(Map.of());
 
     public ClusterState {
         nodes = java.util.Collections.unmodifiableMap(new TreeMap<>(nodes));
+        offline = offline == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(offline));
     }
 
-    record Form(@JsonProperty("nodes") List<NodeState> nodes) {
+    public ClusterState(Map<NodeId, NodeState> nodes) {
+        this(nodes, Map.of());
+    }
+
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY)
+    record Form(@JsonProperty("nodes") List<NodeState> nodes, @JsonProperty("offline_nodes") List<NodeState> offline) {
     }
 
     @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
     static ClusterState fromJson(Form form) {
-        var nodes = form.nodes();
+        return new ClusterState(byNode(form.nodes()), byNode(form.offline()));
+    }
+
+    private static Map<NodeId, NodeState> byNode(List<NodeState> nodes) {
         var map = new TreeMap<NodeId, NodeState>();
         if (nodes != null) {
             nodes.forEach(n -> map.put(n.uuid(), n));
         }
-        return new ClusterState(map);
+        return map;
     }
 
     @JsonValue
     Form toJson() {
-        return new Form(List.copyOf(nodes.values()));
+        return new Form(List.copyOf(nodes.values()), List.copyOf(offline.values()));
+    }
+
+    /** Offline nodes whose last report held {@code dataset}. */
+    public List<NodeState> offlineHolders(DatasetId dataset) {
+        return offline.values().stream().filter(n -> n.dataset(dataset).isPresent()).toList();
     }
 
     public Optional<NodeState> node(NodeId id) {

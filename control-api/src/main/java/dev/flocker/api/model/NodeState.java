@@ -8,7 +8,9 @@ import java.util.List;
  * What one agent last reported about its host: the datasets it holds, the applications it runs and
  * the moves it is carrying out. Observed state only: it never changes the configuration.
  *
- * @param era changes every time the host boots or the agent's identity store is reset (Flocker's era)
+ * @param era         changes every time the host boots or the agent's identity store is reset (Flocker's era)
+ * @param datasetRoot the ZFS dataset under which this host keeps datasets (its pool, or a path in it), where peers
+ *                    ship replicas to; null for nodes that do not say
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record NodeState(
@@ -17,7 +19,13 @@ public record NodeState(
         @JsonProperty("era") String era,
         @JsonProperty("datasets") List<DatasetState> datasets,
         @JsonProperty("applications") List<ApplicationState> applications,
-        @JsonProperty("moves") List<MoveState> moves) {
+        @JsonProperty("moves") List<MoveState> moves,
+        @JsonProperty("dataset_root") String datasetRoot) {
+
+    public NodeState(NodeId uuid, String host, String era, List<DatasetState> datasets, List<ApplicationState> applications,
+                     List<MoveState> moves) {
+        this(uuid, host, era, datasets, applications, moves, null);
+    }
 
     public NodeState {
         if (uuid == null) {
@@ -29,6 +37,11 @@ public record NodeState(
         datasets = datasets == null ? List.of() : List.copyOf(datasets);
         applications = applications == null ? List.of() : List.copyOf(applications);
         moves = moves == null ? List.of() : List.copyOf(moves);
+    }
+
+    /** This node's report of {@code dataset}, if it holds a copy. */
+    public java.util.Optional<DatasetState> dataset(DatasetId dataset) {
+        return datasets.stream().filter(d -> d.datasetId().equals(dataset)).findFirst();
     }
 
     /**

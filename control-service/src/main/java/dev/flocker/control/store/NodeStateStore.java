@@ -25,25 +25,40 @@ import java.util.function.Consumer;
  * The cluster state: each node's last report, in a Hazelcast map shared by all replicas. Every entry
  * lives for the node-expiry time after the agent's last message, so a node whose agent is gone (or
  * whose replica died with its connection) is forgotten without anyone having to remember to.
+ *
+ * <p>The last report of every node that holds datasets is also kept without expiry: once such a node stops reporting,
+ * it is listed as offline with what it last held, so no agent takes its datasets for absent and creates them empty.
+ * That record goes when the node reports again, or when none of what it held is in the configuration any more.
  */
 public final class NodeStateStore {
     private final IMap<String, String> map;
+    private final IMap<String, String> lastReports;
     private final Duration expiry;
     private final Map<NodeId, NodeState> local = new ConcurrentHashMap<>();
+    private final Map<NodeId, NodeState> last = new ConcurrentHashMap<>();
     private final List<Consumer<ClusterState>> listeners = new CopyOnWriteArrayList<>();
     private volatile ClusterState snapshot = ClusterState.EMPTY;
 
-    public NodeStateStore(IMap<String, String> map, Duration expiry) {
+    public NodeStateStore(IMap<String, String> map, IMap<String, String> lastReports, Duration expiry) {
         this.map = map;
+        this.lastReports = lastReports;
         this.expiry = expiry;
-        map.addEntryListener(new Listener(), true);
+        map.addEntryListener(new Listener(local), true);
+        lastReports.addEntryListener(new Listener(last), true);
         map.forEach((k, v) -> local.put(NodeId.of(k), Json.read(v, NodeState.class)));
+        lastReports.forEach((k, v) -> last.put(NodeId.of(k), Json.read(v, NodeState.class)));
         publish();
     }
 
     private final class Listener implements EntryAddedListener<String, String>, EntryUpdatedListener<String, String>,
             EntryRemovedListener<String, String>, EntryExpiredListener<String, String>, EntryEvictedListener<String, String>,
             MapClearedListener {
+        private final Map<NodeId, NodeState> local;
+
+        Listener(Map<NodeId, NodeState> mirror) {
+            this.local = mirror;
+        }
+
         @Override
         public void entryAdded(EntryEvent<String, String> event) {
             put(event);
@@ -90,7 +105,10 @@ public final class NodeStateStore {
     }
 
     private synchronized void publish() {
-        snapshot = new ClusterState(Map.copyOf(local));
+        var offline = new java.util.HashMap<>(last);
+        offline.keySet().removeAll(local.keySet());
+        offline.values().removeIf(n -> n.datasets().isEmpty());
+        snapshot = new ClusterState(Map.copyOf(local), offline);
         listeners.forEach(l -> l.accept(snapshot));
     }
 
@@ -104,7 +122,26 @@ public final class NodeStateStore {
 
     /** Records a node's report; it lives for the expiry time unless refreshed. */
     public void report(NodeState state) {
-        map.put(state.uuid().toString(), Json.write(state), expiry.toMillis(), TimeUnit.MILLISECONDS);
+        var json = Json.write(state);
+        map.put(state.uuid().toString(), json, expiry.toMillis(), TimeUnit.MILLISECONDS);
+        var key = state.uuid().toString();
+        var before = last.get(state.uuid());
+        // Only what it holds: moves' progress changes many times a second and does not matter here.
+        var holdings = new NodeState(state.uuid(), state.host(), state.era(), state.datasets(), List.of(), List.of(), state.datasetRoot());
+        if (state.datasets().isEmpty()) {
+            if (before != null) {
+                lastReports.delete(key);
+            }
+        } else if (!holdings.equals(before)) {
+            lastReports.set(key, Json.write(holdings));
+        }
+    }
+
+    /** Forgets an offline node's last report (none of what it held is wanted any more). */
+    public void forgetOffline(NodeId node) {
+        if (!local.containsKey(node)) {
+            lastReports.delete(node.toString());
+        }
     }
 
     /** Keeps a node's last report alive (its agent is still connected) without changing it. */

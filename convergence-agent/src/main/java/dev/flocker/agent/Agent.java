@@ -1,0 +1,317 @@
+package dev.flocker.agent;
+
+import dev.flocker.agent.plan.Change;
+import dev.flocker.agent.plan.LocalState;
+import dev.flocker.agent.plan.Plan;
+import dev.flocker.agent.plan.Planner;
+import dev.flocker.agent.plan.Wait;
+import dev.flocker.api.client.AgentChannel;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState;
+import dev.flocker.api.model.NodeState.MoveState;
+import dev.flocker.volume.Volume;
+import dev.flocker.volume.transfer.DatasetShipper;
+import dev.flocker.volume.transfer.Peer;
+import dev.flocker.volume.transfer.SshConnections;
+import dev.flocker.volume.zfs.ZfsConfig;
+import dev.flocker.volume.zfs.ZfsVolumeDriver;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The convergence agent of one host: discover (ZFS, Docker) -> plan (pure) -> execute -> report, on every push from
+ * the control service and otherwise every {@link AgentConfig#interval()}.
+ */
+public final class Agent implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+    private static final Duration PING_EVERY = Duration.ofSeconds(5);
+
+    private final AgentConfig config;
+    private final NodeId self;
+    private final String era;
+    private final ZfsVolumeDriver driver;
+    private final SshConnections ssh;
+    private final Containers containers;
+    private final Mover mover;
+    private final Semaphore wake = new Semaphore(0);
+    private final Map<DatasetId, String> errors = new HashMap<>();
+    private volatile AgentChannel channel;
+    private volatile boolean stopping;
+    private volatile NodeState lastReport;
+    private volatile Instant lastPing = Instant.EPOCH;
+    private Thread loop;
+    private Thread connector;
+
+    private Agent(AgentConfig config) {
+        this.config = config;
+        this.self = config.nodeId() != null ? config.nodeId() : persistedNodeId(config.statePath());
+        this.era = era(self);
+        this.driver = ZfsVolumeDriver.open(new ZfsConfig(config.pool(), config.mountRoot(), config.poolFile(), config.poolSize()));
+        byte[] key;
+        try {
+            key = Files.readAllBytes(config.sshIdentity());
+        } catch (IOException e) {
+            throw new AgentConfig.ConfigException("ssh.identity " + config.sshIdentity() + " cannot be read: " + e.getMessage());
+        }
+        this.ssh = new SshConnections(key, Duration.ofSeconds(10));
+        this.containers = new Containers(config.dockerHost(), config.address(), config.stopTimeout());
+        var knownHosts = new KnownHosts(config.knownHosts());
+        this.mover = new Mover(self, driver, new DatasetShipper(driver, ssh), ssh, containers,
+                p -> new Peer(p.host(), config.sshPort(), config.sshUser(), knownHosts.keyFor(p.host()), p.datasetRoot()),
+                config, this::wake);
+    }
+
+    /** Starts the agent: it connects to the control service (and keeps reconnecting) and converges. */
+    public static Agent start(AgentConfig config) {
+        var agent = new Agent(config);
+        agent.connector = Thread.ofPlatform().name("agent-channel").daemon().start(agent::keepConnected);
+        agent.loop = Thread.ofPlatform().name("agent-loop").start(agent::runLoop);
+        LOG.atInfo().addKeyValue("node", agent.self).addKeyValue("address", config.address())
+                .addKeyValue("control", config.controlHost() + ":" + config.controlPort()).log("agent started");
+        return agent;
+    }
+
+    public NodeId nodeId() {
+        return self;
+    }
+
+    public Mover mover() {
+        return mover;
+    }
+
+    void wake() {
+        wake.release();
+    }
+
+    private void keepConnected() {
+        var uri = URI.create("ws://" + config.controlHost() + ":" + config.controlPort() + "/v1/agent");
+        long backoff = 200;
+        while (!stopping) {
+            try {
+                var connected = AgentChannel.connect(uri, view -> wake());
+                channel = connected;
+                lastReport = null; // a new connection (maybe another replica) gets the full state
+                backoff = 200;
+                LOG.atInfo().addKeyValue("control", uri).log("connected to the control service");
+                wake();
+                var reason = connected.closed().join();
+                LOG.atWarn().addKeyValue("reason", reason).log("lost the control service; reconnecting");
+            } catch (RuntimeException e) {
+                LOG.atWarn().addKeyValue("control", uri).log("cannot reach the control service: " + rootMessage(e));
+            }
+            channel = null;
+            sleep(backoff);
+            backoff = Math.min(backoff * 2, 5000);
+        }
+    }
+
+    private void runLoop() {
+        while (!stopping) {
+            try {
+                wake.tryAcquire(config.interval().toMillis(), TimeUnit.MILLISECONDS);
+                wake.drainPermits();
+                if (!stopping) {
+                    converge();
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.atWarn().setCause(e).log("convergence loop failed; trying again");
+                sleep(500);
+            }
+        }
+    }
+
+    /** One loop: discover, plan, execute, report. */
+    void converge() {
+        var current = channel;
+        var view = current == null ? null : current.view();
+        var local = discover();
+        List<Wait> waits = List.of();
+        if (view != null) {
+            var plan = Planner.plan(new Planner.Input(self, view.configuration(), view.clusterState(), local, mover.active(), Instant.now()));
+            mover.retain(plan.moves());
+            if (!plan.steps().isEmpty()) {
+                execute(plan);
+                local = discover();
+            }
+            waits = plan.waits();
+        }
+        report(current, local, waits);
+    }
+
+    private LocalState discover() {
+        var volumes = new HashMap<DatasetId, Volume>();
+        driver.list().forEach(v -> volumes.put(v.id(), v));
+        return new LocalState(volumes, containers.list());
+    }
+
+    private void execute(Plan plan) {
+        try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (var step : plan.steps()) {
+                var running = new ArrayList<Map.Entry<Change, Future<?>>>();
+                for (var change : step) {
+                    running.add(Map.entry(change, executor.submit(() -> apply(change))));
+                }
+                for (var entry : running) {
+                    try {
+                        entry.getValue().get();
+                        if (entry.getKey().dataset() != null) {
+                            errors.remove(entry.getKey().dataset());
+                        }
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        var change = entry.getKey();
+                        var message = rootMessage(e.getCause());
+                        LOG.atWarn().addKeyValue("change", change).log("change failed: " + message);
+                        if (change.dataset() != null) {
+                            errors.put(change.dataset(), change.getClass().getSimpleName() + " failed: " + message);
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    private void apply(Change change) {
+        LOG.atInfo().addKeyValue("change", change).log("applying");
+        switch (change) {
+            case Change.CreateDataset c -> driver.create(c.dataset(), c.maximumSize(), self);
+            case Change.ResizeDataset c -> driver.resize(c.dataset(), c.maximumSize());
+            case Change.MakeWritable c -> driver.makeWritable(c.dataset());
+            case Change.MakeReplica c -> {
+                containers.stopUsing(c.dataset());
+                driver.makeReplica(c.dataset());
+            }
+            case Change.DeleteDataset c -> driver.destroy(c.dataset());
+            case Change.CompleteHandoff c -> mover.completeHandoff(c);
+            case Change.StartApplication c -> containers.start(c.application(), c.volume(), volumePath(c.volume()));
+            case Change.RestartApplication c -> {
+                containers.stop(c.application().name());
+                containers.start(c.application(), c.volume(), volumePath(c.volume()));
+            }
+            case Change.StopApplication c -> containers.stop(c.name());
+            case Change.MoveDataset c -> throw new IllegalStateException("moves run in the background, not in a step: " + c);
+        }
+    }
+
+    private Path volumePath(DatasetId dataset) {
+        return dataset == null ? null : driver.mountpoint(dataset);
+    }
+
+    private void report(AgentChannel current, LocalState local, List<Wait> waits) {
+        var datasets = local.volumes().values().stream()
+                .map(v -> new NodeState.DatasetState(v.id(), self.equals(v.owner()),
+                        v.mounted() && !v.readOnly() ? String.valueOf(v.mountpoint()) : null, v.maximumSize(), v.generation()))
+                .sorted(java.util.Comparator.comparing(d -> d.datasetId().toString())).toList();
+        var apps = local.containers().values().stream()
+                .map(c -> new NodeState.ApplicationState(c.name(), null, c.running(), null))
+                .sorted(java.util.Comparator.comparing(NodeState.ApplicationState::name)).toList();
+        var moves = new ArrayList<>(mover.states());
+        for (var wait : waits) {
+            if (moves.stream().noneMatch(m -> m.datasetId().equals(wait.dataset()))) {
+                moves.add(new MoveState(wait.dataset(), wait.from(), wait.to(), "waiting", 0, 0, 0, null, wait.reason()));
+            }
+        }
+        errors.forEach((dataset, error) -> {
+            if (moves.stream().noneMatch(m -> m.datasetId().equals(dataset))) {
+                moves.add(new MoveState(dataset, self, null, "error", 0, 0, 0, null, error));
+            }
+        });
+        var state = new NodeState(self, config.address(), era, datasets, apps, moves, config.pool());
+        if (current == null) {
+            return;
+        }
+        try {
+            if (!state.equals(lastReport)) {
+                current.report(state);
+                lastReport = state;
+                lastPing = Instant.now();
+            } else if (lastPing.plus(PING_EVERY).isBefore(Instant.now())) {
+                current.ping();
+                lastPing = Instant.now();
+            }
+        } catch (RuntimeException e) {
+            LOG.atWarn().log("reporting to the control service failed: " + rootMessage(e));
+        }
+    }
+
+    private static NodeId persistedNodeId(Path statePath) {
+        var file = statePath.resolve("node.uuid");
+        try {
+            if (Files.exists(file)) {
+                return NodeId.of(Files.readString(file).strip());
+            }
+            Files.createDirectories(statePath);
+            var id = NodeId.of(UUID.randomUUID().toString());
+            var tmp = statePath.resolve("node.uuid.tmp");
+            Files.writeString(tmp, id + "\n");
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return id;
+        } catch (IOException e) {
+            throw new AgentConfig.ConfigException("node.state_path " + statePath + ": cannot keep the node's identity there: " + e.getMessage());
+        }
+    }
+
+    /** Changes when the host boots (Flocker's era): the kernel's boot id, per node. */
+    private static String era(NodeId self) {
+        try {
+            var boot = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+            return UUID.nameUUIDFromBytes((boot + "/" + self).getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
+        } catch (IOException e) {
+            return UUID.randomUUID().toString();
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        while (e.getCause() != null && e.getCause() != e) {
+            e = e.getCause();
+        }
+        return e.getMessage() == null ? e.toString() : e.getMessage();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        stopping = true;
+        wake();
+        var current = channel;
+        if (current != null) {
+            current.close();
+        }
+        if (loop != null) {
+            try {
+                loop.join(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        ssh.close();
+        containers.close();
+    }
+}

@@ -1,0 +1,221 @@
+package dev.flocker.agent;
+
+import dev.flocker.api.model.NodeId;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+
+/**
+ * An agent's settings, read from {@code agent.yml} in Flocker's layout plus our own keys:
+ *
+ * <pre>
+ * version: 1
+ * control-service: {hostname: 10.0.0.1, port: 4524}
+ * dataset: {backend: zfs, pool: flocker, mount_root: /flocker}      # optional: pool_file, pool_size
+ * node: {address: 10.0.0.11, uuid: ..., state_path: /var/lib/flocker/agent}
+ * docker: {host: unix:///var/run/docker.sock}
+ * ssh: {identity: /etc/flocker/id_ed25519, known_hosts: /etc/flocker/known_hosts, port: 22, user: root}
+ * moves: {precopy_threshold: 16777216, precopy_rounds: 8, stop_timeout: 30}
+ * </pre>
+ *
+ * @param nodeId         null: taken from (or created in) {@code state_path/node.uuid}
+ * @param address        the IPv4 address other hosts reach this one at (SSH, routes)
+ * @param precopyBytes   the pre-copy ends once an increment is smaller than this
+ * @param precopyRounds  at most this many pre-copy sends before the handoff
+ * @param stopTimeout    how long an application gets to stop before it is killed
+ */
+public record AgentConfig(String controlHost, int controlPort, String pool, Path mountRoot, Path poolFile, long poolSize,
+                          String address, NodeId nodeId, Path statePath, String dockerHost, Path sshIdentity, Path knownHosts,
+                          int sshPort, String sshUser, long precopyBytes, int precopyRounds, Duration stopTimeout,
+                          Duration interval) {
+
+    /** A configuration file that cannot be used, with the file, the key and what would be valid. */
+    public static final class ConfigException extends RuntimeException {
+        public ConfigException(String message) {
+            super(message);
+        }
+    }
+
+    private static final Set<String> TOP = Set.of("version", "control-service", "dataset", "node", "docker", "ssh", "moves", "interval");
+
+    public static AgentConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read the agent configuration: " + e.getMessage());
+        }
+        return parse(file.toString(), text);
+    }
+
+    public static AgentConfig parse(String fileName, String text) {
+        Object root;
+        try {
+            root = new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
+        } catch (MarkedYAMLException e) {
+            var mark = e.getProblemMark();
+            throw new ConfigException(fileName + ":" + (mark.getLine() + 1) + ":" + (mark.getColumn() + 1) + ": not valid YAML: " + e.getProblem());
+        } catch (RuntimeException e) {
+            throw new ConfigException(fileName + ": not valid YAML: " + e.getMessage());
+        }
+        var reader = new Reader(fileName);
+        if (!(root instanceof Map<?, ?> top)) {
+            throw new ConfigException(fileName + ": expected a mapping with keys version, control-service, dataset, node, ...");
+        }
+        reader.known(top, "", TOP);
+        var version = reader.integer(top, "version", null);
+        if (version != 1) {
+            throw new ConfigException(fileName + ": version " + version + " is not supported; use version: 1");
+        }
+        var control = reader.section(top, "control-service", true);
+        reader.known(control, "control-service.", Set.of("hostname", "port"));
+        var dataset = reader.section(top, "dataset", true);
+        reader.known(dataset, "dataset.", Set.of("backend", "pool", "mount_root", "pool_file", "pool_size"));
+        var backend = reader.string(dataset, "dataset.backend", "zfs");
+        if (!backend.equals("zfs")) {
+            throw new ConfigException(fileName + ": dataset.backend '" + backend + "' is not supported; valid: zfs");
+        }
+        var node = reader.section(top, "node", true);
+        reader.known(node, "node.", Set.of("address", "uuid", "state_path"));
+        var docker = reader.section(top, "docker", false);
+        reader.known(docker, "docker.", Set.of("host"));
+        var ssh = reader.section(top, "ssh", false);
+        reader.known(ssh, "ssh.", Set.of("identity", "known_hosts", "port", "user"));
+        var moves = reader.section(top, "moves", false);
+        reader.known(moves, "moves.", Set.of("precopy_threshold", "precopy_rounds", "stop_timeout"));
+
+        var address = reader.string(node, "node.address", null);
+        if (!address.matches("^[0-9]{1,3}(\\.[0-9]{1,3}){3}$")) {
+            throw new ConfigException(fileName + ": node.address '" + address + "' must be this host's IPv4 address, e.g. 10.0.0.11");
+        }
+        var uuidText = reader.string(node, "node.uuid", "");
+        NodeId uuid = null;
+        if (!uuidText.isEmpty()) {
+            try {
+                uuid = NodeId.of(uuidText);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(fileName + ": node.uuid: " + e.getMessage());
+            }
+        }
+        var poolFile = reader.string(dataset, "dataset.pool_file", "");
+        var dockerHost = reader.string(docker, "docker.host", "unix:///var/run/docker.sock");
+        if (!dockerHost.matches("^(unix|tcp)://.+")) {
+            throw new ConfigException(fileName + ": docker.host '" + dockerHost + "' must be unix:///path/to/docker.sock or tcp://host:port");
+        }
+        return new AgentConfig(
+                reader.string(control, "control-service.hostname", null),
+                reader.port(control, "control-service.port", 4524),
+                reader.string(dataset, "dataset.pool", "flocker"),
+                reader.path(dataset, "dataset.mount_root", "/flocker"),
+                poolFile.isEmpty() ? null : reader.path(dataset, "dataset.pool_file", null),
+                reader.longValue(dataset, "dataset.pool_size", 10L << 30),
+                address, uuid,
+                reader.path(node, "node.state_path", "/var/lib/flocker/agent"),
+                dockerHost,
+                reader.path(ssh, "ssh.identity", "/etc/flocker/id_ed25519"),
+                reader.path(ssh, "ssh.known_hosts", "/etc/flocker/known_hosts"),
+                reader.port(ssh, "ssh.port", 22),
+                reader.string(ssh, "ssh.user", "root"),
+                reader.longValue(moves, "moves.precopy_threshold", 16L << 20),
+                reader.integer(moves, "moves.precopy_rounds", 8),
+                Duration.ofSeconds(reader.integer(moves, "moves.stop_timeout", 30)),
+                Duration.ofMillis(reader.longValue(top, "interval", 2000L)));
+    }
+
+    /** Reads typed values, each failure naming the file, the key and what would be valid. */
+    private record Reader(String file) {
+        void known(Map<?, ?> map, String prefix, Set<String> keys) {
+            var unknown = new ArrayList<String>();
+            for (var key : map.keySet()) {
+                if (!keys.contains(String.valueOf(key))) {
+                    unknown.add(prefix + key);
+                }
+            }
+            if (!unknown.isEmpty()) {
+                throw new ConfigException(file + ": unknown key " + String.join(", ", unknown) + "; valid here: "
+                        + String.join(", ", keys.stream().sorted().map(k -> prefix + k).toList()));
+            }
+        }
+
+        Map<?, ?> section(Map<?, ?> top, String key, boolean required) {
+            var value = top.get(key);
+            if (value == null) {
+                if (required) {
+                    throw new ConfigException(file + ": " + key + " is required");
+                }
+                return new LinkedHashMap<>();
+            }
+            if (!(value instanceof Map<?, ?> map)) {
+                throw new ConfigException(file + ": " + key + " must be a mapping, not '" + value + "'");
+            }
+            return map;
+        }
+
+        private Object value(Map<?, ?> map, String key) {
+            return map.get(key.substring(key.lastIndexOf('.') + 1));
+        }
+
+        String string(Map<?, ?> map, String key, String fallback) {
+            var value = value(map, key);
+            if (value == null) {
+                if (fallback == null) {
+                    throw new ConfigException(file + ": " + key + " is required");
+                }
+                return fallback;
+            }
+            if (value instanceof Map || value instanceof List) {
+                throw new ConfigException(file + ": " + key + " must be a single value, not '" + value + "'");
+            }
+            return String.valueOf(value);
+        }
+
+        long longValue(Map<?, ?> map, String key, Long fallback) {
+            var value = value(map, key);
+            if (value == null && fallback != null) {
+                return fallback;
+            }
+            if (value instanceof Integer || value instanceof Long) {
+                long number = ((Number) value).longValue();
+                if (number >= 0) {
+                    return number;
+                }
+            }
+            throw new ConfigException(file + ": " + key + " must be a whole number of at least 0, not '" + value + "'");
+        }
+
+        int integer(Map<?, ?> map, String key, Integer fallback) {
+            long value = longValue(map, key, fallback == null ? null : fallback.longValue());
+            if (value > Integer.MAX_VALUE) {
+                throw new ConfigException(file + ": " + key + " is too large: " + value);
+            }
+            return (int) value;
+        }
+
+        int port(Map<?, ?> map, String key, int fallback) {
+            long value = longValue(map, key, (long) fallback);
+            if (value < 1 || value > 65535) {
+                throw new ConfigException(file + ": " + key + " " + value + " is out of range 1-65535");
+            }
+            return (int) value;
+        }
+
+        Path path(Map<?, ?> map, String key, String fallback) {
+            var text = string(map, key, fallback);
+            var path = Path.of(text);
+            if (!path.isAbsolute() || text.contains("\0")) {
+                throw new ConfigException(file + ": " + key + " '" + text + "' must be an absolute path");
+            }
+            return path.normalize();
+        }
+    }
+}

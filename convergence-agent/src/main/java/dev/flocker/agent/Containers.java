@@ -1,0 +1,171 @@
+package dev.flocker.agent;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.exception.NotModifiedException;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Ports;
+import com.github.dockerjava.api.model.RestartPolicy;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
+import dev.flocker.agent.plan.ApplicationHash;
+import dev.flocker.agent.plan.LocalState.LocalContainer;
+import dev.flocker.api.model.Application;
+import dev.flocker.api.model.DatasetId;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The containers this agent manages, through docker-java. A managed container carries labels saying so, which
+ * application it is, the digest of the configuration it was made from and the dataset bound into it: discovery reads
+ * everything back from Docker.
+ */
+public final class Containers implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Containers.class);
+    static final String MANAGED = "dev.flocker.managed";
+    static final String APP = "dev.flocker.app";
+    static final String CONFIG = "dev.flocker.config";
+    static final String DATASET = "dev.flocker.dataset";
+
+    private final DockerClient docker;
+    private final String hostAddress;
+    private final Duration stopTimeout;
+
+    /**
+     * @param hostAddress the address ports are published on, and that links point at (every host routes every app)
+     */
+    public Containers(String dockerHost, String hostAddress, Duration stopTimeout) {
+        var config = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(dockerHost).build();
+        var http = new ZerodepDockerHttpClient.Builder().dockerHost(config.getDockerHost()).maxConnections(32)
+                .connectionTimeout(Duration.ofSeconds(10)).responseTimeout(stopTimeout.plusSeconds(60)).build();
+        this.docker = DockerClientImpl.getInstance(config, http);
+        this.hostAddress = hostAddress;
+        this.stopTimeout = stopTimeout;
+    }
+
+    /** Every managed container, running or not. */
+    public Map<String, LocalContainer> list() {
+        var result = new HashMap<String, LocalContainer>();
+        for (var container : docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(MANAGED, "true")).exec()) {
+            var labels = container.getLabels();
+            var name = labels.get(APP);
+            if (name == null) {
+                continue;
+            }
+            var dataset = labels.get(DATASET);
+            result.put(name, new LocalContainer(name, labels.get(CONFIG), "running".equals(container.getState()),
+                    dataset == null || dataset.isEmpty() ? null : DatasetId.of(dataset)));
+        }
+        return result;
+    }
+
+    /** Creates and starts the application's container; {@code volumePath} is its dataset's mountpoint, or null. */
+    public void start(Application app, DatasetId volume, Path volumePath) {
+        var labels = new HashMap<String, String>();
+        labels.put(MANAGED, "true");
+        labels.put(APP, app.name());
+        labels.put(CONFIG, ApplicationHash.of(app));
+        labels.put(DATASET, volume == null ? "" : volume.toString());
+
+        var exposed = new ArrayList<ExposedPort>();
+        var bindings = new Ports();
+        for (var port : app.ports()) {
+            var tcp = ExposedPort.tcp(port.internal());
+            exposed.add(tcp);
+            bindings.bind(tcp, Ports.Binding.bindIpAndPort(hostAddress, port.external()));
+        }
+        var host = HostConfig.newHostConfig().withInit(true).withPortBindings(bindings).withRestartPolicy(restartPolicy(app));
+        if (volumePath != null) {
+            host.withBinds(new Bind(volumePath.toString(), new com.github.dockerjava.api.model.Volume(app.volumes().get(0).mountpoint())));
+        }
+        if (app.memoryLimit() != null) {
+            host.withMemory(app.memoryLimit());
+        }
+        if (app.cpuShares() != null) {
+            host.withCpuShares(app.cpuShares());
+        }
+        var create = docker.createContainerCmd(app.imageWithTag()).withName(app.name()).withLabels(labels)
+                .withEnv(environment(app)).withExposedPorts(exposed).withHostConfig(host);
+        if (!app.commandLine().isEmpty()) {
+            create.withCmd(app.commandLine());
+        }
+        var id = create.exec().getId();
+        docker.startContainerCmd(id).exec();
+        LOG.atInfo().addKeyValue("application", app.name()).addKeyValue("image", app.imageWithTag()).addKeyValue("dataset", volume)
+                .log("started application");
+    }
+
+    /** Stops (SIGTERM, then SIGKILL after the stop timeout) and removes the container; nothing to do when it is gone. */
+    public void stop(String name) {
+        try {
+            docker.stopContainerCmd(name).withTimeout((int) stopTimeout.toSeconds()).exec();
+        } catch (NotModifiedException alreadyStopped) {
+            // fine
+        } catch (NotFoundException gone) {
+            return;
+        }
+        try {
+            docker.removeContainerCmd(name).withForce(true).exec();
+        } catch (NotFoundException gone) {
+            // fine
+        }
+        LOG.atInfo().addKeyValue("application", name).log("stopped application");
+    }
+
+    /** Stops every managed container that has {@code dataset} bound into it. */
+    public List<String> stopUsing(DatasetId dataset) {
+        var stopped = new ArrayList<String>();
+        for (var container : list().values()) {
+            if (dataset.equals(container.volume())) {
+                stop(container.name());
+                stopped.add(container.name());
+            }
+        }
+        return stopped;
+    }
+
+    private static RestartPolicy restartPolicy(Application app) {
+        var policy = app.restartPolicy();
+        return switch (policy.name()) {
+            case "always" -> RestartPolicy.alwaysRestart();
+            case "on-failure" -> RestartPolicy.onFailureRestart(policy.maximumRetryCount() == null ? 0 : policy.maximumRetryCount());
+            default -> RestartPolicy.noRestart();
+        };
+    }
+
+    /** The application's environment plus Docker-style link variables pointing at the routed address of each link. */
+    List<String> environment(Application app) {
+        var env = new ArrayList<String>();
+        app.environment().forEach((k, v) -> env.add(k + "=" + v));
+        for (var link : app.links()) {
+            var alias = link.alias().toUpperCase(Locale.ROOT).replace('-', '_');
+            var prefix = alias + "_PORT_" + link.localPort() + "_TCP";
+            var url = "tcp://" + hostAddress + ":" + link.remotePort();
+            env.add(prefix + "=" + url);
+            env.add(prefix + "_ADDR=" + hostAddress);
+            env.add(prefix + "_PORT=" + link.remotePort());
+            env.add(prefix + "_PROTO=tcp");
+            env.add(alias + "_PORT=" + url);
+        }
+        return env;
+    }
+
+    @Override
+    public void close() {
+        try {
+            docker.close();
+        } catch (java.io.IOException e) {
+            LOG.atDebug().log("closing the Docker client: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,267 @@
+package dev.flocker.agent.plan;
+
+import dev.flocker.agent.plan.Change.CompleteHandoff;
+import dev.flocker.agent.plan.Change.CreateDataset;
+import dev.flocker.agent.plan.Change.DeleteDataset;
+import dev.flocker.agent.plan.Change.MakeReplica;
+import dev.flocker.agent.plan.Change.MakeWritable;
+import dev.flocker.agent.plan.Change.MoveDataset;
+import dev.flocker.agent.plan.Change.Peer;
+import dev.flocker.agent.plan.Change.ResizeDataset;
+import dev.flocker.agent.plan.Change.RestartApplication;
+import dev.flocker.agent.plan.Change.StartApplication;
+import dev.flocker.agent.plan.Change.StopApplication;
+import dev.flocker.api.model.Application;
+import dev.flocker.api.model.ClusterState;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.Dataset;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState;
+import dev.flocker.volume.Volume;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The agent's decisions, as a pure function: {@code (configuration, cluster state, local state) -> plan}. No I/O,
+ * no clock but the one passed in, no memory between calls: a restarted agent plans from what ZFS and Docker show.
+ *
+ * <p>The rules that keep data safe:
+ * <ul>
+ * <li>Only a copy whose recorded owner is this node is ever made writable; ownership is passed by the old owner
+ *     (recorded in the data itself, with a generation that grows at every handoff), never taken.</li>
+ * <li>A dataset is created empty only when the configuration wants it here and no host reports any copy of it, nor is
+ *     one known to be on a host that stopped reporting (Flocker's FLOC-2060 created an empty dataset in that case).</li>
+ * <li>A dataset in use by an application configured on this host, or leased to this host, is never handed off or
+ *     deleted.</li>
+ * <li>An application leaving this host with its dataset keeps running through the pre-copy: the move's handoff stops
+ *     it, so the outage is the handoff alone.</li>
+ * <li>Datasets the configuration does not know are left alone, whatever they hold.</li>
+ * </ul>
+ */
+public final class Planner {
+    private Planner() {}
+
+    /**
+     * @param self       this node
+     * @param movingAway datasets whose move away from this host is running now (their applications stay until handoff)
+     */
+    public record Input(NodeId self, Configuration configuration, ClusterState cluster, LocalState local,
+                        Set<DatasetId> movingAway, Instant now) {
+        public Input {
+            movingAway = Set.copyOf(movingAway);
+        }
+    }
+
+    public static Plan plan(Input in) {
+        var stops = new ArrayList<Change>();
+        var datasetChanges = new ArrayList<Change>();
+        var deletes = new ArrayList<Change>();
+        var starts = new ArrayList<Change>();
+        var moves = new ArrayList<MoveDataset>();
+        var waits = new ArrayList<Wait>();
+        var config = in.configuration();
+
+        var leaving = new HashSet<>(in.movingAway());
+        for (var dataset : config.datasets().values()) {
+            var local = in.local().volumes().get(dataset.datasetId());
+            if (dataset.deleted()) {
+                planDeleted(in, dataset, local, stops, deletes, waits);
+            } else if (dataset.primary().equals(in.self())) {
+                planWanted(in, dataset, local, datasetChanges, waits);
+            } else if (local != null) {
+                planElsewhere(in, dataset, local, datasetChanges, moves, waits, leaving);
+            }
+        }
+
+        var desired = config.applications().values().stream().filter(a -> a.node().equals(in.self())).toList();
+        var desiredNames = new HashSet<String>();
+        for (var app : desired) {
+            desiredNames.add(app.name());
+            planApplication(in, app, stops, starts, waits);
+        }
+        for (var container : in.local().containers().values()) {
+            if (desiredNames.contains(container.name())) {
+                continue;
+            }
+            if (container.volume() != null && leaving.contains(container.volume())) {
+                continue; // the move's handoff stops it, after the pre-copy
+            }
+            if (stops.stream().noneMatch(c -> c instanceof StopApplication s && s.name().equals(container.name()))) {
+                stops.add(new StopApplication(container.name(), container.volume()));
+            }
+        }
+        return new Plan(List.of(stops, datasetChanges, deletes, starts), moves, waits);
+    }
+
+    /** The configuration wants the writable copy here. */
+    private static void planWanted(Input in, Dataset dataset, Volume local, List<Change> changes, List<Wait> waits) {
+        var id = dataset.datasetId();
+        if (local == null) {
+            var holders = otherHolders(in, id);
+            if (!holders.isEmpty()) {
+                if (in.cluster().primaryOf(id).isEmpty()) {
+                    waits.add(new Wait(id, holders.get(0).uuid(), in.self(), "no host reports the writable copy; replicas are on "
+                            + hosts(holders) + "; waiting for the owner instead of creating an empty dataset"));
+                }
+                return; // the owner pushes it here
+            }
+            var offline = in.cluster().offlineHolders(id);
+            if (!offline.isEmpty()) {
+                waits.add(new Wait(id, offline.get(0).uuid(), in.self(), "host " + hosts(offline) + " held this dataset and stopped"
+                        + " reporting; waiting for it instead of creating an empty dataset"));
+                return;
+            }
+            changes.add(new CreateDataset(id, dataset.maximumSize()));
+            return;
+        }
+        if (!in.self().equals(local.owner())) {
+            var owner = local.owner() == null ? in.cluster().primaryOf(id).map(NodeState::uuid).orElse(null) : local.owner();
+            var reporting = owner != null && in.cluster().node(owner).isPresent();
+            if (!reporting) {
+                waits.add(new Wait(id, owner, in.self(), owner == null
+                        ? "this host has a replica but no host reports the writable copy; waiting for its owner"
+                        : "the owner " + owner + " is not reporting; waiting for it to hand the dataset over instead of inventing data"));
+            }
+            return;
+        }
+        if (supersededElsewhere(in, id, local)) {
+            changes.add(new MakeReplica(id, "another host reports a newer generation of this dataset"));
+            return;
+        }
+        if (!local.mounted() || local.readOnly()) {
+            changes.add(new MakeWritable(id));
+        }
+        if (!Objects.equals(local.maximumSize(), dataset.maximumSize())) {
+            changes.add(new ResizeDataset(id, dataset.maximumSize()));
+        }
+    }
+
+    /** The configuration wants the writable copy on another host, and this host has a copy. */
+    private static void planElsewhere(Input in, Dataset dataset, Volume local, List<Change> changes, List<MoveDataset> moves,
+                                      List<Wait> waits, Set<DatasetId> leaving) {
+        var id = dataset.datasetId();
+        var target = dataset.primary();
+        if (in.self().equals(local.owner())) {
+            if (supersededElsewhere(in, id, local)) {
+                changes.add(new MakeReplica(id, "another host reports a newer generation of this dataset"));
+                return;
+            }
+            var blocker = blocker(in, id);
+            if (blocker.isPresent()) {
+                waits.add(new Wait(id, in.self(), target, blocker.get()));
+                return;
+            }
+            var peer = peer(in, target);
+            if (peer.isEmpty()) {
+                waits.add(new Wait(id, in.self(), target, "the target node " + target + " is not reporting"
+                        + (in.cluster().node(target).isPresent() ? " where it keeps datasets" : "") + "; the dataset stays here until it is"));
+                return;
+            }
+            leaving.add(id);
+            moves.add(new MoveDataset(id, peer.get(), local.generation() + 1));
+            return;
+        }
+        // A copy that records another owner: if that owner's own copy does not record it yet, this host handed it over
+        // and stopped before telling it (a crash mid-handoff). Tell it.
+        if (local.owner() != null && !local.owner().equals(in.self())) {
+            var owner = in.cluster().node(local.owner());
+            var theirs = owner.flatMap(n -> n.dataset(id));
+            if (theirs.isPresent() && theirs.get().generation() < local.generation()) {
+                peer(in, local.owner()).ifPresent(p -> changes.add(new CompleteHandoff(id, p, local.generation())));
+            }
+        }
+        if (local.mounted() && !local.readOnly()) {
+            changes.add(new MakeReplica(id, "this host is not the owner"));
+        }
+    }
+
+    private static void planDeleted(Input in, Dataset dataset, Volume local, List<Change> stops, List<Change> deletes, List<Wait> waits) {
+        if (local == null) {
+            return;
+        }
+        var id = dataset.datasetId();
+        var lease = in.configuration().leases().get(id);
+        if (lease != null && lease.node().equals(in.self()) && !lease.expired(in.now())) {
+            waits.add(new Wait(id, in.self(), null, "deleted in the configuration but leased to this host; kept until the lease ends"));
+            return;
+        }
+        var users = in.configuration().applications().values().stream()
+                .filter(a -> a.node().equals(in.self()) && usesDataset(a, id)).map(Application::name).toList();
+        if (!users.isEmpty()) {
+            waits.add(new Wait(id, in.self(), null, "deleted in the configuration but still used by " + users + " configured on this host"));
+            return;
+        }
+        for (var container : in.local().containers().values()) {
+            if (id.equals(container.volume())) {
+                stops.add(new StopApplication(container.name(), id));
+            }
+        }
+        deletes.add(new Change.DeleteDataset(id));
+    }
+
+    private static void planApplication(Input in, Application app, List<Change> stops, List<Change> starts, List<Wait> waits) {
+        var container = in.local().containers().get(app.name());
+        DatasetId volume = app.volumes().isEmpty() ? null : app.volumes().get(0).datasetId();
+        if (volume != null) {
+            var local = in.local().volumes().get(volume);
+            var ready = local != null && in.self().equals(local.owner()) && local.mounted() && !local.readOnly()
+                    && !supersededElsewhere(in, volume, local);
+            if (!ready) {
+                if (container != null && in.local().volumes().get(volume) != null && !in.self().equals(in.local().volumes().get(volume).owner())) {
+                    stops.add(new StopApplication(app.name(), container.volume())); // never run on a copy this host does not own
+                }
+                return; // starts once its dataset is here and writable
+            }
+        }
+        var hash = ApplicationHash.of(app);
+        if (container == null) {
+            starts.add(new StartApplication(app, volume));
+        } else if (!hash.equals(container.configHash()) || !Objects.equals(volume, container.volume())) {
+            starts.add(new RestartApplication(app, volume));
+        }
+    }
+
+    /** Why this host must keep the writable copy for now, if it must. */
+    private static Optional<String> blocker(Input in, DatasetId id) {
+        var lease = in.configuration().leases().get(id);
+        if (lease != null && lease.node().equals(in.self()) && !lease.expired(in.now())) {
+            return Optional.of("leased to this host" + (lease.expiresAt() == null ? "" : " until " + lease.expiresAt()));
+        }
+        var users = in.configuration().applications().values().stream()
+                .filter(a -> a.node().equals(in.self()) && usesDataset(a, id)).map(Application::name).sorted().toList();
+        if (!users.isEmpty()) {
+            return Optional.of("in use by application " + String.join(", ", users) + ", which is configured to stay on this host");
+        }
+        return Optional.empty();
+    }
+
+    private static boolean usesDataset(Application app, DatasetId id) {
+        return app.volumes().stream().anyMatch(v -> v.datasetId().equals(id));
+    }
+
+    /** Another host reports owning a newer generation: this copy is stale and must never be writable. */
+    private static boolean supersededElsewhere(Input in, DatasetId id, Volume local) {
+        return in.cluster().nodes().values().stream()
+                .filter(n -> !n.uuid().equals(in.self()))
+                .flatMap(n -> n.dataset(id).stream())
+                .anyMatch(d -> d.primary() && d.generation() > local.generation());
+    }
+
+    private static List<NodeState> otherHolders(Input in, DatasetId id) {
+        return in.cluster().holders(id).stream().filter(n -> !n.uuid().equals(in.self())).toList();
+    }
+
+    private static Optional<Peer> peer(Input in, NodeId node) {
+        return in.cluster().node(node).filter(n -> n.datasetRoot() != null).map(n -> new Peer(n.uuid(), n.host(), n.datasetRoot()));
+    }
+
+    private static String hosts(List<NodeState> nodes) {
+        return String.join(", ", nodes.stream().map(NodeState::host).sorted().toList());
+    }
+}

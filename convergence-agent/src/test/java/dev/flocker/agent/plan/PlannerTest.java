@@ -1,0 +1,233 @@
+package dev.flocker.agent.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flocker.agent.plan.LocalState.LocalContainer;
+import dev.flocker.api.model.Application;
+import dev.flocker.api.model.ClusterState;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.Dataset;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.Lease;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState;
+import dev.flocker.volume.Volume;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The planner as a table: each row is a situation in plain values and the changes (and waits) it must yield. */
+class PlannerTest {
+    static final NodeId A = NodeId.of("aaaaaaaa-0000-4000-8000-000000000001");
+    static final NodeId B = NodeId.of("bbbbbbbb-0000-4000-8000-000000000002");
+    static final NodeId C = NodeId.of("cccccccc-0000-4000-8000-000000000003");
+    static final DatasetId D = DatasetId.of("dddddddd-0000-4000-8000-000000000004");
+    static final DatasetId E = DatasetId.of("eeeeeeee-0000-4000-8000-000000000005");
+    static final Instant NOW = Instant.parse("2026-11-22T12:00:00Z");
+    static final long GIB = 1L << 30;
+
+    /** A situation seen from node A. */
+    static final class World {
+        Configuration config = Configuration.EMPTY;
+        final Map<NodeId, NodeState> live = new HashMap<>();
+        final Map<NodeId, NodeState> offline = new HashMap<>();
+        final Map<DatasetId, Volume> volumes = new HashMap<>();
+        final Map<String, LocalContainer> containers = new HashMap<>();
+        Set<DatasetId> movingAway = Set.of();
+
+        World dataset(DatasetId id, NodeId primary, Long size) {
+            config = config.withDataset(new Dataset(id, primary, false, Map.of(), size));
+            return this;
+        }
+
+        World deleted(DatasetId id) {
+            config = config.withDataset(config.dataset(id).orElseThrow().asDeleted());
+            return this;
+        }
+
+        World app(String name, NodeId node, DatasetId volume, String image) {
+            var volumes = volume == null ? List.<Application.Volume>of() : List.of(new Application.Volume(volume, "/data"));
+            config = config.withApplication(new Application(node, name, image, List.of(), Map.of(), null, List.of(), volumes, null, null, List.of()));
+            return this;
+        }
+
+        World lease(DatasetId id, NodeId node) {
+            config = config.withLease(new Lease(id, node, null));
+            return this;
+        }
+
+        /** A copy here: owner, generation, mounted read-write or not. */
+        World local(DatasetId id, NodeId owner, long generation, boolean writable, Long size) {
+            volumes.put(id, new Volume(id, 1000, 1000, size, writable ? Path.of("/flocker/" + id) : null, writable, !writable, owner,
+                    generation, List.of()));
+            return this;
+        }
+
+        World container(String name, DatasetId volume, Application app) {
+            containers.put(name, new LocalContainer(name, app == null ? "old" : ApplicationHash.of(app), true, volume));
+            return this;
+        }
+
+        World node(NodeId node, String host, NodeState.DatasetState... datasets) {
+            live.put(node, new NodeState(node, host, "e", List.of(datasets), List.of(), List.of(), "pool-" + host));
+            return this;
+        }
+
+        World offlineNode(NodeId node, String host, NodeState.DatasetState... datasets) {
+            offline.put(node, new NodeState(node, host, "e", List.of(datasets), List.of(), List.of(), "pool-" + host));
+            return this;
+        }
+
+        Application application(String name) {
+            return config.applications().get(name);
+        }
+
+        Planner.Input input() {
+            return new Planner.Input(A, config, new ClusterState(live, offline), new LocalState(volumes, containers), movingAway, NOW);
+        }
+    }
+
+    static World world() {
+        return new World().node(A, "10.0.0.1");
+    }
+
+    static NodeState.DatasetState held(DatasetId id, boolean primary, long generation) {
+        return new NodeState.DatasetState(id, primary, null, null, generation);
+    }
+
+    /** One line per change, e.g. "CreateDataset dddddddd", "MoveDataset dddddddd -> 10.0.0.2 gen 3", "Wait dddddddd: ...". */
+    static List<String> describe(Plan plan) {
+        var lines = new ArrayList<String>();
+        for (var change : plan.changes()) {
+            var name = change.getClass().getSimpleName();
+            lines.add(switch (change) {
+                case Change.MoveDataset m -> name + " " + shortId(m.dataset()) + " -> " + m.to().host() + " gen " + m.generation();
+                case Change.CompleteHandoff m -> name + " " + shortId(m.dataset()) + " -> " + m.to().host() + " gen " + m.generation();
+                case Change.StartApplication s -> name + " " + s.application().name();
+                case Change.RestartApplication s -> name + " " + s.application().name();
+                case Change.StopApplication s -> name + " " + s.name();
+                case Change.ResizeDataset r -> name + " " + shortId(r.dataset()) + " " + r.maximumSize();
+                default -> name + " " + shortId(change.dataset());
+            });
+        }
+        plan.waits().forEach(w -> lines.add("Wait " + shortId(w.dataset()) + ": " + w.reason()));
+        return lines;
+    }
+
+    static String shortId(DatasetId id) {
+        return id.toString().substring(0, 8);
+    }
+
+    static Stream<Arguments> situations() {
+        var rows = new ArrayList<Arguments>();
+        rows.add(row("a new dataset wanted here and held nowhere is created",
+                world().dataset(D, A, GIB), "CreateDataset dddddddd"));
+        rows.add(row("a dataset wanted elsewhere and not held here: nothing",
+                world().dataset(D, B, null).node(B, "10.0.0.2")));
+        rows.add(row("wanted here, a replica elsewhere but no owner reporting: wait, never create empty",
+                world().dataset(D, A, null).node(B, "10.0.0.2", held(D, false, 1)),
+                "Wait dddddddd: no host reports the writable copy; replicas are on 10.0.0.2; waiting for the owner instead of creating an empty dataset"));
+        rows.add(row("wanted here, the owner elsewhere is live: its agent moves it here, nothing to do",
+                world().dataset(D, A, null).node(B, "10.0.0.2", held(D, true, 1))));
+        rows.add(row("FLOC-2060: wanted here, its last holder stopped reporting: wait, never create empty",
+                world().dataset(D, A, null).offlineNode(B, "10.0.0.2", held(D, true, 1)),
+                "Wait dddddddd: host 10.0.0.2 held this dataset and stopped reporting; waiting for it instead of creating an empty dataset"));
+        rows.add(row("an offline node that held something else does not block creation",
+                world().dataset(D, A, null).offlineNode(B, "10.0.0.2", held(E, true, 1)), "CreateDataset dddddddd"));
+        rows.add(row("owned here but unmounted (after a handoff to here, or a restart): made writable",
+                world().dataset(D, A, null).local(D, A, 2, false, null), "MakeWritable dddddddd"));
+        rows.add(row("owned and writable, size changed: resized",
+                world().dataset(D, A, 2 * GIB).local(D, A, 2, true, GIB), "ResizeDataset dddddddd " + 2 * GIB));
+        rows.add(row("owned and writable, unchanged: nothing",
+                world().dataset(D, A, GIB).local(D, A, 2, true, GIB)));
+        rows.add(row("a replica here whose owner elsewhere is live, wanted elsewhere: nothing",
+                world().dataset(D, B, null).local(D, B, 2, false, null).node(B, "10.0.0.2", held(D, true, 2))));
+        rows.add(row("a replica here, wanted here, owner not reporting: wait instead of inventing data",
+                world().dataset(D, A, null).local(D, B, 2, false, null),
+                "Wait dddddddd: the owner " + B + " is not reporting; waiting for it to hand the dataset over instead of inventing data"));
+        rows.add(row("owned here, wanted on a live node: moved with the next generation",
+                world().dataset(D, B, null).local(D, A, 4, true, null).node(B, "10.0.0.2"), "MoveDataset dddddddd -> 10.0.0.2 gen 5"));
+        rows.add(row("owned here and read-only (a handoff interrupted by a crash), still wanted elsewhere: the move resumes",
+                world().dataset(D, B, null).local(D, A, 4, false, null).node(B, "10.0.0.2"), "MoveDataset dddddddd -> 10.0.0.2 gen 5"));
+        rows.add(row("owned here and read-only, now wanted here again: made writable (the handoff never happened)",
+                world().dataset(D, A, null).local(D, A, 4, false, null).node(B, "10.0.0.2", held(D, false, 0)), "MakeWritable dddddddd"));
+        rows.add(row("wanted on a node that is not reporting: stays here, reported as waiting",
+                world().dataset(D, B, null).local(D, A, 1, true, null),
+                "Wait dddddddd: the target node " + B + " is not reporting; the dataset stays here until it is"));
+        rows.add(row("leased to this host: never handed off",
+                world().dataset(D, B, null).lease(D, A).local(D, A, 1, true, null).node(B, "10.0.0.2"),
+                "Wait dddddddd: leased to this host"));
+        rows.add(row("a lease elsewhere does not hold it here",
+                world().dataset(D, B, null).lease(D, C).local(D, A, 1, true, null).node(B, "10.0.0.2"),
+                "MoveDataset dddddddd -> 10.0.0.2 gen 2"));
+        rows.add(row("in use by an application configured to stay here: never handed off (and the application runs)",
+                world().dataset(D, B, null).app("db", A, D, "postgres").local(D, A, 1, true, null).node(B, "10.0.0.2"),
+                "StartApplication db", "Wait dddddddd: in use by application db, which is configured to stay on this host"));
+        var moving = world().dataset(D, B, null).app("db", B, D, "postgres").local(D, A, 1, true, null).node(B, "10.0.0.2");
+        moving.container("db", D, moving.application("db"));
+        rows.add(row("an application moving away with its dataset keeps running through the pre-copy (the handoff stops it)",
+                moving, "MoveDataset dddddddd -> 10.0.0.2 gen 2"));
+        var plain = world().app("web", B, null, "nginx").node(B, "10.0.0.2");
+        plain.container("web", null, plain.application("web"));
+        rows.add(row("an application without a dataset configured elsewhere is stopped here",
+                plain, "StopApplication web"));
+        rows.add(row("an application starts once its dataset is here, owned and writable",
+                world().dataset(D, A, null).app("db", A, D, "postgres").local(D, A, 2, true, null), "StartApplication db"));
+        rows.add(row("an application waits while its dataset is only a replica here",
+                world().dataset(D, A, null).app("db", A, D, "postgres").local(D, B, 1, false, null).node(B, "10.0.0.2", held(D, true, 1))));
+        rows.add(row("an application waits while its dataset is owned but not yet mounted (MakeWritable first)",
+                world().dataset(D, A, null).app("db", A, D, "postgres").local(D, A, 2, false, null), "MakeWritable dddddddd"));
+        var changed = world().dataset(D, A, null).app("db", A, D, "postgres:15").local(D, A, 2, true, null);
+        changed.container("db", D, null);
+        rows.add(row("a container made from another configuration is replaced", changed, "RestartApplication db"));
+        var same = world().dataset(D, A, null).app("db", A, D, "postgres:15").local(D, A, 2, true, null);
+        same.container("db", D, same.application("db"));
+        rows.add(row("a container made from the current configuration is left alone", same));
+        var deleted = world().dataset(D, A, null).deleted(D).local(D, A, 2, true, null);
+        deleted.container("old-db", D, null);
+        rows.add(row("a deleted dataset: its containers stop, then every local copy goes", deleted,
+                "StopApplication old-db", "DeleteDataset dddddddd"));
+        rows.add(row("a deleted dataset's replica goes too",
+                world().dataset(D, B, null).deleted(D).local(D, B, 2, false, null), "DeleteDataset dddddddd"));
+        rows.add(row("a deleted dataset leased to this host stays until the lease ends",
+                world().dataset(D, A, null).deleted(D).lease(D, A).local(D, A, 2, true, null),
+                "Wait dddddddd: deleted in the configuration but leased to this host; kept until the lease ends"));
+        rows.add(row("a dataset the configuration does not know is never touched",
+                world().local(E, A, 1, true, null).local(D, null, 0, false, null)));
+        rows.add(row("handed over by this host but the new owner's copy does not record it (crash mid-handoff): completed",
+                world().dataset(D, B, null).local(D, B, 3, false, null).node(B, "10.0.0.2", held(D, false, 0)),
+                "CompleteHandoff dddddddd -> 10.0.0.2 gen 3"));
+        rows.add(row("the new owner records the handoff: nothing",
+                world().dataset(D, B, null).local(D, B, 3, false, null).node(B, "10.0.0.2", held(D, true, 3))));
+        var stale = world().dataset(D, A, null).app("db", A, D, "postgres").local(D, A, 2, true, null).node(B, "10.0.0.2", held(D, true, 3));
+        rows.add(row("a copy owned here but superseded by a newer generation elsewhere is made a replica, and no app starts on it",
+                stale, "MakeReplica dddddddd"));
+        rows.add(row("a writable copy this host does not own is made a replica",
+                world().dataset(D, B, null).local(D, B, 2, true, null).node(B, "10.0.0.2", held(D, true, 2)), "MakeReplica dddddddd"));
+        return rows.stream();
+    }
+
+    static Arguments row(String situation, World world, String... expected) {
+        return Arguments.of(situation, world, List.of(expected));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("situations")
+    void plans(String situation, World world, List<String> expected) {
+        var plan = Planner.plan(world.input());
+        var lines = describe(plan);
+        // Waits are compared by their start, the reason's first words being what a user reads.
+        assertThat(lines).as(situation).hasSameSizeAs(expected);
+        for (int i = 0; i < expected.size(); i++) {
+            assertThat(lines.get(i)).as(situation).startsWith(expected.get(i));
+        }
+    }
+}
