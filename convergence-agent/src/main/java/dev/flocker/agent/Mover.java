@@ -218,10 +218,12 @@ public final class Mover {
         try {
             var stopped = containers.stopUsing(id);
             driver.makeReplica(id);
+            Failpoints.pause("handoff-read-only");
             state.detail = "final increment" + (stopped.isEmpty() ? "" : " (stopped " + String.join(", ", stopped) + ")");
             var last = push(state, id, peer);
             state.detail = "passing ownership (generation " + move.generation() + ")";
             driver.setOwner(id, move.to().node(), move.generation());
+            Failpoints.pause("handoff-owner-recorded");
             passOwnership(id, peer, move.to().node(), move.generation());
             done = true;
             long ms = (System.nanoTime() - handoffStart) / 1_000_000;

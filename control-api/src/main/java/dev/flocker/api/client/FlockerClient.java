@@ -144,6 +144,16 @@ public final class FlockerClient {
         return convert(call("POST", "/v1/configuration/containers", application, null).body(), new TypeReference<>() { });
     }
 
+    /** Moves an application, and the dataset of its volume with it, to {@code node}. */
+    public Application moveContainer(String name, NodeId node) {
+        return convert(call("POST", "/v1/configuration/containers/" + name, Map.of("node_uuid", node.toString()), null).body(),
+                new TypeReference<>() { });
+    }
+
+    public void deleteContainer(String name) {
+        call("DELETE", "/v1/configuration/containers/" + name, null, null);
+    }
+
     private record Response(int status, JsonNode body, String tag) {
     }
 

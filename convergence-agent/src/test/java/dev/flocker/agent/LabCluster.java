@@ -1,0 +1,149 @@
+package dev.flocker.agent;
+
+import dev.flocker.api.client.FlockerClient;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.control.ControlService;
+import dev.flocker.lab.FreePorts;
+import dev.flocker.lab.Lab;
+import dev.flocker.lab.LabHost;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A real cluster on a lab: a control service in this JVM listening on the lab's bridge, and one agent process per
+ * host inside that host's network namespace, with its own agent.yml, its host's dockerd, pool and sshd.
+ */
+final class LabCluster implements AutoCloseable {
+    final Lab lab;
+    final ControlService control;
+    final FlockerClient client;
+    private final Path work;
+    private final Map<Integer, Process> agents = new ConcurrentHashMap<>();
+
+    LabCluster(Lab lab, Path work) {
+        this.lab = lab;
+        this.work = work;
+        this.control = ControlService.start(new ControlService.Settings(work.resolve("control"), lab.bridgeIp(), 0, 0, FreePorts.next(),
+                List.of(), Duration.ofSeconds(15), Duration.ofMillis(100)));
+        this.client = new FlockerClient(URI.create("http://" + lab.bridgeIp() + ":" + control.apiPort()));
+    }
+
+    static NodeId nodeId(int host) {
+        return NodeId.of(String.format("%08d-0000-4000-8000-%012d", host, host));
+    }
+
+    LabHost host(int i) {
+        return lab.host(i);
+    }
+
+    Path agentLog(int i) {
+        return work.resolve("agent-n" + i + ".log");
+    }
+
+    /** Starts host {@code i}'s agent (again); {@code failpoints} as in {@link Failpoints}, or empty. */
+    void startAgent(int i, String failpoints) {
+        var host = lab.host(i);
+        var config = work.resolve("agent-n" + i + ".yml");
+        try {
+            Files.writeString(config, """
+                    version: 1
+                    control-service: {hostname: "%s", port: %d}
+                    dataset: {backend: zfs, pool: "%s", mount_root: "%s"}
+                    node: {address: "%s", uuid: "%s", state_path: "%s"}
+                    docker: {host: "%s"}
+                    ssh: {identity: "%s", known_hosts: "%s"}
+                    moves: {precopy_threshold: 4194304, stop_timeout: 10}
+                    interval: 1000
+                    """.formatted(lab.bridgeIp(), control.agentPort(), host.pool(), host.mountRoot(), host.ip(), nodeId(i),
+                    host.dir().resolve("agent"), host.dockerHost(), lab.sshKey(), lab.knownHosts()));
+            var command = new ArrayList<>(List.of(host.inNamespace(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
+                    "-Dflocker.failpoints=" + failpoints,
+                    "-cp", System.getProperty("java.class.path"), AgentMain.class.getName(), "--config", config.toString())));
+            var process = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(agentLog(i).toFile())).start();
+            agents.put(i, process);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start the agent of n" + i, e);
+        }
+    }
+
+    /** kill -9 of host {@code i}'s agent. */
+    void killAgent(int i) throws InterruptedException {
+        var process = agents.remove(i);
+        if (process != null) {
+            process.destroyForcibly().waitFor();
+        }
+    }
+
+    /** Waits for {@code condition}, failing with the agents' logs' ends after {@code seconds}. */
+    void await(String what, int seconds, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        RuntimeException last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                if (condition.getAsBoolean()) {
+                    return;
+                }
+                last = null;
+            } catch (RuntimeException e) {
+                last = e;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("not within " + seconds + " s: " + what + (last == null ? "" : " (last error: " + last + ")") + "\n" + logs(), last);
+    }
+
+    String logs() {
+        var text = new StringBuilder();
+        for (var i : List.of(1, 2, 3)) {
+            var log = agentLog(i);
+            if (Files.exists(log)) {
+                try {
+                    var lines = Files.readAllLines(log);
+                    text.append("--- agent n").append(i).append('\n');
+                    lines.subList(Math.max(0, lines.size() - 30), lines.size()).forEach(l -> text.append(l).append('\n'));
+                } catch (IOException e) {
+                    text.append("(unreadable log ").append(log).append(")\n");
+                }
+            }
+        }
+        return text.toString();
+    }
+
+    /** The node that reports {@code dataset}'s writable copy, if any. */
+    NodeId primaryOf(DatasetId dataset) {
+        return client.datasetState().stream().filter(d -> d.datasetId().equals(dataset) && d.path() != null)
+                .map(FlockerClient.DatasetStateView::primary).findFirst().orElse(null);
+    }
+
+    /** Where host {@code i} mounts {@code dataset}. */
+    Path mountpoint(int i, DatasetId dataset) {
+        return lab.host(i).mountRoot().resolve(dataset.toString());
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (var i : List.copyOf(agents.keySet())) {
+            killAgent(i);
+        }
+        control.close();
+        // Keep the agents' logs where a failed run can be read after the lab is gone.
+        var keep = Path.of("target", "agent-logs", lab.name());
+        Files.createDirectories(keep);
+        for (var i : List.of(1, 2, 3)) {
+            if (Files.exists(agentLog(i))) {
+                Files.copy(agentLog(i), keep.resolve(agentLog(i).getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+}

@@ -1,0 +1,293 @@
+package dev.flocker.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flocker.api.model.Application;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.lab.Lab;
+import dev.flocker.lab.LabExtension.WithLab;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Agents on two lab hosts with a real control service, real ZFS, dockerd and sshd: datasets and applications are
+ * created, moved and deleted through the HTTP API, agents are killed with SIGKILL at the worst moments, and a watcher
+ * sampling both hosts' ZFS properties checks that there are never two writable copies.
+ */
+@Tag("e2e")
+@WithLab(name = "tagent", nodes = 2)
+class MovesTest {
+    static final NodeId N1 = LabCluster.nodeId(1);
+    static final NodeId N2 = LabCluster.nodeId(2);
+    @TempDir
+    static Path work;
+    static LabCluster cluster;
+    private OwnerWatcher watcher;
+
+    @BeforeAll
+    static void start(Lab lab) throws Exception {
+        cluster = new LabCluster(lab, work);
+        cluster.startAgent(1, "");
+        cluster.startAgent(2, "");
+        cluster.await("both agents report", 60, () -> cluster.client.nodes().size() == 2);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @AfterEach
+    void checkWatcher() throws Exception {
+        if (watcher != null) {
+            watcher.close();
+            assertThat(watcher.violations).as("moments with two writable copies").isEmpty();
+            assertThat(watcher.samples).as("watcher samples").isGreaterThan(5);
+            watcher = null;
+        }
+    }
+
+    @Test
+    void aDatasetIsCreatedMovedAndMovedBackWithItsData() throws Exception {
+        var id = cluster.client.createDataset(N1, 256L << 20, Map.of("name", "moved"), null, null).datasetId();
+        watcher = new OwnerWatcher(cluster, id);
+        cluster.await("n1 mounts the new dataset", 30, () -> N1.equals(cluster.primaryOf(id)));
+        var files = writeFiles(cluster.mountpoint(1, id), 20, 1 << 20);
+
+        cluster.client.moveDataset(id, N2);
+        cluster.await("n2 holds the writable copy", 60, () -> N2.equals(cluster.primaryOf(id)));
+        assertThat(checksums(cluster.mountpoint(2, id))).isEqualTo(files);
+        var more = writeFiles(cluster.mountpoint(2, id), 3, 4096);
+
+        cluster.client.moveDataset(id, N1);
+        cluster.await("n1 holds the writable copy again", 60, () -> N1.equals(cluster.primaryOf(id)));
+        var all = new TreeMap<>(files);
+        all.putAll(more);
+        assertThat(checksums(cluster.mountpoint(1, id))).isEqualTo(all);
+        assertThat(zfs("get", "-H", "-o", "value", "readonly", cluster.host(2).pool() + "/" + id).strip()).isEqualTo("on");
+    }
+
+    @Test
+    void aResizeAndADeleteReachEveryCopy() throws Exception {
+        var id = cluster.client.createDataset(N1, 128L << 20, Map.of(), null, null).datasetId();
+        cluster.await("n1 mounts it", 30, () -> N1.equals(cluster.primaryOf(id)));
+        cluster.client.resizeDataset(id, 512L << 20);
+        cluster.await("the new size is in force", 30,
+                () -> zfs("get", "-H", "-p", "-o", "value", "refquota", cluster.host(1).pool() + "/" + id).strip().equals(Long.toString(512L << 20)));
+        cluster.client.moveDataset(id, N2);
+        cluster.await("moved", 60, () -> N2.equals(cluster.primaryOf(id)));
+        assertThat(zfs("get", "-H", "-p", "-o", "value", "refquota", cluster.host(2).pool() + "/" + id).strip())
+                .as("the size limit follows the move").isEqualTo(Long.toString(512L << 20));
+
+        cluster.client.deleteDataset(id);
+        cluster.await("no host holds it any more", 30, () -> !exists(1, id) && !exists(2, id));
+    }
+
+    @Test
+    void anApplicationMovesWithItsVolumeAndKeepsItsData() throws Exception {
+        var id = cluster.client.createDataset(N1, null, Map.of("name", "ticker"), null, null).datasetId();
+        var app = new Application(N1, "ticker", "flocker/busybox:local", List.of(new Application.Port(8080, 18080)),
+                Map.of("GREETING", "hello"), null, List.of("sh", "-c",
+                "i=$(tail -n 1 /data/ticks 2>/dev/null || echo 0); while true; do i=$((i+1)); echo $i >> /data/ticks; sleep 0.05; done"),
+                List.of(new Application.Volume(id, "/data")), null, 64L << 20, List.of());
+        cluster.client.createContainer(app);
+        watcher = new OwnerWatcher(cluster, id);
+        cluster.await("the app runs on n1 and writes", 60, () -> lines(cluster.mountpoint(1, id).resolve("ticks")) > 20);
+
+        cluster.client.moveContainer("ticker", N2);
+        cluster.await("the app runs on n2", 90, () -> running(2, "ticker") && !running(1, "ticker")
+                && lines(cluster.mountpoint(2, id).resolve("ticks")) > 0);
+        long before = lines(cluster.mountpoint(2, id).resolve("ticks"));
+        cluster.await("it keeps writing there", 30, () -> lines(cluster.mountpoint(2, id).resolve("ticks")) > before + 10);
+        var ticks = Files.readAllLines(cluster.mountpoint(2, id).resolve("ticks"));
+        // Every tick written on n1 is there, in order, and n2's continue from the last: nothing lost, torn or repeated.
+        for (int i = 0; i < ticks.size(); i++) {
+            assertThat(ticks.get(i)).as("line %d", i + 1).isEqualTo(Integer.toString(i + 1));
+        }
+        assertThat(docker(2, "inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", "ticker")).contains("GREETING=hello");
+        assertThat(docker(2, "inspect", "-f", "{{.HostConfig.Memory}}", "ticker").strip()).isEqualTo(Long.toString(64L << 20));
+        cluster.client.deleteContainer("ticker");
+        cluster.await("the app is gone", 30, () -> !running(2, "ticker"));
+    }
+
+    @Test
+    void killingTheSourceAgentDuringPreCopyOrHandoffAndTheTargetBeforeItStartsTheAppLosesNothing() throws Exception {
+        for (var failpoint : List.of("pre-copy", "handoff-read-only", "handoff-owner-recorded", "target-down")) {
+            var id = cluster.client.createDataset(N1, null, Map.of(), null, null).datasetId();
+            cluster.await("n1 mounts it", 30, () -> N1.equals(cluster.primaryOf(id)));
+            var files = writeFiles(cluster.mountpoint(1, id), 12, 16 << 20); // 192 MiB: the full send takes seconds
+            watcher = new OwnerWatcher(cluster, id);
+            if (!failpoint.equals("pre-copy") && !failpoint.equals("target-down")) {
+                cluster.killAgent(1);
+                cluster.startAgent(1, failpoint + ":20000");
+                cluster.await("n1 reconnects", 30, () -> cluster.client.nodes().size() == 2);
+            }
+            if (failpoint.equals("target-down")) {
+                cluster.killAgent(2);
+            }
+            cluster.client.moveDataset(id, N2);
+            switch (failpoint) {
+                case "pre-copy" -> cluster.await("n1 is pre-copying", 30, () -> phase(id).equals("pre-copy"));
+                case "target-down" -> {
+                    cluster.await("n1 hands it over", 60, () -> ownerOnDisk(1, id).equals(N2.toString()));
+                    Thread.sleep(1000);
+                    cluster.startAgent(2, "");
+                }
+                default -> cluster.await("n1 pauses at " + failpoint, 60, () -> logHas(1, "failpoint=" + failpoint));
+            }
+            if (!failpoint.equals("target-down")) {
+                cluster.killAgent(1);
+                Thread.sleep(500);
+                cluster.startAgent(1, "");
+            }
+            cluster.await("the move completes after the kill at " + failpoint, 120, () -> N2.equals(cluster.primaryOf(id)));
+            assertThat(checksums(cluster.mountpoint(2, id))).as(failpoint).isEqualTo(files);
+            checkWatcher();
+        }
+    }
+
+    private static String phase(DatasetId id) {
+        return cluster.client.moves().stream().filter(m -> m.datasetId().equals(id)).map(m -> m.phase()).findFirst().orElse("");
+    }
+
+    private static boolean logHas(int host, String text) {
+        try {
+            return Files.readString(cluster.agentLog(host)).contains(text);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String ownerOnDisk(int host, DatasetId id) {
+        return zfs("get", "-H", "-o", "value", "flocker:owner", cluster.host(host).pool() + "/" + id).strip();
+    }
+
+    private static boolean exists(int host, DatasetId id) {
+        return zfs("list", "-H", "-o", "name", "-r", cluster.host(host).pool()).lines().anyMatch(l -> l.endsWith("/" + id));
+    }
+
+    private static boolean running(int host, String name) {
+        try {
+            return docker(host, "inspect", "-f", "{{.State.Running}}", name).strip().equals("true");
+        } catch (IllegalStateException e) {
+            return false;
+        }
+    }
+
+    static String docker(int host, String... args) {
+        var command = new ArrayList<>(List.of("/usr/bin/docker", "-H", cluster.host(host).dockerHost()));
+        command.addAll(List.of(args));
+        return run(command);
+    }
+
+    static String zfs(String... args) {
+        var command = new ArrayList<>(List.of("zfs"));
+        command.addAll(List.of(args));
+        return run(command);
+    }
+
+    static String run(List<String> command) {
+        try {
+            var process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            var out = new String(process.getInputStream().readAllBytes());
+            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+                throw new IllegalStateException(command + " failed: " + out);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new IllegalStateException(command + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long lines(Path file) {
+        try {
+            return Files.exists(file) ? Files.readAllLines(file).size() : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    static TreeMap<String, String> writeFiles(Path dir, int count, int size) throws Exception {
+        var random = new Random(dir.hashCode());
+        var data = new byte[size];
+        for (int i = 0; i < count; i++) {
+            random.nextBytes(data);
+            Files.write(dir.resolve("file-" + i + "-" + System.nanoTime()), data);
+        }
+        return checksums(dir);
+    }
+
+    static TreeMap<String, String> checksums(Path dir) throws Exception {
+        var sums = new TreeMap<String, String>();
+        try (var files = Files.list(dir)) {
+            for (var file : files.filter(Files::isRegularFile).toList()) {
+                sums.put(file.getFileName().toString(), HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file))));
+            }
+        }
+        return sums;
+    }
+
+    /** Samples both hosts' copies of a dataset every 50 ms and records any moment when both are mounted by their owner. */
+    static final class OwnerWatcher implements AutoCloseable {
+        final List<String> violations = new CopyOnWriteArrayList<>();
+        volatile int samples;
+        private volatile boolean stop;
+        private final Thread thread;
+
+        OwnerWatcher(LabCluster cluster, DatasetId id) {
+            thread = Thread.ofVirtual().start(() -> {
+                while (!stop) {
+                    var writable = new ArrayList<String>();
+                    for (int host = 1; host <= 2; host++) {
+                        var name = cluster.host(host).pool() + "/" + id;
+                        try {
+                            var values = zfs("get", "-H", "-o", "value", "flocker:owner,mounted", name).lines().toList();
+                            if (values.size() == 2 && values.get(0).equals(LabCluster.nodeId(host).toString()) && values.get(1).equals("yes")) {
+                                writable.add("n" + host);
+                            }
+                        } catch (IllegalStateException absent) {
+                            // no copy on that host (yet)
+                        }
+                    }
+                    if (writable.size() > 1) {
+                        violations.add(java.time.Instant.now() + ": writable on " + writable);
+                    }
+                    samples++;
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop = true;
+            thread.join(5000);
+        }
+    }
+}
