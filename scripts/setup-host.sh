@@ -77,8 +77,11 @@ busybox_rootfs_tar() {
 
 # PostgreSQL 15 from Debian's packages, with an entrypoint that initialises an empty data directory.
 postgres_rootfs_tar() {
-  local tar=$IMAGE_DIR/postgres-r$IMAGE_RECIPE.tar
+  local entry=$FLOCKER_ROOT/scripts/images/postgres-entrypoint.sh
+  local tar
+  tar=$IMAGE_DIR/postgres-r$IMAGE_RECIPE-$(md5sum < "$entry" | cut -c1-8).tar
   if [ ! -s "$tar" ]; then
+    rm -f "$IMAGE_DIR"/postgres-r*.tar # an older recipe's
     say "building PostgreSQL rootfs with debootstrap (about a minute, cached afterwards)"
     local mirror d
     mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
@@ -86,7 +89,7 @@ postgres_rootfs_tar() {
     d=$(mktemp -d /var/tmp/flocker-pgroot.XXXXXX)
     debootstrap --variant=minbase --include=postgresql bookworm "$d" "$mirror" >"$LOG_DIR/debootstrap.log" 2>&1 \
       || { rm -rf "$d"; die "debootstrap failed; see $LOG_DIR/debootstrap.log"; }
-    install -m 0755 "$FLOCKER_ROOT/scripts/images/postgres-entrypoint.sh" "$d/usr/local/bin/flocker-postgres-entrypoint"
+    install -m 0755 "$entry" "$d/usr/local/bin/flocker-postgres-entrypoint"
     rm -rf "$d"/var/cache/apt/archives/*.deb "$d"/var/lib/apt/lists/*
     tar -C "$d" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
     rm -rf "$d"
@@ -94,11 +97,15 @@ postgres_rootfs_tar() {
   echo "$tar"
 }
 
-# import_image DOCKER_HOST_URI NAME TAR [changes...]: imports TAR as NAME unless that daemon has it.
+# import_image DOCKER_HOST_URI NAME TAR [changes...]: imports TAR as NAME unless that daemon has it made with
+# the same changes (a label carries their digest, so a changed recipe re-imports).
 import_image() {
   local host=$1 name=$2 tar=$3; shift 3
-  if DOCKER_HOST=$host $DOCKER image inspect "$name" >/dev/null 2>&1; then return; fi
-  local args=() c
+  local recipe have
+  recipe=$(printf '%s\n' "$(basename "$tar")" "$@" | md5sum | cut -c1-12)
+  have=$(DOCKER_HOST=$host $DOCKER image inspect -f '{{index .Config.Labels "dev.flocker.recipe"}}' "$name" 2>/dev/null || true)
+  [ "$have" = "$recipe" ] && return
+  local args=(--change "LABEL dev.flocker.recipe=$recipe") c
   for c in "$@"; do args+=(--change "$c"); done
   DOCKER_HOST=$host $DOCKER import "${args[@]}" "$tar" "$name" >/dev/null
 }

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Entrypoint of the locally built PostgreSQL image: initialises PGDATA when empty, then runs the server
-# as the postgres user (exec, so the server receives Docker's stop signal directly).
+# as the postgres user. Docker's stop signal (SIGTERM) becomes PostgreSQL's fast shutdown (SIGINT: open
+# transactions roll back, the server stops at once) instead of its smart shutdown, which waits for every client
+# to disconnect and so would hold a move's handoff until Docker's stop timeout kills it.
 set -eu
 PGDATA=${PGDATA:-/var/lib/postgresql/data}
 if [ "${1:-postgres}" = "postgres" ]; then
@@ -18,6 +20,15 @@ if [ "${1:-postgres}" = "postgres" ]; then
     echo "listen_addresses = '*'" >> "$PGDATA/postgresql.conf"
   fi
   shift || true
-  exec setpriv --reuid=postgres --regid=postgres --init-groups postgres -D "$PGDATA" "$@"
+  set +e
+  setpriv --reuid=postgres --regid=postgres --init-groups postgres -D "$PGDATA" "$@" &
+  pid=$!
+  trap 'kill -INT "$pid" 2>/dev/null' TERM INT
+  status=0
+  while kill -0 "$pid" 2>/dev/null; do
+    wait "$pid"
+    status=$?
+  done
+  exit "$status"
 fi
 exec "$@"
