@@ -13,6 +13,9 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, defaultValue = "/etc/flocker/agent.yml", description = "Agent configuration file (default: ${DEFAULT-VALUE}).")
     Path config;
 
+    @Option(names = "--pid-file", description = "Write this process's id to this file once the agent runs.")
+    Path pidFile;
+
     @Override
     public Integer call() throws InterruptedException {
         Agent agent;
@@ -24,6 +27,13 @@ public final class AgentMain implements Callable<Integer> {
         } catch (RuntimeException e) {
             System.err.println("flocker-agent: cannot start: " + e.getMessage());
             return 1;
+        }
+        if (pidFile != null) {
+            try {
+                java.nio.file.Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+            } catch (java.io.IOException e) {
+                System.err.println("flocker-agent: cannot write --pid-file " + pidFile + ": " + e.getMessage());
+            }
         }
         var done = new java.util.concurrent.CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

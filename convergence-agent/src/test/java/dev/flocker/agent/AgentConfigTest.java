@@ -1,0 +1,49 @@
+package dev.flocker.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+class AgentConfigTest {
+    static final String MINIMAL = """
+            version: 1
+            control-service: {hostname: 10.0.0.1}
+            dataset: {backend: zfs}
+            node: {address: 10.0.0.11}
+            """;
+
+    @Test
+    void aMinimalFileGetsFlockersDefaults() {
+        var config = AgentConfig.parse("agent.yml", MINIMAL);
+        assertThat(config.controlPort()).isEqualTo(4524);
+        assertThat(config.pool()).isEqualTo("flocker");
+        assertThat(config.mountRoot()).isEqualTo(Path.of("/flocker"));
+        assertThat(config.dockerHost()).isEqualTo("unix:///var/run/docker.sock");
+        assertThat(config.nodeId()).isNull();
+        assertThat(config.sshUser()).isEqualTo("root");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            version 2                  | version: 2\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1} | agent.yml: version 2 is not supported; use version: 1
+            no control service         | version: 1\\ndataset: {}\\nnode: {address: 10.0.0.1}                                | agent.yml: control-service is required
+            other backend              | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {backend: loopback}\\nnode: {address: 10.0.0.1} | agent.yml: dataset.backend 'loopback' is not supported; valid: zfs
+            typo in a key              | version: 1\\ncontrol-service: {hostname: h, prot: 4524}\\ndataset: {}\\nnode: {address: 10.0.0.1} | agent.yml: unknown key control-service.prot; valid here: control-service.hostname, control-service.port
+            port out of range          | version: 1\\ncontrol-service: {hostname: h, port: 70000}\\ndataset: {}\\nnode: {address: 10.0.0.1} | agent.yml: control-service.port 70000 is out of range 1-65535
+            address not IPv4           | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: myhost}     | agent.yml: node.address 'myhost' must be this host's IPv4 address
+            relative mount root        | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {mount_root: flocker}\\nnode: {address: 10.0.0.1} | agent.yml: dataset.mount_root 'flocker' must be an absolute path
+            bad uuid                   | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1, uuid: xyz} | agent.yml: node.uuid:
+            docker host scheme         | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\ndocker: {host: /var/run/docker.sock} | agent.yml: docker.host '/var/run/docker.sock' must be unix:///path/to/docker.sock or tcp://host:port
+            negative threshold         | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nmoves: {precopy_threshold: -1} | agent.yml: moves.precopy_threshold must be a whole number of at least 0, not '-1'
+            not YAML                   | version: 1\\ncontrol-service: {hostname: [h\\n                                   | agent.yml:3:1: not valid YAML
+            not a mapping              | - a list                                                                            | agent.yml: expected a mapping
+            """)
+    void badFilesAreRefusedWithTheKeyAndWhatWouldBeValid(String name, String yaml, String message) {
+        assertThatThrownBy(() -> AgentConfig.parse("agent.yml", yaml.replace("\\n", "\n")))
+                .isInstanceOf(AgentConfig.ConfigException.class).hasMessageStartingWith(message);
+    }
+}
