@@ -52,8 +52,10 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
         String text;
         try {
             text = Files.readString(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ConfigException(file + ": no such file; pass the agent configuration with --config (see README, 'The convergence agent')");
         } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read the agent configuration: " + e.getMessage());
+            throw new ConfigException(file + ": cannot read the agent configuration: " + e);
         }
         return parse(file.toString(), text);
     }
