@@ -37,8 +37,8 @@ final class Housekeeping {
             return;
         }
         var cluster = state.current();
+        var wanted = configuration.current().datasets();
         for (var node : cluster.offline().values()) {
-            var wanted = configuration.current().datasets();
             if (node.datasets().stream().noneMatch(d -> wanted.containsKey(d.datasetId()))) {
                 state.forgetOffline(node.uuid());
             }

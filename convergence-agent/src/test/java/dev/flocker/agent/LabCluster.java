@@ -12,7 +12,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -65,10 +64,9 @@ final class LabCluster implements AutoCloseable {
                     interval: 1000
                     """.formatted(lab.bridgeIp(), control.agentPort(), host.pool(), host.mountRoot(), host.ip(), nodeId(i),
                     host.dir().resolve("agent"), host.dockerHost(), lab.sshKey(), lab.knownHosts()));
-            var command = new ArrayList<>(List.of(host.inNamespace(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
-                    "-Dflocker.failpoints=" + failpoints,
-                    "-cp", System.getProperty("java.class.path"), AgentMain.class.getName(), "--config", config.toString())));
+            var command = Lab.javaCommand(host, List.of("-Dorg.slf4j.simpleLogger.showDateTime=true",
+                    "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS", "-Dflocker.failpoints=" + failpoints),
+                    AgentMain.class, "--config", config.toString());
             var process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(agentLog(i).toFile())).start();
             agents.put(i, process);

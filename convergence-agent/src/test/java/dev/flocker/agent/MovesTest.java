@@ -6,6 +6,7 @@ import dev.flocker.api.model.Application;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.lab.Lab;
+import dev.flocker.lab.LabException;
 import dev.flocker.lab.LabExtension.WithLab;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,7 +19,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -188,7 +188,7 @@ class MovesTest {
     private static boolean running(int host, String name) {
         try {
             return docker(host, "inspect", "-f", "{{.State.Running}}", name).strip().equals("true");
-        } catch (IllegalStateException e) {
+        } catch (LabException e) {
             return false;
         }
     }
@@ -196,29 +196,14 @@ class MovesTest {
     static String docker(int host, String... args) {
         var command = new ArrayList<>(List.of("/usr/bin/docker", "-H", cluster.host(host).dockerHost()));
         command.addAll(List.of(args));
-        return run(command);
+        return cluster.lab.exec(cluster.host(host), command.toArray(String[]::new));
     }
 
+    /** zfs on host 1 (every lab pool is visible from every host: they share this machine's zfs-fuse). */
     static String zfs(String... args) {
         var command = new ArrayList<>(List.of("zfs"));
         command.addAll(List.of(args));
-        return run(command);
-    }
-
-    static String run(List<String> command) {
-        try {
-            var process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            var out = new String(process.getInputStream().readAllBytes());
-            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-                throw new IllegalStateException(command + " failed: " + out);
-            }
-            return out;
-        } catch (IOException e) {
-            throw new IllegalStateException(command + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return cluster.lab.exec(cluster.host(1), command.toArray(String[]::new));
     }
 
     private static long lines(Path file) {
@@ -267,7 +252,7 @@ class MovesTest {
                             if (values.size() == 2 && values.get(0).equals(LabCluster.nodeId(host).toString()) && values.get(1).equals("yes")) {
                                 writable.add("n" + host);
                             }
-                        } catch (IllegalStateException absent) {
+                        } catch (LabException absent) {
                             // no copy on that host (yet)
                         }
                     }

@@ -101,10 +101,16 @@ public record Lab(
 
     /** Lists the arguments that launch a Java class on this JVM's classpath inside a host's namespace. */
     public static List<String> javaCommand(LabHost host, Class<?> mainClass, String... args) {
-        var command = new ArrayList<String>(List.of(host.inNamespace(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), mainClass.getName())));
-        command.addAll(List.of(args));
-        return command;
+        return javaCommand(host, List.of(), mainClass, args);
+    }
+
+    /** As {@link #javaCommand(LabHost, Class, String...)}, with JVM options (e.g. {@code -Dname=value}) before the class. */
+    public static List<String> javaCommand(LabHost host, List<String> jvmOptions, Class<?> mainClass, String... args) {
+        var java = new ArrayList<String>();
+        java.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        java.addAll(jvmOptions);
+        java.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
+        java.addAll(List.of(args));
+        return List.of(host.inNamespace(java.toArray(String[]::new)));
     }
 }

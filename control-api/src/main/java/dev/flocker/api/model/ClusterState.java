@@ -3,7 +3,6 @@ package dev.flocker.api.model;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,7 +36,7 @@ public record ClusterState(Map<NodeId, NodeState> nodes, Map<NodeId, NodeState> 
         return new ClusterState(byNode(form.nodes()), byNode(form.offline()));
     }
 
-    private static Map<NodeId, NodeState> byNode(List<NodeState> nodes) {
+    static Map<NodeId, NodeState> byNode(List<NodeState> nodes) {
         var map = new TreeMap<NodeId, NodeState>();
         if (nodes != null) {
             nodes.forEach(n -> map.put(n.uuid(), n));
@@ -65,20 +64,12 @@ public record ClusterState(Map<NodeId, NodeState> nodes, Map<NodeId, NodeState> 
 
     /** The node whose writable copy of {@code dataset} is reported, if any. */
     public Optional<NodeState> primaryOf(DatasetId dataset) {
-        return nodes.values().stream()
-                .filter(n -> n.datasets().stream().anyMatch(d -> d.datasetId().equals(dataset) && d.primary()))
-                .findFirst();
+        return nodes.values().stream().filter(n -> n.dataset(dataset).filter(NodeState.DatasetState::primary).isPresent()).findFirst();
     }
 
     /** Every node that reports holding {@code dataset}, primary or replica. */
     public List<NodeState> holders(DatasetId dataset) {
-        var result = new ArrayList<NodeState>();
-        for (var node : nodes.values()) {
-            if (node.datasets().stream().anyMatch(d -> d.datasetId().equals(dataset))) {
-                result.add(node);
-            }
-        }
-        return result;
+        return nodes.values().stream().filter(n -> n.dataset(dataset).isPresent()).toList();
     }
 
     public List<NodeState.MoveState> moves() {

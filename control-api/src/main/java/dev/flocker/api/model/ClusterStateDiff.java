@@ -29,14 +29,7 @@ public record ClusterStateDiff(@JsonProperty("nodes") List<NodeState> nodes, @Js
         var nodeMap = new LinkedHashMap<>(from.nodes());
         removedNodes.forEach(nodeMap::remove);
         nodes.forEach(n -> nodeMap.put(n.uuid(), n));
-        var offlineMap = from.offline();
-        if (offline != null) {
-            offlineMap = new LinkedHashMap<>();
-            for (var node : offline) {
-                offlineMap.put(node.uuid(), node);
-            }
-        }
-        return new ClusterState(nodeMap, offlineMap);
+        return new ClusterState(nodeMap, offline == null ? from.offline() : ClusterState.byNode(offline));
     }
 
     public boolean empty() {

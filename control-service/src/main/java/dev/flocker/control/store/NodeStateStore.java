@@ -122,9 +122,8 @@ public final class NodeStateStore {
 
     /** Records a node's report; it lives for the expiry time unless refreshed. */
     public void report(NodeState state) {
-        var json = Json.write(state);
-        map.put(state.uuid().toString(), json, expiry.toMillis(), TimeUnit.MILLISECONDS);
         var key = state.uuid().toString();
+        map.put(key, Json.write(state), expiry.toMillis(), TimeUnit.MILLISECONDS);
         var before = last.get(state.uuid());
         // Only what it holds: moves' progress changes many times a second and does not matter here.
         var holdings = new NodeState(state.uuid(), state.host(), state.era(), state.datasets(), List.of(), List.of(), state.datasetRoot());

@@ -83,7 +83,7 @@ public final class Planner {
         var desiredNames = new HashSet<String>();
         for (var app : desired) {
             desiredNames.add(app.name());
-            planApplication(in, app, stops, starts, waits);
+            planApplication(in, app, stops, starts);
         }
         for (var container : in.local().containers().values()) {
             if (desiredNames.contains(container.name())) {
@@ -186,13 +186,11 @@ public final class Planner {
             return;
         }
         var id = dataset.datasetId();
-        var lease = in.configuration().leases().get(id);
-        if (lease != null && lease.node().equals(in.self()) && !lease.expired(in.now())) {
+        if (leaseHere(in, id).isPresent()) {
             waits.add(new Wait(id, in.self(), null, "deleted in the configuration but leased to this host; kept until the lease ends"));
             return;
         }
-        var users = in.configuration().applications().values().stream()
-                .filter(a -> a.node().equals(in.self()) && usesDataset(a, id)).map(Application::name).toList();
+        var users = usersHere(in, id);
         if (!users.isEmpty()) {
             waits.add(new Wait(id, in.self(), null, "deleted in the configuration but still used by " + users + " configured on this host"));
             return;
@@ -205,7 +203,7 @@ public final class Planner {
         deletes.add(new Change.DeleteDataset(id));
     }
 
-    private static void planApplication(Input in, Application app, List<Change> stops, List<Change> starts, List<Wait> waits) {
+    private static void planApplication(Input in, Application app, List<Change> stops, List<Change> starts) {
         var container = in.local().containers().get(app.name());
         DatasetId volume = app.volumes().isEmpty() ? null : app.volumes().get(0).datasetId();
         if (volume != null) {
@@ -213,7 +211,7 @@ public final class Planner {
             var ready = local != null && in.self().equals(local.owner()) && local.mounted() && !local.readOnly()
                     && !supersededElsewhere(in, volume, local);
             if (!ready) {
-                if (container != null && in.local().volumes().get(volume) != null && !in.self().equals(in.local().volumes().get(volume).owner())) {
+                if (container != null && local != null && !in.self().equals(local.owner())) {
                     stops.add(new StopApplication(app.name(), container.volume())); // never run on a copy this host does not own
                 }
                 return; // starts once its dataset is here and writable
@@ -229,16 +227,27 @@ public final class Planner {
 
     /** Why this host must keep the writable copy for now, if it must. */
     private static Optional<String> blocker(Input in, DatasetId id) {
-        var lease = in.configuration().leases().get(id);
-        if (lease != null && lease.node().equals(in.self()) && !lease.expired(in.now())) {
-            return Optional.of("leased to this host" + (lease.expiresAt() == null ? "" : " until " + lease.expiresAt()));
+        var lease = leaseHere(in, id);
+        if (lease.isPresent()) {
+            return Optional.of("leased to this host" + (lease.get().expiresAt() == null ? "" : " until " + lease.get().expiresAt()));
         }
-        var users = in.configuration().applications().values().stream()
-                .filter(a -> a.node().equals(in.self()) && usesDataset(a, id)).map(Application::name).sorted().toList();
+        var users = usersHere(in, id);
         if (!users.isEmpty()) {
             return Optional.of("in use by application " + String.join(", ", users) + ", which is configured to stay on this host");
         }
         return Optional.empty();
+    }
+
+    /** The lease that holds {@code id} on this host now, if any. */
+    private static Optional<dev.flocker.api.model.Lease> leaseHere(Input in, DatasetId id) {
+        return Optional.ofNullable(in.configuration().leases().get(id))
+                .filter(l -> l.node().equals(in.self()) && !l.expired(in.now()));
+    }
+
+    /** The applications configured on this host that use {@code id}, by name. */
+    private static List<String> usersHere(Input in, DatasetId id) {
+        return in.configuration().applications().values().stream()
+                .filter(a -> a.node().equals(in.self()) && usesDataset(a, id)).map(Application::name).sorted().toList();
     }
 
     private static boolean usesDataset(Application app, DatasetId id) {
