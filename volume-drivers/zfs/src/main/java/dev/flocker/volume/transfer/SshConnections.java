@@ -129,6 +129,37 @@ public final class SshConnections implements AutoCloseable {
     }
 
     public Result runForResult(Peer peer, String command) {
+        try {
+            return runOnce(peer, command);
+        } catch (ChannelNotOpened e) {
+            // The session died after it was last seen alive (the peer's sshd restarted, a connection was cut): the command
+            // never started, so it is safe to run it once more on a fresh session.
+            forget(peer);
+            try {
+                return runOnce(peer, command);
+            } catch (ChannelNotOpened again) {
+                throw new TransferException("running '" + command + "' on " + peer.address() + " failed: " + again.getCause().getMessage(),
+                        again.getCause());
+            }
+        }
+    }
+
+    private static boolean sessionAlive(ChannelExec channel) {
+        try {
+            return channel.getSession().isConnected();
+        } catch (JSchException e) {
+            return false;
+        }
+    }
+
+    /** The channel could not be opened because its session was down, so the command did not run. */
+    private static final class ChannelNotOpened extends Exception {
+        ChannelNotOpened(JSchException cause) {
+            super(cause);
+        }
+    }
+
+    private Result runOnce(Peer peer, String command) throws ChannelNotOpened {
         var channel = exec(peer, command);
         var out = new ByteArrayOutputStream();
         var err = new ByteArrayOutputStream();
@@ -136,11 +167,16 @@ public final class SshConnections implements AutoCloseable {
         channel.setErrStream(err);
         try {
             channel.setInputStream(null);
-            channel.connect((int) connectTimeout.toMillis());
+            try {
+                channel.connect((int) connectTimeout.toMillis());
+            } catch (JSchException e) {
+                if (!sessionAlive(channel)) {
+                    throw new ChannelNotOpened(e);
+                }
+                throw new TransferException("running '" + command + "' on " + peer.address() + " failed: " + e.getMessage(), e);
+            }
             awaitClosed(channel);
             return new Result(channel.getExitStatus(), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } catch (JSchException e) {
-            throw new TransferException("running '" + command + "' on " + peer.address() + " failed: " + e.getMessage(), e);
         } finally {
             channel.disconnect();
         }
