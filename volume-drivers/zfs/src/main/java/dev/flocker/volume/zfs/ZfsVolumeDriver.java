@@ -79,7 +79,14 @@ public final class ZfsVolumeDriver implements VolumeDriver {
 
     private void ensurePool() {
         var pool = config.pool();
-        if (poolExists(pool)) {
+        var health = poolHealth(pool);
+        if (health != null) {
+            // A pool whose devices are gone (e.g. its file was removed while zfs-fuse was down) is still listed, as
+            // FAULTED or UNAVAIL, but none of its datasets can be opened: say so instead of failing every loop later.
+            if (!health.equals("ONLINE") && !health.equals("DEGRADED")) {
+                throw new VolumeException("ZFS pool '" + pool + "' is " + health + " (see 'zpool status " + pool
+                        + "'); repair or re-create it before starting");
+            }
             return;
         }
         if (config.poolFile() == null) {
@@ -101,12 +108,12 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         zfs.zfs("set", "atime=off", pool);
     }
 
-    private boolean poolExists(String pool) {
+    /** The pool's health (ONLINE, DEGRADED, FAULTED...), or null when there is no such pool. */
+    private String poolHealth(String pool) {
         try {
-            zfs.zpool("list", "-H", "-o", "name", pool);
-            return true;
+            return zfs.zpool("list", "-H", "-o", "health", pool).strip();
         } catch (ZfsException e) {
-            return false;
+            return null;
         }
     }
 
