@@ -41,6 +41,7 @@ import org.slf4j.LoggerFactory;
 public final class Agent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
     private static final Duration PING_EVERY = Duration.ofSeconds(5);
+    private static final int MAX_EAGER_LOOPS = 5;
 
     private final AgentConfig config;
     private final NodeId self;
@@ -122,38 +123,50 @@ public final class Agent implements AutoCloseable {
     }
 
     private void runLoop() {
+        int streak = 0;
         while (!stopping) {
             try {
-                wake.tryAcquire(config.interval().toMillis(), TimeUnit.MILLISECONDS);
+                if (streak == 0) {
+                    wake.tryAcquire(config.interval().toMillis(), TimeUnit.MILLISECONDS);
+                }
                 wake.drainPermits();
                 if (!stopping) {
-                    converge();
+                    // Changes that worked often enable the next ones (a copy made writable lets its application start,
+                    // which is the outage of a move): plan again at once rather than wait, a few loops in a row at most.
+                    streak = converge() && streak < MAX_EAGER_LOOPS ? streak + 1 : 0;
                 }
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
+                streak = 0;
                 LOG.atWarn().setCause(e).log("convergence loop failed; trying again");
                 sleep(500);
             }
         }
     }
 
-    /** One loop: discover, plan, execute, report. */
-    void converge() {
+    /** One loop: discover, plan, execute, report. True when it applied changes and none failed. */
+    boolean converge() {
+        long started = System.nanoTime();
         var current = channel;
         var view = current == null ? null : current.view();
         var local = discover();
         List<Wait> waits = List.of();
+        boolean progressed = false;
         if (view != null) {
             var plan = Planner.plan(new Planner.Input(self, view.configuration(), view.clusterState(), local, mover.active(), Instant.now()));
             mover.retain(plan.moves());
             if (!plan.steps().isEmpty()) {
-                execute(plan);
+                progressed = execute(plan);
                 local = discover();
             }
             waits = plan.waits();
         }
         report(current, local, waits);
+        // Read by the move benchmark (MoveOutageBenchmark) to time the steady-state loop.
+        LOG.atDebug().addKeyValue("ms", (System.nanoTime() - started) / 1_000_000).addKeyValue("datasets", local.volumes().size())
+                .log("loop done");
+        return progressed;
     }
 
     private LocalState discover() {
@@ -162,7 +175,9 @@ public final class Agent implements AutoCloseable {
         return new LocalState(volumes, containers.list());
     }
 
-    private void execute(Plan plan) {
+    /** Applies the plan's steps in order, each step's changes in parallel; true when every change succeeded. */
+    private boolean execute(Plan plan) {
+        boolean allApplied = true;
         try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
             for (var step : plan.steps()) {
                 var running = new ArrayList<Map.Entry<Change, Future<?>>>();
@@ -176,6 +191,7 @@ public final class Agent implements AutoCloseable {
                             errors.remove(entry.getKey().dataset());
                         }
                     } catch (java.util.concurrent.ExecutionException e) {
+                        allApplied = false;
                         var change = entry.getKey();
                         var message = rootMessage(e.getCause());
                         LOG.atWarn().addKeyValue("change", change).log("change failed: " + message);
@@ -184,11 +200,12 @@ public final class Agent implements AutoCloseable {
                         }
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
-                        return;
+                        return false;
                     }
                 }
             }
         }
+        return allApplied;
     }
 
     private void apply(Change change) {

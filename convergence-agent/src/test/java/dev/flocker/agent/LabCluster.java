@@ -50,6 +50,11 @@ final class LabCluster implements AutoCloseable {
 
     /** Starts host {@code i}'s agent (again); {@code failpoints} as in {@link Failpoints}, or empty. */
     void startAgent(int i, String failpoints) {
+        startAgent(i, failpoints, List.of());
+    }
+
+    /** As {@link #startAgent(int, String)}, with more JVM options for the agent (e.g. a log level). */
+    void startAgent(int i, String failpoints, List<String> jvmOptions) {
         var host = lab.host(i);
         var config = work.resolve("agent-n" + i + ".yml");
         try {
@@ -64,9 +69,10 @@ final class LabCluster implements AutoCloseable {
                     interval: 1000
                     """.formatted(lab.bridgeIp(), control.agentPort(), host.pool(), host.mountRoot(), host.ip(), nodeId(i),
                     host.dir().resolve("agent"), host.dockerHost(), lab.sshKey(), lab.knownHosts()));
-            var command = Lab.javaCommand(host, List.of("-Dorg.slf4j.simpleLogger.showDateTime=true",
-                    "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS", "-Dflocker.failpoints=" + failpoints),
-                    AgentMain.class, "--config", config.toString());
+            var options = new java.util.ArrayList<>(List.of("-Dorg.slf4j.simpleLogger.showDateTime=true",
+                    "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS", "-Dflocker.failpoints=" + failpoints));
+            options.addAll(jvmOptions);
+            var command = Lab.javaCommand(host, options, AgentMain.class, "--config", config.toString());
             var process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(agentLog(i).toFile())).start();
             agents.put(i, process);

@@ -1,0 +1,408 @@
+package dev.flocker.agent;
+
+import dev.flocker.api.model.Application;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.lab.Lab;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Pattern;
+
+/**
+ * Move-outage benchmark (agent issue). On a 2-host lab with a control service and an agent per host, an application
+ * (busybox httpd serving a page from its volume, while it keeps overwriting 1 MiB of the volume every 100 ms) with a
+ * 1 GiB and a 4 GiB volume moves back and forth; a client polling the app's port on both hosts every 5 ms sees the
+ * outage: last answer before the move to first answer after it.
+ *
+ * <p>The floor, measured in the same run on the same hosts by the same client: the same container on the source, its
+ * data pre-synced to the target while it runs (untimed, as our pre-copy), then {@code docker stop} + {@code zfs
+ * snapshot} + incremental {@code zfs send | ssh zfs recv -F} of the last delta over an already-open OpenSSH
+ * ControlMaster (aes128-gcm) + {@code docker start} of a pre-created container on the target.
+ *
+ * <p>Last, the agent's steady-state loop (discover, plan, report) with N datasets on the host, from its debug log.
+ *
+ * <p>Run with {@code scripts/bench-move.sh [moves=5] [sizes in MiB=1024,4096] [datasets for the loop=1000]}.
+ */
+public final class MoveOutageBenchmark {
+    private static final String LAB = "bmove";
+    private static final int APP_PORT = 18080;
+    private static final int FLOOR_PORT = 18081;
+    private static final String IMAGE = "flocker/busybox:local";
+    private static final String APP = "mkdir -p /data/www && echo ok > /data/www/index.html && httpd -p 8080 -h /data/www && i=0; "
+            + "while true; do dd if=/dev/urandom of=/data/churn bs=1M count=1 seek=$((i % 64)) conv=notrunc 2>/dev/null; "
+            + "i=$((i+1)); sleep 0.1; done";
+    private static final Pattern LOOP = Pattern.compile("ms=(\\d+) datasets=(\\d+) loop done");
+
+    private final LabCluster cluster;
+    private final Lab lab;
+
+    private MoveOutageBenchmark(LabCluster cluster) {
+        this.cluster = cluster;
+        this.lab = cluster.lab;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int moves = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        var sizes = args.length > 1 ? Arrays.stream(args[1].split(",")).map(Integer::parseInt).toList() : List.of(1024, 4096);
+        int loopDatasets = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
+        Lab.down(LAB);
+        var lab = Lab.upWithPoolSize(LAB, 2, "16G", "busybox");
+        var work = Files.createTempDirectory("flocker-bench-move");
+        var report = new StringBuilder();
+        try (var cluster = new LabCluster(lab, work)) {
+            var debug = List.of("-Dorg.slf4j.simpleLogger.log.dev.flocker.agent.Agent=debug");
+            cluster.startAgent(1, "", debug);
+            cluster.startAgent(2, "", debug);
+            cluster.await("both agents report", 60, () -> cluster.client.nodes().size() == 2);
+            var bench = new MoveOutageBenchmark(cluster);
+            report.append(String.format("%-9s %-6s %-5s %-28s %-10s%n", "volume", "method", "n", "outage ms min/median/max", "vs floor"));
+            var medians = new java.util.LinkedHashMap<Integer, Double>();
+            for (int size : sizes) {
+                var ours = bench.ourMoves(size, moves);
+                var floor = bench.floorMoves(size, moves);
+                medians.put(size, median(ours));
+                report.append(row(size, "floor", floor, median(floor)));
+                report.append(row(size, "ours", ours, median(floor)));
+                System.out.print(report);
+            }
+            if (sizes.size() > 1) {
+                double first = medians.get(sizes.get(0));
+                for (int size : sizes.subList(1, sizes.size())) {
+                    report.append(String.format("outage median at %d MiB vs %d MiB: %.2fx%n", size, sizes.get(0), medians.get(size) / first));
+                }
+            }
+            if (loopDatasets > 0) {
+                var loops = bench.agentLoop(loopDatasets);
+                report.append(String.format("agent loop with %d datasets on the host: n=%d, ms %s%n", loopDatasets, loops.size(), stats(loops)));
+            }
+        } finally {
+            if (System.getenv("FLOCKER_BENCH_KEEP") == null) {
+                Lab.down(LAB);
+            }
+        }
+        System.out.println();
+        System.out.print(report);
+    }
+
+    /** Moves the app with a {@code sizeMiB} volume {@code moves} times between the hosts; returns each outage in ms. */
+    private List<Double> ourMoves(int sizeMiB, int moves) throws Exception {
+        var client = cluster.client;
+        var id = client.createDataset(node(1), null, Map.of("name", "bench-" + sizeMiB), null, null).datasetId();
+        cluster.await("n1 mounts the dataset", 60, () -> node(1).equals(cluster.primaryOf(id)));
+        fill(cluster.mountpoint(1, id).resolve("fill"), sizeMiB);
+        client.createContainer(new Application(node(1), "outage", IMAGE, List.of(new Application.Port(8080, APP_PORT)), Map.of(), null,
+                List.of("sh", "-c", APP), List.of(new Application.Volume(id, "/data")), null, null, List.of()));
+        var outages = new ArrayList<Double>();
+        try (var poller = new Poller(APP_PORT)) {
+            cluster.await("the app answers on n1", 120, () -> poller.answeredOn(1, 0));
+            for (int m = 0; m < moves; m++) {
+                int from = m % 2 == 0 ? 1 : 2;
+                int to = 3 - from;
+                Thread.sleep(3000); // the app writes meanwhile: each move has a delta to pre-copy and a last one to hand off
+                long start = System.nanoTime();
+                client.moveContainer("outage", node(to));
+                cluster.await("the app answers on n" + to, 300, () -> poller.answeredOn(to, start));
+                double outage = poller.outage(from, to, start);
+                cluster.await("the move is done", 60, () -> client.moves().stream().noneMatch(s -> s.datasetId().equals(id)
+                        && !s.phase().equals("done")));
+                var detail = client.moves().stream().filter(s -> s.datasetId().equals(id)).map(s -> s.detail()).findFirst().orElse("");
+                System.out.printf("ours %d MiB move %d n%d->n%d: outage %.0f ms (%s), move request to answer on target %.0f ms; %s%n",
+                        sizeMiB, m + 1, from, to, outage, poller.window(from, to, start), (poller.firstAnswer(to, start) - start) / 1e6, detail);
+                outages.add(outage);
+            }
+        }
+        client.deleteContainer("outage");
+        int last = moves % 2 == 0 ? 1 : 2;
+        cluster.await("the app is removed", 60, () -> docker(last, "ps", "-q", "--filter", "name=^outage$").isBlank());
+        client.deleteDataset(id);
+        cluster.await("no host holds the dataset", 120, () -> client.datasetState().stream().noneMatch(d -> d.datasetId().equals(id)));
+        return outages;
+    }
+
+    /** The floor: the same app moved by hand with the fewest steps that can move it. */
+    private List<Double> floorMoves(int sizeMiB, int moves) throws Exception {
+        var ssh = new ControlMasters();
+        var outages = new ArrayList<Double>();
+        try (ssh) {
+            String source = floorDataset(1);
+            zfs("create", "-o", "mountpoint=" + floorMount(1), source);
+            fill(floorMount(1).resolve("fill"), sizeMiB);
+            zfs("snapshot", source + "@f0");
+            ssh.pipe(1, 2, "zfs send " + source + "@f0", "zfs recv -F " + floorDataset(2));
+            zfs("set", "mountpoint=" + floorMount(2), floorDataset(2));
+            for (int i = 1; i <= 2; i++) {
+                var create = List.of(i == 1 ? "run" : "create");
+                var args = new ArrayList<>(create);
+                if (i == 1) {
+                    args.add("-d");
+                }
+                args.addAll(List.of("--init", "--name", "floor", "-v", floorMount(i) + ":/data", "-p",
+                        lab.host(i).ip() + ":" + FLOOR_PORT + ":8080", IMAGE, "sh", "-c", APP));
+                docker(i, args.toArray(String[]::new));
+            }
+            String common = "f0";
+            try (var poller = new Poller(FLOOR_PORT)) {
+                cluster.await("the floor app answers on n1", 60, () -> poller.answeredOn(1, 0));
+                for (int m = 0; m < moves; m++) {
+                    int from = m % 2 == 0 ? 1 : 2;
+                    int to = 3 - from;
+                    Thread.sleep(3000);
+                    // Pre-sync while the app runs (untimed, like our pre-copy).
+                    String pre = "p" + m;
+                    zfs("snapshot", floorDataset(from) + "@" + pre);
+                    ssh.pipe(from, to, "zfs send -i @" + common + " " + floorDataset(from) + "@" + pre, "zfs recv -F " + floorDataset(to));
+                    // The outage: stop, snapshot, last delta, start.
+                    long start = System.nanoTime();
+                    docker(from, "stop", "floor");
+                    String last = "l" + m;
+                    zfs("snapshot", floorDataset(from) + "@" + last);
+                    ssh.pipe(from, to, "zfs send -i @" + pre + " " + floorDataset(from) + "@" + last, "zfs recv -F " + floorDataset(to));
+                    docker(to, "start", "floor");
+                    cluster.await("the floor app answers on n" + to, 60, () -> poller.answeredOn(to, start));
+                    double outage = poller.outage(from, to, start);
+                    System.out.printf("floor %d MiB move %d n%d->n%d: outage %.0f ms (%s)%n", sizeMiB, m + 1, from, to, outage,
+                            poller.window(from, to, start));
+                    outages.add(outage);
+                    common = last;
+                }
+            }
+        } finally {
+            for (int i = 1; i <= 2; i++) {
+                tryRun(i, List.of("/usr/bin/docker", "-H", lab.host(i).dockerHost(), "rm", "-f", "floor"));
+                tryRun(i, List.of("zfs", "destroy", "-r", floorDataset(i)));
+            }
+        }
+        return outages;
+    }
+
+    /** Creates {@code count} datasets on n2, then reads the agent's loop times from its debug log for 15 s. */
+    private List<Double> agentLoop(int count) throws Exception {
+        var client = cluster.client;
+        for (int i = 0; i < count; i++) {
+            client.createDataset(node(2), null, Map.of("name", "loop-" + i), null, null);
+        }
+        cluster.await(count + " datasets mounted on n2", 900, () -> client.datasetState().stream()
+                .filter(d -> node(2).equals(d.primary()) && d.path() != null).count() >= count);
+        var log = cluster.agentLog(2);
+        int seen = Files.readAllLines(log).size();
+        Thread.sleep(15_000);
+        var lines = Files.readAllLines(log);
+        var times = new ArrayList<Double>();
+        for (var line : lines.subList(seen, lines.size())) {
+            var matcher = LOOP.matcher(line);
+            if (matcher.find()) {
+                double ms = Double.parseDouble(matcher.group(1));
+                int datasets = Integer.parseInt(matcher.group(2));
+                if (datasets >= count) {
+                    times.add(ms);
+                }
+            }
+        }
+        if (times.isEmpty()) {
+            throw new IllegalStateException("no 'loop done' lines in " + log + " (is the agent's debug log on?)");
+        }
+        return times;
+    }
+
+    private static NodeId node(int host) {
+        return LabCluster.nodeId(host);
+    }
+
+    private String floorDataset(int host) {
+        return lab.host(host).pool() + "/floor";
+    }
+
+    private Path floorMount(int host) {
+        return lab.host(host).dir().resolve("floor");
+    }
+
+    private String docker(int host, String... args) {
+        var command = new ArrayList<>(List.of("/usr/bin/docker", "-H", lab.host(host).dockerHost()));
+        command.addAll(List.of(args));
+        return run(host, command);
+    }
+
+    /** zfs commands reach the one zfs-fuse daemon every lab host shares; run from host 1's namespace. */
+    private String zfs(String... args) {
+        var command = new ArrayList<>(List.of("zfs"));
+        command.addAll(List.of(args));
+        return run(1, command);
+    }
+
+    private String run(int host, List<String> command) {
+        return lab.exec(lab.host(host), command.toArray(String[]::new));
+    }
+
+    private void tryRun(int host, List<String> command) {
+        try {
+            run(host, command);
+        } catch (RuntimeException e) {
+            // cleanup of what may not exist
+        }
+    }
+
+    /** Writes {@code sizeMiB} MiB of incompressible data and syncs it. */
+    private static void fill(Path file, int sizeMiB) throws IOException {
+        var block = new byte[1 << 20];
+        var random = new Random(42);
+        random.nextBytes(block);
+        try (var out = new RandomAccessFile(file.toFile(), "rw")) {
+            for (int i = 0; i < sizeMiB; i++) {
+                block[i % block.length] ^= (byte) i;
+                out.write(block);
+            }
+            out.getFD().sync();
+        }
+    }
+
+    private static double median(List<Double> values) {
+        var sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
+    }
+
+    private static String stats(List<Double> values) {
+        var sorted = values.stream().sorted().toList();
+        return String.format("%.0f/%.0f/%.0f", sorted.get(0), median(values), sorted.get(sorted.size() - 1));
+    }
+
+    private static String row(int sizeMiB, String method, List<Double> outages, double floorMedian) {
+        return String.format("%-9s %-6s %-5d %-28s %.2fx%n", sizeMiB + " MiB", method, outages.size(), stats(outages),
+                median(outages) / floorMedian);
+    }
+
+    /**
+     * A client that starts a request for the app's page every 5 ms on each host, each on its own virtual thread (so a
+     * request that hangs, e.g. while Docker wires a starting container's port, does not delay noticing the next answer),
+     * and records when each one answered or failed.
+     */
+    private final class Poller implements AutoCloseable {
+        record Attempt(long nanos, long wallMillis, int host, boolean ok) {
+        }
+
+        private static final int MAX_IN_FLIGHT = 200;
+        private final int port;
+        private final List<Attempt> attempts = new CopyOnWriteArrayList<>();
+        private volatile boolean stop;
+        private final List<Thread> threads;
+
+        Poller(int port) {
+            this.port = port;
+            this.threads = List.of(1, 2).stream().map(host -> Thread.ofPlatform().daemon().name("poller-n" + host + "-" + port)
+                    .start(() -> run(host))).toList();
+        }
+
+        private void run(int host) {
+            var inFlight = new java.util.concurrent.Semaphore(MAX_IN_FLIGHT);
+            try (var requests = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                while (!stop) {
+                    inFlight.acquire();
+                    requests.submit(() -> {
+                        try {
+                            boolean ok = get(lab.host(host).ip());
+                            attempts.add(new Attempt(System.nanoTime(), System.currentTimeMillis(), host, ok));
+                        } finally {
+                            inFlight.release();
+                        }
+                    });
+                    Thread.sleep(5);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        private boolean get(String ip) {
+            try (var socket = new Socket()) {
+                socket.connect(new InetSocketAddress(ip, port), 250);
+                socket.setSoTimeout(1000);
+                socket.getOutputStream().write("GET /index.html HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                var head = new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+                return head.startsWith("HTTP/1.") && head.endsWith(" 200");
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
+        boolean answeredOn(int host, long since) {
+            return firstAnswer(host, since) > 0;
+        }
+
+        long firstAnswer(int host, long since) {
+            return attempts.stream().filter(a -> a.ok && a.host == host && a.nanos > since).mapToLong(Attempt::nanos).min().orElse(-1);
+        }
+
+        /** When (wall clock) the last answer from {@code from} and the first from {@code to} came, to read beside the agents' logs. */
+        String window(int from, int to, long since) {
+            long first = firstAnswer(to, since);
+            var format = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(java.time.ZoneId.systemDefault());
+            var wall = attempts.stream().filter(a -> a.ok && ((a.host == to && a.nanos == first) || (a.host == from && a.nanos < first)))
+                    .map(a -> format.format(java.time.Instant.ofEpochMilli(a.wallMillis)) + " n" + a.host).toList();
+            return wall.isEmpty() ? "" : "last answer " + wall.get(wall.size() - 2) + ", first after " + wall.get(wall.size() - 1);
+        }
+
+        /** Last answer from {@code from} to first answer from {@code to}, both around the move begun at {@code since}. */
+        double outage(int from, int to, long since) {
+            long first = firstAnswer(to, since);
+            long last = attempts.stream().filter(a -> a.ok && a.host == from && a.nanos < first).mapToLong(Attempt::nanos).max()
+                    .orElseThrow(() -> new IllegalStateException("no answer from n" + from + " before the move"));
+            return (first - last) / 1e6;
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop = true;
+            for (var thread : threads) {
+                thread.join();
+            }
+        }
+    }
+
+    /** OpenSSH ControlMaster connections between the hosts, opened once, so the floor pays no handshake. */
+    private final class ControlMasters implements AutoCloseable {
+        private final Path dir;
+
+        ControlMasters() throws IOException {
+            dir = Files.createTempDirectory("bmove-ssh");
+            open(1, 2);
+            open(2, 1);
+        }
+
+        private List<String> ssh(int from, int to) {
+            return List.of("ssh", "-i", lab.sshKey().toString(), "-o", "UserKnownHostsFile=" + lab.knownHosts(),
+                    "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-c", "aes128-gcm@openssh.com",
+                    "-o", "ControlPath=" + dir.resolve("n" + from + "-n" + to), "root@" + lab.host(to).ip());
+        }
+
+        private void open(int from, int to) {
+            var command = new ArrayList<>(ssh(from, to));
+            command.addAll(1, List.of("-o", "ControlMaster=yes", "-o", "ControlPersist=900", "-f", "-N"));
+            run(from, command);
+        }
+
+        /** Runs {@code send} on host {@code from} piped into {@code recv} on host {@code to}. */
+        void pipe(int from, int to, String send, String recv) {
+            var ssh = String.join(" ", ssh(from, to));
+            run(from, List.of("bash", "-c", "set -o pipefail; " + send + " | " + ssh + " " + recv));
+        }
+
+        @Override
+        public void close() {
+            for (var pair : List.of(new int[] {1, 2}, new int[] {2, 1})) {
+                var command = new ArrayList<>(ssh(pair[0], pair[1]));
+                command.addAll(1, List.of("-O", "exit"));
+                tryRun(pair[0], command);
+            }
+        }
+    }
+}
