@@ -1,0 +1,331 @@
+package dev.flocker.proxy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One external port: its listener, its current {@link Route}, the connections it holds and the ones it carries. Every
+ * connection is accepted (never refused while the port is configured); where it goes is decided by the route at that
+ * moment. Held connections are released in the order they arrived as soon as the route forwards again.
+ */
+final class PortProxy implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PortProxy.class);
+    private static final int BUFFER = 64 * 1024;
+    private static final long RETRY_MILLIS = 20;
+    private static final int CHECK_MILLIS = 500;
+
+    private final int port;
+    private final ServerSocket server;
+    private final ProxySettings settings;
+    private final Predicate<InetAddress> fromPeer;
+    private final Object lock = new Object();
+    private Route route; // guarded by lock
+    private final ArrayDeque<Held> held = new ArrayDeque<>(); // guarded by lock
+    private long holdingSince = -1; // guarded by lock
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong forwarded = new AtomicLong();
+    private final AtomicLong heldTotal = new AtomicLong();
+    private final AtomicLong timedOut = new AtomicLong();
+    private final AtomicLong rejected = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicLong lastHoldMillis = new AtomicLong(-1);
+    private final AtomicInteger lastReleased = new AtomicInteger();
+
+    private record Held(Socket client, long since, long deadline, boolean peer) {
+    }
+
+    PortProxy(InetAddress bind, int port, Route initial, ProxySettings settings, Predicate<InetAddress> fromPeer) throws IOException {
+        this.port = port;
+        this.settings = settings;
+        this.fromPeer = fromPeer;
+        this.route = initial;
+        if (initial instanceof Route.Hold) {
+            holdingSince = System.nanoTime();
+        }
+        var socket = new ServerSocket();
+        socket.setReuseAddress(true);
+        try {
+            socket.bind(new InetSocketAddress(bind, port), 1024);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+        this.server = socket;
+        Thread.ofPlatform().daemon().name("proxy-accept-" + port).start(this::acceptLoop);
+        Thread.ofVirtual().name("proxy-expire-" + port).start(this::expireLoop);
+    }
+
+    int port() {
+        return port;
+    }
+
+    Route route() {
+        synchronized (lock) {
+            return route;
+        }
+    }
+
+    /** Switches the route atomically; a forwarding route releases the held connections it may take, in order. */
+    void route(Route next) {
+        List<Held> release = new ArrayList<>();
+        long heldMillis = -1;
+        synchronized (lock) {
+            var previous = route;
+            route = next;
+            if (next instanceof Route.Hold) {
+                if (!(previous instanceof Route.Hold)) {
+                    holdingSince = System.nanoTime();
+                }
+                return;
+            }
+            var forward = (Route.Forward) next;
+            if (holdingSince >= 0) {
+                heldMillis = (System.nanoTime() - holdingSince) / 1_000_000;
+                holdingSince = -1;
+            }
+            for (var it = held.iterator(); it.hasNext(); ) {
+                var h = it.next();
+                if (!mustHold(forward, h.peer)) {
+                    release.add(h);
+                    it.remove();
+                }
+            }
+        }
+        if (heldMillis >= 0) {
+            lastHoldMillis.set(heldMillis);
+            lastReleased.set(release.size());
+            LOG.atInfo().addKeyValue("port", port).addKeyValue("held_ms", heldMillis).addKeyValue("connections", release.size())
+                    .addKeyValue("target", ((Route.Forward) next).target()).log("routing again; releasing held connections in order");
+        }
+        if (!release.isEmpty()) {
+            // One thread connects them one after another, so they reach the application in the order they arrived.
+            Thread.ofVirtual().name("proxy-release-" + port).start(() -> {
+                for (var h : release) {
+                    dispatch(h.client, h.since, h.deadline, h.peer, true);
+                }
+            });
+        }
+    }
+
+    ProxyStats stats() {
+        int heldNow;
+        synchronized (lock) {
+            heldNow = held.size();
+        }
+        return new ProxyStats(port, accepted.get(), forwarded.get(), heldTotal.get(), heldNow, timedOut.get(), rejected.get(), failed.get(),
+                lastHoldMillis.get(), lastReleased.get());
+    }
+
+    /** A connection from another host's proxy is never forwarded again (no loops): it is delivered here or held. */
+    private static boolean mustHold(Route route, boolean peer) {
+        return route instanceof Route.Hold || (peer && route instanceof Route.Forward f && !f.local());
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            Socket client;
+            try {
+                client = server.accept();
+            } catch (IOException e) {
+                if (!closed) {
+                    LOG.atWarn().addKeyValue("port", port).log("accept failed: " + e.getMessage());
+                }
+                continue;
+            }
+            accepted.incrementAndGet();
+            open.add(client);
+            long now = System.nanoTime();
+            Thread.ofVirtual().start(() -> dispatch(client, now, now + settings.maxHoldTime().toNanos(), fromPeer.test(client.getInetAddress()), false));
+        }
+    }
+
+    /**
+     * Sends one client where the route says, now: holds it, or connects it to the target (retrying a local target that
+     * refuses, until the deadline, since a starting application is not listening yet) and starts carrying its bytes.
+     */
+    private void dispatch(Socket client, long since, long deadline, boolean peer, boolean released) {
+        while (!closed) {
+            Route.Forward forward;
+            synchronized (lock) {
+                if (mustHold(route, peer)) {
+                    if (held.size() >= settings.maxHeld()) {
+                        rejected.incrementAndGet();
+                        LOG.atWarn().addKeyValue("port", port).addKeyValue("client", client.getRemoteSocketAddress())
+                                .log("closing connection: already holding " + settings.maxHeld() + " connections (proxy max_held)");
+                        close(client);
+                        return;
+                    }
+                    held.add(new Held(client, since, deadline, peer));
+                    if (!released) {
+                        heldTotal.incrementAndGet();
+                    }
+                    return;
+                }
+                forward = (Route.Forward) route;
+            }
+            Socket upstream = new Socket();
+            try {
+                upstream.connect(forward.target(), (int) settings.connectTimeout().toMillis());
+                upstream.setTcpNoDelay(true);
+                client.setTcpNoDelay(true);
+                forwarded.incrementAndGet();
+                pipe(client, upstream);
+                return;
+            } catch (IOException e) {
+                close(upstream);
+                if (!forward.local() || System.nanoTime() + RETRY_MILLIS * 1_000_000 >= deadline) {
+                    failed.incrementAndGet();
+                    LOG.atWarn().addKeyValue("port", port).addKeyValue("target", forward.target())
+                            .addKeyValue("client", client.getRemoteSocketAddress())
+                            .log("closing connection: cannot reach the application: " + e.getMessage());
+                    close(client);
+                    return;
+                }
+                sleep(RETRY_MILLIS);
+            }
+        }
+        close(client);
+    }
+
+    private void pipe(Socket client, Socket upstream) {
+        open.add(upstream);
+        var connection = new Connection(client, upstream);
+        Thread.ofVirtual().start(() -> copy(connection, client, upstream));
+        Thread.ofVirtual().start(() -> copy(connection, upstream, client));
+    }
+
+    /** The two sockets of one carried connection and when bytes last moved either way. */
+    private final class Connection {
+        final Socket client;
+        final Socket upstream;
+        final AtomicLong lastActivity = new AtomicLong(System.nanoTime());
+        final AtomicInteger directionsDone = new AtomicInteger();
+
+        Connection(Socket client, Socket upstream) {
+            this.client = client;
+            this.upstream = upstream;
+        }
+
+        void closeBoth() {
+            close(client);
+            close(upstream);
+        }
+    }
+
+    private void copy(Connection connection, Socket from, Socket to) {
+        var buffer = new byte[BUFFER];
+        try {
+            from.setSoTimeout((int) Math.min(CHECK_MILLIS, settings.idleTimeout().toMillis()));
+            InputStream in = from.getInputStream();
+            OutputStream out = to.getOutputStream();
+            while (true) {
+                int n;
+                try {
+                    n = in.read(buffer);
+                } catch (SocketTimeoutException idle) {
+                    if (System.nanoTime() - connection.lastActivity.get() > settings.idleTimeout().toNanos()) {
+                        LOG.atDebug().addKeyValue("port", port).addKeyValue("client", connection.client.getRemoteSocketAddress())
+                                .log("closing idle connection (proxy idle_timeout)");
+                        connection.closeBoth();
+                        return;
+                    }
+                    continue;
+                }
+                if (n < 0) {
+                    to.shutdownOutput(); // half-close: the other direction may still be sending
+                    if (connection.directionsDone.incrementAndGet() == 2) {
+                        connection.closeBoth();
+                    }
+                    return;
+                }
+                out.write(buffer, 0, n);
+                connection.lastActivity.set(System.nanoTime());
+            }
+        } catch (IOException e) {
+            connection.closeBoth(); // a reset on either side ends the connection on both
+        }
+    }
+
+    private void expireLoop() {
+        while (!closed) {
+            sleep(50);
+            var expired = new ArrayList<Held>();
+            long now = System.nanoTime();
+            synchronized (lock) {
+                for (var it = held.iterator(); it.hasNext(); ) {
+                    var h = it.next();
+                    if (now >= h.deadline) {
+                        expired.add(h);
+                        it.remove();
+                    }
+                }
+            }
+            for (var h : expired) {
+                timedOut.incrementAndGet();
+                LOG.atWarn().addKeyValue("port", port).addKeyValue("client", h.client.getRemoteSocketAddress())
+                        .log("closing connection: held " + (now - h.since) / 1_000_000 + " ms, longer than the proxy's max_hold_seconds ("
+                                + settings.maxHoldTime().toSeconds() + " s), while " + describe(route()));
+                close(h.client);
+            }
+        }
+    }
+
+    private static String describe(Route route) {
+        return switch (route) {
+            case Route.Hold hold -> "holding: " + hold.reason();
+            case Route.Forward forward -> "only the application's own host may take connections from another host (" + forward.target() + ")";
+        };
+    }
+
+    private void close(Socket socket) {
+        open.remove(socket);
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops listening and closes every connection it holds or carries. */
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            server.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        synchronized (lock) {
+            held.clear();
+        }
+        for (var socket : List.copyOf(open)) {
+            close(socket);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package dev.flocker.proxy;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The routing proxy of one host: a listener on the host's address for every application's external port, each
+ * forwarding to wherever the application runs now, or holding connections while it runs nowhere (a handoff). The
+ * agent gives it the whole route table after each loop ({@link #update}) and holds single ports at once when a
+ * handoff begins ({@link #route}). A port stays bound while it is in the table: routes change without a moment in
+ * which it is unbound or points nowhere.
+ */
+public final class RoutingProxy implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RoutingProxy.class);
+
+    private final InetAddress bind;
+    private final ProxySettings settings;
+    private final Predicate<InetAddress> fromPeer;
+    private final Map<Integer, PortProxy> ports = new HashMap<>();
+    private final Map<Integer, String> errors = new TreeMap<>();
+
+    /**
+     * @param bind     the host's address, where clients and other hosts' proxies connect
+     * @param fromPeer whether a connection's source is another host of the cluster (its proxy): such connections are
+     *                 delivered to a local application or held, never forwarded again, so routes cannot loop
+     */
+    public RoutingProxy(InetAddress bind, ProxySettings settings, Predicate<InetAddress> fromPeer) {
+        this.bind = bind;
+        this.settings = settings;
+        this.fromPeer = fromPeer;
+    }
+
+    /**
+     * Makes the proxy serve exactly these routes: opens listeners for new ports, switches the routes of open ones and
+     * closes the ports no longer listed. Returns the ports that cannot be served, with why (e.g. already in use on this
+     * host); they are tried again at the next update.
+     */
+    public synchronized Map<Integer, String> update(Map<Integer, Route> routes) {
+        for (var it = ports.entrySet().iterator(); it.hasNext(); ) {
+            var entry = it.next();
+            if (!routes.containsKey(entry.getKey())) {
+                LOG.atInfo().addKeyValue("port", entry.getKey()).log("no application uses this port any more; closing it");
+                entry.getValue().close();
+                it.remove();
+            }
+        }
+        errors.keySet().retainAll(routes.keySet());
+        routes.forEach((port, route) -> {
+            var proxy = ports.get(port);
+            if (proxy != null) {
+                if (!route.equals(proxy.route())) {
+                    proxy.route(route);
+                }
+                return;
+            }
+            try {
+                ports.put(port, new PortProxy(bind, port, route, settings, fromPeer));
+                errors.remove(port);
+                LOG.atInfo().addKeyValue("port", port).addKeyValue("address", bind.getHostAddress()).addKeyValue("route", route)
+                        .log("routing port");
+            } catch (IOException e) {
+                var message = "cannot listen on " + bind.getHostAddress() + ":" + port + ": " + e.getMessage()
+                        + " (another program on this host uses the port?)";
+                if (!message.equals(errors.put(port, message))) {
+                    LOG.atWarn().addKeyValue("port", port).log(message);
+                }
+            }
+        });
+        return Map.copyOf(errors);
+    }
+
+    /** Switches one open port's route now (e.g. hold at the start of a handoff); ignored for ports not open. */
+    public synchronized void route(int port, Route route) {
+        var proxy = ports.get(port);
+        if (proxy != null) {
+            proxy.route(route);
+        }
+    }
+
+    public synchronized Optional<ProxyStats> stats(int port) {
+        return Optional.ofNullable(ports.get(port)).map(PortProxy::stats);
+    }
+
+    public synchronized Optional<Route> routeOf(int port) {
+        return Optional.ofNullable(ports.get(port)).map(PortProxy::route);
+    }
+
+    @Override
+    public synchronized void close() {
+        ports.values().forEach(PortProxy::close);
+        ports.clear();
+    }
+}
