@@ -4,12 +4,16 @@ import dev.flocker.agent.plan.Change;
 import dev.flocker.agent.plan.LocalState;
 import dev.flocker.agent.plan.Plan;
 import dev.flocker.agent.plan.Planner;
+import dev.flocker.agent.plan.Routes;
 import dev.flocker.agent.plan.Wait;
 import dev.flocker.api.client.AgentChannel;
+import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
 import dev.flocker.api.model.NodeState.MoveState;
+import dev.flocker.proxy.Route;
+import dev.flocker.proxy.RoutingProxy;
 import dev.flocker.volume.Volume;
 import dev.flocker.volume.transfer.DatasetShipper;
 import dev.flocker.volume.transfer.Peer;
@@ -17,6 +21,7 @@ import dev.flocker.volume.transfer.SshConnections;
 import dev.flocker.volume.zfs.ZfsConfig;
 import dev.flocker.volume.zfs.ZfsVolumeDriver;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +31,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
@@ -50,6 +57,10 @@ public final class Agent implements AutoCloseable {
     private final SshConnections ssh;
     private final Containers containers;
     private final Mover mover;
+    private final RoutingProxy proxy;
+    private final Set<DatasetId> handingOff = ConcurrentHashMap.newKeySet();
+    private volatile Set<InetAddress> peers = Set.of();
+    private volatile Configuration lastConfiguration;
     private final Semaphore wake = new Semaphore(0);
     private final Map<DatasetId, String> errors = new HashMap<>();
     private volatile AgentChannel channel;
@@ -76,6 +87,38 @@ public final class Agent implements AutoCloseable {
         this.mover = new Mover(self, driver, new DatasetShipper(driver, ssh), ssh, containers,
                 p -> new Peer(p.host(), config.sshPort(), config.sshUser(), knownHosts.keyFor(p.host()), p.datasetRoot()),
                 config, this::wake);
+        try {
+            this.proxy = new RoutingProxy(InetAddress.getByName(config.address()), config.proxy(), source -> peers.contains(source));
+        } catch (java.net.UnknownHostException e) {
+            throw new AgentConfig.ConfigException("node.address " + config.address() + " is not an address: " + e.getMessage());
+        }
+        mover.setHook(new Mover.HandoffHook() {
+            @Override
+            public void handoffStarting(DatasetId dataset, NodeId to) {
+                // Hold new connections before the application stops, so none reaches a stopping container.
+                handingOff.add(dataset);
+                for (var port : portsUsing(dataset)) {
+                    proxy.route(port, Route.hold("handoff to " + to));
+                }
+            }
+
+            @Override
+            public void handoffEnded(DatasetId dataset, NodeId to, boolean succeeded) {
+                handingOff.remove(dataset);
+                wake();
+            }
+        });
+    }
+
+    /** External ports of the applications configured with {@code dataset} as their volume. */
+    private List<Integer> portsUsing(DatasetId dataset) {
+        var configuration = lastConfiguration;
+        if (configuration == null) {
+            return List.of();
+        }
+        return configuration.applications().values().stream()
+                .filter(app -> app.volumes().stream().anyMatch(v -> v.datasetId().equals(dataset)))
+                .flatMap(app -> app.ports().stream().map(p -> p.external())).toList();
     }
 
     /** Starts the agent: it connects to the control service (and keeps reconnecting) and converges. */
@@ -154,6 +197,7 @@ public final class Agent implements AutoCloseable {
         List<Wait> waits = List.of();
         boolean progressed = false;
         if (view != null) {
+            lastConfiguration = view.configuration();
             var plan = Planner.plan(new Planner.Input(self, view.configuration(), view.clusterState(), local, mover.active(), Instant.now()));
             mover.retain(plan.moves());
             if (!plan.steps().isEmpty()) {
@@ -161,6 +205,9 @@ public final class Agent implements AutoCloseable {
                 local = discover();
             }
             waits = plan.waits();
+            peers = view.clusterState().nodes().values().stream().filter(n -> !n.uuid().equals(self)).map(n -> address(n.host()))
+                    .filter(java.util.Objects::nonNull).collect(java.util.stream.Collectors.toUnmodifiableSet());
+            proxy.update(Routes.of(self, view.configuration(), view.clusterState(), local, handingOff));
         }
         report(current, local, waits);
         // Read by the move benchmark (MoveOutageBenchmark) to time the steady-state loop.
@@ -242,7 +289,10 @@ public final class Agent implements AutoCloseable {
         var apps = local.containers().values().stream()
                 .map(c -> new NodeState.ApplicationState(c.name(), null, c.running(), null))
                 .sorted(java.util.Comparator.comparing(NodeState.ApplicationState::name)).toList();
-        var moves = new ArrayList<>(mover.states());
+        var moves = new ArrayList<MoveState>();
+        for (var move : mover.states()) {
+            moves.add(move.phase().equals("done") ? withHoldTime(move) : move);
+        }
         for (var wait : waits) {
             if (moves.stream().noneMatch(m -> m.datasetId().equals(wait.dataset()))) {
                 moves.add(new MoveState(wait.dataset(), wait.from(), wait.to(), "waiting", 0, 0, 0, null, wait.reason()));
@@ -268,6 +318,27 @@ public final class Agent implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             LOG.atWarn().log("reporting to the control service failed: " + rootMessage(e));
+        }
+    }
+
+    /** Adds how long this host's proxy held the moved application's connections to a finished move's detail. */
+    private MoveState withHoldTime(MoveState move) {
+        var held = portsUsing(move.datasetId()).stream().map(proxy::stats).flatMap(java.util.Optional::stream)
+                .filter(stats -> stats.lastHoldMillis() >= 0).findFirst();
+        if (held.isEmpty()) {
+            return move;
+        }
+        var stats = held.get();
+        return new MoveState(move.datasetId(), move.from(), move.to(), move.phase(), move.bytes(), move.expectedBytes(), move.bytesPerSecond(),
+                move.etaSeconds(), move.detail() + "; connections held " + stats.lastHoldMillis() + " ms here (" + stats.lastReleased()
+                + " released)");
+    }
+
+    private static InetAddress address(String host) {
+        try {
+            return host == null ? null : InetAddress.getByName(host);
+        } catch (java.net.UnknownHostException e) {
+            return null;
         }
     }
 
@@ -330,5 +401,6 @@ public final class Agent implements AutoCloseable {
         }
         ssh.close();
         containers.close();
+        proxy.close();
     }
 }

@@ -1,6 +1,7 @@
 package dev.flocker.agent;
 
 import dev.flocker.api.model.NodeId;
+import dev.flocker.proxy.ProxySettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * docker: {host: unix:///var/run/docker.sock}
  * ssh: {identity: /etc/flocker/id_ed25519, known_hosts: /etc/flocker/known_hosts, port: 22, user: root}
  * moves: {precopy_threshold: 16777216, precopy_rounds: 8, stop_timeout: 30}
+ * proxy: {max_hold_seconds: 30, max_held: 1000, idle_timeout_seconds: 600, connect_timeout_ms: 2000}
  * </pre>
  *
  * @param nodeId         null: taken from (or created in) {@code state_path/node.uuid}
@@ -33,11 +35,12 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * @param precopyBytes   the pre-copy ends once an increment is smaller than this
  * @param precopyRounds  at most this many pre-copy sends before the handoff
  * @param stopTimeout    how long an application gets to stop before it is killed
+ * @param proxy          limits of the routing proxy (held connections, idle timeout)
  */
 public record AgentConfig(String controlHost, int controlPort, String pool, Path mountRoot, Path poolFile, long poolSize,
                           String address, NodeId nodeId, Path statePath, String dockerHost, Path sshIdentity, Path knownHosts,
                           int sshPort, String sshUser, long precopyBytes, int precopyRounds, Duration stopTimeout,
-                          Duration interval) {
+                          Duration interval, ProxySettings proxy) {
 
     /** A configuration file that cannot be used, with the file, the key and what would be valid. */
     public static final class ConfigException extends RuntimeException {
@@ -46,7 +49,8 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
         }
     }
 
-    private static final Set<String> TOP = Set.of("version", "control-service", "dataset", "node", "docker", "ssh", "moves", "interval");
+    private static final Set<String> TOP = Set.of("version", "control-service", "dataset", "node", "docker", "ssh", "moves", "interval",
+            "proxy");
 
     public static AgentConfig load(Path file) {
         String text;
@@ -95,6 +99,8 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
         reader.known(ssh, "ssh.", Set.of("identity", "known_hosts", "port", "user"));
         var moves = reader.section(top, "moves", false);
         reader.known(moves, "moves.", Set.of("precopy_threshold", "precopy_rounds", "stop_timeout"));
+        var proxy = reader.section(top, "proxy", false);
+        reader.known(proxy, "proxy.", Set.of("max_hold_seconds", "max_held", "idle_timeout_seconds", "connect_timeout_ms"));
 
         var address = reader.string(node, "node.address", null);
         if (!address.matches("^[0-9]{1,3}(\\.[0-9]{1,3}){3}$")) {
@@ -131,11 +137,23 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
                 reader.longValue(moves, "moves.precopy_threshold", 16L << 20),
                 reader.integer(moves, "moves.precopy_rounds", 8),
                 Duration.ofSeconds(reader.integer(moves, "moves.stop_timeout", 30)),
-                Duration.ofMillis(reader.longValue(top, "interval", 2000L)));
+                Duration.ofMillis(reader.longValue(top, "interval", 2000L)),
+                new ProxySettings(Duration.ofSeconds(reader.atLeastOne(proxy, "proxy.max_hold_seconds", 30)),
+                        reader.atLeastOne(proxy, "proxy.max_held", 1000),
+                        Duration.ofMillis(reader.atLeastOne(proxy, "proxy.connect_timeout_ms", 2000)),
+                        Duration.ofSeconds(reader.atLeastOne(proxy, "proxy.idle_timeout_seconds", 600))));
     }
 
     /** Reads typed values, each failure naming the file, the key and what would be valid. */
     private record Reader(String file) {
+        int atLeastOne(Map<?, ?> map, String key, int fallback) {
+            int value = integer(map, key, fallback);
+            if (value < 1) {
+                throw new ConfigException(file + ": " + key + " is " + value + "; it must be a whole number of at least 1");
+            }
+            return value;
+        }
+
         void known(Map<?, ?> map, String prefix, Set<String> keys) {
             var unknown = new ArrayList<String>();
             for (var key : map.keySet()) {

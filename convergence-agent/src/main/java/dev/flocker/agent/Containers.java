@@ -6,7 +6,6 @@ import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.HostConfig;
-import com.github.dockerjava.api.model.Ports;
 import com.github.dockerjava.api.model.RestartPolicy;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
@@ -42,7 +41,7 @@ public final class Containers implements AutoCloseable {
     private final Duration stopTimeout;
 
     /**
-     * @param hostAddress the address ports are published on, and that links point at (every host routes every app)
+     * @param hostAddress the address links point at: this host's routing proxy serves every application's external port
      */
     public Containers(String dockerHost, String hostAddress, Duration stopTimeout) {
         var config = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(dockerHost).build();
@@ -63,13 +62,28 @@ public final class Containers implements AutoCloseable {
                 continue;
             }
             var dataset = labels.get(DATASET);
-            result.put(name, new LocalContainer(name, labels.get(CONFIG), "running".equals(container.getState()),
-                    dataset == null || dataset.isEmpty() ? null : DatasetId.of(dataset)));
+            boolean running = "running".equals(container.getState());
+            result.put(name, new LocalContainer(name, labels.get(CONFIG), running,
+                    dataset == null || dataset.isEmpty() ? null : DatasetId.of(dataset), running ? address(container) : null));
         }
         return result;
     }
 
-    /** Creates and starts the application's container; {@code volumePath} is its dataset's mountpoint, or null. */
+    /** The container's address on its Docker network, or null when it has none. */
+    private static String address(com.github.dockerjava.api.model.Container container) {
+        var settings = container.getNetworkSettings();
+        if (settings == null || settings.getNetworks() == null) {
+            return null;
+        }
+        return settings.getNetworks().values().stream().map(n -> n.getIpAddress()).filter(ip -> ip != null && !ip.isEmpty())
+                .findFirst().orElse(null);
+    }
+
+    /**
+     * Creates and starts the application's container; {@code volumePath} is its dataset's mountpoint, or null. Its ports
+     * are not published: the host's routing proxy owns the external ports and forwards to the container's address
+     * (Docker's own publishing also showed ~1 s stalls for clients that connect while a container starts).
+     */
     public void start(Application app, DatasetId volume, Path volumePath) {
         var labels = new HashMap<String, String>();
         labels.put(MANAGED, "true");
@@ -78,13 +92,10 @@ public final class Containers implements AutoCloseable {
         labels.put(DATASET, volume == null ? "" : volume.toString());
 
         var exposed = new ArrayList<ExposedPort>();
-        var bindings = new Ports();
         for (var port : app.ports()) {
-            var tcp = ExposedPort.tcp(port.internal());
-            exposed.add(tcp);
-            bindings.bind(tcp, Ports.Binding.bindIpAndPort(hostAddress, port.external()));
+            exposed.add(ExposedPort.tcp(port.internal()));
         }
-        var host = HostConfig.newHostConfig().withInit(true).withPortBindings(bindings).withRestartPolicy(restartPolicy(app));
+        var host = HostConfig.newHostConfig().withInit(true).withRestartPolicy(restartPolicy(app));
         if (volumePath != null) {
             host.withBinds(new Bind(volumePath.toString(), new com.github.dockerjava.api.model.Volume(app.volumes().get(0).mountpoint())));
         }

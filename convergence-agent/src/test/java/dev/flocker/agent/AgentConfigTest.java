@@ -25,6 +25,7 @@ class AgentConfigTest {
         assertThat(config.dockerHost()).isEqualTo("unix:///var/run/docker.sock");
         assertThat(config.nodeId()).isNull();
         assertThat(config.sshUser()).isEqualTo("root");
+        assertThat(config.proxy()).isEqualTo(dev.flocker.proxy.ProxySettings.DEFAULTS);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -39,6 +40,8 @@ class AgentConfigTest {
             bad uuid                   | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1, uuid: xyz} | agent.yml: node.uuid:
             docker host scheme         | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\ndocker: {host: /var/run/docker.sock} | agent.yml: docker.host '/var/run/docker.sock' must be unix:///path/to/docker.sock or tcp://host:port
             negative threshold         | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nmoves: {precopy_threshold: -1} | agent.yml: moves.precopy_threshold must be a whole number of at least 0, not '-1'
+            zero hold time             | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nproxy: {max_hold_seconds: 0} | agent.yml: proxy.max_hold_seconds is 0; it must be a whole number of at least 1
+            typo in a proxy key        | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nproxy: {max_hold: 5} | agent.yml: unknown key proxy.max_hold; valid here:
             not YAML                   | version: 1\\ncontrol-service: {hostname: [h\\n                                   | agent.yml:3:1: not valid YAML
             not a mapping              | - a list                                                                            | agent.yml: expected a mapping
             """)

@@ -29,6 +29,7 @@ final class PortProxy implements AutoCloseable {
     private static final int BUFFER = 64 * 1024;
     private static final long RETRY_MILLIS = 20;
     private static final int CHECK_MILLIS = 500;
+    private static final long PEER_BOUNCE_NANOS = 1_000_000_000L;
 
     private final int port;
     private final ServerSocket server;
@@ -101,13 +102,8 @@ final class PortProxy implements AutoCloseable {
                 heldMillis = (System.nanoTime() - holdingSince) / 1_000_000;
                 holdingSince = -1;
             }
-            for (var it = held.iterator(); it.hasNext(); ) {
-                var h = it.next();
-                if (!mustHold(forward, h.peer)) {
-                    release.add(h);
-                    it.remove();
-                }
-            }
+            release.addAll(held);
+            held.clear();
         }
         if (heldMillis >= 0) {
             lastHoldMillis.set(heldMillis);
@@ -134,9 +130,14 @@ final class PortProxy implements AutoCloseable {
                 lastHoldMillis.get(), lastReleased.get());
     }
 
-    /** A connection from another host's proxy is never forwarded again (no loops): it is delivered here or held. */
-    private static boolean mustHold(Route route, boolean peer) {
-        return route instanceof Route.Hold || (peer && route instanceof Route.Forward f && !f.local());
+    /**
+     * A connection that arrives from another host's proxy is not sent on to a third place (routes must not loop while
+     * hosts' views differ): it is delivered here or held. Once held, it goes wherever the route next forwards: that
+     * bounce ends at the application's host, which routes to its own container before it reports the application
+     * running.
+     */
+    private static boolean mustHold(Route route, boolean peer, boolean released) {
+        return route instanceof Route.Hold || (peer && !released && route instanceof Route.Forward f && !f.local());
     }
 
     private void acceptLoop() {
@@ -165,7 +166,7 @@ final class PortProxy implements AutoCloseable {
         while (!closed) {
             Route.Forward forward;
             synchronized (lock) {
-                if (mustHold(route, peer)) {
+                if (mustHold(route, peer, released)) {
                     if (held.size() >= settings.maxHeld()) {
                         rejected.incrementAndGet();
                         LOG.atWarn().addKeyValue("port", port).addKeyValue("client", client.getRemoteSocketAddress())
@@ -268,6 +269,7 @@ final class PortProxy implements AutoCloseable {
         while (!closed) {
             sleep(50);
             var expired = new ArrayList<Held>();
+            var bounce = new ArrayList<Held>();
             long now = System.nanoTime();
             synchronized (lock) {
                 for (var it = held.iterator(); it.hasNext(); ) {
@@ -275,8 +277,15 @@ final class PortProxy implements AutoCloseable {
                     if (now >= h.deadline) {
                         expired.add(h);
                         it.remove();
+                    } else if (h.peer && route instanceof Route.Forward && now - h.since > PEER_BOUNCE_NANOS) {
+                        // The host that sent it here thought the application ran here; it runs where our route says.
+                        bounce.add(h);
+                        it.remove();
                     }
                 }
+            }
+            for (var h : bounce) {
+                Thread.ofVirtual().start(() -> dispatch(h.client, h.since, h.deadline, h.peer, true));
             }
             for (var h : expired) {
                 timedOut.incrementAndGet();
@@ -291,7 +300,7 @@ final class PortProxy implements AutoCloseable {
     private static String describe(Route route) {
         return switch (route) {
             case Route.Hold hold -> "holding: " + hold.reason();
-            case Route.Forward forward -> "only the application's own host may take connections from another host (" + forward.target() + ")";
+            case Route.Forward forward -> "routing to " + forward.target();
         };
     }
 

@@ -222,7 +222,7 @@ class RoutingProxyTest {
     }
 
     @Test
-    void aConnectionFromAnotherHostsProxyIsNeverForwardedAgain() throws Exception {
+    void aConnectionFromAnotherHostsProxyIsHeldInsteadOfForwardedOnArrivalThenReleasedWhereTheRouteGoes() throws Exception {
         var elsewhere = new LineServer("elsewhere", FreePorts.next());
         var proxy = proxy(FAST, true);
         int port = FreePorts.next();
@@ -232,10 +232,15 @@ class RoutingProxyTest {
             Thread.sleep(300);
             assertThat(elsewhere.firstLines).isEmpty();
             assertThat(proxy.stats(port).orElseThrow().heldNow()).isEqualTo(1);
+            var moved = new LineServer("moved", FreePorts.next());
+            proxy.update(Map.of(port, Route.remote("127.0.0.1", moved.port())));
+            assertThat(new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8)).readLine())
+                    .isEqualTo("moved:from-peer");
+        }
+        try (var client = connect(port)) {
             var here = new LineServer("here", FreePorts.next());
             proxy.update(Map.of(port, Route.local("127.0.0.1", here.port())));
-            assertThat(new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8)).readLine())
-                    .isEqualTo("here:from-peer");
+            assertThat(ask(client, "direct")).isEqualTo("here:direct");
         }
     }
 

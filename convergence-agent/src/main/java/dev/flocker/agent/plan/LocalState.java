@@ -21,7 +21,9 @@ public record LocalState(Map<DatasetId, Volume> volumes, Map<String, LocalContai
      *
      * @param configHash {@link ApplicationHash} of the application it was started from
      * @param volume     the dataset bound into it, or null
+     * @param address    its address on this host's container network (where the routing proxy sends its clients), or
+     *                   null when it is not running
      */
-    public record LocalContainer(String name, String configHash, boolean running, DatasetId volume) {
+    public record LocalContainer(String name, String configHash, boolean running, DatasetId volume, String address) {
     }
 }

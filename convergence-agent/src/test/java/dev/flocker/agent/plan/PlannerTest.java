@@ -72,7 +72,7 @@ class PlannerTest {
         }
 
         World container(String name, DatasetId volume, Application app) {
-            containers.put(name, new LocalContainer(name, app == null ? "old" : ApplicationHash.of(app), true, volume));
+            containers.put(name, new LocalContainer(name, app == null ? "old" : ApplicationHash.of(app), true, volume, "172.17.0.2"));
             return this;
         }
 

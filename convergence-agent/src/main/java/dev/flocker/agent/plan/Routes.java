@@ -1,0 +1,58 @@
+package dev.flocker.agent.plan;
+
+import dev.flocker.api.model.Application;
+import dev.flocker.api.model.ClusterState;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState;
+import dev.flocker.proxy.Route;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * This host's routing table, as a pure function of what the agent knows: every configured application's external port
+ * goes to the application's container here when it runs here, else to the host that reports running it (its proxy
+ * delivers locally), else it holds connections until the application runs somewhere. An application whose dataset is
+ * being handed off from this host holds from the moment the handoff begins, before its container stops.
+ */
+public final class Routes {
+    private Routes() {
+    }
+
+    public static Map<Integer, Route> of(NodeId self, Configuration configuration, ClusterState cluster, LocalState local,
+                                         Set<DatasetId> handingOff) {
+        var routes = new TreeMap<Integer, Route>();
+        for (var app : configuration.applications().values()) {
+            for (var port : app.ports()) {
+                routes.put(port.external(), route(self, app, port, cluster, local, handingOff));
+            }
+        }
+        return routes;
+    }
+
+    private static Route route(NodeId self, Application app, Application.Port port, ClusterState cluster, LocalState local,
+                               Set<DatasetId> handingOff) {
+        if (app.volumes().stream().anyMatch(v -> handingOff.contains(v.datasetId()))) {
+            return Route.hold("handoff of " + app.name());
+        }
+        var here = local.containers().get(app.name());
+        if (here != null && here.running() && here.address() != null) {
+            return Route.local(here.address(), port.internal());
+        }
+        // Another host that reports it running; the configured host first when several do (a move just ended there).
+        var elsewhere = cluster.nodes().values().stream()
+                .filter(n -> !n.uuid().equals(self) && runs(n, app.name()))
+                .min(Comparator.comparing((NodeState n) -> !n.uuid().equals(app.node())).thenComparing(n -> n.uuid().toString()));
+        if (elsewhere.isPresent()) {
+            return Route.remote(elsewhere.get().host(), port.external());
+        }
+        return Route.hold(app.name() + " is not running on any host yet");
+    }
+
+    private static boolean runs(NodeState node, String application) {
+        return node.applications().stream().anyMatch(a -> a.name().equals(application) && a.running());
+    }
+}

@@ -1,0 +1,152 @@
+package dev.flocker.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flocker.api.model.Application;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.lab.Lab;
+import dev.flocker.lab.LabExtension.WithLab;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every host's routing proxy serves every application's port: clients that keep opening connections to both hosts'
+ * addresses while an application moves back and forth see no refused connection and no connection closed before its
+ * answer, only added latency while the handoff holds them.
+ */
+@Tag("e2e")
+@WithLab(name = "tproxy", nodes = 2)
+class ProxyMoveTest {
+    static final NodeId N1 = LabCluster.nodeId(1);
+    static final NodeId N2 = LabCluster.nodeId(2);
+    static final int PORT = 18080;
+    @TempDir
+    static Path work;
+    static LabCluster cluster;
+
+    @BeforeAll
+    static void start(Lab lab) throws Exception {
+        cluster = new LabCluster(lab, work);
+        cluster.startAgent(1, "");
+        cluster.startAgent(2, "");
+        cluster.await("both agents report", 60, () -> cluster.client.nodes().size() == 2);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    /** Outcomes of one client's requests, by kind. */
+    static final class Outcomes {
+        final Map<String, AtomicLong> counts = new ConcurrentHashMap<>();
+        final Map<String, String> examples = new ConcurrentHashMap<>();
+        volatile long longestMillis;
+
+        void add(String kind, String example, long millis) {
+            counts.computeIfAbsent(kind, k -> new AtomicLong()).incrementAndGet();
+            examples.putIfAbsent(kind, example);
+            longestMillis = Math.max(longestMillis, millis);
+        }
+
+        long count(String kind) {
+            var count = counts.get(kind);
+            return count == null ? 0 : count.get();
+        }
+    }
+
+    /** Opens a new connection per request to {@code host}'s address, sends an HTTP GET and classifies what happened. */
+    static Thread client(String host, Outcomes outcomes, boolean[] stop) {
+        return Thread.ofPlatform().daemon().start(() -> {
+            while (!stop[0]) {
+                long start = System.nanoTime();
+                try (var socket = new Socket()) {
+                    socket.connect(new InetSocketAddress(host, PORT), 5000);
+                    socket.setSoTimeout(40_000);
+                    socket.getOutputStream().write("GET /index.html HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    var head = new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+                    long millis = (System.nanoTime() - start) / 1_000_000;
+                    if (head.endsWith(" 200")) {
+                        outcomes.add("ok", head, millis);
+                    } else if (head.isEmpty()) {
+                        outcomes.add("closed before any answer", host, millis);
+                    } else {
+                        outcomes.add("answer " + head, host, millis);
+                    }
+                } catch (ConnectException e) {
+                    outcomes.add("refused", host + ": " + e.getMessage(), 0);
+                } catch (IOException e) {
+                    outcomes.add("error", host + ": " + e, (System.nanoTime() - start) / 1_000_000);
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+    }
+
+    @Test
+    void clientsOfEitherHostSeeNoRefusedOrDroppedConnectionWhileTheAppMovesBackAndForth() throws Exception {
+        var id = cluster.client.createDataset(N1, null, Map.of("name", "web"), null, null).datasetId();
+        cluster.client.createContainer(new Application(N1, "web", "flocker/busybox:local", List.of(new Application.Port(8080, PORT)), Map.of(),
+                null, List.of("sh", "-c", "mkdir -p /data/www && echo ok > /data/www/index.html && exec httpd -f -p 8080 -h /data/www"),
+                List.of(new Application.Volume(id, "/data")), null, null, List.of()));
+        var viaN1 = new Outcomes();
+        var viaN2 = new Outcomes();
+        // Both hosts' proxies answer before the first request: one through n1's own container, one through n1's proxy.
+        cluster.await("the app answers through both hosts", 90, () -> answers(cluster.host(1).ip()) && answers(cluster.host(2).ip()));
+        var stop = new boolean[] {false};
+        var clients = List.of(client(cluster.host(1).ip(), viaN1, stop), client(cluster.host(2).ip(), viaN2, stop));
+        for (var to : List.of(N2, N1, N2)) {
+            long before = viaN1.count("ok") + viaN2.count("ok");
+            cluster.client.moveContainer("web", to);
+            cluster.await("the move to " + to + " is done", 120, () -> cluster.client.moves().stream()
+                    .anyMatch(m -> m.datasetId().equals(id) && m.to().equals(to) && m.phase().equals("done"))
+                    && cluster.primaryOf(id) != null && cluster.primaryOf(id).equals(to));
+            cluster.await("clients are answered after the move", 30, () -> viaN1.count("ok") + viaN2.count("ok") > before + 20);
+            cluster.await("the move's state reports how long connections were held", 30, () -> cluster.client.moves().stream()
+                    .anyMatch(m -> m.datasetId().equals(id) && m.to().equals(to) && m.detail().contains("connections held")));
+            cluster.client.moves().stream().filter(m -> m.datasetId().equals(id) && m.to().equals(to))
+                    .forEach(m -> System.out.println("proxy move to " + to + ": " + m.detail()));
+        }
+        stop[0] = true;
+        for (var client : clients) {
+            client.join();
+        }
+        System.out.printf("through n1: %s (longest %d ms); through n2: %s (longest %d ms)%n", viaN1.counts, viaN1.longestMillis, viaN2.counts,
+                viaN2.longestMillis);
+        for (var outcomes : List.of(viaN1, viaN2)) {
+            assertThat(outcomes.counts.keySet()).as("kinds of outcome; examples %s", outcomes.examples).containsOnly("ok");
+            assertThat(outcomes.count("ok")).isGreaterThan(50);
+        }
+        cluster.client.deleteContainer("web");
+    }
+
+    static boolean answers(String host) {
+        try (var socket = new Socket()) {
+            socket.connect(new InetSocketAddress(host, PORT), 1000);
+            socket.setSoTimeout(2000);
+            socket.getOutputStream().write("GET /index.html HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII).endsWith(" 200");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

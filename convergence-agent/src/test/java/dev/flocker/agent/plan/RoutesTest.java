@@ -1,0 +1,80 @@
+package dev.flocker.agent.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flocker.agent.plan.LocalState.LocalContainer;
+import dev.flocker.api.model.Application;
+import dev.flocker.api.model.ClusterState;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState;
+import dev.flocker.proxy.Route;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The routing table of host A, from plain values. */
+class RoutesTest {
+    static final NodeId A = PlannerTest.A;
+    static final NodeId B = PlannerTest.B;
+    static final NodeId C = PlannerTest.C;
+    static final DatasetId D = PlannerTest.D;
+    static final Application DB = new Application(B, "db", "flocker/postgres:15", List.of(new Application.Port(5432, 15432)), Map.of(), null,
+            List.of(), List.of(new Application.Volume(D, "/data")), null, null, List.of());
+    static final Configuration CONFIG = Configuration.EMPTY.withApplication(DB);
+
+    final Map<NodeId, NodeState> nodes = new HashMap<>(Map.of(A, node(A, "10.0.0.1", false)));
+    final Map<String, LocalContainer> here = new HashMap<>();
+
+    static NodeState node(NodeId id, String host, boolean runsDb) {
+        var apps = runsDb ? List.of(new NodeState.ApplicationState("db", null, true, null)) : List.<NodeState.ApplicationState>of();
+        return new NodeState(id, host, "e", List.of(), apps, List.of(), "pool");
+    }
+
+    Route route(Set<DatasetId> handingOff) {
+        return Routes.of(A, CONFIG, new ClusterState(nodes), new LocalState(Map.of(), here), handingOff).get(15432);
+    }
+
+    @Test
+    void anApplicationRunningHereIsReachedAtItsContainersAddress() {
+        here.put("db", new LocalContainer("db", "h", true, D, "172.17.0.5"));
+        assertThat(route(Set.of())).isEqualTo(Route.local("172.17.0.5", 5432));
+    }
+
+    @Test
+    void anApplicationRunningOnAnotherHostIsReachedThroughThatHostsProxy() {
+        nodes.put(B, node(B, "10.0.0.2", true));
+        assertThat(route(Set.of())).isEqualTo(Route.remote("10.0.0.2", 15432));
+    }
+
+    @Test
+    void anApplicationRunningNowhereHoldsConnections() {
+        nodes.put(B, node(B, "10.0.0.2", false));
+        here.put("db", new LocalContainer("db", "h", false, D, null));
+        assertThat(route(Set.of())).isInstanceOf(Route.Hold.class);
+    }
+
+    @Test
+    void aHandoffFromHereHoldsEvenWhileTheContainerStillRuns() {
+        here.put("db", new LocalContainer("db", "h", true, D, "172.17.0.5"));
+        assertThat(route(Set.of(D))).isInstanceOf(Route.Hold.class);
+    }
+
+    @Test
+    void whenTwoOtherHostsReportItRunningTheConfiguredOneIsChosen() {
+        nodes.put(C, node(C, "10.0.0.3", true));
+        nodes.put(B, node(B, "10.0.0.2", true));
+        assertThat(route(Set.of())).isEqualTo(Route.remote("10.0.0.2", 15432));
+    }
+
+    @Test
+    void everyConfiguredPortIsRoutedAndNoOther() {
+        var web = new Application(A, "web", "img", List.of(new Application.Port(80, 8080), new Application.Port(443, 8443)), Map.of(), null,
+                List.of(), List.of(), null, null, List.of());
+        var routes = Routes.of(A, CONFIG.withApplication(web), new ClusterState(nodes), LocalState.EMPTY, Set.of());
+        assertThat(routes).containsOnlyKeys(15432, 8080, 8443);
+    }
+}
