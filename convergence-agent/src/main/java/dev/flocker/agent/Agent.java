@@ -49,6 +49,7 @@ public final class Agent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
     private static final Duration PING_EVERY = Duration.ofSeconds(5);
     private static final int MAX_EAGER_LOOPS = 5;
+    private static final long HANDOFF_POLL_MILLIS = 50;
 
     private final AgentConfig config;
     private final NodeId self;
@@ -61,6 +62,7 @@ public final class Agent implements AutoCloseable {
     private final Set<DatasetId> handingOff = ConcurrentHashMap.newKeySet();
     private volatile Set<InetAddress> peers = Set.of();
     private volatile Configuration lastConfiguration;
+    private volatile boolean handoffComing;
     private final Semaphore wake = new Semaphore(0);
     private final Map<DatasetId, String> errors = new HashMap<>();
     private volatile AgentChannel channel;
@@ -170,7 +172,9 @@ public final class Agent implements AutoCloseable {
         while (!stopping) {
             try {
                 if (streak == 0) {
-                    wake.tryAcquire(config.interval().toMillis(), TimeUnit.MILLISECONDS);
+                    // While a move to this host is handing over, look at ZFS often: ownership lands in this host's copy
+                    // (over SSH from the old owner) before the control service can say so, and the wait is outage.
+                    wake.tryAcquire(handoffComing ? HANDOFF_POLL_MILLIS : config.interval().toMillis(), TimeUnit.MILLISECONDS);
                 }
                 wake.drainPermits();
                 if (!stopping) {
@@ -198,6 +202,7 @@ public final class Agent implements AutoCloseable {
         boolean progressed = false;
         if (view != null) {
             lastConfiguration = view.configuration();
+            handoffComing = view.clusterState().moves().stream().anyMatch(m -> self.equals(m.to()) && "handoff".equals(m.phase()));
             var plan = Planner.plan(new Planner.Input(self, view.configuration(), view.clusterState(), local, mover.active(), Instant.now()));
             mover.retain(plan.moves());
             if (!plan.steps().isEmpty()) {
@@ -225,10 +230,17 @@ public final class Agent implements AutoCloseable {
     /** Applies the plan's steps in order, each step's changes in parallel; true when every change succeeded. */
     private boolean execute(Plan plan) {
         boolean allApplied = true;
+        var failed = new java.util.HashSet<DatasetId>();
         try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
             for (var step : plan.steps()) {
                 var running = new ArrayList<Map.Entry<Change, Future<?>>>();
                 for (var change : step) {
+                    if (change.dataset() != null && failed.contains(change.dataset())) {
+                        // e.g. never start an application on a copy that could not be made writable
+                        LOG.atWarn().addKeyValue("change", change).log("skipped: an earlier change of its dataset failed");
+                        allApplied = false;
+                        continue;
+                    }
                     running.add(Map.entry(change, executor.submit(() -> apply(change))));
                 }
                 for (var entry : running) {
@@ -240,6 +252,9 @@ public final class Agent implements AutoCloseable {
                     } catch (java.util.concurrent.ExecutionException e) {
                         allApplied = false;
                         var change = entry.getKey();
+                        if (change.dataset() != null) {
+                            failed.add(change.dataset());
+                        }
                         var message = rootMessage(e.getCause());
                         LOG.atWarn().addKeyValue("change", change).log("change failed: " + message);
                         if (change.dataset() != null) {

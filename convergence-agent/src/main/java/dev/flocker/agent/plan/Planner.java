@@ -208,8 +208,10 @@ public final class Planner {
         DatasetId volume = app.volumes().isEmpty() ? null : app.volumes().get(0).datasetId();
         if (volume != null) {
             var local = in.local().volumes().get(volume);
-            var ready = local != null && in.self().equals(local.owner()) && local.mounted() && !local.readOnly()
-                    && !supersededElsewhere(in, volume, local);
+            // A copy owned here that is not writable yet is made writable by this plan's dataset step, which runs before
+            // its starts (the executor skips a start whose dataset's change failed): the app starts in the same loop as
+            // the handoff lands, which is part of a move's outage.
+            var ready = local != null && in.self().equals(local.owner()) && !supersededElsewhere(in, volume, local);
             if (!ready) {
                 if (container != null && local != null && !in.self().equals(local.owner())) {
                     stops.add(new StopApplication(app.name(), container.volume())); // never run on a copy this host does not own

@@ -183,8 +183,9 @@ class PlannerTest {
                 world().dataset(D, A, null).app("db", A, D, "postgres").local(D, A, 2, true, null), "StartApplication db"));
         rows.add(row("an application waits while its dataset is only a replica here",
                 world().dataset(D, A, null).app("db", A, D, "postgres").local(D, B, 1, false, null).node(B, "10.0.0.2", held(D, true, 1))));
-        rows.add(row("an application waits while its dataset is owned but not yet mounted (MakeWritable first)",
-                world().dataset(D, A, null).app("db", A, D, "postgres").local(D, A, 2, false, null), "MakeWritable dddddddd"));
+        rows.add(row("an application whose dataset is owned but not yet mounted starts in a later step of the same plan",
+                world().dataset(D, A, null).app("db", A, D, "postgres").local(D, A, 2, false, null), "MakeWritable dddddddd",
+                "StartApplication db"));
         var changed = world().dataset(D, A, null).app("db", A, D, "postgres:15").local(D, A, 2, true, null);
         changed.container("db", D, null);
         rows.add(row("a container made from another configuration is replaced", changed, "RestartApplication db"));

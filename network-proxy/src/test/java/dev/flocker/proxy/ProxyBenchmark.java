@@ -1,0 +1,222 @@
+package dev.flocker.proxy;
+
+import dev.flocker.lab.FreePorts;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+
+/**
+ * The routing proxy against a direct connection, on loopback, in one run (proxy issue): throughput of one bulk stream,
+ * connection rate (connect, one byte each way, close), and request rate and p99 latency of wrk against busybox httpd.
+ * Each measure is repeated; min/median/max and the ratio of medians are printed.
+ *
+ * <p>Run with {@code scripts/bench-proxy.sh [repeats=3] [bulk MiB=2048] [seconds per rate run=5]}.
+ */
+public final class ProxyBenchmark {
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+
+    public static void main(String[] args) throws Exception {
+        int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+        int bulkMiB = args.length > 1 ? Integer.parseInt(args[1]) : 2048;
+        int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+        var report = new ArrayList<String>();
+        try (var sink = new Server(Server.Kind.SINK); var echo = new Server(Server.Kind.ONE_BYTE);
+             var httpd = new Httpd(); var proxy = new RoutingProxy(LOOPBACK, ProxySettings.DEFAULTS, a -> false)) {
+            int sinkPort = FreePorts.next();
+            int echoPort = FreePorts.next();
+            int httpPort = FreePorts.next();
+            proxy.update(Map.of(sinkPort, Route.local("127.0.0.1", sink.port()), echoPort, Route.local("127.0.0.1", echo.port()),
+                    httpPort, Route.local("127.0.0.1", httpd.port)));
+            report.add(String.format("%-34s %-8s %-26s %s", "measure", "path", "min/median/max", "proxied/direct"));
+            compare(report, "bulk stream MiB/s", repeats, () -> bulk(sink.port(), bulkMiB), () -> bulk(sinkPort, bulkMiB));
+            compare(report, "connections/s (2 threads)", repeats, () -> connections(echo.port(), seconds), () -> connections(echoPort, seconds));
+            compare(report, "wrk -t2 -c16 requests/s", repeats, () -> wrk(httpd.port, seconds)[0], () -> wrk(httpPort, seconds)[0]);
+            compare(report, "wrk -t2 -c16 p99 latency ms", repeats, () -> wrk(httpd.port, seconds)[1], () -> wrk(httpPort, seconds)[1]);
+        }
+        System.out.println();
+        report.forEach(System.out::println);
+    }
+
+    interface Measure {
+        double run() throws Exception;
+    }
+
+    private static void compare(List<String> report, String name, int repeats, Measure direct, Measure proxied) throws Exception {
+        var d = new ArrayList<Double>();
+        var p = new ArrayList<Double>();
+        for (int i = 0; i < repeats; i++) { // interleaved, so drift on the machine touches both alike
+            d.add(direct.run());
+            p.add(proxied.run());
+        }
+        report.add(String.format("%-34s %-8s %-26s", name, "direct", stats(d)));
+        report.add(String.format("%-34s %-8s %-26s %.2fx", name, "proxied", stats(p), median(p) / median(d)));
+        System.out.println(report.get(report.size() - 2) + "\n" + report.get(report.size() - 1));
+    }
+
+    private static double median(List<Double> values) {
+        return values.stream().sorted().toList().get(values.size() / 2);
+    }
+
+    private static String stats(List<Double> values) {
+        var sorted = values.stream().sorted().toList();
+        return String.format("%.2f/%.2f/%.2f", sorted.get(0), median(values), sorted.get(sorted.size() - 1));
+    }
+
+    /** Sends {@code mib} MiB down one connection; MiB/s until the server has read it all. */
+    private static double bulk(int port, int mib) throws IOException {
+        var block = new byte[256 * 1024];
+        try (var socket = new Socket()) {
+            socket.connect(new InetSocketAddress(LOOPBACK, port));
+            long start = System.nanoTime();
+            var out = socket.getOutputStream();
+            for (long sent = 0; sent < (long) mib << 20; sent += block.length) {
+                out.write(block);
+            }
+            socket.shutdownOutput();
+            socket.getInputStream().read(); // the sink answers one byte after end of stream: everything arrived
+            return mib / ((System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    /** Two threads connecting, sending one byte, reading one back and closing, for {@code seconds}; connections/s. */
+    private static double connections(int port, int seconds) throws InterruptedException {
+        var done = new AtomicLong();
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        var threads = new ArrayList<Thread>();
+        for (int t = 0; t < 2; t++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                while (System.nanoTime() < end) {
+                    try (var socket = new Socket()) {
+                        socket.connect(new InetSocketAddress(LOOPBACK, port));
+                        socket.getOutputStream().write(1);
+                        if (socket.getInputStream().read() == 1) {
+                            done.incrementAndGet();
+                        }
+                    } catch (IOException e) {
+                        throw new IllegalStateException("connection " + done.get() + " failed", e);
+                    }
+                }
+            }));
+        }
+        for (var thread : threads) {
+            thread.join();
+        }
+        return done.get() / (double) seconds;
+    }
+
+    private static final Pattern RATE = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
+    private static final Pattern P99 = Pattern.compile("99%\\s+([0-9.]+)(us|ms|s)");
+
+    /** wrk -t2 -c16 against the port: {requests/s, p99 latency in ms}. */
+    private static double[] wrk(int port, int seconds) throws IOException, InterruptedException {
+        var process = new ProcessBuilder("wrk", "-t2", "-c16", "-d" + seconds + "s", "--latency", "http://127.0.0.1:" + port + "/index.html")
+                .redirectErrorStream(true).start();
+        var out = new String(process.getInputStream().readAllBytes());
+        if (process.waitFor() != 0) {
+            throw new IllegalStateException("wrk failed: " + out);
+        }
+        var rate = RATE.matcher(out);
+        var p99 = P99.matcher(out);
+        if (!rate.find() || !p99.find()) {
+            throw new IllegalStateException("cannot read wrk's output: " + out);
+        }
+        double latency = Double.parseDouble(p99.group(1));
+        latency = switch (p99.group(2)) {
+            case "us" -> latency / 1000;
+            case "s" -> latency * 1000;
+            default -> latency;
+        };
+        return new double[] {Double.parseDouble(rate.group(1)), latency};
+    }
+
+    /** Loopback test servers: a sink that answers one byte at end of stream, and a one-byte echo. */
+    private static final class Server implements AutoCloseable {
+        enum Kind { SINK, ONE_BYTE }
+
+        private final ServerSocket server;
+        private final Kind kind;
+
+        Server(Kind kind) throws IOException {
+            this.kind = kind;
+            this.server = new ServerSocket(0, 1024, LOOPBACK);
+            Thread.ofPlatform().daemon().start(this::serve);
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        private void serve() {
+            while (!server.isClosed()) {
+                try {
+                    var socket = server.accept();
+                    Thread.ofVirtual().start(() -> handle(socket));
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }
+
+        private void handle(Socket socket) {
+            try (socket) {
+                InputStream in = socket.getInputStream();
+                if (kind == Kind.ONE_BYTE) {
+                    int b = in.read();
+                    socket.getOutputStream().write(b);
+                    return;
+                }
+                var buffer = new byte[256 * 1024];
+                while (in.read(buffer) >= 0) {
+                    // discard
+                }
+                socket.getOutputStream().write(1);
+            } catch (IOException e) {
+                // client gone
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+        }
+    }
+
+    /** busybox httpd on loopback serving a 3-byte page (the same binary as the lab's busybox image). */
+    private static final class Httpd implements AutoCloseable {
+        final int port = FreePorts.next();
+        final Process process;
+        final Path root;
+
+        Httpd() throws IOException, InterruptedException {
+            root = Files.createTempDirectory("bench-httpd");
+            Files.writeString(root.resolve("index.html"), "ok\n");
+            process = new ProcessBuilder("busybox", "httpd", "-f", "-p", "127.0.0.1:" + port, "-h", root.toString()).inheritIO().start();
+            for (int i = 0; i < 100; i++) {
+                try (var socket = new Socket()) {
+                    socket.connect(new InetSocketAddress(LOOPBACK, port));
+                    return;
+                } catch (IOException e) {
+                    Thread.sleep(50);
+                }
+            }
+            throw new IllegalStateException("busybox httpd did not start on port " + port);
+        }
+
+        @Override
+        public void close() throws IOException {
+            process.destroy();
+            Files.deleteIfExists(root.resolve("index.html"));
+            Files.deleteIfExists(root);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Routing proxy benchmark: proxied vs direct on loopback in one run (bulk stream, connection rate, wrk against
+# busybox httpd). Usage: scripts/bench-proxy.sh [repeats=3] [bulk MiB=2048] [seconds per rate run=5]
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+require_root "scripts/bench-proxy.sh"
+if ! command -v wrk >/dev/null; then
+  say "installing wrk"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; } \
+    || die "cannot install wrk (apt-get install wrk)"
+fi
+mvn_build -q -DskipTests -pl network-proxy -am install
+cp=$(mktemp)
+mvn_build -q -pl network-proxy dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp"
+m=$FLOCKER_ROOT/network-proxy/target
+"$JAVA_HOME/bin/java" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+  -cp "$m/test-classes:$m/classes:$(cat "$cp")" dev.flocker.proxy.ProxyBenchmark "$@"
+rm -f "$cp"
