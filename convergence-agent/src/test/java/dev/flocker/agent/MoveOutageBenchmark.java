@@ -145,6 +145,7 @@ public final class MoveOutageBenchmark {
      */
     private List<Double> floorMoves(int sizeMiB, int moves, boolean hostNetwork) throws Exception {
         String method = hostNetwork ? "floor" : "docker";
+        floorName = "floor-" + method + "-" + sizeMiB; // a run of its own: a leftover of an earlier one cannot interfere
         var ssh = new ControlMasters();
         var outages = new ArrayList<Double>();
         try (ssh) {
@@ -195,7 +196,12 @@ public final class MoveOutageBenchmark {
         } finally {
             for (int i = 1; i <= 2; i++) {
                 tryRun(i, List.of("/usr/bin/docker", "-H", lab.host(i).dockerHost(), "rm", "-f", "floor"));
-                tryRun(i, List.of("zfs", "destroy", "-r", floorDataset(i)));
+                // zfs-fuse calls a dataset written through its mount busy unless it is unmounted first.
+                for (int attempt = 0; attempt < 5 && !run(i, List.of("zfs", "list", "-H", "-o", "name", "-r", lab.host(i).pool()))
+                        .lines().noneMatch(floorDataset(i)::equals); attempt++) {
+                    tryRun(i, List.of("zfs", "unmount", "-f", floorDataset(i)));
+                    tryRun(i, List.of("zfs", "destroy", "-r", floorDataset(i)));
+                }
             }
         }
         return outages;
@@ -234,12 +240,14 @@ public final class MoveOutageBenchmark {
         return LabCluster.nodeId(host);
     }
 
+    private String floorName = "floor";
+
     private String floorDataset(int host) {
-        return lab.host(host).pool() + "/floor";
+        return lab.host(host).pool() + "/" + floorName;
     }
 
     private Path floorMount(int host) {
-        return lab.host(host).dir().resolve("floor");
+        return lab.host(host).dir().resolve(floorName);
     }
 
     private String docker(int host, String... args) {

@@ -1,32 +1,256 @@
 package dev.flocker.deploy;
 
+import dev.flocker.api.client.FlockerApiException;
+import dev.flocker.api.client.FlockerClient;
+import dev.flocker.api.compose.ApplicationFile;
+import dev.flocker.api.compose.ConfigurationError;
+import dev.flocker.api.compose.Deployment;
+import dev.flocker.api.compose.DeploymentFile;
+import dev.flocker.api.model.ClusterState;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState;
+import java.io.PrintStream;
+import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** Entry point of {@code bin/flocker-deploy}: sends a deployment and application file as the desired configuration. */
-@Command(name = "flocker-deploy", mixinStandardHelpOptions = true, version = "flocker-deploy 0.1.0",
-        description = "Deploys applications: a deployment file and a Flocker, Fig or Compose application file become the cluster's desired configuration.")
+/**
+ * {@code bin/flocker-deploy}: a deployment file and a Flocker, Fig or Compose application file become the cluster's
+ * desired configuration. The files are checked here first (errors name the file, line and column), the plan is shown,
+ * then the whole configuration is sent conditionally on the configuration the plan was made from.
+ */
+@Command(name = "flocker-deploy", mixinStandardHelpOptions = true, version = "flocker-deploy 0.1.0", subcommands = DeployMain.Status.class,
+        description = {"Deploys applications: a deployment file and a Flocker, Fig or Compose application file become the cluster's "
+                + "desired configuration. Moving an application to another node in the deployment file moves it with its data."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:deployed (with --wait: and converged); with --dry-run: planned", "1:a file or the control service refused the "
+                + "configuration; nothing was changed", "2:wrong usage", "3:--wait gave up before the cluster converged",
+                "4:the control service cannot be reached"})
 public final class DeployMain implements Callable<Integer> {
-    @Option(names = "--port", defaultValue = "4523", description = "Control service API port (default: ${DEFAULT-VALUE}).")
-    int port;
+    private static final int CONFLICT_RETRIES = 5;
 
-    @Parameters(index = "0", description = "Control service host.")
+    /** Options every command shares. */
+    static final class Connection {
+        @Option(names = "--port", defaultValue = "4523", description = "Control service API port (default: ${DEFAULT-VALUE}).")
+        int port;
+
+        FlockerClient client(String host) {
+            return new FlockerClient(URI.create("http://" + host + ":" + port));
+        }
+    }
+
+    @Mixin
+    Connection connection;
+
+    @Option(names = "--dry-run", description = "Show what would change (starts, moves with their data, stops, restarts) and change nothing.")
+    boolean dryRun;
+
+    @Option(names = "--wait", description = "After deploying, follow the cluster until it has converged (moves: phase, bytes, rate, ETA).")
+    boolean await;
+
+    @Option(names = "--timeout", defaultValue = "600", paramLabel = "SECONDS",
+            description = "How long --wait waits for convergence (default: ${DEFAULT-VALUE}).")
+    int timeoutSeconds;
+
+    // Optional for picocli so that `flocker-deploy status HOST` parses; call() requires them for a deployment.
+    @Parameters(index = "0", arity = "0..1", paramLabel = "CONTROL_HOST", description = "Control service host.")
     String controlHost;
 
-    @Parameters(index = "1", description = "Deployment file (version: 1, nodes: {address: [apps]}).")
-    Path deployment;
+    @Parameters(index = "1", arity = "0..1", paramLabel = "DEPLOYMENT_FILE",
+            description = "Deployment file (version: 1, nodes: {<node address>: [<apps>]}).")
+    Path deploymentPath;
 
-    @Parameters(index = "2", description = "Application file (Flocker native, Fig or Compose).")
-    Path application;
+    @Parameters(index = "2", arity = "0..1", paramLabel = "APPLICATION_FILE", description = "Application file: Flocker's native format, Fig, or Compose.")
+    Path applicationPath;
+
+    @Spec
+    CommandSpec spec;
+
+    PrintStream out = System.out;
 
     @Override
     public Integer call() {
-        System.err.println("flocker-deploy: deploying is not implemented yet (see the flocker-deploy issue); only --help works.");
-        return 2;
+        if (controlHost == null || deploymentPath == null || applicationPath == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "Missing required parameters: CONTROL_HOST DEPLOYMENT_FILE APPLICATION_FILE (or a command: status CONTROL_HOST)");
+        }
+        try {
+            return deploy();
+        } catch (DeployException e) {
+            System.err.println("flocker-deploy: " + e.getMessage());
+            return e.exitCode();
+        }
+    }
+
+    private int deploy() {
+        var applicationFile = YamlFile.read(applicationPath);
+        var deploymentFile = YamlFile.read(deploymentPath);
+        var apps = parse(applicationFile, () -> ApplicationFile.parse(applicationFile.value));
+        var placement = parse(deploymentFile, () -> DeploymentFile.parse(deploymentFile.value));
+        var client = connection.client(controlHost);
+        for (int attempt = 1; ; attempt++) {
+            var current = ClusterView.read(client);
+            var next = parse(deploymentFile, () -> Deployment.apply(current.configuration(), current.cluster(), apps, placement));
+            var plan = DeployPlan.between(current.configuration(), next, current.hosts());
+            if (attempt == 1 || !dryRun) {
+                print(plan);
+            }
+            if (dryRun) {
+                out.println("dry run: nothing was sent");
+                return 0;
+            }
+            try {
+                call(() -> client.compose(applicationFile.value, deploymentFile.value, current.tag()));
+                out.println("configuration updated");
+                return await ? new Convergence(client, out, Duration.ofSeconds(timeoutSeconds)).await(next, current.hosts()) : 0;
+            } catch (FlockerApiException e) {
+                if (e.status() == 412 && attempt < CONFLICT_RETRIES) {
+                    out.println("the configuration changed meanwhile; planning again");
+                    continue;
+                }
+                throw new DeployException("the control service refused the configuration: " + e.description(), 1);
+            }
+        }
+    }
+
+    private void print(DeployPlan plan) {
+        if (plan.changesNothing()) {
+            out.println("nothing to change (" + plan.unchanged() + " applications as deployed)");
+            return;
+        }
+        plan.lines().forEach(out::println);
+        if (plan.unchanged() > 0) {
+            out.println("unchanged: " + plan.unchanged() + " applications");
+        }
+    }
+
+    private static <T> T parse(YamlFile file, java.util.function.Supplier<T> parser) {
+        try {
+            return parser.get();
+        } catch (ConfigurationError e) {
+            throw new DeployException(file.locate(e.getMessage()));
+        }
+    }
+
+    /** Runs a call to the control service; an unreachable service is exit code 4. */
+    static <T> T call(java.util.function.Supplier<T> request) {
+        try {
+            return request.get();
+        } catch (FlockerApiException e) {
+            if (e.status() == 0) {
+                throw new DeployException(e.description(), 4);
+            }
+            throw e;
+        }
+    }
+
+    /** The configuration (with the tag it was read at), the nodes and their addresses, read consistently. */
+    record ClusterView(Configuration configuration, String tag, ClusterState cluster, Map<NodeId, String> hosts) {
+        static ClusterView read(FlockerClient client) {
+            for (int attempt = 1; ; attempt++) {
+                var datasets = call(client::datasets);
+                var containers = call(client::containersTagged);
+                if (!java.util.Objects.equals(datasets.tag(), containers.tag()) && attempt < 10) {
+                    continue; // a change landed between the two reads
+                }
+                var configuration = Configuration.EMPTY;
+                for (var dataset : datasets.value()) {
+                    configuration = configuration.withDataset(dataset);
+                }
+                for (var app : containers.value()) {
+                    configuration = configuration.withApplication(app);
+                }
+                var nodes = new LinkedHashMap<NodeId, NodeState>();
+                var hosts = new LinkedHashMap<NodeId, String>();
+                for (var node : call(client::nodes)) {
+                    nodes.put(node.uuid(), new NodeState(node.uuid(), node.host(), "", List.of(), List.of(), List.of()));
+                    hosts.put(node.uuid(), node.host());
+                }
+                return new ClusterView(configuration, datasets.tag(), new ClusterState(nodes), hosts);
+            }
+        }
+    }
+
+    /** {@code flocker-deploy status HOST}: nodes, applications and datasets as tables. */
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Show the cluster's nodes, applications and datasets.")
+    static final class Status implements Callable<Integer> {
+        @Mixin
+        Connection connection;
+
+        @Parameters(index = "0", paramLabel = "CONTROL_HOST", description = "Control service host.")
+        String controlHost;
+
+        @Override
+        public Integer call() {
+            try {
+                var client = connection.client(controlHost);
+                var view = ClusterView.read(client);
+                var running = DeployMain.call(client::containerState);
+                var state = DeployMain.call(client::datasetState);
+                var out = System.out;
+                out.println("NODES");
+                table(out, List.of("UUID", "ADDRESS"), view.hosts().entrySet().stream().map(e -> List.of(e.getKey().toString(), e.getValue())).toList());
+                out.println();
+                out.println("APPLICATIONS");
+                table(out, List.of("NAME", "NODE", "IMAGE", "PORTS", "STATE"), view.configuration().applications().values().stream()
+                        .sorted(java.util.Comparator.comparing(a -> a.name())).map(app -> List.of(app.name(), DeployPlan.host(view.hosts(), app.node()),
+                                app.imageWithTag(), String.join(",", app.ports().stream().map(p -> p.external() + "->" + p.internal()).toList()),
+                                running.stream().anyMatch(c -> c.name().equals(app.name()) && c.running() && app.node().equals(c.node()))
+                                        ? "running" : "not running")).toList());
+                out.println();
+                out.println("DATASETS");
+                table(out, List.of("NAME", "DATASET", "PRIMARY", "MAX SIZE", "STATE"), view.configuration().datasets().values().stream()
+                        .filter(d -> !d.deleted()).sorted(java.util.Comparator.comparing(d -> String.valueOf(d.metadata().get("name"))))
+                        .map(d -> {
+                            var here = state.stream().filter(s -> s.datasetId().equals(d.datasetId())).findFirst();
+                            var move = here.map(FlockerClient.DatasetStateView::move).orElse(null);
+                            var where = here.filter(s -> s.path() != null).map(s -> "mounted on " + DeployPlan.host(view.hosts(), s.primary()))
+                                    .orElse("not mounted");
+                            return List.of(String.valueOf(d.metadata().getOrDefault("name", "-")), d.datasetId().toString(),
+                                    DeployPlan.host(view.hosts(), d.primary()), d.maximumSize() == null ? "-" : DeployPlan.bytes(d.maximumSize()),
+                                    move == null || move.phase().equals("done") ? where : "moving: " + Convergence.describe(move));
+                        }).toList());
+                return 0;
+            } catch (DeployException e) {
+                System.err.println("flocker-deploy: " + e.getMessage());
+                return e.exitCode();
+            }
+        }
+    }
+
+    static void table(PrintStream out, List<String> header, List<List<String>> rows) {
+        var widths = new int[header.size()];
+        var all = new ArrayList<List<String>>();
+        all.add(header);
+        all.addAll(rows);
+        for (var row : all) {
+            for (int i = 0; i < row.size(); i++) {
+                widths[i] = Math.max(widths[i], row.get(i).length());
+            }
+        }
+        for (var row : all) {
+            var line = new StringBuilder();
+            for (int i = 0; i < row.size(); i++) {
+                line.append(String.format("%-" + (widths[i] + 2) + "s", row.get(i)));
+            }
+            out.println(line.toString().stripTrailing());
+        }
+        if (rows.isEmpty()) {
+            out.println("(none)");
+        }
     }
 
     public static void main(String[] args) {

@@ -150,6 +150,33 @@ public final class FlockerClient {
                 new TypeReference<>() { });
     }
 
+    /** One entry of {@code GET /v1/state/containers}: where an application's container is and whether it runs. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record ContainerStateView(@JsonProperty("name") String name, @JsonProperty("node_uuid") NodeId node,
+                                     @JsonProperty("running") boolean running) {
+    }
+
+    public List<ContainerStateView> containerState() {
+        return convert(call("GET", "/v1/state/containers", null, null).body(), new TypeReference<>() { });
+    }
+
+    /** The applications with the configuration tag they were read at. */
+    public Tagged<List<Application>> containersTagged() {
+        var response = call("GET", "/v1/configuration/containers", null, null);
+        return new Tagged<>(convert(response.body(), new TypeReference<>() { }), response.tag());
+    }
+
+    /**
+     * Replaces the whole deployment ({@code POST /v1/configuration/_compose}) with an application file and a deployment
+     * file as parsed from YAML; conditional on {@code ifMatches} when not null (412 when the configuration changed).
+     */
+    public String compose(Object applications, Object deployment, String ifMatches) {
+        var body = new LinkedHashMap<String, Object>();
+        body.put("applications", applications);
+        body.put("deployment", deployment);
+        return call("POST", "/v1/configuration/_compose", body, ifMatches).tag();
+    }
+
     public void deleteContainer(String name) {
         call("DELETE", "/v1/configuration/containers/" + name, null, null);
     }

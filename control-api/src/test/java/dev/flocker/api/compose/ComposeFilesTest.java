@@ -75,6 +75,62 @@ class ComposeFilesTest {
     }
 
     @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {"\"2\"", "\"2.4\"", "\"3\"", "\"3.8\"", "3", "none"})
+    void composeFilesOfVersions2And3AndVersionlessDeployEveryKeyWeHonour(String version) {
+        var file = (version.equals("none") ? "{" : "{\"version\": " + version + ", ") + """
+                "services": {
+                  "db": {"image": "postgres:15", "environment": ["POSTGRES_PASSWORD=s3cret"], "ports": ["15432:5432"],
+                         "volumes": ["pgdata:/var/lib/postgresql/data"], "mem_limit": "512m", "cpu_shares": 512,
+                         "restart": "on-failure:3", "command": "postgres -c fsync=on"},
+                  "web": {"image": "example/web:1", "ports": [{"target": 80, "published": 8080}], "links": ["db:database"],
+                          "environment": {"MODE": "prod"}, "restart": "unless-stopped", "command": ["sh", "-c", "exec web --port 80"]}},
+                "volumes": {"pgdata": {}}}""";
+        var apps = ApplicationFile.parse(parse(file));
+        var config = Deployment.apply(Configuration.EMPTY, CLUSTER, apps,
+                DeploymentFile.parse(parse("{\"version\":1,\"nodes\":{\"10.0.0.11\":[\"db\"],\"10.0.0.12\":[\"web\"]}}")));
+        var db = config.applications().get("db");
+        assertThat(db.ports()).containsExactly(new dev.flocker.api.model.Application.Port(5432, 15432));
+        assertThat(db.environment()).containsEntry("POSTGRES_PASSWORD", "s3cret");
+        assertThat(db.volumes().get(0).mountpoint()).isEqualTo("/var/lib/postgresql/data");
+        assertThat(db.memoryLimit()).isEqualTo(512L << 20);
+        assertThat(db.cpuShares()).isEqualTo(512);
+        assertThat(db.restartPolicy()).isEqualTo(new dev.flocker.api.model.Application.RestartPolicy("on-failure", 3));
+        assertThat(db.commandLine()).containsExactly("postgres", "-c", "fsync=on");
+        assertThat(config.datasets().get(db.volumes().get(0).datasetId()).primary()).isEqualTo(N11);
+        var web = config.applications().get("web");
+        assertThat(web.node()).isEqualTo(N12);
+        assertThat(web.ports()).containsExactly(new dev.flocker.api.model.Application.Port(80, 8080));
+        assertThat(web.links()).containsExactly(new dev.flocker.api.model.Application.Link("database", 5432, 15432));
+        assertThat(web.restartPolicy().name()).isEqualTo("always");
+        assertThat(web.commandLine()).containsExactly("sh", "-c", "exec web --port 80");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{\"services\": {\"web\": {\"build\": \".\"}}}|Application 'web' has a config error. 'build' is not supported yet",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"depends_on\": [\"db\"], \"networks\": []}}}|Application 'web' has a config error. Unsupported compose keys found: depends_on, networks. Supported: command, cpu_shares, environment, image, links, mem_limit, ports, restart, volumes.",
+        "{\"services\": {\"web\": {\"ports\": [\"80:80\"]}}}|Application 'web' has a config error. Missing 'image' key.",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [\"127.0.0.1:80:80\"]}}}|Application 'web' has a config error. Invalid ports specification: '127.0.0.1:80:80'. A host address cannot be chosen",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [\"80\"]}}}|Application 'web' has a config error. Invalid ports specification: '80'. Use \"external:internal\"",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [\"53:53/udp\"]}}}|Application 'web' has a config error. Only tcp ports are supported",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [{\"target\": 80}]}}}|Application 'web' has a config error. Port 80 needs 'published'",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"volumes\": [\"./site:/srv\"]}}}|Application 'web' has a config error. Host paths cannot be volumes ('./site:/srv')",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"volumes\": [\"/a\", \"/b\"]}}}|Application 'web' has a config error. Only one volume per application is supported; found 2.",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"volumes\": [{\"type\": \"bind\", \"source\": \"/x\", \"target\": \"/y\"}]}}}|Application 'web' has a config error. Only volumes of type 'volume' are supported, not 'bind'.",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"restart\": \"sometimes\"}}}|Application 'web' has a config error. Invalid restart 'sometimes': use no, always, unless-stopped, on-failure or on-failure:N.",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"mem_limit\": \"lots\"}}}|Application 'web' has a config error. Invalid mem_limit 'lots': use bytes or a number with k, m or g, e.g. 512m.",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"command\": \"sh -c 'echo hi'\"}}}|Application 'web' has a config error. 'command' with quotes must be written as a list",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"links\": [\"db\"]}}}|Application 'web' has a config error. Link target 'db' is not an application in this file.",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"cpu_shares\": \"half\"}}}|Application 'web' has a config error. 'cpu_shares' must be an integer, found str.",
+        "{\"version\": \"1\", \"services\": {\"web\": {\"image\": \"x\"}}}|Compose file has an error. Unsupported version '1': use 2, 2.x, 3, 3.x, or leave 'version' out.",
+        "{\"services\": {\"web\": {\"image\": \"x\"}}, \"networks\": {}}|Compose file has an error. Unsupported top-level keys: networks. Supported: services, version, volumes.",
+        "{\"services\": {}}|Compose file has an error. 'services' is empty.",
+        "{\"services\": {\"-web\": {\"image\": \"x\"}}}|Application '-web' has a config error. Invalid application name"})
+    void badComposeFilesAreRefusedSayingWhatWouldBeValid(String file, String message) {
+        assertThatThrownBy(() -> ApplicationFile.parse(parse(file))).isInstanceOf(ConfigurationError.class).hasMessageStartingWith(message);
+    }
+
+    @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "{\"version\": 1}|Application configuration has an error. Missing 'applications' key.",
         "{\"applications\": {}}|Application configuration has an error. Missing 'version' key.",

@@ -477,8 +477,12 @@ public final class FlockerApi {
 
     // ---- compose (private API used by flocker-deploy) ------------------------------------------------
 
-    /** Replaces the whole deployment with {@code {"applications": <application file>, "deployment": <deployment file>}}. */
-    Reply compose(Supplier<JsonNode> request) {
+    /**
+     * Replaces the whole deployment with {@code {"applications": <application file>, "deployment": <deployment file>}};
+     * conditional on {@code X-If-Configuration-Matches} when sent (flocker-deploy sends the tag its plan was made from).
+     */
+    Reply compose(String ifMatches, Supplier<JsonNode> request) {
+        checkTag(ifMatches);
         var body = request.get();
         Schema.object(body).only(Set.of("applications", "deployment")).required("applications", "deployment").validate();
         Object applications = Json.MAPPER.convertValue(body.get("applications"), Object.class);
@@ -487,7 +491,7 @@ public final class FlockerApi {
             var apps = dev.flocker.api.compose.ApplicationFile.parse(applications);
             var placement = dev.flocker.api.compose.DeploymentFile.parse(deployment);
             var cluster = state.current();
-            var after = update(null, config -> dev.flocker.api.compose.Deployment.apply(config, cluster, apps, placement));
+            var after = update(ifMatches, config -> dev.flocker.api.compose.Deployment.apply(config, cluster, apps, placement));
             return new Reply(200, null, Map.of()).withTag(after.tag());
         } catch (dev.flocker.api.compose.ConfigurationError e) {
             throw new ApiError(400, e.getMessage());

@@ -61,7 +61,7 @@ public final class HttpApiServer {
         router.post("/v1/configuration/containers/:name").handler(ctx -> withBody(ctx, body -> api.moveContainer(ctx.pathParam("name"), body)));
         router.delete("/v1/configuration/containers/:name").handler(ctx -> reply(ctx, () -> api.deleteContainer(ctx.pathParam("name"))));
         router.get("/v1/state/containers").handler(ctx -> reply(ctx, api::containerState));
-        router.post("/v1/configuration/_compose").handler(ctx -> withBody(ctx, api::compose));
+        router.post("/v1/configuration/_compose").handler(ctx -> withBody(ctx, body -> api.compose(ifMatches(ctx), body)));
         router.get("/v1/events").handler(this::events);
         router.get("/v1/_health").handler(ctx -> reply(ctx, api::health));
 

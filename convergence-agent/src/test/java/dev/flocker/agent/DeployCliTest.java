@@ -1,0 +1,148 @@
+package dev.flocker.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flocker.api.compose.Deployment;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.deploy.DeployMain;
+import dev.flocker.lab.Lab;
+import dev.flocker.lab.LabExtension.WithLab;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code flocker-deploy} as a user runs it (a separate process) against a real cluster on a 2-host lab: deploy a
+ * Compose file, move the application with its data by editing the deployment file, a dry run that shows the move and
+ * changes nothing, {@code --wait} until converged, {@code status}, and bad files refused with their position.
+ */
+@Tag("e2e")
+@WithLab(name = "tdeploy", nodes = 2)
+class DeployCliTest {
+    static final NodeId N1 = LabCluster.nodeId(1);
+    static final NodeId N2 = LabCluster.nodeId(2);
+    @TempDir
+    static Path work;
+    static LabCluster cluster;
+
+    @BeforeAll
+    static void start(Lab lab) throws Exception {
+        cluster = new LabCluster(lab, work);
+        cluster.startAgent(1, "");
+        cluster.startAgent(2, "");
+        cluster.await("both agents report", 60, () -> cluster.client.nodes().size() == 2);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    record Run(int exit, String out, String err) {
+    }
+
+    static Run deploy(String... args) throws IOException, InterruptedException {
+        var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), DeployMain.class.getName()));
+        command.addAll(List.of(args));
+        var process = new ProcessBuilder(command).redirectError(work.resolve("err.txt").toFile()).start();
+        var out = new String(process.getInputStream().readAllBytes());
+        assertThat(process.waitFor(300, TimeUnit.SECONDS)).isTrue();
+        var run = new Run(process.exitValue(), out, Files.readString(work.resolve("err.txt")));
+        System.out.println("flocker-deploy " + String.join(" ", args) + " -> " + run.exit + "\n" + run.out + run.err);
+        return run;
+    }
+
+    static String file(String name, String text) throws IOException {
+        var path = work.resolve(name);
+        Files.writeString(path, text);
+        return path.toString();
+    }
+
+    String port() {
+        return Integer.toString(cluster.control.apiPort());
+    }
+
+    @Test
+    void deployMoveWithDataDryRunWaitAndStatus() throws Exception {
+        var host1 = cluster.host(1).ip();
+        var host2 = cluster.host(2).ip();
+        var app = file("app.yml", """
+                version: "3"
+                services:
+                  web:
+                    image: flocker/busybox:local
+                    command: ["sh", "-c", "mkdir -p /data/www && echo ok > /data/www/index.html && exec httpd -f -p 8080 -h /data/www"]
+                    ports: ["18090:8080"]
+                    volumes: ["site:/data"]
+                    restart: on-failure
+                """);
+        var onN1 = file("deploy-1.yml", "version: 1\nnodes:\n  \"%s\": [web]\n  \"%s\": []\n".formatted(host1, host2));
+        var onN2 = file("deploy-2.yml", "version: 1\nnodes:\n  \"%s\": []\n  \"%s\": [web]\n".formatted(host1, host2));
+        var control = cluster.lab.bridgeIp();
+
+        var first = deploy("--port", port(), "--wait", "--timeout", "120", control, onN1, app);
+        assertThat(first.exit).as(first.err).isZero();
+        assertThat(first.out).contains("start    web on " + host1).contains("create   dataset web").contains("converged");
+
+        var dataset = Deployment.datasetIdFor("web");
+        Files.writeString(cluster.mountpoint(1, dataset).resolve("kept.txt"), "written on n1\n");
+
+        var dry = deploy("--port", port(), "--dry-run", control, onN2, app);
+        assertThat(dry.exit).isZero();
+        assertThat(dry.out).contains("move     web from " + host1 + " to " + host2 + " with its data (dataset " + dataset)
+                .contains("dry run: nothing was sent");
+        assertThat(cluster.client.containers()).singleElement().satisfies(a -> assertThat(a.node()).isEqualTo(N1));
+
+        var again = deploy("--port", port(), "--dry-run", control, onN1, app);
+        assertThat(again.out).contains("nothing to change (1 applications as deployed)");
+
+        var move = deploy("--port", port(), "--wait", "--timeout", "180", control, onN2, app);
+        assertThat(move.exit).as(move.err).isZero();
+        assertThat(move.out).contains("configuration updated").contains("converged");
+        assertThat(Files.readString(cluster.mountpoint(2, dataset).resolve("kept.txt"))).isEqualTo("written on n1\n");
+
+        var status = deploy("status", "--port", port(), control);
+        assertThat(status.exit).isZero();
+        assertThat(status.out).contains("APPLICATIONS").containsPattern("web +" + host2.replace(".", "\\.") + " +flocker/busybox:local +18090->8080 +running")
+                .containsPattern("web +" + dataset + " +" + host2.replace(".", "\\.") + " .*mounted on " + host2.replace(".", "\\."));
+    }
+
+    @Test
+    void badFilesAndAnUnreachableServiceChangeNothingAndSaySo() throws Exception {
+        var before = cluster.client.containersTagged().tag();
+        var bad = file("bad.yml", "services:\n  web:\n    image: x\n    ports:\n      - \"80\"\n");
+        var deployment = file("deploy-bad.yml", "version: 1\nnodes:\n  \"%s\": [web]\n".formatted(cluster.host(1).ip()));
+        var refused = deploy("--port", port(), cluster.lab.bridgeIp(), deployment, bad);
+        assertThat(refused.exit).isEqualTo(1);
+        assertThat(refused.err).contains(bad + ":5:9: Application 'web' has a config error. Invalid ports specification: '80'.");
+
+        var unknownNode = file("deploy-unknown.yml", "version: 1\nnodes:\n  \"10.99.99.99\": [web]\n");
+        var good = file("good.yml", "services:\n  web: {image: flocker/busybox:local}\n");
+        var noNode = deploy("--port", port(), cluster.lab.bridgeIp(), unknownNode, good);
+        assertThat(noNode.exit).isEqualTo(1);
+        assertThat(noNode.err).contains(unknownNode + ":3:3: No known node with address 10.99.99.99.");
+
+        var missing = deploy("--port", port(), cluster.lab.bridgeIp(), work.resolve("nope.yml").toString(), good);
+        assertThat(missing.exit).isEqualTo(1);
+        assertThat(missing.err).contains("nope.yml: no such file");
+
+        var unreachable = deploy("--port", "1", cluster.lab.bridgeIp(), deployment, good);
+        assertThat(unreachable.exit).isEqualTo(4);
+        assertThat(unreachable.err).contains("cannot reach the control service");
+
+        var usage = deploy("--port", port(), cluster.lab.bridgeIp());
+        assertThat(usage.exit).isEqualTo(2);
+        assertThat(cluster.client.containersTagged().tag()).as("configuration unchanged").isEqualTo(before);
+    }
+}

@@ -1,0 +1,80 @@
+package dev.flocker.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.flocker.api.compose.ApplicationFile;
+import dev.flocker.api.compose.ConfigurationError;
+import dev.flocker.api.compose.Deployment;
+import dev.flocker.api.compose.DeploymentFile;
+import dev.flocker.api.model.ClusterState;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Errors in application and deployment files are reported with the file, line and column of what they name. */
+class YamlFileTest {
+    static final NodeId N11 = NodeId.random();
+    static final ClusterState CLUSTER = new ClusterState(Map.of(N11, new NodeState(N11, "10.0.0.11", "e", List.of(), List.of(), List.of())));
+
+    static String applicationError(String yaml) {
+        var file = YamlFile.parse(Path.of("app.yml"), yaml.replace("\\n", "\n"));
+        try {
+            ApplicationFile.parse(file.value);
+        } catch (ConfigurationError e) {
+            return file.locate(e.getMessage());
+        }
+        throw new AssertionError("no error for " + yaml);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            native, missing image      | version: 1\\napplications:\\n  web:\\n    ports: []\\n                          | app.yml:3:3: Application 'web' has a config error. Missing 'image' key.
+            native, unknown key        | version: 1\\napplications:\\n  web:\\n    image: x\\n    colour: red\\n      | app.yml:5:5: Application 'web' has a config error. Unrecognised keys: colour.
+            native, wrong version      | version: 2\\napplications: {}\\n                                             | app.yml:1:1: Application configuration has an error. Incorrect version specified.
+            native, bad mountpoint     | version: 1\\napplications:\\n  db:\\n    image: x\\n    volume: {mountpoint: data}\\n | app.yml:5:26: Application 'db' has a config error. Mountpoint 'data' must be an absolute ASCII path.
+            fig, unsupported key       | web:\\n  image: nginx\\n  command: x\\n                                         | app.yml:3:3: Application 'web' has a config error. Unsupported fig keys found: command.
+            compose, bad port          | services:\\n  web:\\n    image: x\\n    ports:\\n      - "80"\\n                   | app.yml:5:9: Application 'web' has a config error. Invalid ports specification: '80'.
+            compose, unsupported key   | services:\\n  db:\\n    image: x\\n  web:\\n    image: y\\n    depends_on: [db]\\n | app.yml:6:5: Application 'web' has a config error. Unsupported compose keys found: depends_on.
+            compose, unknown link      | services:\\n  web:\\n    image: x\\n    links: [cache]\\n                     | app.yml:4:13: Application 'web' has a config error. Link target 'cache' is not an application in this file.
+            compose, top-level key     | services:\\n  web: {image: x}\\nnetworks: {}\\n                                | app.yml:3:1: Compose file has an error. Unsupported top-level keys: networks.
+            """)
+    void applicationFileErrorsSayWhere(String name, String yaml, String expected) {
+        assertThat(applicationError(yaml)).startsWith(expected);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            unknown application  | version: 1\\nnodes:\\n  "10.0.0.11": [web, nosuch]\\n | deploy.yml:3:22: Node 10.0.0.11 has a config error. Unrecognised application name: nosuch.
+            unknown node         | version: 1\\nnodes:\\n  "10.0.0.11": [web]\\n  "10.0.0.99": []\\n | deploy.yml:4:3: No known node with address 10.0.0.99.
+            not an address       | version: 1\\nnodes:\\n  db1.example.com: [web]\\n | deploy.yml:3:3: Node "db1.example.com" specified, but deployment configuration expects an IPv4 address.
+            app listed twice     | version: 1\\nnodes:\\n  "10.0.0.11": [web, web]\\n | deploy.yml:3:22: Application 'web' appears more than once.
+            """)
+    void deploymentFileErrorsSayWhere(String name, String yaml, String expected) {
+        var apps = ApplicationFile.parse(YamlFile.parse(Path.of("app.yml"), "services:\n  web: {image: x}\n").value);
+        var file = YamlFile.parse(Path.of("deploy.yml"), yaml.replace("\\n", "\n"));
+        try {
+            Deployment.apply(Configuration.EMPTY, CLUSTER, apps, DeploymentFile.parse(file.value));
+        } catch (ConfigurationError e) {
+            assertThat(file.locate(e.getMessage())).isEqualTo(expected);
+            return;
+        }
+        throw new AssertionError("no error");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            unclosed list   | services:\\n  web: [\\n       | app.yml:3:1: not valid YAML
+            tab indent      | services:\\n\\tweb: {}\\n      | app.yml:2:1: not valid YAML
+            empty file      | ''                              | app.yml:1:1: the file is empty
+            """)
+    void notYamlIsReportedWithItsPosition(String name, String yaml, String expected) {
+        assertThatThrownBy(() -> YamlFile.parse(Path.of("app.yml"), yaml.replace("\\n", "\n").replace("\\t", "\t").replace("''", "")))
+                .isInstanceOf(DeployException.class).hasMessageStartingWith(expected);
+    }
+}
