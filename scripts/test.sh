@@ -10,4 +10,11 @@ t0=$SECONDS
 setup=$((SECONDS - t0))
 say "building and running every test"
 mvn_build verify "$@"
-say "setup took ${setup} s; build and tests took $((SECONDS - t0 - setup)) s"
+tests=$((SECONDS - t0 - setup))
+if [ $# -eq 0 ]; then
+  # The quickstart is tested as a new user runs it, on a lab of its own, removed afterwards whatever happens.
+  say "running the quickstart (lab tquick)"
+  trap '"$FLOCKER_ROOT/bin/flocker-lab" down --name tquick >/dev/null 2>&1 || true' EXIT
+  FLOCKER_LAB_NAME=tquick "$FLOCKER_ROOT/scripts/quickstart.sh"
+fi
+say "setup took ${setup} s; build and tests took ${tests} s; quickstart took $((SECONDS - t0 - setup - tests)) s"

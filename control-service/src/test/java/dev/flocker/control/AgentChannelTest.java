@@ -170,6 +170,14 @@ class AgentChannelTest {
             assertThat(svc.call("POST", "/v1/configuration/_compose", "{\"applications\": {}}").status()).isEqualTo(400);
             // A refused file changed nothing.
             assertThat(svc.call("GET", "/v1/configuration/containers", null).raw()).isEqualTo(containers);
+            // flocker-deploy sends the tag it planned from: a stale one is refused before anything else, a current one applies.
+            var stale = svc.call("POST", "/v1/configuration/_compose", body.replace("25432", "25433"), "X-If-Configuration-Matches", "stale-tag");
+            assertThat(stale.status()).isEqualTo(412);
+            assertThat(svc.call("GET", "/v1/configuration/containers", null).raw()).isEqualTo(containers);
+            var tag = svc.call("GET", "/v1/configuration/containers", null).tag();
+            var current = svc.call("POST", "/v1/configuration/_compose", body.replace("25432", "25433"), "X-If-Configuration-Matches", tag);
+            assertThat(current.status()).as(current.raw()).isEqualTo(200);
+            assertThat(svc.call("GET", "/v1/configuration/containers", null).raw()).contains("25433");
         }
     }
 

@@ -35,10 +35,7 @@ class DeployCliTest {
 
     @BeforeAll
     static void start(Lab lab) throws Exception {
-        cluster = new LabCluster(lab, work);
-        cluster.startAgent(1, "");
-        cluster.startAgent(2, "");
-        cluster.await("both agents report", 60, () -> cluster.client.nodes().size() == 2);
+        cluster = LabCluster.withAgents(lab, work, 2);
     }
 
     @AfterAll

@@ -36,6 +36,16 @@ final class LabCluster implements AutoCloseable {
         this.client = new FlockerClient(URI.create("http://" + lab.bridgeIp() + ":" + control.apiPort()));
     }
 
+    /** A cluster on {@code lab} with an agent on each of hosts 1..{@code agents}, once they all report. */
+    static LabCluster withAgents(Lab lab, Path work, int agents) throws InterruptedException {
+        var cluster = new LabCluster(lab, work);
+        for (int i = 1; i <= agents; i++) {
+            cluster.startAgent(i, "");
+        }
+        cluster.await("all " + agents + " agents report", 60, () -> cluster.client.nodes().size() == agents);
+        return cluster;
+    }
+
     static NodeId nodeId(int host) {
         return NodeId.of(String.format("%08d-0000-4000-8000-%012d", host, host));
     }

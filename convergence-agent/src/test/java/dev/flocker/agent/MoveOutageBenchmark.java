@@ -91,12 +91,12 @@ public final class MoveOutageBenchmark {
                 report.append(String.format("agent loop with %d datasets on the host: n=%d, ms %s%n", loopDatasets, loops.size(), stats(loops)));
             }
         } finally {
+            System.out.println();
+            System.out.print(report);
             if (System.getenv("FLOCKER_BENCH_KEEP") == null) {
                 Lab.down(LAB);
             }
         }
-        System.out.println();
-        System.out.print(report);
     }
 
     /** Moves the app with a {@code sizeMiB} volume {@code moves} times between the hosts; returns each outage in ms. */

@@ -42,10 +42,7 @@ class PostgresMoveTest {
 
     @Test
     void everyAcknowledgedRowSurvivesTheMove(Lab lab) throws Exception {
-        cluster = new LabCluster(lab, work);
-        cluster.startAgent(1, "");
-        cluster.startAgent(2, "");
-        cluster.await("both agents report", 60, () -> cluster.client.nodes().size() == 2);
+        cluster = LabCluster.withAgents(lab, work, 2);
         var id = cluster.client.createDataset(N1, null, Map.of("name", "pgdata"), null, null).datasetId();
         cluster.client.createContainer(new Application(N1, "pg", "flocker/postgres:15", List.of(new Application.Port(5432, PORT)),
                 Map.of("POSTGRES_PASSWORD", "secret"), null, List.of(), List.of(new Application.Volume(id, "/var/lib/postgresql/data")),

@@ -27,6 +27,12 @@ import org.slf4j.LoggerFactory;
 final class PortProxy implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PortProxy.class);
     private static final int BUFFER = 64 * 1024;
+    /**
+     * A connection to a container on this host completes in well under a millisecond unless its SYN was dropped (a
+     * full listen queue: busybox httpd listens with a backlog of 9), and then the kernel retries only after 1 s.
+     * Giving up after this long and connecting again turns that second into a few milliseconds.
+     */
+    private static final int LOCAL_CONNECT_MILLIS = 50;
     private static final long RETRY_MILLIS = 20;
     private static final int CHECK_MILLIS = 500;
     private static final long PEER_BOUNCE_NANOS = 1_000_000_000L;
@@ -184,12 +190,22 @@ final class PortProxy implements AutoCloseable {
             }
             Socket upstream = new Socket();
             try {
-                upstream.connect(forward.target(), (int) settings.connectTimeout().toMillis());
+                upstream.connect(forward.target(), forward.local() ? LOCAL_CONNECT_MILLIS : (int) settings.connectTimeout().toMillis());
                 upstream.setTcpNoDelay(true);
                 client.setTcpNoDelay(true);
                 forwarded.incrementAndGet();
                 pipe(client, upstream);
                 return;
+            } catch (java.net.SocketTimeoutException dropped) {
+                close(upstream);
+                if (!forward.local() || System.nanoTime() >= deadline) {
+                    failed.incrementAndGet();
+                    LOG.atWarn().addKeyValue("port", port).addKeyValue("target", forward.target())
+                            .log("closing connection: the application does not accept connections: " + dropped.getMessage());
+                    close(client);
+                    return;
+                }
+                // connect again at once: see LOCAL_CONNECT_MILLIS
             } catch (IOException e) {
                 close(upstream);
                 if (!forward.local() || System.nanoTime() + RETRY_MILLIS * 1_000_000 >= deadline) {

@@ -34,11 +34,16 @@ class RoutingProxyTest {
         }
     }
 
-    /** A line server that answers each line with "<name>:<line>" and records the first line of each connection. */
+    /**
+     * A line server that answers each line with "<name>:<line>" and records the first line of each connection by the
+     * order in which it accepted the connection (handler threads read them in any order).
+     */
     final class LineServer implements AutoCloseable {
         final String name;
         final ServerSocket server;
+        final java.util.concurrent.ConcurrentSkipListMap<Integer, String> byAcceptOrder = new java.util.concurrent.ConcurrentSkipListMap<>();
         final List<String> firstLines = new CopyOnWriteArrayList<>();
+        private int accepted;
 
         LineServer(String name, int port) throws IOException {
             this.name = name;
@@ -57,20 +62,22 @@ class RoutingProxyTest {
             while (!server.isClosed()) {
                 try {
                     var socket = server.accept();
-                    Thread.ofVirtual().start(() -> answer(socket));
+                    int index = accepted++;
+                    Thread.ofVirtual().start(() -> answer(socket, index));
                 } catch (IOException e) {
                     return;
                 }
             }
         }
 
-        private void answer(Socket socket) {
+        private void answer(Socket socket, int index) {
             try (socket; var in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
                  var out = new PrintWriter(socket.getOutputStream(), true, StandardCharsets.UTF_8)) {
                 boolean first = true;
                 for (String line; (line = in.readLine()) != null; ) {
                     if (first) {
                         firstLines.add(line);
+                        byAcceptOrder.put(index, line);
                         first = false;
                     }
                     out.println(name + ":" + line);
@@ -141,7 +148,7 @@ class RoutingProxyTest {
             assertThat(in.readLine()).isEqualTo("new:c" + i);
             clients.get(i).close();
         }
-        assertThat(moved.firstLines).containsExactly("c0", "c1", "c2", "c3", "c4");
+        assertThat(moved.byAcceptOrder.values()).as("the order the application accepted them in").containsExactly("c0", "c1", "c2", "c3", "c4");
         assertThat(old.firstLines).isEmpty();
         var stats = proxy.stats(port).orElseThrow();
         assertThat(stats.lastReleased()).isEqualTo(5);

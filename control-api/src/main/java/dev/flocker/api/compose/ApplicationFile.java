@@ -164,18 +164,8 @@ public final class ApplicationFile {
                     }
                     ports.add(new Application.Port(parsePort(parts[1], port), parsePort(parts[0], port)));
                 }
-                var links = new ArrayList<AppSpec.LinkSpec>();
-                for (var link : asList(app.get("links"), "links")) {
-                    links.add(figLink(link));
-                }
-                AppSpec.VolumeSpec volume = null;
-                var volumes = asList(app.get("volumes"), "volumes");
-                if (volumes.size() > 1) {
-                    throw new ConfigurationError("Only one volume per application is supported; found " + volumes.size() + ".");
-                }
-                if (volumes.size() == 1) {
-                    volume = new AppSpec.VolumeSpec(mountpoint(volumes.get(0)), null, null);
-                }
+                var links = figLinks(app);
+                var volume = oneVolume(app, target -> target);
                 result.put(name, new AppSpec(name, string(app.get("image"), "image"), ports, figEnvironment(app.get("environment")), null,
                         List.of(), app.get("cpu_shares") == null ? null : integer(app.get("cpu_shares"), "cpu_shares"),
                         app.get("mem_limit") == null ? null : (long) integer(app.get("mem_limit"), "mem_limit"), links, volume));
@@ -234,18 +224,8 @@ public final class ApplicationFile {
                 for (var port : asList(app.get("ports"), "ports")) {
                     ports.add(composePort(port));
                 }
-                var links = new ArrayList<AppSpec.LinkSpec>();
-                for (var link : asList(app.get("links"), "links")) {
-                    links.add(figLink(link));
-                }
-                AppSpec.VolumeSpec volume = null;
-                var volumes = asList(app.get("volumes"), "volumes");
-                if (volumes.size() > 1) {
-                    throw new ConfigurationError("Only one volume per application is supported; found " + volumes.size() + ".");
-                }
-                if (volumes.size() == 1) {
-                    volume = new AppSpec.VolumeSpec(mountpoint(composeVolumeTarget(volumes.get(0))), null, null);
-                }
+                var links = figLinks(app);
+                var volume = oneVolume(app, ApplicationFile::composeVolumeTarget);
                 result.put(name, new AppSpec(name, string(app.get("image"), "image"), ports, figEnvironment(app.get("environment")),
                         composeRestart(app.get("restart")), composeCommand(app.get("command")),
                         app.get("cpu_shares") == null ? null : integer(app.get("cpu_shares"), "cpu_shares"),
@@ -357,6 +337,24 @@ public final class ApplicationFile {
         } catch (ConfigurationError e) {
             throw new ConfigurationError("Invalid mem_limit '" + value + "': use bytes or a number with k, m or g, e.g. 512m.");
         }
+    }
+
+    /** Fig's and Compose's {@code links}: {@code "app"} or {@code "app:alias"}. */
+    private static List<AppSpec.LinkSpec> figLinks(Map<?, ?> app) {
+        var links = new ArrayList<AppSpec.LinkSpec>();
+        for (var link : asList(app.get("links"), "links")) {
+            links.add(figLink(link));
+        }
+        return links;
+    }
+
+    /** Fig's and Compose's {@code volumes}: at most one, whose container path {@code target} extracts from an entry. */
+    private static AppSpec.VolumeSpec oneVolume(Map<?, ?> app, java.util.function.UnaryOperator<Object> target) {
+        var volumes = asList(app.get("volumes"), "volumes");
+        if (volumes.size() > 1) {
+            throw new ConfigurationError("Only one volume per application is supported; found " + volumes.size() + ".");
+        }
+        return volumes.isEmpty() ? null : new AppSpec.VolumeSpec(mountpoint(target.apply(volumes.get(0))), null, null);
     }
 
     private static AppSpec.LinkSpec figLink(Object link) {
