@@ -119,7 +119,7 @@ public final class Agent implements AutoCloseable {
             return List.of();
         }
         return configuration.applications().values().stream()
-                .filter(app -> app.volumes().stream().anyMatch(v -> v.datasetId().equals(dataset)))
+                .filter(app -> app.usesDataset(dataset))
                 .flatMap(app -> app.ports().stream().map(p -> p.external())).toList();
     }
 

@@ -166,13 +166,10 @@ public final class DeployMain implements Callable<Integer> {
                 if (!java.util.Objects.equals(datasets.tag(), containers.tag()) && attempt < 10) {
                     continue; // a change landed between the two reads
                 }
-                var configuration = Configuration.EMPTY;
-                for (var dataset : datasets.value()) {
-                    configuration = configuration.withDataset(dataset);
-                }
-                for (var app : containers.value()) {
-                    configuration = configuration.withApplication(app);
-                }
+                // One construction, not a with...() per entry: each of those copies and sorts the whole map.
+                var configuration = new Configuration(0,
+                        datasets.value().stream().collect(java.util.stream.Collectors.toMap(d -> d.datasetId(), d -> d)),
+                        containers.value().stream().collect(java.util.stream.Collectors.toMap(a -> a.name(), a -> a)), Map.of());
                 var nodes = new LinkedHashMap<NodeId, NodeState>();
                 var hosts = new LinkedHashMap<NodeId, String>();
                 for (var node : call(client::nodes)) {

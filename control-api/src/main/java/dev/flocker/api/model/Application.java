@@ -50,6 +50,11 @@ public record Application(
         return new Application(newNode, name, image, ports, environment, restartPolicy, commandLine, volumes, cpuShares, memoryLimit, links);
     }
 
+    /** Whether {@code dataset} is this application's volume. */
+    public boolean usesDataset(DatasetId dataset) {
+        return volumes.stream().anyMatch(v -> v.datasetId().equals(dataset));
+    }
+
     /** Flocker's image form is "repo:tag"; a bare repository means ":latest". */
     public String imageWithTag() {
         int slash = image.lastIndexOf('/');

@@ -468,7 +468,7 @@ public final class FlockerApi {
                 throw ApiError.datasetOnDifferentNode();
             }
             boolean used = config.applications().values().stream()
-                    .anyMatch(a -> a.volumes().stream().anyMatch(v -> v.datasetId().equals(volume.datasetId())));
+                    .anyMatch(a -> a.usesDataset(volume.datasetId()));
             if (used) {
                 throw ApiError.datasetInUse();
             }

@@ -249,11 +249,7 @@ public final class Planner {
     /** The applications configured on this host that use {@code id}, by name. */
     private static List<String> usersHere(Input in, DatasetId id) {
         return in.configuration().applications().values().stream()
-                .filter(a -> a.node().equals(in.self()) && usesDataset(a, id)).map(Application::name).sorted().toList();
-    }
-
-    private static boolean usesDataset(Application app, DatasetId id) {
-        return app.volumes().stream().anyMatch(v -> v.datasetId().equals(id));
+                .filter(a -> a.node().equals(in.self()) && a.usesDataset(id)).map(Application::name).sorted().toList();
     }
 
     /** Another host reports owning a newer generation: this copy is stale and must never be writable. */
