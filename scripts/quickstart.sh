@@ -36,6 +36,7 @@ dataset: {backend: zfs, pool: "fl-$name-n$i", mount_root: "$lab/n$i/flocker"}
 node: {address: "$host_ip", state_path: "$lab/n$i/agent"}
 docker: {host: "unix:///run/fl-$name-n$i/docker.sock"}
 ssh: {identity: "$lab/id_ed25519", known_hosts: "$lab/known_hosts"}
+plugin: {listen: "tcp://127.0.0.1:4525"}
 YML
   flab exec "n$i" -- setsid "$FLOCKER_ROOT/bin/flocker-agent" \
       --config "$lab/n$i/agent.yml" --pid-file "$pidfile" >>"$lab/n$i/agent.log" 2>&1 </dev/null &

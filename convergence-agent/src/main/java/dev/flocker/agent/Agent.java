@@ -12,6 +12,8 @@ import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
 import dev.flocker.api.model.NodeState.MoveState;
+import dev.flocker.plugin.PluginHttpServer;
+import dev.flocker.plugin.VolumePlugin;
 import dev.flocker.proxy.Route;
 import dev.flocker.proxy.RoutingProxy;
 import dev.flocker.volume.Volume;
@@ -71,6 +73,8 @@ public final class Agent implements AutoCloseable {
     private volatile Instant lastPing = Instant.EPOCH;
     private Thread loop;
     private Thread connector;
+    private VolumePlugin plugin;
+    private PluginHttpServer pluginServer;
 
     private Agent(AgentConfig config) {
         this.config = config;
@@ -123,14 +127,29 @@ public final class Agent implements AutoCloseable {
                 .flatMap(app -> app.ports().stream().map(p -> p.external())).toList();
     }
 
-    /** Starts the agent: it connects to the control service (and keeps reconnecting) and converges. */
+    /** Starts the agent: it connects to the control service (and keeps reconnecting), converges and serves Docker. */
     public static Agent start(AgentConfig config) {
         var agent = new Agent(config);
+        if (config.plugin() != null) {
+            agent.startPlugin(config.plugin());
+        }
         agent.connector = Thread.ofPlatform().name("agent-channel").daemon().start(agent::keepConnected);
         agent.loop = Thread.ofPlatform().name("agent-loop").start(agent::runLoop);
         LOG.atInfo().addKeyValue("node", agent.self).addKeyValue("address", config.address())
                 .addKeyValue("control", config.controlHost() + ":" + config.controlPort()).log("agent started");
         return agent;
+    }
+
+    private void startPlugin(AgentConfig.Plugin settings) {
+        var api = new dev.flocker.api.client.FlockerClient(URI.create("http://" + config.controlHost() + ":" + settings.apiPort()));
+        plugin = new VolumePlugin(api, self, settings.settings(), config.statePath().resolve("docker-mounts.json"));
+        try {
+            pluginServer = PluginHttpServer.start(settings.listen(), plugin);
+        } catch (IOException e) {
+            plugin.close();
+            throw new AgentConfig.ConfigException("plugin.listen " + settings.listen() + ": cannot listen: " + e.getMessage());
+        }
+        LOG.atInfo().addKeyValue("listen", settings.listen()).addKeyValue("api", api).log("Docker volume plugin serving");
     }
 
     public NodeId nodeId() {
@@ -413,6 +432,10 @@ public final class Agent implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (pluginServer != null) {
+            pluginServer.close();
+            plugin.close();
         }
         ssh.close();
         containers.close();

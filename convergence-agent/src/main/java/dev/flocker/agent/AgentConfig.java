@@ -1,6 +1,8 @@
 package dev.flocker.agent;
 
 import dev.flocker.api.model.NodeId;
+import dev.flocker.plugin.PluginEndpoint;
+import dev.flocker.plugin.VolumePlugin;
 import dev.flocker.proxy.ProxySettings;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,6 +30,8 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * ssh: {identity: /etc/flocker/id_ed25519, known_hosts: /etc/flocker/known_hosts, port: 22, user: root}
  * moves: {precopy_threshold: 16777216, precopy_rounds: 8, stop_timeout: 30}
  * proxy: {max_hold_seconds: 30, max_held: 1000, idle_timeout_seconds: 600, connect_timeout_ms: 2000}
+ * plugin: {listen: unix:///run/docker/plugins/flocker.sock, api_port: 4523, lease_seconds: 60, mount_timeout_seconds: 100,
+ *          lease_wait_seconds: 20}                              # listen: tcp://127.0.0.1:4525 with a spec file, or off
  * </pre>
  *
  * @param nodeId         null: taken from (or created in) {@code state_path/node.uuid}
@@ -36,11 +40,20 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * @param precopyRounds  at most this many pre-copy sends before the handoff
  * @param stopTimeout    how long an application gets to stop before it is killed
  * @param proxy          limits of the routing proxy (held connections, idle timeout)
+ * @param plugin         where the Docker volume plugin listens (null: off), and its timings
  */
 public record AgentConfig(String controlHost, int controlPort, String pool, Path mountRoot, Path poolFile, long poolSize,
                           String address, NodeId nodeId, Path statePath, String dockerHost, Path sshIdentity, Path knownHosts,
                           int sshPort, String sshUser, long precopyBytes, int precopyRounds, Duration stopTimeout,
-                          Duration interval, ProxySettings proxy) {
+                          Duration interval, ProxySettings proxy, Plugin plugin) {
+
+    /**
+     * The Docker volume plugin's settings.
+     *
+     * @param apiPort the control service's HTTP API port, which the plugin uses as Flocker's plugin did
+     */
+    public record Plugin(PluginEndpoint listen, int apiPort, VolumePlugin.Settings settings) {
+    }
 
     /** A configuration file that cannot be used, with the file, the key and what would be valid. */
     public static final class ConfigException extends RuntimeException {
@@ -50,7 +63,7 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
     }
 
     private static final Set<String> TOP = Set.of("version", "control-service", "dataset", "node", "docker", "ssh", "moves", "interval",
-            "proxy");
+            "proxy", "plugin");
 
     public static AgentConfig load(Path file) {
         String text;
@@ -101,6 +114,17 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
         reader.known(moves, "moves.", Set.of("precopy_threshold", "precopy_rounds", "stop_timeout"));
         var proxy = reader.section(top, "proxy", false);
         reader.known(proxy, "proxy.", Set.of("max_hold_seconds", "max_held", "idle_timeout_seconds", "connect_timeout_ms"));
+        var plugin = reader.section(top, "plugin", false);
+        reader.known(plugin, "plugin.", Set.of("listen", "api_port", "lease_seconds", "mount_timeout_seconds", "lease_wait_seconds"));
+        var listen = reader.string(plugin, "plugin.listen", "unix:///run/docker/plugins/flocker.sock");
+        PluginEndpoint endpoint = null;
+        if (!listen.equals("off")) {
+            try {
+                endpoint = PluginEndpoint.parse(listen);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(fileName + ": plugin.listen " + e.getMessage() + ", or off");
+            }
+        }
 
         var address = reader.string(node, "node.address", null);
         if (!address.matches("^[0-9]{1,3}(\\.[0-9]{1,3}){3}$")) {
@@ -141,7 +165,21 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
                 new ProxySettings(Duration.ofSeconds(reader.atLeastOne(proxy, "proxy.max_hold_seconds", 30)),
                         reader.atLeastOne(proxy, "proxy.max_held", 1000),
                         Duration.ofMillis(reader.atLeastOne(proxy, "proxy.connect_timeout_ms", 2000)),
-                        Duration.ofSeconds(reader.atLeastOne(proxy, "proxy.idle_timeout_seconds", 600))));
+                        Duration.ofSeconds(reader.atLeastOne(proxy, "proxy.idle_timeout_seconds", 600))),
+                endpoint == null ? null : new Plugin(endpoint, reader.port(plugin, "plugin.api_port", 4523),
+                        new VolumePlugin.Settings(Duration.ofSeconds(reader.atLeastOne(plugin, "plugin.lease_seconds", 60)),
+                                Duration.ofSeconds(mountTimeout(reader, plugin)),
+                                Duration.ofSeconds(reader.integer(plugin, "plugin.lease_wait_seconds", 20)),
+                                VolumePlugin.Settings.DEFAULT.poll())));
+    }
+
+    private static int mountTimeout(Reader reader, Map<?, ?> plugin) {
+        int seconds = reader.atLeastOne(plugin, "plugin.mount_timeout_seconds", 100);
+        if (seconds > 115) {
+            throw new ConfigException(reader.file() + ": plugin.mount_timeout_seconds is " + seconds
+                    + "; Docker gives up on a mount after 120 s, so use at most 115 to answer it with the reason");
+        }
+        return seconds;
     }
 
     /** Reads typed values, each failure naming the file, the key and what would be valid. */

@@ -77,8 +77,9 @@ final class LabCluster implements AutoCloseable {
                     ssh: {identity: "%s", known_hosts: "%s"}
                     moves: {precopy_threshold: 4194304, stop_timeout: 10}
                     interval: 1000
+                    plugin: {listen: "%s", api_port: %d, lease_wait_seconds: 3}
                     """.formatted(lab.bridgeIp(), control.agentPort(), host.pool(), host.mountRoot(), host.ip(), nodeId(i),
-                    host.dir().resolve("agent"), host.dockerHost(), lab.sshKey(), lab.knownHosts()));
+                    host.dir().resolve("agent"), host.dockerHost(), lab.sshKey(), lab.knownHosts(), Lab.PLUGIN_URL, control.apiPort()));
             var options = new java.util.ArrayList<>(List.of("-Dorg.slf4j.simpleLogger.showDateTime=true",
                     "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS", "-Dflocker.failpoints=" + failpoints));
             options.addAll(jvmOptions);
@@ -132,6 +133,13 @@ final class LabCluster implements AutoCloseable {
             }
         }
         return text.toString();
+    }
+
+    /** Runs the docker CLI against host {@code i}'s dockerd; a {@link dev.flocker.lab.LabException} with its stderr on failure. */
+    String docker(int i, String... args) {
+        var command = new java.util.ArrayList<>(List.of("/usr/bin/docker", "-H", host(i).dockerHost()));
+        command.addAll(List.of(args));
+        return lab.exec(host(i), command.toArray(String[]::new));
     }
 
     /** The node that reports {@code dataset}'s writable copy, if any. */

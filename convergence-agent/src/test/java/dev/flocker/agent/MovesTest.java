@@ -191,9 +191,7 @@ class MovesTest {
     }
 
     static String docker(int host, String... args) {
-        var command = new ArrayList<>(List.of("/usr/bin/docker", "-H", cluster.host(host).dockerHost()));
-        command.addAll(List.of(args));
-        return cluster.lab.exec(cluster.host(host), command.toArray(String[]::new));
+        return cluster.docker(host, args);
     }
 
     /** zfs on host 1 (every lab pool is visible from every host: they share this machine's zfs-fuse). */

@@ -24,6 +24,8 @@ public record Lab(
         @JsonProperty("known_hosts") Path knownHosts,
         @JsonProperty("hosts") List<LabHost> hosts) implements AutoCloseable {
 
+    /** Where each host's dockerd looks for the Docker volume plugin "flocker" (in its own namespace). */
+    public static final String PLUGIN_URL = "tcp://127.0.0.1:4525";
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9]{0,7}");
     private static final Set<String> IMAGES = Set.of("busybox", "postgres");
     private static final ObjectMapper JSON = new ObjectMapper();

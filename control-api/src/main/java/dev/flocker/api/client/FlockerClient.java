@@ -48,6 +48,11 @@ public final class FlockerClient {
     public record NodeView(@JsonProperty("uuid") NodeId uuid, @JsonProperty("host") String host) {
     }
 
+    @Override
+    public String toString() {
+        return base.toString();
+    }
+
     public String version() {
         return call("GET", "/v1/version", null, null).body().get("flocker").asText();
     }

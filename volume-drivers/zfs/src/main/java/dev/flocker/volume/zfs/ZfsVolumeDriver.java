@@ -191,6 +191,12 @@ public final class ZfsVolumeDriver implements VolumeDriver {
             unmount(id);
         }
         retryWhileBusy(() -> zfs.zfs("destroy", "-r", datasetName(id)));
+        // zfs-fuse leaves the empty mountpoint directory behind; a removed volume should leave nothing.
+        try {
+            java.nio.file.Files.deleteIfExists(mountpoint(id));
+        } catch (java.io.IOException e) {
+            LOG.atDebug().addKeyValue("dataset", id).log("mountpoint directory kept: " + e.getMessage());
+        }
         LOG.atInfo().addKeyValue("dataset", id).log("destroyed dataset");
     }
 
