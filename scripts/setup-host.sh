@@ -99,12 +99,26 @@ postgres_rootfs_tar() {
 
 # import_image DOCKER_HOST_URI NAME TAR [changes...]: imports TAR as NAME unless that daemon has it made with
 # the same changes (a label carries their digest, so a changed recipe re-imports).
+ROOT_DOCKER=unix:///var/run/docker.sock
+
+# Imports an image into this machine's own dockerd; other dockerds (the lab's hosts) load the very same image from a
+# saved copy, so it has one image ID everywhere, as if pulled from a registry (Swarm then never tries to pull it:
+# services name it by that ID).
 import_image() {
   local host=$1 name=$2 tar=$3; shift 3
   local recipe have
   recipe=$(printf '%s\n' "$(basename "$tar")" "$@" | md5sum | cut -c1-12)
   have=$(DOCKER_HOST=$host $DOCKER image inspect -f '{{index .Config.Labels "dev.flocker.recipe"}}' "$name" 2>/dev/null || true)
   [ "$have" = "$recipe" ] && return
+  if [ "$host" != "$ROOT_DOCKER" ]; then
+    import_image "$ROOT_DOCKER" "$name" "$tar" "$@"
+    local saved; saved="$IMAGE_DIR/$(tr '/:' '__' <<<"$name")-$recipe.docker.tar"
+    if [ ! -s "$saved" ]; then
+      $DOCKER -H "$ROOT_DOCKER" save -o "$saved.tmp" "$name" && mv "$saved.tmp" "$saved"
+    fi
+    DOCKER_HOST=$host $DOCKER load -q -i "$saved" >/dev/null
+    return
+  fi
   local args=(--change "LABEL dev.flocker.recipe=$recipe") c
   for c in "$@"; do args+=(--change "$c"); done
   DOCKER_HOST=$host $DOCKER import "${args[@]}" "$tar" "$name" >/dev/null
@@ -129,7 +143,7 @@ main() {
   install_packages
   start_zfs
   start_dockerd
-  import_images unix:///var/run/docker.sock
+  import_images "$ROOT_DOCKER"
   info "images: $BUSYBOX_IMAGE, $POSTGRES_IMAGE"
   say "host ready in $((SECONDS - t0)) s"
 }

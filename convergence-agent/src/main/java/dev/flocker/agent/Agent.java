@@ -150,6 +150,25 @@ public final class Agent implements AutoCloseable {
             throw new AgentConfig.ConfigException("plugin.listen " + settings.listen() + ": cannot listen: " + e.getMessage());
         }
         LOG.atInfo().addKeyValue("listen", settings.listen()).addKeyValue("api", api).log("Docker volume plugin serving");
+        Thread.ofVirtual().name("plugin-announce").start(() -> keepAnnounced(settings.name()));
+    }
+
+    /** Keeps this host's dockerd listing the plugin (again after each restart of dockerd), for Swarm's scheduler. */
+    private void keepAnnounced(String driver) {
+        boolean announced = false;
+        while (!stopping) {
+            try {
+                boolean now = containers.announceVolumeDriver(driver);
+                if (now != announced) {
+                    LOG.atInfo().addKeyValue("driver", driver).log(now ? "dockerd lists the volume plugin" : "dockerd does not list the volume plugin yet");
+                }
+                announced = now;
+            } catch (RuntimeException e) {
+                announced = false;
+                LOG.atDebug().log("cannot check dockerd's volume plugins: " + rootMessage(e));
+            }
+            sleep(announced ? 5000 : 1000);
+        }
     }
 
     public NodeId nodeId() {

@@ -30,7 +30,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * ssh: {identity: /etc/flocker/id_ed25519, known_hosts: /etc/flocker/known_hosts, port: 22, user: root}
  * moves: {precopy_threshold: 16777216, precopy_rounds: 8, stop_timeout: 30}
  * proxy: {max_hold_seconds: 30, max_held: 1000, idle_timeout_seconds: 600, connect_timeout_ms: 2000}
- * plugin: {listen: unix:///run/docker/plugins/flocker.sock, api_port: 4523, lease_seconds: 60, mount_timeout_seconds: 100,
+ * plugin: {name: flocker, listen: unix:///run/docker/plugins/flocker.sock, api_port: 4523, lease_seconds: 60, mount_timeout_seconds: 100,
  *          lease_wait_seconds: 20}                              # listen: tcp://127.0.0.1:4525 with a spec file, or off
  * </pre>
  *
@@ -50,9 +50,10 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
     /**
      * The Docker volume plugin's settings.
      *
+     * @param name    the driver name Docker knows the plugin by (its socket's or spec file's name)
      * @param apiPort the control service's HTTP API port, which the plugin uses as Flocker's plugin did
      */
-    public record Plugin(PluginEndpoint listen, int apiPort, VolumePlugin.Settings settings) {
+    public record Plugin(String name, PluginEndpoint listen, int apiPort, VolumePlugin.Settings settings) {
     }
 
     /** A configuration file that cannot be used, with the file, the key and what would be valid. */
@@ -115,7 +116,7 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
         var proxy = reader.section(top, "proxy", false);
         reader.known(proxy, "proxy.", Set.of("max_hold_seconds", "max_held", "idle_timeout_seconds", "connect_timeout_ms"));
         var plugin = reader.section(top, "plugin", false);
-        reader.known(plugin, "plugin.", Set.of("listen", "api_port", "lease_seconds", "mount_timeout_seconds", "lease_wait_seconds"));
+        reader.known(plugin, "plugin.", Set.of("name", "listen", "api_port", "lease_seconds", "mount_timeout_seconds", "lease_wait_seconds"));
         var listen = reader.string(plugin, "plugin.listen", "unix:///run/docker/plugins/flocker.sock");
         PluginEndpoint endpoint = null;
         if (!listen.equals("off")) {
@@ -166,11 +167,21 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
                         reader.atLeastOne(proxy, "proxy.max_held", 1000),
                         Duration.ofMillis(reader.atLeastOne(proxy, "proxy.connect_timeout_ms", 2000)),
                         Duration.ofSeconds(reader.atLeastOne(proxy, "proxy.idle_timeout_seconds", 600))),
-                endpoint == null ? null : new Plugin(endpoint, reader.port(plugin, "plugin.api_port", 4523),
+                endpoint == null ? null : new Plugin(pluginName(reader, plugin, endpoint), endpoint, reader.port(plugin, "plugin.api_port", 4523),
                         new VolumePlugin.Settings(Duration.ofSeconds(reader.atLeastOne(plugin, "plugin.lease_seconds", 60)),
                                 Duration.ofSeconds(mountTimeout(reader, plugin)),
                                 Duration.ofSeconds(reader.integer(plugin, "plugin.lease_wait_seconds", 20)),
                                 VolumePlugin.Settings.DEFAULT.poll())));
+    }
+
+    /** The driver name: plugin.name, or the socket's file name without ".sock", or "flocker". */
+    private static String pluginName(Reader reader, Map<?, ?> plugin, PluginEndpoint endpoint) {
+        var fallback = endpoint.socket() == null ? "flocker" : endpoint.socket().getFileName().toString().replaceFirst("\\.sock$", "");
+        var name = reader.string(plugin, "plugin.name", fallback);
+        if (!name.matches("[a-z0-9][a-z0-9_.-]{0,63}")) {
+            throw new ConfigException(reader.file() + ": plugin.name '" + name + "' is invalid: use 1-64 of a-z 0-9 _ . -");
+        }
+        return name;
     }
 
     private static int mountTimeout(Reader reader, Map<?, ?> plugin) {

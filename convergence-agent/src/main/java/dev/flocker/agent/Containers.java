@@ -171,6 +171,25 @@ public final class Containers implements AutoCloseable {
         return env;
     }
 
+    /**
+     * Makes dockerd list volume driver {@code driver} among its plugins. A driver announced by a spec file or socket
+     * is only looked up (and listed, and reported to Swarm, whose scheduler leaves tasks "Pending: missing plugin" on
+     * nodes without it) once something names it; listing the volumes of that driver does. True when it is listed.
+     */
+    public boolean announceVolumeDriver(String driver) {
+        if (volumeDrivers().contains(driver)) {
+            return true;
+        }
+        docker.listVolumesCmd().withFilter("driver", List.of(driver)).exec();
+        return volumeDrivers().contains(driver);
+    }
+
+    private List<String> volumeDrivers() {
+        var plugins = docker.infoCmd().exec().getPlugins();
+        var volume = plugins == null ? null : plugins.get("Volume");
+        return volume == null ? List.of() : volume;
+    }
+
     @Override
     public void close() {
         try {

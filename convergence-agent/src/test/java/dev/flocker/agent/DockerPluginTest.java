@@ -221,7 +221,7 @@ class DockerPluginTest {
     // ---- helpers -------------------------------------------------------------------------------------------------
 
     private static List<Dataset> named(String name) {
-        return cluster.client.datasets().value().stream().filter(d -> !d.deleted() && name.equals(d.name())).toList();
+        return cluster.named(name);
     }
 
     private static Optional<Dataset> dataset(String name) {
@@ -231,12 +231,7 @@ class DockerPluginTest {
     }
 
     private static Optional<NodeId> leaseHolder(Dataset dataset) {
-        for (var lease : cluster.client.leases()) {
-            if (lease.path("dataset_id").asText().equals(dataset.datasetId().toString())) {
-                return Optional.of(NodeId.of(lease.path("node_uuid").asText()));
-            }
-        }
-        return Optional.empty();
+        return cluster.leaseHolder(dataset.datasetId());
     }
 
     /** The plugin calls host {@code i}'s agent logged, in order, as "VolumeDriver.Mount name id". */

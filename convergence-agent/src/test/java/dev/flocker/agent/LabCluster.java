@@ -142,6 +142,21 @@ final class LabCluster implements AutoCloseable {
         return lab.exec(host(i), command.toArray(String[]::new));
     }
 
+    /** The datasets not deleted whose metadata name is {@code name} (a Docker volume's dataset). */
+    List<dev.flocker.api.model.Dataset> named(String name) {
+        return client.datasets().value().stream().filter(d -> !d.deleted() && name.equals(d.name())).toList();
+    }
+
+    /** The node holding a live lease on {@code dataset}, if any. */
+    java.util.Optional<NodeId> leaseHolder(DatasetId dataset) {
+        for (var lease : client.leases()) {
+            if (lease.path("dataset_id").asText().equals(dataset.toString())) {
+                return java.util.Optional.of(NodeId.of(lease.path("node_uuid").asText()));
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     /** The node that reports {@code dataset}'s writable copy, if any. */
     NodeId primaryOf(DatasetId dataset) {
         return client.datasetState().stream().filter(d -> d.datasetId().equals(dataset) && d.path() != null)
