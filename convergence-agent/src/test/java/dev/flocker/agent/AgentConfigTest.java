@@ -26,6 +26,20 @@ class AgentConfigTest {
         assertThat(config.nodeId()).isNull();
         assertThat(config.sshUser()).isEqualTo("root");
         assertThat(config.proxy()).isEqualTo(dev.flocker.proxy.ProxySettings.DEFAULTS);
+        assertThat(config.plugin().name()).isEqualTo("flocker");
+        assertThat(config.plugin().listen().socket()).isEqualTo(Path.of("/run/docker/plugins/flocker.sock"));
+        assertThat(config.plugin().apiPort()).isEqualTo(4523);
+        assertThat(config.plugin().settings()).isEqualTo(dev.flocker.plugin.VolumePlugin.Settings.DEFAULT);
+    }
+
+    @Test
+    void thePluginListensWhereConfiguredOrNowhere() {
+        var tcp = AgentConfig.parse("agent.yml", MINIMAL + "plugin: {listen: 'tcp://127.0.0.1:4525', lease_seconds: 6}\n");
+        assertThat(tcp.plugin().listen().url()).isEqualTo("tcp://127.0.0.1:4525");
+        assertThat(tcp.plugin().settings().leaseDuration()).hasSeconds(6);
+        var socket = AgentConfig.parse("agent.yml", MINIMAL + "plugin: {listen: 'unix:///run/docker/plugins/zfsvol.sock'}\n");
+        assertThat(socket.plugin().name()).as("Docker names a socket's driver after its file").isEqualTo("zfsvol");
+        assertThat(AgentConfig.parse("agent.yml", MINIMAL + "plugin: {listen: 'off'}\n").plugin()).isNull();
     }
 
     @ParameterizedTest(name = "{0}")
@@ -42,6 +56,9 @@ class AgentConfigTest {
             negative threshold         | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nmoves: {precopy_threshold: -1} | agent.yml: moves.precopy_threshold must be a whole number of at least 0, not '-1'
             zero hold time             | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nproxy: {max_hold_seconds: 0} | agent.yml: proxy.max_hold_seconds is 0; it must be a whole number of at least 1
             typo in a proxy key        | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nproxy: {max_hold: 5} | agent.yml: unknown key proxy.max_hold; valid here:
+            plugin address             | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nplugin: {listen: '/run/flocker.sock'} | agent.yml: plugin.listen '/run/flocker.sock' is not a plugin address; use unix:///run/docker/plugins/flocker.sock or tcp://127.0.0.1:4525, or off
+            plugin mount timeout       | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nplugin: {mount_timeout_seconds: 200} | agent.yml: plugin.mount_timeout_seconds is 200; Docker gives up on a mount after 120 s
+            plugin name                | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nplugin: {name: 'Bad Name'} | agent.yml: plugin.name 'Bad Name' is invalid
             not YAML                   | version: 1\\ncontrol-service: {hostname: [h\\n                                   | agent.yml:3:1: not valid YAML
             not a mapping              | - a list                                                                            | agent.yml: expected a mapping
             """)

@@ -218,6 +218,42 @@ class DockerPluginTest {
         assertThat(cluster.docker(1, "volume", "ls", "-q").lines()).contains("survivor");
     }
 
+    @Test
+    @Order(11)
+    void aRestartedAgentKeepsTheLeaseOfAVolumeItsContainersStillMount() throws Exception {
+        cluster.docker(1, "run", "-d", "--name", "longrun", "-v", "held:/data", "--volume-driver", "flocker", IMAGE, "sleep", "600");
+        var dataset = dataset("held").orElseThrow();
+        assertThat(leaseHolder(dataset)).contains(N1);
+        cluster.killAgent(1);
+        cluster.startAgent(1, "");
+        // The lab's leases last 6 s: only renewals by the restarted agent, which remembers the mount, keep it.
+        Thread.sleep(10_000);
+        assertThat(leaseHolder(dataset)).contains(N1);
+        assertThatThrownBy(() -> cluster.docker(2, "run", "--rm", "-v", "held:/data", IMAGE, "true")).hasMessageContaining("is in use on node " + N1);
+        cluster.docker(1, "rm", "-f", "longrun");
+        assertThat(leaseHolder(dataset)).isEmpty();
+    }
+
+    @Test
+    @Order(12)
+    void aMountThatCannotFinishSaysWhatBlocksItAndTheVolumeArrivesOnceItCan() throws Exception {
+        cluster.docker(1, "volume", "create", "-d", "flocker", "stranded");
+        cluster.docker(1, "run", "--rm", "-v", "stranded:/data", IMAGE, "sh", "-c", "echo safe > /data/safe");
+        cluster.killAgent(1);
+        try {
+            long started = System.nanoTime();
+            assertThatThrownBy(() -> cluster.docker(2, "run", "--rm", "-v", "stranded:/data", IMAGE, "true"))
+                    .hasMessageContaining("volume stranded did not reach this host within 20 s")
+                    .hasMessageContaining("node " + N1)
+                    .hasMessageContaining("is not reporting");
+            assertThat((System.nanoTime() - started) / 1e9).as("answered before Docker's 2 minutes").isLessThan(60);
+        } finally {
+            cluster.startAgent(1, "");
+        }
+        assertThat(cluster.docker(2, "run", "--rm", "-v", "stranded:/data", IMAGE, "cat", "/data/safe")).isEqualTo("safe\n");
+        assertThat(cluster.primaryOf(dataset("stranded").orElseThrow().datasetId())).isEqualTo(N2);
+    }
+
     // ---- helpers -------------------------------------------------------------------------------------------------
 
     private static List<Dataset> named(String name) {

@@ -77,7 +77,7 @@ final class LabCluster implements AutoCloseable {
                     ssh: {identity: "%s", known_hosts: "%s"}
                     moves: {precopy_threshold: 4194304, stop_timeout: 10}
                     interval: 1000
-                    plugin: {listen: "%s", api_port: %d, lease_wait_seconds: 3}
+                    plugin: {listen: "%s", api_port: %d, lease_seconds: 6, lease_wait_seconds: 3, mount_timeout_seconds: 20}
                     """.formatted(lab.bridgeIp(), control.agentPort(), host.pool(), host.mountRoot(), host.ip(), nodeId(i),
                     host.dir().resolve("agent"), host.dockerHost(), lab.sshKey(), lab.knownHosts(), Lab.PLUGIN_URL, control.apiPort()));
             var options = new java.util.ArrayList<>(List.of("-Dorg.slf4j.simpleLogger.showDateTime=true",

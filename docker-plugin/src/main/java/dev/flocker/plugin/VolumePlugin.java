@@ -264,7 +264,7 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
                         throw new PluginError("volume " + name + " cannot be moved here: " + e.description());
                     }
                 }
-                var path = awaitHere(name, datasetId, deadline);
+                var path = awaitHere(name, datasetId, dataset.primary(), deadline);
                 addMount(name, datasetId, id);
                 mounted = true;
                 return Map.of("Mountpoint", path);
@@ -465,7 +465,7 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
     }
 
     /** Waits until this host reports the dataset writable and mounted; an error that says what blocks it otherwise. */
-    private String awaitHere(String name, DatasetId dataset, long deadline) {
+    private String awaitHere(String name, DatasetId dataset, NodeId wasOn, long deadline) {
         while (true) {
             var states = api.datasetState();
             var path = localPath(dataset, states);
@@ -474,27 +474,27 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
             }
             if (System.nanoTime() > deadline) {
                 throw new PluginError("volume " + name + " did not reach this host within " + settings.mountTimeout().toSeconds() + " s: "
-                        + blocking(dataset, states) + "; the move goes on, so mounting again later may succeed");
+                        + blocking(dataset, wasOn, states) + "; the move goes on, so mounting again later may succeed");
             }
             sleep(settings.poll().toMillis());
         }
     }
 
-    private String blocking(DatasetId dataset, List<DatasetStateView> states) {
+    private String blocking(DatasetId dataset, NodeId wasOn, List<DatasetStateView> states) {
         var state = states.stream().filter(s -> s.datasetId().equals(dataset)).findFirst();
         var move = state.map(DatasetStateView::move);
         if (move.isPresent()) {
             return progress(move.get());
         }
         var reporting = api.nodes().stream().map(FlockerClient.NodeView::uuid).toList();
-        var holder = state.map(DatasetStateView::primary);
-        if (holder.isPresent() && !reporting.contains(holder.get())) {
-            return "the host that has it, " + describe(holder.get()) + ", is not reporting (down or unreachable)";
+        var holder = state.map(DatasetStateView::primary).orElse(wasOn);
+        if (!reporting.contains(holder)) {
+            return "the host that has it, node " + holder + ", is not reporting (down, unreachable, or its agent stopped)";
         }
-        if (state.isEmpty()) {
-            return "no reporting host has a copy of it";
+        if (holder.equals(self)) {
+            return "this host's agent has not mounted it yet (see its log)";
         }
-        return "no move has started yet (is the agent of " + holder.map(this::describe).orElse("its host") + " running?)";
+        return "no move has started yet (is the agent of " + describe(holder) + " running?)";
     }
 
     private String progress(MoveState move) {
