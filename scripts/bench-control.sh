@@ -3,10 +3,4 @@
 # Usage: scripts/bench-control.sh [datasets=10000] [agents=100] [seconds=20]
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
-mvn_build -q -DskipTests -pl control-service -am install
-cp=$(mktemp)
-mvn_build -q -pl control-service dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp"
-m=$FLOCKER_ROOT/control-service/target
-"$JAVA_HOME/bin/java" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-  -cp "$m/test-classes:$m/classes:$(cat "$cp")" dev.flocker.control.bench.ControlServiceBenchmark "$@"
-rm -f "$cp"
+run_test_main control-service dev.flocker.control.bench.ControlServiceBenchmark "$@"

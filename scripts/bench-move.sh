@@ -7,10 +7,4 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 require_root "scripts/bench-move.sh"
 "$FLOCKER_ROOT/scripts/setup-host.sh"
-mvn_build -q -DskipTests -pl convergence-agent -am install
-cp=$(mktemp)
-mvn_build -q -pl convergence-agent dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp"
-m=$FLOCKER_ROOT/convergence-agent/target
-"$JAVA_HOME/bin/java" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dflocker.project.root="$FLOCKER_ROOT" \
-  -cp "$m/test-classes:$m/classes:$(cat "$cp")" dev.flocker.agent.MoveOutageBenchmark "$@"
-rm -f "$cp"
+run_test_main convergence-agent dev.flocker.agent.MoveOutageBenchmark "$@"

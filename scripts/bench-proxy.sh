@@ -9,10 +9,4 @@ if ! command -v wrk >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; } \
     || die "cannot install wrk (apt-get install wrk)"
 fi
-mvn_build -q -DskipTests -pl network-proxy -am install
-cp=$(mktemp)
-mvn_build -q -pl network-proxy dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp"
-m=$FLOCKER_ROOT/network-proxy/target
-"$JAVA_HOME/bin/java" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-  -cp "$m/test-classes:$m/classes:$(cat "$cp")" dev.flocker.proxy.ProxyBenchmark "$@"
-rm -f "$cp"
+run_test_main network-proxy dev.flocker.proxy.ProxyBenchmark "$@"

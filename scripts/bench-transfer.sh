@@ -5,10 +5,4 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 require_root "scripts/bench-transfer.sh"
 "$FLOCKER_ROOT/scripts/setup-host.sh"
-mvn_build -q -DskipTests -pl volume-drivers/zfs -am install
-cp=$(mktemp)
-mvn_build -q -pl volume-drivers/zfs dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp"
-m=$FLOCKER_ROOT/volume-drivers/zfs/target
-"$JAVA_HOME/bin/java" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dflocker.project.root="$FLOCKER_ROOT" \
-  -cp "$m/test-classes:$m/classes:$(cat "$cp")" dev.flocker.volume.bench.TransferBenchmark "$@"
-rm -f "$cp"
+run_test_main volume-drivers/zfs dev.flocker.volume.bench.TransferBenchmark "$@"

@@ -134,6 +134,11 @@ public final class Containers implements AutoCloseable {
     }
 
     /** Stops every managed container that has {@code dataset} bound into it. */
+    /** The running managed containers that have {@code dataset} as their volume, by name. */
+    public List<String> runningWith(DatasetId dataset) {
+        return list().values().stream().filter(c -> c.running() && dataset.equals(c.volume())).map(LocalContainer::name).sorted().toList();
+    }
+
     public List<String> stopUsing(DatasetId dataset) {
         var stopped = new ArrayList<String>();
         for (var container : list().values()) {

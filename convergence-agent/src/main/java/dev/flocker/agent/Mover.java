@@ -192,8 +192,13 @@ public final class Mover {
         if (!self.equals(current.owner())) {
             throw new IllegalStateException("this host no longer owns dataset " + id + " (owner " + current.owner() + ")");
         }
-        // 1. Pre-copy, while applications run (skipped when an interrupted handoff already made the copy read-only).
-        if (current.mounted() && !current.readOnly()) {
+        // 1. Pre-copy, while applications run (skipped when an interrupted handoff already made the copy read-only, and
+        // when the target waits to mount it and nothing runs on it here: see MoveDataset#precopy).
+        boolean precopy = move.precopy() || !containers.runningWith(id).isEmpty();
+        if (!precopy) {
+            LOG.atInfo().addKeyValue("dataset", id).log("the target waits to mount it and nothing runs on it here: handing off at once");
+        }
+        if (current.mounted() && !current.readOnly() && precopy) {
             long previous = Long.MAX_VALUE;
             for (int round = 1; round <= config.precopyRounds(); round++) {
                 state.detail = "round " + round + (round == 1 ? "" : ", previous increment " + previous + " bytes");

@@ -3,9 +3,12 @@ package dev.flocker.agent;
 import dev.flocker.api.model.Application;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.NodeId;
+import static dev.flocker.agent.BenchSupport.fill;
+import static dev.flocker.agent.BenchSupport.median;
+import static dev.flocker.agent.BenchSupport.stats;
+
 import dev.flocker.lab.Lab;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Pattern;
 
@@ -146,7 +148,7 @@ public final class MoveOutageBenchmark {
     private List<Double> floorMoves(int sizeMiB, int moves, boolean hostNetwork) throws Exception {
         String method = hostNetwork ? "floor" : "docker";
         floorName = "floor-" + method + "-" + sizeMiB; // a run of its own: a leftover of an earlier one cannot interfere
-        var ssh = new ControlMasters();
+        var ssh = new SshMasters(lab);
         var outages = new ArrayList<Double>();
         try (ssh) {
             String source = floorDataset(1);
@@ -275,30 +277,6 @@ public final class MoveOutageBenchmark {
         }
     }
 
-    /** Writes {@code sizeMiB} MiB of incompressible data and syncs it. */
-    private static void fill(Path file, int sizeMiB) throws IOException {
-        var block = new byte[1 << 20];
-        var random = new Random(42);
-        random.nextBytes(block);
-        try (var out = new RandomAccessFile(file.toFile(), "rw")) {
-            for (int i = 0; i < sizeMiB; i++) {
-                block[i % block.length] ^= (byte) i;
-                out.write(block);
-            }
-            out.getFD().sync();
-        }
-    }
-
-    private static double median(List<Double> values) {
-        var sorted = values.stream().sorted().toList();
-        return sorted.get(sorted.size() / 2);
-    }
-
-    private static String stats(List<Double> values) {
-        var sorted = values.stream().sorted().toList();
-        return String.format("%.0f/%.0f/%.0f", sorted.get(0), median(values), sorted.get(sorted.size() - 1));
-    }
-
     private static String row(int sizeMiB, String method, List<Double> outages, double floorMedian, double dockerMedian) {
         return String.format("%-9s %-6s %-5d %-28s %-10s %.2fx%n", sizeMiB + " MiB", method, outages.size(), stats(outages),
                 String.format("%.2fx", median(outages) / floorMedian), median(outages) / dockerMedian);
@@ -401,44 +379,6 @@ public final class MoveOutageBenchmark {
             stop = true;
             for (var thread : threads) {
                 thread.join();
-            }
-        }
-    }
-
-    /** OpenSSH ControlMaster connections between the hosts, opened once, so the floor pays no handshake. */
-    private final class ControlMasters implements AutoCloseable {
-        private final Path dir;
-
-        ControlMasters() throws IOException {
-            dir = Files.createTempDirectory("bmove-ssh");
-            open(1, 2);
-            open(2, 1);
-        }
-
-        private List<String> ssh(int from, int to) {
-            return List.of("ssh", "-i", lab.sshKey().toString(), "-o", "UserKnownHostsFile=" + lab.knownHosts(),
-                    "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-c", "aes128-gcm@openssh.com",
-                    "-o", "ControlPath=" + dir.resolve("n" + from + "-n" + to), "root@" + lab.host(to).ip());
-        }
-
-        private void open(int from, int to) {
-            var command = new ArrayList<>(ssh(from, to));
-            command.addAll(1, List.of("-o", "ControlMaster=yes", "-o", "ControlPersist=900", "-f", "-N"));
-            run(from, command);
-        }
-
-        /** Runs {@code send} on host {@code from} piped into {@code recv} on host {@code to}. */
-        void pipe(int from, int to, String send, String recv) {
-            var ssh = String.join(" ", ssh(from, to));
-            run(from, List.of("bash", "-c", "set -o pipefail; " + send + " | " + ssh + " " + recv));
-        }
-
-        @Override
-        public void close() {
-            for (var pair : List.of(new int[] {1, 2}, new int[] {2, 1})) {
-                var command = new ArrayList<>(ssh(pair[0], pair[1]));
-                command.addAll(1, List.of("-O", "exit"));
-                tryRun(pair[0], command);
             }
         }
     }

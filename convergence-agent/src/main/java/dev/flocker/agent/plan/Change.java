@@ -32,8 +32,12 @@ public sealed interface Change {
     /**
      * Moves the writable copy to another host: pre-copy while applications keep running, then the handoff (stop the
      * applications using it here, final increment, ownership to {@code to} at {@code generation}).
+     *
+     * @param precopy false when the target waits to mount it (it holds the lease) and no application goes with it:
+     *                nothing writes it meanwhile, so the handoff's one send is the whole copy and a pre-copy round
+     *                would only add latency to the target's wait (the mover still pre-copies if it finds a writer)
      */
-    record MoveDataset(DatasetId dataset, Peer to, long generation) implements Change {
+    record MoveDataset(DatasetId dataset, Peer to, long generation, boolean precopy) implements Change {
     }
 
     /** This host handed the dataset over but the new owner's copy does not record it yet: record it there. */

@@ -164,7 +164,7 @@ public final class Planner {
                 return;
             }
             leaving.add(id);
-            moves.add(new MoveDataset(id, peer.get(), local.generation() + 1));
+            moves.add(new MoveDataset(id, peer.get(), local.generation() + 1, !awaitedBy(in, id, target)));
             return;
         }
         // A copy that records another owner: if that owner's own copy does not record it yet, this host handed it over
@@ -238,6 +238,13 @@ public final class Planner {
             return Optional.of("in use by application " + String.join(", ", users) + ", which is configured to stay on this host");
         }
         return Optional.empty();
+    }
+
+    /** The target holds the dataset's lease (a Docker Mount waits there) and no application is configured with it. */
+    private static boolean awaitedBy(Input in, DatasetId id, NodeId target) {
+        var lease = in.configuration().leases().get(id);
+        return lease != null && lease.node().equals(target) && !lease.expired(in.now())
+                && in.configuration().applications().values().stream().noneMatch(a -> a.usesDataset(id));
     }
 
     /** The lease that holds {@code id} on this host now, if any. */

@@ -109,7 +109,8 @@ class PlannerTest {
         for (var change : plan.changes()) {
             var name = change.getClass().getSimpleName();
             lines.add(switch (change) {
-                case Change.MoveDataset m -> name + " " + shortId(m.dataset()) + " -> " + m.to().host() + " gen " + m.generation();
+                case Change.MoveDataset m -> name + " " + shortId(m.dataset()) + " -> " + m.to().host() + " gen " + m.generation()
+                        + (m.precopy() ? "" : " without pre-copy");
                 case Change.CompleteHandoff m -> name + " " + shortId(m.dataset()) + " -> " + m.to().host() + " gen " + m.generation();
                 case Change.StartApplication s -> name + " " + s.application().name();
                 case Change.RestartApplication s -> name + " " + s.application().name();
@@ -168,6 +169,12 @@ class PlannerTest {
         rows.add(row("a lease elsewhere does not hold it here",
                 world().dataset(D, B, null).lease(D, C).local(D, A, 1, true, null).node(B, "10.0.0.2"),
                 "MoveDataset dddddddd -> 10.0.0.2 gen 2"));
+        rows.add(row("leased to the target (a Docker Mount waits there), no application with it: moved without pre-copy",
+                world().dataset(D, B, null).lease(D, B).local(D, A, 1, true, null).node(B, "10.0.0.2"),
+                "MoveDataset dddddddd -> 10.0.0.2 gen 2 without pre-copy"));
+        var withApp = world().dataset(D, B, null).lease(D, B).app("db", B, D, "postgres").local(D, A, 1, true, null).node(B, "10.0.0.2");
+        rows.add(row("leased to the target but an application goes with it: pre-copied",
+                withApp, "MoveDataset dddddddd -> 10.0.0.2 gen 2"));
         rows.add(row("in use by an application configured to stay here: never handed off (and the application runs)",
                 world().dataset(D, B, null).app("db", A, D, "postgres").local(D, A, 1, true, null).node(B, "10.0.0.2"),
                 "StartApplication db", "Wait dddddddd: in use by application db, which is configured to stay on this host"));

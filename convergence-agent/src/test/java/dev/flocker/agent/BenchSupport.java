@@ -1,0 +1,36 @@
+package dev.flocker.agent;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+/** What the benchmarks share: test data and the statistics they print. */
+final class BenchSupport {
+    private BenchSupport() {}
+
+    /** Writes {@code sizeMiB} MiB of incompressible data and syncs it. */
+    static void fill(Path file, int sizeMiB) throws IOException {
+        var block = new byte[1 << 20];
+        var random = new Random(42);
+        random.nextBytes(block);
+        try (var out = new RandomAccessFile(file.toFile(), "rw")) {
+            for (int i = 0; i < sizeMiB; i++) {
+                block[i % block.length] ^= (byte) i;
+                out.write(block);
+            }
+            out.getFD().sync();
+        }
+    }
+
+    static double median(List<Double> values) {
+        var sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
+    }
+
+    static String stats(List<Double> values) {
+        var sorted = values.stream().sorted().toList();
+        return String.format("%.0f/%.0f/%.0f", sorted.get(0), median(values), sorted.get(sorted.size() - 1));
+    }
+}

@@ -1,0 +1,60 @@
+package dev.flocker.agent;
+
+import dev.flocker.lab.Lab;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** OpenSSH ControlMaster connections between lab hosts 1 and 2, opened once, so a benchmark's floor pays no handshake. */
+final class SshMasters implements AutoCloseable {
+    private final Lab lab;
+    private final Path dir;
+
+    SshMasters(Lab lab) throws IOException {
+        this.lab = lab;
+        dir = Files.createTempDirectory("bench-ssh");
+        open(1, 2);
+        open(2, 1);
+    }
+
+    private List<String> ssh(int from, int to) {
+        return List.of("ssh", "-i", lab.sshKey().toString(), "-o", "UserKnownHostsFile=" + lab.knownHosts(),
+                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-c", "aes128-gcm@openssh.com",
+                "-o", "ControlPath=" + dir.resolve("n" + from + "-n" + to), "root@" + lab.host(to).ip());
+    }
+
+    private void open(int from, int to) {
+        var command = new ArrayList<>(ssh(from, to));
+        command.addAll(1, List.of("-o", "ControlMaster=yes", "-o", "ControlPersist=900", "-f", "-N"));
+        run(from, command);
+    }
+
+    /** Runs {@code send} on host {@code from} piped into {@code recv} on host {@code to}. */
+    void pipe(int from, int to, String send, String recv) {
+        var ssh = String.join(" ", ssh(from, to));
+        run(from, List.of("bash", "-c", "set -o pipefail; " + send + " | " + ssh + " " + recv));
+    }
+
+    @Override
+    public void close() {
+        for (var pair : List.of(new int[] {1, 2}, new int[] {2, 1})) {
+            var command = new ArrayList<>(ssh(pair[0], pair[1]));
+            command.addAll(1, List.of("-O", "exit"));
+            tryRun(pair[0], command);
+        }
+    }
+
+    private String run(int host, List<String> command) {
+        return lab.exec(lab.host(host), command.toArray(String[]::new));
+    }
+
+    private void tryRun(int host, List<String> command) {
+        try {
+            run(host, command);
+        } catch (RuntimeException e) {
+            // closing what may be gone already
+        }
+    }
+}
