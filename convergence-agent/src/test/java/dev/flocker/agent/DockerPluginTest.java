@@ -10,6 +10,7 @@ import dev.flocker.lab.LabException;
 import dev.flocker.lab.LabExtension.WithLab;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
@@ -252,6 +253,44 @@ class DockerPluginTest {
         }
         assertThat(cluster.docker(2, "run", "--rm", "-v", "stranded:/data", IMAGE, "cat", "/data/safe")).isEqualTo("safe\n");
         assertThat(cluster.primaryOf(dataset("stranded").orElseThrow().datasetId())).isEqualTo(N2);
+    }
+
+    @Test
+    @Order(13)
+    void aMountThatTimesOutWhileCopyingSaysHowFarTheCopyIsAndInspectShowsTheMove() throws Exception {
+        cluster.docker(1, "volume", "create", "-d", "flocker", "bulky");
+        cluster.docker(1, "run", "--rm", "-v", "bulky:/data", IMAGE, "true");
+        var id = dataset("bulky").orElseThrow().datasetId();
+        BenchSupport.fill(cluster.mountpoint(1, id).resolve("fill"), 768); // some seconds to ship here
+        cluster.killAgent(2);
+        cluster.pluginSettings = "lease_seconds: 6, lease_wait_seconds: 3, mount_timeout_seconds: 1";
+        try {
+            cluster.startAgent(2, "");
+            cluster.await("n2's agent reports again", 30, () -> cluster.client.nodes().size() == 2);
+            // Docker retries nothing: each run is one Mount that waits 1 s, then says where the move is. Run until one works.
+            var errors = new ArrayList<String>();
+            var statuses = new ArrayList<String>();
+            long deadline = System.nanoTime() + 90_000_000_000L;
+            while (System.nanoTime() < deadline) {
+                try {
+                    cluster.docker(2, "run", "--rm", "-v", "bulky:/data", IMAGE, "true");
+                    break;
+                } catch (LabException e) {
+                    errors.add(e.getMessage());
+                    statuses.add(cluster.docker(2, "volume", "inspect", "-f", "{{json .Status}}", "bulky"));
+                }
+            }
+            assertThat(errors).as("mounts that timed out").isNotEmpty()
+                    .allMatch(e -> e.contains("volume bulky did not reach this host within 1 s"));
+            assertThat(errors).as("a mount during the copy says how far it is")
+                    .anyMatch(e -> e.matches("(?s).*(handoff|pre-copy) from node " + N1 + ".*: [0-9.]+ MiB of [0-9.]+ MiB copied \\([0-9]+%\\).*"));
+            assertThat(statuses).as("inspect shows the move going on").anyMatch(st -> st.contains("\"move\":") && st.contains("MiB copied"));
+            assertThat(Files.size(cluster.mountpoint(2, id).resolve("fill"))).isEqualTo(768L << 20);
+        } finally {
+            cluster.killAgent(2);
+            cluster.pluginSettings = "lease_seconds: 6, lease_wait_seconds: 3, mount_timeout_seconds: 20";
+            cluster.startAgent(2, "");
+        }
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ final class LabCluster implements AutoCloseable {
     final FlockerClient client;
     private final Path work;
     private final Map<Integer, Process> agents = new ConcurrentHashMap<>();
+    /** The Docker plugin's settings in the agent.yml of the agents started next (short, so tests see leases lapse). */
+    volatile String pluginSettings = "lease_seconds: 6, lease_wait_seconds: 3, mount_timeout_seconds: 20";
 
     LabCluster(Lab lab, Path work) {
         this.lab = lab;
@@ -77,9 +79,9 @@ final class LabCluster implements AutoCloseable {
                     ssh: {identity: "%s", known_hosts: "%s"}
                     moves: {precopy_threshold: 4194304, stop_timeout: 10}
                     interval: 1000
-                    plugin: {listen: "%s", api_port: %d, lease_seconds: 6, lease_wait_seconds: 3, mount_timeout_seconds: 20}
+                    plugin: {listen: "%s", api_port: %d, %s}
                     """.formatted(lab.bridgeIp(), control.agentPort(), host.pool(), host.mountRoot(), host.ip(), nodeId(i),
-                    host.dir().resolve("agent"), host.dockerHost(), lab.sshKey(), lab.knownHosts(), Lab.PLUGIN_URL, control.apiPort()));
+                    host.dir().resolve("agent"), host.dockerHost(), lab.sshKey(), lab.knownHosts(), Lab.PLUGIN_URL, control.apiPort(), pluginSettings));
             var options = new java.util.ArrayList<>(List.of("-Dorg.slf4j.simpleLogger.showDateTime=true",
                     "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS", "-Dflocker.failpoints=" + failpoints));
             options.addAll(jvmOptions);

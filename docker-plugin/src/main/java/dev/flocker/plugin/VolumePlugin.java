@@ -500,10 +500,11 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
     private String progress(MoveState move) {
         var text = new StringBuilder(move.phase()).append(" from ").append(describe(move.from()));
         if (move.expectedBytes() > 0) {
-            text.append(": ").append(move.bytes()).append(" of ").append(move.expectedBytes()).append(" bytes copied");
+            text.append(String.format(java.util.Locale.ROOT, ": %.1f MiB of %.1f MiB copied (%d%%)", move.bytes() / 1048576.0, move.expectedBytes() / 1048576.0,
+                    Math.min(100, move.bytes() * 100 / move.expectedBytes())));
         }
         if (move.etaSeconds() != null) {
-            text.append(String.format(", about %.0f s left", move.etaSeconds()));
+            text.append(String.format(java.util.Locale.ROOT, ", about %.0f s left", move.etaSeconds()));
         }
         if (move.detail() != null && !move.detail().isEmpty()) {
             text.append(" (").append(move.detail()).append(')');
