@@ -89,3 +89,11 @@ run_test_main() {
   rm -f "$cp"
   return $status
 }
+
+# Runs a class of a module's runnable jar other than its main one (bin/flocker-ca uses this).
+launch_class() {
+  local module=$1 artifact=$2 class=$3; shift 3
+  use_java
+  local jar; jar=$(runnable_jar "$module" "$artifact")
+  exec "$JAVA_HOME/bin/java" ${FLOCKER_JAVA_OPTS:-} -cp "$jar" "$class" "$@"
+}

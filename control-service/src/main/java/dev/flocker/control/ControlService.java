@@ -6,6 +6,7 @@ import com.hazelcast.config.SplitBrainProtectionConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
+import dev.flocker.api.tls.TlsFiles;
 import dev.flocker.control.agents.AgentChannelServer;
 import dev.flocker.control.api.FlockerApi;
 import dev.flocker.control.api.HttpApiServer;
@@ -39,9 +40,12 @@ public final class ControlService implements AutoCloseable {
      * @param clusterPort this replica's Hazelcast port
      */
     public record Settings(Path dataPath, String bindHost, int apiPort, int agentPort, int clusterPort, List<String> peers,
-                           Duration nodeExpiry, Duration pushInterval) {
+                           Duration nodeExpiry, Duration pushInterval, TlsFiles tls) {
         public Settings {
             peers = List.copyOf(peers);
+            if (tls == null) {
+                throw new IllegalArgumentException("the control service always uses TLS: give it its certificates");
+            }
         }
 
         /**
@@ -70,8 +74,8 @@ public final class ControlService implements AutoCloseable {
             }
         }
 
-        public static Settings defaults(Path dataPath) {
-            return new Settings(dataPath, "0.0.0.0", 4523, 4524, 5701, List.of(), Duration.ofSeconds(30), Duration.ofMillis(200));
+        public static Settings defaults(Path dataPath, TlsFiles tls) {
+            return new Settings(dataPath, "0.0.0.0", 4523, 4524, 5701, List.of(), Duration.ofSeconds(30), Duration.ofMillis(200), tls);
         }
     }
 
@@ -111,9 +115,9 @@ public final class ControlService implements AutoCloseable {
             var http = new HttpApiServer(service.vertx, service.api);
             service.configuration.onChange(c -> http.announce("configuration", Map.of("tag", c.tag())));
             service.state.onChange(s -> http.announce("state", Map.of("nodes", s.nodes().size())));
-            service.apiPort = http.listen(settings.bindHost(), settings.apiPort()).await(30, TimeUnit.SECONDS).actualPort();
+            service.apiPort = http.listen(settings.bindHost(), settings.apiPort(), settings.tls()).await(30, TimeUnit.SECONDS).actualPort();
             var agents = new AgentChannelServer(service.vertx, service.configuration, service.state, settings.pushInterval());
-            service.agentPort = agents.listen(settings.bindHost(), settings.agentPort()).await(30, TimeUnit.SECONDS).actualPort();
+            service.agentPort = agents.listen(settings.bindHost(), settings.agentPort(), settings.tls()).await(30, TimeUnit.SECONDS).actualPort();
         } catch (Exception e) {
             service.close();
             throw new IllegalStateException("cannot listen on " + settings.bindHost() + " ports " + settings.apiPort() + "/"

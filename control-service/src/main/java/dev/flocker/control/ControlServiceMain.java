@@ -1,5 +1,8 @@
 package dev.flocker.control;
 
+import dev.flocker.api.tls.Identity;
+import dev.flocker.api.tls.TlsException;
+import dev.flocker.api.tls.TlsFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,6 +39,10 @@ public final class ControlServiceMain implements Callable<Integer> {
     @Option(names = "--node-expiry", defaultValue = "30", description = "Seconds after an agent's last message before its node's state is forgotten (default: ${DEFAULT-VALUE}).")
     int nodeExpiry;
 
+    @Option(names = "--certificates-path", defaultValue = "/etc/flocker",
+            description = "Directory with cluster.crt and this service's control-service.crt/.key, made by flocker-ca (default: ${DEFAULT-VALUE}).")
+    Path certificates;
+
     @Override
     public Integer call() throws InterruptedException {
         for (var peer : peers) {
@@ -48,8 +55,21 @@ public final class ControlServiceMain implements Callable<Integer> {
             System.err.println("flocker-control: --node-expiry " + nodeExpiry + " must be at least 1 second");
             return 2;
         }
+        var tls = TlsFiles.in(certificates, "control-service");
+        try {
+            var identity = tls.identity();
+            if (identity.role() != Identity.Role.CONTROL) {
+                System.err.println("flocker-control: " + tls.certificate() + " is " + identity
+                        + "'s certificate, not the control service's (make one with flocker-ca create-control-certificate)");
+                return 2;
+            }
+            tls.context();
+        } catch (TlsException | IllegalArgumentException e) {
+            System.err.println("flocker-control: " + e.getMessage());
+            return 2;
+        }
         var settings = new ControlService.Settings(dataPath, bind, port, agentPort, clusterPort, peers,
-                Duration.ofSeconds(nodeExpiry), Duration.ofMillis(200));
+                Duration.ofSeconds(nodeExpiry), Duration.ofMillis(200), tls);
         ControlService service;
         try {
             service = ControlService.start(settings);

@@ -48,7 +48,13 @@ class AgentChannelTest {
         private final StringBuilder partial = new StringBuilder();
 
         FakeAgent(RunningService svc) {
-            socket = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(svc.agents(), this).join();
+            this(svc, NodeId.random());
+        }
+
+        /** Connects with {@code node}'s certificate: it may report that node's state only. */
+        FakeAgent(RunningService svc, NodeId node) {
+            socket = HttpClient.newBuilder().sslContext(RunningService.CERTS.node(node).context()).build().newWebSocketBuilder()
+                    .buildAsync(svc.agents(), this).join();
         }
 
         @Override
@@ -94,7 +100,7 @@ class AgentChannelTest {
     void reportedStateShowsInTheStateEndpointsAndEveryChangeIsPushed() throws Exception {
         var node = NodeId.random();
         var dataset = DatasetId.random();
-        try (var agent = new FakeAgent(svc)) {
+        try (var agent = new FakeAgent(svc, node)) {
             assertThat(agent.next().get("type").asText()).isEqualTo("update");
             agent.report(state(node, "10.9.8.7", "era-42", dataset));
             waitFor(() -> svc.call("GET", "/v1/state/nodes", null).raw().contains(node.toString()));
@@ -130,13 +136,14 @@ class AgentChannelTest {
     void theJavaAgentChannelKeepsAnExactCopyFromAFullStateAndDiffs() throws Exception {
         var node = NodeId.random();
         var updates = new java.util.concurrent.atomic.AtomicInteger();
-        try (var channel = dev.flocker.api.client.AgentChannel.connect(svc.agents(), v -> updates.incrementAndGet())) {
+        try (var channel = dev.flocker.api.client.AgentChannel.connect(svc.agents(), RunningService.CERTS.node(node),
+                v -> updates.incrementAndGet())) {
             channel.firstView().get(10, TimeUnit.SECONDS);
             channel.report(state(node, "10.9.8.3", "era-java", DatasetId.random()));
             for (int i = 0; i < 20; i++) {
                 svc.call("POST", "/v1/configuration/datasets", "{\"primary\":\"" + node + "\"}");
             }
-            var client = new dev.flocker.api.client.FlockerClient(svc.api());
+            var client = svc.client();
             waitFor(() -> channel.view().configuration().tag().equals(client.datasets().tag())
                     && channel.view().clusterState().node(node).isPresent());
             assertThat(channel.view().configuration().datasets().values()).containsExactlyInAnyOrderElementsOf(client.datasets().value());
@@ -147,7 +154,7 @@ class AgentChannelTest {
     @Test
     void composeReplacesTheDeploymentOnKnownNodesAndRefusesBadFilesWithTheirMessage() throws Exception {
         var node = NodeId.random();
-        try (var agent = new FakeAgent(svc)) {
+        try (var agent = new FakeAgent(svc, node)) {
             agent.next();
             agent.report(state(node, "10.9.9.11", "era-compose", DatasetId.random()));
             waitFor(() -> svc.call("GET", "/v1/state/nodes", null).raw().contains(node.toString()));
@@ -185,7 +192,7 @@ class AgentChannelTest {
     void aDeletedDatasetIsForgottenOnceNoNodeHoldsItButKeptWhileOneDoes() throws Exception {
         var node = NodeId.random();
         var held = DatasetId.random();
-        try (var agent = new FakeAgent(svc)) {
+        try (var agent = new FakeAgent(svc, node)) {
             agent.next();
             agent.report(state(node, "10.9.8.2", "era-tomb", held));
             waitFor(() -> svc.call("GET", "/v1/state/nodes", null).raw().contains(node.toString()));
@@ -221,7 +228,7 @@ class AgentChannelTest {
     @Test
     void aNodeIsForgottenAfterItsAgentIsGoneForTheExpiryTime() throws Exception {
         var node = NodeId.random();
-        var agent = new FakeAgent(svc);
+        var agent = new FakeAgent(svc, node);
         agent.next();
         agent.report(state(node, "10.9.8.6", "era-gone", DatasetId.random()));
         waitFor(() -> svc.call("GET", "/v1/state/nodes", null).raw().contains(node.toString()));
@@ -233,9 +240,10 @@ class AgentChannelTest {
 
     @Test
     void aConnectionSpeaksForOneNodeOnlyAndBadMessagesCloseIt() throws Exception {
-        try (var agent = new FakeAgent(svc)) {
+        var mine = NodeId.random();
+        try (var agent = new FakeAgent(svc, mine)) {
             agent.next();
-            agent.report(state(NodeId.random(), "10.9.8.5", "e1", DatasetId.random()));
+            agent.report(state(mine, "10.9.8.5", "e1", DatasetId.random()));
             var other = NodeId.random();
             agent.report(state(other, "10.9.8.4", "e2", DatasetId.random()));
             assertThat(agent.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1008);

@@ -127,7 +127,7 @@ class FlockerApiContractTest {
 
     @Test
     void concurrentConditionalCreatesOfOneNameMakeExactlyOneDataset() throws Exception {
-        var client = new FlockerClient(svc.api());
+        var client = svc.client();
         var name = "unique-" + System.nanoTime();
         var threads = new java.util.ArrayList<Thread>();
         var created = new java.util.concurrent.atomic.AtomicInteger();
@@ -242,7 +242,7 @@ class FlockerApiContractTest {
         var moved = post("/v1/configuration/containers/" + name, "{\"node_uuid\":\"" + NODE_B + "\"}");
         assertThat(moved.status()).isEqualTo(200);
         assertThat(moved.body().get("node_uuid").asText()).isEqualTo(NODE_B);
-        assertThat(new FlockerClient(svc.api()).datasets().value().stream().filter(d -> d.datasetId().toString().equals(dataset))
+        assertThat(svc.client().datasets().value().stream().filter(d -> d.datasetId().toString().equals(dataset))
                 .findFirst().orElseThrow().primary().toString()).isEqualTo(NODE_B);
         assertThat(post("/v1/configuration/containers/nosuch", "{\"node_uuid\":\"" + NODE_B + "\"}").body().get("description").asText())
                 .isEqualTo("Container not found.");
@@ -277,7 +277,7 @@ class FlockerApiContractTest {
     @Test
     void eventsStreamTellsWatchersAboutEveryConfigurationChange() throws Exception {
         var lines = new java.util.concurrent.LinkedBlockingQueue<String>();
-        var response = java.net.http.HttpClient.newHttpClient().send(
+        var response = java.net.http.HttpClient.newBuilder().sslContext(RunningService.USER.context()).build().send(
                 java.net.http.HttpRequest.newBuilder(svc.api().resolve("/v1/events")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofLines());
         assertThat(response.statusCode()).isEqualTo(200);
@@ -302,7 +302,7 @@ class FlockerApiContractTest {
 
     @Test
     void theJavaClientSurfacesFlockerErrors() {
-        var client = new FlockerClient(svc.api());
+        var client = svc.client();
         var dataset = client.createDataset(NodeId.of(NODE_A), 67108864L, Map.of("name", "c"), null, null);
         assertThat(client.moveDataset(dataset.datasetId(), NodeId.of(NODE_B)).primary()).isEqualTo(NodeId.of(NODE_B));
         try {

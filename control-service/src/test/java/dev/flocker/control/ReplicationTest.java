@@ -99,12 +99,12 @@ class ReplicationTest {
         var apis = new ArrayList<URI>();
         for (int i = 0; i < count; i++) {
             int api = RunningService.freePort();
-            apis.add(URI.create("http://127.0.0.1:" + api));
+            apis.add(URI.create("https://127.0.0.1:" + api));
             var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Dorg.slf4j.simpleLogger.defaultLogLevel=info", "-cp", System.getProperty("java.class.path"),
                     ControlServiceMain.class.getName(), "--data-path", data.resolve("r" + i).toString(), "--bind", "127.0.0.1",
                     "--port", Integer.toString(api), "--agent-port", Integer.toString(RunningService.freePort()),
-                    "--cluster-port", Integer.toString(cluster[i])));
+                    "--cluster-port", Integer.toString(cluster[i]), "--certificates-path", RunningService.CERTS.dir().toString()));
             for (int port : cluster) {
                 command.addAll(List.of("--peer", "127.0.0.1:" + port));
             }

@@ -1,7 +1,10 @@
 package dev.flocker.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.flocker.api.client.FlockerClient;
 import dev.flocker.api.model.Json;
+import dev.flocker.api.tls.ClusterCertificates;
+import dev.flocker.api.tls.TlsFiles;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,9 +14,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-/** A control-service replica for tests, on free loopback ports with its own data directory. */
+/** A control-service replica for tests, on free loopback ports with its own data directory, with TLS as always. */
 final class RunningService implements AutoCloseable {
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** One cluster CA for this test JVM: the control service's certificate (for 127.0.0.1), users' and nodes'. */
+    static final ClusterCertificates CERTS = certificates();
+    static final TlsFiles USER = CERTS.user("tester");
+    private static final HttpClient HTTP = HttpClient.newBuilder().sslContext(USER.context()).build();
     final ControlService service;
     final Path dataPath;
 
@@ -23,8 +29,22 @@ final class RunningService implements AutoCloseable {
     }
 
     static RunningService start(Path dataPath, Duration nodeExpiry) {
-        var settings = new ControlService.Settings(dataPath, "127.0.0.1", 0, 0, freePort(), List.of(), nodeExpiry, Duration.ofMillis(200));
+        var settings = new ControlService.Settings(dataPath, "127.0.0.1", 0, 0, freePort(), List.of(), nodeExpiry, Duration.ofMillis(200),
+                CERTS.control());
         return new RunningService(ControlService.start(settings), dataPath);
+    }
+
+    private static ClusterCertificates certificates() {
+        try {
+            return ClusterCertificates.in(java.nio.file.Files.createTempDirectory("control-test-certs"), "test", List.of("127.0.0.1"));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A client of the API as a user. */
+    FlockerClient client() {
+        return new FlockerClient(api(), USER);
     }
 
     static int freePort() {
@@ -32,11 +52,11 @@ final class RunningService implements AutoCloseable {
     }
 
     URI api() {
-        return URI.create("http://127.0.0.1:" + service.apiPort());
+        return URI.create("https://127.0.0.1:" + service.apiPort());
     }
 
     URI agents() {
-        return URI.create("ws://127.0.0.1:" + service.agentPort() + "/v1/agent");
+        return URI.create("wss://127.0.0.1:" + service.agentPort() + "/v1/agent");
     }
 
     record Answer(int status, JsonNode body, String tag, String raw) {

@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 
 class SettingsTest {
     private static ControlService.Settings settings(String bind, int port, List<String> peers) {
-        return new ControlService.Settings(Path.of("/tmp/x"), bind, 4523, 4524, port, peers, Duration.ofSeconds(30), Duration.ofMillis(200));
+        return new ControlService.Settings(Path.of("/tmp/x"), bind, 4523, 4524, port, peers, Duration.ofSeconds(30), Duration.ofMillis(200),
+                dev.flocker.api.tls.TlsFiles.in(Path.of("/tmp/x"), "control-service"));
     }
 
     @Test

@@ -12,6 +12,8 @@ import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
 import dev.flocker.api.model.NodeState.MoveState;
+import dev.flocker.api.tls.Identity;
+import dev.flocker.api.tls.TlsException;
 import dev.flocker.plugin.PluginHttpServer;
 import dev.flocker.plugin.VolumePlugin;
 import dev.flocker.proxy.Route;
@@ -78,7 +80,7 @@ public final class Agent implements AutoCloseable {
 
     private Agent(AgentConfig config) {
         this.config = config;
-        this.self = config.nodeId() != null ? config.nodeId() : persistedNodeId(config.statePath());
+        this.self = certifiedNodeId(config);
         this.era = era(self);
         this.driver = ZfsVolumeDriver.open(new ZfsConfig(config.pool(), config.mountRoot(), config.poolFile(), config.poolSize()));
         byte[] key;
@@ -141,7 +143,13 @@ public final class Agent implements AutoCloseable {
     }
 
     private void startPlugin(AgentConfig.Plugin settings) {
-        var api = new dev.flocker.api.client.FlockerClient(URI.create("http://" + config.controlHost() + ":" + settings.apiPort()));
+        dev.flocker.api.client.FlockerClient api;
+        try {
+            api = new dev.flocker.api.client.FlockerClient(URI.create("https://" + config.controlHost() + ":" + settings.apiPort()),
+                    config.pluginTls());
+        } catch (TlsException e) {
+            throw new AgentConfig.ConfigException("tls (the Docker plugin's certificate): " + e.getMessage());
+        }
         plugin = new VolumePlugin(api, self, settings.settings(), config.statePath().resolve("docker-mounts.json"));
         try {
             pluginServer = PluginHttpServer.start(settings.listen(), plugin);
@@ -184,11 +192,11 @@ public final class Agent implements AutoCloseable {
     }
 
     private void keepConnected() {
-        var uri = URI.create("ws://" + config.controlHost() + ":" + config.controlPort() + "/v1/agent");
+        var uri = URI.create("wss://" + config.controlHost() + ":" + config.controlPort() + "/v1/agent");
         long backoff = 200;
         while (!stopping) {
             try {
-                var connected = AgentChannel.connect(uri, view -> wake());
+                var connected = AgentChannel.connect(uri, config.tls(), view -> wake());
                 channel = connected;
                 lastReport = null; // a new connection (maybe another replica) gets the full state
                 backoff = 200;
@@ -395,18 +403,36 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    private static NodeId persistedNodeId(Path statePath) {
-        var file = statePath.resolve("node.uuid");
+    /** The node's identity is its certificate's (node-&lt;uuid&gt;); a configured node.uuid must agree with it. */
+    private static NodeId certifiedNodeId(AgentConfig config) {
+        Identity identity;
         try {
-            if (Files.exists(file)) {
-                return NodeId.of(Files.readString(file).strip());
-            }
+            identity = config.tls().identity();
+            config.tls().context();
+        } catch (TlsException | IllegalArgumentException e) {
+            throw new AgentConfig.ConfigException("tls: " + e.getMessage());
+        }
+        if (identity.role() != Identity.Role.NODE) {
+            throw new AgentConfig.ConfigException("tls.node_cert " + config.tls().certificate() + " is " + identity
+                    + "'s certificate, not a node's (make one with flocker-ca create-node-certificate)");
+        }
+        var node = identity.node();
+        if (config.nodeId() != null && !config.nodeId().equals(node)) {
+            throw new AgentConfig.ConfigException("node.uuid " + config.nodeId() + " differs from the node certificate's " + node
+                    + "; remove node.uuid or use that node's certificate");
+        }
+        remember(config.statePath(), node);
+        return node;
+    }
+
+    /** Keeps the node's identity beside its state too, for operators and tools that look there. */
+    private static void remember(Path statePath, NodeId node) {
+        try {
             Files.createDirectories(statePath);
-            var id = NodeId.of(UUID.randomUUID().toString());
             var tmp = statePath.resolve("node.uuid.tmp");
-            Files.writeString(tmp, id + "\n");
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            return id;
+            Files.writeString(tmp, node + "\n");
+            Files.move(tmp, statePath.resolve("node.uuid"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new AgentConfig.ConfigException("node.state_path " + statePath + ": cannot keep the node's identity there: " + e.getMessage());
         }

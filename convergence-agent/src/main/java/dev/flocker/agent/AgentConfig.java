@@ -1,6 +1,7 @@
 package dev.flocker.agent;
 
 import dev.flocker.api.model.NodeId;
+import dev.flocker.api.tls.TlsFiles;
 import dev.flocker.plugin.PluginEndpoint;
 import dev.flocker.plugin.VolumePlugin;
 import dev.flocker.proxy.ProxySettings;
@@ -30,6 +31,8 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * ssh: {identity: /etc/flocker/id_ed25519, known_hosts: /etc/flocker/known_hosts, port: 22, user: root}
  * moves: {precopy_threshold: 16777216, precopy_rounds: 8, stop_timeout: 30}
  * proxy: {max_hold_seconds: 30, max_held: 1000, idle_timeout_seconds: 600, connect_timeout_ms: 2000}
+ * tls: {ca: /etc/flocker/cluster.crt, node_cert: /etc/flocker/node.crt, node_key: /etc/flocker/node.key,
+ *       plugin_cert: /etc/flocker/plugin.crt, plugin_key: /etc/flocker/plugin.key}
  * plugin: {name: flocker, listen: unix:///run/docker/plugins/flocker.sock, api_port: 4523, lease_seconds: 60, mount_timeout_seconds: 100,
  *          lease_wait_seconds: 20}                              # listen: tcp://127.0.0.1:4525 with a spec file, or off
  * </pre>
@@ -41,11 +44,13 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * @param stopTimeout    how long an application gets to stop before it is killed
  * @param proxy          limits of the routing proxy (held connections, idle timeout)
  * @param plugin         where the Docker volume plugin listens (null: off), and its timings
+ * @param tls            the cluster CA and this node's certificate (its CN, node-&lt;uuid&gt;, is the node's identity)
+ * @param pluginTls      the cluster CA and the Docker plugin's API user certificate (CN user-plugin)
  */
 public record AgentConfig(String controlHost, int controlPort, String pool, Path mountRoot, Path poolFile, long poolSize,
                           String address, NodeId nodeId, Path statePath, String dockerHost, Path sshIdentity, Path knownHosts,
                           int sshPort, String sshUser, long precopyBytes, int precopyRounds, Duration stopTimeout,
-                          Duration interval, ProxySettings proxy, Plugin plugin) {
+                          Duration interval, ProxySettings proxy, Plugin plugin, TlsFiles tls, TlsFiles pluginTls) {
 
     /**
      * The Docker volume plugin's settings.
@@ -64,7 +69,7 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
     }
 
     private static final Set<String> TOP = Set.of("version", "control-service", "dataset", "node", "docker", "ssh", "moves", "interval",
-            "proxy", "plugin");
+            "proxy", "plugin", "tls");
 
     public static AgentConfig load(Path file) {
         String text;
@@ -115,6 +120,12 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
         reader.known(moves, "moves.", Set.of("precopy_threshold", "precopy_rounds", "stop_timeout"));
         var proxy = reader.section(top, "proxy", false);
         reader.known(proxy, "proxy.", Set.of("max_hold_seconds", "max_held", "idle_timeout_seconds", "connect_timeout_ms"));
+        var tls = reader.section(top, "tls", false);
+        reader.known(tls, "tls.", Set.of("ca", "node_cert", "node_key", "plugin_cert", "plugin_key"));
+        var ca = reader.path(tls, "tls.ca", "/etc/flocker/cluster.crt");
+        var nodeTls = new TlsFiles(ca, reader.path(tls, "tls.node_cert", "/etc/flocker/node.crt"), reader.path(tls, "tls.node_key", "/etc/flocker/node.key"));
+        var pluginTls = new TlsFiles(ca, reader.path(tls, "tls.plugin_cert", "/etc/flocker/plugin.crt"),
+                reader.path(tls, "tls.plugin_key", "/etc/flocker/plugin.key"));
         var plugin = reader.section(top, "plugin", false);
         reader.known(plugin, "plugin.", Set.of("name", "listen", "api_port", "lease_seconds", "mount_timeout_seconds", "lease_wait_seconds"));
         var listen = reader.string(plugin, "plugin.listen", "unix:///run/docker/plugins/flocker.sock");
@@ -171,7 +182,8 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
                         new VolumePlugin.Settings(Duration.ofSeconds(reader.atLeastOne(plugin, "plugin.lease_seconds", 60)),
                                 Duration.ofSeconds(mountTimeout(reader, plugin)),
                                 Duration.ofSeconds(reader.integer(plugin, "plugin.lease_wait_seconds", 20)),
-                                VolumePlugin.Settings.DEFAULT.poll())));
+                                VolumePlugin.Settings.DEFAULT.poll())),
+                nodeTls, pluginTls);
     }
 
     /** The driver name: plugin.name, or the socket's file name without ".sock", or "flocker". */

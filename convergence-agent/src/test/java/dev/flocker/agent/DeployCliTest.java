@@ -52,7 +52,9 @@ class DeployCliTest {
         var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), DeployMain.class.getName()));
         command.addAll(List.of(args));
-        var process = new ProcessBuilder(command).redirectError(work.resolve("err.txt").toFile()).start();
+        // As Flocker's flocker-deploy: cluster.crt, user.crt and user.key in the working directory are used by default.
+        var certificates = cluster.certificates.user("user").certificate().getParent();
+        var process = new ProcessBuilder(command).directory(certificates.toFile()).redirectError(work.resolve("err.txt").toFile()).start();
         var out = new String(process.getInputStream().readAllBytes());
         assertThat(process.waitFor(300, TimeUnit.SECONDS)).isTrue();
         var run = new Run(process.exitValue(), out, Files.readString(work.resolve("err.txt")));
@@ -137,6 +139,16 @@ class DeployCliTest {
         var unreachable = deploy("--port", "1", cluster.lab.bridgeIp(), deployment, good);
         assertThat(unreachable.exit).isEqualTo(4);
         assertThat(unreachable.err).contains("cannot reach the control service");
+
+        var noCertificates = deploy("--port", port(), "-c", work.resolve("no-certs").toString(), cluster.lab.bridgeIp(), deployment, good);
+        assertThat(noCertificates.exit).isEqualTo(2);
+        assertThat(noCertificates.err).contains("no-certs/user.crt: no such file").contains("-c DIR or --cacert, --cert, --key");
+
+        var nodeCertificate = cluster.certificates.node(LabCluster.nodeId(1));
+        var asNode = deploy("--port", port(), "--cert", nodeCertificate.certificate().toString(), "--key", nodeCertificate.key().toString(),
+                cluster.lab.bridgeIp(), deployment, good);
+        assertThat(asNode.exit).as("a node's certificate is not a user's").isEqualTo(1);
+        assertThat(asNode.err).contains("This API is for users");
 
         var usage = deploy("--port", port(), cluster.lab.bridgeIp());
         assertThat(usage.exit).isEqualTo(2);

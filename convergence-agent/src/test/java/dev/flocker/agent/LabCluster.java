@@ -3,6 +3,7 @@ package dev.flocker.agent;
 import dev.flocker.api.client.FlockerClient;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.NodeId;
+import dev.flocker.api.tls.ClusterCertificates;
 import dev.flocker.control.ControlService;
 import dev.flocker.lab.FreePorts;
 import dev.flocker.lab.Lab;
@@ -25,6 +26,8 @@ final class LabCluster implements AutoCloseable {
     final Lab lab;
     final ControlService control;
     final FlockerClient client;
+    /** The cluster's CA and certificates (TLS is always on): the control service's, one per node, the plugin's, a user's. */
+    final ClusterCertificates certificates;
     private final Path work;
     private final Map<Integer, Process> agents = new ConcurrentHashMap<>();
     /** The Docker plugin's settings in the agent.yml of the agents started next (short, so tests see leases lapse). */
@@ -33,9 +36,10 @@ final class LabCluster implements AutoCloseable {
     LabCluster(Lab lab, Path work) {
         this.lab = lab;
         this.work = work;
+        this.certificates = ClusterCertificates.in(work.resolve("certificates"), "lab-" + lab.name(), List.of(lab.bridgeIp()));
         this.control = ControlService.start(new ControlService.Settings(work.resolve("control"), lab.bridgeIp(), 0, 0, FreePorts.next(),
-                List.of(), Duration.ofSeconds(15), Duration.ofMillis(100)));
-        this.client = new FlockerClient(URI.create("http://" + lab.bridgeIp() + ":" + control.apiPort()));
+                List.of(), Duration.ofSeconds(15), Duration.ofMillis(100), certificates.control()));
+        this.client = new FlockerClient(URI.create("https://" + lab.bridgeIp() + ":" + control.apiPort()), certificates.user("tester"));
     }
 
     /** A cluster on {@code lab} with an agent on each of hosts 1..{@code agents}, once they all report. */
@@ -69,6 +73,8 @@ final class LabCluster implements AutoCloseable {
     void startAgent(int i, String failpoints, List<String> jvmOptions) {
         var host = lab.host(i);
         var config = work.resolve("agent-n" + i + ".yml");
+        var nodeTls = certificates.node(nodeId(i));
+        var pluginTls = certificates.user("plugin");
         try {
             Files.writeString(config, """
                     version: 1
@@ -80,8 +86,10 @@ final class LabCluster implements AutoCloseable {
                     moves: {precopy_threshold: 4194304, stop_timeout: 10}
                     interval: 1000
                     plugin: {listen: "%s", api_port: %d, %s}
+                    tls: {ca: "%s", node_cert: "%s", node_key: "%s", plugin_cert: "%s", plugin_key: "%s"}
                     """.formatted(lab.bridgeIp(), control.agentPort(), host.pool(), host.mountRoot(), host.ip(), nodeId(i),
-                    host.dir().resolve("agent"), host.dockerHost(), lab.sshKey(), lab.knownHosts(), Lab.PLUGIN_URL, control.apiPort(), pluginSettings));
+                    host.dir().resolve("agent"), host.dockerHost(), lab.sshKey(), lab.knownHosts(), Lab.PLUGIN_URL, control.apiPort(), pluginSettings,
+                    nodeTls.ca(), nodeTls.certificate(), nodeTls.key(), pluginTls.certificate(), pluginTls.key()));
             var options = new java.util.ArrayList<>(List.of("-Dorg.slf4j.simpleLogger.showDateTime=true",
                     "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS", "-Dflocker.failpoints=" + failpoints));
             options.addAll(jvmOptions);

@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** OpenSSH ControlMaster connections between lab hosts 1 and 2, opened once, so a benchmark's floor pays no handshake. */
+/**
+ * OpenSSH ControlMaster connections between lab hosts 1 and 2, opened once, so a benchmark's floor pays no handshake.
+ * With the lab's admin key: the floors run zfs on datasets the cluster key may not touch.
+ */
 final class SshMasters implements AutoCloseable {
     private final Lab lab;
     private final Path dir;
@@ -20,7 +23,7 @@ final class SshMasters implements AutoCloseable {
     }
 
     private List<String> ssh(int from, int to) {
-        return List.of("ssh", "-i", lab.sshKey().toString(), "-o", "UserKnownHostsFile=" + lab.knownHosts(),
+        return List.of("ssh", "-i", lab.adminKey().toString(), "-o", "UserKnownHostsFile=" + lab.knownHosts(),
                 "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-c", "aes128-gcm@openssh.com",
                 "-o", "ControlPath=" + dir.resolve("n" + from + "-n" + to), "root@" + lab.host(to).ip());
     }

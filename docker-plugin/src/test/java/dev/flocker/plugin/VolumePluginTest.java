@@ -48,9 +48,10 @@ class VolumePluginTest {
 
     @BeforeAll
     static void start() throws IOException {
+        var certificates = dev.flocker.api.tls.ClusterCertificates.in(dir.resolve("certificates"), "plugin-test", List.of("127.0.0.1"));
         control = ControlService.start(new ControlService.Settings(dir.resolve("control"), "127.0.0.1", 0, 0, FreePorts.next(), List.of(),
-                Duration.ofSeconds(15), Duration.ofMillis(100)));
-        api = new FlockerClient(URI.create("http://127.0.0.1:" + control.apiPort()));
+                Duration.ofSeconds(15), Duration.ofMillis(100), certificates.control()));
+        api = new FlockerClient(URI.create("https://127.0.0.1:" + control.apiPort()), certificates.user("plugin"));
         plugin = new VolumePlugin(api, SELF, new VolumePlugin.Settings(Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofSeconds(1),
                 Duration.ofMillis(50)), dir.resolve("mounts.json"));
         tcp = PluginHttpServer.start(PluginEndpoint.parse("tcp://127.0.0.1:" + FreePorts.next()), plugin);

@@ -10,6 +10,8 @@ import dev.flocker.api.model.ClusterState;
 import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
+import dev.flocker.api.tls.TlsException;
+import dev.flocker.api.tls.TlsFiles;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
@@ -47,8 +49,29 @@ public final class DeployMain implements Callable<Integer> {
         @Option(names = "--port", defaultValue = "4523", description = "Control service API port (default: ${DEFAULT-VALUE}).")
         int port;
 
+        @Option(names = {"-c", "--certificates-directory"}, defaultValue = ".", paramLabel = "DIR",
+                description = "Directory with cluster.crt, user.crt and user.key, as Flocker's flocker-deploy (default: the current directory).")
+        Path certificates;
+
+        @Option(names = "--cacert", paramLabel = "FILE", description = "The cluster CA certificate (default: DIR/cluster.crt).")
+        Path caCert;
+
+        @Option(names = "--cert", paramLabel = "FILE", description = "Your API user certificate (default: DIR/user.crt).")
+        Path cert;
+
+        @Option(names = "--key", paramLabel = "FILE", description = "Its private key (default: DIR/user.key).")
+        Path key;
+
         FlockerClient client(String host) {
-            return new FlockerClient(URI.create("http://" + host + ":" + port));
+            var tls = new TlsFiles(caCert != null ? caCert : certificates.resolve("cluster.crt"),
+                    cert != null ? cert : certificates.resolve("user.crt"), key != null ? key : certificates.resolve("user.key"));
+            try {
+                return new FlockerClient(URI.create("https://" + host + ":" + port), tls);
+            } catch (TlsException e) {
+                throw new DeployException(e.getMessage() + " (pass the certificate files with -c DIR or --cacert, --cert, --key)", 2);
+            } catch (IllegalArgumentException e) {
+                throw new DeployException("control host '" + host + "' is not a host name or address: " + e.getMessage(), 2);
+            }
         }
     }
 
@@ -152,6 +175,9 @@ public final class DeployMain implements Callable<Integer> {
         } catch (FlockerApiException e) {
             if (e.status() == 0) {
                 throw new DeployException(e.description(), 4);
+            }
+            if (e.status() == 401 || e.status() == 403) {
+                throw new DeployException("the control service refused this certificate: " + e.description(), 1);
             }
             throw e;
         }

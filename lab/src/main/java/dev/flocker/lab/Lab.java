@@ -21,6 +21,7 @@ public record Lab(
         @JsonProperty("bridge") String bridge,
         @JsonProperty("bridge_ip") String bridgeIp,
         @JsonProperty("ssh_key") Path sshKey,
+        @JsonProperty("admin_key") Path adminKey,
         @JsonProperty("known_hosts") Path knownHosts,
         @JsonProperty("hosts") List<LabHost> hosts) implements AutoCloseable {
 

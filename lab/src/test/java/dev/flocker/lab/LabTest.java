@@ -15,6 +15,7 @@ import dev.flocker.lab.LabExtension.WithLab;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -59,13 +60,31 @@ class LabTest {
     void hostOneRunsACommandOnHostTwoOverSshWithPinnedHostKey(Lab lab) throws Exception {
         var h1 = lab.host(1);
         var h2 = lab.host(2);
-        var command = Lab.javaCommand(h1, SshProbe.class, h2.ip(), lab.sshKey().toString(), lab.knownHosts().toString(),
+        var command = Lab.javaCommand(h1, SshProbe.class, h2.ip(), lab.adminKey().toString(), lab.knownHosts().toString(),
                 "zpool list -H -o name " + h2.pool() + "; ip -4 -o addr show eth0");
         var process = new ProcessBuilder(command).redirectErrorStream(true).start();
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
         var out = new String(process.getInputStream().readAllBytes());
         assertThat(process.exitValue()).as(out).isZero();
         assertThat(out).contains(h2.pool()).contains(h2.ip());
+    }
+
+    @Test
+    void theClusterKeyRunsOnlyTheZfsOperationsOfShippingOnTheLabsPools(Lab lab) throws Exception {
+        var h2 = lab.host(2);
+        var known = lab.knownHosts().toString();
+        var key = lab.sshKey().toString();
+        var dataset = h2.pool() + "/0d7a6b2e-1111-4222-8333-444455556666";
+        // Allowed, and really run by zfs (which says the dataset does not exist).
+        assertThatThrownBy(() -> SshProbe.run(h2.ip(), key, known, "zfs get -H -o value flocker:owner " + dataset))
+                .hasMessageContaining("exited 1").hasMessageContaining("dataset does not exist");
+        for (var hostile : List.of("true", "sh -c id", "zfs get -H -o value flocker:owner " + dataset + "; id",
+                "zfs get -H -o value flocker:owner " + dataset + " && cat /etc/shadow", "zfs destroy -r rpool/0d7a6b2e-1111-4222-8333-444455556666",
+                "zfs destroy -r " + h2.pool(), "zfs recv -F " + h2.pool() + "/../x", "zfs set flocker:owner=$(id) " + dataset)) {
+            assertThatThrownBy(() -> SshProbe.run(h2.ip(), key, known, hostile)).as(hostile)
+                    .hasMessageContaining("exited 126").hasMessageContaining("refused");
+        }
+        assertThat(SshProbe.run(h2.ip(), lab.adminKey().toString(), known, "echo shell")).isEqualTo("shell\n");
     }
 
     @Test

@@ -7,6 +7,7 @@ import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.ConfigurationDiff;
 import dev.flocker.api.model.Json;
 import dev.flocker.api.model.NodeState;
+import dev.flocker.api.tls.TlsFiles;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -37,12 +38,32 @@ public final class AgentChannel implements WebSocket.Listener, AutoCloseable {
         this.onUpdate = onUpdate;
     }
 
-    /** Connects to {@code ws://host:4524/v1/agent}; {@code onUpdate} runs on every push, in order. */
-    public static AgentChannel connect(URI uri, Consumer<View> onUpdate) {
+    /**
+     * Connects to {@code wss://host:4524/v1/agent} with this node's certificate; {@code onUpdate} runs on every push,
+     * in order.
+     */
+    public static AgentChannel connect(URI uri, TlsFiles tls, Consumer<View> onUpdate) {
         var channel = new AgentChannel(onUpdate);
-        channel.socket = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
-                .newWebSocketBuilder().buildAsync(uri, channel).join();
+        try {
+            channel.socket = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).sslContext(tls.context()).build()
+                    .newWebSocketBuilder().buildAsync(uri, channel).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof java.net.http.WebSocketHandshakeException refused) {
+                throw new IllegalStateException("the control service at " + uri + " refused this agent's channel (HTTP "
+                        + refused.getResponse().statusCode() + "): it takes node certificates (CN node-<uuid>) of its cluster CA only, and "
+                        + tls.certificate() + " is " + describe(tls), e);
+            }
+            throw e;
+        }
         return channel;
+    }
+
+    private static String describe(TlsFiles tls) {
+        try {
+            return tls.identity().toString();
+        } catch (RuntimeException e) {
+            return "unreadable (" + e.getMessage() + ")";
+        }
     }
 
     public View view() {

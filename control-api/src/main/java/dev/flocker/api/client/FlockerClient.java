@@ -10,6 +10,7 @@ import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.Json;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
+import dev.flocker.api.tls.TlsFiles;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,10 +28,16 @@ public final class FlockerClient {
     private final URI base;
     private final HttpClient http;
 
-    /** @param base e.g. {@code http://127.0.0.1:4523} */
-    public FlockerClient(URI base) {
+    /**
+     * @param base e.g. {@code https://10.0.0.1:4523}
+     * @param tls  this user's certificate and the cluster CA: the control service requires both
+     */
+    public FlockerClient(URI base, TlsFiles tls) {
+        if (!"https".equals(base.getScheme())) {
+            throw new IllegalArgumentException("the control service speaks HTTPS only: " + base);
+        }
         this.base = base;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).sslContext(tls.context()).build();
     }
 
     /** A value with the configuration tag it was read at. */

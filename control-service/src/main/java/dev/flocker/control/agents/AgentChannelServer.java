@@ -8,6 +8,9 @@ import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.Json;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
+import dev.flocker.api.tls.Identity;
+import dev.flocker.api.tls.TlsFiles;
+import dev.flocker.control.MutualTls;
 import dev.flocker.control.store.ConfigurationStore;
 import dev.flocker.control.store.NodeStateStore;
 import io.vertx.core.Future;
@@ -70,8 +73,12 @@ public final class AgentChannelServer {
         Configuration sentConfiguration;
         ClusterState sentState;
 
-        Connection(ServerWebSocket socket) {
+        /** The node the connection's certificate speaks for: it may report that node's state only. */
+        final NodeId certified;
+
+        Connection(ServerWebSocket socket, NodeId certified) {
             this.socket = socket;
+            this.certified = certified;
         }
     }
 
@@ -84,10 +91,28 @@ public final class AgentChannelServer {
         state.onChange(s -> changed());
     }
 
-    public Future<HttpServer> listen(String host, int port) {
+    /** Listens with mutual TLS: only a certificate of the cluster CA for a node ({@code node-<uuid>}) gets in. */
+    public Future<HttpServer> listen(String host, int port, TlsFiles tls) {
         // A node with thousands of datasets reports megabytes; the default 256 KiB message limit would cut it off.
-        var options = new io.vertx.core.http.HttpServerOptions().setMaxWebSocketMessageSize(MAX_MESSAGE);
-        return vertx.createHttpServer(options).webSocketHandler(this::accept).listen(port, host);
+        var options = MutualTls.serverOptions(tls).setMaxWebSocketMessageSize(MAX_MESSAGE);
+        return vertx.createHttpServer(options).webSocketHandshakeHandler(this::handshake).webSocketHandler(this::accept).listen(port, host);
+    }
+
+    private void handshake(io.vertx.core.http.ServerWebSocketHandshake handshake) {
+        try {
+            var identity = Identity.of(handshake.peerCertificates());
+            if (identity.role() != Identity.Role.NODE) {
+                LOG.atWarn().addKeyValue("peer", handshake.remoteAddress()).addKeyValue("identity", identity)
+                        .log("refused an agent channel: the certificate is not a node's");
+                handshake.reject(403);
+                return;
+            }
+        } catch (javax.net.ssl.SSLPeerUnverifiedException | IllegalArgumentException e) {
+            LOG.atWarn().addKeyValue("peer", handshake.remoteAddress()).log("refused an agent channel: " + e.getMessage());
+            handshake.reject(403);
+            return;
+        }
+        handshake.accept();
     }
 
     public int connectionCount() {
@@ -99,7 +124,15 @@ public final class AgentChannelServer {
             socket.close((short) 1008, "unknown path " + socket.path() + "; agents connect to " + PATH);
             return;
         }
-        var connection = new Connection(socket);
+        NodeId certified;
+        try {
+            certified = Identity.of(socket.sslSession().getPeerCertificates() == null ? java.util.List.of()
+                    : java.util.List.of(socket.sslSession().getPeerCertificates())).node();
+        } catch (javax.net.ssl.SSLPeerUnverifiedException | RuntimeException e) {
+            socket.close((short) 1008, "a node certificate is required");
+            return;
+        }
+        var connection = new Connection(socket, certified);
         connections.add(connection);
         socket.closeHandler(v -> {
             connections.remove(connection);
@@ -130,6 +163,11 @@ public final class AgentChannelServer {
             return;
         }
         if (reported != null) {
+            if (!reported.uuid().equals(connection.certified)) {
+                reject(connection, "this connection's certificate is node " + connection.certified + "'s; it may not report node "
+                        + reported.uuid());
+                return;
+            }
             if (connection.node == null) {
                 connection.node = reported.uuid();
                 LOG.atInfo().addKeyValue("node", reported.uuid()).addKeyValue("host", reported.host()).log("agent connected");

@@ -3,6 +3,9 @@ package dev.flocker.control.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.flocker.api.model.Json;
+import dev.flocker.api.tls.Identity;
+import dev.flocker.api.tls.TlsFiles;
+import dev.flocker.control.MutualTls;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -37,12 +40,14 @@ public final class HttpApiServer {
         this.api = api;
     }
 
-    public Future<HttpServer> listen(String host, int port) {
-        return vertx.createHttpServer().requestHandler(router()).listen(port, host);
+    /** Listens with mutual TLS: only API users' certificates ({@code user-<name>}) of the cluster CA are served. */
+    public Future<HttpServer> listen(String host, int port, TlsFiles tls) {
+        return vertx.createHttpServer(MutualTls.serverOptions(tls)).requestHandler(router()).listen(port, host);
     }
 
     Router router() {
         var router = Router.router(vertx);
+        router.route().handler(HttpApiServer::requireUser);
         router.route().handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
         router.get("/v1/version").handler(ctx -> reply(ctx, api::version));
         router.get("/v1/configuration/datasets").handler(ctx -> reply(ctx, api::listDatasets));
@@ -75,6 +80,25 @@ public final class HttpApiServer {
             send(ctx.response(), 500, incident, Map.of());
         });
         return router;
+    }
+
+    /** The API is for users (and the Docker plugin, user "plugin"); nodes have their own channel. */
+    private static void requireUser(RoutingContext ctx) {
+        Identity identity;
+        try {
+            identity = Identity.of(ctx.request().connection().peerCertificates());
+        } catch (javax.net.ssl.SSLPeerUnverifiedException | IllegalArgumentException e) {
+            error(ctx.response(), 403, "A client certificate of an API user (CN user-<name>) is required: " + e.getMessage());
+            return;
+        }
+        if (identity.role() != Identity.Role.USER) {
+            LOG.atWarn().addKeyValue("identity", identity).addKeyValue("path", ctx.request().path()).log("refused: not an API user");
+            error(ctx.response(), 403, "This API is for users; the certificate presented is " + identity
+                    + ". Use a user certificate (flocker-ca create-api-certificate <name>).");
+            return;
+        }
+        ctx.put("identity", identity);
+        ctx.next();
     }
 
     private static String ifMatches(RoutingContext ctx) {

@@ -37,7 +37,19 @@ import java.util.concurrent.TimeUnit;
 public final class ControlServiceBenchmark {
     private static int writesPerSecond;
     private static final int WARM_UP_SECONDS = 5;
-    private static final HttpClient HTTP = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
+    /** The benchmark's cluster CA: the service's certificate, a user's for the readers and writers, one per agent. */
+    private static final dev.flocker.api.tls.ClusterCertificates CERTS = certificates();
+    private static final dev.flocker.api.tls.TlsFiles USER = CERTS.user("bench");
+    private static final HttpClient HTTP = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor())
+            .sslContext(USER.context()).build();
+
+    private static dev.flocker.api.tls.ClusterCertificates certificates() {
+        try {
+            return dev.flocker.api.tls.ClusterCertificates.in(Files.createTempDirectory("bench-control-certs"), "bench", List.of("127.0.0.1"));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     public static void main(String[] args) throws Exception {
         int datasets = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
@@ -60,9 +72,10 @@ public final class ControlServiceBenchmark {
         var service = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g", "-Xlog:gc:file=" + data.resolve("gc.log"),
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"),
                 ControlServiceMain.class.getName(), "--data-path", data.toString(), "--bind", "127.0.0.1", "--port", Integer.toString(api),
-                "--agent-port", Integer.toString(freePort()), "--cluster-port", Integer.toString(freePort()))
+                "--agent-port", Integer.toString(freePort()), "--cluster-port", Integer.toString(freePort()),
+                "--certificates-path", CERTS.dir().toString())
                 .redirectErrorStream(true).redirectOutput(data.resolve("service.log").toFile()).start();
-        var base = URI.create("http://127.0.0.1:" + api);
+        var base = URI.create("https://127.0.0.1:" + api);
         try {
             run(base, service, data, seeded, nodes, seconds);
         } finally {
@@ -89,7 +102,7 @@ public final class ControlServiceBenchmark {
             Thread.sleep(200);
         }
         FIRST_ERROR.set(null); // refused connections while the service was starting are not errors
-        var agentUri = URI.create("ws://127.0.0.1:" + agentPort(data) + "/v1/agent");
+        var agentUri = URI.create("wss://127.0.0.1:" + agentPort(data) + "/v1/agent");
         // Each agent reports the datasets it is primary for; it records when it sees each configuration version.
         var seenAt = new ConcurrentHashMap<Long, List<Long>>();
         var channels = new ArrayList<LightAgent>();
@@ -100,7 +113,7 @@ public final class ControlServiceBenchmark {
         for (var node : nodes) {
             // The simulated agents only note when each configuration version reaches them: real agents run on
             // their own hosts, and 100 of them applying diffs here would eat the cores the service is measured on.
-            var agent = new LightAgent(agentUri, version -> seenAt.computeIfAbsent(version, v -> new CopyOnWriteArrayList<>())
+            var agent = new LightAgent(agentUri, CERTS.node(node), version -> seenAt.computeIfAbsent(version, v -> new CopyOnWriteArrayList<>())
                     .add(System.nanoTime()));
             agent.first.get(60, TimeUnit.SECONDS);
             agent.send(Json.write(Map.of("type", "state", "state",
@@ -125,7 +138,9 @@ public final class ControlServiceBenchmark {
         // Reads go through Vert.x's HTTP client (Netty) and accept gzip, as Go's and Python's HTTP clients do by default.
         var vertx = io.vertx.core.Vertx.vertx();
         var client = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions().setDefaultHost("127.0.0.1")
-                .setDefaultPort(base.getPort()), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
+                .setDefaultPort(base.getPort()).setSsl(true).setVerifyHost(true)
+                .setKeyCertOptions(io.vertx.core.net.KeyCertOptions.wrap(USER.keyManagers()))
+                .setTrustOptions(io.vertx.core.net.TrustOptions.wrap(USER.trustManagers())), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
         var reader = scheduler.scheduleAtFixedRate(() -> {
             boolean state = tick[0]++ % 2 == 1;
             long start = System.nanoTime();
@@ -214,16 +229,15 @@ public final class ControlServiceBenchmark {
 
     /** A WebSocket agent that reads the configuration version of each push and nothing else. */
     static final class LightAgent implements java.net.http.WebSocket.Listener {
-        private static final HttpClient SHARED = HttpClient.newHttpClient();
         private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("\"version\":(\\d+)");
         final java.util.concurrent.CompletableFuture<Long> first = new java.util.concurrent.CompletableFuture<>();
         private final java.util.function.LongConsumer onVersion;
         private final StringBuilder partial = new StringBuilder();
         private final java.net.http.WebSocket socket;
 
-        LightAgent(URI uri, java.util.function.LongConsumer onVersion) {
+        LightAgent(URI uri, dev.flocker.api.tls.TlsFiles tls, java.util.function.LongConsumer onVersion) {
             this.onVersion = onVersion;
-            this.socket = SHARED.newWebSocketBuilder().buildAsync(uri, this).join();
+            this.socket = HttpClient.newBuilder().sslContext(tls.context()).build().newWebSocketBuilder().buildAsync(uri, this).join();
         }
 
         @Override

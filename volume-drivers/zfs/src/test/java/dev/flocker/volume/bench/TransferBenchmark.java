@@ -116,7 +116,7 @@ public final class TransferBenchmark {
     }
 
     private String sshCommand(String remote) {
-        return "ssh -c aes128-gcm@openssh.com -i " + lab.sshKey() + " -o UserKnownHostsFile=" + lab.knownHosts()
+        return "ssh -c aes128-gcm@openssh.com -i " + lab.adminKey() + " -o UserKnownHostsFile=" + lab.knownHosts()
                 + " -o StrictHostKeyChecking=yes -o BatchMode=yes root@" + h2.ip() + " " + remote;
     }
 

@@ -1,0 +1,24 @@
+package dev.flocker.control;
+
+import dev.flocker.api.tls.TlsFiles;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.TrustOptions;
+
+/**
+ * The control service's listeners: TLS with its certificate, and a client certificate required, chained to the
+ * cluster CA and within its validity (checked during the handshake; a missing, foreign or expired certificate never
+ * gets an HTTP exchange). Which role may use which listener is checked after, from the certificate's name.
+ */
+public final class MutualTls {
+    private MutualTls() {}
+
+    public static HttpServerOptions serverOptions(TlsFiles tls) {
+        return new HttpServerOptions().setSsl(true)
+                .setKeyCertOptions(KeyCertOptions.wrap(tls.keyManagers()))
+                .setTrustOptions(TrustOptions.wrap(tls.trustManagers()))
+                .setClientAuth(ClientAuth.REQUIRED)
+                .setEnabledSecureTransportProtocols(java.util.Set.of("TLSv1.2", "TLSv1.3"));
+    }
+}
