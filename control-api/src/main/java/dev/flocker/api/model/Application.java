@@ -23,6 +23,9 @@ public record Application(
         @JsonProperty("links") List<Link> links) {
 
     public static final Pattern NAME = Pattern.compile("^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$");
+    /** Docker's image references: [registry[:port]/]repository[:tag][@digest]. */
+    public static final Pattern IMAGE = Pattern.compile("^[a-zA-Z0-9][a-zA-Z0-9._/:@+-]{0,1023}$");
+    private static final Pattern ENV_KEY = Pattern.compile("^[^=\\x00-\\x1f]{1,4096}$");
 
     public Application {
         if (node == null) {
@@ -34,6 +37,19 @@ public record Application(
         name = name.startsWith("/") ? name.substring(1) : name;
         if (image == null || image.isBlank()) {
             throw new IllegalArgumentException("image is required for application " + name);
+        }
+        if (!IMAGE.matcher(image).matches()) {
+            throw new IllegalArgumentException("image '" + image + "' of application " + name
+                    + " is not an image reference (e.g. postgres:15, registry:5000/team/app@sha256:...)");
+        }
+        if (environment != null) {
+            for (var entry : environment.entrySet()) {
+                if (entry.getKey() == null || !ENV_KEY.matcher(entry.getKey()).matches() || entry.getValue() == null
+                        || entry.getValue().indexOf('\0') >= 0) {
+                    throw new IllegalArgumentException("environment variable '" + entry.getKey() + "' of application " + name
+                            + " is invalid: names have no '=' or control characters, values no NUL");
+                }
+            }
         }
         ports = ports == null ? List.of() : List.copyOf(ports);
         environment = environment == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(environment));
@@ -86,8 +102,9 @@ public record Application(
             if (datasetId == null) {
                 throw new IllegalArgumentException("volume dataset_id is required");
             }
-            if (mountpoint == null || !mountpoint.startsWith("/") || mountpoint.contains("\0") || !mountpoint.matches("\\p{ASCII}+")) {
-                throw new IllegalArgumentException("volume mountpoint '" + mountpoint + "' must be an absolute ASCII path");
+            if (mountpoint == null || !mountpoint.matches("/[\\x20-\\x7e]{0,4095}") || mountpoint.matches("(.*/)?\\.\\.(/.*)?")) {
+                throw new IllegalArgumentException("volume mountpoint '" + mountpoint + "' must be an absolute path of printable ASCII"
+                        + " without '..'");
             }
         }
     }

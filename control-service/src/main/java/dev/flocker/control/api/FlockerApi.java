@@ -172,7 +172,8 @@ public final class FlockerApi {
         var body = request.get();
         Schema.object(body).only(CREATE_DATASET_KEYS).required("primary").uuid("primary").uuid("dataset_id")
                 .integer("maximum_size", Dataset.MIN_SIZE, Long.MAX_VALUE, true).multipleOf("maximum_size", 1024)
-                .stringMap("metadata", 16, 256, 256).validate();
+                .stringMap("metadata", 16, 256, 256)
+                .check(printable(body.get("metadata")), "metadata: keys and values must not contain control characters").validate();
         var id = body.hasNonNull("dataset_id") ? DatasetId.of(body.get("dataset_id").asText()) : DatasetId.random();
         var dataset = new Dataset(id, NodeId.of(body.get("primary").asText()), false, metadata(body.get("metadata")),
                 body.hasNonNull("maximum_size") ? body.get("maximum_size").asLong() : null);
@@ -183,6 +184,23 @@ public final class FlockerApi {
             return config.withDataset(dataset);
         });
         return Reply.created(after.datasets().get(id)).withTag(after.tag());
+    }
+
+    /** No control characters in an object's keys and text values: names end up in logs, listings and Docker. */
+    private static boolean printable(JsonNode object) {
+        if (object == null || !object.isObject()) {
+            return true;
+        }
+        for (var entry : object.properties()) {
+            if (hasControl(entry.getKey()) || (entry.getValue().isTextual() && hasControl(entry.getValue().asText()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean hasControl(String text) {
+        return text.chars().anyMatch(c -> c < 0x20 || c == 0x7f);
     }
 
     /** Moves (primary) and, beyond Flocker, resizes (maximum_size); lenient about unknown keys, as old clients need. */
@@ -409,7 +427,7 @@ public final class FlockerApi {
 
     private static void validateContainer(JsonNode body) {
         Schema.object(body).only(CONTAINER_KEYS).required("node_uuid", "name", "image").uuid("node_uuid")
-                .string("name", 2, 255, Application.NAME).string("image", 1, 1024, null)
+                .string("name", 2, 255, Application.NAME).string("image", 1, 1024, Application.IMAGE)
                 .array("ports", 1000, p -> Schema.object(p).only(Set.of("internal", "external")).required("internal", "external")
                         .integer("internal", 1, 65535, false).integer("external", 1, 65535, false))
                 .stringMap("environment", Integer.MAX_VALUE, 4096, 65536)
@@ -419,7 +437,7 @@ public final class FlockerApi {
                                 "maximum_retry_count is only allowed with name 'on-failure'"))
                 .stringArray("command_line")
                 .array("volumes", 1, v -> Schema.object(v).only(Set.of("dataset_id", "mountpoint")).required("dataset_id", "mountpoint")
-                        .uuid("dataset_id").string("mountpoint", 1, 4096, java.util.regex.Pattern.compile("^/\\p{ASCII}*$")))
+                        .uuid("dataset_id").string("mountpoint", 1, 4096, java.util.regex.Pattern.compile("^/[\\x20-\\x7e]*$")))
                 .integer("cpu_shares", 1, 1024, false)
                 .integer("memory_limit", 1 << 20, Long.MAX_VALUE, false)
                 .array("links", 1000, l -> Schema.object(l).only(Set.of("alias", "local_port", "remote_port"))
