@@ -69,6 +69,14 @@ class MutualTlsTest {
         RunningService.CERTS.ca().issueUser(expiredDir, "old", "old", Instant.now().minus(Duration.ofDays(30)), Duration.ofDays(1));
         assertThatThrownBy(() -> new FlockerClient(svc.api(), TlsFiles.in(expiredDir, "old")).version())
                 .hasMessageContaining("cannot reach the control service");
+        RunningService.CERTS.ca().issueNode(expiredDir, "old-node", NodeId.random(), Instant.now().minus(Duration.ofDays(30)),
+                Duration.ofDays(1));
+        assertThatThrownBy(() -> AgentChannel.connect(svc.agents(), TlsFiles.in(expiredDir, "old-node"), v -> { }))
+                .isInstanceOf(RuntimeException.class);
+        // A certificate that is not valid yet is refused too.
+        RunningService.CERTS.ca().issueUser(expiredDir, "early", "early", Instant.now().plus(Duration.ofDays(2)), Duration.ofDays(10));
+        assertThatThrownBy(() -> new FlockerClient(svc.api(), TlsFiles.in(expiredDir, "early")).version())
+                .hasMessageContaining("cannot reach the control service");
     }
 
     @Test

@@ -186,6 +186,7 @@ class VolumePluginTest {
     @Test
     void thousandsOfHostileRequestsNeverCrashNorChangeTheConfigurationWrongly() throws IOException {
         var before = api.datasets().value().size();
+        var files = files();
         var random = new Random(42);
         var paths = List.of("/Plugin.Activate", "/VolumeDriver.Create", "/VolumeDriver.Remove", "/VolumeDriver.Mount",
                 "/VolumeDriver.Unmount", "/VolumeDriver.Path", "/VolumeDriver.Get", "/VolumeDriver.List", "/VolumeDriver.Capabilities",
@@ -218,7 +219,22 @@ class VolumePluginTest {
         assertThat(after.stream().filter(d -> !d.deleted()).map(d -> d.name()).distinct())
                 .allMatch(n -> List.of("ok", "web-data", "leased", "unserved").contains(n));
         assertThat(after.size()).isLessThanOrEqualTo(before + 1);
+        assertThat(files()).as("files the plugin wrote: only its mounts file, if anything").isSubsetOf(union(files, dir.resolve("mounts.json")));
         assertThat(call("/Plugin.Activate", "{}").status).isEqualTo(200);
+    }
+
+    /** Every file under the test's directory but the control service's data. */
+    private static java.util.Set<Path> files() throws IOException {
+        try (var walk = Files.walk(dir)) {
+            return walk.filter(p -> !p.startsWith(dir.resolve("control"))).collect(java.util.stream.Collectors.toSet());
+        }
+    }
+
+    private static java.util.Set<Path> union(java.util.Set<Path> set, Path more) {
+        var all = new java.util.HashSet<>(set);
+        all.add(more);
+        all.add(dir.resolve("mounts.json.tmp"));
+        return all;
     }
 
     private static String randomBytes(Random random) {

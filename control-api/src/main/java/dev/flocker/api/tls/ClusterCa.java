@@ -115,7 +115,12 @@ public final class ClusterCa {
 
     /** A node's certificate, CN node-{@code uuid}. */
     public void issueNode(Path dir, String baseName, NodeId uuid) {
-        issue(dir, baseName, "node-" + uuid, List.of(), KeyPurposeId.id_kp_clientAuth, Instant.now(), VALIDITY);
+        issueNode(dir, baseName, uuid, Instant.now(), VALIDITY);
+    }
+
+    /** As {@link #issueNode(Path, String, NodeId)}, valid from {@code from} for {@code validity}. */
+    public void issueNode(Path dir, String baseName, NodeId uuid, Instant from, Duration validity) {
+        issue(dir, baseName, "node-" + uuid, List.of(), KeyPurposeId.id_kp_clientAuth, from, validity);
     }
 
     /** An API user's certificate, CN user-{@code user}. */
