@@ -124,7 +124,7 @@ public final class ControlService implements AutoCloseable {
                     + settings.agentPort() + ": " + e.getMessage(), e);
         }
         LOG.atInfo().addKeyValue("api_port", service.apiPort).addKeyValue("agent_port", service.agentPort)
-                .addKeyValue("data_path", settings.dataPath()).addKeyValue("replicas", settings.replicas())
+                .addKeyValue("data_path", settings.dataPath()).addKeyValue("replicas", settings.replicas()).addKeyValue("tls", MutualTls.engine())
                 .log("control service ready");
         return service;
     }

@@ -4,6 +4,7 @@ import dev.flocker.api.tls.TlsFiles;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.TrustOptions;
 
 /**
@@ -14,8 +15,17 @@ import io.vertx.core.net.TrustOptions;
 public final class MutualTls {
     private MutualTls() {}
 
+    /** Which TLS implementation the listeners use: "openssl" (BoringSSL) where it loads, else "jdk". */
+    public static String engine() {
+        return OpenSSLEngineOptions.isAvailable() ? "openssl" : "jdk";
+    }
+
     public static HttpServerOptions serverOptions(TlsFiles tls) {
-        return new HttpServerOptions().setSsl(true)
+        var options = new HttpServerOptions();
+        if (OpenSSLEngineOptions.isAvailable()) {
+            options.setSslEngineOptions(new OpenSSLEngineOptions()); // BoringSSL: far cheaper per byte than the JDK's engine
+        }
+        return options.setSsl(true)
                 .setKeyCertOptions(KeyCertOptions.wrap(tls.keyManagers()))
                 .setTrustOptions(TrustOptions.wrap(tls.trustManagers()))
                 .setClientAuth(ClientAuth.REQUIRED)

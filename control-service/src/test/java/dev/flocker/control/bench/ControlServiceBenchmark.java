@@ -138,7 +138,7 @@ public final class ControlServiceBenchmark {
         // Reads go through Vert.x's HTTP client (Netty) and accept gzip, as Go's and Python's HTTP clients do by default.
         var vertx = io.vertx.core.Vertx.vertx();
         var client = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions().setDefaultHost("127.0.0.1")
-                .setDefaultPort(base.getPort()).setSsl(true).setVerifyHost(true)
+                .setDefaultPort(base.getPort()).setSsl(true).setVerifyHost(true).setSslEngineOptions(new io.vertx.core.net.OpenSSLEngineOptions())
                 .setKeyCertOptions(io.vertx.core.net.KeyCertOptions.wrap(USER.keyManagers()))
                 .setTrustOptions(io.vertx.core.net.TrustOptions.wrap(USER.trustManagers())), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
         var reader = scheduler.scheduleAtFixedRate(() -> {
