@@ -33,4 +33,18 @@ final class BenchSupport {
         var sorted = values.stream().sorted().toList();
         return String.format("%.0f/%.0f/%.0f", sorted.get(0), median(values), sorted.get(sorted.size() - 1));
     }
+
+    /** Runs {@code command} in lab host {@code host}'s namespace; its output. */
+    static String run(dev.flocker.lab.Lab lab, int host, List<String> command) {
+        return lab.exec(lab.host(host), command.toArray(String[]::new));
+    }
+
+    /** As {@link #run}, for cleanup of what may not exist (any failure is ignored). */
+    static void tryRun(dev.flocker.lab.Lab lab, int host, List<String> command) {
+        try {
+            run(lab, host, command);
+        } catch (RuntimeException e) {
+            // nothing to clean up
+        }
+    }
 }

@@ -266,15 +266,11 @@ public final class MoveOutageBenchmark {
     }
 
     private String run(int host, List<String> command) {
-        return lab.exec(lab.host(host), command.toArray(String[]::new));
+        return BenchSupport.run(lab, host, command);
     }
 
     private void tryRun(int host, List<String> command) {
-        try {
-            run(host, command);
-        } catch (RuntimeException e) {
-            // cleanup of what may not exist
-        }
+        BenchSupport.tryRun(lab, host, command);
     }
 
     private static String row(int sizeMiB, String method, List<Double> outages, double floorMedian, double dockerMedian) {

@@ -50,14 +50,10 @@ final class SshMasters implements AutoCloseable {
     }
 
     private String run(int host, List<String> command) {
-        return lab.exec(lab.host(host), command.toArray(String[]::new));
+        return BenchSupport.run(lab, host, command);
     }
 
     private void tryRun(int host, List<String> command) {
-        try {
-            run(host, command);
-        } catch (RuntimeException e) {
-            // closing what may be gone already
-        }
+        BenchSupport.tryRun(lab, host, command);
     }
 }
