@@ -150,7 +150,8 @@ public final class Agent implements AutoCloseable {
         } catch (TlsException e) {
             throw new AgentConfig.ConfigException("tls (the Docker plugin's certificate): " + e.getMessage());
         }
-        plugin = new VolumePlugin(api, self, settings.settings(), config.statePath().resolve("docker-mounts.json"));
+        plugin = new VolumePlugin(api, self, settings.settings(), config.statePath().resolve("docker-mounts.json"),
+                () -> containers.volumesInUse(settings.name()));
         try {
             pluginServer = PluginHttpServer.start(settings.listen(), plugin);
         } catch (IOException e) {

@@ -34,7 +34,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * tls: {ca: /etc/flocker/cluster.crt, node_cert: /etc/flocker/node.crt, node_key: /etc/flocker/node.key,
  *       plugin_cert: /etc/flocker/plugin.crt, plugin_key: /etc/flocker/plugin.key}
  * plugin: {name: flocker, listen: unix:///run/docker/plugins/flocker.sock, api_port: 4523, lease_seconds: 60, mount_timeout_seconds: 100,
- *          lease_wait_seconds: 20}                              # listen: tcp://127.0.0.1:4525 with a spec file, or off
+ *          lease_wait_seconds: 20, mount_grace_seconds: 60}     # listen: tcp://127.0.0.1:4525 with a spec file, or off
  * </pre>
  *
  * @param nodeId         null: taken from (or created in) {@code state_path/node.uuid}
@@ -127,7 +127,8 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
         var pluginTls = new TlsFiles(ca, reader.path(tls, "tls.plugin_cert", "/etc/flocker/plugin.crt"),
                 reader.path(tls, "tls.plugin_key", "/etc/flocker/plugin.key"));
         var plugin = reader.section(top, "plugin", false);
-        reader.known(plugin, "plugin.", Set.of("name", "listen", "api_port", "lease_seconds", "mount_timeout_seconds", "lease_wait_seconds"));
+        reader.known(plugin, "plugin.", Set.of("name", "listen", "api_port", "lease_seconds", "mount_timeout_seconds", "lease_wait_seconds",
+                "mount_grace_seconds"));
         var listen = reader.string(plugin, "plugin.listen", "unix:///run/docker/plugins/flocker.sock");
         PluginEndpoint endpoint = null;
         if (!listen.equals("off")) {
@@ -182,7 +183,8 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
                         new VolumePlugin.Settings(Duration.ofSeconds(reader.atLeastOne(plugin, "plugin.lease_seconds", 60)),
                                 Duration.ofSeconds(mountTimeout(reader, plugin)),
                                 Duration.ofSeconds(reader.integer(plugin, "plugin.lease_wait_seconds", 20)),
-                                VolumePlugin.Settings.DEFAULT.poll())),
+                                VolumePlugin.Settings.DEFAULT.poll(),
+                                Duration.ofSeconds(reader.integer(plugin, "plugin.mount_grace_seconds", 60)))),
                 nodeTls, pluginTls);
     }
 

@@ -189,6 +189,25 @@ public final class Containers implements AutoCloseable {
         return volumeDrivers().contains(driver);
     }
 
+    /**
+     * The names of volume driver {@code driver}'s volumes that live containers use: running, paused, restarting, or
+     * created (one being started waits for its volumes' mounts before it runs). Exited and dead ones hold no mount.
+     */
+    public java.util.Set<String> volumesInUse(String driver) {
+        var names = new java.util.HashSet<String>();
+        for (var container : docker.listContainersCmd().withShowAll(true).exec()) {
+            if (container.getMounts() == null || !java.util.Set.of("running", "paused", "restarting", "created").contains(container.getState())) {
+                continue;
+            }
+            for (var mount : container.getMounts()) {
+                if (driver.equals(mount.getDriver()) && mount.getName() != null) {
+                    names.add(mount.getName());
+                }
+            }
+        }
+        return names;
+    }
+
     private List<String> volumeDrivers() {
         var plugins = docker.infoCmd().exec().getPlugins();
         var volume = plugins == null ? null : plugins.get("Volume");

@@ -31,7 +31,7 @@ final class LabCluster implements AutoCloseable {
     private final Path work;
     private final Map<Integer, Process> agents = new ConcurrentHashMap<>();
     /** The Docker plugin's settings in the agent.yml of the agents started next (short, so tests see leases lapse). */
-    volatile String pluginSettings = "lease_seconds: 6, lease_wait_seconds: 3, mount_timeout_seconds: 20";
+    volatile String pluginSettings = "lease_seconds: 6, lease_wait_seconds: 3, mount_timeout_seconds: 20, mount_grace_seconds: 5";
 
     LabCluster(Lab lab, Path work) {
         this.lab = lab;

@@ -73,6 +73,15 @@ final class Mounts {
         return true;
     }
 
+    /** Forgets every mount of {@code name}; how many there were. */
+    int clear(String name) {
+        var entry = entries.remove(name);
+        if (entry != null) {
+            save();
+        }
+        return entry == null ? 0 : entry.total();
+    }
+
     Map<String, Entry> all() {
         return Map.copyOf(entries);
     }

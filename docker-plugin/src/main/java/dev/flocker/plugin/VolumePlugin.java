@@ -17,12 +17,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,10 +48,12 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
      * @param mountTimeout  how long Mount waits for the dataset to arrive (Docker gives it 2 minutes)
      * @param leaseWait     how long Mount waits for another host to unmount the volume before failing
      * @param poll          how often Mount looks at the cluster state while waiting
+     * @param mountGrace    how long a mount no live container accounts for is kept anyway (a container starting, or
+     *                      {@code docker cp} into a stopped one, mounts without running)
      */
-    public record Settings(Duration leaseDuration, Duration mountTimeout, Duration leaseWait, Duration poll) {
+    public record Settings(Duration leaseDuration, Duration mountTimeout, Duration leaseWait, Duration poll, Duration mountGrace) {
         public static final Settings DEFAULT = new Settings(Duration.ofSeconds(60), Duration.ofSeconds(100), Duration.ofSeconds(20),
-                Duration.ofMillis(100));
+                Duration.ofMillis(100), Duration.ofSeconds(60));
     }
 
     private final FlockerClient api;
@@ -59,14 +63,30 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     private final ReentrantLock mountsLock = new ReentrantLock();
     private final ScheduledExecutorService renewer;
+    private final Supplier<Set<String>> inUse;
+    /** When each volume was last mounted here (a mount in progress may not have a running container yet). */
+    private final Map<String, Long> lastMount = new ConcurrentHashMap<>();
+    /** Volumes with mounts that no running container used at the last check. */
+    private final Set<String> unaccounted = ConcurrentHashMap.newKeySet();
 
     /**
      * @param mountsFile where the mount counts are kept across restarts (null: memory only)
      */
     public VolumePlugin(FlockerClient api, NodeId self, Settings settings, Path mountsFile) {
+        this(api, self, settings, mountsFile, null);
+    }
+
+    /**
+     * @param inUse the names of this driver's volumes that live containers on this host's dockerd use (null: not
+     *              checked). dockerd sends no Unmount for the containers it loses when it dies (not at its restart,
+     *              not at {@code docker rm}): mounts no running container accounts for are forgotten, so the volume's
+     *              lease does not outlive them.
+     */
+    public VolumePlugin(FlockerClient api, NodeId self, Settings settings, Path mountsFile, Supplier<Set<String>> inUse) {
         this.api = api;
         this.self = self;
         this.settings = settings;
+        this.inUse = inUse;
         this.mounts = new Mounts(mountsFile);
         this.renewer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("plugin-leases").daemon().factory());
         long every = Math.max(1000, settings.leaseDuration().toMillis() / 3);
@@ -379,6 +399,7 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
     }
 
     private void addMount(String name, DatasetId dataset, String id) {
+        lastMount.put(name, System.nanoTime());
         mountsLock.lock();
         try {
             mounts.add(name, dataset, id);
@@ -448,6 +469,7 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
 
     /** Renews the leases of the volumes mounted here, so they last while the containers run and lapse if this host dies. */
     private void renewLeases() {
+        forgetLostMounts();
         Map<String, Mounts.Entry> held;
         mountsLock.lock();
         try {
@@ -460,6 +482,58 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
                 api.acquireLease(entry.getValue().datasetId(), self, (double) settings.leaseDuration().toSeconds());
             } catch (RuntimeException e) {
                 LOG.atWarn().addKeyValue("volume", entry.getKey()).log("cannot renew the lease of a mounted volume: " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Forgets the mounts of a volume that no running container on this host has used at two checks in a row, and
+     * gives its lease back: what dockerd leaves when it dies with containers running.
+     */
+    private void forgetLostMounts() {
+        if (inUse == null) {
+            return;
+        }
+        Map<String, Mounts.Entry> held;
+        mountsLock.lock();
+        try {
+            held = mounts.all();
+        } finally {
+            mountsLock.unlock();
+        }
+        if (held.isEmpty()) {
+            unaccounted.clear();
+            return;
+        }
+        Set<String> used;
+        try {
+            used = inUse.get();
+        } catch (RuntimeException e) {
+            LOG.atDebug().log("cannot ask dockerd which volumes are in use: " + e.getMessage());
+            return; // dockerd down or restarting: ask again next time
+        }
+        long now = System.nanoTime();
+        for (var entry : held.entrySet()) {
+            var name = entry.getKey();
+            boolean recent = lastMount.containsKey(name) && now - lastMount.get(name) < settings.mountGrace().toNanos();
+            if (used.contains(name) || recent) {
+                unaccounted.remove(name);
+            } else if (!unaccounted.add(name)) {
+                underLock(name, () -> {
+                    int forgotten;
+                    mountsLock.lock();
+                    try {
+                        forgotten = mounts.clear(name);
+                    } finally {
+                        mountsLock.unlock();
+                    }
+                    unaccounted.remove(name);
+                    LOG.atWarn().addKeyValue("volume", name).addKeyValue("mounts", forgotten)
+                            .log("no running container on this host uses the volume any more, yet dockerd never unmounted it"
+                                    + " (it restarted?); forgetting its mounts and giving its lease back");
+                    releaseLease(name, entry.getValue().datasetId());
+                    return Map.of();
+                });
             }
         }
     }

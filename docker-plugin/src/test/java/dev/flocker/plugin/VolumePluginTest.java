@@ -53,7 +53,7 @@ class VolumePluginTest {
                 Duration.ofSeconds(15), Duration.ofMillis(100), certificates.control()));
         api = new FlockerClient(URI.create("https://127.0.0.1:" + control.apiPort()), certificates.user("plugin"));
         plugin = new VolumePlugin(api, SELF, new VolumePlugin.Settings(Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofSeconds(1),
-                Duration.ofMillis(50)), dir.resolve("mounts.json"));
+                Duration.ofMillis(50), Duration.ofSeconds(60)), dir.resolve("mounts.json"));
         tcp = PluginHttpServer.start(PluginEndpoint.parse("tcp://127.0.0.1:" + FreePorts.next()), plugin);
         unix = PluginHttpServer.start(PluginEndpoint.parse("unix://" + dir.resolve("plugins/flocker.sock")), plugin);
     }
