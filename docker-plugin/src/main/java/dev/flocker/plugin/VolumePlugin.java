@@ -467,17 +467,19 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
         }
     }
 
-    /** Renews the leases of the volumes mounted here, so they last while the containers run and lapse if this host dies. */
-    private void renewLeases() {
-        forgetLostMounts();
-        Map<String, Mounts.Entry> held;
+    private Map<String, Mounts.Entry> heldMounts() {
         mountsLock.lock();
         try {
-            held = mounts.all();
+            return mounts.all();
         } finally {
             mountsLock.unlock();
         }
-        for (var entry : held.entrySet()) {
+    }
+
+    /** Renews the leases of the volumes mounted here, so they last while the containers run and lapse if this host dies. */
+    private void renewLeases() {
+        forgetLostMounts();
+        for (var entry : heldMounts().entrySet()) {
             try {
                 api.acquireLease(entry.getValue().datasetId(), self, (double) settings.leaseDuration().toSeconds());
             } catch (RuntimeException e) {
@@ -487,20 +489,14 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
     }
 
     /**
-     * Forgets the mounts of a volume that no running container on this host has used at two checks in a row, and
+     * Forgets the mounts of a volume that no live container on this host has used at two checks in a row, and
      * gives its lease back: what dockerd leaves when it dies with containers running.
      */
     private void forgetLostMounts() {
         if (inUse == null) {
             return;
         }
-        Map<String, Mounts.Entry> held;
-        mountsLock.lock();
-        try {
-            held = mounts.all();
-        } finally {
-            mountsLock.unlock();
-        }
+        var held = heldMounts();
         if (held.isEmpty()) {
             unaccounted.clear();
             return;
