@@ -159,12 +159,7 @@ final class LabCluster implements AutoCloseable {
 
     /** The node holding a live lease on {@code dataset}, if any. */
     java.util.Optional<NodeId> leaseHolder(DatasetId dataset) {
-        for (var lease : client.leases()) {
-            if (lease.path("dataset_id").asText().equals(dataset.toString())) {
-                return java.util.Optional.of(NodeId.of(lease.path("node_uuid").asText()));
-            }
-        }
-        return java.util.Optional.empty();
+        return client.leaseHolder(dataset);
     }
 
     /** The node that reports {@code dataset}'s writable copy, if any. */

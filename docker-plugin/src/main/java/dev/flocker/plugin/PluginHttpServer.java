@@ -171,15 +171,7 @@ public final class PluginHttpServer implements AutoCloseable {
 
     /** {"Err": text} as JSON. */
     public static String errJson(String text) {
-        return "{\"Err\":" + quote(text) + "}";
-    }
-
-    private static String quote(String text) {
-        try {
-            return dev.flocker.api.model.Json.MAPPER.writeValueAsString(text);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.flocker.api.model.Json.write(java.util.Map.of("Err", text));
     }
 
     private static void write(OutputStream out, Reply reply, boolean keepAlive) throws IOException {

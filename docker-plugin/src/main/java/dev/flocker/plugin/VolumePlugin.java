@@ -244,7 +244,7 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
             if (here > 0) {
                 throw new PluginError("volume " + name + " is in use on this host by " + here + " mount(s); remove the containers using it first");
             }
-            lessee(dataset.datasetId()).ifPresent(holder -> {
+            api.leaseHolder(dataset.datasetId()).ifPresent(holder -> {
                 throw new PluginError("volume " + name + " is in use on " + describe(holder) + "; remove the containers using it there first");
             });
             try {
@@ -355,16 +355,17 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
         var status = new LinkedHashMap<String, Object>();
         var id = dataset.datasetId();
         status.put("dataset_id", id.toString());
-        status.put("wanted_on", describe(dataset.primary()));
+        var nodes = nodes();
+        status.put("wanted_on", describe(dataset.primary(), nodes));
         var state = states.stream().filter(s -> s.datasetId().equals(id)).findFirst();
-        status.put("writable_on", state.map(DatasetStateView::primary).map(this::describe).orElse("nowhere yet"));
+        status.put("writable_on", state.map(DatasetStateView::primary).map(n -> describe(n, nodes)).orElse("nowhere yet"));
         status.put("maximum_size", dataset.maximumSize() == null ? "unlimited" : String.valueOf(dataset.maximumSize()));
-        lessee(id).ifPresent(holder -> status.put("in_use_on", describe(holder)));
+        api.leaseHolder(id).ifPresent(holder -> status.put("in_use_on", describe(holder, nodes)));
         int here = mountCount(dataset.name());
         if (here > 0) {
             status.put("mounts_here", here);
         }
-        state.map(DatasetStateView::move).ifPresent(move -> status.put("move", progress(move)));
+        state.map(DatasetStateView::move).ifPresent(move -> status.put("move", progress(move, nodes)));
         dataset.metadata().forEach((key, value) -> {
             if (!key.equals("name")) {
                 status.put("option." + key, value);
@@ -421,16 +422,6 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
         return named.get(0);
     }
 
-    /** The node holding a live lease on {@code dataset}, if any. */
-    private Optional<NodeId> lessee(DatasetId dataset) {
-        for (var lease : api.leases()) {
-            if (lease.path("dataset_id").asText().equals(dataset.toString())) {
-                return Optional.of(NodeId.of(lease.path("node_uuid").asText()));
-            }
-        }
-        return Optional.empty();
-    }
-
     /** Takes the lease for this host, waiting a while for another host to give it back. */
     private void acquireLease(String name, DatasetId dataset, long deadline) {
         long leaseDeadline = Math.min(deadline, System.nanoTime() + settings.leaseWait().toNanos());
@@ -444,7 +435,7 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
                 }
             }
             if (System.nanoTime() > leaseDeadline) {
-                var holder = lessee(dataset);
+                var holder = api.leaseHolder(dataset);
                 throw new PluginError("volume " + name + " is in use on " + holder.map(this::describe).orElse("another host")
                         + "; a Flocker volume is writable on one host at a time, so it can be mounted here once the containers using it"
                         + " there stop (waited " + settings.leaseWait().toSeconds() + " s)");
@@ -553,22 +544,22 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
     private String blocking(DatasetId dataset, NodeId wasOn, List<DatasetStateView> states) {
         var state = states.stream().filter(s -> s.datasetId().equals(dataset)).findFirst();
         var move = state.map(DatasetStateView::move);
+        var nodes = nodes();
         if (move.isPresent()) {
-            return progress(move.get());
+            return progress(move.get(), nodes);
         }
-        var reporting = api.nodes().stream().map(FlockerClient.NodeView::uuid).toList();
         var holder = state.map(DatasetStateView::primary).orElse(wasOn);
-        if (!reporting.contains(holder)) {
+        if (nodes != null && nodes.stream().noneMatch(n -> n.uuid().equals(holder))) {
             return "the host that has it, node " + holder + ", is not reporting (down, unreachable, or its agent stopped)";
         }
         if (holder.equals(self)) {
             return "this host's agent has not mounted it yet (see its log)";
         }
-        return "no move has started yet (is the agent of " + describe(holder) + " running?)";
+        return "no move has started yet (is the agent of " + describe(holder, nodes) + " running?)";
     }
 
-    private String progress(MoveState move) {
-        var text = new StringBuilder(move.phase()).append(" from ").append(describe(move.from()));
+    private String progress(MoveState move, List<FlockerClient.NodeView> nodes) {
+        var text = new StringBuilder(move.phase()).append(" from ").append(describe(move.from(), nodes));
         if (move.expectedBytes() > 0) {
             text.append(String.format(java.util.Locale.ROOT, ": %.1f MiB of %.1f MiB copied (%d%%)", move.bytes() / 1048576.0, move.expectedBytes() / 1048576.0,
                     Math.min(100, move.bytes() * 100 / move.expectedBytes())));
@@ -593,17 +584,30 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
 
     /** A node as "node <uuid> (<address>)", for messages an operator acts on. */
     private String describe(NodeId node) {
+        return describe(node, nodes());
+    }
+
+    /** As {@link #describe(NodeId)}, with the reporting nodes already read (null: unknown). */
+    private String describe(NodeId node, List<FlockerClient.NodeView> nodes) {
         if (node == null) {
             return "no node";
         }
         if (node.equals(self)) {
             return "this host (node " + node + ")";
         }
-        try {
-            var host = api.nodes().stream().filter(n -> n.uuid().equals(node)).map(FlockerClient.NodeView::host).findFirst();
-            return "node " + node + host.map(h -> " (" + h + ")").orElse(" (not reporting)");
-        } catch (RuntimeException e) {
+        if (nodes == null) {
             return "node " + node;
+        }
+        var host = nodes.stream().filter(n -> n.uuid().equals(node)).map(FlockerClient.NodeView::host).findFirst();
+        return "node " + node + host.map(h -> " (" + h + ")").orElse(" (not reporting)");
+    }
+
+    /** The nodes that report, or null when the control service cannot say (messages then omit addresses). */
+    private List<FlockerClient.NodeView> nodes() {
+        try {
+            return api.nodes();
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 

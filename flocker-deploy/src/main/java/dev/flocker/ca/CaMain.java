@@ -107,9 +107,6 @@ public final class CaMain implements Callable<Integer> {
 
         @Override
         String run() {
-            if (List.of("cluster", "control-service", "node").contains(user)) {
-                throw new IllegalArgumentException("user name '" + user + "' would overwrite another certificate's files");
-            }
             paths.ca().issueUser(paths.output, user, user);
             return "Created " + user + ".crt and " + user + ".key in " + paths.output + " (flocker-deploy looks for user.crt and user.key).";
         }

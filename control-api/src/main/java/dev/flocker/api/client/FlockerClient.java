@@ -148,6 +148,16 @@ public final class FlockerClient {
         return call("GET", "/v1/configuration/leases", null, null).body();
     }
 
+    /** The node holding a live lease on {@code dataset}, if any. */
+    public java.util.Optional<NodeId> leaseHolder(DatasetId dataset) {
+        for (var lease : leases()) {
+            if (lease.path("dataset_id").asText().equals(dataset.toString())) {
+                return java.util.Optional.of(NodeId.of(lease.path("node_uuid").asText()));
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     public List<Application> containers() {
         return convert(call("GET", "/v1/configuration/containers", null, null).body(), new TypeReference<>() { });
     }

@@ -130,10 +130,18 @@ public final class ClusterCa {
 
     /** As {@link #issueUser(Path, String, String)}, valid from {@code from} for {@code validity} (tests make expired ones). */
     public void issueUser(Path dir, String baseName, String user, Instant from, Duration validity) {
+        requireUserFileName(baseName);
         if (!USER.matcher(user).matches()) {
             throw new IllegalArgumentException("user name '" + user + "' is invalid: use 1-64 of [a-zA-Z0-9_.-], starting with a letter or digit");
         }
         issue(dir, baseName, "user-" + user, List.of(), KeyPurposeId.id_kp_clientAuth, from, validity);
+    }
+
+    /** A user's certificate files must not take the names of the CA's, the control service's or a node's. */
+    public static void requireUserFileName(String baseName) {
+        if (List.of("cluster", "control-service", "node").contains(baseName) || baseName.startsWith("node-")) {
+            throw new IllegalArgumentException("user name '" + baseName + "' would overwrite another certificate's files");
+        }
     }
 
     private void issue(Path dir, String baseName, String commonName, List<GeneralName> sans, KeyPurposeId purpose, Instant from,
@@ -160,16 +168,7 @@ public final class ClusterCa {
 
     /** The cluster's UUID, the OU of the CA's subject. */
     public String clusterId() {
-        try {
-            for (var rdn : new javax.naming.ldap.LdapName(certificate.getSubjectX500Principal().getName()).getRdns()) {
-                if (rdn.getType().equalsIgnoreCase("OU")) {
-                    return String.valueOf(rdn.getValue());
-                }
-            }
-        } catch (javax.naming.InvalidNameException e) {
-            throw new IllegalStateException(e);
-        }
-        return "";
+        return Identity.subject(certificate, "OU").orElse("");
     }
 
     private static boolean isAddress(String host) {

@@ -50,9 +50,7 @@ public final class ClusterCertificates {
     }
 
     public synchronized TlsFiles user(String user) {
-        if (List.of("cluster", "control-service").contains(user) || user.startsWith("node-")) {
-            throw new IllegalArgumentException("user name '" + user + "' would overwrite another certificate's files");
-        }
+        ClusterCa.requireUserFileName(user);
         if (!Files.exists(dir.resolve(user + ".crt"))) {
             ca.issueUser(dir, user, user);
         }

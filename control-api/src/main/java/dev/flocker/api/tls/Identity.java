@@ -46,16 +46,22 @@ public record Identity(Role role, String name) {
     }
 
     static String commonName(X509Certificate cert) {
+        return subject(cert, "CN").orElseThrow(
+                () -> new IllegalArgumentException("certificate subject " + cert.getSubjectX500Principal() + " has no CN"));
+    }
+
+    /** The value of attribute {@code type} (CN, OU, ...) of a certificate's subject, if it has one. */
+    static java.util.Optional<String> subject(X509Certificate cert, String type) {
         try {
             for (var rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
-                if (rdn.getType().equalsIgnoreCase("CN")) {
-                    return String.valueOf(rdn.getValue());
+                if (rdn.getType().equalsIgnoreCase(type)) {
+                    return java.util.Optional.of(String.valueOf(rdn.getValue()));
                 }
             }
         } catch (InvalidNameException e) {
             throw new IllegalArgumentException("unreadable certificate subject: " + e.getMessage());
         }
-        throw new IllegalArgumentException("certificate subject " + cert.getSubjectX500Principal() + " has no CN");
+        return java.util.Optional.empty();
     }
 
     /** The node this identity speaks for; only for {@link Role#NODE}. */
