@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.flocker.api.compose.Deployment;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.deploy.DeployMain;
-import dev.flocker.lab.Lab;
 import dev.flocker.lab.LabExtension.WithLab;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,11 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code flocker-deploy} as a user runs it (a separate process) against a real cluster on a 2-host lab: deploy a
@@ -26,24 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("e2e")
 @WithLab(name = "tdeploy", nodes = 2)
-class DeployCliTest {
+class DeployCliTest extends TwoAgentLabTest {
     static final NodeId N1 = LabCluster.nodeId(1);
     static final NodeId N2 = LabCluster.nodeId(2);
-    @TempDir
-    static Path work;
-    static LabCluster cluster;
-
-    @BeforeAll
-    static void start(Lab lab) throws Exception {
-        cluster = LabCluster.withAgents(lab, work, 2);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     record Run(int exit, String out, String err) {
     }

@@ -13,14 +13,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Docker volume plugin under real dockerds on two lab hosts (each finding its own host's agent through the lab's
@@ -30,25 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("e2e")
 @WithLab(name = "tplugin", nodes = 2)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class DockerPluginTest {
+class DockerPluginTest extends TwoAgentLabTest {
     static final NodeId N1 = LabCluster.nodeId(1);
     static final NodeId N2 = LabCluster.nodeId(2);
     static final String IMAGE = "flocker/busybox:local";
-    @TempDir
-    static Path work;
-    static LabCluster cluster;
-
-    @BeforeAll
-    static void start(Lab lab) throws Exception {
-        cluster = LabCluster.withAgents(lab, work, 2);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Test
     @Order(1)

@@ -6,13 +6,10 @@ import dev.flocker.api.model.Dataset;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.lab.Lab;
 import dev.flocker.lab.LabExtension.WithLab;
-import java.nio.file.Path;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A two-host Docker Swarm on the lab whose service keeps its data in a Flocker volume: moving the service to the other
@@ -20,17 +17,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("e2e")
 @WithLab(name = "tswarm", nodes = 2)
-class DockerSwarmTest {
+class DockerSwarmTest extends TwoAgentLabTest {
     static final NodeId N1 = LabCluster.nodeId(1);
     static final NodeId N2 = LabCluster.nodeId(2);
-    @TempDir
-    static Path work;
-    static LabCluster cluster;
     static String image;
 
     @BeforeAll
-    static void start(Lab lab) throws Exception {
-        cluster = LabCluster.withAgents(lab, work, 2);
+    static void startSwarm(Lab lab) throws Exception {
         cluster.docker(1, "swarm", "init", "--advertise-addr", lab.host(1).ip());
         var token = cluster.docker(1, "swarm", "join-token", "-q", "worker").strip();
         cluster.docker(2, "swarm", "join", "--advertise-addr", lab.host(2).ip(), "--token", token, lab.host(1).ip() + ":2377");
@@ -40,13 +33,6 @@ class DockerSwarmTest {
         }
         // By ID, the same on every host (the lab loads one saved image): Swarm then runs it without trying a registry.
         image = cluster.docker(1, "image", "inspect", "-f", "{{.Id}}", "flocker/busybox:local").strip();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
     }
 
     @Test

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.flocker.api.model.Application;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.NodeId;
-import dev.flocker.lab.Lab;
 import dev.flocker.lab.LabException;
 import dev.flocker.lab.LabExtension.WithLab;
 import java.io.IOException;
@@ -19,12 +18,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Agents on two lab hosts with a real control service, real ZFS, dockerd and sshd: datasets and applications are
@@ -33,25 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("e2e")
 @WithLab(name = "tagent", nodes = 2)
-class MovesTest {
+class MovesTest extends TwoAgentLabTest {
     static final NodeId N1 = LabCluster.nodeId(1);
     static final NodeId N2 = LabCluster.nodeId(2);
-    @TempDir
-    static Path work;
-    static LabCluster cluster;
     private OwnerWatcher watcher;
-
-    @BeforeAll
-    static void start(Lab lab) throws Exception {
-        cluster = LabCluster.withAgents(lab, work, 2);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @AfterEach
     void checkWatcher() throws Exception {

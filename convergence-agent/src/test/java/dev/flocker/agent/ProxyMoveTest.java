@@ -4,23 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flocker.api.model.Application;
 import dev.flocker.api.model.NodeId;
-import dev.flocker.lab.Lab;
 import dev.flocker.lab.LabExtension.WithLab;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every host's routing proxy serves every application's port: clients that keep opening connections to both hosts'
@@ -29,25 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("e2e")
 @WithLab(name = "tproxy", nodes = 2)
-class ProxyMoveTest {
+class ProxyMoveTest extends TwoAgentLabTest {
     static final NodeId N1 = LabCluster.nodeId(1);
     static final NodeId N2 = LabCluster.nodeId(2);
     static final int PORT = 18080;
-    @TempDir
-    static Path work;
-    static LabCluster cluster;
-
-    @BeforeAll
-    static void start(Lab lab) throws Exception {
-        cluster = LabCluster.withAgents(lab, work, 2);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     /** Outcomes of one client's requests, by kind. */
     static final class Outcomes {
