@@ -16,6 +16,7 @@ import dev.flocker.api.tls.Identity;
 import dev.flocker.api.tls.TlsException;
 import dev.flocker.plugin.PluginHttpServer;
 import dev.flocker.plugin.VolumePlugin;
+import dev.flocker.proxy.KernelForwarding;
 import dev.flocker.proxy.Route;
 import dev.flocker.proxy.RoutingProxy;
 import dev.flocker.volume.Volume;
@@ -96,7 +97,11 @@ public final class Agent implements AutoCloseable {
                 p -> new Peer(p.host(), config.sshPort(), config.sshUser(), knownHosts.keyFor(p.host()), p.datasetRoot()),
                 config, this::wake);
         try {
-            this.proxy = new RoutingProxy(InetAddress.getByName(config.address()), config.proxy(), source -> peers.contains(source));
+            var address = InetAddress.getByName(config.address());
+            // Chains named after this node, so two agents sharing a network namespace (never in production) keep apart.
+            var kernel = config.proxy().kernelForwarding()
+                    ? KernelForwarding.open(self.toString().replace("-", "").substring(0, 12), address).orElse(null) : null;
+            this.proxy = new RoutingProxy(address, config.proxy(), source -> peers.contains(source), kernel);
         } catch (java.net.UnknownHostException e) {
             throw new AgentConfig.ConfigException("node.address " + config.address() + " is not an address: " + e.getMessage());
         }

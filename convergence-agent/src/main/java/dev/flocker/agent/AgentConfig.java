@@ -30,7 +30,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * docker: {host: unix:///var/run/docker.sock}
  * ssh: {identity: /etc/flocker/id_ed25519, known_hosts: /etc/flocker/known_hosts, port: 22, user: root}
  * moves: {precopy_threshold: 16777216, precopy_rounds: 8, stop_timeout: 30}
- * proxy: {max_hold_seconds: 30, max_held: 1000, idle_timeout_seconds: 600, connect_timeout_ms: 2000}
+ * proxy: {max_hold_seconds: 30, max_held: 1000, idle_timeout_seconds: 600, connect_timeout_ms: 2000, kernel_forwarding: true}
  * tls: {ca: /etc/flocker/cluster.crt, node_cert: /etc/flocker/node.crt, node_key: /etc/flocker/node.key,
  *       plugin_cert: /etc/flocker/plugin.crt, plugin_key: /etc/flocker/plugin.key}
  * plugin: {name: flocker, listen: unix:///run/docker/plugins/flocker.sock, api_port: 4523, lease_seconds: 60, mount_timeout_seconds: 100,
@@ -119,7 +119,8 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
         var moves = reader.section(top, "moves", false);
         reader.known(moves, "moves.", Set.of("precopy_threshold", "precopy_rounds", "stop_timeout"));
         var proxy = reader.section(top, "proxy", false);
-        reader.known(proxy, "proxy.", Set.of("max_hold_seconds", "max_held", "idle_timeout_seconds", "connect_timeout_ms"));
+        reader.known(proxy, "proxy.", Set.of("max_hold_seconds", "max_held", "idle_timeout_seconds", "connect_timeout_ms",
+                "kernel_forwarding"));
         var tls = reader.section(top, "tls", false);
         reader.known(tls, "tls.", Set.of("ca", "node_cert", "node_key", "plugin_cert", "plugin_key"));
         var ca = reader.path(tls, "tls.ca", "/etc/flocker/cluster.crt");
@@ -178,7 +179,8 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
                 new ProxySettings(Duration.ofSeconds(reader.atLeastOne(proxy, "proxy.max_hold_seconds", 30)),
                         reader.atLeastOne(proxy, "proxy.max_held", 1000),
                         Duration.ofMillis(reader.atLeastOne(proxy, "proxy.connect_timeout_ms", 2000)),
-                        Duration.ofSeconds(reader.atLeastOne(proxy, "proxy.idle_timeout_seconds", 600))),
+                        Duration.ofSeconds(reader.atLeastOne(proxy, "proxy.idle_timeout_seconds", 600)),
+                        reader.bool(proxy, "proxy.kernel_forwarding", true)),
                 endpoint == null ? null : new Plugin(pluginName(reader, plugin, endpoint), endpoint, reader.port(plugin, "plugin.api_port", 4523),
                         new VolumePlugin.Settings(Duration.ofSeconds(reader.atLeastOne(plugin, "plugin.lease_seconds", 60)),
                                 Duration.ofSeconds(mountTimeout(reader, plugin)),
@@ -274,6 +276,17 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
                 }
             }
             throw new ConfigException(file + ": " + key + " must be a whole number of at least 0, not '" + value + "'");
+        }
+
+        boolean bool(Map<?, ?> map, String key, boolean fallback) {
+            var value = value(map, key);
+            if (value == null) {
+                return fallback;
+            }
+            if (value instanceof Boolean flag) {
+                return flag;
+            }
+            throw new ConfigException(file + ": " + key + " must be true or false, not '" + value + "'");
         }
 
         int integer(Map<?, ?> map, String key, Integer fallback) {

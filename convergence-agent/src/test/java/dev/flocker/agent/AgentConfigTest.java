@@ -40,6 +40,7 @@ class AgentConfigTest {
         var socket = AgentConfig.parse("agent.yml", MINIMAL + "plugin: {listen: 'unix:///run/docker/plugins/zfsvol.sock'}\n");
         assertThat(socket.plugin().name()).as("Docker names a socket's driver after its file").isEqualTo("zfsvol");
         assertThat(AgentConfig.parse("agent.yml", MINIMAL + "plugin: {listen: 'off'}\n").plugin()).isNull();
+        assertThat(AgentConfig.parse("agent.yml", MINIMAL + "proxy: {kernel_forwarding: false}\n").proxy().kernelForwarding()).isFalse();
     }
 
     @ParameterizedTest(name = "{0}")
@@ -56,6 +57,7 @@ class AgentConfigTest {
             negative threshold         | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nmoves: {precopy_threshold: -1} | agent.yml: moves.precopy_threshold must be a whole number of at least 0, not '-1'
             zero hold time             | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nproxy: {max_hold_seconds: 0} | agent.yml: proxy.max_hold_seconds is 0; it must be a whole number of at least 1
             typo in a proxy key        | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nproxy: {max_hold: 5} | agent.yml: unknown key proxy.max_hold; valid here:
+            kernel forwarding not bool | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nproxy: {kernel_forwarding: maybe} | agent.yml: proxy.kernel_forwarding must be true or false, not 'maybe'
             plugin address             | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nplugin: {listen: '/run/flocker.sock'} | agent.yml: plugin.listen '/run/flocker.sock' is not a plugin address; use unix:///run/docker/plugins/flocker.sock or tcp://127.0.0.1:4525, or off
             plugin mount timeout       | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nplugin: {mount_timeout_seconds: 200} | agent.yml: plugin.mount_timeout_seconds is 200; Docker gives up on a mount after 120 s
             plugin name                | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nplugin: {name: 'Bad Name'} | agent.yml: plugin.name 'Bad Name' is invalid

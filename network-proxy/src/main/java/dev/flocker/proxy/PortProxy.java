@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +42,9 @@ final class PortProxy implements AutoCloseable {
     private final ServerSocket server;
     private final ProxySettings settings;
     private final Predicate<InetAddress> fromPeer;
+    private final BiConsumer<Integer, Route.Forward> answered;
+    /** The local route whose application was last seen accepting a connection, reported to {@link #answered} once. */
+    private Route.Forward answeredRoute; // guarded by lock
     private final Object lock = new Object();
     private Route route; // guarded by lock
     private final ArrayDeque<Held> held = new ArrayDeque<>(); // guarded by lock
@@ -59,10 +63,16 @@ final class PortProxy implements AutoCloseable {
     private record Held(Socket client, long since, long deadline, boolean peer) {
     }
 
-    PortProxy(InetAddress bind, int port, Route initial, ProxySettings settings, Predicate<InetAddress> fromPeer) throws IOException {
+    /**
+     * @param answered told (once per route) when the application of a local route has accepted a connection: from then
+     *                 on new connections may bypass the proxy (see {@link KernelForwarding})
+     */
+    PortProxy(InetAddress bind, int port, Route initial, ProxySettings settings, Predicate<InetAddress> fromPeer,
+              BiConsumer<Integer, Route.Forward> answered) throws IOException {
         this.port = port;
         this.settings = settings;
         this.fromPeer = fromPeer;
+        this.answered = answered;
         this.route = initial;
         if (initial instanceof Route.Hold) {
             holdingSince = System.nanoTime();
@@ -97,6 +107,7 @@ final class PortProxy implements AutoCloseable {
         synchronized (lock) {
             var previous = route;
             route = next;
+            answeredRoute = null;
             if (next instanceof Route.Hold) {
                 if (!(previous instanceof Route.Hold)) {
                     holdingSince = System.nanoTime();
@@ -160,7 +171,35 @@ final class PortProxy implements AutoCloseable {
             accepted.incrementAndGet();
             open.add(client);
             long now = System.nanoTime();
-            Thread.ofVirtual().start(() -> dispatch(client, now, now + settings.maxHoldTime().toNanos(), fromPeer.test(client.getInetAddress()), false));
+            long deadline = now + settings.maxHoldTime().toNanos();
+            boolean peer = fromPeer.test(client.getInetAddress());
+            if (holdOrRoute(client, now, deadline, peer, false) != null) {
+                Thread.ofVirtual().start(() -> dispatch(client, now, deadline, peer, false));
+            }
+        }
+    }
+
+    /**
+     * Holds the client if the route says so (or closes it past max_held) and returns null; else returns where to
+     * forward it. Called on the accept thread for new connections, so they are held in the order they arrived.
+     */
+    private Route.Forward holdOrRoute(Socket client, long since, long deadline, boolean peer, boolean released) {
+        synchronized (lock) {
+            if (!mustHold(route, peer, released)) {
+                return (Route.Forward) route;
+            }
+            if (held.size() >= settings.maxHeld()) {
+                rejected.incrementAndGet();
+                LOG.atWarn().addKeyValue("port", port).addKeyValue("client", client.getRemoteSocketAddress())
+                        .log("closing connection: already holding " + settings.maxHeld() + " connections (proxy max_held)");
+                close(client);
+                return null;
+            }
+            held.add(new Held(client, since, deadline, peer));
+            if (!released) {
+                heldTotal.incrementAndGet();
+            }
+            return null;
         }
     }
 
@@ -170,23 +209,9 @@ final class PortProxy implements AutoCloseable {
      */
     private void dispatch(Socket client, long since, long deadline, boolean peer, boolean released) {
         while (!closed) {
-            Route.Forward forward;
-            synchronized (lock) {
-                if (mustHold(route, peer, released)) {
-                    if (held.size() >= settings.maxHeld()) {
-                        rejected.incrementAndGet();
-                        LOG.atWarn().addKeyValue("port", port).addKeyValue("client", client.getRemoteSocketAddress())
-                                .log("closing connection: already holding " + settings.maxHeld() + " connections (proxy max_held)");
-                        close(client);
-                        return;
-                    }
-                    held.add(new Held(client, since, deadline, peer));
-                    if (!released) {
-                        heldTotal.incrementAndGet();
-                    }
-                    return;
-                }
-                forward = (Route.Forward) route;
+            var forward = holdOrRoute(client, since, deadline, peer, released);
+            if (forward == null) {
+                return;
             }
             Socket upstream = new Socket();
             try {
@@ -195,6 +220,9 @@ final class PortProxy implements AutoCloseable {
                 client.setTcpNoDelay(true);
                 forwarded.incrementAndGet();
                 pipe(client, upstream);
+                if (forward.local()) {
+                    reportAnswered(forward);
+                }
                 return;
             } catch (java.net.SocketTimeoutException dropped) {
                 close(upstream);
@@ -220,6 +248,16 @@ final class PortProxy implements AutoCloseable {
             }
         }
         close(client);
+    }
+
+    private void reportAnswered(Route.Forward forward) {
+        synchronized (lock) {
+            if (!forward.equals(route) || forward.equals(answeredRoute)) {
+                return;
+            }
+            answeredRoute = forward;
+        }
+        answered.accept(port, forward);
     }
 
     private void pipe(Socket client, Socket upstream) {

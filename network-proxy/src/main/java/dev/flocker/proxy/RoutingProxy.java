@@ -2,6 +2,7 @@ package dev.flocker.proxy;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -16,6 +17,11 @@ import org.slf4j.LoggerFactory;
  * agent gives it the whole route table after each loop ({@link #update}) and holds single ports at once when a
  * handoff begins ({@link #route}). A port stays bound while it is in the table: routes change without a moment in
  * which it is unbound or points nowhere.
+ *
+ * <p>With {@link KernelForwarding}, a port whose application runs on this host and has accepted a connection through
+ * the proxy is then forwarded by the kernel (a DNAT rule), at the cost of a direct connection; any other route (hold,
+ * another host, a new container not answering yet) takes the rule away first, in the same call that changes the route,
+ * so the proxy's listener sees every new connection it must hold or carry.
  */
 public final class RoutingProxy implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RoutingProxy.class);
@@ -25,6 +31,9 @@ public final class RoutingProxy implements AutoCloseable {
     private final Predicate<InetAddress> fromPeer;
     private final Map<Integer, PortProxy> ports = new HashMap<>();
     private final Map<Integer, String> errors = new TreeMap<>();
+    private final KernelForwarding kernel; // null: the proxy carries every connection
+    /** Ports whose local route has answered: the kernel forwards them while the route stays. */
+    private final Map<Integer, Route.Forward> answered = new TreeMap<>();
 
     /**
      * @param bind     the host's address, where clients and other hosts' proxies connect
@@ -32,9 +41,15 @@ public final class RoutingProxy implements AutoCloseable {
      *                 delivered to a local application or held, never forwarded again, so routes cannot loop
      */
     public RoutingProxy(InetAddress bind, ProxySettings settings, Predicate<InetAddress> fromPeer) {
+        this(bind, settings, fromPeer, null);
+    }
+
+    /** @param kernel forwards the ports of answering local applications; null to carry every connection in the proxy */
+    public RoutingProxy(InetAddress bind, ProxySettings settings, Predicate<InetAddress> fromPeer, KernelForwarding kernel) {
         this.bind = bind;
         this.settings = settings;
         this.fromPeer = fromPeer;
+        this.kernel = kernel;
     }
 
     /**
@@ -61,7 +76,7 @@ public final class RoutingProxy implements AutoCloseable {
                 return;
             }
             try {
-                ports.put(port, new PortProxy(bind, port, route, settings, fromPeer));
+                ports.put(port, new PortProxy(bind, port, route, settings, fromPeer, this::answered));
                 errors.remove(port);
                 LOG.atInfo().addKeyValue("port", port).addKeyValue("address", bind.getHostAddress()).addKeyValue("route", route)
                         .log("routing port");
@@ -73,6 +88,7 @@ public final class RoutingProxy implements AutoCloseable {
                 }
             }
         });
+        syncKernel();
         return Map.copyOf(errors);
     }
 
@@ -81,7 +97,37 @@ public final class RoutingProxy implements AutoCloseable {
         var proxy = ports.get(port);
         if (proxy != null) {
             proxy.route(route);
+            syncKernel();
         }
+    }
+
+    private synchronized void answered(int port, Route.Forward forward) {
+        var proxy = ports.get(port);
+        if (kernel != null && proxy != null && forward.equals(proxy.route())) {
+            answered.put(port, forward);
+            syncKernel();
+        }
+    }
+
+    /** Gives the kernel the ports whose route still is the local one that answered, and nothing else. */
+    private void syncKernel() {
+        if (kernel == null) {
+            return;
+        }
+        answered.entrySet().removeIf(e -> !ports.containsKey(e.getKey()) || !e.getValue().equals(ports.get(e.getKey()).route()));
+        var forwarded = new TreeMap<Integer, InetSocketAddress>();
+        answered.forEach((port, forward) -> forwarded.put(port, forward.target()));
+        try {
+            kernel.apply(bind, forwarded);
+        } catch (java.io.IOException e) {
+            LOG.atError().log("kernel forwarding rules could not be changed; the proxy carries every connection: " + e.getMessage());
+            answered.clear();
+        }
+    }
+
+    /** Whether new connections to this port are forwarded by the kernel now (not through the proxy). */
+    public synchronized boolean kernelForwards(int port) {
+        return kernel != null && kernel.applied().containsKey(port);
     }
 
     public synchronized Optional<ProxyStats> stats(int port) {
@@ -94,6 +140,9 @@ public final class RoutingProxy implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (kernel != null) {
+            kernel.close();
+        }
         ports.values().forEach(PortProxy::close);
         ports.clear();
     }

@@ -23,9 +23,9 @@ import org.junit.jupiter.api.Test;
 
 /** The routing proxy on loopback with real sockets: forwarding, holding and releasing in order, limits, faults. */
 class RoutingProxyTest {
+    final List<AutoCloseable> closing = new ArrayList<>();
     static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
     static final ProxySettings FAST = new ProxySettings(Duration.ofSeconds(5), 100, Duration.ofSeconds(1), Duration.ofSeconds(30));
-    private final List<AutoCloseable> closing = new ArrayList<>();
 
     @AfterEach
     void close() throws Exception {
@@ -94,9 +94,14 @@ class RoutingProxyTest {
     }
 
     RoutingProxy proxy(ProxySettings settings, boolean everyoneIsAPeer) {
-        var proxy = new RoutingProxy(LOOPBACK, settings, address -> everyoneIsAPeer);
+        var proxy = new RoutingProxy(LOOPBACK, settings, address -> everyoneIsAPeer, kernel());
         closing.add(proxy);
         return proxy;
+    }
+
+    /** The proxy's kernel forwarding: none here; {@link KernelForwardingTest} runs every test again with it. */
+    KernelForwarding kernel() {
+        return null;
     }
 
     static Socket connect(int port) throws IOException {

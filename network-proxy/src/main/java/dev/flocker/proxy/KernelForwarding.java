@@ -1,0 +1,194 @@
+package dev.flocker.proxy;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The kernel's share of the routing proxy: once an application answers on this host, its external port's new
+ * connections are forwarded by netfilter (a DNAT rule to the container's address) instead of being copied through the
+ * proxy, so in steady state a proxied connection costs what a direct one does. The proxy's listener stays bound
+ * underneath: removing a port's rule sends the next connection to it, which holds it (a handoff) or carries it.
+ *
+ * <p>The rules live in chains of their own, named after a tag ({@code FLOCKER-<tag>}, {@code -SNAT}, {@code -FWD}),
+ * jumped to first from nat PREROUTING and OUTPUT, nat POSTROUTING and filter FORWARD. {@link #apply} rewrites all of
+ * them in one {@code iptables-restore --noflush} transaction, which the kernel commits atomically: a port never has a
+ * moment without either its rule or its listener. Forwarded connections are masqueraded, as the proxy's own copies
+ * are (so a container can reach another on its own bridge through the host's address), and accepted in FORWARD
+ * whatever policy dockerd set there. Existing connections keep their conntrack entry when a rule goes: they end
+ * when their container stops, as the proxy's own do.
+ */
+public final class KernelForwarding implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(KernelForwarding.class);
+    private static final Pattern TAG = Pattern.compile("[A-Za-z0-9]{1,12}");
+    private static final long COMMAND_SECONDS = 20;
+
+    private final String nat;
+    private final String snat;
+    private final String forward;
+    private Map<Integer, InetSocketAddress> applied = Map.of(); // guarded by this
+    private InetAddress appliedBind;
+    private boolean closed;
+
+    private KernelForwarding(String tag) {
+        this.nat = "FLOCKER-" + tag;
+        this.snat = nat + "-SNAT";
+        this.forward = nat + "-FWD";
+    }
+
+    /**
+     * Sets up this tag's chains (removing any a crashed process left) if iptables can be used here: root, iptables and
+     * the nat table present. Otherwise logs why and returns empty: the proxy then carries every connection itself.
+     */
+    public static Optional<KernelForwarding> open(String tag, InetAddress bind) {
+        if (!TAG.matcher(tag).matches()) {
+            throw new IllegalArgumentException("kernel forwarding tag must be 1-12 letters or digits, not '" + tag + "'");
+        }
+        if (!(bind instanceof Inet4Address)) {
+            LOG.atWarn().log("kernel forwarding covers IPv4 only; " + bind.getHostAddress() + " is routed by the proxy alone");
+            return Optional.empty();
+        }
+        var kernel = new KernelForwarding(tag);
+        try {
+            kernel.removeChains();
+            kernel.restore(String.join("\n",
+                    "*nat", ":" + kernel.nat + " - [0:0]", ":" + kernel.snat + " - [0:0]",
+                    "-I PREROUTING 1 -j " + kernel.nat, "-I OUTPUT 1 -j " + kernel.nat, "-I POSTROUTING 1 -j " + kernel.snat, "COMMIT",
+                    "*filter", ":" + kernel.forward + " - [0:0]", "-I FORWARD 1 -j " + kernel.forward, "COMMIT", ""));
+            return Optional.of(kernel);
+        } catch (IOException e) {
+            LOG.atWarn().log("kernel forwarding is off, the proxy carries every connection itself: " + e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** The chain holding the DNAT rules (for tests and operators). */
+    public String chain() {
+        return nat;
+    }
+
+    /**
+     * Makes the kernel forward exactly these external ports of {@code bind} to their targets, in one atomic transaction;
+     * nothing is run when they are what is applied already.
+     */
+    public synchronized void apply(InetAddress bind, Map<Integer, InetSocketAddress> routes) throws IOException {
+        if (closed || (routes.equals(applied) && bind.equals(appliedBind))) {
+            return;
+        }
+        var address = bind.getHostAddress();
+        var natRules = new ArrayList<String>(List.of("*nat", ":" + nat + " - [0:0]", ":" + snat + " - [0:0]"));
+        var filterRules = new ArrayList<String>(List.of("*filter", ":" + forward + " - [0:0]"));
+        routes.forEach((port, target) -> {
+            var to = target.getAddress().getHostAddress() + ":" + target.getPort();
+            var original = "-p tcp -m conntrack --ctstate DNAT --ctorigdst " + address + " --ctorigdstport " + port;
+            natRules.add("-A " + nat + " -d " + address + "/32 -p tcp -m tcp --dport " + port + " -j DNAT --to-destination " + to);
+            natRules.add("-A " + snat + " " + original + " -j MASQUERADE");
+            filterRules.add("-A " + forward + " " + original + " -j ACCEPT");
+        });
+        natRules.add("COMMIT");
+        filterRules.add("COMMIT");
+        natRules.addAll(filterRules);
+        natRules.add("");
+        try {
+            restore(String.join("\n", natRules));
+            applied = Map.copyOf(routes);
+            appliedBind = bind;
+        } catch (IOException e) {
+            // Never leave a rule that may point at a container about to stop: without rules the proxy carries all.
+            applied = null;
+            try {
+                restore(String.join("\n", "*nat", ":" + nat + " - [0:0]", ":" + snat + " - [0:0]", "COMMIT", ""));
+                applied = Map.of();
+            } catch (IOException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
+    }
+
+    /** The ports the kernel forwards now, with their targets. */
+    public synchronized Map<Integer, InetSocketAddress> applied() {
+        return applied == null ? Map.of() : applied;
+    }
+
+    private void restore(String rules) throws IOException {
+        run(rules, "iptables-restore", "--noflush", "-w", "5");
+    }
+
+    /** Removes this tag's jumps and chains, wherever they are (e.g. left by a process that crashed). */
+    private void removeChains() throws IOException {
+        String[][] jumps = {{"nat", "PREROUTING", nat}, {"nat", "OUTPUT", nat}, {"nat", "POSTROUTING", snat}, {"filter", "FORWARD", forward}};
+        run(null, "iptables", "-w", "5", "-t", "nat", "-S", "OUTPUT"); // fails with why when iptables cannot be used here
+        for (var jump : jumps) {
+            for (int i = 0; i < 100 && tryRun("iptables", "-w", "5", "-t", jump[0], "-D", jump[1], "-j", jump[2]); i++) {
+                // delete every copy
+            }
+        }
+        for (var chain : new String[][] {{"nat", nat}, {"nat", snat}, {"filter", forward}}) {
+            if (tryRun("iptables", "-w", "5", "-t", chain[0], "-F", chain[1])) {
+                run(null, "iptables", "-w", "5", "-t", chain[0], "-X", chain[1]);
+            }
+        }
+    }
+
+    private static boolean tryRun(String... command) {
+        try {
+            run(null, command);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static void run(String input, String... command) throws IOException {
+        Process process;
+        try {
+            process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            throw new IOException("cannot run " + command[0] + " (is the iptables package installed?): " + e.getMessage(), e);
+        }
+        try {
+            try (var in = process.getOutputStream()) {
+                if (input != null) {
+                    in.write(input.getBytes(StandardCharsets.UTF_8));
+                }
+            }
+            var output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!process.waitFor(COMMAND_SECONDS, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IOException(String.join(" ", command) + " did not finish in " + COMMAND_SECONDS + " s");
+            }
+            if (process.exitValue() != 0) {
+                throw new IOException(String.join(" ", command) + " failed (exit " + process.exitValue() + "): " + output);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException(command[0] + " interrupted", e);
+        }
+    }
+
+    /** Removes the rules and chains: the proxy's listeners (if still open) take every new connection. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            removeChains();
+        } catch (IOException e) {
+            LOG.atWarn().log("cannot remove kernel forwarding chains " + nat + ": " + e.getMessage());
+        }
+    }
+}

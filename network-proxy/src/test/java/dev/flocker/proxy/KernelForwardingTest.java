@@ -1,0 +1,139 @@
+package dev.flocker.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flocker.lab.FreePorts;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every {@link RoutingProxyTest} again with the kernel forwarding answering local applications (real iptables rules in
+ * this namespace, in chains of a tag of this test's own), and what is particular to it: who carries which connection,
+ * the rule going before a handoff holds, and the chains' lifecycle.
+ */
+class KernelForwardingTest extends RoutingProxyTest {
+    private String tag;
+
+    @Override
+    KernelForwarding kernel() {
+        tag = "t" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+        var kernel = KernelForwarding.open(tag, LOOPBACK).orElseThrow(() -> new AssertionError("iptables cannot be used here (root?)"));
+        closing.add(kernel);
+        return kernel;
+    }
+
+    /** The rules of one chain, or of the whole table when chain is null. */
+    static String iptables(String table, String chain) throws IOException, InterruptedException {
+        var command = new java.util.ArrayList<>(java.util.List.of("iptables", "-w", "5", "-t", table, "-S"));
+        if (chain != null) {
+            command.add(chain);
+        }
+        var process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        var out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as(String.join(" ", command) + ": " + out).isZero();
+        return out;
+    }
+
+    static String allRules() throws IOException, InterruptedException {
+        return iptables("nat", null) + iptables("filter", null);
+    }
+
+    @Test
+    void onceTheApplicationAnsweredTheKernelCarriesNewConnections() throws Exception {
+        var app = new LineServer("app", FreePorts.next());
+        var proxy = proxy(FAST, false);
+        int port = FreePorts.next();
+        proxy.update(Map.of(port, Route.local("127.0.0.1", app.port())));
+        assertThat(proxy.kernelForwards(port)).as("not before the application answered").isFalse();
+        try (var first = connect(port)) {
+            assertThat(ask(first, "first")).isEqualTo("app:first");
+        }
+        assertThat(proxy.kernelForwards(port)).isTrue();
+        assertThat(iptables("nat", "FLOCKER-" + tag)).contains("--dport " + port + " -j DNAT --to-destination 127.0.0.1:" + app.port());
+        for (int i = 0; i < 20; i++) {
+            try (var client = connect(port)) {
+                assertThat(ask(client, "k" + i)).isEqualTo("app:k" + i);
+            }
+        }
+        assertThat(proxy.stats(port).orElseThrow().accepted()).as("the proxy saw only the first").isEqualTo(1);
+        assertThat(app.firstLines).hasSize(21);
+    }
+
+    @Test
+    void aHandoffTakesTheRuleAwayBeforeTheRouteCallReturnsSoNewConnectionsAreHeld() throws Exception {
+        var old = new LineServer("old", FreePorts.next());
+        var proxy = proxy(FAST, false);
+        int port = FreePorts.next();
+        proxy.update(Map.of(port, Route.local("127.0.0.1", old.port())));
+        try (var first = connect(port); var carried = connect(port)) {
+            assertThat(ask(first, "first")).isEqualTo("old:first");
+            assertThat(proxy.kernelForwards(port)).isTrue();
+            proxy.route(port, Route.hold("handoff"));
+            assertThat(proxy.kernelForwards(port)).isFalse();
+            assertThat(iptables("nat", "FLOCKER-" + tag)).doesNotContain("--dport " + port);
+            try (var held = connect(port)) {
+                held.getOutputStream().write("during\n".getBytes(StandardCharsets.UTF_8));
+                Thread.sleep(200);
+                assertThat(proxy.stats(port).orElseThrow().heldNow()).isEqualTo(1);
+                assertThat(ask(carried, "still")).as("a connection made before the handoff goes on to the old place").isEqualTo("old:still");
+                var moved = new LineServer("new", FreePorts.next());
+                proxy.update(Map.of(port, Route.local("127.0.0.1", moved.port())));
+                assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(held.getInputStream(), StandardCharsets.UTF_8)).readLine())
+                        .isEqualTo("new:during");
+                assertThat(proxy.kernelForwards(port)).as("the new place answered the released connection").isTrue();
+                assertThat(iptables("nat", "FLOCKER-" + tag)).contains("--to-destination 127.0.0.1:" + moved.port());
+            }
+        }
+    }
+
+    @Test
+    void aRemoteRouteStaysInTheProxyAndTakesTheLocalRuleAway() throws Exception {
+        var here = new LineServer("here", FreePorts.next());
+        var there = new LineServer("there", FreePorts.next());
+        var proxy = proxy(FAST, false);
+        int port = FreePorts.next();
+        proxy.update(Map.of(port, Route.local("127.0.0.1", here.port())));
+        try (var client = connect(port)) {
+            assertThat(ask(client, "a")).isEqualTo("here:a");
+        }
+        proxy.update(Map.of(port, Route.remote("127.0.0.1", there.port())));
+        assertThat(proxy.kernelForwards(port)).isFalse();
+        try (var client = connect(port)) {
+            assertThat(ask(client, "b")).isEqualTo("there:b");
+        }
+        assertThat(proxy.kernelForwards(port)).isFalse();
+        proxy.update(Map.of());
+        assertThat(iptables("nat", "FLOCKER-" + tag)).doesNotContain("DNAT");
+    }
+
+    @Test
+    void closingRemovesTheChainsAndOpeningAgainRemovesWhatACrashLeft() throws Exception {
+        var app = new LineServer("app", FreePorts.next());
+        var proxy = proxy(FAST, false);
+        int port = FreePorts.next();
+        proxy.update(Map.of(port, Route.local("127.0.0.1", app.port())));
+        try (var client = connect(port)) {
+            ask(client, "x");
+        }
+        assertThat(allRules()).contains("FLOCKER-" + tag);
+        // A second process with the same tag (this one crashed, say) starts from clean chains: nothing forwards.
+        var again = KernelForwarding.open(tag, LOOPBACK).orElseThrow();
+        closing.add(again);
+        assertThat(iptables("nat", "FLOCKER-" + tag)).doesNotContain("DNAT");
+        assertThat(allRules().lines().filter(l -> l.contains("-j FLOCKER-" + tag)).count()).as("one jump per hook").isEqualTo(4);
+        again.apply(LOOPBACK, Map.of(port, new InetSocketAddress("127.0.0.1", app.port())));
+        again.close();
+        proxy.close();
+        assertThat(allRules()).doesNotContain("FLOCKER-" + tag);
+        try (var client = connect(port)) {
+            throw new AssertionError("a connection reached " + client.getRemoteSocketAddress() + " after the proxy and its rules went");
+        } catch (java.net.ConnectException refused) {
+            // expected: no rule takes it to the application any more, and no listener is there
+        }
+    }
+}
