@@ -83,12 +83,24 @@ class ProxyMoveTest extends TwoAgentLabTest {
     void clientsOfEitherHostSeeNoRefusedOrDroppedConnectionWhileTheAppMovesBackAndForth() throws Exception {
         var id = cluster.client.createDataset(N1, null, Map.of("name", "web"), null, null).datasetId();
         cluster.client.createContainer(new Application(N1, "web", "flocker/busybox:local", List.of(new Application.Port(8080, PORT)), Map.of(),
-                null, List.of("sh", "-c", "mkdir -p /data/www && echo ok > /data/www/index.html && exec httpd -f -p 8080 -h /data/www"),
+                null, List.of("sh", "-c", "mkdir -p /data/www && echo ok > /data/www/index.html && exec httpd -f -v -p 8080 -h /data/www"),
                 List.of(new Application.Volume(id, "/data")), null, null, List.of()));
         var viaN1 = new Outcomes();
         var viaN2 = new Outcomes();
         // Both hosts' proxies answer before the first request: one through n1's own container, one through n1's proxy.
         cluster.await("the app answers through both hosts", 90, () -> answers(cluster.host(1).ip()) && answers(cluster.host(2).ip()));
+        assertThat(kernelForwards(1)).as("n1, where the app answered, forwards its port in the kernel").isTrue();
+        assertThat(kernelForwards(2)).as("n2's proxy carries its connections to n1 itself").isFalse();
+        // The kernel hands the app each client's own address (the proxy's copies would show n1's, a masquerade 172.17.0.1).
+        assertThat(answers(cluster.host(1).ip())).isTrue();
+        cluster.await("httpd logs a request from the test's own address", 10, () -> dockerLogs(1, "web").contains(":" + cluster.lab.bridgeIp() + "]:"));
+        // Containers reach it at their own host's address as links do: on n1 through the kernel's rule back onto the same
+        // bridge (masqueraded, or the answer would bypass the rule), on n2 through n2's proxy.
+        for (int i : new int[] {1, 2}) {
+            var answer = cluster.docker(i, "run", "--rm", "flocker/busybox:local", "sh", "-c",
+                    "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 5 " + cluster.host(i).ip() + " " + PORT);
+            assertThat(answer).as("a container on n" + i).startsWith("HTTP/1.1 200 OK").endsWith("\nok\n");
+        }
         var stop = new boolean[] {false};
         var clients = List.of(client(cluster.host(1).ip(), viaN1, stop), client(cluster.host(2).ip(), viaN2, stop));
         for (var to : List.of(N2, N1, N2)) {
@@ -102,6 +114,9 @@ class ProxyMoveTest extends TwoAgentLabTest {
                     .anyMatch(m -> m.datasetId().equals(id) && m.to().equals(to) && m.detail().contains("connections held")));
             cluster.client.moves().stream().filter(m -> m.datasetId().equals(id) && m.to().equals(to))
                     .forEach(m -> System.out.println("proxy move to " + to + ": " + m.detail()));
+            int target = to.equals(N1) ? 1 : 2;
+            cluster.await("the kernel forwards the port on " + to + " (its clients were answered)", 30, () -> kernelForwards(target));
+            assertThat(kernelForwards(3 - target)).as("the source host's rule went with the app").isFalse();
         }
         stop[0] = true;
         for (var client : clients) {
@@ -114,6 +129,18 @@ class ProxyMoveTest extends TwoAgentLabTest {
             assertThat(outcomes.count("ok")).isGreaterThan(50);
         }
         cluster.client.deleteContainer("web");
+    }
+
+    /** Whether host n{@code i}'s agent has a DNAT rule for the app's port (kernel forwarding, not its proxy's copies). */
+    boolean kernelForwards(int i) {
+        return cluster.lab.exec(cluster.host(i), "iptables", "-w", "5", "-t", "nat", "-S").lines()
+                .anyMatch(rule -> rule.contains("--dport " + PORT + " -j DNAT"));
+    }
+
+    /** A container's log, both streams (busybox httpd -v logs to standard error). */
+    String dockerLogs(int i, String container) {
+        var command = String.join(" ", "/usr/bin/docker", "-H", cluster.host(i).dockerHost(), "logs", container, "2>&1");
+        return cluster.lab.exec(cluster.host(i), "sh", "-c", command);
     }
 
     static boolean answers(String host) {

@@ -23,9 +23,10 @@ import org.slf4j.LoggerFactory;
  * <p>The rules live in chains of their own, named after a tag ({@code FLOCKER-<tag>}, {@code -SNAT}, {@code -FWD}),
  * jumped to first from nat PREROUTING and OUTPUT, nat POSTROUTING and filter FORWARD. {@link #apply} rewrites all of
  * them in one {@code iptables-restore --noflush} transaction, which the kernel commits atomically: a port never has a
- * moment without either its rule or its listener. Forwarded connections are masqueraded, as the proxy's own copies
- * are (so a container can reach another on its own bridge through the host's address), and accepted in FORWARD
- * whatever policy dockerd set there. Existing connections keep their conntrack entry when a rule goes: they end
+ * moment without either its rule or its listener. Unlike the proxy's own copies, the application sees each client's
+ * real address (for pg_hba.conf, logs); only clients on the container's own link (another container on its bridge,
+ * reaching it at the host's address as links do) are masqueraded, since its answers to them would bypass the rule.
+ * Forwarded connections are accepted in FORWARD whatever policy dockerd set there. Existing connections keep their conntrack entry when a rule goes: they end
  * when their container stops, as the proxy's own do.
  */
 public final class KernelForwarding implements AutoCloseable {
@@ -37,6 +38,7 @@ public final class KernelForwarding implements AutoCloseable {
     private final String snat;
     private final String forward;
     private Map<Integer, InetSocketAddress> applied = Map.of(); // guarded by this
+    private final Map<InetAddress, Optional<String>> links = new java.util.HashMap<>(); // guarded by this
     private InetAddress appliedBind;
     private boolean closed;
 
@@ -92,7 +94,8 @@ public final class KernelForwarding implements AutoCloseable {
             var to = target.getAddress().getHostAddress() + ":" + target.getPort();
             var original = "-p tcp -m conntrack --ctstate DNAT --ctorigdst " + address + " --ctorigdstport " + port;
             natRules.add("-A " + nat + " -d " + address + "/32 -p tcp -m tcp --dport " + port + " -j DNAT --to-destination " + to);
-            natRules.add("-A " + snat + " " + original + " -j MASQUERADE");
+            var link = links.computeIfAbsent(target.getAddress(), KernelForwarding::linkOf);
+            link.ifPresent(subnet -> natRules.add("-A " + snat + " -s " + subnet + " " + original + " -j MASQUERADE"));
             filterRules.add("-A " + forward + " " + original + " -j ACCEPT");
         });
         natRules.add("COMMIT");
@@ -119,6 +122,29 @@ public final class KernelForwarding implements AutoCloseable {
     /** The ports the kernel forwards now, with their targets. */
     public synchronized Map<Integer, InetSocketAddress> applied() {
         return applied == null ? Map.of() : applied;
+    }
+
+    private static final Pattern SUBNET = Pattern.compile("^([0-9.]+/[0-9]+) ");
+
+    /**
+     * The subnet of the link a target sits on (e.g. 172.17.0.0/16 on docker0), whose clients must be masqueraded; none
+     * for this host's own addresses. If it cannot be told, 0.0.0.0/0: every client is masqueraded, which always works.
+     */
+    private static Optional<String> linkOf(InetAddress target) {
+        try {
+            var routes = output("ip", "-o", "-4", "route", "show", "table", "all", "match", target.getHostAddress(), "scope", "link");
+            var subnets = routes.lines().map(SUBNET::matcher).filter(java.util.regex.Matcher::find).map(m -> m.group(1))
+                    .filter(subnet -> !subnet.endsWith("/0")).toList();
+            if (subnets.isEmpty()) {
+                var local = output("ip", "-o", "-4", "route", "get", target.getHostAddress());
+                return local.startsWith("local ") ? Optional.empty() : Optional.of("0.0.0.0/0");
+            }
+            // the most specific one is the link the target sits on
+            return subnets.stream().max(java.util.Comparator.comparingInt(subnet -> Integer.parseInt(subnet.substring(subnet.indexOf('/') + 1))));
+        } catch (IOException e) {
+            LOG.atWarn().log("cannot tell which link " + target.getHostAddress() + " is on, masquerading all its clients: " + e.getMessage());
+            return Optional.of("0.0.0.0/0");
+        }
     }
 
     private void restore(String rules) throws IOException {
@@ -150,7 +176,11 @@ public final class KernelForwarding implements AutoCloseable {
         }
     }
 
-    private static void run(String input, String... command) throws IOException {
+    private static String output(String... command) throws IOException {
+        return run(null, command);
+    }
+
+    private static String run(String input, String... command) throws IOException {
         Process process;
         try {
             process = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -171,6 +201,7 @@ public final class KernelForwarding implements AutoCloseable {
             if (process.exitValue() != 0) {
                 throw new IOException(String.join(" ", command) + " failed (exit " + process.exitValue() + "): " + output);
             }
+            return output;
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();

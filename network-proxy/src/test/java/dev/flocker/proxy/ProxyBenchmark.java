@@ -30,37 +30,66 @@ public final class ProxyBenchmark {
         int bulkMiB = args.length > 1 ? Integer.parseInt(args[1]) : 2048;
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
         var report = new ArrayList<String>();
-        try (var sink = new Server(Server.Kind.SINK); var echo = new Server(Server.Kind.ONE_BYTE);
-             var httpd = new Httpd(); var proxy = new RoutingProxy(LOOPBACK, ProxySettings.DEFAULTS, a -> false)) {
-            int sinkPort = FreePorts.next();
-            int echoPort = FreePorts.next();
-            int httpPort = FreePorts.next();
-            proxy.update(Map.of(sinkPort, Route.local("127.0.0.1", sink.port()), echoPort, Route.local("127.0.0.1", echo.port()),
-                    httpPort, Route.local("127.0.0.1", httpd.port)));
-            report.add(String.format("%-34s %-8s %-26s %s", "measure", "path", "min/median/max", "proxied/direct"));
-            compare(report, "bulk stream MiB/s", repeats, () -> bulk(sink.port(), bulkMiB), () -> bulk(sinkPort, bulkMiB));
-            compare(report, "connections/s (2 threads)", repeats, () -> connections(echo.port(), seconds), () -> connections(echoPort, seconds));
-            compare(report, "wrk -t2 -c16 requests/s", repeats, () -> wrk(httpd.port, seconds)[0], () -> wrk(httpPort, seconds)[0]);
-            compare(report, "wrk -t2 -c16 p99 latency ms", repeats, () -> wrk(httpd.port, seconds)[1], () -> wrk(httpPort, seconds)[1]);
+        var kernel = KernelForwarding.open("bench" + ProcessHandle.current().pid() % 100000, LOOPBACK)
+                .orElseThrow(() -> new IllegalStateException("iptables cannot be used here; run as root"));
+        try (var sink = new Server(Server.Kind.SINK); var echo = new Server(Server.Kind.ONE_BYTE); var httpd = new Httpd();
+             var userland = new RoutingProxy(LOOPBACK, ProxySettings.DEFAULTS, a -> false);
+             var steady = new RoutingProxy(LOOPBACK, ProxySettings.DEFAULTS, a -> false, kernel)) {
+            int[] sinkPort = {FreePorts.next(), FreePorts.next()};
+            int[] echoPort = {FreePorts.next(), FreePorts.next()};
+            int[] httpPort = {FreePorts.next(), FreePorts.next()};
+            var proxies = List.of(userland, steady);
+            for (int i = 0; i < 2; i++) {
+                proxies.get(i).update(Map.of(sinkPort[i], Route.local("127.0.0.1", sink.port()), echoPort[i], Route.local("127.0.0.1", echo.port()),
+                        httpPort[i], Route.local("127.0.0.1", httpd.port)));
+            }
+            for (int port : new int[] {sinkPort[1], echoPort[1], httpPort[1]}) { // the first connection makes the kernel take over
+                try (var socket = new Socket(LOOPBACK, port)) {
+                    socket.getOutputStream().write(1);
+                    socket.shutdownOutput();
+                    socket.getInputStream().read();
+                }
+                if (!steady.kernelForwards(port)) {
+                    throw new IllegalStateException("the kernel does not forward port " + port + " after its application answered");
+                }
+            }
+            report.add(String.format("%-30s %-9s %-26s %s", "measure", "path", "min/median/max", "vs direct (medians)"));
+            compare(report, "bulk stream MiB/s", repeats, port -> bulk(port, bulkMiB), sink.port(), sinkPort);
+            compare(report, "connections/s (2 threads)", repeats, port -> connections(port, seconds), echo.port(), echoPort);
+            compare(report, "wrk -t2 -c16 requests/s", repeats, port -> wrk(port, seconds)[0], httpd.port, httpPort);
+            compare(report, "wrk -t2 -c16 p99 latency ms", repeats, port -> wrk(port, seconds)[1], httpd.port, httpPort);
         }
         System.out.println();
+        System.out.println("direct: to the server itself; proxy: through the proxy's own copies (how a handoff's held and");
+        System.out.println("released connections, and the first after an application starts, travel); kernel: the steady state");
+        System.out.println("once the application answered (a DNAT rule).");
         report.forEach(System.out::println);
     }
 
     interface Measure {
-        double run() throws Exception;
+        double run(int port) throws Exception;
     }
 
-    private static void compare(List<String> report, String name, int repeats, Measure direct, Measure proxied) throws Exception {
-        var d = new ArrayList<Double>();
-        var p = new ArrayList<Double>();
-        for (int i = 0; i < repeats; i++) { // interleaved, so drift on the machine touches both alike
-            d.add(direct.run());
-            p.add(proxied.run());
+    /** Direct, through the proxy's copies and through the kernel, interleaved, so drift on the machine touches all alike. */
+    private static void compare(List<String> report, String name, int repeats, Measure measure, int direct, int[] proxied) throws Exception {
+        var paths = List.of("direct", "proxy", "kernel");
+        var ports = new int[] {direct, proxied[0], proxied[1]};
+        var results = List.of(new ArrayList<Double>(), new ArrayList<Double>(), new ArrayList<Double>());
+        for (int i = 0; i < repeats; i++) {
+            for (int p = 0; p < 3; p++) {
+                results.get(p).add(measure.run(ports[p]));
+            }
         }
-        report.add(String.format("%-34s %-8s %-26s", name, "direct", stats(d)));
-        report.add(String.format("%-34s %-8s %-26s %.2fx", name, "proxied", stats(p), median(p) / median(d)));
-        System.out.println(report.get(report.size() - 2) + "\n" + report.get(report.size() - 1));
+        for (int p = 0; p < 3; p++) {
+            var line = String.format("%-30s %-9s %-26s", name, paths.get(p), stats(results.get(p)));
+            if (p > 0 && name.contains("latency")) {
+                line += String.format(" %+.2f ms", median(results.get(p)) - median(results.get(0)));
+            } else if (p > 0) {
+                line += String.format(" %.2fx", median(results.get(p)) / median(results.get(0)));
+            }
+            report.add(line);
+            System.out.println(line);
+        }
     }
 
     private static double median(List<Double> values) {
