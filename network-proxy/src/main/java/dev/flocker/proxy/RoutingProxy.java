@@ -117,8 +117,17 @@ public final class RoutingProxy implements AutoCloseable {
         answered.entrySet().removeIf(e -> !ports.containsKey(e.getKey()) || !e.getValue().equals(ports.get(e.getKey()).route()));
         var forwarded = new TreeMap<Integer, InetSocketAddress>();
         answered.forEach((port, forward) -> forwarded.put(port, forward.target()));
+        var before = kernel.applied();
         try {
             kernel.apply(bind, forwarded);
+            forwarded.forEach((port, target) -> {
+                if (!target.equals(before.get(port))) {
+                    LOG.atInfo().addKeyValue("port", port).addKeyValue("target", target)
+                            .log("the application answers; the kernel forwards new connections to it");
+                }
+            });
+            before.keySet().stream().filter(port -> !forwarded.containsKey(port)).forEach(port -> LOG.atInfo().addKeyValue("port", port)
+                    .log("the kernel no longer forwards this port; new connections come to the proxy"));
         } catch (java.io.IOException e) {
             LOG.atError().log("kernel forwarding rules could not be changed; the proxy carries every connection: " + e.getMessage());
             answered.clear();
