@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Routing proxy benchmark: proxied vs direct on loopback in one run (bulk stream, connection rate, wrk against
-# busybox httpd). Usage: scripts/bench-proxy.sh [repeats=3] [bulk MiB=2048] [seconds per rate run=5]
+# busybox httpd). Usage: scripts/bench-proxy.sh [repeats=3] [bulk MiB=2048] [seconds per rate run=5] [paths=direct,proxy,kernel]
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 require_root "scripts/bench-proxy.sh"

@@ -13,10 +13,12 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>A port handed out by the kernel ({@code bind(0)}) comes from the ephemeral range, which every outgoing connection
  * on the machine also draws from: between the test picking it and the server binding it, a client's connection can
- * take it. These ports come from below the ephemeral range, where only listeners live.
+ * take it. These ports come from below the ephemeral range, where only listeners live. A process is never handed the
+ * same port twice (a port picked but not bound yet is free again to the kernel).
  */
 public final class FreePorts {
     private static final int LOW = 20_000;
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private FreePorts() {}
 
@@ -25,6 +27,9 @@ public final class FreePorts {
         int high = ephemeralLow() - 1;
         for (int attempt = 0; attempt < 1000; attempt++) {
             int port = ThreadLocalRandom.current().nextInt(LOW, high);
+            if (!HANDED_OUT.add(port)) {
+                continue;
+            }
             try (var socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
                 socket.setReuseAddress(true);
                 return port;

@@ -219,10 +219,10 @@ final class PortProxy implements AutoCloseable {
                 upstream.setTcpNoDelay(true);
                 client.setTcpNoDelay(true);
                 forwarded.incrementAndGet();
-                pipe(client, upstream);
                 if (forward.local()) {
-                    reportAnswered(forward);
+                    reportAnswered(forward); // before carrying: once this client has an answer, the kernel forwards
                 }
+                pipe(client, upstream);
                 return;
             } catch (java.net.SocketTimeoutException dropped) {
                 close(upstream);
