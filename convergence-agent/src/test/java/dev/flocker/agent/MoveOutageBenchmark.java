@@ -125,7 +125,9 @@ public final class MoveOutageBenchmark {
                 cluster.await("the app answers after the move", 60, () -> poller.answeredOn(1, handedOver) && poller.answeredOn(2, handedOver));
                 Thread.sleep(1000);
                 var outage = poller.outage(start, System.nanoTime());
-                var detail = client.moves().stream().filter(s -> s.datasetId().equals(id)).map(s -> s.detail()).findFirst().orElse("");
+                // This move's state as its source reports it (the other host may still report the move before).
+                var detail = client.moves().stream().filter(s -> s.datasetId().equals(id) && s.to().equals(node(to)) && s.phase().equals("done"))
+                        .map(s -> s.detail()).findFirst().orElse("(no finished move to n" + to + " reported)");
                 System.out.printf("ours %d MiB move %d n%d->n%d: outage %.0f ms (%s), move request to handed over %.0f ms; %s%n",
                         sizeMiB, m + 1, from, to, outage.millis(), outage, (handedOver - start) / 1e6, detail);
                 outages.add(outage.millis());
