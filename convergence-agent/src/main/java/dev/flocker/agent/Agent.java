@@ -490,6 +490,6 @@ public final class Agent implements AutoCloseable {
         }
         ssh.close();
         containers.close();
-        proxy.close();
+        proxy.closeLeavingKernelRules(); // the apps here stay reachable at this host's address until the agent is back
     }
 }

@@ -103,6 +103,19 @@ final class LabCluster implements AutoCloseable {
     }
 
     /** kill -9 of host {@code i}'s agent. */
+    /** Stops an agent as its service manager would (SIGTERM: it closes down in order). */
+    void stopAgent(int i) throws InterruptedException {
+        var process = agents.remove(i);
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+            throw new AssertionError("agent n" + i + " did not stop within 60 s of SIGTERM");
+        }
+    }
+
     void killAgent(int i) throws InterruptedException {
         var process = agents.remove(i);
         if (process != null) {

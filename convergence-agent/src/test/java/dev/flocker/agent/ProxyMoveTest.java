@@ -118,6 +118,17 @@ class ProxyMoveTest extends TwoAgentLabTest {
             cluster.await("the kernel forwards the port on " + to + " (its clients were answered)", 30, () -> kernelForwards(target));
             assertThat(kernelForwards(3 - target)).as("the source host's rule went with the app").isFalse();
         }
+        // Restarting the agent of the app's host (an upgrade, say) refuses none of its clients: the kernel's rule stays
+        // while the agent is away, and the new agent binds its listener before it takes the rule over.
+        long beforeRestart = viaN1.count("ok") + viaN2.count("ok");
+        cluster.stopAgent(2);
+        Thread.sleep(2000);
+        assertThat(kernelForwards(2)).as("the rule outlives the agent").isTrue();
+        assertThat(viaN1.count("ok") + viaN2.count("ok")).as("clients are answered while n2's agent is away").isGreaterThan(beforeRestart + 10);
+        cluster.startAgent(2, "");
+        cluster.await("n2's agent is back: its listener is up and the kernel forwards for it again", 60, () -> kernelForwards(2)
+                && cluster.lab.exec(cluster.host(2), "sh", "-c", "ss -ltn | grep -c ':" + PORT + " ' || true").strip().equals("1"));
+        Thread.sleep(1000);
         stop[0] = true;
         for (var client : clients) {
             client.join();

@@ -49,8 +49,10 @@ public final class KernelForwarding implements AutoCloseable {
     }
 
     /**
-     * Sets up this tag's chains (removing any a crashed process left) if iptables can be used here: root, iptables and
-     * the nat table present. Otherwise logs why and returns empty: the proxy then carries every connection itself.
+     * Sets up this tag's chains if iptables can be used here (root, iptables and the nat table present); otherwise logs
+     * why and returns empty: the proxy then carries every connection itself. Rules a previous process with this tag left
+     * (one that stopped, or crashed) stay until the first {@link #apply}: until this process's listeners are bound,
+     * they keep forwarding to where the applications ran, so restarting an agent refuses no connection to them.
      */
     public static Optional<KernelForwarding> open(String tag, InetAddress bind) {
         if (!TAG.matcher(tag).matches()) {
@@ -62,16 +64,39 @@ public final class KernelForwarding implements AutoCloseable {
         }
         var kernel = new KernelForwarding(tag);
         try {
-            kernel.removeChains();
-            kernel.restore(String.join("\n",
-                    "*nat", ":" + kernel.nat + " - [0:0]", ":" + kernel.snat + " - [0:0]",
-                    "-I PREROUTING 1 -j " + kernel.nat, "-I OUTPUT 1 -j " + kernel.nat, "-I POSTROUTING 1 -j " + kernel.snat, "COMMIT",
-                    "*filter", ":" + kernel.forward + " - [0:0]", "-I FORWARD 1 -j " + kernel.forward, "COMMIT", ""));
+            kernel.adoptChains();
             return Optional.of(kernel);
         } catch (IOException e) {
             LOG.atWarn().log("kernel forwarding is off, the proxy carries every connection itself: " + e.getMessage());
             return Optional.empty();
         }
+    }
+
+    /** Makes this tag's chains exist, each jumped to exactly once, first in its hook; keeps the rules in them. */
+    private void adoptChains() throws IOException {
+        output("iptables", "-w", "5", "-t", "nat", "-S", "OUTPUT"); // fails with why when iptables cannot be used here
+        for (var chain : new String[][] {{"nat", nat}, {"nat", snat}, {"filter", forward}}) {
+            if (!tryRun("iptables", "-w", "5", "-t", chain[0], "-S", chain[1])) {
+                output("iptables", "-w", "5", "-t", chain[0], "-N", chain[1]);
+            }
+        }
+        String[][] jumps = {{"nat", "PREROUTING", nat}, {"nat", "OUTPUT", nat}, {"nat", "POSTROUTING", snat}, {"filter", "FORWARD", forward}};
+        for (var jump : jumps) {
+            var rule = "-A " + jump[1] + " -j " + jump[2];
+            var rules = output("iptables", "-w", "5", "-t", jump[0], "-S", jump[1]).lines().filter(line -> !line.startsWith("-P")).toList();
+            if (!rules.isEmpty() && rules.get(0).equals(rule) && rules.stream().filter(rule::equals).count() == 1) {
+                continue;
+            }
+            for (int i = 0; i < 100 && tryRun("iptables", "-w", "5", "-t", jump[0], "-D", jump[1], "-j", jump[2]); i++) {
+                // every copy, wherever it is
+            }
+            output("iptables", "-w", "5", "-t", jump[0], "-I", jump[1], "1", "-j", jump[2]);
+        }
+        long left = output("iptables", "-w", "5", "-t", "nat", "-S", nat).lines().filter(line -> line.contains(" DNAT ")).count();
+        if (left > 0) {
+            LOG.atInfo().log(left + " kernel forwarding rule(s) left by a previous agent forward until this one's listeners are up");
+        }
+        applied = null; // unknown: the first apply writes whatever it is given
     }
 
     /** The chain holding the DNAT rules (for tests and operators). */
@@ -207,6 +232,14 @@ public final class KernelForwarding implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException(command[0] + " interrupted", e);
         }
+    }
+
+    /**
+     * Stops managing the rules but leaves them forwarding, for a process that stops and will be back (the next
+     * {@link #open} with this tag takes them over).
+     */
+    public synchronized void detach() {
+        closed = true;
     }
 
     /** Removes the rules and chains: the proxy's listeners (if still open) take every new connection. */

@@ -147,11 +147,31 @@ public final class RoutingProxy implements AutoCloseable {
         return Optional.ofNullable(ports.get(port)).map(PortProxy::route);
     }
 
+    /** Closes the listeners and every connection the proxy holds or carries, and removes the kernel's rules. */
     @Override
     public synchronized void close() {
         if (kernel != null) {
             kernel.close();
         }
+        closePorts();
+    }
+
+    /**
+     * Closes the listeners and the connections the proxy holds or carries, but leaves the kernel forwarding the ports of
+     * answering local applications, for an agent that stops and will be back: their clients see no refusal meanwhile.
+     */
+    public synchronized void closeLeavingKernelRules() {
+        if (kernel != null) {
+            kernel.detach();
+            if (!kernel.applied().isEmpty()) {
+                LOG.atInfo().addKeyValue("ports", kernel.applied().keySet())
+                        .log("leaving the kernel forwarding these ports until the agent is back (chain " + kernel.chain() + ")");
+            }
+        }
+        closePorts();
+    }
+
+    private void closePorts() {
         ports.values().forEach(PortProxy::close);
         ports.clear();
     }

@@ -112,7 +112,37 @@ class KernelForwardingTest extends RoutingProxyTest {
     }
 
     @Test
-    void closingRemovesTheChainsAndOpeningAgainRemovesWhatACrashLeft() throws Exception {
+    void anAgentThatStopsLeavesTheKernelForwardingAndTheNextTakesOverWithoutARefusal() throws Exception {
+        var app = new LineServer("app", FreePorts.next());
+        var proxy = proxy(FAST, false);
+        int port = FreePorts.next();
+        var routes = Map.<Integer, Route>of(port, Route.local("127.0.0.1", app.port()));
+        proxy.update(routes);
+        try (var client = connect(port)) {
+            assertThat(ask(client, "before")).isEqualTo("app:before");
+        }
+        proxy.closeLeavingKernelRules();
+        try (var client = connect(port)) {
+            assertThat(ask(client, "between")).as("no listener, the kernel's rule").isEqualTo("app:between");
+        }
+        // The next agent (same tag) keeps the rule until its listener is bound, then starts over from it.
+        var next = new RoutingProxy(LOOPBACK, FAST, address -> false, KernelForwarding.open(tag, LOOPBACK).orElseThrow());
+        closing.add(next);
+        try (var client = connect(port)) {
+            assertThat(ask(client, "starting")).isEqualTo("app:starting");
+        }
+        assertThat(allRules().lines().filter(l -> l.contains("-j FLOCKER-" + tag)).count()).as("one jump per hook").isEqualTo(4);
+        next.update(routes);
+        assertThat(next.kernelForwards(port)).isFalse();
+        try (var client = connect(port)) {
+            assertThat(ask(client, "after")).isEqualTo("app:after");
+        }
+        assertThat(next.stats(port).orElseThrow().accepted()).as("the new listener took it").isEqualTo(1);
+        assertThat(next.kernelForwards(port)).isTrue();
+    }
+
+    @Test
+    void closingRemovesTheChainsAndTheirJumps() throws Exception {
         var app = new LineServer("app", FreePorts.next());
         var proxy = proxy(FAST, false);
         int port = FreePorts.next();
@@ -121,13 +151,6 @@ class KernelForwardingTest extends RoutingProxyTest {
             ask(client, "x");
         }
         assertThat(allRules()).contains("FLOCKER-" + tag);
-        // A second process with the same tag (this one crashed, say) starts from clean chains: nothing forwards.
-        var again = KernelForwarding.open(tag, LOOPBACK).orElseThrow();
-        closing.add(again);
-        assertThat(iptables("nat", "FLOCKER-" + tag)).doesNotContain("DNAT");
-        assertThat(allRules().lines().filter(l -> l.contains("-j FLOCKER-" + tag)).count()).as("one jump per hook").isEqualTo(4);
-        again.apply(LOOPBACK, Map.of(port, new InetSocketAddress("127.0.0.1", app.port())));
-        again.close();
         proxy.close();
         assertThat(allRules()).doesNotContain("FLOCKER-" + tag);
         try (var client = connect(port)) {
