@@ -100,7 +100,7 @@ public final class Agent implements AutoCloseable {
             var address = InetAddress.getByName(config.address());
             // Chains named after this node, so two agents sharing a network namespace (never in production) keep apart.
             var kernel = config.proxy().kernelForwarding()
-                    ? KernelForwarding.open(self.toString().replace("-", "").substring(0, 12), address).orElse(null) : null;
+                    ? KernelForwarding.open(kernelTag(self), address).orElse(null) : null;
             this.proxy = new RoutingProxy(address, config.proxy(), source -> peers.contains(source), kernel);
         } catch (java.net.UnknownHostException e) {
             throw new AgentConfig.ConfigException("node.address " + config.address() + " is not an address: " + e.getMessage());
@@ -406,6 +406,24 @@ public final class Agent implements AutoCloseable {
             return host == null ? null : InetAddress.getByName(host);
         } catch (java.net.UnknownHostException e) {
             return null;
+        }
+    }
+
+    /** The tag of this node's kernel forwarding chains (FLOCKER-&lt;tag&gt;): the first 12 hex digits of its UUID. */
+    static String kernelTag(NodeId node) {
+        return node.toString().replace("-", "").substring(0, 12);
+    }
+
+    /**
+     * Removes the kernel forwarding rules this host's agents leave behind when they stop (for a host leaving the
+     * cluster); returns the chain removed, or empty when iptables cannot be used here.
+     */
+    static java.util.Optional<String> removeKernelRules(AgentConfig config) {
+        var node = certifiedNodeId(config);
+        try (var kernel = KernelForwarding.open(kernelTag(node), InetAddress.getByName(config.address())).orElse(null)) {
+            return java.util.Optional.ofNullable(kernel).map(KernelForwarding::chain);
+        } catch (java.net.UnknownHostException e) {
+            throw new AgentConfig.ConfigException("node.address " + config.address() + " is not an address: " + e.getMessage());
         }
     }
 

@@ -16,8 +16,24 @@ public final class AgentMain implements Callable<Integer> {
     @Option(names = "--pid-file", description = "Write this process's id to this file once the agent runs.")
     Path pidFile;
 
+    @Option(names = "--remove-routes", description = "Remove the kernel forwarding rules a stopped agent of this host leaves "
+            + "(its applications stay reachable at the host's address while the agent is away), then exit; for a host leaving "
+            + "the cluster.")
+    boolean removeRoutes;
+
     @Override
     public Integer call() throws InterruptedException {
+        if (removeRoutes) {
+            try {
+                var removed = Agent.removeKernelRules(AgentConfig.load(config));
+                System.out.println(removed.map(chain -> "removed the kernel forwarding chains " + chain + "*")
+                        .orElse("nothing removed: iptables cannot be used here (see the log line above)"));
+                return removed.isPresent() ? 0 : 1;
+            } catch (AgentConfig.ConfigException e) {
+                System.err.println("flocker-agent: " + e.getMessage());
+                return 2;
+            }
+        }
         Agent agent;
         try {
             agent = Agent.start(AgentConfig.load(config));

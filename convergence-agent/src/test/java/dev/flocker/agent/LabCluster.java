@@ -60,6 +60,11 @@ final class LabCluster implements AutoCloseable {
         return lab.host(i);
     }
 
+    /** The agent.yml host n{@code i}'s agent was last started with. */
+    Path agentConfig(int i) {
+        return work.resolve("agent-n" + i + ".yml");
+    }
+
     Path agentLog(int i) {
         return work.resolve("agent-n" + i + ".log");
     }
@@ -72,7 +77,7 @@ final class LabCluster implements AutoCloseable {
     /** As {@link #startAgent(int, String)}, with more JVM options for the agent (e.g. a log level). */
     void startAgent(int i, String failpoints, List<String> jvmOptions) {
         var host = lab.host(i);
-        var config = work.resolve("agent-n" + i + ".yml");
+        var config = agentConfig(i);
         var nodeTls = certificates.node(nodeId(i));
         var pluginTls = certificates.user("plugin");
         try {

@@ -139,6 +139,18 @@ class ProxyMoveTest extends TwoAgentLabTest {
             assertThat(outcomes.counts.keySet()).as("kinds of outcome; examples %s", outcomes.examples).containsOnly("ok");
             assertThat(outcomes.count("ok")).isGreaterThan(50);
         }
+        // A host leaving the cluster: with its agent stopped, flocker-agent --remove-routes takes the rules away.
+        cluster.stopAgent(2);
+        assertThat(kernelForwards(2)).isTrue();
+        var removal = new ProcessBuilder(dev.flocker.lab.Lab.javaCommand(cluster.host(2), AgentMain.class, "--config",
+                cluster.agentConfig(2).toString(), "--remove-routes")).redirectErrorStream(true).start();
+        var said = new String(removal.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(removal.waitFor()).as(said).isZero();
+        assertThat(said).contains("removed the kernel forwarding chains FLOCKER-");
+        assertThat(kernelForwards(2)).isFalse();
+        assertThat(cluster.lab.exec(cluster.host(2), "iptables", "-w", "5", "-S") + cluster.lab.exec(cluster.host(2), "iptables", "-w", "5", "-t",
+                "nat", "-S")).doesNotContain("FLOCKER-");
+        cluster.startAgent(2, "");
         cluster.client.deleteContainer("web");
     }
 
