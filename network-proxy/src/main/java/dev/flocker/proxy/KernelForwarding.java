@@ -72,16 +72,25 @@ public final class KernelForwarding implements AutoCloseable {
         }
     }
 
+    /** {table, chain} of each of this tag's chains. */
+    private String[][] chains() {
+        return new String[][] {{"nat", nat}, {"nat", snat}, {"filter", forward}};
+    }
+
+    /** {table, hook, chain} of each jump to this tag's chains. */
+    private String[][] jumps() {
+        return new String[][] {{"nat", "PREROUTING", nat}, {"nat", "OUTPUT", nat}, {"nat", "POSTROUTING", snat}, {"filter", "FORWARD", forward}};
+    }
+
     /** Makes this tag's chains exist, each jumped to exactly once, first in its hook; keeps the rules in them. */
     private void adoptChains() throws IOException {
         output("iptables", "-w", "5", "-t", "nat", "-S", "OUTPUT"); // fails with why when iptables cannot be used here
-        for (var chain : new String[][] {{"nat", nat}, {"nat", snat}, {"filter", forward}}) {
+        for (var chain : chains()) {
             if (!tryRun("iptables", "-w", "5", "-t", chain[0], "-S", chain[1])) {
                 output("iptables", "-w", "5", "-t", chain[0], "-N", chain[1]);
             }
         }
-        String[][] jumps = {{"nat", "PREROUTING", nat}, {"nat", "OUTPUT", nat}, {"nat", "POSTROUTING", snat}, {"filter", "FORWARD", forward}};
-        for (var jump : jumps) {
+        for (var jump : jumps()) {
             var rule = "-A " + jump[1] + " -j " + jump[2];
             var rules = output("iptables", "-w", "5", "-t", jump[0], "-S", jump[1]).lines().filter(line -> !line.startsWith("-P")).toList();
             if (!rules.isEmpty() && rules.get(0).equals(rule) && rules.stream().filter(rule::equals).count() == 1) {
@@ -178,14 +187,13 @@ public final class KernelForwarding implements AutoCloseable {
 
     /** Removes this tag's jumps and chains, wherever they are (e.g. left by a process that crashed). */
     private void removeChains() throws IOException {
-        String[][] jumps = {{"nat", "PREROUTING", nat}, {"nat", "OUTPUT", nat}, {"nat", "POSTROUTING", snat}, {"filter", "FORWARD", forward}};
-        run(null, "iptables", "-w", "5", "-t", "nat", "-S", "OUTPUT"); // fails with why when iptables cannot be used here
-        for (var jump : jumps) {
+        output("iptables", "-w", "5", "-t", "nat", "-S", "OUTPUT"); // fails with why when iptables cannot be used here
+        for (var jump : jumps()) {
             for (int i = 0; i < 100 && tryRun("iptables", "-w", "5", "-t", jump[0], "-D", jump[1], "-j", jump[2]); i++) {
                 // delete every copy
             }
         }
-        for (var chain : new String[][] {{"nat", nat}, {"nat", snat}, {"filter", forward}}) {
+        for (var chain : chains()) {
             if (tryRun("iptables", "-w", "5", "-t", chain[0], "-F", chain[1])) {
                 run(null, "iptables", "-w", "5", "-t", chain[0], "-X", chain[1]);
             }
