@@ -64,6 +64,7 @@ public final class KernelForwarding implements AutoCloseable {
         }
         var kernel = new KernelForwarding(tag);
         try {
+            requireForwarding(IP_FORWARD);
             kernel.adoptChains();
             return Optional.of(kernel);
         } catch (IOException e) {
@@ -80,6 +81,24 @@ public final class KernelForwarding implements AutoCloseable {
     /** {table, hook, chain} of each jump to this tag's chains. */
     private String[][] jumps() {
         return new String[][] {{"nat", "PREROUTING", nat}, {"nat", "OUTPUT", nat}, {"nat", "POSTROUTING", snat}, {"filter", "FORWARD", forward}};
+    }
+
+    static final java.nio.file.Path IP_FORWARD = java.nio.file.Path.of("/proc/sys/net/ipv4/ip_forward");
+
+    /**
+     * A DNAT'd connection to a container is routed through this host: with IPv4 forwarding off (dockerd turns it on),
+     * its packets would vanish where the proxy's own copies work, so kernel forwarding is not used then.
+     */
+    static void requireForwarding(java.nio.file.Path setting) throws IOException {
+        String value;
+        try {
+            value = java.nio.file.Files.readString(setting).strip();
+        } catch (IOException e) {
+            throw new IOException("cannot read " + setting + ": " + e.getMessage(), e);
+        }
+        if (!value.equals("1")) {
+            throw new IOException(setting + " is " + value + ", so this host does not forward IPv4 to containers (sysctl net.ipv4.ip_forward=1)");
+        }
     }
 
     /** Makes this tag's chains exist, each jumped to exactly once, first in its hook; keeps the rules in them. */

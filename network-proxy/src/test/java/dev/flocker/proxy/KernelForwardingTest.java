@@ -142,6 +142,17 @@ class KernelForwardingTest extends RoutingProxyTest {
     }
 
     @Test
+    void aHostThatDoesNotForwardIpv4IsRefusedWithTheSettingToChange(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        var setting = dir.resolve("ip_forward");
+        java.nio.file.Files.writeString(setting, "0\n");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> KernelForwarding.requireForwarding(setting))
+                .hasMessageContaining("is 0").hasMessageContaining("net.ipv4.ip_forward=1");
+        java.nio.file.Files.writeString(setting, "1\n");
+        KernelForwarding.requireForwarding(setting);
+        KernelForwarding.requireForwarding(KernelForwarding.IP_FORWARD); // this host forwards: every test here relies on it
+    }
+
+    @Test
     void closingRemovesTheChainsAndTheirJumps() throws Exception {
         var app = new LineServer("app", FreePorts.next());
         var proxy = proxy(FAST, false);
