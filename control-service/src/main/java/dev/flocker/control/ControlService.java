@@ -208,6 +208,11 @@ public final class ControlService implements AutoCloseable {
         return settings;
     }
 
+    /** What the agents last reported, whole (the HTTP API shows parts of it in Flocker's forms). */
+    public dev.flocker.api.model.ClusterState clusterState() {
+        return state.current();
+    }
+
     @Override
     public void close() {
         vertx.cancelTimer(sweeper);

@@ -189,6 +189,34 @@ class AgentChannelTest {
     }
 
     @Test
+    void anExternalPortAnotherProgramUsesOnSomeHostIsRefusedWhenAnApplicationIsConfigured() throws Exception {
+        var node = NodeId.random();
+        try (var agent = new FakeAgent(svc, node)) {
+            agent.next();
+            var plain = state(node, "10.9.9.21", "era-ports", DatasetId.random());
+            agent.report(new NodeState(plain.uuid(), plain.host(), plain.era(), plain.datasets(), plain.applications(), plain.moves(), "pool",
+                    List.of(22, 26543)));
+            waitFor(() -> svc.call("GET", "/v1/state/nodes", null).raw().contains(node.toString()));
+            var before = svc.call("GET", "/v1/configuration/containers", null).raw();
+            var refused = svc.call("POST", "/v1/configuration/containers",
+                    "{\"node_uuid\":\"" + node + "\",\"name\":\"busy\",\"image\":\"x\",\"ports\":[{\"internal\":80,\"external\":26543}]}");
+            assertThat(refused.status()).isEqualTo(409);
+            assertThat(refused.body().get("description").asText()).isEqualTo("external port 26543 of application busy is already used on host "
+                    + "10.9.9.21 (node " + node + ") by a program other than Flocker; every host's proxy must listen on it: choose another external port");
+            var composed = svc.call("POST", "/v1/configuration/_compose", "{\"applications\": {\"version\": 1, \"applications\": {\"busy\": "
+                    + "{\"image\": \"x\", \"ports\": [{\"internal\": 80, \"external\": 26543}]}}}, \"deployment\": {\"version\": 1, "
+                    + "\"nodes\": {\"10.9.9.21\": [\"busy\"]}}}");
+            assertThat(composed.status()).isEqualTo(409);
+            assertThat(composed.body().get("description").asText()).startsWith("external port 26543 of application busy is already used");
+            assertThat(svc.call("GET", "/v1/configuration/containers", null).raw()).as("nothing changed").isEqualTo(before);
+            var free = svc.call("POST", "/v1/configuration/containers",
+                    "{\"node_uuid\":\"" + node + "\",\"name\":\"free\",\"image\":\"x\",\"ports\":[{\"internal\":80,\"external\":26544}]}");
+            assertThat(free.status()).as(free.raw()).isEqualTo(201);
+            assertThat(svc.call("DELETE", "/v1/configuration/containers/free", null).status()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void aDeletedDatasetIsForgottenOnceNoNodeHoldsItButKeptWhileOneDoes() throws Exception {
         var node = NodeId.random();
         var held = DatasetId.random();

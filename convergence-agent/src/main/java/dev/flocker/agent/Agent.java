@@ -370,7 +370,7 @@ public final class Agent implements AutoCloseable {
                 moves.add(new MoveState(dataset, self, null, "error", 0, 0, 0, null, error));
             }
         });
-        var state = new NodeState(self, config.address(), era, datasets, apps, moves, config.pool());
+        var state = new NodeState(self, config.address(), era, datasets, apps, moves, config.pool(), busyPorts());
         if (current == null) {
             return;
         }
@@ -385,6 +385,18 @@ public final class Agent implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             LOG.atWarn().log("reporting to the control service failed: " + rootMessage(e));
+        }
+    }
+
+    /** Ports other programs listen on at this host's address (not this agent's proxy): no application may take them. */
+    private List<Integer> busyPorts() {
+        try {
+            var busy = new java.util.TreeSet<>(ListeningPorts.at(ListeningPorts.ipv4(config.address())));
+            busy.removeAll(proxy.listening());
+            return List.copyOf(busy);
+        } catch (IOException | RuntimeException e) {
+            LOG.atWarn().log("cannot read this host's listening ports: " + e.getMessage());
+            return List.of();
         }
     }
 

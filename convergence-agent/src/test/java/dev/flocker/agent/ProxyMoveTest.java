@@ -80,6 +80,19 @@ class ProxyMoveTest extends TwoAgentLabTest {
     }
 
     @Test
+    void aPortAnotherProgramListensOnAtAHostIsRefusedWhenTheApplicationIsConfigured() throws Exception {
+        // Each lab host's sshd listens on its address, port 22: the agents report it, the control service refuses it.
+        cluster.await("the agents report the ports in use on their hosts", 60, () -> cluster.control.clusterState().nodes().size() == 2
+                && cluster.control.clusterState().nodes().values().stream().allMatch(n -> n.busyPorts().contains(22)));
+        var refused = org.assertj.core.api.Assertions.catchThrowableOfType(dev.flocker.api.client.FlockerApiException.class,
+                () -> cluster.client.createContainer(new Application(N1, "squatter", "flocker/busybox:local", List.of(new Application.Port(80, 22)),
+                        Map.of(), null, List.of("httpd", "-f", "-p", "80"), List.of(), null, null, List.of())));
+        assertThat(refused.status()).isEqualTo(409);
+        assertThat(refused.description()).startsWith("external port 22 of application squatter is already used on host 10.")
+                .contains("choose another external port");
+    }
+
+    @Test
     void clientsOfEitherHostSeeNoRefusedOrDroppedConnectionWhileTheAppMovesBackAndForth() throws Exception {
         var id = cluster.client.createDataset(N1, null, Map.of("name", "web"), null, null).datasetId();
         cluster.client.createContainer(new Application(N1, "web", "flocker/busybox:local", List.of(new Application.Port(8080, PORT)), Map.of(),
@@ -91,6 +104,8 @@ class ProxyMoveTest extends TwoAgentLabTest {
         cluster.await("the app answers through both hosts", 90, () -> answers(cluster.host(1).ip()) && answers(cluster.host(2).ip()));
         assertThat(kernelForwards(1)).as("n1, where the app answered, forwards its port in the kernel").isTrue();
         assertThat(kernelForwards(2)).as("n2's proxy carries its connections to n1 itself").isFalse();
+        assertThat(cluster.control.clusterState().nodes().values()).as("a proxy's own listener is not another program's")
+                .allSatisfy(n -> assertThat(n.busyPorts()).contains(22).doesNotContain(PORT));
         // The kernel hands the app each client's own address (the proxy's copies would show n1's, a masquerade 172.17.0.1).
         assertThat(answers(cluster.host(1).ip())).isTrue();
         cluster.await("httpd logs a request from the test's own address", 10, () -> dockerLogs(1, "web").contains(":" + cluster.lab.bridgeIp() + "]:"));

@@ -134,6 +134,11 @@ public final class RoutingProxy implements AutoCloseable {
         }
     }
 
+    /** The ports the proxy listens on now. */
+    public synchronized java.util.Set<Integer> listening() {
+        return java.util.Set.copyOf(ports.keySet());
+    }
+
     /** Whether new connections to this port are forwarded by the kernel now (not through the proxy). */
     public synchronized boolean kernelForwards(int port) {
         return kernel != null && kernel.applied().containsKey(port);

@@ -11,6 +11,8 @@ import java.util.List;
  * @param era         changes every time the host boots or the agent's identity store is reset (Flocker's era)
  * @param datasetRoot the ZFS dataset under which this host keeps datasets (its pool, or a path in it), where peers
  *                    ship replicas to; null for nodes that do not say
+ * @param busyPorts   TCP ports that programs other than Flocker listen on at this host's address: an application
+ *                    cannot take them as external ports, since every host's proxy must listen on each
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record NodeState(
@@ -20,11 +22,17 @@ public record NodeState(
         @JsonProperty("datasets") List<DatasetState> datasets,
         @JsonProperty("applications") List<ApplicationState> applications,
         @JsonProperty("moves") List<MoveState> moves,
-        @JsonProperty("dataset_root") String datasetRoot) {
+        @JsonProperty("dataset_root") String datasetRoot,
+        @JsonProperty("busy_ports") List<Integer> busyPorts) {
 
     public NodeState(NodeId uuid, String host, String era, List<DatasetState> datasets, List<ApplicationState> applications,
                      List<MoveState> moves) {
         this(uuid, host, era, datasets, applications, moves, null);
+    }
+
+    public NodeState(NodeId uuid, String host, String era, List<DatasetState> datasets, List<ApplicationState> applications,
+                     List<MoveState> moves, String datasetRoot) {
+        this(uuid, host, era, datasets, applications, moves, datasetRoot, null);
     }
 
     public NodeState {
@@ -37,6 +45,7 @@ public record NodeState(
         datasets = datasets == null ? List.of() : List.copyOf(datasets);
         applications = applications == null ? List.of() : List.copyOf(applications);
         moves = moves == null ? List.of() : List.copyOf(moves);
+        busyPorts = busyPorts == null ? List.of() : List.copyOf(busyPorts);
     }
 
     /** This node's report of {@code dataset}, if it holds a copy. */

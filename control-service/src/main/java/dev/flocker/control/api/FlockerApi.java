@@ -367,7 +367,9 @@ public final class FlockerApi {
                 throw ApiError.containerNameCollision();
             }
             checkContainer(config, application);
-            return config.withApplication(application);
+            var next = config.withApplication(application);
+            checkNewPortsFree(state.current(), config, next);
+            return next;
         });
         return Reply.created(after.applications().get(application.name())).withTag(after.tag());
     }
@@ -457,6 +459,30 @@ public final class FlockerApi {
         }
     }
 
+    /**
+     * Every host's proxy listens on every application's external port, so a port another program already listens on at
+     * some host's address (the agents report them) cannot become one: refused now, not found later by a failing bind.
+     * Ports the configuration already has are not checked again.
+     */
+    private static void checkNewPortsFree(dev.flocker.api.model.ClusterState cluster, Configuration before, Configuration after) {
+        var configured = new HashSet<Integer>();
+        before.applications().values().forEach(app -> app.ports().forEach(p -> configured.add(p.external())));
+        for (var app : after.applications().values()) {
+            for (var port : app.ports()) {
+                if (configured.contains(port.external())) {
+                    continue;
+                }
+                for (var node : cluster.nodes().values()) {
+                    if (node.busyPorts().contains(port.external())) {
+                        throw new ApiError(409, "external port " + port.external() + " of application " + app.name()
+                                + " is already used on host " + node.host() + " (node " + node.uuid() + ") by a program other than"
+                                + " Flocker; every host's proxy must listen on it: choose another external port");
+                    }
+                }
+            }
+        }
+    }
+
     private static void checkContainer(Configuration config, Application application) {
         var ports = new HashSet<Integer>();
         for (var other : config.applications().values()) {
@@ -509,7 +535,11 @@ public final class FlockerApi {
             var apps = dev.flocker.api.compose.ApplicationFile.parse(applications);
             var placement = dev.flocker.api.compose.DeploymentFile.parse(deployment);
             var cluster = state.current();
-            var after = update(ifMatches, config -> dev.flocker.api.compose.Deployment.apply(config, cluster, apps, placement));
+            var after = update(ifMatches, config -> {
+                var next = dev.flocker.api.compose.Deployment.apply(config, cluster, apps, placement);
+                checkNewPortsFree(cluster, config, next);
+                return next;
+            });
             return new Reply(200, null, Map.of()).withTag(after.tag());
         } catch (dev.flocker.api.compose.ConfigurationError e) {
             throw new ApiError(400, e.getMessage());
