@@ -63,6 +63,7 @@ public final class Agent implements AutoCloseable {
     private final SshConnections ssh;
     private final Containers containers;
     private final Mover mover;
+    private final java.net.Inet4Address address; // node.address
     private final RoutingProxy proxy;
     private final Set<DatasetId> handingOff = ConcurrentHashMap.newKeySet();
     private volatile Set<InetAddress> peers = Set.of();
@@ -96,15 +97,10 @@ public final class Agent implements AutoCloseable {
         this.mover = new Mover(self, driver, new DatasetShipper(driver, ssh), ssh, containers,
                 p -> new Peer(p.host(), config.sshPort(), config.sshUser(), knownHosts.keyFor(p.host()), p.datasetRoot()),
                 config, this::wake);
-        try {
-            var address = InetAddress.getByName(config.address());
-            // Chains named after this node, so two agents sharing a network namespace (never in production) keep apart.
-            var kernel = config.proxy().kernelForwarding()
-                    ? KernelForwarding.open(kernelTag(self), address).orElse(null) : null;
-            this.proxy = new RoutingProxy(address, config.proxy(), source -> peers.contains(source), kernel);
-        } catch (java.net.UnknownHostException e) {
-            throw new AgentConfig.ConfigException("node.address " + config.address() + " is not an address: " + e.getMessage());
-        }
+        this.address = hostAddress(config);
+        // Chains named after this node, so two agents sharing a network namespace (never in production) keep apart.
+        var kernel = config.proxy().kernelForwarding() ? KernelForwarding.open(kernelTag(self), address).orElse(null) : null;
+        this.proxy = new RoutingProxy(address, config.proxy(), source -> peers.contains(source), kernel);
         mover.setHook(new Mover.HandoffHook() {
             @Override
             public void handoffStarting(DatasetId dataset, NodeId to) {
@@ -391,7 +387,7 @@ public final class Agent implements AutoCloseable {
     /** Ports other programs listen on at this host's address (not this agent's proxy): no application may take them. */
     private List<Integer> busyPorts() {
         try {
-            var busy = new java.util.TreeSet<>(ListeningPorts.at(ListeningPorts.ipv4(config.address())));
+            var busy = new java.util.TreeSet<>(ListeningPorts.at(address));
             busy.removeAll(proxy.listening());
             return List.copyOf(busy);
         } catch (IOException | RuntimeException e) {
@@ -432,9 +428,15 @@ public final class Agent implements AutoCloseable {
      */
     static java.util.Optional<String> removeKernelRules(AgentConfig config) {
         var node = certifiedNodeId(config);
-        try (var kernel = KernelForwarding.open(kernelTag(node), InetAddress.getByName(config.address())).orElse(null)) {
+        try (var kernel = KernelForwarding.open(kernelTag(node), hostAddress(config)).orElse(null)) {
             return java.util.Optional.ofNullable(kernel).map(KernelForwarding::chain);
-        } catch (java.net.UnknownHostException e) {
+        }
+    }
+
+    private static java.net.Inet4Address hostAddress(AgentConfig config) {
+        try {
+            return ListeningPorts.ipv4(config.address());
+        } catch (IllegalArgumentException e) {
             throw new AgentConfig.ConfigException("node.address " + config.address() + " is not an address: " + e.getMessage());
         }
     }

@@ -5,6 +5,8 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * moment without either its rule or its listener. Unlike the proxy's own copies, the application sees each client's
  * real address (for pg_hba.conf, logs); only clients on the container's own link (another container on its bridge,
  * reaching it at the host's address as links do) are masqueraded, since its answers to them would bypass the rule.
- * Forwarded connections are accepted in FORWARD whatever policy dockerd set there. Existing connections keep their conntrack entry when a rule goes: they end
- * when their container stops, as the proxy's own do.
+ * Forwarded connections are accepted in FORWARD whatever policy dockerd set there. Existing connections keep their
+ * conntrack entry when a rule goes: they end when their container stops, as the proxy's own do.
  */
 public final class KernelForwarding implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KernelForwarding.class);
@@ -37,12 +39,13 @@ public final class KernelForwarding implements AutoCloseable {
     private final String nat;
     private final String snat;
     private final String forward;
+    private final String address; // the host's, whose external ports the rules forward
     private Map<Integer, InetSocketAddress> applied = Map.of(); // guarded by this
     private final Map<InetAddress, Optional<String>> links = new java.util.HashMap<>(); // guarded by this
-    private InetAddress appliedBind;
     private boolean closed;
 
-    private KernelForwarding(String tag) {
+    private KernelForwarding(String tag, Inet4Address bind) {
+        this.address = bind.getHostAddress();
         this.nat = "FLOCKER-" + tag;
         this.snat = nat + "-SNAT";
         this.forward = nat + "-FWD";
@@ -58,11 +61,11 @@ public final class KernelForwarding implements AutoCloseable {
         if (!TAG.matcher(tag).matches()) {
             throw new IllegalArgumentException("kernel forwarding tag must be 1-12 letters or digits, not '" + tag + "'");
         }
-        if (!(bind instanceof Inet4Address)) {
+        if (!(bind instanceof Inet4Address v4)) {
             LOG.atWarn().log("kernel forwarding covers IPv4 only; " + bind.getHostAddress() + " is routed by the proxy alone");
             return Optional.empty();
         }
-        var kernel = new KernelForwarding(tag);
+        var kernel = new KernelForwarding(tag, v4);
         try {
             requireForwarding(IP_FORWARD);
             kernel.adoptChains();
@@ -83,16 +86,16 @@ public final class KernelForwarding implements AutoCloseable {
         return new String[][] {{"nat", "PREROUTING", nat}, {"nat", "OUTPUT", nat}, {"nat", "POSTROUTING", snat}, {"filter", "FORWARD", forward}};
     }
 
-    static final java.nio.file.Path IP_FORWARD = java.nio.file.Path.of("/proc/sys/net/ipv4/ip_forward");
+    static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
 
     /**
      * A DNAT'd connection to a container is routed through this host: with IPv4 forwarding off (dockerd turns it on),
      * its packets would vanish where the proxy's own copies work, so kernel forwarding is not used then.
      */
-    static void requireForwarding(java.nio.file.Path setting) throws IOException {
+    static void requireForwarding(Path setting) throws IOException {
         String value;
         try {
-            value = java.nio.file.Files.readString(setting).strip();
+            value = Files.readString(setting).strip();
         } catch (IOException e) {
             throw new IOException("cannot read " + setting + ": " + e.getMessage(), e);
         }
@@ -103,28 +106,33 @@ public final class KernelForwarding implements AutoCloseable {
 
     /** Makes this tag's chains exist, each jumped to exactly once, first in its hook; keeps the rules in them. */
     private void adoptChains() throws IOException {
-        output("iptables", "-w", "5", "-t", "nat", "-S", "OUTPUT"); // fails with why when iptables cannot be used here
+        iptables("-t", "nat", "-S", "OUTPUT"); // fails with why when iptables cannot be used here
         for (var chain : chains()) {
-            if (!tryRun("iptables", "-w", "5", "-t", chain[0], "-S", chain[1])) {
-                output("iptables", "-w", "5", "-t", chain[0], "-N", chain[1]);
+            if (!tryIptables("-t", chain[0], "-S", chain[1])) {
+                iptables("-t", chain[0], "-N", chain[1]);
             }
         }
         for (var jump : jumps()) {
             var rule = "-A " + jump[1] + " -j " + jump[2];
-            var rules = output("iptables", "-w", "5", "-t", jump[0], "-S", jump[1]).lines().filter(line -> !line.startsWith("-P")).toList();
+            var rules = iptables("-t", jump[0], "-S", jump[1]).lines().filter(line -> !line.startsWith("-P")).toList();
             if (!rules.isEmpty() && rules.get(0).equals(rule) && rules.stream().filter(rule::equals).count() == 1) {
                 continue;
             }
-            for (int i = 0; i < 100 && tryRun("iptables", "-w", "5", "-t", jump[0], "-D", jump[1], "-j", jump[2]); i++) {
-                // every copy, wherever it is
-            }
-            output("iptables", "-w", "5", "-t", jump[0], "-I", jump[1], "1", "-j", jump[2]);
+            deleteJump(jump);
+            iptables("-t", jump[0], "-I", jump[1], "1", "-j", jump[2]);
         }
-        long left = output("iptables", "-w", "5", "-t", "nat", "-S", nat).lines().filter(line -> line.contains(" DNAT ")).count();
+        long left = iptables("-t", "nat", "-S", nat).lines().filter(line -> line.contains(" DNAT ")).count();
         if (left > 0) {
             LOG.atInfo().log(left + " kernel forwarding rule(s) left by a previous agent forward until this one's listeners are up");
         }
         applied = null; // unknown: the first apply writes whatever it is given
+    }
+
+    /** Deletes every copy of one {table, hook, chain} jump, wherever it is in its hook. */
+    private static void deleteJump(String[] jump) {
+        for (int i = 0; i < 100 && tryIptables("-t", jump[0], "-D", jump[1], "-j", jump[2]); i++) {
+            // the next copy
+        }
     }
 
     /** The chain holding the DNAT rules (for tests and operators). */
@@ -133,14 +141,13 @@ public final class KernelForwarding implements AutoCloseable {
     }
 
     /**
-     * Makes the kernel forward exactly these external ports of {@code bind} to their targets, in one atomic transaction;
-     * nothing is run when they are what is applied already.
+     * Makes the kernel forward exactly these external ports of the host's address to their targets, in one atomic
+     * transaction; nothing is run when they are what is applied already.
      */
-    public synchronized void apply(InetAddress bind, Map<Integer, InetSocketAddress> routes) throws IOException {
-        if (closed || (routes.equals(applied) && bind.equals(appliedBind))) {
+    public synchronized void apply(Map<Integer, InetSocketAddress> routes) throws IOException {
+        if (closed || routes.equals(applied)) {
             return;
         }
-        var address = bind.getHostAddress();
         var natRules = new ArrayList<String>(List.of("*nat", ":" + nat + " - [0:0]", ":" + snat + " - [0:0]"));
         var filterRules = new ArrayList<String>(List.of("*filter", ":" + forward + " - [0:0]"));
         routes.forEach((port, target) -> {
@@ -158,7 +165,6 @@ public final class KernelForwarding implements AutoCloseable {
         try {
             restore(String.join("\n", natRules));
             applied = Map.copyOf(routes);
-            appliedBind = bind;
         } catch (IOException e) {
             // Never leave a rule that may point at a container about to stop: without rules the proxy carries all.
             applied = null;
@@ -204,24 +210,32 @@ public final class KernelForwarding implements AutoCloseable {
         run(rules, "iptables-restore", "--noflush", "-w", "5");
     }
 
-    /** Removes this tag's jumps and chains, wherever they are (e.g. left by a process that crashed). */
+    /** Removes this tag's jumps and chains. */
     private void removeChains() throws IOException {
-        output("iptables", "-w", "5", "-t", "nat", "-S", "OUTPUT"); // fails with why when iptables cannot be used here
+        iptables("-t", "nat", "-S", "OUTPUT"); // fails with why when iptables cannot be used here any more
         for (var jump : jumps()) {
-            for (int i = 0; i < 100 && tryRun("iptables", "-w", "5", "-t", jump[0], "-D", jump[1], "-j", jump[2]); i++) {
-                // delete every copy
-            }
+            deleteJump(jump);
         }
         for (var chain : chains()) {
-            if (tryRun("iptables", "-w", "5", "-t", chain[0], "-F", chain[1])) {
-                run(null, "iptables", "-w", "5", "-t", chain[0], "-X", chain[1]);
+            if (tryIptables("-t", chain[0], "-F", chain[1])) {
+                iptables("-t", chain[0], "-X", chain[1]);
             }
         }
     }
 
-    private static boolean tryRun(String... command) {
+    /** Runs iptables, waiting up to 5 s for the xtables lock (dockerd changes rules too); its output. */
+    private static String iptables(String... args) throws IOException {
+        var command = new String[args.length + 3];
+        command[0] = "iptables";
+        command[1] = "-w";
+        command[2] = "5";
+        System.arraycopy(args, 0, command, 3, args.length);
+        return output(command);
+    }
+
+    private static boolean tryIptables(String... args) {
         try {
-            run(null, command);
+            iptables(args);
             return true;
         } catch (IOException e) {
             return false;

@@ -44,7 +44,10 @@ public final class RoutingProxy implements AutoCloseable {
         this(bind, settings, fromPeer, null);
     }
 
-    /** @param kernel forwards the ports of answering local applications; null to carry every connection in the proxy */
+    /**
+     * @param kernel forwards the ports of answering local applications (opened for the same {@code bind}); null to carry
+     *               every connection in the proxy
+     */
     public RoutingProxy(InetAddress bind, ProxySettings settings, Predicate<InetAddress> fromPeer, KernelForwarding kernel) {
         this.bind = bind;
         this.settings = settings;
@@ -119,7 +122,7 @@ public final class RoutingProxy implements AutoCloseable {
         answered.forEach((port, forward) -> forwarded.put(port, forward.target()));
         var before = kernel.applied();
         try {
-            kernel.apply(bind, forwarded);
+            kernel.apply(forwarded);
             forwarded.forEach((port, target) -> {
                 if (!target.equals(before.get(port))) {
                     LOG.atInfo().addKeyValue("port", port).addKeyValue("target", target)
