@@ -93,7 +93,7 @@ class AgentChannelTest {
     static NodeState state(NodeId node, String host, String era, DatasetId dataset) {
         return new NodeState(node, host, era, List.of(new NodeState.DatasetState(dataset, true, "/flocker/" + dataset, 67108864L, 1)),
                 List.of(new NodeState.ApplicationState("web", "nginx:1", true, List.of())),
-                List.of(new NodeState.MoveState(dataset, node, NodeId.random(), "pre-copy", 10, 100, 5.0, 18.0, null)));
+                List.of(new NodeState.MoveState(dataset, node, NodeId.random(), dev.flocker.api.model.MovePhase.PRE_COPY, 10, 100, 5.0, 18.0, null)));
     }
 
     @Test

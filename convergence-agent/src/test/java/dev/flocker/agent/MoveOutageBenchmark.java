@@ -120,13 +120,13 @@ public final class MoveOutageBenchmark {
                 client.moveContainer("outage", node(to));
                 cluster.await("n" + to + " holds the writable copy", 300, () -> node(to).equals(cluster.primaryOf(id)));
                 cluster.await("the move is done", 60, () -> client.moves().stream().noneMatch(s -> s.datasetId().equals(id)
-                        && !s.phase().equals("done")));
+                        && s.phase() != dev.flocker.api.model.MovePhase.DONE));
                 long handedOver = System.nanoTime();
                 cluster.await("the app answers after the move", 60, () -> poller.answeredOn(1, handedOver) && poller.answeredOn(2, handedOver));
                 Thread.sleep(1000);
                 var outage = poller.outage(start, System.nanoTime());
                 // This move's state as its source reports it (the other host may still report the move before).
-                var detail = client.moves().stream().filter(s -> s.datasetId().equals(id) && s.to().equals(node(to)) && s.phase().equals("done"))
+                var detail = client.moves().stream().filter(s -> s.datasetId().equals(id) && s.to().equals(node(to)) && s.phase() == dev.flocker.api.model.MovePhase.DONE)
                         .map(s -> s.detail()).findFirst().orElse("(no finished move to n" + to + " reported)");
                 System.out.printf("ours %d MiB move %d n%d->n%d: outage %.0f ms (%s), move request to handed over %.0f ms; %s%n",
                         sizeMiB, m + 1, from, to, outage.millis(), outage, (handedOver - start) / 1e6, detail);

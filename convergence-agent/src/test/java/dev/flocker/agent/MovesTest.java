@@ -124,7 +124,7 @@ class MovesTest extends TwoAgentLabTest {
             }
             cluster.client.moveDataset(id, N2);
             switch (failpoint) {
-                case "pre-copy" -> cluster.await("n1 is pre-copying", 30, () -> phase(id).equals("pre-copy"));
+                case "pre-copy" -> cluster.await("n1 is pre-copying", 30, () -> phase(id).equals(dev.flocker.api.model.MovePhase.PRE_COPY.json()));
                 case "target-down" -> {
                     cluster.await("n1 hands it over", 60, () -> ownerOnDisk(1, id).equals(N2.toString()));
                     Thread.sleep(1000);
@@ -144,7 +144,7 @@ class MovesTest extends TwoAgentLabTest {
     }
 
     private static String phase(DatasetId id) {
-        return cluster.client.moves().stream().filter(m -> m.datasetId().equals(id)).map(m -> m.phase()).findFirst().orElse("");
+        return cluster.client.moves().stream().filter(m -> m.datasetId().equals(id)).map(m -> m.phase().json()).findFirst().orElse("");
     }
 
     private static boolean logHas(int host, String text) {

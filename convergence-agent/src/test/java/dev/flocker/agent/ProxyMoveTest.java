@@ -122,7 +122,7 @@ class ProxyMoveTest extends TwoAgentLabTest {
             long before = viaN1.count("ok") + viaN2.count("ok");
             cluster.client.moveContainer("web", to);
             cluster.await("the move to " + to + " is done", 120, () -> cluster.client.moves().stream()
-                    .anyMatch(m -> m.datasetId().equals(id) && m.to().equals(to) && m.phase().equals("done"))
+                    .anyMatch(m -> m.datasetId().equals(id) && m.to().equals(to) && m.phase() == dev.flocker.api.model.MovePhase.DONE)
                     && cluster.primaryOf(id) != null && cluster.primaryOf(id).equals(to));
             cluster.await("clients are answered after the move", 30, () -> viaN1.count("ok") + viaN2.count("ok") > before + 20);
             cluster.await("the move's state reports how long connections were held", 30, () -> cluster.client.moves().stream()

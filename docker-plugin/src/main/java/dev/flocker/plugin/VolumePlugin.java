@@ -559,7 +559,7 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
     }
 
     private String progress(MoveState move, List<FlockerClient.NodeView> nodes) {
-        var text = new StringBuilder(move.phase()).append(" from ").append(describe(move.from(), nodes));
+        var text = new StringBuilder(move.phase().json()).append(" from ").append(describe(move.from(), nodes));
         if (move.expectedBytes() > 0) {
             text.append(String.format(java.util.Locale.ROOT, ": %.1f MiB of %.1f MiB copied (%d%%)", move.bytes() / 1048576.0, move.expectedBytes() / 1048576.0,
                     Math.min(100, move.bytes() * 100 / move.expectedBytes())));

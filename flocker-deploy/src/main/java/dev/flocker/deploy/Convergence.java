@@ -58,7 +58,7 @@ final class Convergence {
         var lines = new ArrayList<String>();
         var moves = DeployMain.call(client::moves);
         for (var move : moves) {
-            if (!List.of("done", "abandoned").contains(move.phase())) {
+            if (!move.phase().ended()) {
                 var name = wanted.dataset(move.datasetId()).map(d -> d.metadata().getOrDefault("name", "")).orElse("");
                 lines.add("move " + (name.isEmpty() ? move.datasetId() : name) + " " + DeployPlan.host(hosts, move.from()) + " -> "
                         + (move.to() == null ? "?" : DeployPlan.host(hosts, move.to())) + ": " + describe(move));
@@ -92,7 +92,7 @@ final class Convergence {
     }
 
     static String describe(NodeState.MoveState move) {
-        var text = new StringBuilder(move.phase());
+        var text = new StringBuilder(move.phase().json());
         if (move.bytes() > 0) {
             text.append(", ").append(DeployPlan.bytes(move.bytes()));
             if (move.expectedBytes() > 0) {

@@ -244,7 +244,7 @@ public final class DeployMain implements Callable<Integer> {
                                     .orElse("not mounted");
                             return List.of(String.valueOf(d.metadata().getOrDefault("name", "-")), d.datasetId().toString(),
                                     DeployPlan.host(view.hosts(), d.primary()), d.maximumSize() == null ? "-" : DeployPlan.bytes(d.maximumSize()),
-                                    move == null || move.phase().equals("done") ? where : "moving: " + Convergence.describe(move));
+                                    move == null || move.phase() == dev.flocker.api.model.MovePhase.DONE ? where : "moving: " + Convergence.describe(move));
                         }).toList());
                 return 0;
             } catch (DeployException e) {

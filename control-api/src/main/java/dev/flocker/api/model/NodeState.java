@@ -80,7 +80,6 @@ public record NodeState(
     /**
      * A move of a dataset's primary to another host, as the source host reports it.
      *
-     * @param phase      pre-copy, handoff, waiting, done, failed...
      * @param etaSeconds null when unknown
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -88,7 +87,7 @@ public record NodeState(
             @JsonProperty("dataset_id") DatasetId datasetId,
             @JsonProperty("from") NodeId from,
             @JsonProperty("to") NodeId to,
-            @JsonProperty("phase") String phase,
+            @JsonProperty("phase") MovePhase phase,
             @JsonProperty("bytes") long bytes,
             @JsonProperty("expected_bytes") long expectedBytes,
             @JsonProperty("bytes_per_second") double bytesPerSecond,

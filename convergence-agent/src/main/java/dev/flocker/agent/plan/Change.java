@@ -2,9 +2,15 @@ package dev.flocker.agent.plan;
 
 import dev.flocker.api.model.Application;
 import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.MovePhase;
 import dev.flocker.api.model.NodeId;
+import java.util.List;
 
-/** One thing the agent does to its host. Plain values: the planner makes them, executors carry them out. */
+/**
+ * One thing the agent does to its host. Plain values: the planner makes them, executors carry them out. A move is
+ * a series of them, each chosen by the planner from what it observes: {@link PushIncrement} rounds of pre-copy while
+ * the applications run, then one {@link Handoff} whose steps run back to back.
+ */
 public sealed interface Change {
 
     /** The dataset this change is about, or null for changes about an application alone. */
@@ -21,7 +27,7 @@ public sealed interface Change {
     record MakeWritable(DatasetId dataset) implements Change {
     }
 
-    /** This host's copy is not the owner's (any more): unmounted and read-only. */
+    /** This host's copy is not the owner's (any more): its users stop, it is unmounted and read-only. */
     record MakeReplica(DatasetId dataset, String reason) implements Change {
     }
 
@@ -30,18 +36,52 @@ public sealed interface Change {
     }
 
     /**
-     * Moves the writable copy to another host: pre-copy while applications keep running, then the handoff (stop the
-     * applications using it here, final increment, ownership to {@code to} at {@code generation}).
-     *
-     * @param precopy false when the target waits to mount it (it holds the lease) and no application goes with it:
-     *                nothing writes it meanwhile, so the handoff's one send is the whole copy and a pre-copy round
-     *                would only add latency to the target's wait (the mover still pre-copies if it finds a writer)
+     * Sends what changed since the newest snapshot both hosts hold (everything, the first time). In phase
+     * {@link MovePhase#PRE_COPY} it runs in the background while the applications keep writing, {@code round}
+     * counting from 1; in {@link MovePhase#HANDOFF} it is the final increment of a copy nobody writes any more.
      */
-    record MoveDataset(DatasetId dataset, Peer to, long generation, boolean precopy) implements Change {
+    record PushIncrement(DatasetId dataset, Peer to, MovePhase phase, int round) implements Change {
     }
 
-    /** This host handed the dataset over but the new owner's copy does not record it yet: record it there. */
-    record CompleteHandoff(DatasetId dataset, Peer to, long generation) implements Change {
+    /** New connections to these external ports are held (never refused) until the dataset's applications run again. */
+    record HoldConnections(DatasetId dataset, NodeId to, List<Integer> ports) implements Change {
+        public HoldConnections {
+            ports = List.copyOf(ports);
+        }
+    }
+
+    /** Stops and removes every container on this host that uses the dataset. */
+    record StopUsers(DatasetId dataset) implements Change {
+    }
+
+    /** Unmounts this host's copy and makes it read-only, keeping its owner: nothing can write it from here on. */
+    record MakeReadOnly(DatasetId dataset) implements Change {
+    }
+
+    /** Records {@code to} as the owner at {@code generation} on this host's copy: from here on this host never writes it. */
+    record RecordOwner(DatasetId dataset, NodeId to, long generation) implements Change {
+    }
+
+    /** Records the new owner on its own copy (over SSH), which alone lets it make that copy writable; idempotent. */
+    record PassOwnership(DatasetId dataset, Peer to, long generation) implements Change {
+    }
+
+    /**
+     * The handoff of a move: {@code steps} (hold connections, stop the users, make read-only, final increment, record
+     * and pass ownership) run in order in the background, and the first failure stops the rest. The planner leaves out
+     * steps whose effect it already observes, so a handoff interrupted anywhere resumes where it stopped.
+     */
+    record Handoff(DatasetId dataset, Peer to, long generation, List<Change> steps) implements Change {
+        public Handoff {
+            steps = List.copyOf(steps);
+            if (steps.stream().anyMatch(s -> s instanceof Handoff || !dataset.equals(s.dataset()))) {
+                throw new IllegalArgumentException("a handoff's steps are changes of its own dataset " + dataset + ": " + steps);
+            }
+        }
+    }
+
+    /** Stops a pre-copy running in the background: the configuration no longer wants it. */
+    record AbandonPreCopy(DatasetId dataset, String reason) implements Change {
     }
 
     /** Starts an application's container; {@code volume} is its dataset, which is local and writable. */

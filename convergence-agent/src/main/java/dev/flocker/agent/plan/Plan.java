@@ -1,31 +1,38 @@
 package dev.flocker.agent.plan;
 
+import dev.flocker.api.model.DatasetId;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
  * What to do, in order: each step's changes may run in parallel, and a step starts when the one before it ended.
- * Moves are long-running: the executor starts them in the background and they are not part of any step.
+ * {@code background} holds the long-running changes of moves (a pre-copy round, a handoff, or stopping a pre-copy): the
+ * executor starts them beside the steps, one at a time per dataset, and wakes the loop when they end so that the
+ * planner chooses what follows.
+ *
+ * @param holding datasets whose applications' connections are held now (a handoff runs or is planned)
  */
-public record Plan(List<List<Change>> steps, List<Change.MoveDataset> moves, List<Wait> waits) {
-    public static final Plan NOTHING = new Plan(List.of(), List.of(), List.of());
+public record Plan(List<List<Change>> steps, List<Change> background, List<Wait> waits, Set<DatasetId> holding) {
+    public static final Plan NOTHING = new Plan(List.of(), List.of(), List.of(), Set.of());
 
     public Plan {
         steps = steps.stream().filter(s -> !s.isEmpty()).map(List::copyOf).toList();
-        moves = List.copyOf(moves);
+        background = List.copyOf(background);
         waits = List.copyOf(waits);
+        holding = Set.copyOf(holding);
     }
 
     public boolean isEmpty() {
-        return steps.isEmpty() && moves.isEmpty();
+        return steps.isEmpty() && background.isEmpty();
     }
 
-    /** Every change of every step, in order, then the moves. */
+    /** Every change of every step, in order, then the background ones. */
     public List<Change> changes() {
         var all = new ArrayList<Change>();
         steps.forEach(all::addAll);
-        all.addAll(moves);
+        all.addAll(background);
         return all;
     }
 

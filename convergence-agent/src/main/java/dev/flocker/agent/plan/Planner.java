@@ -1,11 +1,10 @@
 package dev.flocker.agent.plan;
 
-import dev.flocker.agent.plan.Change.CompleteHandoff;
 import dev.flocker.agent.plan.Change.CreateDataset;
 import dev.flocker.agent.plan.Change.DeleteDataset;
 import dev.flocker.agent.plan.Change.MakeReplica;
 import dev.flocker.agent.plan.Change.MakeWritable;
-import dev.flocker.agent.plan.Change.MoveDataset;
+import dev.flocker.agent.plan.Change.PassOwnership;
 import dev.flocker.agent.plan.Change.Peer;
 import dev.flocker.agent.plan.Change.ResizeDataset;
 import dev.flocker.agent.plan.Change.RestartApplication;
@@ -23,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -48,14 +48,28 @@ public final class Planner {
     private Planner() {}
 
     /**
-     * @param self       this node
-     * @param movingAway datasets whose move away from this host is running now (their applications stay until handoff)
+     * @param self     this node
+     * @param moves    what the background work says of moves away from this host, by dataset
+     * @param settings when a pre-copy has done enough
      */
     public record Input(NodeId self, Configuration configuration, ClusterState cluster, LocalState local,
-                        Set<DatasetId> movingAway, Instant now) {
+                        Map<DatasetId, MoveProgress> moves, MoveSettings settings, Instant now) {
         public Input {
-            movingAway = Set.copyOf(movingAway);
+            moves = Map.copyOf(moves);
         }
+
+        public Input(NodeId self, Configuration configuration, ClusterState cluster, LocalState local, Instant now) {
+            this(self, configuration, cluster, local, Map.of(), MoveSettings.DEFAULT, now);
+        }
+
+        MoveProgress progress(DatasetId id) {
+            return moves.get(id);
+        }
+    }
+
+    /** A pre-copy is done when an increment is at most {@code smallEnoughBytes}, or after {@code maxRounds} rounds. */
+    public record MoveSettings(long smallEnoughBytes, int maxRounds) {
+        public static final MoveSettings DEFAULT = new MoveSettings(16L << 20, 8);
     }
 
     public static Plan plan(Input in) {
@@ -63,19 +77,28 @@ public final class Planner {
         var datasetChanges = new ArrayList<Change>();
         var deletes = new ArrayList<Change>();
         var starts = new ArrayList<Change>();
-        var moves = new ArrayList<MoveDataset>();
+        var moves = new Moves();
         var waits = new ArrayList<Wait>();
         var config = in.configuration();
 
-        var leaving = new HashSet<>(in.movingAway());
         for (var dataset : config.datasets().values()) {
             var local = in.local().volumes().get(dataset.datasetId());
             if (dataset.deleted()) {
+                MovePlanner.stopPreCopy(in, dataset.datasetId(), "the dataset was deleted", moves);
                 planDeleted(in, dataset, local, stops, deletes, waits);
             } else if (dataset.primary().equals(in.self())) {
+                MovePlanner.stopPreCopy(in, dataset.datasetId(), "the configuration wants it on this host again", moves);
                 planWanted(in, dataset, local, datasetChanges, waits);
+            } else if (local != null && in.self().equals(local.owner()) && !supersededElsewhere(in, dataset.datasetId(), local)) {
+                MovePlanner.planMoveAway(in, dataset, local, moves, waits);
             } else if (local != null) {
-                planElsewhere(in, dataset, local, datasetChanges, moves, waits, leaving);
+                planElsewhere(in, dataset, local, datasetChanges);
+            }
+        }
+
+        for (var id : in.moves().keySet()) {
+            if (config.dataset(id).isEmpty()) {
+                MovePlanner.stopPreCopy(in, id, "the configuration no longer has the dataset", moves);
             }
         }
 
@@ -89,14 +112,22 @@ public final class Planner {
             if (desiredNames.contains(container.name())) {
                 continue;
             }
-            if (container.volume() != null && leaving.contains(container.volume())) {
+            if (container.volume() != null && moves.leaving.contains(container.volume())) {
                 continue; // the move's handoff stops it, after the pre-copy
             }
             if (stops.stream().noneMatch(c -> c instanceof StopApplication s && s.name().equals(container.name()))) {
                 stops.add(new StopApplication(container.name(), container.volume()));
             }
         }
-        return new Plan(List.of(stops, datasetChanges, deletes, starts), moves, waits);
+        return new Plan(List.of(stops, datasetChanges, deletes, starts), moves.background, waits, moves.holding);
+    }
+
+    /** What the move planning adds to a plan. */
+    static final class Moves {
+        final List<Change> background = new ArrayList<>();
+        /** Datasets moving away: their applications keep running until the handoff stops them. */
+        final Set<DatasetId> leaving = new HashSet<>();
+        final Set<DatasetId> holding = new HashSet<>();
     }
 
     /** The configuration wants the writable copy here. */
@@ -142,38 +173,19 @@ public final class Planner {
         }
     }
 
-    /** The configuration wants the writable copy on another host, and this host has a copy. */
-    private static void planElsewhere(Input in, Dataset dataset, Volume local, List<Change> changes, List<MoveDataset> moves,
-                                      List<Wait> waits, Set<DatasetId> leaving) {
+    /** The configuration wants the writable copy on another host, and this host has a copy it does not own (any more). */
+    private static void planElsewhere(Input in, Dataset dataset, Volume local, List<Change> changes) {
         var id = dataset.datasetId();
-        var target = dataset.primary();
         if (in.self().equals(local.owner())) {
-            if (supersededElsewhere(in, id, local)) {
-                changes.add(new MakeReplica(id, "another host reports a newer generation of this dataset"));
-                return;
-            }
-            var blocker = blocker(in, id);
-            if (blocker.isPresent()) {
-                waits.add(new Wait(id, in.self(), target, blocker.get()));
-                return;
-            }
-            var peer = peer(in, target);
-            if (peer.isEmpty()) {
-                waits.add(new Wait(id, in.self(), target, "the target node " + target + " is not reporting"
-                        + (in.cluster().node(target).isPresent() ? " where it keeps datasets" : "") + "; the dataset stays here until it is"));
-                return;
-            }
-            leaving.add(id);
-            moves.add(new MoveDataset(id, peer.get(), local.generation() + 1, !awaitedBy(in, id, target)));
+            changes.add(new MakeReplica(id, "another host reports a newer generation of this dataset"));
             return;
         }
         // A copy that records another owner: if that owner's own copy does not record it yet, this host handed it over
-        // and stopped before telling it (a crash mid-handoff). Tell it.
-        if (local.owner() != null && !local.owner().equals(in.self())) {
-            var owner = in.cluster().node(local.owner());
-            var theirs = owner.flatMap(n -> n.dataset(id));
-            if (theirs.isPresent() && theirs.get().generation() < local.generation()) {
-                peer(in, local.owner()).ifPresent(p -> changes.add(new CompleteHandoff(id, p, local.generation())));
+        // and stopped before telling it (a crash mid-handoff), or told it a moment ago and waits for its report.
+        if (local.owner() != null) {
+            var theirs = in.cluster().node(local.owner()).flatMap(n -> n.dataset(id));
+            if (theirs.isPresent() && theirs.get().generation() < local.generation() && !MovePlanner.justPassed(in, id, local)) {
+                peer(in, local.owner()).ifPresent(p -> changes.add(new PassOwnership(id, p, local.generation())));
             }
         }
         if (local.mounted() && !local.readOnly()) {
@@ -228,7 +240,7 @@ public final class Planner {
     }
 
     /** Why this host must keep the writable copy for now, if it must. */
-    private static Optional<String> blocker(Input in, DatasetId id) {
+    static Optional<String> blocker(Input in, DatasetId id) {
         var lease = leaseHere(in, id);
         if (lease.isPresent()) {
             return Optional.of("leased to this host" + (lease.get().expiresAt() == null ? "" : " until " + lease.get().expiresAt()));
@@ -241,7 +253,7 @@ public final class Planner {
     }
 
     /** The target holds the dataset's lease (a Docker Mount waits there) and no application is configured with it. */
-    private static boolean awaitedBy(Input in, DatasetId id, NodeId target) {
+    static boolean awaitedBy(Input in, DatasetId id, NodeId target) {
         var lease = in.configuration().leases().get(id);
         return lease != null && lease.node().equals(target) && !lease.expired(in.now())
                 && in.configuration().applications().values().stream().noneMatch(a -> a.usesDataset(id));
@@ -260,7 +272,7 @@ public final class Planner {
     }
 
     /** Another host reports owning a newer generation: this copy is stale and must never be writable. */
-    private static boolean supersededElsewhere(Input in, DatasetId id, Volume local) {
+    static boolean supersededElsewhere(Input in, DatasetId id, Volume local) {
         return in.cluster().nodes().values().stream()
                 .filter(n -> !n.uuid().equals(in.self()))
                 .flatMap(n -> n.dataset(id).stream())
@@ -271,7 +283,7 @@ public final class Planner {
         return in.cluster().holders(id).stream().filter(n -> !n.uuid().equals(in.self())).toList();
     }
 
-    private static Optional<Peer> peer(Input in, NodeId node) {
+    static Optional<Peer> peer(Input in, NodeId node) {
         return in.cluster().node(node).filter(n -> n.datasetRoot() != null).map(n -> new Peer(n.uuid(), n.host(), n.datasetRoot()));
     }
 

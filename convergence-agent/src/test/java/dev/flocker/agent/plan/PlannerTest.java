@@ -41,7 +41,7 @@ class PlannerTest {
         final Map<NodeId, NodeState> offline = new HashMap<>();
         final Map<DatasetId, Volume> volumes = new HashMap<>();
         final Map<String, LocalContainer> containers = new HashMap<>();
-        Set<DatasetId> movingAway = Set.of();
+        final Map<DatasetId, MoveProgress> moves = new HashMap<>();
 
         World dataset(DatasetId id, NodeId primary, Long size) {
             config = config.withDataset(new Dataset(id, primary, false, Map.of(), size));
@@ -91,7 +91,8 @@ class PlannerTest {
         }
 
         Planner.Input input() {
-            return new Planner.Input(A, config, new ClusterState(live, offline), new LocalState(volumes, containers), movingAway, NOW);
+            return new Planner.Input(A, config, new ClusterState(live, offline), new LocalState(volumes, containers), moves,
+                    Planner.MoveSettings.DEFAULT, NOW);
         }
     }
 
@@ -103,15 +104,17 @@ class PlannerTest {
         return new NodeState.DatasetState(id, primary, null, null, generation);
     }
 
-    /** One line per change, e.g. "CreateDataset dddddddd", "MoveDataset dddddddd -> 10.0.0.2 gen 3", "Wait dddddddd: ...". */
+    /** One line per change, e.g. "CreateDataset dddddddd", "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1", "Wait dddddddd: ...". */
     static List<String> describe(Plan plan) {
         var lines = new ArrayList<String>();
         for (var change : plan.changes()) {
             var name = change.getClass().getSimpleName();
             lines.add(switch (change) {
-                case Change.MoveDataset m -> name + " " + shortId(m.dataset()) + " -> " + m.to().host() + " gen " + m.generation()
-                        + (m.precopy() ? "" : " without pre-copy");
-                case Change.CompleteHandoff m -> name + " " + shortId(m.dataset()) + " -> " + m.to().host() + " gen " + m.generation();
+                case Change.PushIncrement m -> name + " " + shortId(m.dataset()) + " -> " + m.to().host() + " " + m.phase() + " round " + m.round();
+                case Change.Handoff m -> name + " " + shortId(m.dataset()) + " -> " + m.to().host() + " gen " + m.generation() + ": "
+                        + String.join(", ", m.steps().stream().map(step -> step.getClass().getSimpleName()).toList());
+                case Change.PassOwnership m -> name + " " + shortId(m.dataset()) + " -> " + m.to().host() + " gen " + m.generation();
+                case Change.AbandonPreCopy m -> name + " " + shortId(m.dataset()) + ": " + m.reason();
                 case Change.StartApplication s -> name + " " + s.application().name();
                 case Change.RestartApplication s -> name + " " + s.application().name();
                 case Change.StopApplication s -> name + " " + s.name();
@@ -154,10 +157,10 @@ class PlannerTest {
         rows.add(row("a replica here, wanted here, owner not reporting: wait instead of inventing data",
                 world().dataset(D, A, null).local(D, B, 2, false, null),
                 "Wait dddddddd: the owner " + B + " is not reporting; waiting for it to hand the dataset over instead of inventing data"));
-        rows.add(row("owned here, wanted on a live node: moved with the next generation",
-                world().dataset(D, B, null).local(D, A, 4, true, null).node(B, "10.0.0.2"), "MoveDataset dddddddd -> 10.0.0.2 gen 5"));
+        rows.add(row("owned here, wanted on a live node: the move starts with a pre-copy round",
+                world().dataset(D, B, null).local(D, A, 4, true, null).node(B, "10.0.0.2"), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
         rows.add(row("owned here and read-only (a handoff interrupted by a crash), still wanted elsewhere: the move resumes",
-                world().dataset(D, B, null).local(D, A, 4, false, null).node(B, "10.0.0.2"), "MoveDataset dddddddd -> 10.0.0.2 gen 5"));
+                world().dataset(D, B, null).local(D, A, 4, false, null).node(B, "10.0.0.2"), "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership"));
         rows.add(row("owned here and read-only, now wanted here again: made writable (the handoff never happened)",
                 world().dataset(D, A, null).local(D, A, 4, false, null).node(B, "10.0.0.2", held(D, false, 0)), "MakeWritable dddddddd"));
         rows.add(row("wanted on a node that is not reporting: stays here, reported as waiting",
@@ -168,20 +171,20 @@ class PlannerTest {
                 "Wait dddddddd: leased to this host"));
         rows.add(row("a lease elsewhere does not hold it here",
                 world().dataset(D, B, null).lease(D, C).local(D, A, 1, true, null).node(B, "10.0.0.2"),
-                "MoveDataset dddddddd -> 10.0.0.2 gen 2"));
+                "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
         rows.add(row("leased to the target (a Docker Mount waits there), no application with it: moved without pre-copy",
                 world().dataset(D, B, null).lease(D, B).local(D, A, 1, true, null).node(B, "10.0.0.2"),
-                "MoveDataset dddddddd -> 10.0.0.2 gen 2 without pre-copy"));
+                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, MakeReadOnly, PushIncrement, RecordOwner, PassOwnership"));
         var withApp = world().dataset(D, B, null).lease(D, B).app("db", B, D, "postgres").local(D, A, 1, true, null).node(B, "10.0.0.2");
         rows.add(row("leased to the target but an application goes with it: pre-copied",
-                withApp, "MoveDataset dddddddd -> 10.0.0.2 gen 2"));
+                withApp, "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
         rows.add(row("in use by an application configured to stay here: never handed off (and the application runs)",
                 world().dataset(D, B, null).app("db", A, D, "postgres").local(D, A, 1, true, null).node(B, "10.0.0.2"),
                 "StartApplication db", "Wait dddddddd: in use by application db, which is configured to stay on this host"));
         var moving = world().dataset(D, B, null).app("db", B, D, "postgres").local(D, A, 1, true, null).node(B, "10.0.0.2");
         moving.container("db", D, moving.application("db"));
         rows.add(row("an application moving away with its dataset keeps running through the pre-copy (the handoff stops it)",
-                moving, "MoveDataset dddddddd -> 10.0.0.2 gen 2"));
+                moving, "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
         var plain = world().app("web", B, null, "nginx").node(B, "10.0.0.2");
         plain.container("web", null, plain.application("web"));
         rows.add(row("an application without a dataset configured elsewhere is stopped here",
@@ -212,7 +215,7 @@ class PlannerTest {
                 world().local(E, A, 1, true, null).local(D, null, 0, false, null)));
         rows.add(row("handed over by this host but the new owner's copy does not record it (crash mid-handoff): completed",
                 world().dataset(D, B, null).local(D, B, 3, false, null).node(B, "10.0.0.2", held(D, false, 0)),
-                "CompleteHandoff dddddddd -> 10.0.0.2 gen 3"));
+                "PassOwnership dddddddd -> 10.0.0.2 gen 3"));
         rows.add(row("the new owner records the handoff: nothing",
                 world().dataset(D, B, null).local(D, B, 3, false, null).node(B, "10.0.0.2", held(D, true, 3))));
         var stale = world().dataset(D, A, null).app("db", A, D, "postgres").local(D, A, 2, true, null).node(B, "10.0.0.2", held(D, true, 3));

@@ -130,10 +130,7 @@ public final class DatasetShipper {
     private long stream(DatasetId id, Peer peer, String remoteName, Optional<Snapshot> base, Snapshot snapshot,
                         boolean newReplica, Transfer transfer, long start) {
         var arrived = remoteName + "@" + snapshot.name();
-        // A new replica is made unmounted and read-only at once, until it is handed over.
-        var command = "zfs recv -F " + remoteName
-                + (newReplica ? " && zfs set mountpoint=none " + remoteName + " && zfs set readonly=on " + remoteName : "")
-                + " && zfs get -H -p -o value guid " + arrived;
+        var command = RemoteZfs.receive(remoteName, snapshot.name(), newReplica);
         LOG.atInfo().addKeyValue("dataset", id).addKeyValue("peer", peer.address())
                 .addKeyValue("base", base.map(Snapshot::name).orElse(null)).addKeyValue("snapshot", snapshot.name())
                 .log(base.isPresent() ? "incremental push" : "full push");
@@ -248,19 +245,19 @@ public final class DatasetShipper {
      * was ever recorded on it (a dataset created by a driver always has one). Removes it and says so.
      */
     private boolean removeInterruptedReceive(Peer peer, String remoteName) {
-        var owner = ssh.run(peer, "zfs get -H -o value " + ZfsVolumeDriver.OWNER + " " + remoteName).strip();
+        var owner = ssh.run(peer, RemoteZfs.owner(remoteName)).strip();
         if (!owner.equals("-")) {
             return false;
         }
         LOG.atWarn().addKeyValue("peer", peer.address()).addKeyValue("dataset", remoteName)
                 .log("removing what an interrupted full receive left on the peer");
         for (int attempt = 1; ; attempt++) {
-            var result = ssh.runForResult(peer, "zfs destroy -r " + remoteName);
+            var result = ssh.runForResult(peer, RemoteZfs.destroy(remoteName));
             if (result.exit() == 0 || result.stderr().contains("does not exist")) {
                 return true;
             }
             if (attempt >= 20 || !result.stderr().contains("busy")) {
-                throw new RemoteCommandException(peer, "zfs destroy -r " + remoteName, result.exit(), result.stderr());
+                throw new RemoteCommandException(peer, RemoteZfs.destroy(remoteName), result.exit(), result.stderr());
             }
             sleep(100L * attempt);
         }
@@ -289,12 +286,12 @@ public final class DatasetShipper {
 
     /** The peer's snapshots of the dataset, or empty when the peer does not have the dataset. */
     Optional<List<Snapshot>> remoteSnapshots(Peer peer, String remoteName) {
-        var result = ssh.runForResult(peer, "zfs get -H -p -r -o name,property,value guid,createtxg " + remoteName);
+        var result = ssh.runForResult(peer, RemoteZfs.snapshots(remoteName));
         if (result.exit() != 0) {
             if (result.stderr().contains("dataset does not exist")) {
                 return Optional.empty();
             }
-            throw new RemoteCommandException(peer, "zfs get ... " + remoteName, result.exit(), result.stderr());
+            throw new RemoteCommandException(peer, RemoteZfs.snapshots(remoteName), result.exit(), result.stderr());
         }
         var props = ZfsGetOutput.parse(result.stdout());
         var snapshots = ZfsGetOutput.snapshots(props, remoteName + "@").getOrDefault(remoteName, List.of());

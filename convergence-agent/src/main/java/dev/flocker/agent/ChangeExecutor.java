@@ -1,0 +1,172 @@
+package dev.flocker.agent;
+
+import dev.flocker.agent.plan.Change;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.proxy.Route;
+import dev.flocker.proxy.RoutingProxy;
+import dev.flocker.volume.VolumeDriver;
+import dev.flocker.volume.transfer.DatasetShipper;
+import dev.flocker.volume.transfer.Peer;
+import dev.flocker.volume.transfer.RemoteZfs;
+import dev.flocker.volume.transfer.SshConnections;
+import dev.flocker.volume.transfer.Transfer;
+import dev.flocker.volume.transfer.TransferResult;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out changes on this host: ZFS (through the {@link VolumeDriver}), Docker, the routing proxy, and shipping to
+ * peers over SSH. It keeps the last error of each dataset's changes, which the reports show until a change of that
+ * dataset succeeds.
+ */
+final class ChangeExecutor {
+    private static final Logger LOG = LoggerFactory.getLogger(ChangeExecutor.class);
+    private static final int KEEP_SNAPSHOTS = 3;
+
+    private final NodeId self;
+    private final VolumeDriver driver;
+    private final Containers containers;
+    private final RoutingProxy proxy;
+    private final DatasetShipper shipper;
+    private final SshConnections ssh;
+    private final Function<Change.Peer, Peer> peers;
+    private final Map<DatasetId, String> errors = new ConcurrentHashMap<>();
+
+    ChangeExecutor(NodeId self, VolumeDriver driver, Containers containers, RoutingProxy proxy, DatasetShipper shipper, SshConnections ssh,
+                   Function<Change.Peer, Peer> peers) {
+        this.self = self;
+        this.driver = driver;
+        this.containers = containers;
+        this.proxy = proxy;
+        this.shipper = shipper;
+        this.ssh = ssh;
+        this.peers = peers;
+    }
+
+    /** The last failure of each dataset's changes, as users read it. */
+    Map<DatasetId, String> errors() {
+        return Map.copyOf(errors);
+    }
+
+    /** Applies the steps in order, each step's changes in parallel; true when every change succeeded. */
+    boolean execute(List<List<Change>> steps) {
+        boolean allApplied = true;
+        var failed = new HashSet<DatasetId>();
+        try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (var step : steps) {
+                var running = new ArrayList<Map.Entry<Change, Future<?>>>();
+                for (var change : step) {
+                    if (change.dataset() != null && failed.contains(change.dataset())) {
+                        // e.g. never start an application on a copy that could not be made writable
+                        LOG.atWarn().addKeyValue("change", change).log("skipped: an earlier change of its dataset failed");
+                        allApplied = false;
+                        continue;
+                    }
+                    running.add(Map.entry(change, executor.submit(() -> apply(change))));
+                }
+                for (var entry : running) {
+                    if (!await(entry.getKey(), entry.getValue(), failed)) {
+                        allApplied = false;
+                    }
+                }
+            }
+        }
+        return allApplied;
+    }
+
+    private boolean await(Change change, Future<?> result, Set<DatasetId> failed) {
+        try {
+            result.get();
+            if (change.dataset() != null) {
+                errors.remove(change.dataset());
+            }
+            return true;
+        } catch (ExecutionException e) {
+            var message = rootMessage(e.getCause());
+            LOG.atWarn().addKeyValue("change", change).log("change failed: " + message);
+            if (change.dataset() != null) {
+                failed.add(change.dataset());
+                errors.put(change.dataset(), change.getClass().getSimpleName() + " failed: " + message);
+            }
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Applies one change that is not a background one (those run in {@link MoveRunner}). */
+    void apply(Change change) {
+        LOG.atInfo().addKeyValue("change", change).log("applying");
+        switch (change) {
+            case Change.CreateDataset c -> driver.create(c.dataset(), c.maximumSize(), self);
+            case Change.ResizeDataset c -> driver.resize(c.dataset(), c.maximumSize());
+            case Change.MakeWritable c -> driver.makeWritable(c.dataset());
+            case Change.MakeReplica c -> {
+                containers.stopUsing(c.dataset());
+                driver.makeReplica(c.dataset());
+            }
+            case Change.DeleteDataset c -> driver.destroy(c.dataset());
+            case Change.StartApplication c -> containers.start(c.application(), c.volume(), volumePath(c.volume()));
+            case Change.RestartApplication c -> {
+                containers.stop(c.application().name());
+                containers.start(c.application(), c.volume(), volumePath(c.volume()));
+            }
+            case Change.StopApplication c -> containers.stop(c.name());
+            case Change.HoldConnections c -> c.ports().forEach(port -> proxy.route(port, Route.hold("handoff to " + c.to())));
+            case Change.StopUsers c -> stopUsers(c);
+            case Change.MakeReadOnly c -> driver.makeReplica(c.dataset());
+            case Change.RecordOwner c -> driver.setOwner(c.dataset(), c.to(), c.generation());
+            case Change.PassOwnership c -> {
+                var peer = peers.apply(c.to());
+                ssh.run(peer, RemoteZfs.passOwnership(peer.root() + "/" + c.dataset(), c.to().node(), c.generation()));
+            }
+            case Change.PushIncrement c -> push(c, new Transfer());
+            case Change.Handoff c -> throw new IllegalArgumentException("a handoff runs in the background: " + c);
+            case Change.AbandonPreCopy c -> throw new IllegalArgumentException("a pre-copy is stopped by the mover: " + c);
+        }
+    }
+
+    /** Stops the dataset's users; returns their names. */
+    List<String> stopUsers(Change.StopUsers change) {
+        return containers.stopUsing(change.dataset());
+    }
+
+    /** Sends the increment; {@code transfer} receives its progress and may cancel it. */
+    TransferResult push(Change.PushIncrement change, Transfer transfer) {
+        LOG.atInfo().addKeyValue("change", change).log("applying");
+        return shipper.push(change.dataset(), peers.apply(change.to()), transfer);
+    }
+
+    /** Keeps a few snapshots after a handoff (the newest is the base of the next increment); failures only logged. */
+    void pruneSnapshots(DatasetId id) {
+        try {
+            driver.pruneSnapshots(id, Set.of(), KEEP_SNAPSHOTS);
+        } catch (RuntimeException e) {
+            LOG.atWarn().addKeyValue("dataset", id).log("pruning old snapshots failed: " + e.getMessage());
+        }
+    }
+
+    private Path volumePath(DatasetId dataset) {
+        return dataset == null ? null : driver.mountpoint(dataset);
+    }
+
+    static String rootMessage(Throwable e) {
+        while (e.getCause() != null && e.getCause() != e) {
+            e = e.getCause();
+        }
+        return e.getMessage() == null ? e.toString() : e.getMessage();
+    }
+}

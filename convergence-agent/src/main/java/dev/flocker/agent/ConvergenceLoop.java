@@ -1,0 +1,165 @@
+package dev.flocker.agent;
+
+import dev.flocker.agent.plan.LocalState;
+import dev.flocker.agent.plan.Planner;
+import dev.flocker.agent.plan.Routes;
+import dev.flocker.agent.plan.Wait;
+import dev.flocker.api.model.ClusterState;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.MovePhase;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.proxy.RoutingProxy;
+import dev.flocker.volume.Volume;
+import dev.flocker.volume.VolumeDriver;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's loop: discover (ZFS, Docker) -> plan (pure, {@link Planner}) -> execute (steps here, moves' background
+ * changes in the {@link MoveRunner}) -> route -> report. It runs when signalled (a push, a background change that
+ * ended) and otherwise every {@code interval}; it remembers nothing between loops that the planner reads, but the
+ * background work's progress.
+ */
+final class ConvergenceLoop {
+    private static final Logger LOG = LoggerFactory.getLogger(ConvergenceLoop.class);
+    private static final int MAX_EAGER_LOOPS = 5;
+    private static final long HANDOFF_POLL_MILLIS = 50;
+
+    /** The other hosts of the cluster, by address: the proxy forwards only their connections onward. */
+    static final class PeerHosts {
+        private volatile Set<InetAddress> addresses = Set.of();
+
+        boolean contains(InetAddress address) {
+            return addresses.contains(address);
+        }
+    }
+
+    private final NodeId self;
+    private final long intervalMillis;
+    private final Planner.MoveSettings settings;
+    private final VolumeDriver driver;
+    private final Containers containers;
+    private final ControlLink link;
+    private final ChangeExecutor executor;
+    private final MoveRunner runner;
+    private final RoutingProxy proxy;
+    private final StateReport report;
+    private final PeerHosts peers;
+    private final Wakeup wakeup;
+    private volatile boolean handoffComing;
+    private volatile boolean stopping;
+    private Thread thread;
+
+    ConvergenceLoop(NodeId self, AgentConfig config, VolumeDriver driver, Containers containers, ControlLink link, ChangeExecutor executor,
+                    MoveRunner runner, RoutingProxy proxy, StateReport report, PeerHosts peers, Wakeup wakeup) {
+        this.self = self;
+        this.intervalMillis = config.interval().toMillis();
+        this.settings = new Planner.MoveSettings(config.precopyBytes(), config.precopyRounds());
+        this.driver = driver;
+        this.containers = containers;
+        this.link = link;
+        this.executor = executor;
+        this.runner = runner;
+        this.proxy = proxy;
+        this.report = report;
+        this.peers = peers;
+        this.wakeup = wakeup;
+    }
+
+    void start() {
+        thread = Thread.ofPlatform().name("agent-loop").start(this::run);
+    }
+
+    private void run() {
+        int streak = 0;
+        while (!stopping) {
+            try {
+                if (streak == 0) {
+                    // While a move to this host is handing over, look at ZFS often: ownership lands in this host's copy
+                    // (over SSH from the old owner) before the control service can say so, and the wait is outage.
+                    wakeup.await(handoffComing ? HANDOFF_POLL_MILLIS : intervalMillis);
+                } else {
+                    wakeup.drain();
+                }
+                if (!stopping) {
+                    // Changes that worked often enable the next ones (a copy made writable lets its application start,
+                    // which is the outage of a move): plan again at once rather than wait, a few loops in a row at most.
+                    streak = converge() && streak < MAX_EAGER_LOOPS ? streak + 1 : 0;
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                streak = 0;
+                LOG.atWarn().setCause(e).log("convergence loop failed; trying again");
+                Agent.sleep(500);
+            }
+        }
+    }
+
+    /** One loop: discover, plan, execute, report. True when it applied changes and none failed. */
+    boolean converge() {
+        long started = System.nanoTime();
+        var view = link.view();
+        var local = discover();
+        List<Wait> waits = List.of();
+        boolean progressed = false;
+        if (view != null) {
+            var cluster = view.clusterState();
+            handoffComing = cluster.moves().stream().anyMatch(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF);
+            var plan = Planner.plan(new Planner.Input(self, view.configuration(), cluster, local, runner.progress(), settings, Instant.now()));
+            plan.background().forEach(runner::run);
+            if (!plan.steps().isEmpty()) {
+                progressed = executor.execute(plan.steps());
+                local = discover();
+            }
+            waits = plan.waits();
+            peers.addresses = peerAddresses(cluster);
+            proxy.update(Routes.of(self, view.configuration(), cluster, local, plan.holding()));
+        }
+        link.report(report.of(local, runner.states(), waits, executor.errors(), view == null ? null : view.configuration()));
+        // Read by the move benchmark (MoveOutageBenchmark) to time the steady-state loop.
+        LOG.atDebug().addKeyValue("ms", (System.nanoTime() - started) / 1_000_000).addKeyValue("datasets", local.volumes().size())
+                .log("loop done");
+        return progressed;
+    }
+
+    private LocalState discover() {
+        var volumes = new HashMap<DatasetId, Volume>();
+        driver.list().forEach(v -> volumes.put(v.id(), v));
+        return new LocalState(volumes, containers.list());
+    }
+
+    private Set<InetAddress> peerAddresses(ClusterState cluster) {
+        return cluster.nodes().values().stream().filter(n -> !n.uuid().equals(self)).map(n -> address(n.host()))
+                .filter(Objects::nonNull).collect(Collectors.toUnmodifiableSet());
+    }
+
+    private static InetAddress address(String host) {
+        try {
+            return host == null ? null : InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+
+    /** Stops looping after the current loop (waits for it at most 30 s). */
+    void stop() {
+        stopping = true;
+        wakeup.signal();
+        if (thread != null) {
+            try {
+                thread.join(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+package dev.flocker.agent;
+
+import dev.flocker.agent.plan.Change;
+import dev.flocker.agent.plan.MoveProgress;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.MovePhase;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState.MoveState;
+import dev.flocker.volume.transfer.Transfer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the background changes of moves away from this host (a pre-copy round, a handoff), at most one per dataset, each
+ * on its own virtual thread, and keeps what the planner and the reports need to know of them: {@link MoveProgress} per
+ * dataset and the {@link MoveState} users see. It decides nothing: the planner chooses every next step from what it
+ * observes, this progress among it. When a change ends it signals the loop.
+ */
+final class MoveRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(MoveRunner.class);
+    private static final Duration KEEP_FINISHED = Duration.ofSeconds(30);
+    private static final Duration KEEP_PASSED = Duration.ofMinutes(1);
+
+    private final NodeId self;
+    private final ChangeExecutor executor;
+    private final Wakeup wakeup;
+    private final Map<DatasetId, MoveProgress> progress = new ConcurrentHashMap<>();
+    private final Map<DatasetId, Active> active = new ConcurrentHashMap<>();
+    private final Map<DatasetId, Finished> finished = new ConcurrentHashMap<>();
+
+    /** A move in flight as users see it; between two pre-copy rounds it stays, with nothing running. */
+    private final class Active {
+        final DatasetId dataset;
+        final NodeId to;
+        volatile MovePhase phase;
+        volatile String detail = "starting";
+        volatile Transfer transfer;
+        volatile boolean running;
+        volatile boolean abandoned;
+
+        Active(DatasetId dataset, NodeId to, MovePhase phase) {
+            this.dataset = dataset;
+            this.to = to;
+            this.phase = phase;
+        }
+
+        MoveState state() {
+            var t = transfer;
+            var p = t == null ? null : t.progress();
+            return new MoveState(dataset, self, to, phase, p == null ? 0 : p.bytes(), p == null ? 0 : Math.max(0, p.expectedBytes()),
+                    p == null ? 0 : p.bytesPerSecond(), p == null || p.eta() == null ? null : p.eta().toMillis() / 1000.0, detail);
+        }
+    }
+
+    private record Finished(MoveState state, Instant at) {
+    }
+
+    MoveRunner(NodeId self, ChangeExecutor executor, Wakeup wakeup) {
+        this.self = self;
+        this.executor = executor;
+        this.wakeup = wakeup;
+    }
+
+    /** What the planner reads: the moves' progress by dataset. */
+    Map<DatasetId, MoveProgress> progress() {
+        var now = Instant.now();
+        progress.entrySet().removeIf(e -> {
+            var p = e.getValue();
+            return p.running() == null && p.rounds() == 0 && p.failedAt() == null
+                    && (p.passedAt() == null || p.passedAt().plus(KEEP_PASSED).isBefore(now));
+        });
+        return Map.copyOf(progress);
+    }
+
+    /** Moves in flight, and those that ended in the last seconds (failed ones with their error). */
+    List<MoveState> states() {
+        var now = Instant.now();
+        finished.values().removeIf(f -> f.at().plus(KEEP_FINISHED).isBefore(now));
+        var states = new ArrayList<MoveState>();
+        active.values().forEach(a -> states.add(a.state()));
+        finished.forEach((id, f) -> {
+            if (!active.containsKey(id)) {
+                states.add(f.state());
+            }
+        });
+        return states;
+    }
+
+    /** Starts (or, for {@link Change.AbandonPreCopy}, stops) one background change of the plan. */
+    void run(Change change) {
+        switch (change) {
+            case Change.AbandonPreCopy c -> abandon(c);
+            case Change.PushIncrement c -> start(c.dataset(), c.to().node(), MovePhase.PRE_COPY, a -> preCopy(a, c));
+            case Change.Handoff c -> start(c.dataset(), c.to().node(), MovePhase.HANDOFF, a -> handoff(a, c));
+            default -> throw new IllegalArgumentException("not a background change: " + change);
+        }
+    }
+
+    private interface Work {
+        void run(Active move);
+    }
+
+    private void start(DatasetId id, NodeId to, MovePhase phase, Work work) {
+        var current = active.get(id);
+        if (current != null && current.running) {
+            return; // the planner never plans a second one; a loop racing the end of this one waits for the next
+        }
+        var move = current != null && current.to.equals(to) ? current : new Active(id, to, phase);
+        move.phase = phase;
+        move.running = true;
+        active.put(id, move);
+        progress.compute(id, (k, p) -> (p == null || !p.to().equals(to) ? MoveProgress.towards(to) : p).running(phase));
+        Thread.ofVirtual().name("move-" + id).start(() -> {
+            try {
+                work.run(move);
+            } catch (RuntimeException e) {
+                if (move.abandoned) {
+                    finish(move, MovePhase.ABANDONED, "the configuration changed: " + move.detail);
+                    progress.remove(id);
+                } else {
+                    LOG.atWarn().setCause(e).addKeyValue("dataset", id).addKeyValue("to", to)
+                            .log("move failed; it is retried from the last common snapshot");
+                    finish(move, MovePhase.FAILED, ChangeExecutor.rootMessage(e));
+                    progress.computeIfPresent(id, (k, p) -> p.failed(Instant.now()));
+                }
+            } finally {
+                move.running = false;
+                wakeup.signal();
+            }
+        });
+        wakeup.signal();
+    }
+
+    private void preCopy(Active move, Change.PushIncrement push) {
+        var previous = progress.get(push.dataset());
+        move.detail = "round " + push.round() + (previous == null || previous.rounds() == 0 ? "" : ", previous increment "
+                + previous.lastBytes() + " bytes");
+        var result = push(move, push);
+        progress.computeIfPresent(push.dataset(), (k, p) -> p.roundDone(result.bytes()));
+        move.detail = "round " + push.round() + " sent " + result.bytes() + " bytes";
+    }
+
+    private void handoff(Active move, Change.Handoff handoff) {
+        var id = handoff.dataset();
+        long started = System.nanoTime();
+        long lastIncrement = 0;
+        var stopped = List.<String>of();
+        for (var step : handoff.steps()) {
+            move.detail = switch (step) {
+                case Change.HoldConnections c -> "holding connections";
+                case Change.StopUsers c -> "stopping applications";
+                case Change.MakeReadOnly c -> "making the copy read-only";
+                case Change.PushIncrement c -> "final increment" + (stopped.isEmpty() ? "" : " (stopped " + String.join(", ", stopped) + ")");
+                case Change.RecordOwner c -> "passing ownership (generation " + c.generation() + ")";
+                default -> move.detail;
+            };
+            switch (step) {
+                case Change.PushIncrement c -> lastIncrement = push(move, c).bytes();
+                case Change.StopUsers c -> stopped = executor.stopUsers(c);
+                default -> executor.apply(step);
+            }
+            switch (step) {
+                case Change.MakeReadOnly c -> Failpoints.pause("handoff-read-only");
+                case Change.RecordOwner c -> Failpoints.pause("handoff-owner-recorded");
+                default -> {
+                }
+            }
+        }
+        long ms = (System.nanoTime() - started) / 1_000_000;
+        progress.put(id, MoveProgress.towards(handoff.to().node()).passed(handoff.generation(), Instant.now()));
+        finish(move, MovePhase.DONE, "handed over in " + ms + " ms (last increment " + lastIncrement + " bytes)");
+        LOG.atInfo().addKeyValue("dataset", id).addKeyValue("to", handoff.to().host()).addKeyValue("handoff_ms", ms)
+                .addKeyValue("last_increment_bytes", lastIncrement).log("moved");
+        executor.pruneSnapshots(id);
+    }
+
+    private dev.flocker.volume.transfer.TransferResult push(Active move, Change.PushIncrement push) {
+        var transfer = new Transfer();
+        move.transfer = transfer;
+        wakeup.signal(); // report that a copy started
+        if (move.abandoned) {
+            transfer.cancel();
+        }
+        return executor.push(push, transfer);
+    }
+
+    private void abandon(Change.AbandonPreCopy change) {
+        var move = active.get(change.dataset());
+        var p = progress.get(change.dataset());
+        if (p != null && p.running() == MovePhase.HANDOFF) {
+            return; // a handoff once begun finishes
+        }
+        LOG.atInfo().addKeyValue("dataset", change.dataset()).addKeyValue("reason", change.reason()).log("abandoning the pre-copy");
+        if (move != null && move.running) {
+            move.abandoned = true;
+            move.detail = change.reason();
+            var t = move.transfer;
+            if (t != null) {
+                t.cancel();
+            }
+        } else {
+            progress.remove(change.dataset());
+            if (move != null) {
+                finish(move, MovePhase.ABANDONED, change.reason());
+            }
+        }
+    }
+
+    private void finish(Active move, MovePhase phase, String detail) {
+        move.phase = phase;
+        move.detail = detail;
+        finished.put(move.dataset, new Finished(move.state(), Instant.now()));
+        active.remove(move.dataset, move);
+    }
+
+    /** For tests and logs: the datasets with background work running now. */
+    Map<DatasetId, MovePhase> running() {
+        var running = new HashMap<DatasetId, MovePhase>();
+        active.values().stream().filter(a -> a.running).forEach(a -> running.put(a.dataset, a.phase));
+        return running;
+    }
+}

@@ -1,0 +1,98 @@
+package dev.flocker.agent;
+
+import dev.flocker.agent.plan.LocalState;
+import dev.flocker.agent.plan.Wait;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.MovePhase;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState;
+import dev.flocker.api.model.NodeState.MoveState;
+import dev.flocker.proxy.RoutingProxy;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What this agent tells the control service about its host: the datasets and containers discovery found, the moves
+ * away from it (running, just ended, waiting and why, or failed), and the ports other programs hold here.
+ */
+final class StateReport {
+    private static final Logger LOG = LoggerFactory.getLogger(StateReport.class);
+
+    private final NodeIdentity identity;
+    private final String host;
+    private final Inet4Address address;
+    private final String datasetRoot;
+    private final RoutingProxy proxy;
+
+    StateReport(NodeIdentity identity, String host, Inet4Address address, String datasetRoot, RoutingProxy proxy) {
+        this.identity = identity;
+        this.host = host;
+        this.address = address;
+        this.datasetRoot = datasetRoot;
+        this.proxy = proxy;
+    }
+
+    NodeState of(LocalState local, List<MoveState> running, List<Wait> waits, Map<DatasetId, String> errors, Configuration configuration) {
+        NodeId self = identity.node();
+        var datasets = local.volumes().values().stream()
+                .map(v -> new NodeState.DatasetState(v.id(), self.equals(v.owner()),
+                        v.mounted() && !v.readOnly() ? String.valueOf(v.mountpoint()) : null, v.maximumSize(), v.generation()))
+                .sorted(Comparator.comparing(d -> d.datasetId().toString())).toList();
+        var apps = local.containers().values().stream()
+                .map(c -> new NodeState.ApplicationState(c.name(), null, c.running(), null))
+                .sorted(Comparator.comparing(NodeState.ApplicationState::name)).toList();
+        var moves = new ArrayList<MoveState>();
+        for (var move : running) {
+            moves.add(move.phase() == MovePhase.DONE ? withHoldTime(move, configuration) : move);
+        }
+        for (var wait : waits) {
+            if (moves.stream().noneMatch(m -> m.datasetId().equals(wait.dataset()))) {
+                moves.add(new MoveState(wait.dataset(), wait.from(), wait.to(), MovePhase.WAITING, 0, 0, 0, null, wait.reason()));
+            }
+        }
+        errors.forEach((dataset, error) -> {
+            if (moves.stream().noneMatch(m -> m.datasetId().equals(dataset))) {
+                moves.add(new MoveState(dataset, self, null, MovePhase.ERROR, 0, 0, 0, null, error));
+            }
+        });
+        return new NodeState(self, host, identity.era(), datasets, apps, moves, datasetRoot, busyPorts());
+    }
+
+    /** Ports other programs listen on at this host's address (not this agent's proxy): no application may take them. */
+    private List<Integer> busyPorts() {
+        try {
+            var busy = new TreeSet<>(ListeningPorts.at(address));
+            busy.removeAll(proxy.listening());
+            return List.copyOf(busy);
+        } catch (IOException | RuntimeException e) {
+            LOG.atWarn().log("cannot read this host's listening ports: " + e.getMessage());
+            return List.of();
+        }
+    }
+
+    /** Adds how long this host's proxy held the moved application's connections to a finished move's detail. */
+    private MoveState withHoldTime(MoveState move, Configuration configuration) {
+        if (configuration == null) {
+            return move;
+        }
+        var held = configuration.applications().values().stream().filter(app -> app.usesDataset(move.datasetId()))
+                .flatMap(app -> app.ports().stream()).map(p -> proxy.stats(p.external())).flatMap(Optional::stream)
+                .filter(stats -> stats.lastHoldMillis() >= 0).findFirst();
+        if (held.isEmpty()) {
+            return move;
+        }
+        var stats = held.get();
+        return new MoveState(move.datasetId(), move.from(), move.to(), move.phase(), move.bytes(), move.expectedBytes(), move.bytesPerSecond(),
+                move.etaSeconds(), move.detail() + "; connections held " + stats.lastHoldMillis() + " ms here (" + stats.lastReleased()
+                + " released)");
+    }
+}

@@ -1,0 +1,129 @@
+package dev.flocker.agent.plan;
+
+import dev.flocker.agent.plan.Change.AbandonPreCopy;
+import dev.flocker.agent.plan.Change.Handoff;
+import dev.flocker.agent.plan.Change.HoldConnections;
+import dev.flocker.agent.plan.Change.MakeReadOnly;
+import dev.flocker.agent.plan.Change.PassOwnership;
+import dev.flocker.agent.plan.Change.PushIncrement;
+import dev.flocker.agent.plan.Change.RecordOwner;
+import dev.flocker.agent.plan.Change.StopUsers;
+import dev.flocker.api.model.Dataset;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.MovePhase;
+import dev.flocker.volume.Volume;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The move protocol, as the source host's decisions: from what it observes each loop (its copy's owner, generation and
+ * mount in ZFS, the target's report, the containers using the dataset, and the background work's {@link MoveProgress}),
+ * the next thing to do. A move is:
+ * <ol>
+ * <li>pre-copy: {@link PushIncrement} rounds while the applications keep running, as long as increments are large and
+ *     shrinking (a budget of rounds, not a fixed count); skipped when nothing writes the copy;</li>
+ * <li>the {@link Handoff}: hold connections, stop the users, make the copy read-only, push the final increment, record
+ *     the new owner with the next generation here, then on the target's copy, which alone may then be made
+ *     writable.</li>
+ * </ol>
+ * A handoff interrupted anywhere (kill -9) is planned again from what ZFS shows: a read-only copy still owned here
+ * resumes at the final increment; a copy that records the new owner only needs the target told
+ * ({@link PassOwnership}, planned in {@link Planner}). There are never two writable copies.
+ */
+final class MovePlanner {
+    /** After a failure, the next attempt waits this long (a target that refuses at once is not hammered). */
+    static final Duration RETRY_AFTER_FAILURE = Duration.ofSeconds(2);
+    /** The target usually reports the generation it was given within a loop; only after this is it told again. */
+    static final Duration REPORT_GRACE = Duration.ofSeconds(10);
+
+    private MovePlanner() {
+    }
+
+    /** This host owns the writable copy (no newer generation elsewhere) and the configuration wants it on another. */
+    static void planMoveAway(Planner.Input in, Dataset dataset, Volume local, Planner.Moves moves, List<Wait> waits) {
+        var id = dataset.datasetId();
+        var target = dataset.primary();
+        var progress = in.progress(id);
+        var running = progress == null ? null : progress.running();
+        if (running == MovePhase.HANDOFF) {
+            // A handoff once begun finishes: its copy is read-only, and stopping half-way would only lengthen the outage.
+            moves.leaving.add(id);
+            moves.holding.add(id);
+            return;
+        }
+        var blocker = Planner.blocker(in, id);
+        if (blocker.isPresent()) {
+            stopPreCopy(in, id, blocker.get(), moves);
+            waits.add(new Wait(id, in.self(), target, blocker.get()));
+            return;
+        }
+        var peer = Planner.peer(in, target);
+        if (peer.isEmpty()) {
+            var reason = "the target node " + target + " is not reporting" + (in.cluster().node(target).isPresent() ? " where it keeps datasets" : "")
+                    + "; the dataset stays here until it is";
+            stopPreCopy(in, id, reason, moves);
+            waits.add(new Wait(id, in.self(), target, reason));
+            return;
+        }
+        moves.leaving.add(id);
+        if (running == MovePhase.PRE_COPY && !progress.to().equals(target)) {
+            moves.background.add(new AbandonPreCopy(id, "the configuration now wants it on " + target));
+            return; // the next loop starts towards the new target
+        }
+        if (running == MovePhase.PRE_COPY) {
+            return; // a round runs; when it ends the loop plans again
+        }
+        var towards = progress != null && progress.to().equals(target) ? progress : MoveProgress.towards(target);
+        if (towards.failedAt() != null && towards.failedAt().plus(RETRY_AFTER_FAILURE).isAfter(in.now())) {
+            return; // reported as failed meanwhile; tried again from the last common snapshot
+        }
+        boolean writable = local.mounted() && !local.readOnly();
+        boolean written = writable && (!Planner.awaitedBy(in, id, target) || usedHere(in, id));
+        if (written && !towards.preCopyDone(in.settings().smallEnoughBytes(), in.settings().maxRounds())) {
+            moves.background.add(new PushIncrement(id, peer.get(), MovePhase.PRE_COPY, towards.rounds() + 1));
+            return;
+        }
+        var generation = local.generation() + 1;
+        var steps = new ArrayList<Change>();
+        steps.add(new HoldConnections(id, target, portsUsing(in, id)));
+        if (writable || local.mounted()) {
+            steps.add(new StopUsers(id));
+            steps.add(new MakeReadOnly(id));
+        } else if (usedHere(in, id)) {
+            steps.add(new StopUsers(id)); // never expected: nothing runs on an unmounted copy; stopped all the same
+        }
+        steps.add(new PushIncrement(id, peer.get(), MovePhase.HANDOFF, 0));
+        steps.add(new RecordOwner(id, target, generation));
+        steps.add(new PassOwnership(id, peer.get(), generation));
+        moves.background.add(new Handoff(id, peer.get(), generation, steps));
+        moves.holding.add(id);
+    }
+
+    /** Plans the end of a pre-copy of {@code id} that runs in the background or waits for its next round. */
+    static void stopPreCopy(Planner.Input in, DatasetId id, String reason, Planner.Moves moves) {
+        var progress = in.progress(id);
+        if (progress != null && (progress.running() == MovePhase.PRE_COPY || (progress.running() == null && progress.rounds() > 0))) {
+            moves.background.add(new AbandonPreCopy(id, reason));
+        } else if (progress != null && progress.running() == MovePhase.HANDOFF) {
+            moves.holding.add(id); // it finishes; the configuration's new wish is planned afterwards
+        }
+    }
+
+    /** This host passed ownership of this generation moments ago: the target has been told and is about to report it. */
+    static boolean justPassed(Planner.Input in, DatasetId id, Volume local) {
+        var progress = in.progress(id);
+        return progress != null && local.owner().equals(progress.to()) && progress.passedGeneration() == local.generation()
+                && progress.passedAt() != null && progress.passedAt().plus(REPORT_GRACE).isAfter(in.now());
+    }
+
+    private static boolean usedHere(Planner.Input in, DatasetId id) {
+        return in.local().containers().values().stream().anyMatch(c -> c.running() && id.equals(c.volume()));
+    }
+
+    /** External ports of the applications configured with {@code id} as their volume. */
+    static List<Integer> portsUsing(Planner.Input in, DatasetId id) {
+        return in.configuration().applications().values().stream().filter(app -> app.usesDataset(id))
+                .flatMap(app -> app.ports().stream().map(p -> p.external())).sorted().toList();
+    }
+}

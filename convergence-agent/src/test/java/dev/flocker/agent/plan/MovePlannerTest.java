@@ -1,0 +1,164 @@
+package dev.flocker.agent.plan;
+
+import static dev.flocker.agent.plan.PlannerTest.A;
+import static dev.flocker.agent.plan.PlannerTest.B;
+import static dev.flocker.agent.plan.PlannerTest.C;
+import static dev.flocker.agent.plan.PlannerTest.D;
+import static dev.flocker.agent.plan.PlannerTest.NOW;
+import static dev.flocker.agent.plan.PlannerTest.describe;
+import static dev.flocker.agent.plan.PlannerTest.held;
+import static dev.flocker.agent.plan.PlannerTest.world;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flocker.agent.plan.PlannerTest.World;
+import dev.flocker.api.model.Application;
+import dev.flocker.api.model.MovePhase;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The move protocol as a table, seen from the source host A moving dataset D to B: what it observes (its copy in ZFS,
+ * B's report, its containers, the background work's progress) and the one next thing it plans. The rows marked
+ * "crash" are the states a kill -9 can leave at each point of a handoff (the agent then has no progress in memory);
+ * MovesTest kills real agents at the same points on the lab.
+ */
+class MovePlannerTest {
+    static final long MIB = 1L << 20;
+    static final String FULL_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, MakeReadOnly, PushIncrement, RecordOwner, PassOwnership";
+    static final String RESUMED_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership";
+
+    /** D is wanted on B, A owns it at generation 4 and its app "db" (port 5432) is configured on B. */
+    static World moving(boolean writable, boolean appRunsHere) {
+        var w = world().dataset(D, B, null).app("db", B, D, "postgres").local(D, A, 4, writable, null).node(B, "10.0.0.2");
+        if (appRunsHere) {
+            w.container("db", D, w.application("db"));
+        }
+        return w;
+    }
+
+    static World progress(World w, MoveProgress progress) {
+        w.moves.put(D, progress);
+        return w;
+    }
+
+    static MoveProgress rounds(long... bytes) {
+        var p = MoveProgress.towards(B);
+        for (long b : bytes) {
+            p = p.running(MovePhase.PRE_COPY).roundDone(b);
+        }
+        return p;
+    }
+
+    static Stream<Arguments> decisions() {
+        var rows = new ArrayList<Arguments>();
+        rows.add(row("nothing sent yet, the app writes here: pre-copy round 1 (the app keeps running)",
+                moving(true, true), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
+        rows.add(row("a pre-copy round runs: nothing new, and the app is not stopped",
+                progress(moving(true, true), MoveProgress.towards(B).running(MovePhase.PRE_COPY))));
+        rows.add(row("round 1 sent 900 MiB: round 2",
+                progress(moving(true, true), rounds(900 * MIB)), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 2"));
+        rows.add(row("round 2 sent 100 MiB after 900: still shrinking, round 3",
+                progress(moving(true, true), rounds(900 * MIB, 100 * MIB)), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 3"));
+        rows.add(row("the last increment is small enough: the handoff",
+                progress(moving(true, true), rounds(900 * MIB, 10 * MIB)), FULL_HANDOFF));
+        rows.add(row("increments stopped shrinking (the writers are as fast as the copy): the handoff",
+                progress(moving(true, true), rounds(100 * MIB, 90 * MIB)), FULL_HANDOFF));
+        rows.add(row("the budget of rounds is spent: the handoff",
+                progress(moving(true, true), rounds(800 * MIB, 400 * MIB, 200 * MIB, 100 * MIB, 80 * MIB, 60 * MIB, 45 * MIB, 30 * MIB)),
+                FULL_HANDOFF));
+        rows.add(row("progress towards another node does not count: round 1 towards B",
+                progress(moving(true, true), rounds(10 * MIB).running(null).withTo(C)), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
+        rows.add(row("the handoff runs: nothing new (it finishes whatever the configuration says)",
+                progress(moving(false, false), MoveProgress.towards(B).running(MovePhase.HANDOFF))));
+        rows.add(row("the last attempt failed a second ago: wait before trying again",
+                progress(moving(true, true), rounds(900 * MIB).failed(NOW.minusSeconds(1)))));
+        rows.add(row("the last attempt failed 3 s ago: tried again from the last common snapshot",
+                progress(moving(true, true), rounds(900 * MIB).failed(NOW.minusSeconds(3))), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 2"));
+        rows.add(row("a pre-copy runs and the configuration wants it back here: abandoned",
+                progress(world().dataset(D, A, null).local(D, A, 4, true, null).node(B, "10.0.0.2"),
+                        MoveProgress.towards(B).running(MovePhase.PRE_COPY)),
+                "AbandonPreCopy dddddddd: the configuration wants it on this host again"));
+        rows.add(row("a pre-copy waits for its next round and the configuration wants it back here: abandoned",
+                progress(world().dataset(D, A, null).local(D, A, 4, true, null).node(B, "10.0.0.2"), rounds(900 * MIB)),
+                "AbandonPreCopy dddddddd: the configuration wants it on this host again"));
+        rows.add(row("a pre-copy runs towards B and the configuration now wants C: abandoned, the next loop starts towards C",
+                progress(moving(true, true).dataset(D, C, null).node(C, "10.0.0.3"), MoveProgress.towards(B).running(MovePhase.PRE_COPY)),
+                "AbandonPreCopy dddddddd: the configuration now wants it on " + C));
+        rows.add(row("a pre-copy runs and the dataset is leased to this host now: abandoned, and waits",
+                progress(moving(true, false).lease(D, A), MoveProgress.towards(B).running(MovePhase.PRE_COPY)),
+                "AbandonPreCopy dddddddd: leased to this host", "Wait dddddddd: leased to this host"));
+        rows.add(row("a pre-copy runs and the target stops reporting: abandoned, and waits",
+                progress(world().dataset(D, B, null).local(D, A, 4, true, null), MoveProgress.towards(B).running(MovePhase.PRE_COPY)),
+                "AbandonPreCopy dddddddd: the target node", "Wait dddddddd: the target node"));
+        rows.add(row("a pre-copy runs and the dataset is deleted: abandoned, then deleted",
+                progress(world().dataset(D, B, null).deleted(D).local(D, A, 4, true, null).node(B, "10.0.0.2"),
+                        MoveProgress.towards(B).running(MovePhase.PRE_COPY)),
+                "DeleteDataset dddddddd", "AbandonPreCopy dddddddd: the dataset was deleted"));
+        rows.add(row("a pre-copy runs and the configuration forgets the dataset: abandoned",
+                progress(world().local(D, A, 4, true, null).node(B, "10.0.0.2"), MoveProgress.towards(B).running(MovePhase.PRE_COPY)),
+                "AbandonPreCopy dddddddd: the configuration no longer has the dataset"));
+        // Crash points of a handoff (kill -9: no progress in memory), in the order the handoff passes them.
+        rows.add(row("crash during the pre-copy or after holding connections: the app still runs, pre-copy again (one increment)",
+                moving(true, true), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
+        rows.add(row("crash after the apps stopped, copy still writable: pre-copy again, the app stays stopped (configured on B)",
+                moving(true, false), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
+        rows.add(row("crash after the copy became read-only (handoff-read-only): the handoff resumes at the final increment",
+                moving(false, false), RESUMED_HANDOFF));
+        rows.add(row("crash after the final increment, before recording the owner: the same (the increment is empty now)",
+                moving(false, false).node(B, "10.0.0.2", held(D, false, 0)), RESUMED_HANDOFF));
+        rows.add(row("crash after recording the owner here (handoff-owner-recorded): B is told",
+                world().dataset(D, B, null).local(D, B, 5, false, null).node(B, "10.0.0.2", held(D, false, 0)),
+                "PassOwnership dddddddd -> 10.0.0.2 gen 5"));
+        rows.add(row("crash after telling B, before B reports it: B is told once more (idempotent)",
+                world().dataset(D, B, null).local(D, B, 5, false, null).node(B, "10.0.0.2", held(D, false, 4)),
+                "PassOwnership dddddddd -> 10.0.0.2 gen 5"));
+        rows.add(row("no crash: B was told moments ago and has not reported yet: wait for its report, no second write",
+                progress(world().dataset(D, B, null).local(D, B, 5, false, null).node(B, "10.0.0.2", held(D, false, 4)),
+                        MoveProgress.towards(B).passed(5, NOW.minusSeconds(2)))));
+        rows.add(row("B was told long ago and still reports the old generation: told again",
+                progress(world().dataset(D, B, null).local(D, B, 5, false, null).node(B, "10.0.0.2", held(D, false, 4)),
+                        MoveProgress.towards(B).passed(5, NOW.minusSeconds(60))),
+                "PassOwnership dddddddd -> 10.0.0.2 gen 5"));
+        rows.add(row("B was told and went down before reporting: nothing until it is back",
+                world().dataset(D, B, null).local(D, B, 5, false, null).offlineNode(B, "10.0.0.2", held(D, false, 4))));
+        rows.add(row("B reports the new generation: done, this copy stays a replica",
+                world().dataset(D, B, null).local(D, B, 5, false, null).node(B, "10.0.0.2", held(D, true, 5))));
+        return rows.stream();
+    }
+
+    static Arguments row(String situation, World world, String... expected) {
+        return Arguments.of(situation, world, List.of(expected));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("decisions")
+    void plansTheNextStep(String situation, World world, List<String> expected) {
+        var lines = describe(Planner.plan(world.input()));
+        assertThat(lines).as(situation).hasSameSizeAs(expected);
+        for (int i = 0; i < expected.size(); i++) {
+            assertThat(lines.get(i)).as(situation).startsWith(expected.get(i));
+        }
+    }
+
+    @Test
+    void theHandoffHoldsTheAppsPortsFirstAndKeepsHoldingWhileItRuns() {
+        var w = moving(true, true);
+        w.config = w.config.withApplication(new Application(B, "db", "postgres", List.of(new Application.Port(5432, 15432)), Map.of(),
+                null, List.of(), List.of(new Application.Volume(D, "/data")), null, null, List.of()));
+        var handoff = Planner.plan(progress(w, rounds(MIB)).input()).changes(Change.Handoff.class).get(0);
+        assertThat(handoff.steps().get(0)).isEqualTo(new Change.HoldConnections(D, B, List.of(15432)));
+        assertThat(handoff.steps().get(3)).isEqualTo(new Change.PushIncrement(D, handoff.to(), MovePhase.HANDOFF, 0));
+        assertThat(handoff.generation()).isEqualTo(5);
+        assertThat(Planner.plan(w.input()).holding()).containsExactly(D);
+
+        var running = progress(moving(false, false), MoveProgress.towards(B).running(MovePhase.HANDOFF));
+        assertThat(Planner.plan(running.input()).holding()).containsExactly(D);
+        assertThat(Planner.plan(moving(true, true).input()).holding()).as("pre-copy: connections flow").isEmpty();
+    }
+}

@@ -1,0 +1,127 @@
+package dev.flocker.volume.transfer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.volume.SnapshotName;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The SSH forced command ({@code bin/flocker-ssh-command}) and the commands shipping sends ({@link RemoteZfs}) agree:
+ * every command {@link RemoteZfs} can build is run by the forced command exactly as built (a stub {@code zfs} records
+ * its arguments), every form the forced command allows is one that {@link RemoteZfs} builds, and anything else is
+ * refused.
+ */
+class ForcedCommandTest {
+    private static final String ROOTS = "fl-x-n[0-9]+";
+    private static final String DATASET = "fl-x-n2/" + DatasetId.random();
+
+    @TempDir
+    Path dir;
+
+    /** Every command shipping sends to a peer, in each of its variants. */
+    static List<String> shippingCommands() {
+        var snapshot = SnapshotName.next();
+        return List.of(
+                RemoteZfs.receive(DATASET, snapshot, true),
+                RemoteZfs.receive(DATASET, snapshot, false),
+                RemoteZfs.owner(DATASET),
+                RemoteZfs.snapshots(DATASET),
+                RemoteZfs.destroy(DATASET),
+                RemoteZfs.passOwnership(DATASET, NodeId.random(), 7));
+    }
+
+    @Test
+    void everyCommandShippingSendsIsRunAsBuilt() throws Exception {
+        for (var command : shippingCommands()) {
+            var run = forced(command);
+            assertThat(run.exit).as("%s: %s", command, run.stderr).isZero();
+            var expected = Arrays.stream(command.split(" && ")).map(part -> part.substring("zfs ".length())).toList();
+            assertThat(run.zfsCalls).as(command).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void everyFormTheForcedCommandAllowsIsOneShippingSends() throws Exception {
+        var parts = shippingCommands().stream().flatMap(c -> Arrays.stream(c.split(" && "))).toList();
+        var forms = allowedForms();
+        assertThat(forms).hasSizeGreaterThan(5);
+        for (var form : forms) {
+            var pattern = Pattern.compile("^" + form + "$");
+            assertThat(parts.stream().anyMatch(p -> pattern.matcher(p).matches()))
+                    .as("the forced command allows '%s', which shipping never sends: remove it there or build it in RemoteZfs", form).isTrue();
+        }
+    }
+
+    @Test
+    void anythingElseIsRefusedAndNothingRuns() throws Exception {
+        for (var command : List.of("", "sh -c id", "zfs set readonly=off " + DATASET, "zfs destroy -r fl-x-n2",
+                "zfs recv -F other/" + DatasetId.random(), RemoteZfs.owner(DATASET) + "; id", RemoteZfs.owner(DATASET) + " && rm -rf /",
+                "zfs destroy -r " + DATASET + "/../x", RemoteZfs.owner(DATASET) + "\nid")) {
+            var run = forced(command);
+            assertThat(run.exit).as(command).isEqualTo(126);
+            assertThat(run.stderr).as(command).contains("refused");
+            assertThat(run.zfsCalls).as(command).isEmpty();
+        }
+    }
+
+    private record Run(int exit, String stderr, List<String> zfsCalls) {
+    }
+
+    /** Runs the forced command as sshd would, with a {@code zfs} on the PATH that only records its arguments. */
+    private Run forced(String command) throws Exception {
+        var bin = Files.createDirectories(dir.resolve("bin"));
+        var calls = dir.resolve("calls");
+        Files.deleteIfExists(calls);
+        var zfs = bin.resolve("zfs");
+        Files.writeString(zfs, "#!/bin/sh\necho \"$*\" >> " + calls + "\n");
+        Files.setPosixFilePermissions(zfs, PosixFilePermissions.fromString("rwxr-xr-x"));
+        var process = new ProcessBuilder("bash", script().toString(), ROOTS).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        process.environment().put("SSH_ORIGINAL_COMMAND", command);
+        process.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+        var started = process.start();
+        var stderr = new String(started.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        int exit = started.waitFor();
+        return new Run(exit, stderr, Files.exists(calls) ? Files.readAllLines(calls) : List.of());
+    }
+
+    /** The allowed forms of the forced command, with its variables put in. */
+    private static List<String> allowedForms() throws IOException {
+        var text = Files.readString(script());
+        var uuid = match(text, "uuid='([^']+)'");
+        var dataset = "(" + ROOTS + ")/" + uuid;
+        var snapshot = dataset + "@[A-Za-z0-9_.:-]+";
+        var block = text.substring(text.indexOf("allowed=(") + "allowed=(".length(), text.indexOf("\n)", text.indexOf("allowed=(")));
+        var forms = new ArrayList<String>();
+        for (var line : block.strip().split("\n")) {
+            forms.add(line.strip().replaceAll("^\"|\"$", "").replace("$snapshot", snapshot).replace("$dataset", dataset).replace("$uuid", uuid));
+        }
+        return forms;
+    }
+
+    private static String match(String text, String regex) {
+        var m = Pattern.compile(regex).matcher(text);
+        assertThat(m.find()).as(regex).isTrue();
+        return m.group(1);
+    }
+
+    private static Path script() {
+        for (var d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+            if (Files.exists(d.resolve("bin/flocker-ssh-command"))) {
+                return d.resolve("bin/flocker-ssh-command");
+            }
+        }
+        throw new IllegalStateException("bin/flocker-ssh-command not found above " + Path.of("").toAbsolutePath());
+    }
+}
