@@ -1,18 +1,14 @@
 package dev.flocker.api.client;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.flocker.api.model.ClusterState;
-import dev.flocker.api.model.ClusterStateDiff;
+import dev.flocker.api.model.AgentMessage;
 import dev.flocker.api.model.Configuration;
-import dev.flocker.api.model.ConfigurationDiff;
-import dev.flocker.api.model.Json;
 import dev.flocker.api.model.NodeState;
 import dev.flocker.api.tls.TlsFiles;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
@@ -81,11 +77,11 @@ public final class AgentChannel implements WebSocket.Listener, AutoCloseable {
     }
 
     public void report(NodeState state) {
-        socket.sendText(Json.write(Map.of("type", "state", "state", state)), true).join();
+        socket.sendText(AgentMessage.write(new AgentMessage.State(state)), true).join();
     }
 
     public void ping() {
-        socket.sendText("{\"type\":\"ping\"}", true).join();
+        socket.sendText(AgentMessage.write(new AgentMessage.Ping()), true).join();
     }
 
     @Override
@@ -95,7 +91,7 @@ public final class AgentChannel implements WebSocket.Listener, AutoCloseable {
             var text = partial.toString();
             partial.setLength(0);
             try {
-                apply(Json.read(text, JsonNode.class));
+                apply(AgentMessage.read(text));
             } catch (RuntimeException e) {
                 closed.complete("bad push: " + e.getMessage());
                 webSocket.abort();
@@ -106,25 +102,21 @@ public final class AgentChannel implements WebSocket.Listener, AutoCloseable {
         return null;
     }
 
-    private void apply(JsonNode message) {
-        var type = message.path("type").asText();
+    private void apply(AgentMessage message) {
         View next;
-        switch (type) {
-            case "update" -> next = new View(Json.MAPPER.convertValue(message.get("configuration"), Configuration.class),
-                    Json.MAPPER.convertValue(message.get("cluster_state"), ClusterState.class));
-            case "diff" -> {
+        switch (message) {
+            case AgentMessage.Update m -> next = new View(m.configuration(), m.clusterState());
+            case AgentMessage.Diff m -> {
                 if (view == null) {
                     throw new IllegalStateException("a diff arrived before any full state");
                 }
-                var configDiff = Json.MAPPER.convertValue(message.get("configuration"), ConfigurationDiff.class);
-                var stateDiff = Json.MAPPER.convertValue(message.get("cluster_state"), ClusterStateDiff.class);
-                next = new View(configDiff.applyTo(view.configuration()), stateDiff.applyTo(view.clusterState()));
+                next = new View(m.configuration().applyTo(view.configuration()), m.clusterState().applyTo(view.clusterState()));
             }
-            case "error" -> {
-                closed.complete(message.path("description").asText());
+            case AgentMessage.Error m -> {
+                closed.complete(m.description());
                 return;
             }
-            default -> throw new IllegalStateException("unknown push type '" + type + "'");
+            default -> throw new IllegalStateException("the service sent an agent's message: " + message);
         }
         view = next;
         first.complete(next);

@@ -1,11 +1,10 @@
 package dev.flocker.control.agents;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.flocker.api.model.AgentMessage;
 import dev.flocker.api.model.ClusterState;
 import dev.flocker.api.model.ClusterStateDiff;
 import dev.flocker.api.model.ConfigurationDiff;
 import dev.flocker.api.model.Configuration;
-import dev.flocker.api.model.Json;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
 import dev.flocker.api.tls.Identity;
@@ -144,21 +143,18 @@ public final class AgentChannelServer {
     }
 
     private void receive(Connection connection, String text) {
-        JsonNode message;
         NodeState reported = null;
         try {
-            message = Json.MAPPER.readTree(text);
-            var type = message.path("type").asText();
-            switch (type) {
-                case "state" -> reported = Json.MAPPER.treeToValue(message.get("state"), NodeState.class);
-                case "ping" -> {
+            switch (AgentMessage.read(text)) {
+                case AgentMessage.State m -> reported = m.state();
+                case AgentMessage.Ping m -> {
                     if (connection.node == null) {
                         throw new IllegalArgumentException("ping before the first state message");
                     }
                 }
-                default -> throw new IllegalArgumentException("unknown message type '" + type + "' (expected state or ping)");
+                case AgentMessage other -> throw new IllegalArgumentException("an agent sends state or ping messages, not " + other);
             }
-        } catch (Exception e) {
+        } catch (RuntimeException e) {
             reject(connection, "bad message: " + e.getMessage());
             return;
         }
@@ -190,7 +186,7 @@ public final class AgentChannelServer {
 
     private void reject(Connection connection, String reason) {
         LOG.atWarn().addKeyValue("node", connection.node).log("closing agent channel: " + reason);
-        connection.socket.writeTextMessage(Json.write(Map.of("type", "error", "description", reason)));
+        connection.socket.writeTextMessage(AgentMessage.write(new AgentMessage.Error(reason)));
         connection.socket.close((short) 1008, reason.length() > 120 ? reason.substring(0, 120) : reason);
     }
 
@@ -240,10 +236,8 @@ public final class AgentChannelServer {
         if (diffs.size() > 64) {
             diffs.clear();
         }
-        return diffs.computeIfAbsent(new DiffKey(fromConfiguration, fromState, toConfiguration, toState), k -> Json.write(Map.of(
-                "type", "diff",
-                "configuration", ConfigurationDiff.between(fromConfiguration, toConfiguration),
-                "cluster_state", ClusterStateDiff.between(fromState, toState))));
+        return diffs.computeIfAbsent(new DiffKey(fromConfiguration, fromState, toConfiguration, toState), k -> AgentMessage.write(new AgentMessage.Diff(
+                ConfigurationDiff.between(fromConfiguration, toConfiguration), ClusterStateDiff.between(fromState, toState))));
     }
 
     /** One rendering per (configuration, state) pair, shared by every connection. */
@@ -254,7 +248,7 @@ public final class AgentChannelServer {
         if (cached != null && cached.configuration() == config && cached.state() == cluster) {
             return cached;
         }
-        var text = Json.write(Map.of("type", "update", "configuration", config, "cluster_state", cluster));
+        var text = AgentMessage.write(new AgentMessage.Update(config, cluster));
         cached = new Payload(config, cluster, text);
         full = cached;
         return cached;
