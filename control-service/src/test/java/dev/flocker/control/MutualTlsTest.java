@@ -7,7 +7,7 @@ import dev.flocker.api.client.AgentChannel;
 import dev.flocker.api.client.FlockerApiException;
 import dev.flocker.api.client.FlockerClient;
 import dev.flocker.api.model.NodeId;
-import dev.flocker.api.tls.ClusterCertificates;
+import dev.flocker.ca.ClusterCertificates;
 import dev.flocker.api.tls.TlsFiles;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -3,7 +3,7 @@ package dev.flocker.control;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.flocker.api.client.FlockerClient;
 import dev.flocker.api.model.Json;
-import dev.flocker.api.tls.ClusterCertificates;
+import dev.flocker.ca.ClusterCertificates;
 import dev.flocker.api.tls.TlsFiles;
 import java.io.IOException;
 import java.net.URI;

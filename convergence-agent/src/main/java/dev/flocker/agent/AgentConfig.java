@@ -76,7 +76,7 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
         try {
             text = Files.readString(file);
         } catch (java.nio.file.NoSuchFileException e) {
-            throw new ConfigException(file + ": no such file; pass the agent configuration with --config (see README, 'The convergence agent')");
+            throw new ConfigException(file + ": no such file; pass the agent configuration with --config (see docs/OPERATIONS.md, 'The convergence agent')");
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read the agent configuration: " + e);
         }

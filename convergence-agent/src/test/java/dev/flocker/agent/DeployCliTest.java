@@ -2,7 +2,7 @@ package dev.flocker.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.flocker.api.compose.Deployment;
+import dev.flocker.compose.Deployment;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.deploy.DeployMain;
 import dev.flocker.lab.LabExtension.WithLab;

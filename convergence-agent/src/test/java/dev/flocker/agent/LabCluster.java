@@ -3,7 +3,7 @@ package dev.flocker.agent;
 import dev.flocker.api.client.FlockerClient;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.NodeId;
-import dev.flocker.api.tls.ClusterCertificates;
+import dev.flocker.ca.ClusterCertificates;
 import dev.flocker.control.ControlService;
 import dev.flocker.lab.FreePorts;
 import dev.flocker.lab.Lab;

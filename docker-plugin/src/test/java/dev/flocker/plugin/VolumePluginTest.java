@@ -48,7 +48,7 @@ class VolumePluginTest {
 
     @BeforeAll
     static void start() throws IOException {
-        var certificates = dev.flocker.api.tls.ClusterCertificates.in(dir.resolve("certificates"), "plugin-test", List.of("127.0.0.1"));
+        var certificates = dev.flocker.ca.ClusterCertificates.in(dir.resolve("certificates"), "plugin-test", List.of("127.0.0.1"));
         control = ControlService.start(new ControlService.Settings(dir.resolve("control"), "127.0.0.1", 0, 0, FreePorts.next(), List.of(),
                 Duration.ofSeconds(15), Duration.ofMillis(100), certificates.control()));
         api = new FlockerClient(URI.create("https://127.0.0.1:" + control.apiPort()), certificates.user("plugin"));

@@ -2,10 +2,10 @@ package dev.flocker.deploy;
 
 import dev.flocker.api.client.FlockerApiException;
 import dev.flocker.api.client.FlockerClient;
-import dev.flocker.api.compose.ApplicationFile;
-import dev.flocker.api.compose.ConfigurationError;
-import dev.flocker.api.compose.Deployment;
-import dev.flocker.api.compose.DeploymentFile;
+import dev.flocker.compose.ApplicationFile;
+import dev.flocker.compose.ConfigurationError;
+import dev.flocker.compose.Deployment;
+import dev.flocker.compose.DeploymentFile;
 import dev.flocker.api.model.ClusterState;
 import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.NodeId;

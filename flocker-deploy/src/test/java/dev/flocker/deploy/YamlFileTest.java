@@ -3,10 +3,10 @@ package dev.flocker.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.flocker.api.compose.ApplicationFile;
-import dev.flocker.api.compose.ConfigurationError;
-import dev.flocker.api.compose.Deployment;
-import dev.flocker.api.compose.DeploymentFile;
+import dev.flocker.compose.ApplicationFile;
+import dev.flocker.compose.ConfigurationError;
+import dev.flocker.compose.Deployment;
+import dev.flocker.compose.DeploymentFile;
 import dev.flocker.api.model.ClusterState;
 import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.NodeId;

@@ -51,7 +51,7 @@ public record Identity(Role role, String name) {
     }
 
     /** The value of attribute {@code type} (CN, OU, ...) of a certificate's subject, if it has one. */
-    static java.util.Optional<String> subject(X509Certificate cert, String type) {
+    public static java.util.Optional<String> subject(X509Certificate cert, String type) {
         try {
             for (var rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
                 if (rdn.getType().equalsIgnoreCase(type)) {

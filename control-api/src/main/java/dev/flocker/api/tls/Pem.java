@@ -17,17 +17,17 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /** Reads the PEM files the CA writes: X.509 certificates and PKCS#8 private keys (EC or RSA). */
-final class Pem {
+public final class Pem {
     private static final Pattern KEY = Pattern.compile("-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\\s]+)-----END PRIVATE KEY-----");
 
     private Pem() {}
 
-    static X509Certificate certificate(Path file) {
+    public static X509Certificate certificate(Path file) {
         var all = certificates(file);
         return all.get(0);
     }
 
-    static List<X509Certificate> certificates(Path file) {
+    public static List<X509Certificate> certificates(Path file) {
         try {
             var factory = CertificateFactory.getInstance("X.509");
             var certificates = factory.generateCertificates(new ByteArrayInputStream(read(file)));
@@ -40,7 +40,7 @@ final class Pem {
         }
     }
 
-    static PrivateKey privateKey(Path file) {
+    public static PrivateKey privateKey(Path file) {
         var text = new String(read(file), StandardCharsets.US_ASCII);
         var matcher = KEY.matcher(text);
         if (!matcher.find()) {
@@ -62,7 +62,7 @@ final class Pem {
         try {
             return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
-            throw new TlsException(file + ": no such file; create it with flocker-ca (see README, 'Certificates')");
+            throw new TlsException(file + ": no such file; create it with flocker-ca (see docs/OPERATIONS.md, 'Certificates')");
         } catch (IOException e) {
             throw new TlsException(file + ": cannot read: " + e.getMessage());
         }

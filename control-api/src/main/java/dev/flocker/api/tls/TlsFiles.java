@@ -15,10 +15,12 @@ import javax.net.ssl.TrustManagerFactory;
  */
 public record TlsFiles(Path ca, Path certificate, Path key) {
     private static final char[] NO_PASSWORD = new char[0];
+    /** The cluster CA's certificate, by Flocker's name, in every certificates directory. */
+    public static final String CLUSTER_CERT = "cluster.crt";
 
     /** {@code dir/cluster.crt} with {@code dir/<name>.crt} and {@code dir/<name>.key}, Flocker's layout. */
     public static TlsFiles in(Path dir, String name) {
-        return new TlsFiles(dir.resolve(ClusterCa.CERT), dir.resolve(name + ".crt"), dir.resolve(name + ".key"));
+        return new TlsFiles(dir.resolve(CLUSTER_CERT), dir.resolve(name + ".crt"), dir.resolve(name + ".key"));
     }
 
     /** Who this party's certificate says it is. */

@@ -532,16 +532,16 @@ public final class FlockerApi {
         Object applications = Json.MAPPER.convertValue(body.get("applications"), Object.class);
         Object deployment = Json.MAPPER.convertValue(body.get("deployment"), Object.class);
         try {
-            var apps = dev.flocker.api.compose.ApplicationFile.parse(applications);
-            var placement = dev.flocker.api.compose.DeploymentFile.parse(deployment);
+            var apps = dev.flocker.compose.ApplicationFile.parse(applications);
+            var placement = dev.flocker.compose.DeploymentFile.parse(deployment);
             var cluster = state.current();
             var after = update(ifMatches, config -> {
-                var next = dev.flocker.api.compose.Deployment.apply(config, cluster, apps, placement);
+                var next = dev.flocker.compose.Deployment.apply(config, cluster, apps, placement);
                 checkNewPortsFree(cluster, config, next);
                 return next;
             });
             return new Reply(200, null, Map.of()).withTag(after.tag());
-        } catch (dev.flocker.api.compose.ConfigurationError e) {
+        } catch (dev.flocker.compose.ConfigurationError e) {
             throw new ApiError(400, e.getMessage());
         }
     }

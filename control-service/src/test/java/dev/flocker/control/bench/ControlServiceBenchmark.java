@@ -38,14 +38,14 @@ public final class ControlServiceBenchmark {
     private static int writesPerSecond;
     private static final int WARM_UP_SECONDS = 5;
     /** The benchmark's cluster CA: the service's certificate, a user's for the readers and writers, one per agent. */
-    private static final dev.flocker.api.tls.ClusterCertificates CERTS = certificates();
+    private static final dev.flocker.ca.ClusterCertificates CERTS = certificates();
     private static final dev.flocker.api.tls.TlsFiles USER = CERTS.user("bench");
     private static final HttpClient HTTP = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor())
             .sslContext(USER.context()).build();
 
-    private static dev.flocker.api.tls.ClusterCertificates certificates() {
+    private static dev.flocker.ca.ClusterCertificates certificates() {
         try {
-            return dev.flocker.api.tls.ClusterCertificates.in(Files.createTempDirectory("bench-control-certs"), "bench", List.of("127.0.0.1"));
+            return dev.flocker.ca.ClusterCertificates.in(Files.createTempDirectory("bench-control-certs"), "bench", List.of("127.0.0.1"));
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }

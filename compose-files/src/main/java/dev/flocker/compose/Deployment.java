@@ -1,4 +1,4 @@
-package dev.flocker.api.compose;
+package dev.flocker.compose;
 
 import dev.flocker.api.model.Application;
 import dev.flocker.api.model.ClusterState;

@@ -1,5 +1,9 @@
-package dev.flocker.api.tls;
+package dev.flocker.ca;
 
+import dev.flocker.api.tls.TlsFiles;
+import dev.flocker.api.tls.TlsException;
+import dev.flocker.api.tls.Pem;
+import dev.flocker.api.tls.Identity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

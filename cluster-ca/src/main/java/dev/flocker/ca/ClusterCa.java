@@ -1,5 +1,8 @@
-package dev.flocker.api.tls;
+package dev.flocker.ca;
 
+import dev.flocker.api.tls.Pem;
+import dev.flocker.api.tls.TlsFiles;
+import dev.flocker.api.tls.Identity;
 import dev.flocker.api.model.NodeId;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -47,7 +50,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * RSA 4096: as strong, and fast enough to make a CA per test), written PKCS#8 with mode 0600; nothing is overwritten.
  */
 public final class ClusterCa {
-    public static final String CERT = "cluster.crt";
+    public static final String CERT = TlsFiles.CLUSTER_CERT;
     public static final String KEY = "cluster.key";
     public static final Duration CA_VALIDITY = Duration.ofDays(20 * 365);
     public static final Duration VALIDITY = Duration.ofDays(5 * 365);

@@ -1,4 +1,4 @@
-package dev.flocker.api.compose;
+package dev.flocker.compose;
 
 /** An application or deployment file that cannot be used; the message is Flocker's wording where Flocker had one. */
 public final class ConfigurationError extends RuntimeException {

@@ -1,4 +1,4 @@
-package dev.flocker.api.compose;
+package dev.flocker.compose;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,7 +1,6 @@
 package dev.flocker.ca;
 
 import dev.flocker.api.model.NodeId;
-import dev.flocker.api.tls.ClusterCa;
 import dev.flocker.api.tls.TlsException;
 import java.nio.file.Path;
 import java.util.List;

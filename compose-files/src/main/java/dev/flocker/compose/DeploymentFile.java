@@ -1,4 +1,4 @@
-package dev.flocker.api.compose;
+package dev.flocker.compose;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

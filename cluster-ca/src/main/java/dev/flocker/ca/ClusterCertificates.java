@@ -1,5 +1,6 @@
-package dev.flocker.api.tls;
+package dev.flocker.ca;
 
+import dev.flocker.api.tls.TlsFiles;
 import dev.flocker.api.model.NodeId;
 import java.nio.file.Files;
 import java.nio.file.Path;
