@@ -2,22 +2,25 @@ package dev.flocker.agent;
 
 import dev.flocker.agent.plan.LocalState;
 import dev.flocker.agent.plan.Planner;
+import dev.flocker.agent.plan.PortRoute;
 import dev.flocker.agent.plan.Routes;
 import dev.flocker.agent.plan.Wait;
 import dev.flocker.api.model.ClusterState;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.MovePhase;
 import dev.flocker.api.model.NodeId;
+import dev.flocker.proxy.Route;
 import dev.flocker.proxy.RoutingProxy;
-import dev.flocker.volume.Volume;
 import dev.flocker.volume.VolumeDriver;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -122,19 +125,32 @@ final class ConvergenceLoop {
             }
             waits = plan.waits();
             peers.addresses = peerAddresses(cluster);
-            proxy.update(Routes.of(self, view.configuration(), cluster, local, plan.holding()));
+            proxy.update(proxyRoutes(Routes.of(self, view.configuration(), cluster, local, plan.holding())));
         }
         link.report(report.of(local, runner.states(), waits, executor.errors(), view == null ? null : view.configuration()));
         // Read by the move benchmark (MoveOutageBenchmark) to time the steady-state loop.
-        LOG.atDebug().addKeyValue("ms", (System.nanoTime() - started) / 1_000_000).addKeyValue("datasets", local.volumes().size())
+        LOG.atDebug().addKeyValue("ms", (System.nanoTime() - started) / 1_000_000).addKeyValue("datasets", local.datasets().size())
                 .log("loop done");
         return progressed;
     }
 
     private LocalState discover() {
-        var volumes = new HashMap<DatasetId, Volume>();
-        driver.list().forEach(v -> volumes.put(v.id(), v));
-        return new LocalState(volumes, containers.list());
+        var datasets = new HashMap<DatasetId, LocalState.LocalDataset>();
+        for (var v : driver.list()) {
+            datasets.put(v.id(), new LocalState.LocalDataset(v.id(), v.maximumSize(), v.mountpoint() == null ? null : v.mountpoint().toString(),
+                    v.mounted(), v.readOnly(), v.owner(), v.generation()));
+        }
+        return new LocalState(datasets, containers.list());
+    }
+
+    private static Map<Integer, Route> proxyRoutes(Map<Integer, PortRoute> planned) {
+        var routes = new TreeMap<Integer, Route>();
+        planned.forEach((port, route) -> routes.put(port, switch (route) {
+            case PortRoute.ToContainer r -> Route.local(r.address(), r.port());
+            case PortRoute.ToHost r -> Route.remote(r.host(), r.port());
+            case PortRoute.Hold r -> Route.hold(r.reason());
+        }));
+        return routes;
     }
 
     private Set<InetAddress> peerAddresses(ClusterState cluster) {

@@ -43,9 +43,9 @@ final class StateReport {
 
     NodeState of(LocalState local, List<MoveState> running, List<Wait> waits, Map<DatasetId, String> errors, Configuration configuration) {
         NodeId self = identity.node();
-        var datasets = local.volumes().values().stream()
-                .map(v -> new NodeState.DatasetState(v.id(), self.equals(v.owner()),
-                        v.mounted() && !v.readOnly() ? String.valueOf(v.mountpoint()) : null, v.maximumSize(), v.generation()))
+        var datasets = local.datasets().values().stream()
+                .map(d -> new NodeState.DatasetState(d.id(), self.equals(d.owner()), d.writable() ? d.mountpoint() : null, d.maximumSize(),
+                        d.generation()))
                 .sorted(Comparator.comparing(d -> d.datasetId().toString())).toList();
         var apps = local.containers().values().stream()
                 .map(c -> new NodeState.ApplicationState(c.name(), null, c.running(), null))

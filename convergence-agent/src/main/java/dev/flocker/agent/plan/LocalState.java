@@ -1,19 +1,35 @@
 package dev.flocker.agent.plan;
 
 import dev.flocker.api.model.DatasetId;
-import dev.flocker.volume.Volume;
+import dev.flocker.api.model.NodeId;
 import java.util.Map;
 
 /**
  * What discovery found on this host: every dataset of the volume backend and every container this agent manages.
- * Rebuilt from ZFS and Docker on every loop, never remembered.
+ * Rebuilt from ZFS and Docker on every loop, never remembered. The planner's own values: it knows nothing of ZFS.
  */
-public record LocalState(Map<DatasetId, Volume> volumes, Map<String, LocalContainer> containers) {
+public record LocalState(Map<DatasetId, LocalDataset> datasets, Map<String, LocalContainer> containers) {
     public static final LocalState EMPTY = new LocalState(Map.of(), Map.of());
 
     public LocalState {
-        volumes = Map.copyOf(volumes);
+        datasets = Map.copyOf(datasets);
         containers = Map.copyOf(containers);
+    }
+
+    /**
+     * A dataset's copy on this host, as the backend shows it.
+     *
+     * @param maximumSize the size limit in bytes, or null for none
+     * @param mountpoint  where it is mounted (or would be), or null when it has none (replicas)
+     * @param owner       the node recorded with the data as its owner, or null when none was recorded
+     * @param generation  the handoff generation recorded with the data (0 when none)
+     */
+    public record LocalDataset(DatasetId id, Long maximumSize, String mountpoint, boolean mounted, boolean readOnly, NodeId owner,
+                               long generation) {
+        /** Mounted read-write: applications can write it. */
+        public boolean writable() {
+            return mounted && !readOnly;
+        }
     }
 
     /**

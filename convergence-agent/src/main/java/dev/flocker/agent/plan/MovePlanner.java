@@ -11,7 +11,7 @@ import dev.flocker.agent.plan.Change.StopUsers;
 import dev.flocker.api.model.Dataset;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.MovePhase;
-import dev.flocker.volume.Volume;
+import dev.flocker.agent.plan.LocalState.LocalDataset;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +41,7 @@ final class MovePlanner {
     }
 
     /** This host owns the writable copy (no newer generation elsewhere) and the configuration wants it on another. */
-    static void planMoveAway(Planner.Input in, Dataset dataset, Volume local, Planner.Moves moves, List<Wait> waits) {
+    static void planMoveAway(Planner.Input in, Dataset dataset, LocalDataset local, Planner.Moves moves, List<Wait> waits) {
         var id = dataset.datasetId();
         var target = dataset.primary();
         var progress = in.progress(id);
@@ -111,7 +111,7 @@ final class MovePlanner {
     }
 
     /** This host passed ownership of this generation moments ago: the target has been told and is about to report it. */
-    static boolean justPassed(Planner.Input in, DatasetId id, Volume local) {
+    static boolean justPassed(Planner.Input in, DatasetId id, LocalDataset local) {
         var progress = in.progress(id);
         return progress != null && local.owner().equals(progress.to()) && progress.passedGeneration() == local.generation()
                 && progress.passedAt() != null && progress.passedAt().plus(REPORT_GRACE).isAfter(in.now());

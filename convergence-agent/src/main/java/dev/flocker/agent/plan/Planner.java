@@ -17,7 +17,7 @@ import dev.flocker.api.model.Dataset;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
-import dev.flocker.volume.Volume;
+import dev.flocker.agent.plan.LocalState.LocalDataset;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -82,7 +82,7 @@ public final class Planner {
         var config = in.configuration();
 
         for (var dataset : config.datasets().values()) {
-            var local = in.local().volumes().get(dataset.datasetId());
+            var local = in.local().datasets().get(dataset.datasetId());
             if (dataset.deleted()) {
                 MovePlanner.stopPreCopy(in, dataset.datasetId(), "the dataset was deleted", moves);
                 planDeleted(in, dataset, local, stops, deletes, waits);
@@ -131,7 +131,7 @@ public final class Planner {
     }
 
     /** The configuration wants the writable copy here. */
-    private static void planWanted(Input in, Dataset dataset, Volume local, List<Change> changes, List<Wait> waits) {
+    private static void planWanted(Input in, Dataset dataset, LocalDataset local, List<Change> changes, List<Wait> waits) {
         var id = dataset.datasetId();
         if (local == null) {
             var holders = otherHolders(in, id);
@@ -174,7 +174,7 @@ public final class Planner {
     }
 
     /** The configuration wants the writable copy on another host, and this host has a copy it does not own (any more). */
-    private static void planElsewhere(Input in, Dataset dataset, Volume local, List<Change> changes) {
+    private static void planElsewhere(Input in, Dataset dataset, LocalDataset local, List<Change> changes) {
         var id = dataset.datasetId();
         if (in.self().equals(local.owner())) {
             changes.add(new MakeReplica(id, "another host reports a newer generation of this dataset"));
@@ -193,7 +193,7 @@ public final class Planner {
         }
     }
 
-    private static void planDeleted(Input in, Dataset dataset, Volume local, List<Change> stops, List<Change> deletes, List<Wait> waits) {
+    private static void planDeleted(Input in, Dataset dataset, LocalDataset local, List<Change> stops, List<Change> deletes, List<Wait> waits) {
         if (local == null) {
             return;
         }
@@ -219,7 +219,7 @@ public final class Planner {
         var container = in.local().containers().get(app.name());
         DatasetId volume = app.volumes().isEmpty() ? null : app.volumes().get(0).datasetId();
         if (volume != null) {
-            var local = in.local().volumes().get(volume);
+            var local = in.local().datasets().get(volume);
             // A copy owned here that is not writable yet is made writable by this plan's dataset step, which runs before
             // its starts (the executor skips a start whose dataset's change failed): the app starts in the same loop as
             // the handoff lands, which is part of a move's outage.
@@ -272,7 +272,7 @@ public final class Planner {
     }
 
     /** Another host reports owning a newer generation: this copy is stale and must never be writable. */
-    static boolean supersededElsewhere(Input in, DatasetId id, Volume local) {
+    static boolean supersededElsewhere(Input in, DatasetId id, LocalDataset local) {
         return in.cluster().nodes().values().stream()
                 .filter(n -> !n.uuid().equals(in.self()))
                 .flatMap(n -> n.dataset(id).stream())

@@ -6,7 +6,6 @@ import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
-import dev.flocker.proxy.Route;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.Set;
@@ -22,9 +21,9 @@ public final class Routes {
     private Routes() {
     }
 
-    public static Map<Integer, Route> of(NodeId self, Configuration configuration, ClusterState cluster, LocalState local,
+    public static Map<Integer, PortRoute> of(NodeId self, Configuration configuration, ClusterState cluster, LocalState local,
                                          Set<DatasetId> handingOff) {
-        var routes = new TreeMap<Integer, Route>();
+        var routes = new TreeMap<Integer, PortRoute>();
         for (var app : configuration.applications().values()) {
             for (var port : app.ports()) {
                 routes.put(port.external(), route(self, app, port, cluster, local, handingOff));
@@ -33,23 +32,23 @@ public final class Routes {
         return routes;
     }
 
-    private static Route route(NodeId self, Application app, Application.Port port, ClusterState cluster, LocalState local,
+    private static PortRoute route(NodeId self, Application app, Application.Port port, ClusterState cluster, LocalState local,
                                Set<DatasetId> handingOff) {
         if (app.volumes().stream().anyMatch(v -> handingOff.contains(v.datasetId()))) {
-            return Route.hold("handoff of " + app.name());
+            return new PortRoute.Hold("handoff of " + app.name());
         }
         var here = local.containers().get(app.name());
         if (here != null && here.running() && here.address() != null) {
-            return Route.local(here.address(), port.internal());
+            return new PortRoute.ToContainer(here.address(), port.internal());
         }
         // Another host that reports it running; the configured host first when several do (a move just ended there).
         var elsewhere = cluster.nodes().values().stream()
                 .filter(n -> !n.uuid().equals(self) && runs(n, app.name()))
                 .min(Comparator.comparing((NodeState n) -> !n.uuid().equals(app.node())).thenComparing(n -> n.uuid().toString()));
         if (elsewhere.isPresent()) {
-            return Route.remote(elsewhere.get().host(), port.external());
+            return new PortRoute.ToHost(elsewhere.get().host(), port.external());
         }
-        return Route.hold(app.name() + " is not running on any host yet");
+        return new PortRoute.Hold(app.name() + " is not running on any host yet");
     }
 
     private static boolean runs(NodeState node, String application) {

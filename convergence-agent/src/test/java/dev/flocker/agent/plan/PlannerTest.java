@@ -11,8 +11,6 @@ import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.Lease;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
-import dev.flocker.volume.Volume;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,7 +37,7 @@ class PlannerTest {
         Configuration config = Configuration.EMPTY;
         final Map<NodeId, NodeState> live = new HashMap<>();
         final Map<NodeId, NodeState> offline = new HashMap<>();
-        final Map<DatasetId, Volume> volumes = new HashMap<>();
+        final Map<DatasetId, LocalState.LocalDataset> volumes = new HashMap<>();
         final Map<String, LocalContainer> containers = new HashMap<>();
         final Map<DatasetId, MoveProgress> moves = new HashMap<>();
 
@@ -66,8 +64,7 @@ class PlannerTest {
 
         /** A copy here: owner, generation, mounted read-write or not. */
         World local(DatasetId id, NodeId owner, long generation, boolean writable, Long size) {
-            volumes.put(id, new Volume(id, 1000, 1000, size, writable ? Path.of("/flocker/" + id) : null, writable, !writable, owner,
-                    generation, List.of()));
+            volumes.put(id, new LocalState.LocalDataset(id, size, writable ? "/flocker/" + id : null, writable, !writable, owner, generation));
             return this;
         }
 

@@ -9,7 +9,6 @@ import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
-import dev.flocker.proxy.Route;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,40 +33,40 @@ class RoutesTest {
         return new NodeState(id, host, "e", List.of(), apps, List.of(), "pool");
     }
 
-    Route route(Set<DatasetId> handingOff) {
+    PortRoute route(Set<DatasetId> handingOff) {
         return Routes.of(A, CONFIG, new ClusterState(nodes), new LocalState(Map.of(), here), handingOff).get(15432);
     }
 
     @Test
     void anApplicationRunningHereIsReachedAtItsContainersAddress() {
         here.put("db", new LocalContainer("db", "h", true, D, "172.17.0.5"));
-        assertThat(route(Set.of())).isEqualTo(Route.local("172.17.0.5", 5432));
+        assertThat(route(Set.of())).isEqualTo(new PortRoute.ToContainer("172.17.0.5", 5432));
     }
 
     @Test
     void anApplicationRunningOnAnotherHostIsReachedThroughThatHostsProxy() {
         nodes.put(B, node(B, "10.0.0.2", true));
-        assertThat(route(Set.of())).isEqualTo(Route.remote("10.0.0.2", 15432));
+        assertThat(route(Set.of())).isEqualTo(new PortRoute.ToHost("10.0.0.2", 15432));
     }
 
     @Test
     void anApplicationRunningNowhereHoldsConnections() {
         nodes.put(B, node(B, "10.0.0.2", false));
         here.put("db", new LocalContainer("db", "h", false, D, null));
-        assertThat(route(Set.of())).isInstanceOf(Route.Hold.class);
+        assertThat(route(Set.of())).isInstanceOf(PortRoute.Hold.class);
     }
 
     @Test
     void aHandoffFromHereHoldsEvenWhileTheContainerStillRuns() {
         here.put("db", new LocalContainer("db", "h", true, D, "172.17.0.5"));
-        assertThat(route(Set.of(D))).isInstanceOf(Route.Hold.class);
+        assertThat(route(Set.of(D))).isInstanceOf(PortRoute.Hold.class);
     }
 
     @Test
     void whenTwoOtherHostsReportItRunningTheConfiguredOneIsChosen() {
         nodes.put(C, node(C, "10.0.0.3", true));
         nodes.put(B, node(B, "10.0.0.2", true));
-        assertThat(route(Set.of())).isEqualTo(Route.remote("10.0.0.2", 15432));
+        assertThat(route(Set.of())).isEqualTo(new PortRoute.ToHost("10.0.0.2", 15432));
     }
 
     @Test

@@ -6,7 +6,7 @@ import dev.flocker.api.model.DatasetId;
 import dev.flocker.volume.SendStream;
 import dev.flocker.volume.Snapshot;
 import dev.flocker.volume.zfs.ZfsGetOutput;
-import dev.flocker.volume.zfs.ZfsVolumeDriver;
+import dev.flocker.volume.VolumeDriver;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,11 +43,11 @@ public final class DatasetShipper {
     private static final long REPORT_EVERY_NANOS = 100_000_000;
     private static final byte[] END = new byte[0];
 
-    private final ZfsVolumeDriver local;
+    private final VolumeDriver local;
     private final SshConnections ssh;
     private final Map<String, Snapshot> lastVerified = new ConcurrentHashMap<>();
 
-    public DatasetShipper(ZfsVolumeDriver local, SshConnections ssh) {
+    public DatasetShipper(VolumeDriver local, SshConnections ssh) {
         this.local = local;
         this.ssh = ssh;
     }
