@@ -15,7 +15,7 @@ import java.util.TreeMap;
 /**
  * Which Docker mounts hold each volume on this host: a count per caller {@code ID} (Docker nests Mount/Unmount pairs
  * of one ID, e.g. {@code docker cp} on a running container). Kept in a file so a restarted agent still knows which
- * volumes its containers use and keeps their leases. Not thread-safe: the plugin calls it under its lock.
+ * volumes its containers use and keeps their leases. Thread-safe; when each volume was last mounted is kept in memory only.
  */
 final class Mounts {
     /** One volume's mounts on this host. */
@@ -31,6 +31,8 @@ final class Mounts {
 
     private final Path file;
     private final Map<String, Entry> entries = new TreeMap<>();
+    /** When each volume was last mounted here (a mount in progress may not have a running container yet). */
+    private final Map<String, Long> lastAdded = new java.util.HashMap<>();
 
     Mounts(Path file) {
         this.file = file;
@@ -44,23 +46,24 @@ final class Mounts {
         }
     }
 
-    int count(String name) {
+    synchronized int count(String name) {
         var entry = entries.get(name);
         return entry == null ? 0 : entry.total();
     }
 
-    void add(String name, DatasetId dataset, String id) {
+    synchronized void add(String name, DatasetId dataset, String id) {
+        lastAdded.put(name, System.nanoTime());
         var ids = new TreeMap<String, Integer>(entries.containsKey(name) ? entries.get(name).ids() : Map.of());
         ids.merge(id, 1, Integer::sum);
         entries.put(name, new Entry(dataset, ids));
         save();
     }
 
-    /** Removes one mount by {@code id}; false when {@code id} holds none. */
-    boolean remove(String name, String id) {
+    /** Removes one mount by {@code id}; the volume's dataset, or empty when {@code id} holds none. */
+    synchronized java.util.Optional<DatasetId> remove(String name, String id) {
         var entry = entries.get(name);
         if (entry == null || !entry.ids().containsKey(id)) {
-            return false;
+            return java.util.Optional.empty();
         }
         var ids = new TreeMap<>(entry.ids());
         ids.computeIfPresent(id, (k, n) -> n > 1 ? n - 1 : null);
@@ -70,11 +73,17 @@ final class Mounts {
             entries.put(name, new Entry(entry.datasetId(), ids));
         }
         save();
-        return true;
+        return java.util.Optional.ofNullable(entry.datasetId());
+    }
+
+    /** The volume was mounted here less than {@code grace} ago. */
+    synchronized boolean mountedWithin(String name, java.time.Duration grace) {
+        var at = lastAdded.get(name);
+        return at != null && System.nanoTime() - at < grace.toNanos();
     }
 
     /** Forgets every mount of {@code name}; how many there were. */
-    int clear(String name) {
+    synchronized int clear(String name) {
         var entry = entries.remove(name);
         if (entry != null) {
             save();
@@ -82,11 +91,11 @@ final class Mounts {
         return entry == null ? 0 : entry.total();
     }
 
-    Map<String, Entry> all() {
+    synchronized Map<String, Entry> all() {
         return Map.copyOf(entries);
     }
 
-    List<String> ids(String name) {
+    synchronized List<String> ids(String name) {
         var entry = entries.get(name);
         return entry == null ? List.of() : List.copyOf(entry.ids().keySet());
     }
