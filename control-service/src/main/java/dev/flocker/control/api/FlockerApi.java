@@ -1,9 +1,7 @@
 package dev.flocker.control.api;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.flocker.api.model.Application;
 import dev.flocker.api.model.ClusterState;
 import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.Dataset;
@@ -17,9 +15,7 @@ import dev.flocker.control.store.NodeStateStore;
 import dev.flocker.control.store.TagMismatchException;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -34,13 +30,12 @@ public final class FlockerApi {
     public static final String VERSION = "1.15.0";
     static final Set<String> CREATE_DATASET_KEYS = Set.of("primary", "dataset_id", "maximum_size", "metadata");
     static final Set<String> LEASE_KEYS = Set.of("dataset_id", "node_uuid", "expires");
-    static final Set<String> CONTAINER_KEYS = Set.of("node_uuid", "name", "image", "ports", "environment", "restart_policy",
-            "command_line", "volumes", "cpu_shares", "memory_limit", "links", "swappiness");
 
     private final ConfigurationStore configuration;
     private final NodeStateStore state;
     private final Clock clock;
     private final java.util.function.IntSupplier replicas;
+    private final RenderedViews views = new RenderedViews();
 
     /** @param replicas how many control-service replicas this one currently sees (itself included) */
     public FlockerApi(ConfigurationStore configuration, NodeStateStore state, Clock clock, java.util.function.IntSupplier replicas) {
@@ -68,103 +63,9 @@ public final class FlockerApi {
 
     // ---- datasets -------------------------------------------------------------------------------
 
-    /** JSON already rendered: big answers are rendered once per state and served many times. */
-    static final class RawJson {
-        private final byte[] bytes;
-        private volatile byte[] gzipped;
-
-        RawJson(String text) {
-            this(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        }
-
-        RawJson(byte[] bytes) {
-            this.bytes = bytes;
-        }
-
-        byte[] bytes() {
-            return bytes;
-        }
-
-        /** Compressed once, on first demand: a 10,000-dataset list shrinks about tenfold. */
-        byte[] gzipped() {
-            var result = gzipped;
-            if (result != null) {
-                return result;
-            }
-            // One thread compresses; the others wait for it instead of all compressing the same megabytes.
-            synchronized (this) {
-                result = gzipped;
-                if (result != null) {
-                    return result;
-                }
-                var out = new java.io.ByteArrayOutputStream(bytes.length / 4 + 64);
-                try (var gzip = new java.util.zip.GZIPOutputStream(out, 1 << 16) {
-                    {
-                        def.setLevel(java.util.zip.Deflater.BEST_SPEED);
-                    }
-                }) {
-                    gzip.write(bytes);
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-                result = out.toByteArray();
-                gzipped = result;
-                return result;
-            }
-        }
-    }
-
-    private record Rendered(Object source, RawJson json) {
-    }
-
-    private volatile Rendered datasetsRendered;
-    private volatile Rendered stateRendered;
-
-    private record DatasetJson(Dataset dataset, byte[] json) {
-    }
-
-    private final Map<DatasetId, DatasetJson> datasetJson = new java.util.concurrent.ConcurrentHashMap<>();
-
-    /**
-     * The dataset list, assembled from each dataset's JSON kept from the last rendering: after a change only the
-     * changed datasets are serialised again, which keeps a 10,000-dataset list cheap to re-render on every write.
-     */
-    private byte[] renderDatasets(Configuration config) {
-        var out = new java.io.ByteArrayOutputStream(datasetJson.size() * 200 + 16);
-        out.write('[');
-        boolean first = true;
-        for (var dataset : config.datasets().values()) {
-            var cached = datasetJson.get(dataset.datasetId());
-            if (cached == null || (cached.dataset() != dataset && !cached.dataset().equals(dataset))) {
-                cached = new DatasetJson(dataset, Json.write(dataset).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                datasetJson.put(dataset.datasetId(), cached);
-            }
-            if (!first) {
-                out.write(',');
-            }
-            out.writeBytes(cached.json());
-            first = false;
-        }
-        out.write(']');
-        if (datasetJson.size() > config.datasets().size() * 2 + 100) {
-            datasetJson.keySet().retainAll(config.datasets().keySet());
-        }
-        return out.toByteArray();
-    }
-
     Reply listDatasets() {
         var config = configuration.current();
-        var cached = datasetsRendered;
-        if (cached == null || cached.source() != config) {
-            synchronized (this) {
-                cached = datasetsRendered;
-                if (cached == null || cached.source() != config) {
-                    cached = new Rendered(config, new RawJson(renderDatasets(config)));
-                    datasetsRendered = cached;
-                }
-            }
-        }
-        return Reply.ok(cached.json()).withTag(config.tag());
+        return Reply.ok(views.datasets(config)).withTag(config.tag());
     }
 
     Reply createDataset(String ifMatches, Supplier<JsonNode> request) {
@@ -241,42 +142,8 @@ public final class FlockerApi {
     }
 
     Reply datasetState() {
-        var cluster = state.current();
         var config = configuration.current();
-        var cached = stateRendered;
-        if (cached == null || cached.source() != cluster) {
-            synchronized (this) {
-                cached = stateRendered;
-                if (cached == null || cached.source() != cluster) {
-                    cached = new Rendered(cluster, new RawJson(Json.write(renderDatasetState(cluster))));
-                    stateRendered = cached;
-                }
-            }
-        }
-        return Reply.ok(cached.json()).withTag(config.tag());
-    }
-
-    private static java.util.Collection<Map<String, Object>> renderDatasetState(ClusterState cluster) {
-        var result = new LinkedHashMap<DatasetId, Map<String, Object>>();
-        for (var node : cluster.nodes().values()) {
-            for (var ds : node.datasets()) {
-                var entry = result.computeIfAbsent(ds.datasetId(), k -> new LinkedHashMap<>(Map.of("dataset_id", k)));
-                if (ds.maximumSize() != null) {
-                    entry.put("maximum_size", ds.maximumSize());
-                }
-                if (ds.primary() && ds.path() != null) {
-                    entry.put("primary", node.uuid());
-                    entry.put("path", ds.path());
-                }
-            }
-        }
-        for (var move : cluster.moves()) {
-            var entry = result.get(move.datasetId());
-            if (entry != null) {
-                entry.put("move", move);
-            }
-        }
-        return result.values();
+        return Reply.ok(views.datasetState(state.current())).withTag(config.tag());
     }
 
     // ---- nodes and moves ------------------------------------------------------------------------
@@ -360,15 +227,15 @@ public final class FlockerApi {
 
     Reply createContainer(Supplier<JsonNode> request) {
         var body = request.get();
-        validateContainer(body);
-        var application = parseContainer(body);
+        ContainerRules.validateContainer(body);
+        var application = ContainerRules.parseContainer(body);
         var after = update(null, config -> {
             if (config.applications().containsKey(application.name())) {
                 throw ApiError.containerNameCollision();
             }
-            checkContainer(config, application);
+            ContainerRules.checkContainer(config, application);
             var next = config.withApplication(application);
-            checkNewPortsFree(state.current(), config, next);
+            ContainerRules.checkNewPortsFree(state.current(), config, next);
             return next;
         });
         return Reply.created(after.applications().get(application.name())).withTag(after.tag());
@@ -427,98 +294,6 @@ public final class FlockerApi {
         return Reply.ok(result);
     }
 
-    private static void validateContainer(JsonNode body) {
-        Schema.object(body).only(CONTAINER_KEYS).required("node_uuid", "name", "image").uuid("node_uuid")
-                .string("name", 2, 255, Application.NAME).string("image", 1, 1024, Application.IMAGE)
-                .array("ports", 1000, p -> Schema.object(p).only(Set.of("internal", "external")).required("internal", "external")
-                        .integer("internal", 1, 65535, false).integer("external", 1, 65535, false))
-                .stringMap("environment", Integer.MAX_VALUE, 4096, 65536)
-                .nested("restart_policy", p -> Schema.object(p).only(Set.of("name", "maximum_retry_count")).required("name")
-                        .enumeration("name", Set.of("never", "always", "on-failure")).integer("maximum_retry_count", 1, Integer.MAX_VALUE, false)
-                        .check(!p.has("maximum_retry_count") || "on-failure".equals(p.path("name").asText()),
-                                "maximum_retry_count is only allowed with name 'on-failure'"))
-                .stringArray("command_line")
-                .array("volumes", 1, v -> Schema.object(v).only(Set.of("dataset_id", "mountpoint")).required("dataset_id", "mountpoint")
-                        .uuid("dataset_id").string("mountpoint", 1, 4096, java.util.regex.Pattern.compile("^/[\\x20-\\x7e]*$")))
-                .integer("cpu_shares", 1, 1024, false)
-                .integer("memory_limit", 1 << 20, Long.MAX_VALUE, false)
-                .array("links", 1000, l -> Schema.object(l).only(Set.of("alias", "local_port", "remote_port"))
-                        .required("alias", "local_port", "remote_port").string("alias", 1, 255, java.util.regex.Pattern.compile("^[a-zA-Z0-9_-]+$"))
-                        .integer("local_port", 1, 65535, false).integer("remote_port", 1, 65535, false))
-                .integer("swappiness", 0, 100, false)
-                .validate();
-    }
-
-    private static Application parseContainer(JsonNode body) {
-        try {
-            var app = Json.MAPPER.treeToValue(body, Application.class);
-            return new Application(app.node(), app.name(), app.imageWithTag(), app.ports(), app.environment(), app.restartPolicy(),
-                    app.commandLine(), app.volumes(), app.cpuShares(), app.memoryLimit(), app.links());
-        } catch (JsonProcessingException | IllegalArgumentException e) {
-            throw ApiError.schema(List.of(rootMessage(e)));
-        }
-    }
-
-    /**
-     * Every host's proxy listens on every application's external port, so a port another program already listens on at
-     * some host's address (the agents report them) cannot become one: refused now, not found later by a failing bind.
-     * Ports the configuration already has are not checked again.
-     */
-    private static void checkNewPortsFree(dev.flocker.api.model.ClusterState cluster, Configuration before, Configuration after) {
-        var configured = new HashSet<Integer>();
-        before.applications().values().forEach(app -> app.ports().forEach(p -> configured.add(p.external())));
-        for (var app : after.applications().values()) {
-            for (var port : app.ports()) {
-                if (configured.contains(port.external())) {
-                    continue;
-                }
-                for (var node : cluster.nodes().values()) {
-                    if (node.busyPorts().contains(port.external())) {
-                        throw new ApiError(409, "external port " + port.external() + " of application " + app.name()
-                                + " is already used on host " + node.host() + " (node " + node.uuid() + ") by a program other than"
-                                + " Flocker; every host's proxy must listen on it: choose another external port");
-                    }
-                }
-            }
-        }
-    }
-
-    private static void checkContainer(Configuration config, Application application) {
-        var ports = new HashSet<Integer>();
-        for (var other : config.applications().values()) {
-            other.ports().forEach(p -> ports.add(p.external()));
-        }
-        for (var port : application.ports()) {
-            if (!ports.add(port.external())) {
-                throw ApiError.containerPortCollision();
-            }
-        }
-        var localPorts = new HashSet<Integer>();
-        var aliases = new HashSet<String>();
-        for (var link : application.links()) {
-            if (!localPorts.add(link.localPort())) {
-                throw ApiError.linkPortCollision();
-            }
-            if (!aliases.add(link.alias().toLowerCase())) {
-                throw ApiError.linkAliasCollision();
-            }
-        }
-        for (var volume : application.volumes()) {
-            var dataset = config.datasets().get(volume.datasetId());
-            if (dataset == null || dataset.deleted()) {
-                throw ApiError.datasetNotFound();
-            }
-            if (!dataset.primary().equals(application.node())) {
-                throw ApiError.datasetOnDifferentNode();
-            }
-            boolean used = config.applications().values().stream()
-                    .anyMatch(a -> a.usesDataset(volume.datasetId()));
-            if (used) {
-                throw ApiError.datasetInUse();
-            }
-        }
-    }
-
     // ---- compose (private API used by flocker-deploy) ------------------------------------------------
 
     /**
@@ -537,7 +312,7 @@ public final class FlockerApi {
             var cluster = state.current();
             var after = update(ifMatches, config -> {
                 var next = dev.flocker.compose.Deployment.apply(config, cluster, apps, placement);
-                checkNewPortsFree(cluster, config, next);
+                ContainerRules.checkNewPortsFree(cluster, config, next);
                 return next;
             });
             return new Reply(200, null, Map.of()).withTag(after.tag());

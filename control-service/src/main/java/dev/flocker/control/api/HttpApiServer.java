@@ -123,7 +123,7 @@ public final class HttpApiServer {
             var response = ctx.response();
             if (result.succeeded()) {
                 var reply = result.result();
-                if (reply.body() instanceof FlockerApi.RawJson raw && acceptsGzip(ctx) && raw.bytes().length > 8192) {
+                if (reply.body() instanceof RawJson raw && acceptsGzip(ctx) && raw.bytes().length > 8192) {
                     response.putHeader("Content-Encoding", "gzip");
                     sendBytes(response, reply.status(), raw.gzipped(), reply.headers());
                 } else {
@@ -164,7 +164,7 @@ public final class HttpApiServer {
     }
 
     private static void send(HttpServerResponse response, int status, Object body, Map<String, String> headers) {
-        var bytes = body instanceof FlockerApi.RawJson raw ? raw.bytes() : Json.write(body).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var bytes = body instanceof RawJson raw ? raw.bytes() : Json.write(body).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         sendBytes(response, status, bytes, headers);
     }
 

@@ -1,0 +1,113 @@
+package dev.flocker.control.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flocker.api.model.Application;
+import dev.flocker.api.model.ClusterState;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.Json;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** What makes a container (application) request valid, and a configuration with it consistent; each failure an {@link ApiError}. */
+final class ContainerRules {
+    static final Set<String> CONTAINER_KEYS = Set.of("node_uuid", "name", "image", "ports", "environment", "restart_policy",
+            "command_line", "volumes", "cpu_shares", "memory_limit", "links", "swappiness");
+
+    private ContainerRules() {
+    }
+
+    static void validateContainer(JsonNode body) {
+        Schema.object(body).only(CONTAINER_KEYS).required("node_uuid", "name", "image").uuid("node_uuid")
+                .string("name", 2, 255, Application.NAME).string("image", 1, 1024, Application.IMAGE)
+                .array("ports", 1000, p -> Schema.object(p).only(Set.of("internal", "external")).required("internal", "external")
+                        .integer("internal", 1, 65535, false).integer("external", 1, 65535, false))
+                .stringMap("environment", Integer.MAX_VALUE, 4096, 65536)
+                .nested("restart_policy", p -> Schema.object(p).only(Set.of("name", "maximum_retry_count")).required("name")
+                        .enumeration("name", Set.of("never", "always", "on-failure")).integer("maximum_retry_count", 1, Integer.MAX_VALUE, false)
+                        .check(!p.has("maximum_retry_count") || "on-failure".equals(p.path("name").asText()),
+                                "maximum_retry_count is only allowed with name 'on-failure'"))
+                .stringArray("command_line")
+                .array("volumes", 1, v -> Schema.object(v).only(Set.of("dataset_id", "mountpoint")).required("dataset_id", "mountpoint")
+                        .uuid("dataset_id").string("mountpoint", 1, 4096, Pattern.compile("^/[\\x20-\\x7e]*$")))
+                .integer("cpu_shares", 1, 1024, false)
+                .integer("memory_limit", 1 << 20, Long.MAX_VALUE, false)
+                .array("links", 1000, l -> Schema.object(l).only(Set.of("alias", "local_port", "remote_port"))
+                        .required("alias", "local_port", "remote_port").string("alias", 1, 255, Pattern.compile("^[a-zA-Z0-9_-]+$"))
+                        .integer("local_port", 1, 65535, false).integer("remote_port", 1, 65535, false))
+                .integer("swappiness", 0, 100, false)
+                .validate();
+    }
+
+    static Application parseContainer(JsonNode body) {
+        try {
+            var app = Json.MAPPER.treeToValue(body, Application.class);
+            return new Application(app.node(), app.name(), app.imageWithTag(), app.ports(), app.environment(), app.restartPolicy(),
+                    app.commandLine(), app.volumes(), app.cpuShares(), app.memoryLimit(), app.links());
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw ApiError.schema(List.of(FlockerApi.rootMessage(e)));
+        }
+    }
+
+    /**
+     * Every host's proxy listens on every application's external port, so a port another program already listens on at
+     * some host's address (the agents report them) cannot become one: refused now, not found later by a failing bind.
+     * Ports the configuration already has are not checked again.
+     */
+    static void checkNewPortsFree(ClusterState cluster, Configuration before, Configuration after) {
+        var configured = new HashSet<Integer>();
+        before.applications().values().forEach(app -> app.ports().forEach(p -> configured.add(p.external())));
+        for (var app : after.applications().values()) {
+            for (var port : app.ports()) {
+                if (configured.contains(port.external())) {
+                    continue;
+                }
+                for (var node : cluster.nodes().values()) {
+                    if (node.busyPorts().contains(port.external())) {
+                        throw new ApiError(409, "external port " + port.external() + " of application " + app.name()
+                                + " is already used on host " + node.host() + " (node " + node.uuid() + ") by a program other than"
+                                + " Flocker; every host's proxy must listen on it: choose another external port");
+                    }
+                }
+            }
+        }
+    }
+
+    static void checkContainer(Configuration config, Application application) {
+        var ports = new HashSet<Integer>();
+        for (var other : config.applications().values()) {
+            other.ports().forEach(p -> ports.add(p.external()));
+        }
+        for (var port : application.ports()) {
+            if (!ports.add(port.external())) {
+                throw ApiError.containerPortCollision();
+            }
+        }
+        var localPorts = new HashSet<Integer>();
+        var aliases = new HashSet<String>();
+        for (var link : application.links()) {
+            if (!localPorts.add(link.localPort())) {
+                throw ApiError.linkPortCollision();
+            }
+            if (!aliases.add(link.alias().toLowerCase())) {
+                throw ApiError.linkAliasCollision();
+            }
+        }
+        for (var volume : application.volumes()) {
+            var dataset = config.datasets().get(volume.datasetId());
+            if (dataset == null || dataset.deleted()) {
+                throw ApiError.datasetNotFound();
+            }
+            if (!dataset.primary().equals(application.node())) {
+                throw ApiError.datasetOnDifferentNode();
+            }
+            boolean used = config.applications().values().stream()
+                    .anyMatch(a -> a.usesDataset(volume.datasetId()));
+            if (used) {
+                throw ApiError.datasetInUse();
+            }
+        }
+    }
+}

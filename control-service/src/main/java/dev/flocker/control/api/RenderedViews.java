@@ -1,0 +1,106 @@
+package dev.flocker.control.api;
+
+import dev.flocker.api.model.ClusterState;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.Dataset;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.Json;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The big answers, rendered once per configuration or cluster state and served many times (10,000 datasets): the
+ * dataset list, kept per dataset so a write re-serialises only what changed, and the datasets' state.
+ */
+final class RenderedViews {
+    private record Rendered(Object source, RawJson json) {
+    }
+
+    private volatile Rendered datasetsRendered;
+    private volatile Rendered stateRendered;
+
+    private record DatasetJson(Dataset dataset, byte[] json) {
+    }
+
+    private final Map<DatasetId, DatasetJson> datasetJson = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The dataset list, assembled from each dataset's JSON kept from the last rendering: after a change only the
+     * changed datasets are serialised again, which keeps a 10,000-dataset list cheap to re-render on every write.
+     */
+    private byte[] renderDatasets(Configuration config) {
+        var out = new java.io.ByteArrayOutputStream(datasetJson.size() * 200 + 16);
+        out.write('[');
+        boolean first = true;
+        for (var dataset : config.datasets().values()) {
+            var cached = datasetJson.get(dataset.datasetId());
+            if (cached == null || (cached.dataset() != dataset && !cached.dataset().equals(dataset))) {
+                cached = new DatasetJson(dataset, Json.write(dataset).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                datasetJson.put(dataset.datasetId(), cached);
+            }
+            if (!first) {
+                out.write(',');
+            }
+            out.writeBytes(cached.json());
+            first = false;
+        }
+        out.write(']');
+        if (datasetJson.size() > config.datasets().size() * 2 + 100) {
+            datasetJson.keySet().retainAll(config.datasets().keySet());
+        }
+        return out.toByteArray();
+    }
+
+    /** The dataset list of {@code config}, rendered once. */
+    RawJson datasets(Configuration config) {
+        var cached = datasetsRendered;
+        if (cached == null || cached.source() != config) {
+            synchronized (this) {
+                cached = datasetsRendered;
+                if (cached == null || cached.source() != config) {
+                    cached = new Rendered(config, new RawJson(renderDatasets(config)));
+                    datasetsRendered = cached;
+                }
+            }
+        }
+        return cached.json();
+    }
+
+    /** Where each dataset is in {@code cluster}, with the moves in flight, rendered once. */
+    RawJson datasetState(ClusterState cluster) {
+        var cached = stateRendered;
+        if (cached == null || cached.source() != cluster) {
+            synchronized (this) {
+                cached = stateRendered;
+                if (cached == null || cached.source() != cluster) {
+                    cached = new Rendered(cluster, new RawJson(Json.write(renderDatasetState(cluster))));
+                    stateRendered = cached;
+                }
+            }
+        }
+        return cached.json();
+    }
+
+    private static java.util.Collection<Map<String, Object>> renderDatasetState(ClusterState cluster) {
+        var result = new LinkedHashMap<DatasetId, Map<String, Object>>();
+        for (var node : cluster.nodes().values()) {
+            for (var ds : node.datasets()) {
+                var entry = result.computeIfAbsent(ds.datasetId(), k -> new LinkedHashMap<>(Map.of("dataset_id", k)));
+                if (ds.maximumSize() != null) {
+                    entry.put("maximum_size", ds.maximumSize());
+                }
+                if (ds.primary() && ds.path() != null) {
+                    entry.put("primary", node.uuid());
+                    entry.put("path", ds.path());
+                }
+            }
+        }
+        for (var move : cluster.moves()) {
+            var entry = result.get(move.datasetId());
+            if (entry != null) {
+                entry.put("move", move);
+            }
+        }
+        return result.values();
+    }
+}
