@@ -35,7 +35,7 @@ public final class DeploymentFile {
                 throw new ConfigurationError("Node \"" + address + "\" specified, but deployment configuration expects an IPv4 address.");
             }
             if (value != null && !(value instanceof List)) {
-                throw new ConfigurationError("Node " + address + " has a config error. Wrong value type: " + ApplicationFile.typeName(value)
+                throw new ConfigurationError("Node " + address + " has a config error. Wrong value type: " + FileValues.typeName(value)
                         + ". Should have been list.");
             }
             var apps = new ArrayList<String>();

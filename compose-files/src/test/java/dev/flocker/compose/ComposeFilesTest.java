@@ -173,10 +173,10 @@ class ComposeFilesTest {
 
     @Test
     void sizesFollowFlockersUnits() {
-        assertThat(ApplicationFile.size("500M")).isEqualTo(500L << 20);
-        assertThat(ApplicationFile.size("2.5G")).isEqualTo((long) (2.5 * (1L << 30)));
-        assertThat(ApplicationFile.size("1073741824")).isEqualTo(1073741824L);
-        assertThat(ApplicationFile.size("1.0000001K")).isEqualTo(1025L);
+        assertThat(FileValues.size("500M")).isEqualTo(500L << 20);
+        assertThat(FileValues.size("2.5G")).isEqualTo((long) (2.5 * (1L << 30)));
+        assertThat(FileValues.size("1073741824")).isEqualTo(1073741824L);
+        assertThat(FileValues.size("1.0000001K")).isEqualTo(1025L);
         // The same id Flocker (Python: UUID(bytes=md5(name).digest(), version=4)) gives, so existing volumes are found.
         assertThat(Deployment.datasetIdFor("ledger-db").toString()).isEqualTo("4f1766b7-ca61-438a-ba8c-fcef7d85eb9e");
     }
