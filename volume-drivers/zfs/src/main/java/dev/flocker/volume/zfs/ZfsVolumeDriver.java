@@ -18,7 +18,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +55,7 @@ public final class ZfsVolumeDriver implements VolumeDriver {
 
     public static ZfsVolumeDriver open(ZfsConfig config, ZfsCommand zfs) {
         var driver = new ZfsVolumeDriver(config, zfs);
-        driver.ensurePool();
+        ZfsPool.ensure(config, zfs);
         driver.ensureRoot();
         return driver;
     }
@@ -75,55 +74,6 @@ public final class ZfsVolumeDriver implements VolumeDriver {
 
     private String snapshotName(DatasetId id, String snapshot) {
         return datasetName(id) + "@" + SnapshotName.requireValidComponent(snapshot);
-    }
-
-    private void ensurePool() {
-        var pool = config.pool();
-        var health = poolHealth(pool);
-        if (health != null) {
-            // A pool whose devices are gone (e.g. its file was removed while zfs-fuse was down) is still listed, as
-            // FAULTED or UNAVAIL, but none of its datasets can be opened: say so instead of failing every loop later.
-            if (!health.equals("ONLINE") && !health.equals("DEGRADED")) {
-                throw new VolumeException("ZFS pool '" + pool + "' is " + health + " (see 'zpool status " + pool
-                        + "'); repair or re-create it before starting");
-            }
-            return;
-        }
-        if (config.poolFile() == null) {
-            throw new VolumeException("ZFS pool '" + pool + "' does not exist (pools here: " + existingPools()
-                    + "); create it, or configure a pool file so the driver creates one");
-        }
-        try {
-            Files.createDirectories(config.poolFile().getParent());
-            if (!Files.exists(config.poolFile())) {
-                try (var file = new java.io.RandomAccessFile(config.poolFile().toFile(), "rw")) {
-                    file.setLength(config.poolFileSize());
-                }
-            }
-        } catch (IOException e) {
-            throw new VolumeException("cannot create pool file " + config.poolFile() + ": " + e.getMessage(), e);
-        }
-        LOG.atInfo().addKeyValue("pool", pool).addKeyValue("file", config.poolFile()).log("creating ZFS pool on sparse file");
-        zfs.zpool("create", "-f", "-m", "none", pool, config.poolFile().toString());
-        zfs.zfs("set", "atime=off", pool);
-    }
-
-    /** The pool's health (ONLINE, DEGRADED, FAULTED...), or null when there is no such pool. */
-    private String poolHealth(String pool) {
-        try {
-            return zfs.zpool("list", "-H", "-o", "health", pool).strip();
-        } catch (ZfsException e) {
-            return null;
-        }
-    }
-
-    private String existingPools() {
-        try {
-            var pools = zfs.zpool("list", "-H", "-o", "name").strip();
-            return pools.isEmpty() ? "none" : String.join(", ", pools.split("\n"));
-        } catch (ZfsException e) {
-            return "unknown: " + e.stderr();
-        }
     }
 
     private void ensureRoot() {
@@ -373,56 +323,5 @@ public final class ZfsVolumeDriver implements VolumeDriver {
     @Override
     public Path mountpoint(DatasetId id) {
         return config.mountRoot().resolve(id.toString());
-    }
-
-    /** A running {@code zfs send}: its stdout is the stream, its stderr is kept for the error message. */
-    private static final class ProcessSendStream implements SendStream {
-        private final Process process;
-        private final String description;
-        private final long expected;
-        private final CompletableFuture<String> stderr;
-
-        ProcessSendStream(Process process, String description, long expected) {
-            this.process = process;
-            this.description = description;
-            this.expected = expected;
-            this.stderr = ZfsCommand.background(() -> ZfsCommand.readAll(process.getErrorStream()));
-            try {
-                process.getOutputStream().close();
-            } catch (IOException ignored) {
-                // stdin of zfs send is unused
-            }
-        }
-
-        @Override
-        public InputStream stream() {
-            return process.getInputStream();
-        }
-
-        @Override
-        public long expectedBytes() {
-            return expected;
-        }
-
-        @Override
-        public void finish() {
-            try {
-                int exit = process.waitFor();
-                if (exit != 0) {
-                    throw new VolumeException("'zfs " + description + "' failed (exit " + exit + "): " + stderr.join().strip());
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-                throw new VolumeException("interrupted while waiting for 'zfs " + description + "'");
-            }
-        }
-
-        @Override
-        public void cancel() {
-            if (process.isAlive()) {
-                process.destroyForcibly();
-            }
-        }
     }
 }
