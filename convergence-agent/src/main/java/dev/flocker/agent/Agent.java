@@ -50,13 +50,14 @@ public final class Agent implements AutoCloseable {
         var kernel = config.proxy().kernelForwarding() ? KernelForwarding.open(identity.kernelTag(), address).orElse(null) : null;
         this.proxy = new RoutingProxy(address, config.proxy(), peers::contains, kernel);
         var knownHosts = new KnownHosts(config.knownHosts());
-        var executor = new ChangeExecutor(self, driver, containers, proxy, new DatasetShipper(driver, ssh), ssh,
+        var shipping = new Shipping(new DatasetShipper(driver, ssh), ssh,
                 p -> new Peer(p.host(), config.sshPort(), config.sshUser(), knownHosts.keyFor(p.host()), p.datasetRoot()));
+        var executor = new ChangeExecutor(self, driver, containers, proxy, shipping);
         var wakeup = new Wakeup();
         this.link = new ControlLink(config.controlHost(), config.controlPort(), config.tls(), wakeup);
         var report = new StateReport(identity, config.address(), address, config.pool(), proxy);
-        this.loop = new ConvergenceLoop(self, config, driver, containers, link, executor, new MoveRunner(self, executor, wakeup), proxy,
-                report, peers, wakeup);
+        this.loop = new ConvergenceLoop(self, config, new ConvergenceLoop.Parts(new Discovery(driver, containers), link, executor,
+                new MoveRunner(self, executor, wakeup), proxy, report, peers, wakeup));
     }
 
     /** Starts the agent: it connects to the control service (and keeps reconnecting), converges and serves Docker. */
@@ -95,12 +96,9 @@ public final class Agent implements AutoCloseable {
         }
     }
 
+    /** Waits {@code millis}; an interrupt ends the wait early and stays set for the caller's loop to see. */
     static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(millis));
     }
 
     @Override

@@ -6,10 +6,6 @@ import dev.flocker.api.model.NodeId;
 import dev.flocker.proxy.Route;
 import dev.flocker.proxy.RoutingProxy;
 import dev.flocker.volume.VolumeDriver;
-import dev.flocker.volume.transfer.DatasetShipper;
-import dev.flocker.volume.transfer.Peer;
-import dev.flocker.volume.transfer.RemoteZfs;
-import dev.flocker.volume.transfer.SshConnections;
 import dev.flocker.volume.transfer.Transfer;
 import dev.flocker.volume.transfer.TransferResult;
 import java.nio.file.Path;
@@ -22,13 +18,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Carries out changes on this host: ZFS (through the {@link VolumeDriver}), Docker, the routing proxy, and shipping to
- * peers over SSH. It keeps the last error of each dataset's changes, which the reports show until a change of that
+ * Carries out changes on this host: ZFS (through the {@link VolumeDriver}), Docker, the routing proxy, and
+ * {@link Shipping} to peers. It keeps the last error of each dataset's changes, which the reports show until a change of that
  * dataset succeeds.
  */
 final class ChangeExecutor {
@@ -39,20 +34,15 @@ final class ChangeExecutor {
     private final VolumeDriver driver;
     private final Containers containers;
     private final RoutingProxy proxy;
-    private final DatasetShipper shipper;
-    private final SshConnections ssh;
-    private final Function<Change.Peer, Peer> peers;
+    private final Shipping shipping;
     private final Map<DatasetId, String> errors = new ConcurrentHashMap<>();
 
-    ChangeExecutor(NodeId self, VolumeDriver driver, Containers containers, RoutingProxy proxy, DatasetShipper shipper, SshConnections ssh,
-                   Function<Change.Peer, Peer> peers) {
+    ChangeExecutor(NodeId self, VolumeDriver driver, Containers containers, RoutingProxy proxy, Shipping shipping) {
         this.self = self;
         this.driver = driver;
         this.containers = containers;
         this.proxy = proxy;
-        this.shipper = shipper;
-        this.ssh = ssh;
-        this.peers = peers;
+        this.shipping = shipping;
     }
 
     /** The last failure of each dataset's changes, as users read it. */
@@ -129,10 +119,7 @@ final class ChangeExecutor {
             case Change.StopUsers c -> stopUsers(c);
             case Change.MakeReadOnly c -> driver.makeReplica(c.dataset());
             case Change.RecordOwner c -> driver.setOwner(c.dataset(), c.to(), c.generation());
-            case Change.PassOwnership c -> {
-                var peer = peers.apply(c.to());
-                ssh.run(peer, RemoteZfs.passOwnership(peer.root() + "/" + c.dataset(), c.to().node(), c.generation()));
-            }
+            case Change.PassOwnership c -> shipping.passOwnership(c);
             case Change.PushIncrement c -> push(c, new Transfer());
             case Change.Handoff c -> throw new IllegalArgumentException("a handoff runs in the background: " + c);
             case Change.AbandonPreCopy c -> throw new IllegalArgumentException("a pre-copy is stopped by the mover: " + c);
@@ -147,7 +134,7 @@ final class ChangeExecutor {
     /** Sends the increment; {@code transfer} receives its progress and may cancel it. */
     TransferResult push(Change.PushIncrement change, Transfer transfer) {
         LOG.atInfo().addKeyValue("change", change).log("applying");
-        return shipper.push(change.dataset(), peers.apply(change.to()), transfer);
+        return shipping.push(change, transfer);
     }
 
     /** Keeps a few snapshots after a handoff (the newest is the base of the next increment); failures only logged. */

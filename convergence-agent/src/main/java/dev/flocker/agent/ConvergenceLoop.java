@@ -1,21 +1,17 @@
 package dev.flocker.agent;
 
-import dev.flocker.agent.plan.LocalState;
 import dev.flocker.agent.plan.Planner;
 import dev.flocker.agent.plan.PortRoute;
 import dev.flocker.agent.plan.Routes;
 import dev.flocker.agent.plan.Wait;
 import dev.flocker.api.model.ClusterState;
-import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.MovePhase;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.proxy.Route;
 import dev.flocker.proxy.RoutingProxy;
-import dev.flocker.volume.VolumeDriver;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -45,36 +41,24 @@ final class ConvergenceLoop {
         }
     }
 
+    /** What the loop drives. */
+    record Parts(Discovery discovery, ControlLink link, ChangeExecutor executor, MoveRunner runner, RoutingProxy proxy, StateReport report,
+                 PeerHosts peers, Wakeup wakeup) {
+    }
+
     private final NodeId self;
     private final long intervalMillis;
     private final Planner.MoveSettings settings;
-    private final VolumeDriver driver;
-    private final Containers containers;
-    private final ControlLink link;
-    private final ChangeExecutor executor;
-    private final MoveRunner runner;
-    private final RoutingProxy proxy;
-    private final StateReport report;
-    private final PeerHosts peers;
-    private final Wakeup wakeup;
+    private final Parts parts;
     private volatile boolean handoffComing;
     private volatile boolean stopping;
     private Thread thread;
 
-    ConvergenceLoop(NodeId self, AgentConfig config, VolumeDriver driver, Containers containers, ControlLink link, ChangeExecutor executor,
-                    MoveRunner runner, RoutingProxy proxy, StateReport report, PeerHosts peers, Wakeup wakeup) {
+    ConvergenceLoop(NodeId self, AgentConfig config, Parts parts) {
         this.self = self;
         this.intervalMillis = config.interval().toMillis();
         this.settings = new Planner.MoveSettings(config.precopyBytes(), config.precopyRounds());
-        this.driver = driver;
-        this.containers = containers;
-        this.link = link;
-        this.executor = executor;
-        this.runner = runner;
-        this.proxy = proxy;
-        this.report = report;
-        this.peers = peers;
-        this.wakeup = wakeup;
+        this.parts = parts;
     }
 
     void start() {
@@ -88,9 +72,9 @@ final class ConvergenceLoop {
                 if (streak == 0) {
                     // While a move to this host is handing over, look at ZFS often: ownership lands in this host's copy
                     // (over SSH from the old owner) before the control service can say so, and the wait is outage.
-                    wakeup.await(handoffComing ? HANDOFF_POLL_MILLIS : intervalMillis);
+                    parts.wakeup().await(handoffComing ? HANDOFF_POLL_MILLIS : intervalMillis);
                 } else {
-                    wakeup.drain();
+                    parts.wakeup().drain();
                 }
                 if (!stopping) {
                     // Changes that worked often enable the next ones (a copy made writable lets its application start,
@@ -110,37 +94,29 @@ final class ConvergenceLoop {
     /** One loop: discover, plan, execute, report. True when it applied changes and none failed. */
     boolean converge() {
         long started = System.nanoTime();
-        var view = link.view();
-        var local = discover();
+        var view = parts.link().view();
+        var local = parts.discovery().now();
         List<Wait> waits = List.of();
         boolean progressed = false;
         if (view != null) {
             var cluster = view.clusterState();
             handoffComing = cluster.moves().stream().anyMatch(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF);
-            var plan = Planner.plan(new Planner.Input(self, view.configuration(), cluster, local, runner.progress(), settings, Instant.now()));
-            plan.background().forEach(runner::run);
+            var plan = Planner.plan(new Planner.Input(self, view.configuration(), cluster, local, parts.runner().progress(), settings, Instant.now()));
+            plan.background().forEach(parts.runner()::run);
             if (!plan.steps().isEmpty()) {
-                progressed = executor.execute(plan.steps());
-                local = discover();
+                progressed = parts.executor().execute(plan.steps());
+                local = parts.discovery().now();
             }
             waits = plan.waits();
-            peers.addresses = peerAddresses(cluster);
-            proxy.update(proxyRoutes(Routes.of(self, view.configuration(), cluster, local, plan.holding())));
+            parts.peers().addresses = peerAddresses(cluster);
+            parts.proxy().update(proxyRoutes(Routes.of(self, view.configuration(), cluster, local, plan.holding())));
         }
-        link.report(report.of(local, runner.states(), waits, executor.errors(), view == null ? null : view.configuration()));
+        var state = parts.report().of(local, parts.runner().states(), waits, parts.executor().errors(), view == null ? null : view.configuration());
+        parts.link().report(state);
         // Read by the move benchmark (MoveOutageBenchmark) to time the steady-state loop.
         LOG.atDebug().addKeyValue("ms", (System.nanoTime() - started) / 1_000_000).addKeyValue("datasets", local.datasets().size())
                 .log("loop done");
         return progressed;
-    }
-
-    private LocalState discover() {
-        var datasets = new HashMap<DatasetId, LocalState.LocalDataset>();
-        for (var v : driver.list()) {
-            datasets.put(v.id(), new LocalState.LocalDataset(v.id(), v.maximumSize(), v.mountpoint() == null ? null : v.mountpoint().toString(),
-                    v.mounted(), v.readOnly(), v.owner(), v.generation()));
-        }
-        return new LocalState(datasets, containers.list());
     }
 
     private static Map<Integer, Route> proxyRoutes(Map<Integer, PortRoute> planned) {
@@ -169,7 +145,7 @@ final class ConvergenceLoop {
     /** Stops looping after the current loop (waits for it at most 30 s). */
     void stop() {
         stopping = true;
-        wakeup.signal();
+        parts.wakeup().signal();
         if (thread != null) {
             try {
                 thread.join(30_000);

@@ -24,22 +24,8 @@ import org.slf4j.LoggerFactory;
  * What this agent tells the control service about its host: the datasets and containers discovery found, the moves
  * away from it (running, just ended, waiting and why, or failed), and the ports other programs hold here.
  */
-final class StateReport {
+record StateReport(NodeIdentity identity, String host, Inet4Address address, String datasetRoot, RoutingProxy proxy) {
     private static final Logger LOG = LoggerFactory.getLogger(StateReport.class);
-
-    private final NodeIdentity identity;
-    private final String host;
-    private final Inet4Address address;
-    private final String datasetRoot;
-    private final RoutingProxy proxy;
-
-    StateReport(NodeIdentity identity, String host, Inet4Address address, String datasetRoot, RoutingProxy proxy) {
-        this.identity = identity;
-        this.host = host;
-        this.address = address;
-        this.datasetRoot = datasetRoot;
-        this.proxy = proxy;
-    }
 
     NodeState of(LocalState local, List<MoveState> running, List<Wait> waits, Map<DatasetId, String> errors, Configuration configuration) {
         NodeId self = identity.node();

@@ -55,13 +55,7 @@ final class RenderedViews {
     RawJson datasets(Configuration config) {
         var cached = datasetsRendered;
         if (cached == null || cached.source() != config) {
-            synchronized (this) {
-                cached = datasetsRendered;
-                if (cached == null || cached.source() != config) {
-                    cached = new Rendered(config, new RawJson(renderDatasets(config)));
-                    datasetsRendered = cached;
-                }
-            }
+            cached = render(config, () -> datasetsRendered, r -> datasetsRendered = r, () -> new RawJson(renderDatasets(config)));
         }
         return cached.json();
     }
@@ -70,15 +64,20 @@ final class RenderedViews {
     RawJson datasetState(ClusterState cluster) {
         var cached = stateRendered;
         if (cached == null || cached.source() != cluster) {
-            synchronized (this) {
-                cached = stateRendered;
-                if (cached == null || cached.source() != cluster) {
-                    cached = new Rendered(cluster, new RawJson(Json.write(renderDatasetState(cluster))));
-                    stateRendered = cached;
-                }
-            }
+            cached = render(cluster, () -> stateRendered, r -> stateRendered = r, () -> new RawJson(Json.write(renderDatasetState(cluster))));
         }
         return cached.json();
+    }
+
+    /** One thread renders {@code source}; the others that want the same wait for it rather than render it again. */
+    private synchronized Rendered render(Object source, java.util.function.Supplier<Rendered> current,
+                                         java.util.function.Consumer<Rendered> keep, java.util.function.Supplier<RawJson> renderer) {
+        var cached = current.get();
+        if (cached == null || cached.source() != source) {
+            cached = new Rendered(source, renderer.get());
+            keep.accept(cached);
+        }
+        return cached;
     }
 
     private static java.util.Collection<Map<String, Object>> renderDatasetState(ClusterState cluster) {

@@ -1,0 +1,19 @@
+package dev.flocker.agent;
+
+import dev.flocker.agent.plan.LocalState;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.volume.VolumeDriver;
+import java.util.HashMap;
+
+/** Reads this host as it is now: every dataset of the volume backend and every container this agent manages. */
+record Discovery(VolumeDriver driver, Containers containers) {
+
+    LocalState now() {
+        var datasets = new HashMap<DatasetId, LocalState.LocalDataset>();
+        for (var v : driver.list()) {
+            datasets.put(v.id(), new LocalState.LocalDataset(v.id(), v.maximumSize(), v.mountpoint() == null ? null : v.mountpoint().toString(),
+                    v.mounted(), v.readOnly(), v.owner(), v.generation()));
+        }
+        return new LocalState(datasets, containers.list());
+    }
+}
