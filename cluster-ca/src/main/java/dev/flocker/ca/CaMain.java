@@ -18,7 +18,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "flocker-ca", mixinStandardHelpOptions = true, version = "flocker-ca 0.1.0",
         description = "Creates the cluster CA and the certificates of the control service, nodes, API users and the Docker plugin.",
-        subcommands = {CaMain.Initialize.class, CaMain.Control.class, CaMain.Node.class, CaMain.User.class, CaMain.Plugin.class},
+        subcommands = {CaMain.Initialize.class, CaMain.Control.class, CaMain.Node.class, CaMain.User.class, CaMain.Plugin.class,
+                CaMain.Revoke.class},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:written", "1:refused (e.g. a file exists, no CA found)", "2:wrong usage"})
 public final class CaMain implements Callable<Integer> {
     @CommandLine.Spec
@@ -117,6 +118,24 @@ public final class CaMain implements Callable<Integer> {
         String run() {
             paths.ca().issueUser(paths.output, "plugin", "plugin");
             return "Created plugin.crt and plugin.key in " + paths.output + ". Install them in /etc/flocker on every node.";
+        }
+    }
+
+    @Command(name = "revoke", description = "Revokes a certificate (a stolen node's or user's): adds it to cluster.crl, which the control"
+            + " service, the agents and flocker-deploy check beside cluster.crt.")
+    static final class Revoke extends Step {
+        @Parameters(paramLabel = "CERTIFICATE", description = "The certificate file to revoke, e.g. alice.crt or node.crt.")
+        Path certificate;
+
+        @Override
+        String run() {
+            var revoked = dev.flocker.api.tls.Pem.certificate(certificate);
+            var who = dev.flocker.api.tls.Identity.subject(revoked, "CN").orElse("?");
+            var list = paths.output.resolve(dev.flocker.api.tls.RevocationList.FILE);
+            boolean added = paths.ca().revoke(paths.output, revoked);
+            return (added ? "Revoked " : "Already revoked: ") + who + " (serial " + revoked.getSerialNumber().toString(16) + ") in " + list
+                    + ". Copy " + list.getFileName() + " beside cluster.crt on the control service's host, every node and users' machines;"
+                    + " the control service and agents read it again when it changes.";
         }
     }
 

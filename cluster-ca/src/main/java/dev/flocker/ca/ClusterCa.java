@@ -1,6 +1,7 @@
 package dev.flocker.ca;
 
 import dev.flocker.api.tls.Pem;
+import dev.flocker.api.tls.RevocationList;
 import dev.flocker.api.tls.TlsFiles;
 import dev.flocker.api.tls.Identity;
 import dev.flocker.api.model.NodeId;
@@ -166,6 +167,60 @@ public final class ClusterCa {
             write(dir, baseName + ".crt", baseName + ".key", sign(builder, key), pair.getPrivate());
         } catch (IOException | GeneralSecurityException | OperatorCreationException e) {
             throw new IllegalStateException("cannot write " + dir.resolve(baseName + ".crt") + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Revokes {@code revoked}: adds it to the CA's revocation list, {@code dir/cluster.crl} (made when missing, replaced
+     * whole and re-signed otherwise, with the next CRL number). Copy the list beside cluster.crt wherever certificates
+     * are checked: the control service's certificates directory, every node's /etc/flocker, users' directories.
+     *
+     * @return true when it was added, false when the list already named it
+     */
+    public boolean revoke(Path dir, X509Certificate revoked) {
+        try {
+            revoked.verify(certificate.getPublicKey());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("certificate " + Identity.subject(revoked, "CN").orElse("?") + " was not issued by this cluster's CA ("
+                    + Identity.subject(certificate, "CN").orElse("?") + "): nothing to revoke here");
+        }
+        var file = dir.resolve(RevocationList.FILE);
+        try {
+            java.security.cert.X509CRL existing = null;
+            if (Files.exists(file)) {
+                try (var in = Files.newInputStream(file)) {
+                    existing = (java.security.cert.X509CRL) java.security.cert.CertificateFactory.getInstance("X.509").generateCRL(in);
+                }
+                existing.verify(certificate.getPublicKey());
+                if (existing.getRevokedCertificate(revoked) != null) {
+                    return false;
+                }
+            }
+            var issuer = org.bouncycastle.asn1.x500.X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded());
+            var now = new Date();
+            var builder = new org.bouncycastle.cert.X509v2CRLBuilder(issuer, now);
+            builder.setNextUpdate(Date.from(Instant.now().plus(CA_VALIDITY)));
+            BigInteger number = BigInteger.ONE;
+            if (existing != null) {
+                builder.addCRL(new org.bouncycastle.cert.X509CRLHolder(existing.getEncoded()));
+                var previous = existing.getExtensionValue(Extension.cRLNumber.getId());
+                if (previous != null) {
+                    var octets = org.bouncycastle.asn1.ASN1OctetString.getInstance(previous).getOctets();
+                    number = org.bouncycastle.asn1.x509.CRLNumber.getInstance(octets).getCRLNumber().add(BigInteger.ONE);
+                }
+            }
+            builder.addCRLEntry(revoked.getSerialNumber(), now, org.bouncycastle.asn1.x509.CRLReason.keyCompromise);
+            builder.addExtension(Extension.cRLNumber, false, new org.bouncycastle.asn1.x509.CRLNumber(number));
+            builder.addExtension(Extension.authorityKeyIdentifier, false, new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(certificate));
+            var holder = builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key));
+            var crl = new org.bouncycastle.cert.jcajce.JcaX509CRLConverter().getCRL(holder);
+            Files.createDirectories(dir);
+            var tmp = file.resolveSibling(RevocationList.FILE + ".tmp");
+            Files.writeString(tmp, pem(crl));
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            return true;
+        } catch (IOException | GeneralSecurityException | OperatorCreationException e) {
+            throw new IllegalStateException("cannot write the revocation list " + file + ": " + e.getMessage(), e);
         }
     }
 

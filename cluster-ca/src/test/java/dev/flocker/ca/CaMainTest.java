@@ -49,4 +49,28 @@ class CaMainTest {
         assertThat(run("create-control-certificate", "-i", ca, "-o", ca)).isEqualTo(2);
         assertThat(run("no-such-command")).isEqualTo(2);
     }
+    @Test
+    void revokesACertificateIntoASignedListThatNamesItAndOnlyIt() throws Exception {
+        var ca = dir.toString();
+        assertThat(run("initialize", "-o", ca, "one")).isZero();
+        assertThat(run("create-api-certificate", "-i", ca, "-o", ca, "alice")).isZero();
+        assertThat(run("create-api-certificate", "-i", ca, "-o", ca, "bob")).isZero();
+        assertThat(run("revoke", "-i", ca, "-o", ca, dir.resolve("alice.crt").toString())).isZero();
+        assertThat(run("revoke", "-i", ca, "-o", ca, dir.resolve("alice.crt").toString())).as("again: nothing to add").isZero();
+        var list = dev.flocker.api.tls.RevocationList.beside(dir.resolve("cluster.crt"));
+        assertThat(list.revokedAt(dev.flocker.api.tls.Pem.certificate(dir.resolve("alice.crt")))).isPresent();
+        assertThat(list.revokedAt(dev.flocker.api.tls.Pem.certificate(dir.resolve("bob.crt")))).isEmpty();
+        // A certificate of another cluster's CA is not this CA's to revoke; a missing file is an error too.
+        var other = dir.resolve("other");
+        assertThat(run("initialize", "-o", other.toString(), "two")).isZero();
+        assertThat(run("create-api-certificate", "-i", other.toString(), "-o", other.toString(), "mallory")).isZero();
+        assertThat(run("revoke", "-i", ca, "-o", ca, other.resolve("mallory.crt").toString())).isEqualTo(1);
+        assertThat(run("revoke", "-i", ca, "-o", ca, dir.resolve("nobody.crt").toString())).isEqualTo(1);
+        assertThat(run("revoke", "-i", ca, "-o", ca)).isEqualTo(2);
+        // Bob revoked later: the list keeps Alice and gains Bob.
+        assertThat(run("revoke", "-i", ca, "-o", ca, dir.resolve("bob.crt").toString())).isZero();
+        Files.setLastModifiedTime(dir.resolve("cluster.crl"), java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
+        assertThat(list.revokedAt(dev.flocker.api.tls.Pem.certificate(dir.resolve("alice.crt")))).isPresent();
+        assertThat(list.revokedAt(dev.flocker.api.tls.Pem.certificate(dir.resolve("bob.crt")))).isPresent();
+    }
 }

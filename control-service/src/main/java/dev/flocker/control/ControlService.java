@@ -40,7 +40,19 @@ public final class ControlService implements AutoCloseable {
      * @param clusterPort this replica's Hazelcast port
      */
     public record Settings(Path dataPath, String bindHost, int apiPort, int agentPort, int clusterPort, List<String> peers,
-                           Duration nodeExpiry, Duration pushInterval, TlsFiles tls) {
+                           Duration nodeExpiry, Duration pushInterval, TlsFiles tls, Duration deletedRetention) {
+        /** How long a deleted dataset's tombstone is kept at least (retried DELETEs answer 200 meanwhile). */
+        public static final Duration DELETED_RETENTION = Duration.ofDays(1);
+
+        public Settings(Path dataPath, String bindHost, int apiPort, int agentPort, int clusterPort, List<String> peers,
+                        Duration nodeExpiry, Duration pushInterval, TlsFiles tls) {
+            this(dataPath, bindHost, apiPort, agentPort, clusterPort, peers, nodeExpiry, pushInterval, tls, DELETED_RETENTION);
+        }
+
+        public Settings withDeletedRetention(Duration retention) {
+            return new Settings(dataPath, bindHost, apiPort, agentPort, clusterPort, peers, nodeExpiry, pushInterval, tls, retention);
+        }
+
         public Settings {
             peers = List.copyOf(peers);
             if (tls == null) {
@@ -103,7 +115,7 @@ public final class ControlService implements AutoCloseable {
         this.vertx = Vertx.vertx();
         this.api = new FlockerApi(configuration, state, Clock.systemUTC(), () -> hazelcast.getCluster().getMembers().size());
         this.sweeper = vertx.setPeriodic(1000, id -> vertx.executeBlocking(() -> {
-            new Housekeeping(configuration, state, Clock.systemUTC(), settings.nodeExpiry()).run();
+            new Housekeeping(configuration, state, Clock.systemUTC(), settings.nodeExpiry(), settings.deletedRetention()).run();
             return null;
         }, false));
     }

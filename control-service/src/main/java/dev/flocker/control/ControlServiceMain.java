@@ -39,6 +39,10 @@ public final class ControlServiceMain implements Callable<Integer> {
     @Option(names = "--node-expiry", defaultValue = "30", description = "Seconds after an agent's last message before its node's state is forgotten (default: ${DEFAULT-VALUE}).")
     int nodeExpiry;
 
+    @Option(names = "--deleted-retention", defaultValue = "86400", description = "Seconds a deleted dataset's tombstone is kept at least:"
+            + " retried DELETEs answer 200 and no agent keeps a copy meanwhile (default: ${DEFAULT-VALUE}, a day).")
+    long deletedRetention;
+
     @Option(names = "--certificates-path", defaultValue = "/etc/flocker",
             description = "Directory with cluster.crt and this service's control-service.crt/.key, made by flocker-ca (default: ${DEFAULT-VALUE}).")
     Path certificates;
@@ -50,6 +54,10 @@ public final class ControlServiceMain implements Callable<Integer> {
                 System.err.println("flocker-control: --peer '" + peer + "' is invalid: use host:port, e.g. 10.0.0.12:5701");
                 return 2;
             }
+        }
+        if (deletedRetention < 1) {
+            System.err.println("flocker-control: --deleted-retention " + deletedRetention + " must be at least 1 second");
+            return 2;
         }
         if (nodeExpiry < 1) {
             System.err.println("flocker-control: --node-expiry " + nodeExpiry + " must be at least 1 second");
@@ -69,7 +77,7 @@ public final class ControlServiceMain implements Callable<Integer> {
             return 2;
         }
         var settings = new ControlService.Settings(dataPath, bind, port, agentPort, clusterPort, peers,
-                Duration.ofSeconds(nodeExpiry), Duration.ofMillis(200), tls);
+                Duration.ofSeconds(nodeExpiry), Duration.ofMillis(200), tls, Duration.ofSeconds(deletedRetention));
         ControlService service;
         try {
             service = ControlService.start(settings);

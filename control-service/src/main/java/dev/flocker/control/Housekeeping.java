@@ -8,8 +8,10 @@ import java.time.Instant;
 
 /**
  * Periodic tidying of the configuration, safe on every replica at once (each change is a compare-and-set):
- * expired leases are dropped, and a deleted dataset's tombstone is dropped once no live node reports
- * holding it any more, so its id and name can be used again.
+ * expired leases are dropped, and a deleted dataset's tombstone is dropped once it is older than the retention period
+ * and no node, live or offline, reports holding a copy. Until then every agent learns of the deletion (an agent that
+ * created the dataset just before it was deleted destroys its copy), and a retried DELETE answers 200. A dataset's
+ * name can be used again at once: lookups by name skip deleted datasets.
  */
 final class Housekeeping {
     private static final Instant STARTED = Instant.now();
@@ -18,12 +20,14 @@ final class Housekeeping {
     private final NodeStateStore state;
     private final Clock clock;
     private final Duration nodeExpiry;
+    private final Duration retention;
 
-    Housekeeping(ConfigurationStore configuration, NodeStateStore state, Clock clock, Duration nodeExpiry) {
+    Housekeeping(ConfigurationStore configuration, NodeStateStore state, Clock clock, Duration nodeExpiry, Duration retention) {
         this.configuration = configuration;
         this.state = state;
         this.clock = clock;
         this.nodeExpiry = nodeExpiry;
+        this.retention = retention;
     }
 
     void run() {
@@ -44,9 +48,14 @@ final class Housekeeping {
             }
         }
         for (var dataset : configuration.current().datasets().values()) {
-            if (dataset.deleted() && cluster.holders(dataset.datasetId()).isEmpty()) {
-                configuration.update(null, c -> c.dataset(dataset.datasetId()).filter(d -> d.deleted()).isPresent()
-                        ? c.withoutDataset(dataset.datasetId()) : c);
+            var id = dataset.datasetId();
+            if (dataset.deleted() && dataset.deletedAt() == null) {
+                // A tombstone from before deletion times were kept: its retention starts now.
+                configuration.update(null, c -> c.dataset(id).filter(d -> d.deleted() && d.deletedAt() == null).isPresent()
+                        ? c.withDataset(c.datasets().get(id).asDeleted(now)) : c);
+            } else if (dataset.deleted() && !now.isBefore(dataset.deletedAt().plus(retention)) && cluster.holders(id).isEmpty()
+                    && cluster.offlineHolders(id).isEmpty()) {
+                configuration.update(null, c -> c.dataset(id).filter(d -> d.deleted()).isPresent() ? c.withoutDataset(id) : c);
             }
         }
     }

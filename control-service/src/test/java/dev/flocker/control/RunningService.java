@@ -29,8 +29,12 @@ final class RunningService implements AutoCloseable {
     }
 
     static RunningService start(Path dataPath, Duration nodeExpiry) {
+        return start(dataPath, nodeExpiry, ControlService.Settings.DELETED_RETENTION);
+    }
+
+    static RunningService start(Path dataPath, Duration nodeExpiry, Duration deletedRetention) {
         var settings = new ControlService.Settings(dataPath, "127.0.0.1", 0, 0, freePort(), List.of(), nodeExpiry, Duration.ofMillis(200),
-                CERTS.control());
+                CERTS.control(), deletedRetention);
         return new RunningService(ControlService.start(settings), dataPath);
     }
 

@@ -36,6 +36,9 @@ public final class Agent implements AutoCloseable {
         this.identity = NodeIdentity.of(config);
         var self = identity.node();
         var driver = ZfsVolumeDriver.open(new ZfsConfig(config.pool(), config.mountRoot(), config.poolFile(), config.poolSize()));
+        MountNamespace.problem(driver.list()).ifPresent(problem -> {
+            throw new AgentConfig.ConfigException(problem);
+        });
         byte[] key;
         try {
             key = Files.readAllBytes(config.sshIdentity());

@@ -33,12 +33,15 @@ final class LabCluster implements AutoCloseable {
     /** The Docker plugin's settings in the agent.yml of the agents started next (short, so tests see leases lapse). */
     volatile String pluginSettings = "lease_seconds: 6, lease_wait_seconds: 3, mount_timeout_seconds: 20, mount_grace_seconds: 5";
 
+    /** Short, so tests can see tombstones go. */
+    static final Duration DELETED_RETENTION = Duration.ofSeconds(10);
+
     LabCluster(Lab lab, Path work) {
         this.lab = lab;
         this.work = work;
         this.certificates = ClusterCertificates.in(work.resolve("certificates"), "lab-" + lab.name(), List.of(lab.bridgeIp()));
         this.control = ControlService.start(new ControlService.Settings(work.resolve("control"), lab.bridgeIp(), 0, 0, FreePorts.next(),
-                List.of(), Duration.ofSeconds(15), Duration.ofMillis(100), certificates.control()));
+                List.of(), Duration.ofSeconds(15), Duration.ofMillis(100), certificates.control()).withDeletedRetention(DELETED_RETENTION));
         this.client = new FlockerClient(URI.create("https://" + lab.bridgeIp() + ":" + control.apiPort()), certificates.user("tester"));
     }
 

@@ -143,6 +143,48 @@ class MovesTest extends TwoAgentLabTest {
         }
     }
 
+    @Test
+    void datasetsCreatedAndDeletedWithinAMillisecondLeaveNothingInZfsStateOrConfiguration() throws Exception {
+        var ids = new ArrayList<DatasetId>();
+        for (int i = 0; i < 20; i++) {
+            var node = i % 2 == 0 ? N1 : N2;
+            // As a client that gives up right after a create does: the DELETE follows the create's answer at once.
+            var id = cluster.client.createDataset(node, null, Map.of("name", "fleeting-" + i), null, null).datasetId();
+            cluster.client.deleteDataset(id);
+            ids.add(id);
+            if (i % 5 == 4) {
+                Thread.sleep(150); // let some pushes carry the creation before the deletion, as a slower client would
+            }
+        }
+        long start = System.nanoTime();
+        cluster.await("no host holds any of them in ZFS", 60, () -> ids.stream().noneMatch(id -> exists(1, id) || exists(2, id)));
+        long gone = (System.nanoTime() - start) / 1_000_000;
+        cluster.await("no host reports any of them", 30, () -> cluster.client.datasetState().stream().noneMatch(s -> ids.contains(s.datasetId())));
+        cluster.await("their tombstones go after the retention", 30 + (int) LabCluster.DELETED_RETENTION.toSeconds(),
+                () -> cluster.client.datasets().value().stream().noneMatch(d -> ids.contains(d.datasetId())));
+        // Nothing appears later either: an agent that created one of them just before it was deleted destroyed it.
+        Thread.sleep(3000);
+        assertThat(ids.stream().filter(id -> exists(1, id) || exists(2, id)).toList()).isEmpty();
+        // A fresh, never-used dataset is destroyed at once: no "dataset is busy" waits.
+        assertThat(gone).as("ms until every copy was destroyed").isLessThan(30_000);
+        for (int host = 1; host <= 2; host++) {
+            assertThat(Files.readString(cluster.agentLog(host))).as("agent %d log", host).doesNotContain("DeleteDataset failed");
+        }
+    }
+
+    @Test
+    void anAgentStartedInAPrivateMountNamespaceStopsAtOnceAndSaysHowToStartIt() throws Exception {
+        var host = cluster.host(1);
+        var command = new ArrayList<>(List.of("ip", "netns", "exec", host.netns(),
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
+                AgentMain.class.getName(), "--config", cluster.agentConfig(1).toString()));
+        var process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        var output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isEqualTo(2);
+        assertThat(output).contains("mount namespace").contains("nsenter --net=/run/netns/").contains("never 'ip netns exec'");
+    }
+
     private static String phase(DatasetId id) {
         return cluster.client.moves().stream().filter(m -> m.datasetId().equals(id)).map(m -> m.phase().json()).findFirst().orElse("");
     }

@@ -217,7 +217,7 @@ public final class FlockerClient {
         try {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new FlockerApiException(0, "cannot reach the control service at " + base + ": " + e, List.of());
+            throw revoked(e).orElseGet(() -> new FlockerApiException(0, "cannot reach the control service at " + base + ": " + e, List.of()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new FlockerApiException(0, "interrupted while calling " + base + path, List.of());
@@ -234,6 +234,24 @@ public final class FlockerClient {
             throw new FlockerApiException(response.statusCode(), description, errors);
         }
         return new Response(response.statusCode(), json, response.headers().firstValue("X-Configuration-Tag").orElse(null));
+    }
+
+    /**
+     * A handshake that failed over a revoked certificate, as a refusal (403) that says whose: this client's (the service
+     * answered {@code certificate_revoked}) or the control service's (this client's revocation list names it).
+     */
+    private java.util.Optional<FlockerApiException> revoked(IOException e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.security.cert.CertificateRevokedException revoked) {
+                return java.util.Optional.of(new FlockerApiException(403, "refused the control service at " + base + ": its "
+                        + revoked.getMessage() + "; the cluster revoked it, so this may not be the cluster's control service", List.of()));
+            }
+            if (cause instanceof javax.net.ssl.SSLException && String.valueOf(cause.getMessage()).contains("certificate_revoked")) {
+                return java.util.Optional.of(new FlockerApiException(403, "the control service at " + base + " refused this client's"
+                        + " certificate: it was revoked (flocker-ca revoke); ask the cluster's administrator for a new one", List.of()));
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     private static <T> T convert(JsonNode node, TypeReference<T> type) {

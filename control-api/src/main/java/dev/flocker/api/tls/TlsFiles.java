@@ -11,7 +11,8 @@ import javax.net.ssl.TrustManagerFactory;
 /**
  * One party's certificates: the cluster CA it trusts (and only that), its own certificate and key. The same managers
  * serve the control service (Vert.x wraps them) and the clients (the JDK's HTTP client), so both sides check peers
- * the same way: a chain to the cluster CA, within its validity.
+ * the same way: a chain to the cluster CA, within its validity, and not revoked ({@code cluster.crl} beside
+ * {@code cluster.crt}, see {@link RevocationList}).
  */
 public record TlsFiles(Path ca, Path certificate, Path key) {
     private static final char[] NO_PASSWORD = new char[0];
@@ -42,6 +43,7 @@ public record TlsFiles(Path ca, Path certificate, Path key) {
         }
     }
 
+    /** Trusts the cluster CA only, and refuses certificates its revocation list names. */
     public TrustManagerFactory trustManagers() {
         try {
             var store = KeyStore.getInstance("PKCS12");
@@ -52,10 +54,15 @@ public record TlsFiles(Path ca, Path certificate, Path key) {
             }
             var factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             factory.init(store);
-            return factory;
+            return RevocationChecking.factory(factory, revocations());
         } catch (GeneralSecurityException | java.io.IOException e) {
             throw new TlsException(ca + " is not a usable CA certificate: " + e.getMessage());
         }
+    }
+
+    /** The cluster's revocation list, {@code cluster.crl} beside the CA certificate. */
+    public RevocationList revocations() {
+        return RevocationList.beside(ca);
     }
 
     /** A TLS context that presents this party's certificate and trusts only the cluster CA. */

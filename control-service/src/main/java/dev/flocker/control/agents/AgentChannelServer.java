@@ -74,10 +74,12 @@ public final class AgentChannelServer {
 
         /** The node the connection's certificate speaks for: it may report that node's state only. */
         final NodeId certified;
+        final java.security.cert.X509Certificate certificate;
 
-        Connection(ServerWebSocket socket, NodeId certified) {
+        Connection(ServerWebSocket socket, NodeId certified, java.security.cert.X509Certificate certificate) {
             this.socket = socket;
             this.certified = certified;
+            this.certificate = certificate;
         }
     }
 
@@ -92,10 +94,14 @@ public final class AgentChannelServer {
 
     /** Listens with mutual TLS: only a certificate of the cluster CA for a node ({@code node-<uuid>}) gets in. */
     public Future<HttpServer> listen(String host, int port, TlsFiles tls) {
+        revocations = tls.revocations();
         // A node with thousands of datasets reports megabytes; the default 256 KiB message limit would cut it off.
         var options = MutualTls.serverOptions(tls).setMaxWebSocketMessageSize(MAX_MESSAGE);
         return vertx.createHttpServer(options).webSocketHandshakeHandler(this::handshake).webSocketHandler(this::accept).listen(port, host);
     }
+
+    /** The cluster's revocation list, once listening. */
+    private volatile dev.flocker.api.tls.RevocationList revocations;
 
     private void handshake(io.vertx.core.http.ServerWebSocketHandshake handshake) {
         try {
@@ -124,14 +130,16 @@ public final class AgentChannelServer {
             return;
         }
         NodeId certified;
+        java.security.cert.X509Certificate certificate;
         try {
-            certified = Identity.of(socket.sslSession().getPeerCertificates() == null ? java.util.List.of()
-                    : java.util.List.of(socket.sslSession().getPeerCertificates())).node();
+            var peer = socket.sslSession().getPeerCertificates();
+            certified = Identity.of(peer == null ? java.util.List.of() : java.util.List.of(peer)).node();
+            certificate = (java.security.cert.X509Certificate) peer[0];
         } catch (javax.net.ssl.SSLPeerUnverifiedException | RuntimeException e) {
             socket.close((short) 1008, "a node certificate is required");
             return;
         }
-        var connection = new Connection(socket, certified);
+        var connection = new Connection(socket, certified, certificate);
         connections.add(connection);
         socket.closeHandler(v -> {
             connections.remove(connection);
@@ -143,6 +151,16 @@ public final class AgentChannelServer {
     }
 
     private void receive(Connection connection, String text) {
+        // Checked on every message (a ping comes every few seconds), so a channel opened before its certificate was
+        // revoked closes within seconds of the revocation reaching cluster.crl.
+        if (revocations != null) {
+            try {
+                revocations.check(connection.certificate);
+            } catch (java.security.cert.CertificateException e) {
+                reject(connection, "this node's certificate is refused: " + e.getMessage());
+                return;
+            }
+        }
         NodeState reported = null;
         try {
             switch (AgentMessage.read(text)) {

@@ -136,7 +136,7 @@ public final class FlockerApi {
         var id = datasetId(rawId);
         var after = update(ifMatches, config -> {
             var dataset = config.dataset(id).orElseThrow(ApiError::datasetNotFound);
-            return dataset.deleted() ? config : config.withDataset(dataset.asDeleted());
+            return dataset.deleted() ? config : config.withDataset(dataset.asDeleted(clock.instant()));
         });
         return Reply.ok(after.datasets().get(id)).withTag(after.tag());
     }

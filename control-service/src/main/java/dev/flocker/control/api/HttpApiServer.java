@@ -42,12 +42,16 @@ public final class HttpApiServer {
 
     /** Listens with mutual TLS: only API users' certificates ({@code user-<name>}) of the cluster CA are served. */
     public Future<HttpServer> listen(String host, int port, TlsFiles tls) {
+        revocations = tls.revocations();
         return vertx.createHttpServer(MutualTls.serverOptions(tls)).requestHandler(router()).listen(port, host);
     }
 
+    /** The cluster's revocation list, once listening. */
+    private volatile dev.flocker.api.tls.RevocationList revocations;
+
     Router router() {
         var router = Router.router(vertx);
-        router.route().handler(HttpApiServer::requireUser);
+        router.route().handler(this::requireUser);
         router.route().handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
         router.get("/v1/version").handler(ctx -> reply(ctx, api::version));
         router.get("/v1/configuration/datasets").handler(ctx -> reply(ctx, api::listDatasets));
@@ -83,10 +87,19 @@ public final class HttpApiServer {
     }
 
     /** The API is for users (and the Docker plugin, user "plugin"); nodes have their own channel. */
-    private static void requireUser(RoutingContext ctx) {
+    private void requireUser(RoutingContext ctx) {
         Identity identity;
         try {
-            identity = Identity.of(ctx.request().connection().peerCertificates());
+            var certificates = ctx.request().connection().peerCertificates();
+            identity = Identity.of(certificates);
+            // Also checked in the handshake; here too, for connections (and resumed sessions) older than the revocation.
+            if (revocations != null && !certificates.isEmpty() && certificates.get(0) instanceof java.security.cert.X509Certificate cert) {
+                revocations.check(cert);
+            }
+        } catch (java.security.cert.CertificateException e) {
+            LOG.atWarn().addKeyValue("path", ctx.request().path()).log("refused: " + e.getMessage());
+            error(ctx.response(), 403, "This client's certificate is refused: " + e.getMessage());
+            return;
         } catch (javax.net.ssl.SSLPeerUnverifiedException | IllegalArgumentException e) {
             error(ctx.response(), 403, "A client certificate of an API user (CN user-<name>) is required: " + e.getMessage());
             return;

@@ -47,7 +47,7 @@ class PlannerTest {
         }
 
         World deleted(DatasetId id) {
-            config = config.withDataset(config.dataset(id).orElseThrow().asDeleted());
+            config = config.withDataset(config.dataset(id).orElseThrow().asDeleted(NOW));
             return this;
         }
 
