@@ -114,7 +114,9 @@ public final class ClusterCa {
                 throw new IllegalArgumentException("'" + host + "' is neither a host name nor an IP address");
             }
         }
-        issue(dir, baseName, Identity.CONTROL_CN, names, KeyPurposeId.id_kp_serverAuth, Instant.now(), VALIDITY);
+        // Client authentication too: replicas present it to each other on the cluster port.
+        issue(dir, baseName, Identity.CONTROL_CN, names, new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth},
+                Instant.now(), VALIDITY);
     }
 
     /** A node's certificate, CN node-{@code uuid}. */
@@ -124,7 +126,7 @@ public final class ClusterCa {
 
     /** As {@link #issueNode(Path, String, NodeId)}, valid from {@code from} for {@code validity}. */
     public void issueNode(Path dir, String baseName, NodeId uuid, Instant from, Duration validity) {
-        issue(dir, baseName, "node-" + uuid, List.of(), KeyPurposeId.id_kp_clientAuth, from, validity);
+        issue(dir, baseName, "node-" + uuid, List.of(), new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth}, from, validity);
     }
 
     /** An API user's certificate, CN user-{@code user}. */
@@ -138,7 +140,7 @@ public final class ClusterCa {
         if (!USER.matcher(user).matches()) {
             throw new IllegalArgumentException("user name '" + user + "' is invalid: use 1-64 of [a-zA-Z0-9_.-], starting with a letter or digit");
         }
-        issue(dir, baseName, "user-" + user, List.of(), KeyPurposeId.id_kp_clientAuth, from, validity);
+        issue(dir, baseName, "user-" + user, List.of(), new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth}, from, validity);
     }
 
     /** A user's certificate files must not take the names of the CA's, the control service's or a node's. */
@@ -148,7 +150,7 @@ public final class ClusterCa {
         }
     }
 
-    private void issue(Path dir, String baseName, String commonName, List<GeneralName> sans, KeyPurposeId purpose, Instant from,
+    private void issue(Path dir, String baseName, String commonName, List<GeneralName> sans, KeyPurposeId[] purposes, Instant from,
                        Duration validity) {
         var pair = newKeyPair();
         var issuer = org.bouncycastle.asn1.x500.X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded());
@@ -159,7 +161,7 @@ public final class ClusterCa {
             var extensions = new JcaX509ExtensionUtils();
             builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
             builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement));
-            builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
+            builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purposes));
             builder.addExtension(Extension.authorityKeyIdentifier, false, extensions.createAuthorityKeyIdentifier(certificate));
             if (!sans.isEmpty()) {
                 builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(GeneralName[]::new)));

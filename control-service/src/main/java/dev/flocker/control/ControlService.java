@@ -8,6 +8,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
 import dev.flocker.api.tls.TlsFiles;
 import dev.flocker.control.agents.AgentChannelServer;
+import dev.flocker.control.cluster.ReplicaTunnels;
 import dev.flocker.control.api.FlockerApi;
 import dev.flocker.control.api.HttpApiServer;
 import dev.flocker.control.store.ConfigurationFile;
@@ -86,6 +87,30 @@ public final class ControlService implements AutoCloseable {
             }
         }
 
+        /**
+         * This replica's name as the others know it ({@code host:port}): the peer that is this host's own address and
+         * cluster port, else the bind address and cluster port.
+         */
+        public String self() {
+            var listed = peers.stream().filter(this::isSelf).findFirst();
+            if (listed.isPresent()) {
+                return listed.get();
+            }
+            if (!peers.isEmpty() && bindHost.equals("0.0.0.0")) {
+                throw new IllegalArgumentException("with --peer, list this replica too (its address and --cluster-port " + clusterPort
+                        + ", as the other replicas name it) or give --bind its address");
+            }
+            return (bindHost.equals("0.0.0.0") ? "127.0.0.1" : bindHost) + ":" + clusterPort;
+        }
+
+        /** Every replica's name, this one's included, each once. */
+        public List<String> replicaNames() {
+            var names = new java.util.TreeSet<>(peers);
+            names.removeIf(this::isSelf);
+            names.add(self());
+            return List.copyOf(names);
+        }
+
         public static Settings defaults(Path dataPath, TlsFiles tls) {
             return new Settings(dataPath, "0.0.0.0", 4523, 4524, 5701, List.of(), Duration.ofSeconds(30), Duration.ofMillis(200), tls);
         }
@@ -98,18 +123,32 @@ public final class ControlService implements AutoCloseable {
     private final NodeStateStore state;
     private final FlockerApi api;
     private final long sweeper;
+    private final ReplicaTunnels tunnels;
     private int apiPort;
     private int agentPort;
 
     private ControlService(Settings settings) {
         this.settings = settings;
-        this.hazelcast = Hazelcast.newHazelcastInstance(hazelcastConfig(settings));
+        try {
+            this.tunnels = settings.replicas() > 1
+                    ? ReplicaTunnels.open(settings.self(), settings.replicaNames(), settings.bindHost(), settings.tls()) : null;
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot listen on the cluster port " + settings.bindHost() + ":" + settings.clusterPort() + ": "
+                    + e.getMessage(), e);
+        }
+        try {
+            this.hazelcast = Hazelcast.newHazelcastInstance(hazelcastConfig(settings));
+        } catch (RuntimeException e) {
+            closeTunnels();
+            throw e;
+        }
         try {
             awaitMajority(hazelcast, settings.replicas());
             this.configuration = new ConfigurationStore(hazelcast.getMap(CONFIGURATION_MAP), new ConfigurationFile(settings.dataPath()));
             this.state = new NodeStateStore(hazelcast.getMap(NODE_STATE_MAP), hazelcast.getMap(LAST_REPORTS_MAP), settings.nodeExpiry());
         } catch (RuntimeException e) {
             hazelcast.shutdown();
+            closeTunnels();
             throw e;
         }
         this.vertx = Vertx.vertx();
@@ -176,20 +215,25 @@ public final class ControlService implements AutoCloseable {
         config.setProperty("hazelcast.phone.home.enabled", "false");
         config.setProperty("hazelcast.logging.type", "slf4j");
         config.setProperty("hazelcast.shutdownhook.enabled", "false");
-        config.setProperty("hazelcast.local.localAddress", settings.bindHost().equals("0.0.0.0") ? "127.0.0.1" : settings.bindHost());
         // Quicker detection of a lost replica than the defaults (60 s), so the survivors take over its share soon.
         config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
         config.setProperty("hazelcast.max.no.heartbeat.seconds", "10");
         // Replicas that started apart (or were partitioned) find and merge into one cluster within seconds.
         config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
         config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
+        // Hazelcast listens on a loopback address of this replica's own; other hosts reach it through ReplicaTunnels only.
+        var self = ReplicaTunnels.loopbackFor(settings.self());
         var network = config.getNetworkConfig();
-        network.setPort(settings.clusterPort()).setPortAutoIncrement(false);
+        network.setPort(self.getPort()).setPortAutoIncrement(false);
+        network.getMemberAddressProviderConfig().setEnabled(true).setImplementation(new LoopbackAddress(self));
         var join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
         var tcp = join.getTcpIpConfig().setEnabled(true);
-        settings.peers().forEach(tcp::addMember);
+        for (var replica : settings.replicaNames()) {
+            var loopback = ReplicaTunnels.loopbackFor(replica);
+            tcp.addMember(loopback.getAddress().getHostAddress() + ":" + loopback.getPort());
+        }
         int replicas = settings.replicas();
         var mapConfig = new MapConfig(CONFIGURATION_MAP).setBackupCount(Math.min(2, replicas - 1)).setAsyncBackupCount(0);
         var stateConfig = new MapConfig(NODE_STATE_MAP).setBackupCount(Math.min(1, replicas - 1));
@@ -206,6 +250,35 @@ public final class ControlService implements AutoCloseable {
         config.addMapConfig(stateConfig);
         config.addMapConfig(new MapConfig(LAST_REPORTS_MAP).setBackupCount(Math.min(2, replicas - 1)));
         return config;
+    }
+
+    /** Where this replica's Hazelcast binds and what it tells the others: its loopback address. */
+    private record LoopbackAddress(java.net.InetSocketAddress address) implements com.hazelcast.spi.MemberAddressProvider {
+        @Override
+        public java.net.InetSocketAddress getBindAddress() {
+            return address;
+        }
+
+        @Override
+        public java.net.InetSocketAddress getBindAddress(com.hazelcast.instance.EndpointQualifier qualifier) {
+            return address;
+        }
+
+        @Override
+        public java.net.InetSocketAddress getPublicAddress() {
+            return address;
+        }
+
+        @Override
+        public java.net.InetSocketAddress getPublicAddress(com.hazelcast.instance.EndpointQualifier qualifier) {
+            return address;
+        }
+    }
+
+    private void closeTunnels() {
+        if (tunnels != null) {
+            tunnels.close();
+        }
     }
 
     public int apiPort() {
@@ -234,5 +307,6 @@ public final class ControlService implements AutoCloseable {
             LOG.atWarn().setCause(e).log("vert.x did not close cleanly");
         }
         hazelcast.shutdown();
+        closeTunnels();
     }
 }

@@ -135,4 +135,17 @@ class DeployCliTest extends TwoAgentLabTest {
         assertThat(usage.exit).isEqualTo(2);
         assertThat(cluster.client.containersTagged().tag()).as("configuration unchanged").isEqualTo(before);
     }
+
+    @Test
+    void aRevokedUserCertificateIsRefusedWithTheReason() throws Exception {
+        var mallory = cluster.certificates.user("mallory");
+        var args = new String[] {"status", "--port", port(), "--cacert", mallory.ca().toString(), "--cert", mallory.certificate().toString(),
+                "--key", mallory.key().toString(), cluster.lab.bridgeIp()};
+        assertThat(deploy(args).exit()).isZero();
+        cluster.certificates.ca().revoke(cluster.certificates.dir(), dev.flocker.api.tls.Pem.certificate(mallory.certificate()));
+        var refused = deploy(args);
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err()).contains("refused this client's certificate: it was revoked");
+        assertThat(deploy("status", "--port", port(), cluster.lab.bridgeIp()).exit()).as("other users are still served").isZero();
+    }
 }

@@ -144,6 +144,11 @@ public final class FlockerClient {
         return call("DELETE", "/v1/configuration/leases/" + id, null, null).body();
     }
 
+    /** Beyond Flocker: the replicas this one sees, the configuration tag, the nodes reporting, heap. */
+    public JsonNode health() {
+        return call("GET", "/v1/_health", null, null).body();
+    }
+
     public JsonNode leases() {
         return call("GET", "/v1/configuration/leases", null, null).body();
     }
