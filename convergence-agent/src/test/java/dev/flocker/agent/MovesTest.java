@@ -62,6 +62,13 @@ class MovesTest extends TwoAgentLabTest {
         all.putAll(more);
         assertThat(checksums(cluster.mountpoint(1, id))).isEqualTo(all);
         assertThat(zfs("get", "-H", "-o", "value", "readonly", cluster.host(2).pool() + "/" + id).strip()).isEqualTo("on");
+        // Ownership is passed once per handoff: the old owner waits for the new one's report instead of writing again.
+        Thread.sleep(3000);
+        long passes = 0;
+        for (int host = 1; host <= 2; host++) {
+            passes += Files.readAllLines(cluster.agentLog(host)).stream().filter(l -> l.contains("change=PassOwnership[dataset=" + id)).count();
+        }
+        assertThat(passes).as("ownership writes over SSH for 2 handoffs").isEqualTo(2);
     }
 
     @Test
