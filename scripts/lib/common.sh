@@ -69,11 +69,24 @@ wait_for() {
 }
 
 # Runs a module's runnable jar with the given arguments (the bin/ launchers use this).
+# The JVM options our programs need so that neither the JVM nor a library warns at start-up: Hazelcast's access to
+# JDK internals (it prints a multi-line warning without them), native access (Netty's BoringSSL, jsch), and
+# sun.misc.Unsafe (Netty, Hazelcast; JDK 24 and newer warn on first use).
+java_flags() {
+  local v; v=$(java_major "$JAVA_HOME")
+  printf '%s\n' --enable-native-access=ALL-UNNAMED --add-modules java.se \
+    --add-exports java.base/jdk.internal.ref=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED \
+    --add-opens java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.management/sun.management=ALL-UNNAMED \
+    --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED
+  if [ "${v:-0}" -ge 24 ]; then printf '%s\n' --sun-misc-unsafe-memory-access=allow; fi
+}
+
 launch_jar() {
   local module=$1 artifact=$2; shift 2
   use_java
   local jar; jar=$(runnable_jar "$module" "$artifact")
-  exec "$JAVA_HOME/bin/java" ${FLOCKER_JAVA_OPTS:-} -jar "$jar" "$@"
+  local flags; mapfile -t flags < <(java_flags)
+  exec "$JAVA_HOME/bin/java" "${flags[@]}" ${FLOCKER_JAVA_OPTS:-} -jar "$jar" "$@"
 }
 
 # run_test_main MODULE CLASS ARGS...: builds MODULE (and what it needs) and runs CLASS, a benchmark among its tests,
@@ -84,7 +97,7 @@ run_test_main() {
   local cp; cp=$(mktemp)
   mvn_build -q -pl "$module" dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp"
   local m=$FLOCKER_ROOT/$module/target status=0
-  "$JAVA_HOME/bin/java" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dflocker.project.root="$FLOCKER_ROOT" \
+  "$JAVA_HOME/bin/java" -Dflocker.log.level=WARN -Dflocker.project.root="$FLOCKER_ROOT" \
     -cp "$m/test-classes:$m/classes:$(cat "$cp")" "$class" "$@" || status=$?
   rm -f "$cp"
   return $status
@@ -95,5 +108,6 @@ launch_class() {
   local module=$1 artifact=$2 class=$3; shift 3
   use_java
   local jar; jar=$(runnable_jar "$module" "$artifact")
-  exec "$JAVA_HOME/bin/java" ${FLOCKER_JAVA_OPTS:-} -cp "$jar" "$class" "$@"
+  local flags; mapfile -t flags < <(java_flags)
+  exec "$JAVA_HOME/bin/java" "${flags[@]}" ${FLOCKER_JAVA_OPTS:-} -cp "$jar" "$class" "$@"
 }

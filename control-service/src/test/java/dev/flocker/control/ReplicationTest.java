@@ -101,7 +101,7 @@ class ReplicationTest {
             int api = RunningService.freePort();
             apis.add(URI.create("https://127.0.0.1:" + api));
             var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Dorg.slf4j.simpleLogger.defaultLogLevel=info", "-cp", System.getProperty("java.class.path"),
+                    "-Dflocker.log.level=INFO", "-cp", System.getProperty("java.class.path"),
                     ControlServiceMain.class.getName(), "--data-path", data.resolve("r" + i).toString(), "--bind", "127.0.0.1",
                     "--port", Integer.toString(api), "--agent-port", Integer.toString(RunningService.freePort()),
                     "--cluster-port", Integer.toString(cluster[i]), "--certificates-path", RunningService.CERTS.dir().toString()));

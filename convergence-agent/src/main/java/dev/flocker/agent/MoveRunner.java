@@ -44,6 +44,7 @@ final class MoveRunner {
         volatile Transfer transfer;
         volatile boolean running;
         volatile boolean abandoned;
+        final long started = System.nanoTime();
 
         Active(DatasetId dataset, NodeId to, MovePhase phase) {
             this.dataset = dataset;
@@ -175,7 +176,10 @@ final class MoveRunner {
         }
         long ms = (System.nanoTime() - started) / 1_000_000;
         progress.put(id, MoveProgress.towards(handoff.to().node()).passed(handoff.generation(), Instant.now()));
-        finish(move, MovePhase.DONE, "handed over in " + ms + " ms (last increment " + lastIncrement + " bytes)");
+        var total = Duration.ofNanos(System.nanoTime() - move.started);
+        move.transfer = null; // a finished move shows what it did, not a copy's progress
+        finish(move, MovePhase.DONE, String.format(java.util.Locale.ROOT, "moved in %.1f s, handoff %.1f s, %s in the last increment",
+                total.toMillis() / 1000.0, ms / 1000.0, bytes(lastIncrement)));
         LOG.atInfo().addKeyValue("dataset", id).addKeyValue("to", handoff.to().host()).addKeyValue("handoff_ms", ms)
                 .addKeyValue("last_increment_bytes", lastIncrement).log("moved");
         executor.pruneSnapshots(id);
@@ -218,6 +222,11 @@ final class MoveRunner {
         move.detail = detail;
         finished.put(move.dataset, new Finished(move.state(), Instant.now()));
         active.remove(move.dataset, move);
+    }
+
+    private static String bytes(long bytes) {
+        return bytes < 1024 * 1024 ? String.format(java.util.Locale.ROOT, "%.1f KiB", bytes / 1024.0)
+                : String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
     }
 
     /** For tests and logs: the datasets with background work running now. */

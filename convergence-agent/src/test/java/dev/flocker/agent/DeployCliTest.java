@@ -96,6 +96,11 @@ class DeployCliTest extends TwoAgentLabTest {
         assertThat(status.exit).isZero();
         assertThat(status.out).contains("APPLICATIONS").containsPattern("web +" + host2.replace(".", "\\.") + " +flocker/busybox:local +18090->8080 +running")
                 .containsPattern("web +" + dataset + " +" + host2.replace(".", "\\.") + " .*mounted on " + host2.replace(".", "\\."));
+        // The options may also come before the command's name, as the quickstart's hint writes them.
+        var certificates = cluster.certificates.user("user").certificate().getParent().toString();
+        var before = deploy("-c", certificates, "--port", port(), "status", control);
+        assertThat(before.exit).as(before.err).isZero();
+        assertThat(before.out).isEqualTo(status.out);
     }
 
     @Test

@@ -98,8 +98,7 @@ final class LabCluster implements AutoCloseable {
                     """.formatted(lab.bridgeIp(), control.agentPort(), host.pool(), host.mountRoot(), host.ip(), nodeId(i),
                     host.dir().resolve("agent"), host.dockerHost(), lab.sshKey(), lab.knownHosts(), Lab.PLUGIN_URL, control.apiPort(), pluginSettings,
                     nodeTls.ca(), nodeTls.certificate(), nodeTls.key(), pluginTls.certificate(), pluginTls.key()));
-            var options = new java.util.ArrayList<>(List.of("-Dorg.slf4j.simpleLogger.showDateTime=true",
-                    "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS", "-Dflocker.failpoints=" + failpoints));
+            var options = new java.util.ArrayList<>(List.of("-Dflocker.failpoints=" + failpoints));
             options.addAll(jvmOptions);
             var command = Lab.javaCommand(host, options, AgentMain.class, "--config", config.toString());
             var process = new ProcessBuilder(command).redirectErrorStream(true)

@@ -64,7 +64,7 @@ public final class MoveOutageBenchmark {
         var work = Files.createTempDirectory("flocker-bench-move");
         var report = new StringBuilder();
         try (var cluster = new LabCluster(lab, work)) {
-            var debug = List.of("-Dorg.slf4j.simpleLogger.log.dev.flocker.agent.Agent=debug");
+            var debug = List.of("-Dflocker.log.debug=dev.flocker.agent.ConvergenceLoop");
             cluster.startAgent(1, "", debug);
             cluster.startAgent(2, "", debug);
             cluster.await("both agents report", 60, () -> cluster.client.nodes().size() == 2);

@@ -44,12 +44,15 @@ import picocli.CommandLine.Parameters;
 public final class DeployMain implements Callable<Integer> {
     private static final int CONFLICT_RETRIES = 5;
 
-    /** Options every command shares. */
+    /**
+     * Options every command shares; they may come before or after a command's name ({@code -c DIR status HOST} and
+     * {@code status -c DIR HOST} alike): values given after it win.
+     */
     static final class Connection {
-        @Option(names = "--port", defaultValue = "4523", description = "Control service API port (default: ${DEFAULT-VALUE}).")
-        int port;
+        @Option(names = "--port", paramLabel = "PORT", description = "Control service API port (default: 4523).")
+        Integer port;
 
-        @Option(names = {"-c", "--certificates-directory"}, defaultValue = ".", paramLabel = "DIR",
+        @Option(names = {"-c", "--certificates-directory"}, paramLabel = "DIR",
                 description = "Directory with cluster.crt, user.crt and user.key, as Flocker's flocker-deploy (default: the current directory).")
         Path certificates;
 
@@ -62,11 +65,23 @@ public final class DeployMain implements Callable<Integer> {
         @Option(names = "--key", paramLabel = "FILE", description = "Its private key (default: DIR/user.key).")
         Path key;
 
+        /** These options, with those not given here taken from {@code outer} (the options before the command's name). */
+        Connection over(Connection outer) {
+            var merged = new Connection();
+            merged.port = port != null ? port : outer.port;
+            merged.certificates = certificates != null ? certificates : outer.certificates;
+            merged.caCert = caCert != null ? caCert : outer.caCert;
+            merged.cert = cert != null ? cert : outer.cert;
+            merged.key = key != null ? key : outer.key;
+            return merged;
+        }
+
         FlockerClient client(String host) {
-            var tls = new TlsFiles(caCert != null ? caCert : certificates.resolve("cluster.crt"),
-                    cert != null ? cert : certificates.resolve("user.crt"), key != null ? key : certificates.resolve("user.key"));
+            var dir = certificates != null ? certificates : Path.of(".");
+            var tls = new TlsFiles(caCert != null ? caCert : dir.resolve("cluster.crt"),
+                    cert != null ? cert : dir.resolve("user.crt"), key != null ? key : dir.resolve("user.key"));
             try {
-                return new FlockerClient(URI.create("https://" + host + ":" + port), tls);
+                return new FlockerClient(URI.create("https://" + host + ":" + (port != null ? port : 4523)), tls);
             } catch (TlsException e) {
                 throw new DeployException(e.getMessage() + " (pass the certificate files with -c DIR or --cacert, --cert, --key)", 2);
             } catch (IllegalArgumentException e) {
@@ -213,13 +228,16 @@ public final class DeployMain implements Callable<Integer> {
         @Mixin
         Connection connection;
 
+        @CommandLine.ParentCommand
+        DeployMain parent;
+
         @Parameters(index = "0", paramLabel = "CONTROL_HOST", description = "Control service host.")
         String controlHost;
 
         @Override
         public Integer call() {
             try {
-                var client = connection.client(controlHost);
+                var client = connection.over(parent.connection).client(controlHost);
                 var view = ClusterView.read(client);
                 var running = DeployMain.call(client::containerState);
                 var state = DeployMain.call(client::datasetState);

@@ -103,6 +103,12 @@ public record Lab(
     }
 
     /** Lists the arguments that launch a Java class on this JVM's classpath inside a host's namespace. */
+    /** What bin/ launchers pass too (scripts/lib/common.sh java_flags): no start-up warnings from the JVM or Hazelcast. */
+    private static final List<String> JVM_FLAGS = List.of("--enable-native-access=ALL-UNNAMED", "--add-modules", "java.se",
+            "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+            "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+            "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED");
+
     public static List<String> javaCommand(LabHost host, Class<?> mainClass, String... args) {
         return javaCommand(host, List.of(), mainClass, args);
     }
@@ -111,6 +117,10 @@ public record Lab(
     public static List<String> javaCommand(LabHost host, List<String> jvmOptions, Class<?> mainClass, String... args) {
         var java = new ArrayList<String>();
         java.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        java.addAll(JVM_FLAGS);
+        if (Runtime.version().feature() >= 24) {
+            java.add("--sun-misc-unsafe-memory-access=allow");
+        }
         java.addAll(jvmOptions);
         java.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
         java.addAll(List.of(args));

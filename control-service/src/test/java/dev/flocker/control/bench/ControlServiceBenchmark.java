@@ -70,7 +70,7 @@ public final class ControlServiceBenchmark {
 
         int api = freePort();
         var service = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g", "-Xlog:gc:file=" + data.resolve("gc.log"),
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"),
+                "-Dflocker.log.level=WARN", "-cp", System.getProperty("java.class.path"),
                 ControlServiceMain.class.getName(), "--data-path", data.toString(), "--bind", "127.0.0.1", "--port", Integer.toString(api),
                 "--agent-port", Integer.toString(freePort()), "--cluster-port", Integer.toString(freePort()),
                 "--certificates-path", CERTS.dir().toString())

@@ -46,7 +46,7 @@ class ReplicaPortTest {
         var n2 = lab.host(2);
         var certs = ClusterCertificates.in(dir.resolve("certs"), "repl", List.of(n1.ip(), n2.ip()));
         for (var host : List.of(n1, n2)) {
-            var command = Lab.javaCommand(host, List.of("-Dorg.slf4j.simpleLogger.defaultLogLevel=info"), ControlServiceMain.class,
+            var command = Lab.javaCommand(host, List.of("-Dflocker.log.level=INFO"), ControlServiceMain.class,
                     "--data-path", dir.resolve("data-" + host.name()).toString(), "--bind", host.ip(), "--port", "4523", "--agent-port", "4524",
                     "--cluster-port", "5701", "--peer", n1.ip() + ":5701", "--peer", n2.ip() + ":5701",
                     "--certificates-path", certs.dir().toString());
