@@ -220,7 +220,9 @@ class AgentChannelTest {
     void aDeletedDatasetIsForgottenOnceNoNodeHoldsItButKeptWhileOneDoes() throws Exception {
         var node = NodeId.random();
         var held = DatasetId.random();
-        try (var agent = new FakeAgent(svc, node)) {
+        // Tombstones are kept a retention period at least (a day by default, DeletionTest); a second here.
+        try (var svc = RunningService.start(data.resolve("tombstones"), Duration.ofSeconds(2), Duration.ofSeconds(1));
+             var agent = new FakeAgent(svc, node)) {
             agent.next();
             agent.report(state(node, "10.9.8.2", "era-tomb", held));
             waitFor(() -> svc.call("GET", "/v1/state/nodes", null).raw().contains(node.toString()));
