@@ -41,17 +41,27 @@ public final class ControlService implements AutoCloseable {
      * @param clusterPort this replica's Hazelcast port
      */
     public record Settings(Path dataPath, String bindHost, int apiPort, int agentPort, int clusterPort, List<String> peers,
-                           Duration nodeExpiry, Duration pushInterval, TlsFiles tls, Duration deletedRetention) {
+                           Duration nodeExpiry, Duration pushInterval, TlsFiles tls, Duration deletedRetention, String metricsBind,
+                           int metricsPort) {
         /** How long a deleted dataset's tombstone is kept at least (retried DELETEs answer 200 meanwhile). */
         public static final Duration DELETED_RETENTION = Duration.ofDays(1);
+        /** {@link #metricsPort} when no metrics are served. */
+        public static final int METRICS_OFF = -1;
 
         public Settings(Path dataPath, String bindHost, int apiPort, int agentPort, int clusterPort, List<String> peers,
                         Duration nodeExpiry, Duration pushInterval, TlsFiles tls) {
-            this(dataPath, bindHost, apiPort, agentPort, clusterPort, peers, nodeExpiry, pushInterval, tls, DELETED_RETENTION);
+            this(dataPath, bindHost, apiPort, agentPort, clusterPort, peers, nodeExpiry, pushInterval, tls, DELETED_RETENTION, null, METRICS_OFF);
         }
 
         public Settings withDeletedRetention(Duration retention) {
-            return new Settings(dataPath, bindHost, apiPort, agentPort, clusterPort, peers, nodeExpiry, pushInterval, tls, retention);
+            return new Settings(dataPath, bindHost, apiPort, agentPort, clusterPort, peers, nodeExpiry, pushInterval, tls, retention,
+                    metricsBind, metricsPort);
+        }
+
+        /** Serves Prometheus metrics at {@code http://bind:port/metrics} (port 0: any free port). */
+        public Settings withMetrics(String bind, int port) {
+            return new Settings(dataPath, bindHost, apiPort, agentPort, clusterPort, peers, nodeExpiry, pushInterval, tls, deletedRetention,
+                    bind, port);
         }
 
         public Settings {
@@ -124,8 +134,10 @@ public final class ControlService implements AutoCloseable {
     private final FlockerApi api;
     private final long sweeper;
     private final ReplicaTunnels tunnels;
+    private final ControlMetrics metrics = new ControlMetrics();
     private int apiPort;
     private int agentPort;
+    private int metricsPort = Settings.METRICS_OFF;
 
     private ControlService(Settings settings) {
         this.settings = settings;
@@ -152,7 +164,8 @@ public final class ControlService implements AutoCloseable {
             throw e;
         }
         this.vertx = Vertx.vertx();
-        this.api = new FlockerApi(configuration, state, Clock.systemUTC(), () -> hazelcast.getCluster().getMembers().size());
+        this.api = new FlockerApi(configuration, state, Clock.systemUTC(), () -> hazelcast.getCluster().getMembers().size(), metrics.registry());
+        metrics.watch(hazelcast, configuration);
         this.sweeper = vertx.setPeriodic(1000, id -> vertx.executeBlocking(() -> {
             new Housekeeping(configuration, state, Clock.systemUTC(), settings.nodeExpiry(), settings.deletedRetention()).run();
             return null;
@@ -169,6 +182,12 @@ public final class ControlService implements AutoCloseable {
             service.apiPort = http.listen(settings.bindHost(), settings.apiPort(), settings.tls()).await(30, TimeUnit.SECONDS).actualPort();
             var agents = new AgentChannelServer(service.vertx, service.configuration, service.state, settings.pushInterval());
             service.agentPort = agents.listen(settings.bindHost(), settings.agentPort(), settings.tls()).await(30, TimeUnit.SECONDS).actualPort();
+            service.metrics.agentsConnected(agents::connectionCount);
+            http.measure(service.metrics.registry());
+            if (settings.metricsPort() != Settings.METRICS_OFF) {
+                var bind = settings.metricsBind() == null ? settings.bindHost() : settings.metricsBind();
+                service.metricsPort = service.metrics.serve(service.vertx, bind, settings.metricsPort()).await(30, TimeUnit.SECONDS).actualPort();
+            }
         } catch (Exception e) {
             service.close();
             throw new IllegalStateException("cannot listen on " + settings.bindHost() + " ports " + settings.apiPort() + "/"
@@ -287,6 +306,11 @@ public final class ControlService implements AutoCloseable {
 
     public int agentPort() {
         return agentPort;
+    }
+
+    /** Where Prometheus metrics are served ({@code /metrics}), or {@link Settings#METRICS_OFF}. */
+    public int metricsPort() {
+        return metricsPort;
     }
 
     public Settings settings() {

@@ -43,6 +43,13 @@ public final class ControlServiceMain implements Callable<Integer> {
             + " retried DELETEs answer 200 and no agent keeps a copy meanwhile (default: ${DEFAULT-VALUE}, a day).")
     long deletedRetention;
 
+    @Option(names = "--metrics-port", defaultValue = "4527", paramLabel = "PORT|off",
+            description = "Plain-HTTP port serving Prometheus metrics at /metrics, or 'off' (default: ${DEFAULT-VALUE}).")
+    String metricsPort;
+
+    @Option(names = "--metrics-bind", paramLabel = "ADDRESS", description = "Address the metrics port listens on (default: --bind's).")
+    String metricsBind;
+
     @Option(names = "--certificates-path", defaultValue = "/etc/flocker",
             description = "Directory with cluster.crt and this service's control-service.crt/.key, made by flocker-ca (default: ${DEFAULT-VALUE}).")
     Path certificates;
@@ -57,6 +64,15 @@ public final class ControlServiceMain implements Callable<Integer> {
         }
         if (deletedRetention < 1) {
             System.err.println("flocker-control: --deleted-retention " + deletedRetention + " must be at least 1 second");
+            return 2;
+        }
+        int metrics;
+        if (metricsPort.equals("off")) {
+            metrics = ControlService.Settings.METRICS_OFF;
+        } else if (metricsPort.matches("[0-9]{1,5}") && Integer.parseInt(metricsPort) <= 65535) {
+            metrics = Integer.parseInt(metricsPort);
+        } else {
+            System.err.println("flocker-control: --metrics-port '" + metricsPort + "' is invalid: use a port 0-65535 or 'off'");
             return 2;
         }
         if (nodeExpiry < 1) {
@@ -77,7 +93,7 @@ public final class ControlServiceMain implements Callable<Integer> {
             return 2;
         }
         var settings = new ControlService.Settings(dataPath, bind, port, agentPort, clusterPort, peers,
-                Duration.ofSeconds(nodeExpiry), Duration.ofMillis(200), tls, Duration.ofSeconds(deletedRetention));
+                Duration.ofSeconds(nodeExpiry), Duration.ofMillis(200), tls, Duration.ofSeconds(deletedRetention), metricsBind, metrics);
         ControlService service;
         try {
             service = ControlService.start(settings);
@@ -90,7 +106,9 @@ public final class ControlServiceMain implements Callable<Integer> {
             service.close();
             stopped.countDown();
         }));
-        System.err.println("flocker-control: API on " + bind + ":" + service.apiPort() + ", agents on " + bind + ":" + service.agentPort());
+        System.err.println("flocker-control: API on " + bind + ":" + service.apiPort() + ", agents on " + bind + ":" + service.agentPort()
+                + (service.metricsPort() == ControlService.Settings.METRICS_OFF ? "" : ", metrics on http://"
+                + (metricsBind == null ? bind : metricsBind) + ":" + service.metricsPort() + "/metrics"));
         stopped.await();
         return 0;
     }

@@ -53,8 +53,13 @@ class AgentChannelTest {
 
         /** Connects with {@code node}'s certificate: it may report that node's state only. */
         FakeAgent(RunningService svc, NodeId node) {
+            this(svc.agents(), node);
+        }
+
+        /** Connects to the agent channel at {@code agents} with {@code node}'s certificate. */
+        FakeAgent(java.net.URI agents, NodeId node) {
             socket = HttpClient.newBuilder().sslContext(RunningService.CERTS.node(node).context()).build().newWebSocketBuilder()
-                    .buildAsync(svc.agents(), this).join();
+                    .buildAsync(agents, this).join();
         }
 
         @Override

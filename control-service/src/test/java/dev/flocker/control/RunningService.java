@@ -34,7 +34,7 @@ final class RunningService implements AutoCloseable {
 
     static RunningService start(Path dataPath, Duration nodeExpiry, Duration deletedRetention) {
         var settings = new ControlService.Settings(dataPath, "127.0.0.1", 0, 0, freePort(), List.of(), nodeExpiry, Duration.ofMillis(200),
-                CERTS.control(), deletedRetention);
+                CERTS.control()).withDeletedRetention(deletedRetention);
         return new RunningService(ControlService.start(settings), dataPath);
     }
 

@@ -36,13 +36,18 @@ public final class FlockerApi {
     private final Clock clock;
     private final java.util.function.IntSupplier replicas;
     private final RenderedViews views = new RenderedViews();
+    private final java.util.function.Function<String, io.micrometer.core.instrument.Counter> writes;
 
     /** @param replicas how many control-service replicas this one currently sees (itself included) */
-    public FlockerApi(ConfigurationStore configuration, NodeStateStore state, Clock clock, java.util.function.IntSupplier replicas) {
+    public FlockerApi(ConfigurationStore configuration, NodeStateStore state, Clock clock, java.util.function.IntSupplier replicas,
+                      io.micrometer.core.instrument.MeterRegistry metrics) {
         this.configuration = configuration;
         this.state = state;
         this.clock = clock;
         this.replicas = replicas;
+        this.writes = outcome -> io.micrometer.core.instrument.Counter.builder("flocker.configuration.writes").tag("outcome", outcome)
+                .description("Configuration writes by outcome: ok, conflict (412: a stale X-If-Configuration-Matches), no_majority (503)")
+                .register(metrics);
     }
 
     /** Beyond Flocker: what an operator or a load balancer checks. */
@@ -329,6 +334,7 @@ public final class FlockerApi {
             // The local copy may lag a write made through another replica: ask the cluster before refusing.
             var tag = configuration.latest().tag();
             if (!ifMatches.equals(tag)) {
+                writes.apply("conflict").increment();
                 throw new ApiError(412, new TagMismatchException(ifMatches, tag).getMessage());
             }
         }
@@ -337,10 +343,14 @@ public final class FlockerApi {
 
     private Configuration update(String ifMatches, java.util.function.UnaryOperator<Configuration> change) {
         try {
-            return configuration.update(ifMatches, change);
+            var after = configuration.update(ifMatches, change);
+            writes.apply("ok").increment();
+            return after;
         } catch (TagMismatchException e) {
+            writes.apply("conflict").increment();
             throw new ApiError(412, e.getMessage());
         } catch (ConfigurationStore.NoMajorityException e) {
+            writes.apply("no_majority").increment();
             throw new ApiError(503, e.getMessage());
         }
     }

@@ -49,8 +49,31 @@ public final class HttpApiServer {
     /** The cluster's revocation list, once listening. */
     private volatile dev.flocker.api.tls.RevocationList revocations;
 
+    /** Times every request by route template, method and status in {@code registry} (from now on). */
+    public void measure(io.micrometer.core.instrument.MeterRegistry registry) {
+        this.metrics = registry;
+    }
+
+    private volatile io.micrometer.core.instrument.MeterRegistry metrics;
+
+    private void timed(RoutingContext ctx) {
+        var registry = metrics;
+        if (registry != null) {
+            long start = System.nanoTime();
+            ctx.addBodyEndHandler(v -> {
+                var route = ctx.currentRoute() == null || ctx.currentRoute().getPath() == null ? "unmatched" : ctx.currentRoute().getPath();
+                io.micrometer.core.instrument.Timer.builder("flocker.api.requests").description("HTTP API requests by route, method and status")
+                        .tag("route", route).tag("method", ctx.request().method().name())
+                        .tag("status", Integer.toString(ctx.response().getStatusCode())).publishPercentileHistogram()
+                        .register(registry).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+            });
+        }
+        ctx.next();
+    }
+
     Router router() {
         var router = Router.router(vertx);
+        router.route().handler(this::timed);
         router.route().handler(this::requireUser);
         router.route().handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
         router.get("/v1/version").handler(ctx -> reply(ctx, api::version));

@@ -1,0 +1,65 @@
+package dev.flocker.control;
+
+import com.hazelcast.core.HazelcastInstance;
+import dev.flocker.control.store.ConfigurationStore;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import java.util.function.IntSupplier;
+
+/**
+ * The control service's metrics, in Prometheus' text format at {@code /metrics} on a plain-HTTP port of their own
+ * (docs/METRICS.md lists them): API requests, configuration writes and conflicts, agents connected, replicas seen,
+ * and the JVM's.
+ */
+final class ControlMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    ControlMetrics() {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+    }
+
+    MeterRegistry registry() {
+        return registry;
+    }
+
+    void watch(HazelcastInstance hazelcast, ConfigurationStore configuration) {
+        Gauge.builder("flocker.control.replicas", hazelcast, h -> h.getCluster().getMembers().size())
+                .description("Control-service replicas this one sees, itself included").register(registry);
+        Gauge.builder("flocker.configuration.datasets", configuration, c -> c.current().datasets().size())
+                .description("Datasets in the configuration, deleted ones included").register(registry);
+        Gauge.builder("flocker.configuration.applications", configuration, c -> c.current().applications().size())
+                .description("Applications in the configuration").register(registry);
+    }
+
+    void agentsConnected(IntSupplier connections) {
+        Gauge.builder("flocker.agents.connected", connections, IntSupplier::getAsInt)
+                .description("Agents connected to this replica's agent channel").strongReference(true).register(registry);
+    }
+
+    /** Serves {@code GET /metrics}; anything else is 404. */
+    Future<HttpServer> serve(Vertx vertx, String host, int port) {
+        return vertx.createHttpServer().requestHandler(request -> {
+            if (request.path().equals("/metrics")) {
+                request.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape());
+            } else {
+                request.response().setStatusCode(404).end("metrics are at /metrics\n");
+            }
+        }).listen(port, host);
+    }
+}
