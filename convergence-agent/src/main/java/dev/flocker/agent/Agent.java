@@ -30,6 +30,7 @@ public final class Agent implements AutoCloseable {
     private final RoutingProxy proxy;
     private final ControlLink link;
     private final ConvergenceLoop loop;
+    private final AgentMetrics metrics;
     private PluginHost plugin;
 
     private Agent(AgentConfig config) {
@@ -59,8 +60,9 @@ public final class Agent implements AutoCloseable {
         var wakeup = new Wakeup();
         this.link = new ControlLink(config.controlHost(), config.controlPort(), config.tls(), wakeup);
         var report = new StateReport(identity, config.address(), address, config.pool(), proxy);
+        this.metrics = AgentMetrics.start(config.metrics());
         this.loop = new ConvergenceLoop(self, config, new ConvergenceLoop.Parts(new Discovery(driver, containers), link, executor,
-                new MoveRunner(self, executor, wakeup), proxy, report, peers, wakeup));
+                new MoveRunner(self, executor, wakeup), proxy, report, peers, wakeup, metrics));
     }
 
     /** Starts the agent: it connects to the control service (and keeps reconnecting), converges and serves Docker. */
@@ -72,7 +74,8 @@ public final class Agent implements AutoCloseable {
         agent.link.start();
         agent.loop.start();
         LOG.atInfo().addKeyValue("node", agent.identity.node()).addKeyValue("address", config.address())
-                .addKeyValue("control", agent.link).log("agent started");
+                .addKeyValue("control", agent.link).addKeyValue("metrics", config.metrics() == null ? "off"
+                        : config.metrics().getHostString() + ":" + agent.metrics.port()).log("agent started");
         return agent;
     }
 
@@ -114,5 +117,6 @@ public final class Agent implements AutoCloseable {
         ssh.close();
         containers.close();
         proxy.closeLeavingKernelRules(); // the apps here stay reachable at this host's address until the agent is back
+        metrics.close();
     }
 }

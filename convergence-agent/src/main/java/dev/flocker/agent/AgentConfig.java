@@ -46,11 +46,13 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * @param plugin         where the Docker volume plugin listens (null: off), and its timings
  * @param tls            the cluster CA and this node's certificate (its CN, node-&lt;uuid&gt;, is the node's identity)
  * @param pluginTls      the cluster CA and the Docker plugin's API user certificate (CN user-plugin)
+ * @param metrics        where Prometheus metrics are served over plain HTTP ({@code /metrics}), or null: off
  */
 public record AgentConfig(String controlHost, int controlPort, String pool, Path mountRoot, Path poolFile, long poolSize,
                           String address, NodeId nodeId, Path statePath, String dockerHost, Path sshIdentity, Path knownHosts,
                           int sshPort, String sshUser, long precopyBytes, int precopyRounds, Duration stopTimeout,
-                          Duration interval, ProxySettings proxy, Plugin plugin, TlsFiles tls, TlsFiles pluginTls) {
+                          Duration interval, ProxySettings proxy, Plugin plugin, TlsFiles tls, TlsFiles pluginTls,
+                          java.net.InetSocketAddress metrics) {
 
     /**
      * The Docker volume plugin's settings.
@@ -69,7 +71,7 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
     }
 
     private static final Set<String> TOP = Set.of("version", "control-service", "dataset", "node", "docker", "ssh", "moves", "interval",
-            "proxy", "plugin", "tls");
+            "proxy", "plugin", "tls", "metrics");
 
     public static AgentConfig load(Path file) {
         String text;
@@ -158,6 +160,9 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
         if (!dockerHost.matches("^(unix|tcp)://.+")) {
             throw new ConfigException(fileName + ": docker.host '" + dockerHost + "' must be unix:///path/to/docker.sock or tcp://host:port");
         }
+        var metricsSection = reader.section(top, "metrics", false);
+        reader.known(metricsSection, "metrics.", Set.of("listen"));
+        var metrics = metricsListen(reader, reader.string(metricsSection, "metrics.listen", address + ":4528"));
         return new AgentConfig(
                 reader.string(control, "control-service.hostname", null),
                 reader.port(control, "control-service.port", 4524),
@@ -187,7 +192,19 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
                                 Duration.ofSeconds(reader.integer(plugin, "plugin.lease_wait_seconds", 20)),
                                 VolumePlugin.Settings.DEFAULT.poll(),
                                 Duration.ofSeconds(reader.integer(plugin, "plugin.mount_grace_seconds", 60)))),
-                nodeTls, pluginTls);
+                nodeTls, pluginTls, metrics);
+    }
+
+    /** {@code host:port} (port 0: any free one), or {@code off}. */
+    private static java.net.InetSocketAddress metricsListen(Reader reader, String listen) {
+        if (listen.equals("off")) {
+            return null;
+        }
+        var m = java.util.regex.Pattern.compile("^([0-9.]+|[A-Za-z0-9.-]+):([0-9]{1,5})$").matcher(listen);
+        if (!m.matches() || Integer.parseInt(m.group(2)) > 65535) {
+            throw new ConfigException(reader.file() + ": metrics.listen '" + listen + "' is invalid: use host:port (e.g. 10.0.0.11:4528) or off");
+        }
+        return new java.net.InetSocketAddress(m.group(1), Integer.parseInt(m.group(2)));
     }
 
     /** The driver name: plugin.name, or the socket's file name without ".sock", or "flocker". */

@@ -97,9 +97,25 @@ final class ChangeExecutor {
         }
     }
 
-    /** Applies one change that is not a background one (those run in {@link MoveRunner}). */
+    /** Applies one change that is not a background one (those run in {@link MoveRunner}); counts it by kind and outcome. */
     void apply(Change change) {
         LOG.atInfo().addKeyValue("change", change).log("applying");
+        boolean done = false;
+        try {
+            carryOut(change);
+            done = true;
+        } finally {
+            count(change, done);
+        }
+    }
+
+    static void count(Change change, boolean done) {
+        io.micrometer.core.instrument.Counter.builder("flocker.agent.changes").tag("kind", change.getClass().getSimpleName())
+                .tag("outcome", done ? "ok" : "failed").description("Changes the agent applied, by kind and outcome")
+                .register(io.micrometer.core.instrument.Metrics.globalRegistry).increment();
+    }
+
+    private void carryOut(Change change) {
         switch (change) {
             case Change.CreateDataset c -> driver.create(c.dataset(), c.maximumSize(), self);
             case Change.ResizeDataset c -> driver.resize(c.dataset(), c.maximumSize());
@@ -116,11 +132,11 @@ final class ChangeExecutor {
             }
             case Change.StopApplication c -> containers.stop(c.name());
             case Change.HoldConnections c -> c.ports().forEach(port -> proxy.route(port, Route.hold("handoff to " + c.to())));
-            case Change.StopUsers c -> stopUsers(c);
+            case Change.StopUsers c -> containers.stopUsing(c.dataset());
             case Change.MakeReadOnly c -> driver.makeReplica(c.dataset());
             case Change.RecordOwner c -> driver.setOwner(c.dataset(), c.to(), c.generation());
             case Change.PassOwnership c -> shipping.passOwnership(c);
-            case Change.PushIncrement c -> push(c, new Transfer());
+            case Change.PushIncrement c -> shipping.push(c, new Transfer());
             case Change.Handoff c -> throw new IllegalArgumentException("a handoff runs in the background: " + c);
             case Change.AbandonPreCopy c -> throw new IllegalArgumentException("a pre-copy is stopped by the mover: " + c);
         }
@@ -128,13 +144,27 @@ final class ChangeExecutor {
 
     /** Stops the dataset's users; returns their names. */
     List<String> stopUsers(Change.StopUsers change) {
-        return containers.stopUsing(change.dataset());
+        boolean done = false;
+        try {
+            var stopped = containers.stopUsing(change.dataset());
+            done = true;
+            return stopped;
+        } finally {
+            count(change, done);
+        }
     }
 
     /** Sends the increment; {@code transfer} receives its progress and may cancel it. */
     TransferResult push(Change.PushIncrement change, Transfer transfer) {
         LOG.atInfo().addKeyValue("change", change).log("applying");
-        return shipping.push(change, transfer);
+        boolean done = false;
+        try {
+            var result = shipping.push(change, transfer);
+            done = true;
+            return result;
+        } finally {
+            count(change, done);
+        }
     }
 
     /** Keeps a few snapshots after a handoff (the newest is the base of the next increment); failures only logged. */

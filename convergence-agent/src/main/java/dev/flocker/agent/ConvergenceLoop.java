@@ -43,7 +43,7 @@ final class ConvergenceLoop {
 
     /** What the loop drives. */
     record Parts(Discovery discovery, ControlLink link, ChangeExecutor executor, MoveRunner runner, RoutingProxy proxy, StateReport report,
-                 PeerHosts peers, Wakeup wakeup) {
+                 PeerHosts peers, Wakeup wakeup, AgentMetrics metrics) {
     }
 
     private final NodeId self;
@@ -113,9 +113,12 @@ final class ConvergenceLoop {
         }
         var state = parts.report().of(local, parts.runner().states(), waits, parts.executor().errors(), view == null ? null : view.configuration());
         parts.link().report(state);
+        parts.metrics().datasets(local);
+        long took = System.nanoTime() - started;
+        io.micrometer.core.instrument.Timer.builder("flocker.agent.loop").description("Convergence loops: discover, plan, execute, report")
+                .register(io.micrometer.core.instrument.Metrics.globalRegistry).record(took, java.util.concurrent.TimeUnit.NANOSECONDS);
         // Read by the move benchmark (MoveOutageBenchmark) to time the steady-state loop.
-        LOG.atDebug().addKeyValue("ms", (System.nanoTime() - started) / 1_000_000).addKeyValue("datasets", local.datasets().size())
-                .log("loop done");
+        LOG.atDebug().addKeyValue("ms", took / 1_000_000).addKeyValue("datasets", local.datasets().size()).log("loop done");
         return progressed;
     }
 

@@ -12,7 +12,7 @@ record Discovery(VolumeDriver driver, Containers containers) {
         var datasets = new HashMap<DatasetId, LocalState.LocalDataset>();
         for (var v : driver.list()) {
             datasets.put(v.id(), new LocalState.LocalDataset(v.id(), v.maximumSize(), v.mountpoint() == null ? null : v.mountpoint().toString(),
-                    v.mounted(), v.readOnly(), v.owner(), v.generation()));
+                    v.mounted(), v.readOnly(), v.owner(), v.generation(), v.referencedBytes()));
         }
         return new LocalState(datasets, containers.list());
     }

@@ -117,6 +117,9 @@ final class MoveRunner {
         move.phase = phase;
         move.running = true;
         active.put(id, move);
+        io.micrometer.core.instrument.Counter.builder("flocker.move.steps").tag("phase", phase.json())
+                .description("Background steps of moves started: pre-copy rounds and handoffs")
+                .register(io.micrometer.core.instrument.Metrics.globalRegistry).increment();
         progress.compute(id, (k, p) -> (p == null || !p.to().equals(to) ? MoveProgress.towards(to) : p).running(phase));
         Thread.ofVirtual().name("move-" + id).start(() -> {
             try {
@@ -177,6 +180,14 @@ final class MoveRunner {
         long ms = (System.nanoTime() - started) / 1_000_000;
         progress.put(id, MoveProgress.towards(handoff.to().node()).passed(handoff.generation(), Instant.now()));
         var total = Duration.ofNanos(System.nanoTime() - move.started);
+        var registry = io.micrometer.core.instrument.Metrics.globalRegistry;
+        io.micrometer.core.instrument.Timer.builder("flocker.move.handoff").description("Handoffs: from holding connections to ownership passed")
+                .register(registry).record(Duration.ofMillis(ms));
+        io.micrometer.core.instrument.Timer.builder("flocker.move.duration").description("Moves from their first step to ownership passed")
+                .register(registry).record(total);
+        io.micrometer.core.instrument.Counter.builder("flocker.move.last.increment").baseUnit("bytes")
+                .description("Bytes of the handoffs' final increments (sent while the applications were stopped)").register(registry)
+                .increment(lastIncrement);
         move.transfer = null; // a finished move shows what it did, not a copy's progress
         finish(move, MovePhase.DONE, String.format(java.util.Locale.ROOT, "moved in %.1f s, handoff %.1f s, %s in the last increment",
                 total.toMillis() / 1000.0, ms / 1000.0, bytes(lastIncrement)));
@@ -218,6 +229,9 @@ final class MoveRunner {
     }
 
     private void finish(Active move, MovePhase phase, String detail) {
+        io.micrometer.core.instrument.Counter.builder("flocker.moves").tag("outcome", phase.json())
+                .description("Moves away from this host that ended, by outcome: done, failed, abandoned")
+                .register(io.micrometer.core.instrument.Metrics.globalRegistry).increment();
         move.phase = phase;
         move.detail = detail;
         finished.put(move.dataset, new Finished(move.state(), Instant.now()));

@@ -31,7 +31,7 @@ record StateReport(NodeIdentity identity, String host, Inet4Address address, Str
         NodeId self = identity.node();
         var datasets = local.datasets().values().stream()
                 .map(d -> new NodeState.DatasetState(d.id(), self.equals(d.owner()), d.writable() ? d.mountpoint() : null, d.maximumSize(),
-                        d.generation()))
+                        d.generation(), roundedToMiB(d.usedBytes())))
                 .sorted(Comparator.comparing(d -> d.datasetId().toString())).toList();
         var apps = local.containers().values().stream()
                 .map(c -> new NodeState.ApplicationState(c.name(), null, c.running(), null))
@@ -51,6 +51,11 @@ record StateReport(NodeIdentity identity, String host, Inet4Address address, Str
             }
         });
         return new NodeState(self, host, identity.era(), datasets, apps, moves, datasetRoot, busyPorts());
+    }
+
+    /** Used bytes change with every write: reported to the MiB, so a busy dataset does not make every report new. */
+    static long roundedToMiB(long bytes) {
+        return (bytes + (1 << 19)) >> 20 << 20;
     }
 
     /** Ports other programs listen on at this host's address (not this agent's proxy): no application may take them. */

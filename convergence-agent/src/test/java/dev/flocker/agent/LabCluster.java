@@ -41,7 +41,8 @@ final class LabCluster implements AutoCloseable {
         this.work = work;
         this.certificates = ClusterCertificates.in(work.resolve("certificates"), "lab-" + lab.name(), List.of(lab.bridgeIp()));
         this.control = ControlService.start(new ControlService.Settings(work.resolve("control"), lab.bridgeIp(), 0, 0, FreePorts.next(),
-                List.of(), Duration.ofSeconds(15), Duration.ofMillis(100), certificates.control()).withDeletedRetention(DELETED_RETENTION));
+                List.of(), Duration.ofSeconds(15), Duration.ofMillis(100), certificates.control()).withDeletedRetention(DELETED_RETENTION)
+                .withMetrics(lab.bridgeIp(), 0));
         this.client = new FlockerClient(URI.create("https://" + lab.bridgeIp() + ":" + control.apiPort()), certificates.user("tester"));
     }
 
@@ -57,6 +58,25 @@ final class LabCluster implements AutoCloseable {
 
     static NodeId nodeId(int host) {
         return NodeId.of(String.format("%08d-0000-4000-8000-%012d", host, host));
+    }
+
+    /** Host {@code i}'s agent's Prometheus metrics (served at its address, port 4528 by default). */
+    String agentMetrics(int i) throws Exception {
+        return scrape("http://" + host(i).ip() + ":4528/metrics");
+    }
+
+    /** The control service's Prometheus metrics. */
+    String controlMetrics() throws Exception {
+        return scrape("http://" + lab.bridgeIp() + ":" + control.metricsPort() + "/metrics");
+    }
+
+    private static String scrape(String url) throws Exception {
+        var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(URI.create(url)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException(url + " answered " + response.statusCode());
+        }
+        return response.body();
     }
 
     LabHost host(int i) {

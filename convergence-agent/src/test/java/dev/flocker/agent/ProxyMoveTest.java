@@ -133,6 +133,21 @@ class ProxyMoveTest extends TwoAgentLabTest {
             cluster.await("the kernel forwards the port on " + to + " (its clients were answered)", 30, () -> kernelForwards(target));
             assertThat(kernelForwards(3 - target)).as("the source host's rule went with the app").isFalse();
         }
+        // Both agents' and the control service's /metrics count the moves, with how long each source held connections.
+        for (int host = 1; host <= 2; host++) {
+            var metrics = cluster.agentMetrics(host);
+            assertThat(metrics).as("n%d /metrics", host).containsPattern("flocker_moves_total\\{outcome=\"done\"} [1-9]")
+                    .containsPattern("flocker_move_handoff_seconds_count [1-9]")
+                    .containsPattern("flocker_proxy_hold_seconds_count\\{port=\"" + PORT + "\"} [1-9]")
+                    .containsPattern("flocker_shipped_bytes_total\\{kind=\"(full|incremental)\"} [1-9]")
+                    .containsPattern("flocker_agent_loop_seconds_count [1-9]")
+                    .containsPattern("flocker_agent_changes_total\\{kind=\"PassOwnership\",outcome=\"ok\"} [1-9]")
+                    .contains("flocker_dataset_used_bytes{dataset=\"" + id + "\"}")
+                    .contains("jvm_memory_used_bytes");
+        }
+        assertThat(cluster.controlMetrics()).containsPattern(
+                "flocker_api_requests_seconds_count\\{method=\"POST\",route=\"/v1/configuration/containers/:name\",status=\"200\"} 3")
+                .contains("flocker_agents_connected 2.0");
         // Restarting the agent of the app's host (an upgrade, say) refuses none of its clients: the kernel's rule stays
         // while the agent is away, and the new agent binds its listener before it takes the rule over.
         long beforeRestart = viaN1.count("ok") + viaN2.count("ok");

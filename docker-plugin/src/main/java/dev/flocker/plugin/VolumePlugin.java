@@ -112,18 +112,29 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
             };
         } catch (PluginError e) {
             LOG.atInfo().addKeyValue("call", path).addKeyValue("volume", request.path("Name").asText()).log("refused: " + e.getMessage());
+            count(path, "refused");
             return ok(Map.of("Err", e.getMessage()));
         } catch (FlockerApiException e) {
             LOG.atWarn().addKeyValue("call", path).addKeyValue("volume", request.path("Name").asText()).log("control service: " + e.getMessage());
+            count(path, "failed");
             return ok(Map.of("Err", "the control service refused or failed: " + e.description()));
         }
         if (answer == null) {
+            count("unknown", "unknown");
             return new PluginHttpServer.Reply(404, PluginHttpServer.errJson(path + " is not part of the volume plugin protocol"));
         }
+        count(path, "ok");
         var withErr = new LinkedHashMap<String, Object>();
         withErr.put("Err", "");
         withErr.putAll(answer);
         return ok(withErr);
+    }
+
+    /** Docker's calls by method (e.g. VolumeDriver.Mount) and outcome: ok, refused (an Err for Docker), failed, unknown. */
+    private static void count(String path, String outcome) {
+        io.micrometer.core.instrument.Counter.builder("flocker.plugin.calls").tag("method", path.startsWith("/") ? path.substring(1) : path)
+                .tag("outcome", outcome).description("Docker volume plugin calls by method and outcome")
+                .register(io.micrometer.core.instrument.Metrics.globalRegistry).increment();
     }
 
     private static PluginHttpServer.Reply ok(Map<String, Object> json) {
@@ -286,6 +297,7 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
         var state = states.stream().filter(s -> s.datasetId().equals(id)).findFirst();
         status.put("writable_on", state.map(DatasetStateView::primary).map(n -> where.describe(n, nodes)).orElse("nowhere yet"));
         status.put("maximum_size", dataset.maximumSize() == null ? "unlimited" : String.valueOf(dataset.maximumSize()));
+        state.map(DatasetStateView::usedBytes).ifPresent(used -> status.put("used_bytes", String.valueOf(used)));
         api.leaseHolder(id).ifPresent(holder -> status.put("in_use_on", where.describe(holder, nodes)));
         int here = mounts.count(dataset.name());
         if (here > 0) {

@@ -253,15 +253,16 @@ public final class DeployMain implements Callable<Integer> {
                                         ? "running" : "not running")).toList());
                 out.println();
                 out.println("DATASETS");
-                table(out, List.of("NAME", "DATASET", "PRIMARY", "MAX SIZE", "STATE"), view.configuration().datasets().values().stream()
+                table(out, List.of("NAME", "DATASET", "PRIMARY", "USED", "MAX SIZE", "STATE"), view.configuration().datasets().values().stream()
                         .filter(d -> !d.deleted()).sorted(java.util.Comparator.comparing(d -> String.valueOf(d.metadata().get("name"))))
                         .map(d -> {
                             var here = state.stream().filter(s -> s.datasetId().equals(d.datasetId())).findFirst();
                             var move = here.map(FlockerClient.DatasetStateView::move).orElse(null);
                             var where = here.filter(s -> s.path() != null).map(s -> "mounted on " + DeployPlan.host(view.hosts(), s.primary()))
                                     .orElse("not mounted");
+                            var used = here.map(FlockerClient.DatasetStateView::usedBytes).map(DeployPlan::bytes).orElse("-");
                             return List.of(String.valueOf(d.metadata().getOrDefault("name", "-")), d.datasetId().toString(),
-                                    DeployPlan.host(view.hosts(), d.primary()), d.maximumSize() == null ? "-" : DeployPlan.bytes(d.maximumSize()),
+                                    DeployPlan.host(view.hosts(), d.primary()), used, d.maximumSize() == null ? "-" : DeployPlan.bytes(d.maximumSize()),
                                     move == null || move.phase() == dev.flocker.api.model.MovePhase.DONE ? where : "moving: " + Convergence.describe(move));
                         }).toList());
                 return 0;

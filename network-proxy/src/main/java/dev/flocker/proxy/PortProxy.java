@@ -59,6 +59,7 @@ final class PortProxy implements AutoCloseable {
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong lastHoldMillis = new AtomicLong(-1);
     private final AtomicInteger lastReleased = new AtomicInteger();
+    private final List<io.micrometer.core.instrument.Meter> meters = new java.util.ArrayList<>();
 
     private record Held(Socket client, long since, long deadline, boolean peer) {
     }
@@ -86,8 +87,23 @@ final class PortProxy implements AutoCloseable {
             throw e;
         }
         this.server = socket;
+        measure();
         Thread.ofPlatform().daemon().name("proxy-accept-" + port).start(this::acceptLoop);
         Thread.ofVirtual().name("proxy-expire-" + port).start(this::expireLoop);
+    }
+
+    /** This port's connections by outcome, for the agent's /metrics (removed again when the port closes). */
+    private void measure() {
+        var registry = io.micrometer.core.instrument.Metrics.globalRegistry;
+        var counts = java.util.Map.of("accepted", accepted, "forwarded", forwarded, "held", heldTotal, "timed_out", timedOut,
+                "rejected", rejected, "failed", failed);
+        counts.forEach((outcome, count) -> meters.add(io.micrometer.core.instrument.FunctionCounter.builder("flocker.proxy.connections",
+                        count, AtomicLong::get).tag("port", Integer.toString(port)).tag("outcome", outcome)
+                .description("Connections the routing proxy took on an external port, by what became of them (accepted counts all;"
+                        + " the kernel's forwarded ones are not seen)").register(registry)));
+        meters.add(io.micrometer.core.instrument.Gauge.builder("flocker.proxy.held.now", this, p -> p.stats().heldNow())
+                .tag("port", Integer.toString(port)).description("Connections held now (a handoff, or an application not running yet)")
+                .register(registry));
     }
 
     int port() {
@@ -123,6 +139,9 @@ final class PortProxy implements AutoCloseable {
             held.clear();
         }
         if (heldMillis >= 0) {
+            io.micrometer.core.instrument.Timer.builder("flocker.proxy.hold").tag("port", Integer.toString(port))
+                    .description("How long new connections were held before being released to where the application runs (a move's outage here)")
+                    .register(io.micrometer.core.instrument.Metrics.globalRegistry).record(java.time.Duration.ofMillis(heldMillis));
             lastHoldMillis.set(heldMillis);
             lastReleased.set(release.size());
             LOG.atInfo().addKeyValue("port", port).addKeyValue("held_ms", heldMillis).addKeyValue("connections", release.size())
@@ -379,6 +398,7 @@ final class PortProxy implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        meters.forEach(io.micrometer.core.instrument.Metrics.globalRegistry::remove);
         try {
             server.close();
         } catch (IOException e) {

@@ -48,7 +48,7 @@ public final class FlockerClient {
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record DatasetStateView(@JsonProperty("dataset_id") DatasetId datasetId, @JsonProperty("primary") NodeId primary,
                                    @JsonProperty("path") String path, @JsonProperty("maximum_size") Long maximumSize,
-                                   @JsonProperty("move") NodeState.MoveState move) {
+                                   @JsonProperty("move") NodeState.MoveState move, @JsonProperty("used_bytes") Long usedBytes) {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)

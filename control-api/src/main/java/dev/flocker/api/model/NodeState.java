@@ -56,8 +56,9 @@ public record NodeState(
     /**
      * A dataset on a host.
      *
-     * @param primary true when this host holds the writable copy
-     * @param path    where it is mounted, when it is
+     * @param primary   true when this host holds the writable copy
+     * @param path      where it is mounted, when it is
+     * @param usedBytes what its data takes on this host (snapshots not counted); null from agents that do not say
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record DatasetState(
@@ -65,7 +66,12 @@ public record NodeState(
             @JsonProperty("primary") boolean primary,
             @JsonProperty("path") String path,
             @JsonProperty("maximum_size") Long maximumSize,
-            @JsonProperty("generation") long generation) {
+            @JsonProperty("generation") long generation,
+            @JsonProperty("used_bytes") Long usedBytes) {
+
+        public DatasetState(DatasetId datasetId, boolean primary, String path, Long maximumSize, long generation) {
+            this(datasetId, primary, path, maximumSize, generation, null);
+        }
     }
 
     /** An application's container on a host. */

@@ -91,6 +91,9 @@ final class RenderedViews {
                 if (ds.primary() && ds.path() != null) {
                     entry.put("primary", node.uuid());
                     entry.put("path", ds.path());
+                    if (ds.usedBytes() != null) {
+                        entry.put("used_bytes", ds.usedBytes()); // beyond Flocker: what the writable copy holds
+                    }
                 }
             }
         }

@@ -23,9 +23,10 @@ public record LocalState(Map<DatasetId, LocalDataset> datasets, Map<String, Loca
      * @param mountpoint  where it is mounted (or would be), or null when it has none (replicas)
      * @param owner       the node recorded with the data as its owner, or null when none was recorded
      * @param generation  the handoff generation recorded with the data (0 when none)
+     * @param usedBytes   what its data takes (ZFS's referenced bytes: snapshots not counted), what a full copy sends
      */
     public record LocalDataset(DatasetId id, Long maximumSize, String mountpoint, boolean mounted, boolean readOnly, NodeId owner,
-                               long generation) {
+                               long generation, long usedBytes) {
         /** Mounted read-write: applications can write it. */
         public boolean writable() {
             return mounted && !readOnly;

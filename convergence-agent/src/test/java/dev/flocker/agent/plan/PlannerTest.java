@@ -64,7 +64,7 @@ class PlannerTest {
 
         /** A copy here: owner, generation, mounted read-write or not. */
         World local(DatasetId id, NodeId owner, long generation, boolean writable, Long size) {
-            volumes.put(id, new LocalState.LocalDataset(id, size, writable ? "/flocker/" + id : null, writable, !writable, owner, generation));
+            volumes.put(id, new LocalState.LocalDataset(id, size, writable ? "/flocker/" + id : null, writable, !writable, owner, generation, 1000));
             return this;
         }
 

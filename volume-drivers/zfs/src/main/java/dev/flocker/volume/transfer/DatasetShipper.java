@@ -115,6 +115,9 @@ public final class DatasetShipper {
                                   Transfer transfer, String key) {
         lastVerified.put(key, snapshot);
         var duration = Duration.ofNanos(System.nanoTime() - start);
+        io.micrometer.core.instrument.Counter.builder("flocker.shipped.bytes").tag("kind", base.isPresent() ? "incremental" : "full")
+                .description("Bytes of zfs send streams shipped to peers").baseUnit("bytes")
+                .register(io.micrometer.core.instrument.Metrics.globalRegistry).increment(bytes);
         transfer.report(TransferProgress.of(TransferProgress.Phase.DONE, bytes, bytes, start));
         var result = new TransferResult(id, peer.address(), base.map(Snapshot::name).orElse(null), snapshot.name(), bytes, duration);
         LOG.atInfo().addKeyValue("dataset", id).addKeyValue("peer", peer.address()).addKeyValue("base", result.base())
