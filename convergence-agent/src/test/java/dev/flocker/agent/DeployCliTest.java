@@ -153,4 +153,53 @@ class DeployCliTest extends TwoAgentLabTest {
         assertThat(refused.err()).contains("refused this client's certificate: it was revoked");
         assertThat(deploy("status", "--port", port(), cluster.lab.bridgeIp()).exit()).as("other users are still served").isZero();
     }
+    @Test
+    void waitOnATerminalRewritesOneLinePerMoveInPlace() throws Exception {
+        var host1 = cluster.host(1).ip();
+        var host2 = cluster.host(2).ip();
+        var app = file("tty-app.yml", """
+                services:
+                  tty:
+                    image: flocker/busybox:local
+                    command: ["sh", "-c", "exec sleep 100000"]
+                    volumes: ["ttydata:/data"]
+                """);
+        var onN1 = file("tty-1.yml", "version: 1\nnodes:\n  \"%s\": [tty]\n  \"%s\": []\n".formatted(host1, host2));
+        var onN2 = file("tty-2.yml", "version: 1\nnodes:\n  \"%s\": []\n  \"%s\": [tty]\n".formatted(host1, host2));
+        var control = cluster.lab.bridgeIp();
+        assertThat(deploy("--port", port(), "--wait", "--timeout", "120", control, onN1, app).exit).isZero();
+        var dataset = cluster.named("tty").get(0).datasetId();
+        MovesTest.writeFiles(cluster.mountpoint(1, dataset), 12, 32 << 20); // 384 MiB: the pre-copy takes seconds
+
+        var session = "fdtty" + ProcessHandle.current().pid();
+        var java = Path.of(System.getProperty("java.home"), "bin", "java") + " -cp " + System.getProperty("java.class.path") + " "
+                + DeployMain.class.getName() + " --port " + port() + " --wait --timeout 180 " + control + " " + onN2 + " " + app;
+        var certificates = cluster.certificates.user("user").certificate().getParent().toString();
+        run("tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "40", "-c", certificates, java + "; echo EXIT=$?; sleep 600");
+        try {
+            var screens = new ArrayList<String>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(200);
+            String screen = "";
+            while (!screen.contains("EXIT=") && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+                screen = run("tmux", "capture-pane", "-p", "-t", session);
+                screens.add(screen);
+            }
+            System.out.println("the terminal at the end:\n" + screen);
+            assertThat(screen).contains("converged").contains("EXIT=0");
+            // While it moved, the move had one line with a progress bar, rewritten in place: never two lines for it at once.
+            assertThat(screens).anySatisfy(s -> assertThat(s).containsPattern("tty " + host1.replace(".", "\\.") + " -> "
+                    + host2.replace(".", "\\.") + " \\[[#-]{20}\\] +[0-9]+%"));
+            assertThat(screens).allSatisfy(s -> assertThat(s.lines().filter(l -> l.contains("tty " + host1 + " -> ")).count()).isLessThanOrEqualTo(1));
+        } finally {
+            run("tmux", "kill-session", "-t", session);
+        }
+    }
+
+    private static String run(String... command) throws IOException, InterruptedException {
+        var process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        var output = new String(process.getInputStream().readAllBytes());
+        process.waitFor(30, TimeUnit.SECONDS);
+        return output;
+    }
 }

@@ -153,7 +153,12 @@ public final class DeployMain implements Callable<Integer> {
             try {
                 call(() -> client.compose(applicationFile.value, deploymentFile.value, current.tag()));
                 out.println("configuration updated");
-                return await ? new Convergence(client, out, Duration.ofSeconds(timeoutSeconds)).await(next, current.hosts()) : 0;
+                if (!await) {
+                    return 0;
+                }
+                boolean terminal = Convergence.onTerminal() && out == System.out;
+                return new Convergence(client, out, Duration.ofSeconds(timeoutSeconds), terminal, terminal ? Convergence.terminalColumns() : 120)
+                        .await(next, current.hosts());
             } catch (FlockerApiException e) {
                 if (e.status() == 412 && attempt < CONFLICT_RETRIES) {
                     out.println("the configuration changed meanwhile; planning again");
