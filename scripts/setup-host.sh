@@ -7,7 +7,7 @@ require_root "scripts/setup-host.sh"
 
 DOCKER=/usr/bin/docker
 PACKAGES=(docker.io zfs-fuse openssh-server openssh-client iproute2 iptables busybox-static debootstrap
-          util-linux procps curl maven postgresql-client ca-certificates tcpdump)
+          util-linux procps curl maven postgresql-client ca-certificates tcpdump tmux chromium)
 IMAGE_RECIPE=2   # bump when an image recipe below changes, so caches are rebuilt
 IMAGE_DIR=$FLOCKER_CACHE/images
 BUSYBOX_IMAGE=flocker/busybox:local

@@ -34,7 +34,7 @@ import picocli.CommandLine.Parameters;
  * desired configuration. The files are checked here first (errors name the file, line and column), the plan is shown,
  * then the whole configuration is sent conditionally on the configuration the plan was made from.
  */
-@Command(name = "flocker-deploy", mixinStandardHelpOptions = true, version = "flocker-deploy 0.1.0", subcommands = DeployMain.Status.class,
+@Command(name = "flocker-deploy", mixinStandardHelpOptions = true, version = "flocker-deploy 0.1.0", subcommands = {DeployMain.Status.class, DeployMain.Ui.class},
         description = {"Deploys applications: a deployment file and a Flocker, Fig or Compose application file become the cluster's "
                 + "desired configuration. Moving an application to another node in the deployment file moves it with its data."},
         exitCodeListHeading = "%nExit codes:%n",
@@ -76,10 +76,14 @@ public final class DeployMain implements Callable<Integer> {
             return merged;
         }
 
-        FlockerClient client(String host) {
+        TlsFiles tls() {
             var dir = certificates != null ? certificates : Path.of(".");
-            var tls = new TlsFiles(caCert != null ? caCert : dir.resolve("cluster.crt"),
+            return new TlsFiles(caCert != null ? caCert : dir.resolve("cluster.crt"),
                     cert != null ? cert : dir.resolve("user.crt"), key != null ? key : dir.resolve("user.key"));
+        }
+
+        FlockerClient client(String host) {
+            var tls = tls();
             try {
                 return new FlockerClient(URI.create("https://" + host + ":" + (port != null ? port : 4523)), tls);
             } catch (TlsException e) {
@@ -270,6 +274,53 @@ public final class DeployMain implements Callable<Integer> {
                                     DeployPlan.host(view.hosts(), d.primary()), used, d.maximumSize() == null ? "-" : DeployPlan.bytes(d.maximumSize()),
                                     move == null || move.phase() == dev.flocker.api.model.MovePhase.DONE ? where : "moving: " + Convergence.describe(move));
                         }).toList());
+                return 0;
+            } catch (DeployException e) {
+                System.err.println("flocker-deploy: " + e.getMessage());
+                return e.exitCode();
+            }
+        }
+    }
+
+    /** {@code flocker-deploy ui HOST}: a local web page of the cluster that relays the API with this user's certificate. */
+    @Command(name = "ui", mixinStandardHelpOptions = true, description = {"Serve a web page of the cluster (nodes, applications, datasets,"
+            + " moves live; move an application or dataset with a click) on this machine, relaying the API with your certificate,"
+            + " as kubectl proxy does: no browser needs a client certificate."})
+    static final class Ui implements Callable<Integer> {
+        @Mixin
+        Connection connection;
+
+        @CommandLine.ParentCommand
+        DeployMain parent;
+
+        @Option(names = "--listen", defaultValue = "127.0.0.1:4580", paramLabel = "ADDRESS:PORT",
+                description = "Where the page is served (default: ${DEFAULT-VALUE}; keep it on loopback: whoever reaches it acts as you).")
+        String listen;
+
+        @Parameters(index = "0", paramLabel = "CONTROL_HOST", description = "Control service host.")
+        String controlHost;
+
+        @Override
+        public Integer call() throws Exception {
+            try {
+                var options = connection.over(parent.connection);
+                var client = options.client(controlHost);
+                DeployMain.call(client::version); // the certificate and the service work before a browser tries them
+                var colon = listen.lastIndexOf(':');
+                if (colon < 0 || !listen.substring(colon + 1).matches("[0-9]{1,5}")) {
+                    throw new DeployException("--listen '" + listen + "' is invalid: use address:port, e.g. 127.0.0.1:4580", 2);
+                }
+                var address = new java.net.InetSocketAddress(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)));
+                dev.flocker.deploy.ui.Dashboard dashboard;
+                try {
+                    dashboard = dev.flocker.deploy.ui.Dashboard.start(address, URI.create(client.toString()), options.tls().context());
+                } catch (java.io.IOException e) {
+                    throw new DeployException("cannot serve the page at " + listen + ": " + e.getMessage(), 1);
+                }
+                System.out.println("Dashboard of " + client + " at http://" + listen.substring(0, colon) + ":" + dashboard.address().getPort()
+                        + "/ (Ctrl-C to stop)");
+                System.out.flush();
+                new java.util.concurrent.CountDownLatch(1).await();
                 return 0;
             } catch (DeployException e) {
                 System.err.println("flocker-deploy: " + e.getMessage());
