@@ -110,11 +110,17 @@ final class MovePlanner {
         }
     }
 
-    /** This host passed ownership of this generation moments ago: the target has been told and is about to report it. */
-    static boolean justPassed(Planner.Input in, DatasetId id, LocalDataset local) {
+    /**
+     * The target is being told by the handoff running now (its last step passes ownership), or was told of this
+     * generation moments ago and is about to report it: telling it again would only repeat an SSH write.
+     */
+    static boolean beingOrJustPassed(Planner.Input in, DatasetId id, LocalDataset local) {
         var progress = in.progress(id);
-        return progress != null && local.owner().equals(progress.to()) && progress.passedGeneration() == local.generation()
-                && progress.passedAt() != null && progress.passedAt().plus(REPORT_GRACE).isAfter(in.now());
+        if (progress == null || !local.owner().equals(progress.to())) {
+            return false;
+        }
+        return progress.running() == MovePhase.HANDOFF || (progress.passedGeneration() == local.generation() && progress.passedAt() != null
+                && progress.passedAt().plus(REPORT_GRACE).isAfter(in.now()));
     }
 
     private static boolean usedHere(Planner.Input in, DatasetId id) {

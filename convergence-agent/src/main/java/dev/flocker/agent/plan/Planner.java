@@ -184,7 +184,7 @@ public final class Planner {
         // and stopped before telling it (a crash mid-handoff), or told it a moment ago and waits for its report.
         if (local.owner() != null) {
             var theirs = in.cluster().node(local.owner()).flatMap(n -> n.dataset(id));
-            if (theirs.isPresent() && theirs.get().generation() < local.generation() && !MovePlanner.justPassed(in, id, local)) {
+            if (theirs.isPresent() && theirs.get().generation() < local.generation() && !MovePlanner.beingOrJustPassed(in, id, local)) {
                 peer(in, local.owner()).ifPresent(p -> changes.add(new PassOwnership(id, p, local.generation())));
             }
         }

@@ -115,6 +115,9 @@ class MovePlannerTest {
         rows.add(row("crash after recording the owner here (handoff-owner-recorded): B is told",
                 world().dataset(D, B, null).local(D, B, 5, false, null).node(B, "10.0.0.2", held(D, false, 0)),
                 "PassOwnership dddddddd -> 10.0.0.2 gen 5"));
+        rows.add(row("the running handoff has recorded B as owner here and is about to tell B: not told twice",
+                progress(world().dataset(D, B, null).local(D, B, 5, false, null).node(B, "10.0.0.2", held(D, false, 4)),
+                        MoveProgress.towards(B).running(MovePhase.HANDOFF))));
         rows.add(row("crash after telling B, before B reports it: B is told once more (idempotent)",
                 world().dataset(D, B, null).local(D, B, 5, false, null).node(B, "10.0.0.2", held(D, false, 4)),
                 "PassOwnership dddddddd -> 10.0.0.2 gen 5"));
