@@ -56,6 +56,27 @@ public final class ControlServiceBenchmark {
         int agents = args.length > 1 ? Integer.parseInt(args[1]) : 100;
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
         writesPerSecond = args.length > 3 ? Integer.parseInt(args[3]) : 4;
+        // "on" (the default, as the service runs), "off", or "both": the same run with metrics on, then off, compared.
+        var metrics = args.length > 4 ? args[4] : "on";
+        var modes = metrics.equals("both") ? List.of("on", "off") : List.of(metrics);
+        for (var mode : modes) {
+            runOnce(datasets, agents, seconds, mode);
+        }
+        if (modes.size() == 2) {
+            var on = P99.get("on");
+            var off = P99.get("off");
+            System.out.printf("%nMetrics on vs off, same run: configuration reads p99 %.1f vs %.1f ms (%.2fx), state reads p99 %.1f vs %.1f ms"
+                    + " (%.2fx), conditional writes p99 %.1f vs %.1f ms (%.2fx)%n", on[0], off[0], on[0] / off[0], on[1], off[1], on[1] / off[1],
+                    on[2], off[2], on[2] / off[2]);
+        }
+    }
+
+    /** p99 of configuration reads, state reads and writes, by metrics mode. */
+    private static final Map<String, double[]> P99 = new ConcurrentHashMap<>();
+    private static String mode = "on";
+
+    private static void runOnce(int datasets, int agents, int seconds, String metricsMode) throws Exception {
+        mode = metricsMode;
         var data = Files.createTempDirectory("flocker-bench-control");
         var nodes = new ArrayList<NodeId>();
         for (int i = 0; i < agents; i++) {
@@ -73,7 +94,7 @@ public final class ControlServiceBenchmark {
                 "-Dflocker.log.level=WARN", "-cp", System.getProperty("java.class.path"),
                 ControlServiceMain.class.getName(), "--data-path", data.toString(), "--bind", "127.0.0.1", "--port", Integer.toString(api),
                 "--agent-port", Integer.toString(freePort()), "--cluster-port", Integer.toString(freePort()),
-                "--certificates-path", CERTS.dir().toString())
+                "--certificates-path", CERTS.dir().toString(), "--metrics-port", metricsMode.equals("off") ? "off" : Integer.toString(freePort()))
                 .redirectErrorStream(true).redirectOutput(data.resolve("service.log").toFile()).start();
         var base = URI.create("https://127.0.0.1:" + api);
         try {
@@ -212,8 +233,9 @@ public final class ControlServiceBenchmark {
         long heap = healthHeap(base);
         channels.forEach(LightAgent::close);
 
-        System.out.printf("%n## Control service benchmark: %d datasets, %d agents, %d s at 200 reads/s + %d conditional writes/s%n%n",
-                seeded.size(), nodes.size(), seconds, writesPerSecond);
+        System.out.printf("%n## Control service benchmark: %d datasets, %d agents, %d s at 200 reads/s + %d conditional writes/s, metrics %s%n%n",
+                seeded.size(), nodes.size(), seconds, writesPerSecond, mode);
+        P99.put(mode, new double[] {p99(reads), p99(stateReads), p99(writes)});
         System.out.println("| measure | n | p50 ms | p99 ms | max ms | target |");
         System.out.println("|---|---|---|---|---|---|");
         row("GET /v1/configuration/datasets", reads, "p99 < 100");
@@ -273,6 +295,11 @@ public final class ControlServiceBenchmark {
         }
         System.out.printf("| %s | %d | %.1f | %.1f | %.1f | %s |%n", name, sorted.size(), pct(sorted, 50), pct(sorted, 99),
                 sorted.get(sorted.size() - 1), target);
+    }
+
+    private static double p99(List<Double> values) {
+        var sorted = values.stream().sorted().toList();
+        return sorted.isEmpty() ? Double.NaN : pct(sorted, 99);
     }
 
     private static double pct(List<Double> sorted, int p) {
