@@ -56,9 +56,10 @@ public final class ControlServiceBenchmark {
         int agents = args.length > 1 ? Integer.parseInt(args[1]) : 100;
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
         writesPerSecond = args.length > 3 ? Integer.parseInt(args[3]) : 4;
-        // "on" (the default, as the service runs), "off", or "both": the same run with metrics on, then off, compared.
+        // "on" (the default, as the service runs), "off", or "both" (on, then off) or "off,on": the same run with metrics on
+        // and off, compared.
         var metrics = args.length > 4 ? args[4] : "on";
-        var modes = metrics.equals("both") ? List.of("on", "off") : List.of(metrics);
+        var modes = metrics.equals("both") ? List.of("on", "off") : List.of(metrics.split(","));
         for (var mode : modes) {
             runOnce(datasets, agents, seconds, mode);
         }
@@ -338,7 +339,7 @@ public final class ControlServiceBenchmark {
             var marker = "agents on 127.0.0.1:";
             int at = log.indexOf(marker);
             if (at >= 0) {
-                return Integer.parseInt(log.substring(at + marker.length()).split("\\s")[0]);
+                return Integer.parseInt(log.substring(at + marker.length()).split("[\\s,]")[0]);
             }
             Thread.sleep(100);
         }
