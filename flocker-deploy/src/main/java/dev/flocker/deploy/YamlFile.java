@@ -7,6 +7,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -50,14 +51,27 @@ final class YamlFile {
         } catch (IOException e) {
             throw new DeployException(path + ": cannot read it: " + e.getMessage());
         }
-        return parse(path, text);
+        return parse(path, text, Interpolation.beside(path));
     }
 
     static YamlFile parse(Path path, String text) {
+        return parse(path, text, new Interpolation(Map.of()));
+    }
+
+    /**
+     * Parses {@code text}: duplicate keys are errors (YAML would silently keep one), and every value has its variables
+     * put in (Compose's interpolation) before the parsers see it.
+     */
+    static YamlFile parse(Path path, String text, Interpolation variables) {
         try {
             var options = new LoaderOptions();
-            var value = new Yaml(new SafeConstructor(options)).load(text);
             var root = new Yaml(new SafeConstructor(options)).compose(new StringReader(text));
+            if (root == null) {
+                throw new DeployException(path + ":1:1: the file is empty");
+            }
+            refuseDuplicateKeys(path, root);
+            boolean changed = interpolate(path, root, variables);
+            var value = new Yaml(new SafeConstructor(options)).load(changed ? serialized(root) : text);
             if (value == null) {
                 throw new DeployException(path + ":1:1: the file is empty");
             }
@@ -67,6 +81,84 @@ final class YamlFile {
         } catch (org.yaml.snakeyaml.error.YAMLException e) {
             throw new DeployException(path + ": not valid YAML: " + e.getMessage());
         }
+    }
+
+    private static String serialized(Node root) {
+        var text = new java.io.StringWriter();
+        new Yaml().serialize(root, text);
+        return text.toString();
+    }
+
+    /** A key given twice in one mapping: YAML keeps one of them, so the file would not deploy what it says. */
+    private static void refuseDuplicateKeys(Path path, Node node) {
+        if (node instanceof MappingNode mapping) {
+            var seen = new java.util.HashMap<String, Mark>();
+            for (var tuple : mapping.getValue()) {
+                if (tuple.getKeyNode() instanceof ScalarNode key) {
+                    var first = seen.putIfAbsent(key.getValue(), key.getStartMark());
+                    if (first != null) {
+                        throw new DeployException(at(path, key.getStartMark()) + "duplicate key '" + key.getValue() + "' (also at line "
+                                + (first.getLine() + 1) + ", column " + (first.getColumn() + 1) + "): YAML would keep only one of them;"
+                                + " remove or rename one");
+                    }
+                }
+                refuseDuplicateKeys(path, tuple.getValueNode());
+            }
+        } else if (node instanceof SequenceNode sequence) {
+            sequence.getValue().forEach(item -> refuseDuplicateKeys(path, item));
+        }
+    }
+
+    /** Puts the variables into every value (not keys) in place; true when any value changed. */
+    private static boolean interpolate(Path path, Node node, Interpolation variables) {
+        boolean changed = false;
+        if (node instanceof MappingNode mapping) {
+            var tuples = mapping.getValue();
+            for (int i = 0; i < tuples.size(); i++) {
+                var value = tuples.get(i).getValueNode();
+                var replaced = replaced(path, value, variables);
+                if (replaced != value) {
+                    tuples.set(i, new org.yaml.snakeyaml.nodes.NodeTuple(tuples.get(i).getKeyNode(), replaced));
+                    changed = true;
+                } else {
+                    changed |= interpolate(path, value, variables);
+                }
+            }
+        } else if (node instanceof SequenceNode sequence) {
+            var items = sequence.getValue();
+            for (int i = 0; i < items.size(); i++) {
+                var replaced = replaced(path, items.get(i), variables);
+                if (replaced != items.get(i)) {
+                    items.set(i, replaced);
+                    changed = true;
+                } else {
+                    changed |= interpolate(path, items.get(i), variables);
+                }
+            }
+        }
+        return changed;
+    }
+
+    /** A scalar with its variables put in (a new node), or {@code node} itself. */
+    private static Node replaced(Path path, Node node, Interpolation variables) {
+        if (!(node instanceof ScalarNode scalar) || scalar.getValue().indexOf('$') < 0) {
+            return node;
+        }
+        String value;
+        try {
+            value = variables.apply(scalar.getValue());
+        } catch (IllegalArgumentException e) {
+            throw new DeployException(at(path, scalar.getStartMark()) + e.getMessage());
+        }
+        // A plain value that becomes a number stays one (cpu_shares: ${SHARES}); anything else stays text, as in Compose:
+        // "yes" or "" put in by a variable must not turn into a boolean or a null.
+        var tag = scalar.getTag();
+        if (scalar.getScalarStyle() == org.yaml.snakeyaml.DumperOptions.ScalarStyle.PLAIN) {
+            var resolved = new org.yaml.snakeyaml.resolver.Resolver().resolve(org.yaml.snakeyaml.nodes.NodeId.scalar, value, true);
+            tag = resolved.equals(org.yaml.snakeyaml.nodes.Tag.INT) || resolved.equals(org.yaml.snakeyaml.nodes.Tag.FLOAT)
+                    ? resolved : org.yaml.snakeyaml.nodes.Tag.STR;
+        }
+        return new ScalarNode(tag, value, scalar.getStartMark(), scalar.getEndMark(), scalar.getScalarStyle());
     }
 
     /** {@code message} prefixed with this file and the position of what it names (an application, a key, a value). */

@@ -14,6 +14,7 @@ import dev.flocker.api.model.NodeState;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -75,6 +76,78 @@ class YamlFileTest {
             """)
     void notYamlIsReportedWithItsPosition(String name, String yaml, String expected) {
         assertThatThrownBy(() -> YamlFile.parse(Path.of("app.yml"), yaml.replace("\\n", "\n").replace("\\t", "\t").replace("''", "")))
+                .isInstanceOf(DeployException.class).hasMessageStartingWith(expected);
+    }
+    static final Interpolation VARIABLES = new Interpolation(Map.of("TAG", "15", "PGPASS", "s3cret", "EMPTY", "", "PORT", "5432"));
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            braced                 | 'postgres:${TAG}'            | postgres:15
+            bare                   | 'postgres:$TAG'              | postgres:15
+            default when unset     | '${NOPE:-x}'                 | x
+            default when empty     | '${EMPTY:-x}'                | x
+            default only if unset  | '${EMPTY-x}'                 | ''
+            alternative when set   | '${TAG:+yes}'                | yes
+            alternative when unset | '${NOPE:+yes}'               | ''
+            unset is empty         | 'a${NOPE}b'                  | ab
+            dollar dollar          | 'cost: $$5'                  | 'cost: $5'
+            two in one             | '${PGPASS}@${PORT}'          | s3cret@5432
+            """)
+    void variablesArePutIntoValuesAsComposeDoes(String name, String value, String expected) {
+        var file = YamlFile.parse(Path.of("app.yml"), "services:\n  db:\n    image: \"" + value + "\"\n", VARIABLES);
+        @SuppressWarnings("unchecked")
+        var services = (Map<String, Map<String, Object>>) ((Map<String, Object>) file.value).get("services");
+        assertThat(services.get("db").get("image")).isEqualTo(expected.replace("''", ""));
+    }
+
+    @Test
+    void interpolatedValuesReachTheParserWithTheirTypes() {
+        var file = YamlFile.parse(Path.of("app.yml"), """
+                services:
+                  db:
+                    image: "postgres:${TAG}"
+                    environment: {POSTGRES_PASSWORD: "${PGPASS}"}
+                    ports: ["${PORT}:5432"]
+                    cpu_shares: ${PORT}
+                """, VARIABLES);
+        var app = ApplicationFile.parse(file.value).get("db");
+        assertThat(app.image()).isEqualTo("postgres:15");
+        assertThat(app.environment()).containsEntry("POSTGRES_PASSWORD", "s3cret");
+        assertThat(app.ports()).extracting(p -> p.external()).containsExactly(5432);
+    }
+
+    @Test
+    void aRequiredVariableThatIsUnsetOrAMalformedOneIsAnErrorAtItsPlace() {
+        assertThatThrownBy(() -> YamlFile.parse(Path.of("app.yml"), "services:\n  db:\n    image: \"${IMAGE:?name the image}\"\n", VARIABLES))
+                .isInstanceOf(DeployException.class)
+                .hasMessage("app.yml:3:12: variable IMAGE is required: name the image (set it in the environment or in .env beside the file)");
+        assertThatThrownBy(() -> YamlFile.parse(Path.of("app.yml"), "services:\n  db:\n    image: \"${TAG\"\n", VARIABLES))
+                .isInstanceOf(DeployException.class).hasMessageStartingWith("app.yml:3:12: '${TAG' has '${' without its '}'");
+        assertThatThrownBy(() -> YamlFile.parse(Path.of("app.yml"), "services:\n  db:\n    image: \"${9X}\"\n", VARIABLES))
+                .isInstanceOf(DeployException.class).hasMessageContaining("is not a variable");
+    }
+
+    @Test
+    void aDotEnvFileBesideTheFileGivesVariablesAndTheEnvironmentWins(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        java.nio.file.Files.writeString(dir.resolve(".env"), "# the database\nexport DB_TAG=16\nQUOTED=\"a b\"\n\nPATH=not-the-real-one\n");
+        java.nio.file.Files.writeString(dir.resolve("app.yml"), "services:\n  db:\n    image: \"postgres:${DB_TAG}\"\n"
+                + "    environment: {A: \"${QUOTED}\", B: \"${PATH}\"}\n");
+        var app = ApplicationFile.parse(YamlFile.read(dir.resolve("app.yml")).value).get("db");
+        assertThat(app.image()).isEqualTo("postgres:16");
+        assertThat(app.environment()).containsEntry("A", "a b").containsEntry("B", System.getenv("PATH"));
+        java.nio.file.Files.writeString(dir.resolve(".env"), "not a variable\n");
+        assertThatThrownBy(() -> YamlFile.read(dir.resolve("app.yml"))).isInstanceOf(DeployException.class)
+                .hasMessageContaining(".env:1:1: expected NAME=value");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            a service twice      | services:\\n  web: {image: a}\\n  web: {image: b}\\n                    | app.yml:3:3: duplicate key 'web' (also at line 2, column 3)
+            a key twice          | services:\\n  web:\\n    image: a\\n    image: b\\n                   | app.yml:4:5: duplicate key 'image' (also at line 3, column 5)
+            a node twice         | version: 1\\nnodes:\\n  "10.0.0.11": [web]\\n  "10.0.0.11": []\\n     | app.yml:4:3: duplicate key '10.0.0.11' (also at line 3, column 3)
+            """)
+    void duplicateKeysAreErrorsNamingBothPlaces(String name, String yaml, String expected) {
+        assertThatThrownBy(() -> YamlFile.parse(Path.of("app.yml"), yaml.replace("\\n", "\n")))
                 .isInstanceOf(DeployException.class).hasMessageStartingWith(expected);
     }
 }
