@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VolumePlugin.class);
     private static final int MAX_METADATA = 16;
+    /** Metadata the plugin keeps beside the name: when the volume was created (Docker's CreatedAt), RFC 3339. */
+    static final String CREATED_AT = "created_at";
     private static final int MAX_TEXT = PluginRequest.MAX_TEXT;
 
     /**
@@ -154,8 +156,8 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
                 } catch (IllegalArgumentException e) {
                     throw new PluginError("option " + e.getMessage());
                 }
-            } else if (key.equals("name")) {
-                throw new PluginError("option 'name' is reserved: the volume's name is its name");
+            } else if (key.equals("name") || key.equals(CREATED_AT)) {
+                throw new PluginError("option '" + key + "' is reserved: the plugin keeps the volume's " + key + " itself");
             } else if (key.isEmpty() || key.length() > MAX_TEXT || option.getValue().length() > MAX_TEXT) {
                 throw new PluginError("option '" + PluginRequest.abbreviate(key) + "': names and values are 1-" + MAX_TEXT + " characters");
             } else {
@@ -163,8 +165,9 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
             }
         }
         metadata.put("name", name);
+        metadata.put(CREATED_AT, java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
         if (metadata.size() > MAX_METADATA) {
-            throw new PluginError("too many options (" + (metadata.size() - 1) + "); a volume keeps at most " + (MAX_METADATA - 1)
+            throw new PluginError("too many options (" + (metadata.size() - 2) + "); a volume keeps at most " + (MAX_METADATA - 2)
                     + " besides size");
         }
         Long maximumSize = size;
@@ -270,6 +273,7 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
         var volume = new LinkedHashMap<String, Object>();
         volume.put("Name", name);
         volume.put("Mountpoint", where.localPath(dataset.datasetId(), states).orElse(""));
+        createdAt(dataset).ifPresent(at -> volume.put("CreatedAt", at));
         volume.put("Status", status(dataset, states));
         return Map.of("Volume", volume);
     }
@@ -282,6 +286,7 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
                     var volume = new LinkedHashMap<String, Object>();
                     volume.put("Name", d.name());
                     volume.put("Mountpoint", where.localPath(d.datasetId(), states).orElse(""));
+                    createdAt(d).ifPresent(at -> volume.put("CreatedAt", at));
                     volumes.add(volume);
                 });
         return Map.of("Volumes", volumes);
@@ -305,11 +310,16 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
         }
         state.map(DatasetStateView::move).ifPresent(move -> status.put("move", where.progress(move, nodes)));
         dataset.metadata().forEach((key, value) -> {
-            if (!key.equals("name")) {
+            if (!key.equals("name") && !key.equals(CREATED_AT)) {
                 status.put("option." + key, value);
             }
         });
         return status;
+    }
+
+    /** When the plugin created the volume; volumes made through the API say nothing (Docker then shows no time). */
+    private static java.util.Optional<String> createdAt(Dataset dataset) {
+        return java.util.Optional.ofNullable(dataset.metadata().get(CREATED_AT));
     }
 
     // ---- helpers -----------------------------------------------------------------------------------------------------

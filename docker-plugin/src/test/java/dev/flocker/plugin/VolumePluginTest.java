@@ -109,6 +109,17 @@ class VolumePluginTest {
         assertThat(got.at("/Volume/Status/dataset_id").asText()).isEqualTo(named.get(0).datasetId().toString());
         assertThat(got.at("/Volume/Status/option.tier").asText()).isEqualTo("ssd");
         assertThat(call("/VolumeDriver.List", "{}").json.get("Volumes").findValuesAsText("Name")).contains("web-data");
+        // docker volume inspect shows when it was created (it showed 0001-01-01T00:00:00Z), in RFC 3339.
+        var created = java.time.Instant.parse(got.at("/Volume/CreatedAt").asText());
+        assertThat(created).isBetween(java.time.Instant.now().minusSeconds(60), java.time.Instant.now().plusSeconds(1));
+        assertThat(got.at("/Volume/Status").has("option.created_at")).isFalse();
+        var listed = call("/VolumeDriver.List", "{}").json.get("Volumes");
+        for (var volume : listed) {
+            if (volume.get("Name").asText().equals("web-data")) {
+                assertThat(volume.get("CreatedAt").asText()).isEqualTo(got.at("/Volume/CreatedAt").asText());
+            }
+        }
+        assertThat(err(call("/VolumeDriver.Create", "{\"Name\":\"v2\",\"Opts\":{\"created_at\":\"x\"}}"))).contains("reserved");
     }
 
     @Test
