@@ -184,14 +184,20 @@ public final class ControlService implements AutoCloseable {
             service.agentPort = agents.listen(settings.bindHost(), settings.agentPort(), settings.tls()).await(30, TimeUnit.SECONDS).actualPort();
             service.metrics.agentsConnected(agents::connectionCount);
             http.measure(service.metrics.registry());
-            if (settings.metricsPort() != Settings.METRICS_OFF) {
-                var bind = settings.metricsBind() == null ? settings.bindHost() : settings.metricsBind();
-                service.metricsPort = service.metrics.serve(service.vertx, bind, settings.metricsPort()).await(30, TimeUnit.SECONDS).actualPort();
-            }
         } catch (Exception e) {
             service.close();
             throw new IllegalStateException("cannot listen on " + settings.bindHost() + " ports " + settings.apiPort() + "/"
                     + settings.agentPort() + ": " + e.getMessage(), e);
+        }
+        if (settings.metricsPort() != Settings.METRICS_OFF) {
+            var bind = settings.metricsBind() == null ? settings.bindHost() : settings.metricsBind();
+            try {
+                service.metricsPort = service.metrics.serve(service.vertx, bind, settings.metricsPort()).await(30, TimeUnit.SECONDS).actualPort();
+            } catch (Exception e) {
+                service.close();
+                throw new IllegalStateException("cannot serve metrics on " + bind + ":" + settings.metricsPort() + ": " + e.getMessage()
+                        + " (choose another --metrics-port, or off)", e);
+            }
         }
         LOG.atInfo().addKeyValue("api_port", service.apiPort).addKeyValue("agent_port", service.agentPort)
                 .addKeyValue("data_path", settings.dataPath()).addKeyValue("replicas", settings.replicas()).addKeyValue("tls", MutualTls.engine())

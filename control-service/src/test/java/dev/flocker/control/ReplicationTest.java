@@ -104,7 +104,8 @@ class ReplicationTest {
                     "-Dflocker.log.level=INFO", "-cp", System.getProperty("java.class.path"),
                     ControlServiceMain.class.getName(), "--data-path", data.resolve("r" + i).toString(), "--bind", "127.0.0.1",
                     "--port", Integer.toString(api), "--agent-port", Integer.toString(RunningService.freePort()),
-                    "--cluster-port", Integer.toString(cluster[i]), "--certificates-path", RunningService.CERTS.dir().toString()));
+                    "--cluster-port", Integer.toString(cluster[i]), "--certificates-path", RunningService.CERTS.dir().toString(),
+                    "--metrics-port", Integer.toString(RunningService.freePort())));
             for (int port : cluster) {
                 command.addAll(List.of("--peer", "127.0.0.1:" + port));
             }
