@@ -68,7 +68,17 @@ public final class ApplicationFile {
             throw new ConfigurationError("Application configuration has an error. 'applications' must be a map of names to applications.");
         }
         var result = new LinkedHashMap<String, AppSpec>();
-        apps.forEach((name, value) -> result.put(String.valueOf(name), nativeApp(String.valueOf(name), value)));
+        var problems = new ArrayList<String>();
+        apps.forEach((name, value) -> {
+            try {
+                result.put(String.valueOf(name), nativeApp(String.valueOf(name), value));
+            } catch (ConfigurationError e) {
+                problems.addAll(e.problems());
+            }
+        });
+        if (!problems.isEmpty()) {
+            throw ConfigurationError.of(problems); // native links name ports, not applications: nothing more to check
+        }
         return result;
     }
 
@@ -121,6 +131,7 @@ public final class ApplicationFile {
 
     static Map<String, AppSpec> parseFig(Map<?, ?> root) {
         var result = new LinkedHashMap<String, AppSpec>();
+        var problems = new ArrayList<String>();
         root.forEach((key, value) -> {
             var name = String.valueOf(key);
             try {
@@ -165,11 +176,22 @@ public final class ApplicationFile {
                         List.of(), app.get("cpu_shares") == null ? null : integer(app.get("cpu_shares"), "cpu_shares"),
                         app.get("mem_limit") == null ? null : (long) integer(app.get("mem_limit"), "mem_limit"), links, volume));
             } catch (ConfigurationError | IllegalArgumentException e) {
-                throw new ConfigurationError("Application '" + name + "' has a config error. " + e.getMessage());
+                problems.add("Application '" + name + "' has a config error. " + e.getMessage());
             }
         });
-        checkLinkTargets(result);
-        return result;
+        return complete(result, problems);
+    }
+
+    /**
+     * The applications, once every one has been read: the problems of all of them at once (links are checked only
+     * when there are none, since a link to an application with a problem would be one more).
+     */
+    static Map<String, AppSpec> complete(Map<String, AppSpec> applications, List<String> problems) {
+        if (!problems.isEmpty()) {
+            throw ConfigurationError.of(problems);
+        }
+        checkLinkTargets(applications);
+        return applications;
     }
 
     /** Fig's and Compose's {@code links}: {@code "app"} or {@code "app:alias"}. */

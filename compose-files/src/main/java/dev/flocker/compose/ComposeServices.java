@@ -41,6 +41,7 @@ final class ComposeServices {
             throw new ConfigurationError("Compose file has an error. 'services' is empty.");
         }
         var result = new LinkedHashMap<String, AppSpec>();
+        var problems = new ArrayList<String>();
         services.forEach((key, value) -> {
             var name = String.valueOf(key);
             try {
@@ -73,11 +74,10 @@ final class ComposeServices {
                         app.get("cpu_shares") == null ? null : integer(app.get("cpu_shares"), "cpu_shares"),
                         app.get("mem_limit") == null ? null : memory(app.get("mem_limit")), links, volume));
             } catch (ConfigurationError | IllegalArgumentException e) {
-                throw new ConfigurationError("Application '" + name + "' has a config error. " + e.getMessage());
+                problems.add("Application '" + name + "' has a config error. " + e.getMessage());
             }
         });
-        ApplicationFile.checkLinkTargets(result);
-        return result;
+        return ApplicationFile.complete(result, problems);
     }
 
     /** {@code "8080:80"}, or the long form {@code {target: 80, published: 8080}}; every port needs its external number. */

@@ -188,7 +188,8 @@ public final class DeployMain implements Callable<Integer> {
         try {
             return parser.get();
         } catch (ConfigurationError e) {
-            throw new DeployException(file.locate(e.getMessage()));
+            // Every problem at its own line and column (several applications' problems are reported at once).
+            throw new DeployException(String.join("\n", e.problems().stream().map(file::locate).toList()));
         }
     }
 

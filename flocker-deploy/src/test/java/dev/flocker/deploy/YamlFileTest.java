@@ -150,4 +150,26 @@ class YamlFileTest {
         assertThatThrownBy(() -> YamlFile.parse(Path.of("app.yml"), yaml.replace("\\n", "\n")))
                 .isInstanceOf(DeployException.class).hasMessageStartingWith(expected);
     }
+    @Test
+    void theProblemsOfEveryApplicationAreReportedAtOnceEachAtItsPlace() {
+        var file = YamlFile.parse(Path.of("app.yml"), """
+                services:
+                  web:
+                    image: x
+                    ports: ["80"]
+                  db:
+                    image: y
+                  cache:
+                    depends_on: [db]
+                """);
+        try {
+            ApplicationFile.parse(file.value);
+            throw new AssertionError("no error");
+        } catch (ConfigurationError e) {
+            assertThat(e.problems().stream().map(file::locate).toList()).containsExactly(
+                    "app.yml:4:13: Application 'web' has a config error. Invalid ports specification: '80'. Use \"external:internal\", e.g. \"8080:80\".",
+                    "app.yml:8:5: Application 'cache' has a config error. Unsupported compose keys found: depends_on. Supported: command,"
+                            + " cpu_shares, environment, image, links, mem_limit, ports, restart, volumes.");
+        }
+    }
 }
