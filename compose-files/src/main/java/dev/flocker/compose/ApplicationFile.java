@@ -120,7 +120,7 @@ public final class ApplicationFile {
                         r.get("maximum_retry_count") == null ? null : integer(r.get("maximum_retry_count"), "restart_policy maximum_retry_count"));
             }
             return new AppSpec(name, string(app.get("image"), "image"), ports, environment(app.get("environment")), restart, List.of(),
-                    app.get("cpu_shares") == null ? null : integer(app.get("cpu_shares"), "cpu_shares"),
+                    app.get("cpu_shares") == null ? null : cpuShares(app.get("cpu_shares")),
                     app.get("mem_limit") == null ? null : (long) integer(app.get("mem_limit"), "mem_limit"), links, volume);
         } catch (ConfigurationError | IllegalArgumentException e) {
             throw new ConfigurationError("Application '" + name + "' has a config error. " + e.getMessage());
@@ -173,7 +173,7 @@ public final class ApplicationFile {
                 var links = figLinks(app);
                 var volume = oneVolume(app, target -> target);
                 result.put(name, new AppSpec(name, string(app.get("image"), "image"), ports, figEnvironment(app.get("environment")), null,
-                        List.of(), app.get("cpu_shares") == null ? null : integer(app.get("cpu_shares"), "cpu_shares"),
+                        List.of(), app.get("cpu_shares") == null ? null : cpuShares(app.get("cpu_shares")),
                         app.get("mem_limit") == null ? null : (long) integer(app.get("mem_limit"), "mem_limit"), links, volume));
             } catch (ConfigurationError | IllegalArgumentException e) {
                 problems.add("Application '" + name + "' has a config error. " + e.getMessage());
@@ -213,8 +213,8 @@ public final class ApplicationFile {
     }
 
     private static AppSpec.LinkSpec figLink(Object link) {
-        var parts = String.valueOf(link).split(":");
-        if (parts.length > 2 || parts[0].isEmpty()) {
+        var parts = String.valueOf(link).split(":", -1);
+        if (parts.length > 2 || parts[0].isEmpty() || (parts.length == 2 && parts[1].isEmpty())) {
             throw new ConfigurationError("Invalid link specification: '" + link + "'. Use \"app\" or \"app:alias\".");
         }
         return new AppSpec.LinkSpec(parts.length == 2 ? parts[1] : parts[0], null, null, parts[0]);

@@ -71,7 +71,7 @@ final class ComposeServices {
                 var volume = ApplicationFile.oneVolume(app, ComposeServices::composeVolumeTarget);
                 result.put(name, new AppSpec(name, string(app.get("image"), "image"), ports, figEnvironment(app.get("environment")),
                         composeRestart(app.get("restart")), composeCommand(app.get("command")),
-                        app.get("cpu_shares") == null ? null : integer(app.get("cpu_shares"), "cpu_shares"),
+                        app.get("cpu_shares") == null ? null : cpuShares(app.get("cpu_shares")),
                         app.get("mem_limit") == null ? null : memory(app.get("mem_limit")), links, volume));
             } catch (ConfigurationError | IllegalArgumentException e) {
                 problems.add("Application '" + name + "' has a config error. " + e.getMessage());
@@ -165,19 +165,21 @@ final class ComposeServices {
 
     /** Compose memory: bytes, or a number with b, k, m, g (binary), e.g. 512m. */
     static long memory(Object value) {
-        if (value instanceof Integer || value instanceof Long) {
-            return ((Number) value).longValue();
-        }
         var text = String.valueOf(value).strip();
         if (text.matches("(?i)^[0-9.]+[kmg]b$")) {
             text = text.substring(0, text.length() - 1); // Compose also writes 512mb
         } else if (text.matches("(?i)^[0-9]+b$")) {
             text = text.substring(0, text.length() - 1);
         }
+        long bytes;
         try {
-            return size(text);
+            bytes = value instanceof Integer || value instanceof Long ? ((Number) value).longValue() : size(text);
         } catch (ConfigurationError e) {
             throw new ConfigurationError("Invalid mem_limit '" + value + "': use bytes or a number with k, m or g, e.g. 512m.");
         }
+        if (bytes < 1 << 20 || bytes > 1L << 50) {
+            throw new ConfigurationError("mem_limit '" + value + "' is out of range: from 1 MiB (1m) to 1 PiB.");
+        }
+        return bytes;
     }
 }

@@ -41,9 +41,27 @@ public final class Deployment {
         var applications = new ArrayList<Application>();
         var datasets = new ArrayList<Dataset>();
         var usedPorts = new java.util.HashMap<Integer, String>();
+        var problems = new ArrayList<String>();
         for (var entry : placed.entrySet()) {
             var spec = apps.get(entry.getKey());
-            var node = entry.getValue();
+            try {
+                place(current, apps, spec, entry.getValue(), usedPorts, datasets, applications);
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                // What the model's records refuse (an image, an environment name, a mountpoint...) is the file's problem.
+                problems.add("Application '" + spec.name() + "' has a config error. " + e.getMessage());
+            } catch (ConfigurationError e) {
+                problems.addAll(e.problems());
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw ConfigurationError.of(problems);
+        }
+        return current.withDeployment(datasets, applications);
+    }
+
+    private static void place(Configuration current, Map<String, AppSpec> apps, AppSpec spec, NodeId node, Map<Integer, String> usedPorts,
+                              List<Dataset> datasets, List<Application> applications) {
+        {
             for (var port : spec.ports()) {
                 var other = usedPorts.put(port.external(), spec.name());
                 if (other != null) {
@@ -77,7 +95,6 @@ public final class Deployment {
                     application.environment(), application.restartPolicy(), application.commandLine(), application.volumes(),
                     application.cpuShares(), application.memoryLimit(), application.links()));
         }
-        return current.withDeployment(datasets, applications);
     }
 
     /** Flocker's default dataset id for an application's volume: a version-4 UUID made from md5(name). */

@@ -90,7 +90,19 @@ final class FileValues {
         };
         var bytes = new java.math.BigDecimal(matcher.group(1)).multiply(java.math.BigDecimal.valueOf(1L << shift))
                 .setScale(0, java.math.RoundingMode.CEILING);
+        if (bytes.compareTo(java.math.BigDecimal.valueOf(1L << 60)) > 0) {
+            throw new ConfigurationError("Size '" + value + "' is larger than any disk or memory (at most 1 EiB).");
+        }
         return bytes.longValueExact();
+    }
+
+    /** Docker's relative CPU weight, as the API takes it: 1 to 1024. */
+    static int cpuShares(Object value) {
+        int shares = integer(value, "cpu_shares");
+        if (shares < 1 || shares > 1024) {
+            throw new ConfigurationError("cpu_shares " + shares + " is out of range: use 1 to 1024 (1024 is a full share).");
+        }
+        return shares;
     }
 
     static int parsePort(String text, Object spec) {

@@ -78,7 +78,8 @@ class YamlFileTest {
         assertThatThrownBy(() -> YamlFile.parse(Path.of("app.yml"), yaml.replace("\\n", "\n").replace("\\t", "\t").replace("''", "")))
                 .isInstanceOf(DeployException.class).hasMessageStartingWith(expected);
     }
-    static final Interpolation VARIABLES = new Interpolation(Map.of("TAG", "15", "PGPASS", "s3cret", "EMPTY", "", "PORT", "5432"));
+    static final Interpolation VARIABLES = new Interpolation(Map.of("TAG", "15", "PGPASS", "s3cret", "EMPTY", "", "PORT", "5432",
+            "SHARES", "512"));
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
@@ -108,12 +109,13 @@ class YamlFileTest {
                     image: "postgres:${TAG}"
                     environment: {POSTGRES_PASSWORD: "${PGPASS}"}
                     ports: ["${PORT}:5432"]
-                    cpu_shares: ${PORT}
+                    cpu_shares: ${SHARES}
                 """, VARIABLES);
         var app = ApplicationFile.parse(file.value).get("db");
         assertThat(app.image()).isEqualTo("postgres:15");
         assertThat(app.environment()).containsEntry("POSTGRES_PASSWORD", "s3cret");
         assertThat(app.ports()).extracting(p -> p.external()).containsExactly(5432);
+        assertThat(app.cpuShares()).as("a number stays a number").isEqualTo(512);
     }
 
     @Test
