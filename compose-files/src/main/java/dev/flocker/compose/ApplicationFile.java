@@ -36,10 +36,19 @@ public final class ApplicationFile {
         return parseNative(root);
     }
 
-    /** A Compose file (versions 2 and 3, or the versionless spec): services under a top-level {@code services} map. */
+    /**
+     * A Compose file (versions 2 and 3, or the versionless spec): a top-level {@code services}, unless it is a Fig
+     * application named "services" (whose {@code image} or {@code build} is text, where a Compose service named
+     * "image" would be a map of its settings).
+     */
     static boolean isCompose(Object root) {
-        return root instanceof Map<?, ?> map && map.get("services") instanceof Map<?, ?> services
-                && !services.containsKey("image") && !services.containsKey("build");
+        if (!(root instanceof Map<?, ?> map) || !map.containsKey("services")) {
+            return false;
+        }
+        if (map.containsKey("version") || !(map.get("services") instanceof Map<?, ?> services)) {
+            return true;
+        }
+        return services.values().stream().allMatch(v -> v == null || v instanceof Map<?, ?>);
     }
 
     static boolean isFig(Object root) {

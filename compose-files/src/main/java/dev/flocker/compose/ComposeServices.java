@@ -36,7 +36,12 @@ final class ComposeServices {
             throw new ConfigurationError("Compose file has an error. Unsupported version '" + root.get("version")
                     + "': use 2, 2.x, 3, 3.x, or leave 'version' out.");
         }
-        var services = asMap(root.get("services"));
+        var declared = root.get("services");
+        if (declared != null && !(declared instanceof Map<?, ?>)) {
+            throw new ConfigurationError("Compose file has an error. 'services' must be a map of service names to their settings, not "
+                    + typeName(declared) + ".");
+        }
+        var services = declared == null ? Map.of() : asMap(declared);
         if (services.isEmpty()) {
             throw new ConfigurationError("Compose file has an error. 'services' is empty.");
         }

@@ -46,6 +46,8 @@ final class YamlFile {
         String text;
         try {
             text = Files.readString(path);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new DeployException(path + ": not UTF-8 text (" + e.getMessage() + "); save the file as UTF-8");
         } catch (NoSuchFileException e) {
             throw new DeployException(path + ": no such file");
         } catch (IOException e) {
@@ -65,13 +67,13 @@ final class YamlFile {
     static YamlFile parse(Path path, String text, Interpolation variables) {
         try {
             var options = new LoaderOptions();
-            var root = new Yaml(new SafeConstructor(options)).compose(new StringReader(text));
+            var root = yaml(options).compose(new StringReader(text));
             if (root == null) {
                 throw new DeployException(path + ":1:1: the file is empty");
             }
             refuseDuplicateKeys(path, root);
             boolean changed = interpolate(path, root, variables);
-            var value = new Yaml(new SafeConstructor(options)).load(changed ? serialized(root) : text);
+            var value = yaml(options).load(changed ? serialized(root) : text);
             if (value == null) {
                 throw new DeployException(path + ":1:1: the file is empty");
             }
@@ -83,9 +85,34 @@ final class YamlFile {
         }
     }
 
+    private static Yaml yaml(LoaderOptions options) {
+        var dumper = new org.yaml.snakeyaml.DumperOptions();
+        return new Yaml(new SafeConstructor(options), new org.yaml.snakeyaml.representer.Representer(dumper), dumper, options, new CoreSchema());
+    }
+
+    /**
+     * How Compose (Go's yaml.v3) reads plain scalars, YAML 1.2's core schema, rather than SnakeYAML's YAML 1.1:
+     * {@code no}, {@code yes}, {@code on} and {@code off} are text (so {@code restart: no} means "no"), and
+     * {@code 53:53} is text, not the sexagesimal number 3233. Only true and false are booleans.
+     */
+    static final class CoreSchema extends org.yaml.snakeyaml.resolver.Resolver {
+        @Override
+        protected void addImplicitResolvers() {
+            addImplicitResolver(org.yaml.snakeyaml.nodes.Tag.BOOL, Pattern.compile("^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF");
+            addImplicitResolver(org.yaml.snakeyaml.nodes.Tag.INT,
+                    Pattern.compile("^(?:[-+]?(?:0|[1-9][0-9_]*)|0o[0-7]+|0x[0-9a-fA-F]+)$"), "-+0123456789");
+            addImplicitResolver(org.yaml.snakeyaml.nodes.Tag.FLOAT,
+                    Pattern.compile("^(?:[-+]?(?:\\.[0-9]+|[0-9][0-9_]*(?:\\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$"),
+                    "-+0123456789.");
+            addImplicitResolver(org.yaml.snakeyaml.nodes.Tag.MERGE, MERGE, "<");
+            addImplicitResolver(org.yaml.snakeyaml.nodes.Tag.NULL, NULL, "~nN\0");
+            addImplicitResolver(org.yaml.snakeyaml.nodes.Tag.NULL, EMPTY, null);
+        }
+    }
+
     private static String serialized(Node root) {
         var text = new java.io.StringWriter();
-        new Yaml().serialize(root, text);
+        yaml(new LoaderOptions()).serialize(root, text);
         return text.toString();
     }
 
@@ -154,7 +181,7 @@ final class YamlFile {
         // "yes" or "" put in by a variable must not turn into a boolean or a null.
         var tag = scalar.getTag();
         if (scalar.getScalarStyle() == org.yaml.snakeyaml.DumperOptions.ScalarStyle.PLAIN) {
-            var resolved = new org.yaml.snakeyaml.resolver.Resolver().resolve(org.yaml.snakeyaml.nodes.NodeId.scalar, value, true);
+            var resolved = new CoreSchema().resolve(org.yaml.snakeyaml.nodes.NodeId.scalar, value, true);
             tag = resolved.equals(org.yaml.snakeyaml.nodes.Tag.INT) || resolved.equals(org.yaml.snakeyaml.nodes.Tag.FLOAT)
                     ? resolved : org.yaml.snakeyaml.nodes.Tag.STR;
         }

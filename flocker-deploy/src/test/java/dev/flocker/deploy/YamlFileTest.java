@@ -174,4 +174,55 @@ class YamlFileTest {
                             + " cpu_shares, environment, image, links, mem_limit, ports, restart, volumes.");
         }
     }
+    @Test
+    void plainValuesReadAsComposeReadsThem() {
+        var file = YamlFile.parse(Path.of("app.yml"), """
+                services:
+                  dns:
+                    image: coredns
+                    restart: no
+                    ports:
+                      - 53:53
+                    environment: {DEBUG: yes, QUIET: off, ON: true}
+                """);
+        var app = ApplicationFile.parse(file.value).get("dns");
+        assertThat(app.restartPolicy().name()).as("restart: no is 'no', not false").isEqualTo("never");
+        assertThat(app.ports()).as("53:53 is a port mapping, not the sexagesimal 3233").extracting(p -> p.external()).containsExactly(53);
+        assertThat(app.environment()).containsEntry("DEBUG", "yes").containsEntry("QUIET", "off").containsEntry("ON", "true");
+    }
+
+    @Test
+    void aServiceNamedImageOrBuildIsStillACompose() {
+        var apps = ApplicationFile.parse(YamlFile.parse(Path.of("app.yml"), """
+                services:
+                  image: {image: "registry:2"}
+                  build: {image: "builder:1"}
+                """).value);
+        assertThat(apps).containsOnlyKeys("image", "build");
+        // And a Fig file whose application is called "services" is still Fig.
+        assertThat(ApplicationFile.parse(YamlFile.parse(Path.of("app.yml"), "services: {image: nginx}\n").value)).containsOnlyKeys("services");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            services as a list | services: [web]\\n   | Compose file has an error. 'services' must be a map of service names to their settings, not list.
+            services empty     | services:\\n         | Compose file has an error. 'services' is empty.
+            port out of range  | services:\\n  web: {image: x, ports: ["70000:80"]}\\n | Application 'web' has a config error. port 70000:80 (external:internal) is out of range
+            """)
+    void composeErrorsSayWhatIsWrong(String name, String yaml, String expected) {
+        try {
+            ApplicationFile.parse(YamlFile.parse(Path.of("app.yml"), yaml.replace("\\n", "\n")).value);
+            throw new AssertionError("no error");
+        } catch (ConfigurationError e) {
+            assertThat(e.getMessage()).startsWith(expected);
+        }
+    }
+
+    @Test
+    void aFileThatIsNotUtf8SaysSo(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        var file = dir.resolve("app.yml");
+        java.nio.file.Files.write(file, "services:\n  web: {image: caf\u00e9}\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertThatThrownBy(() -> YamlFile.read(file)).isInstanceOf(DeployException.class)
+                .hasMessageContaining("app.yml: not UTF-8 text").hasMessageContaining("save the file as UTF-8");
+    }
 }

@@ -80,7 +80,7 @@ public record Application(
     public record Port(@JsonProperty("internal") int internal, @JsonProperty("external") int external) {
         public Port {
             if (internal < 1 || internal > 65535 || external < 1 || external > 65535) {
-                throw new IllegalArgumentException("port mapping " + internal + "->" + external + " is out of range 1-65535");
+                throw new IllegalArgumentException("port " + external + ":" + internal + " (external:internal) is out of range: ports are 1-65535");
             }
         }
     }
