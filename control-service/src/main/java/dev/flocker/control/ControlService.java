@@ -176,14 +176,13 @@ public final class ControlService implements AutoCloseable {
     public static ControlService start(Settings settings) {
         var service = new ControlService(settings);
         try {
-            var http = new HttpApiServer(service.vertx, service.api);
+            var http = new HttpApiServer(service.vertx, service.api, service.metrics.registry());
             service.configuration.onChange(c -> http.announce("configuration", Map.of("tag", c.tag())));
             service.state.onChange(s -> http.announce("state", Map.of("nodes", s.nodes().size())));
             service.apiPort = http.listen(settings.bindHost(), settings.apiPort(), settings.tls()).await(30, TimeUnit.SECONDS).actualPort();
             var agents = new AgentChannelServer(service.vertx, service.configuration, service.state, settings.pushInterval());
             service.agentPort = agents.listen(settings.bindHost(), settings.agentPort(), settings.tls()).await(30, TimeUnit.SECONDS).actualPort();
             service.metrics.agentsConnected(agents::connectionCount);
-            http.measure(service.metrics.registry());
         } catch (Exception e) {
             service.close();
             throw new IllegalStateException("cannot listen on " + settings.bindHost() + " ports " + settings.apiPort() + "/"

@@ -16,7 +16,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 /**
  * The agent's metrics in Prometheus' text format at {@code http://<metrics.listen>/metrics} (docs/METRICS.md lists
@@ -99,9 +98,5 @@ final class AgentMetrics implements AutoCloseable {
         }
         Metrics.removeRegistry(registry);
         registry.close();
-    }
-
-    List<String> names() {
-        return registry.getMeters().stream().map(m -> m.getId().getName()).distinct().toList();
     }
 }

@@ -97,22 +97,27 @@ final class ChangeExecutor {
         }
     }
 
-    /** Applies one change that is not a background one (those run in {@link MoveRunner}); counts it by kind and outcome. */
+    /** Applies one change that is not a background one (those run in {@link MoveRunner}). */
     void apply(Change change) {
+        counted(change, () -> {
+            carryOut(change);
+            return null;
+        });
+    }
+
+    /** Runs {@code work} for {@code change}, logged and counted by kind and outcome. */
+    private static <T> T counted(Change change, java.util.function.Supplier<T> work) {
         LOG.atInfo().addKeyValue("change", change).log("applying");
         boolean done = false;
         try {
-            carryOut(change);
+            var result = work.get();
             done = true;
+            return result;
         } finally {
-            count(change, done);
+            io.micrometer.core.instrument.Counter.builder("flocker.agent.changes").tag("kind", change.getClass().getSimpleName())
+                    .tag("outcome", done ? "ok" : "failed").description("Changes the agent applied, by kind and outcome")
+                    .register(io.micrometer.core.instrument.Metrics.globalRegistry).increment();
         }
-    }
-
-    static void count(Change change, boolean done) {
-        io.micrometer.core.instrument.Counter.builder("flocker.agent.changes").tag("kind", change.getClass().getSimpleName())
-                .tag("outcome", done ? "ok" : "failed").description("Changes the agent applied, by kind and outcome")
-                .register(io.micrometer.core.instrument.Metrics.globalRegistry).increment();
     }
 
     private void carryOut(Change change) {
@@ -144,27 +149,12 @@ final class ChangeExecutor {
 
     /** Stops the dataset's users; returns their names. */
     List<String> stopUsers(Change.StopUsers change) {
-        boolean done = false;
-        try {
-            var stopped = containers.stopUsing(change.dataset());
-            done = true;
-            return stopped;
-        } finally {
-            count(change, done);
-        }
+        return counted(change, () -> containers.stopUsing(change.dataset()));
     }
 
     /** Sends the increment; {@code transfer} receives its progress and may cancel it. */
     TransferResult push(Change.PushIncrement change, Transfer transfer) {
-        LOG.atInfo().addKeyValue("change", change).log("applying");
-        boolean done = false;
-        try {
-            var result = shipping.push(change, transfer);
-            done = true;
-            return result;
-        } finally {
-            count(change, done);
-        }
+        return counted(change, () -> shipping.push(change, transfer));
     }
 
     /** Keeps a few snapshots after a handoff (the newest is the base of the next increment); failures only logged. */

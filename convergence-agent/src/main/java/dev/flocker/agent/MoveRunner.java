@@ -10,7 +10,6 @@ import dev.flocker.volume.transfer.Transfer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -241,12 +240,5 @@ final class MoveRunner {
     private static String bytes(long bytes) {
         return bytes < 1024 * 1024 ? String.format(java.util.Locale.ROOT, "%.1f KiB", bytes / 1024.0)
                 : String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
-    }
-
-    /** For tests and logs: the datasets with background work running now. */
-    Map<DatasetId, MovePhase> running() {
-        var running = new HashMap<DatasetId, MovePhase>();
-        active.values().stream().filter(a -> a.running).forEach(a -> running.put(a.dataset, a.phase));
-        return running;
     }
 }

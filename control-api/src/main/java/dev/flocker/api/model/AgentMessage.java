@@ -35,17 +35,13 @@ public sealed interface AgentMessage {
     static String write(AgentMessage message) {
         var node = Json.MAPPER.createObjectNode();
         switch (message) {
-            case Update m -> node.put("type", "update").set("configuration", tree(m.configuration()));
-            case Diff m -> node.put("type", "diff").set("configuration", tree(m.configuration()));
+            case Update m -> node.put("type", "update").<ObjectNode>set("configuration", tree(m.configuration()))
+                    .set("cluster_state", tree(m.clusterState()));
+            case Diff m -> node.put("type", "diff").<ObjectNode>set("configuration", tree(m.configuration()))
+                    .set("cluster_state", tree(m.clusterState()));
             case Error m -> node.put("type", "error").put("description", m.description());
             case State m -> node.put("type", "state").set("state", tree(m.state()));
             case Ping m -> node.put("type", "ping");
-        }
-        switch (message) {
-            case Update m -> node.set("cluster_state", tree(m.clusterState()));
-            case Diff m -> node.set("cluster_state", tree(m.clusterState()));
-            default -> {
-            }
         }
         return Json.write(node);
     }

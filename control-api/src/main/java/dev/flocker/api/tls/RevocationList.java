@@ -46,10 +46,6 @@ public final class RevocationList {
         return BY_FILE.computeIfAbsent(absolute.resolveSibling(FILE), f -> new RevocationList(f, absolute));
     }
 
-    public Path file() {
-        return file;
-    }
-
     /** Throws when {@code certificate} is revoked, or when the list cannot be trusted. */
     public void check(X509Certificate certificate) throws CertificateException {
         var current = current();

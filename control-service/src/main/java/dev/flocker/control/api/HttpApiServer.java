@@ -33,11 +33,14 @@ public final class HttpApiServer {
 
     private final Vertx vertx;
     private final FlockerApi api;
+    private final io.micrometer.core.instrument.MeterRegistry metrics;
     private final Set<HttpServerResponse> watchers = ConcurrentHashMap.newKeySet();
 
-    public HttpApiServer(Vertx vertx, FlockerApi api) {
+    /** @param metrics where every request is timed by route template, method and status */
+    public HttpApiServer(Vertx vertx, FlockerApi api, io.micrometer.core.instrument.MeterRegistry metrics) {
         this.vertx = vertx;
         this.api = api;
+        this.metrics = metrics;
     }
 
     /** Listens with mutual TLS: only API users' certificates ({@code user-<name>}) of the cluster CA are served. */
@@ -49,25 +52,15 @@ public final class HttpApiServer {
     /** The cluster's revocation list, once listening. */
     private volatile dev.flocker.api.tls.RevocationList revocations;
 
-    /** Times every request by route template, method and status in {@code registry} (from now on). */
-    public void measure(io.micrometer.core.instrument.MeterRegistry registry) {
-        this.metrics = registry;
-    }
-
-    private volatile io.micrometer.core.instrument.MeterRegistry metrics;
-
     private void timed(RoutingContext ctx) {
-        var registry = metrics;
-        if (registry != null) {
-            long start = System.nanoTime();
-            ctx.addBodyEndHandler(v -> {
-                var route = ctx.currentRoute() == null || ctx.currentRoute().getPath() == null ? "unmatched" : ctx.currentRoute().getPath();
-                io.micrometer.core.instrument.Timer.builder("flocker.api.requests").description("HTTP API requests by route, method and status")
-                        .tag("route", route).tag("method", ctx.request().method().name())
-                        .tag("status", Integer.toString(ctx.response().getStatusCode())).publishPercentileHistogram()
-                        .register(registry).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
-            });
-        }
+        long start = System.nanoTime();
+        ctx.addBodyEndHandler(v -> {
+            var route = ctx.currentRoute() == null || ctx.currentRoute().getPath() == null ? "unmatched" : ctx.currentRoute().getPath();
+            io.micrometer.core.instrument.Timer.builder("flocker.api.requests").description("HTTP API requests by route, method and status")
+                    .tag("route", route).tag("method", ctx.request().method().name())
+                    .tag("status", Integer.toString(ctx.response().getStatusCode())).publishPercentileHistogram()
+                    .register(metrics).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        });
         ctx.next();
     }
 

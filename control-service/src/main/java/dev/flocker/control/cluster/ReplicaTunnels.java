@@ -235,9 +235,4 @@ public final class ReplicaTunnels implements Closeable {
         listeners.forEach(ReplicaTunnels::quietlyClose);
         open.forEach(ReplicaTunnels::quietlyClose);
     }
-
-    /** For tests: how many tunnelled connections are open now. */
-    public int openConnections() {
-        return open.size() / 2;
-    }
 }

@@ -87,7 +87,7 @@ final class MovePlanner {
         var generation = local.generation() + 1;
         var steps = new ArrayList<Change>();
         steps.add(new HoldConnections(id, target, portsUsing(in, id)));
-        if (writable || local.mounted()) {
+        if (local.mounted()) {
             steps.add(new StopUsers(id));
             steps.add(new MakeReadOnly(id));
         } else if (usedHere(in, id)) {

@@ -58,10 +58,6 @@ public final class Planner {
             moves = Map.copyOf(moves);
         }
 
-        public Input(NodeId self, Configuration configuration, ClusterState cluster, LocalState local, Instant now) {
-            this(self, configuration, cluster, local, Map.of(), MoveSettings.DEFAULT, now);
-        }
-
         MoveProgress progress(DatasetId id) {
             return moves.get(id);
         }
