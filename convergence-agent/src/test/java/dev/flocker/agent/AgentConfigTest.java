@@ -43,6 +43,14 @@ class AgentConfigTest {
         assertThat(AgentConfig.parse("agent.yml", MINIMAL + "proxy: {kernel_forwarding: false}\n").proxy().kernelForwarding()).isFalse();
     }
 
+    @Test
+    void metricsAreServedAtTheNodesAddressUnlessConfiguredElsewhereOrOff() {
+        assertThat(AgentConfig.parse("agent.yml", MINIMAL).metrics()).isEqualTo(new java.net.InetSocketAddress("10.0.0.11", 4528));
+        assertThat(AgentConfig.parse("agent.yml", MINIMAL + "metrics: {listen: '127.0.0.1:9100'}\n").metrics())
+                .isEqualTo(new java.net.InetSocketAddress("127.0.0.1", 9100));
+        assertThat(AgentConfig.parse("agent.yml", MINIMAL + "metrics: {listen: 'off'}\n").metrics()).isNull();
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             version 2                  | version: 2\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1} | agent.yml: version 2 is not supported; use version: 1
@@ -63,6 +71,9 @@ class AgentConfigTest {
             plugin name                | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nplugin: {name: 'Bad Name'} | agent.yml: plugin.name 'Bad Name' is invalid
             not YAML                   | version: 1\\ncontrol-service: {hostname: [h\\n                                   | agent.yml:3:1: not valid YAML
             not a mapping              | - a list                                                                            | agent.yml: expected a mapping
+            metrics address            | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nmetrics: {listen: '4528'} | agent.yml: metrics.listen '4528' is invalid: use host:port (e.g. 10.0.0.11:4528) or off
+            metrics port               | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nmetrics: {listen: '10.0.0.1:70000'} | agent.yml: metrics.listen '10.0.0.1:70000' is invalid
+            typo in a metrics key      | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nmetrics: {port: 1} | agent.yml: unknown key metrics.port; valid here: metrics.listen
             """)
     void badFilesAreRefusedWithTheKeyAndWhatWouldBeValid(String name, String yaml, String message) {
         assertThatThrownBy(() -> AgentConfig.parse("agent.yml", yaml.replace("\\n", "\n")))

@@ -304,13 +304,13 @@ public final class DeployMain implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             try {
+                var colon = listen.lastIndexOf(':');
+                if (colon <= 0 || !listen.substring(colon + 1).matches("[0-9]{1,5}") || Integer.parseInt(listen.substring(colon + 1)) > 65535) {
+                    throw new DeployException("--listen '" + listen + "' is invalid: use address:port, e.g. 127.0.0.1:4580", 2);
+                }
                 var options = connection.over(parent.connection);
                 var client = options.client(controlHost);
                 DeployMain.call(client::version); // the certificate and the service work before a browser tries them
-                var colon = listen.lastIndexOf(':');
-                if (colon < 0 || !listen.substring(colon + 1).matches("[0-9]{1,5}")) {
-                    throw new DeployException("--listen '" + listen + "' is invalid: use address:port, e.g. 127.0.0.1:4580", 2);
-                }
                 var address = new java.net.InetSocketAddress(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)));
                 dev.flocker.deploy.ui.Dashboard dashboard;
                 try {
