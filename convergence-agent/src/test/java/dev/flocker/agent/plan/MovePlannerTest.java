@@ -5,8 +5,9 @@ import static dev.flocker.agent.plan.PlannerTest.B;
 import static dev.flocker.agent.plan.PlannerTest.C;
 import static dev.flocker.agent.plan.PlannerTest.D;
 import static dev.flocker.agent.plan.PlannerTest.NOW;
-import static dev.flocker.agent.plan.PlannerTest.describe;
+import static dev.flocker.agent.plan.PlannerTest.assertPlans;
 import static dev.flocker.agent.plan.PlannerTest.held;
+import static dev.flocker.agent.plan.PlannerTest.row;
 import static dev.flocker.agent.plan.PlannerTest.world;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -135,18 +136,10 @@ class MovePlannerTest {
         return rows.stream();
     }
 
-    static Arguments row(String situation, World world, String... expected) {
-        return Arguments.of(situation, world, List.of(expected));
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("decisions")
     void plansTheNextStep(String situation, World world, List<String> expected) {
-        var lines = describe(Planner.plan(world.input()));
-        assertThat(lines).as(situation).hasSameSizeAs(expected);
-        for (int i = 0; i < expected.size(); i++) {
-            assertThat(lines.get(i)).as(situation).startsWith(expected.get(i));
-        }
+        assertPlans(situation, Planner.plan(world.input()), expected);
     }
 
     @Test
