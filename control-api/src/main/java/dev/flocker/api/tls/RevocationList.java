@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.security.GeneralSecurityException;
 import java.security.cert.CRLReason;
@@ -84,8 +85,9 @@ public final class RevocationList {
         FileTime modified;
         long size;
         try {
-            modified = Files.getLastModifiedTime(file);
-            size = Files.size(file);
+            var attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            modified = attributes.lastModifiedTime();
+            size = attributes.size();
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException e) {
