@@ -156,24 +156,30 @@ final class MoveRunner {
         long lastIncrement = 0;
         var stopped = List.<String>of();
         for (var step : handoff.steps()) {
-            move.detail = switch (step) {
-                case Change.HoldConnections c -> "holding connections";
-                case Change.StopUsers c -> "stopping applications";
-                case Change.MakeReadOnly c -> "making the copy read-only";
-                case Change.PushIncrement c -> "final increment" + (stopped.isEmpty() ? "" : " (stopped " + String.join(", ", stopped) + ")");
-                case Change.RecordOwner c -> "passing ownership (generation " + c.generation() + ")";
-                default -> move.detail;
-            };
             switch (step) {
-                case Change.PushIncrement c -> lastIncrement = push(move, c).bytes();
-                case Change.StopUsers c -> stopped = executor.stopUsers(c);
-                default -> executor.apply(step);
-            }
-            switch (step) {
-                case Change.MakeReadOnly c -> Failpoints.pause("handoff-read-only");
-                case Change.RecordOwner c -> Failpoints.pause("handoff-owner-recorded");
-                default -> {
+                case Change.HoldConnections c -> {
+                    move.detail = "holding connections";
+                    executor.apply(c);
                 }
+                case Change.StopUsers c -> {
+                    move.detail = "stopping applications";
+                    stopped = executor.stopUsers(c);
+                }
+                case Change.MakeReadOnly c -> {
+                    move.detail = "making the copy read-only";
+                    executor.apply(c);
+                    Failpoints.pause("handoff-read-only");
+                }
+                case Change.PushIncrement c -> {
+                    move.detail = "final increment" + (stopped.isEmpty() ? "" : " (stopped " + String.join(", ", stopped) + ")");
+                    lastIncrement = push(move, c).bytes();
+                }
+                case Change.RecordOwner c -> {
+                    move.detail = "passing ownership (generation " + c.generation() + ")";
+                    executor.apply(c);
+                    Failpoints.pause("handoff-owner-recorded");
+                }
+                default -> executor.apply(step);
             }
         }
         long ms = (System.nanoTime() - started) / 1_000_000;
