@@ -158,9 +158,9 @@ final class Convergence {
             boolean mounted = state.stream().anyMatch(s -> s.datasetId().equals(dataset.datasetId()) && dataset.primary().equals(s.primary())
                     && s.path() != null);
             if (!mounted) {
-                var text = "dataset " + dataset.metadata().getOrDefault("name", dataset.datasetId().toString()) + ": not yet mounted on "
-                        + DeployPlan.host(hosts, dataset.primary());
-                items.add(new Item("dataset:" + dataset.metadata().getOrDefault("name", dataset.datasetId().toString()), text, text, null));
+                var name = dataset.metadata().getOrDefault("name", dataset.datasetId().toString());
+                var text = "dataset " + name + ": not yet mounted on " + DeployPlan.host(hosts, dataset.primary());
+                items.add(new Item("dataset:" + name, text, text, null));
             }
         }
         var containers = DeployMain.call(client::containerState);

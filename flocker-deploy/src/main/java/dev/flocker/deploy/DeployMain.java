@@ -305,20 +305,22 @@ public final class DeployMain implements Callable<Integer> {
         public Integer call() throws Exception {
             try {
                 var colon = listen.lastIndexOf(':');
-                if (colon <= 0 || !listen.substring(colon + 1).matches("[0-9]{1,5}") || Integer.parseInt(listen.substring(colon + 1)) > 65535) {
+                var host = colon <= 0 ? "" : listen.substring(0, colon);
+                var port = colon <= 0 ? "" : listen.substring(colon + 1);
+                if (host.isEmpty() || !port.matches("[0-9]{1,5}") || Integer.parseInt(port) > 65535) {
                     throw new DeployException("--listen '" + listen + "' is invalid: use address:port, e.g. 127.0.0.1:4580", 2);
                 }
                 var options = connection.over(parent.connection);
                 var client = options.client(controlHost);
                 DeployMain.call(client::version); // the certificate and the service work before a browser tries them
-                var address = new java.net.InetSocketAddress(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)));
+                var address = new java.net.InetSocketAddress(host, Integer.parseInt(port));
                 dev.flocker.deploy.ui.Dashboard dashboard;
                 try {
                     dashboard = dev.flocker.deploy.ui.Dashboard.start(address, URI.create(client.toString()), options.tls().context());
                 } catch (java.io.IOException e) {
                     throw new DeployException("cannot serve the page at " + listen + ": " + e.getMessage(), 1);
                 }
-                System.out.println("Dashboard of " + client + " at http://" + listen.substring(0, colon) + ":" + dashboard.address().getPort()
+                System.out.println("Dashboard of " + client + " at http://" + host + ":" + dashboard.address().getPort()
                         + "/ (Ctrl-C to stop)");
                 System.out.flush();
                 new java.util.concurrent.CountDownLatch(1).await();
