@@ -31,11 +31,14 @@ public final class Dashboard implements AutoCloseable {
     private final HttpServer server;
     private final URI control;
     private final HttpClient http;
+    /** The Host headers this page answers to: its own address, and on loopback the loopback names. */
+    private final Set<String> hostNames;
 
     private Dashboard(HttpServer server, URI control, HttpClient http) {
         this.server = server;
         this.control = control;
         this.http = http;
+        this.hostNames = hostNames(server.getAddress());
     }
 
     /** Serves the page and the relay at {@code listen}; {@code control} is the API ({@code https://host:4523}). */
@@ -56,7 +59,7 @@ public final class Dashboard implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             var host = exchange.getRequestHeaders().getFirst("Host");
-            if (host == null || !allowedHost(host)) {
+            if (host == null || !hostNames.contains(host)) {
                 send(exchange, 403, "text/plain", "this page answers only at its own address, not as " + host + "\n");
                 return;
             }
@@ -76,14 +79,14 @@ public final class Dashboard implements AutoCloseable {
         }
     }
 
-    private boolean allowedHost(String host) {
-        var port = server.getAddress().getPort();
-        var address = server.getAddress().getAddress();
-        var names = new java.util.ArrayList<>(List.of(address.getHostAddress() + ":" + port));
+    private static Set<String> hostNames(InetSocketAddress bound) {
+        var port = bound.getPort();
+        var address = bound.getAddress();
+        var names = new java.util.HashSet<>(List.of(address.getHostAddress() + ":" + port));
         if (address.isLoopbackAddress()) {
             names.addAll(List.of("localhost:" + port, "127.0.0.1:" + port, "[::1]:" + port));
         }
-        return names.contains(host);
+        return Set.copyOf(names);
     }
 
     /** Passes the request to the control service with the user's certificate, and streams the answer back. */
@@ -129,9 +132,7 @@ public final class Dashboard implements AutoCloseable {
             var buffer = new byte[8192];
             for (int n; (n = in.read(buffer)) >= 0; ) {
                 out.write(buffer, 0, n);
-                if (streaming) {
-                    out.flush(); // each server-sent event reaches the page at once
-                }
+                out.flush(); // each server-sent event reaches the page at once
             }
         } catch (IOException e) {
             // the page went away (an event stream closes this way)
