@@ -110,6 +110,9 @@ final class YamlFile {
         }
     }
 
+    /** For typing values that variables were put into; a resolver is only read once built. */
+    private static final CoreSchema CORE_SCHEMA = new CoreSchema();
+
     private static String serialized(Node root) {
         var text = new java.io.StringWriter();
         yaml(new LoaderOptions()).serialize(root, text);
@@ -181,7 +184,7 @@ final class YamlFile {
         // "yes" or "" put in by a variable must not turn into a boolean or a null.
         var tag = scalar.getTag();
         if (scalar.getScalarStyle() == org.yaml.snakeyaml.DumperOptions.ScalarStyle.PLAIN) {
-            var resolved = new CoreSchema().resolve(org.yaml.snakeyaml.nodes.NodeId.scalar, value, true);
+            var resolved = CORE_SCHEMA.resolve(org.yaml.snakeyaml.nodes.NodeId.scalar, value, true);
             tag = resolved.equals(org.yaml.snakeyaml.nodes.Tag.INT) || resolved.equals(org.yaml.snakeyaml.nodes.Tag.FLOAT)
                     ? resolved : org.yaml.snakeyaml.nodes.Tag.STR;
         }
