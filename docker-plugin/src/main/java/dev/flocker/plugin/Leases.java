@@ -89,15 +89,22 @@ final class Leases implements AutoCloseable {
         }
     }
 
-    /** Renews the leases of the volumes mounted here, so they last while the containers run and lapse if this host dies. */
+    /**
+     * Renews the leases of the volumes mounted here, so they last while the containers run and lapse if this host dies.
+     * Each under its volume's lock and only while still mounted: a renewal racing the last Unmount would otherwise take
+     * back the lease it just gave up, and keep another host from mounting the volume. A volume busy with a Docker call
+     * is left to that call (a Mount takes the lease itself) until the next round, well within the lease's duration.
+     */
     private void renewAll() {
         forgetLostMounts();
-        for (var entry : mounts.all().entrySet()) {
-            try {
-                api.acquireLease(entry.getValue().datasetId(), self, (double) settings.leaseDuration().toSeconds());
-            } catch (RuntimeException e) {
-                LOG.atWarn().addKeyValue("volume", entry.getKey()).log("cannot renew the lease of a mounted volume: " + e.getMessage());
-            }
+        for (var name : mounts.all().keySet()) {
+            locks.ifFree(name, () -> mounts.dataset(name).ifPresent(dataset -> {
+                try {
+                    api.acquireLease(dataset, self, (double) settings.leaseDuration().toSeconds());
+                } catch (RuntimeException e) {
+                    LOG.atWarn().addKeyValue("volume", name).log("cannot renew the lease of a mounted volume: " + e.getMessage());
+                }
+            }));
         }
     }
 

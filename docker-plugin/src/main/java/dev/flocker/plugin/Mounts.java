@@ -91,6 +91,11 @@ final class Mounts {
         return entry == null ? 0 : entry.total();
     }
 
+    /** The dataset of {@code name} while it is mounted here. */
+    synchronized java.util.Optional<DatasetId> dataset(String name) {
+        return java.util.Optional.ofNullable(entries.get(name)).map(Entry::datasetId);
+    }
+
     synchronized Map<String, Entry> all() {
         return Map.copyOf(entries);
     }

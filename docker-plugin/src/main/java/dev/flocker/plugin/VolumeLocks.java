@@ -18,4 +18,18 @@ final class VolumeLocks {
             lock.unlock();
         }
     }
+
+    /** Runs {@code call} unless a call about {@code name} runs now (then nothing); whether it ran. */
+    boolean ifFree(String name, Runnable call) {
+        var lock = locks.computeIfAbsent(name, n -> new ReentrantLock());
+        if (!lock.tryLock()) {
+            return false;
+        }
+        try {
+            call.run();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
 }
