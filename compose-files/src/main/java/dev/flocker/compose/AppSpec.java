@@ -8,14 +8,35 @@ import java.util.Map;
 /**
  * One application as an application file describes it, before it is placed on a node.
  *
- * @param volume null when the application has no volume
+ * @param volume     null when the application has no volume
+ * @param entrypoint null for the image's
+ * @param init       null for the default (an init process)
+ * @param dependsOn  by application name (a Compose service's {@code container_name} when it has one)
  */
 public record AppSpec(String name, String image, List<Application.Port> ports, Map<String, String> environment,
                       Application.RestartPolicy restartPolicy, List<String> commandLine, Integer cpuShares, Long memoryLimit,
-                      List<LinkSpec> links, VolumeSpec volume) {
+                      List<LinkSpec> links, VolumeSpec volume, List<String> entrypoint, Boolean init, Application.HealthCheck healthcheck,
+                      List<Application.Dependency> dependsOn, Double cpus) {
 
-    /** A volume: where it is mounted, its size limit (null = none), and its dataset (null = derived from the name). */
-    public record VolumeSpec(String mountpoint, Long maximumSize, DatasetId datasetId) {
+    /** An application with Flocker's settings only (native and Fig files). */
+    public AppSpec(String name, String image, List<Application.Port> ports, Map<String, String> environment,
+                   Application.RestartPolicy restartPolicy, List<String> commandLine, Integer cpuShares, Long memoryLimit,
+                   List<LinkSpec> links, VolumeSpec volume) {
+        this(name, image, ports, environment, restartPolicy, commandLine, cpuShares, memoryLimit, links, volume, null, null, null,
+                List.of(), null);
+    }
+
+    /**
+     * A volume: where it is mounted, its size limit (null = none), and its dataset (null = derived from the name).
+     *
+     * @param name     a Compose named volume's name (its dataset is shared by every service that names it), or null
+     * @param external the named volume is an existing dataset of that name, never created here
+     * @param readOnly mounted read-only into the container
+     */
+    public record VolumeSpec(String mountpoint, Long maximumSize, DatasetId datasetId, String name, boolean external, boolean readOnly) {
+        public VolumeSpec(String mountpoint, Long maximumSize, DatasetId datasetId) {
+            this(mountpoint, maximumSize, datasetId, null, false, false);
+        }
     }
 
     /**

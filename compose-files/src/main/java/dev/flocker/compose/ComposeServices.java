@@ -4,85 +4,264 @@ import static dev.flocker.compose.FileValues.*;
 
 import dev.flocker.api.model.Application;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
-/** Compose files (versions 2 and 3, or the versionless spec): services under a top-level {@code services} map. */
+/**
+ * Compose files (versions 2 and 3, or the versionless specification): services under a top-level {@code services}
+ * map. Every problem of every service is reported at once; a key is either deployed, refused with the reason and what
+ * to do instead ({@link ComposeKeys}), or (Compose's {@code x-} extensions, {@code expose}) has no effect by the
+ * specification's own definition. Nothing is dropped silently.
+ */
 final class ComposeServices {
-    static final Set<String> COMPOSE_KEYS = Set.of("image", "environment", "ports", "links", "volumes", "mem_limit", "cpu_shares", "restart",
-            "command");
-    static final Set<String> COMPOSE_TOP = Set.of("version", "services", "volumes");
     private static final Pattern COMPOSE_VERSION = Pattern.compile("^[23](\\.[0-9]+)?$");
 
     private ComposeServices() {
     }
 
     static Map<String, AppSpec> parseCompose(Map<?, ?> root) {
-        var unknownTop = new TreeSet<String>();
-        root.keySet().forEach(k -> {
-            if (!COMPOSE_TOP.contains(String.valueOf(k))) {
-                unknownTop.add(String.valueOf(k));
+        var problems = new ArrayList<String>();
+        for (var key : new TreeSet<>(root.keySet().stream().map(String::valueOf).toList())) {
+            if (!ComposeKeys.TOP.contains(key) && !key.startsWith("x-")) {
+                problems.add("Compose file has an error. " + ComposeKeys.refusal(key, ComposeKeys.TOP_REASONS, ComposeKeys.TOP));
             }
-        });
-        if (!unknownTop.isEmpty()) {
-            throw new ConfigurationError("Compose file has an error. Unsupported top-level keys: " + String.join(", ", unknownTop)
-                    + ". Supported: services, version, volumes.");
         }
         if (root.containsKey("version") && !COMPOSE_VERSION.matcher(String.valueOf(root.get("version"))).matches()) {
-            throw new ConfigurationError("Compose file has an error. Unsupported version '" + root.get("version")
+            problems.add("Compose file has an error. Unsupported version '" + root.get("version")
                     + "': use 2, 2.x, 3, 3.x, or leave 'version' out.");
         }
         var declared = root.get("services");
         if (declared != null && !(declared instanceof Map<?, ?>)) {
-            throw new ConfigurationError("Compose file has an error. 'services' must be a map of service names to their settings, not "
-                    + typeName(declared) + ".");
+            throw ConfigurationError.of(append(problems, "Compose file has an error. 'services' must be a map of service names to their"
+                    + " settings, not " + typeName(declared) + "."));
         }
         var services = declared == null ? Map.of() : asMap(declared);
         if (services.isEmpty()) {
-            throw new ConfigurationError("Compose file has an error. 'services' is empty.");
+            throw ConfigurationError.of(append(problems, "Compose file has an error. 'services' is empty."));
         }
+        var volumes = ComposeVolumes.declared(root.get("volumes"), problems);
+        var names = applicationNames(services);
         var result = new LinkedHashMap<String, AppSpec>();
-        var problems = new ArrayList<String>();
         services.forEach((key, value) -> {
-            var name = String.valueOf(key);
-            try {
-                checkName(name);
-                var app = asMap(value);
-                var unsupported = new TreeSet<String>();
-                app.keySet().forEach(k -> {
-                    if (!COMPOSE_KEYS.contains(String.valueOf(k))) {
-                        unsupported.add(String.valueOf(k));
-                    }
-                });
-                if (unsupported.contains("build")) {
-                    throw new ConfigurationError("'build' is not supported yet: build the image and name it with 'image'.");
-                }
-                if (!unsupported.isEmpty()) {
-                    throw new ConfigurationError("Unsupported compose keys found: " + String.join(", ", unsupported) + ". Supported: "
-                            + String.join(", ", new TreeSet<>(COMPOSE_KEYS)) + ".");
-                }
-                if (!app.containsKey("image")) {
-                    throw new ConfigurationError("Missing 'image' key.");
-                }
-                var ports = new ArrayList<Application.Port>();
-                for (var port : asList(app.get("ports"), "ports")) {
-                    ports.add(composePort(port));
-                }
-                var links = ApplicationFile.figLinks(app);
-                var volume = ApplicationFile.oneVolume(app, ComposeServices::composeVolumeTarget);
-                result.put(name, new AppSpec(name, string(app.get("image"), "image"), ports, figEnvironment(app.get("environment")),
-                        composeRestart(app.get("restart")), composeCommand(app.get("command")),
-                        app.get("cpu_shares") == null ? null : cpuShares(app.get("cpu_shares")),
-                        app.get("mem_limit") == null ? null : memory(app.get("mem_limit")), links, volume));
-            } catch (ConfigurationError | IllegalArgumentException e) {
-                problems.add("Application '" + name + "' has a config error. " + e.getMessage());
+            var service = new Service(String.valueOf(key), names, volumes, problems);
+            var spec = service.read(value);
+            if (spec != null) {
+                result.put(String.valueOf(key), spec);
             }
         });
+        if (problems.isEmpty()) {
+            checkDependencies(result, problems);
+        }
         return ApplicationFile.complete(result, problems);
+    }
+
+    private static List<String> append(List<String> problems, String problem) {
+        problems.add(problem);
+        return problems;
+    }
+
+    /** Each service's application name: its {@code container_name} when it has one, else the service's name. */
+    private static Map<String, String> applicationNames(Map<?, ?> services) {
+        var names = new HashMap<String, String>();
+        services.forEach((key, value) -> {
+            var containerName = value instanceof Map<?, ?> map ? map.get("container_name") : null;
+            names.put(String.valueOf(key), containerName instanceof String s ? s : String.valueOf(key));
+        });
+        return names;
+    }
+
+    /** Two services with one name, a dependency on itself through others, or on the health of a service without a check. */
+    private static void checkDependencies(Map<String, AppSpec> specs, List<String> problems) {
+        var byName = new HashMap<String, AppSpec>();
+        for (var entry : specs.entrySet()) {
+            var other = byName.put(entry.getValue().name(), entry.getValue());
+            if (other != null) {
+                problems.add("Application '" + entry.getValue().name() + "' has a config error. Two services have the application name '"
+                        + entry.getValue().name() + "' ('container_name'): give each its own.");
+            }
+        }
+        for (var spec : specs.values()) {
+            for (var dependency : spec.dependsOn()) {
+                var target = byName.get(dependency.name());
+                if (dependency.condition().equals("healthy") && target != null && target.healthcheck() == null) {
+                    problems.add("Application '" + spec.name() + "' has a config error. 'depends_on' asks for '" + dependency.name()
+                            + "' to be healthy, but it has no 'healthcheck' here: add one to it, or use condition: service_started.");
+                }
+            }
+            var path = cycle(spec.name(), spec.name(), byName, new ArrayList<>());
+            if (path != null) {
+                problems.add("Application '" + spec.name() + "' has a config error. 'depends_on' goes round in a circle: "
+                        + String.join(" -> ", path) + "; nothing in it could ever start.");
+            }
+        }
+    }
+
+    private static List<String> cycle(String start, String at, Map<String, AppSpec> byName, List<String> path) {
+        path.add(at);
+        var spec = byName.get(at);
+        if (spec != null && path.size() <= byName.size()) {
+            for (var dependency : spec.dependsOn()) {
+                if (dependency.name().equals(start)) {
+                    var found = new ArrayList<>(path);
+                    found.add(start);
+                    return found;
+                }
+                if (!path.contains(dependency.name())) {
+                    var found = cycle(start, dependency.name(), byName, path);
+                    if (found != null) {
+                        return found;
+                    }
+                }
+            }
+        }
+        path.remove(path.size() - 1);
+        return null;
+    }
+
+    /** One service, read key by key: every key's problem is collected, so one run reports them all. */
+    private static final class Service {
+        private final String key;
+        private final Map<String, String> names;
+        private final Map<String, ComposeVolumes.Declared> volumes;
+        private final List<String> problems;
+        private String prefix;
+        private boolean failed;
+
+        Service(String key, Map<String, String> names, Map<String, ComposeVolumes.Declared> volumes, List<String> problems) {
+            this.key = key;
+            this.names = names;
+            this.volumes = volumes;
+            this.problems = problems;
+            this.prefix = "Application '" + key + "' has a config error. ";
+        }
+
+        AppSpec read(Object value) {
+            if (!(value instanceof Map<?, ?> app)) {
+                problem("A service must be a map of settings, not " + typeName(value) + ".");
+                return null;
+            }
+            var name = names.get(key);
+            prefix = "Application '" + name + "' has a config error. ";
+            attempt(() -> {
+                checkName(name);
+                return null;
+            });
+            var refused = new TreeSet<String>();
+            for (var k : app.keySet()) {
+                var s = String.valueOf(k);
+                if (!ComposeKeys.SERVICE.contains(s) && !s.startsWith("x-")) {
+                    refused.add(s);
+                }
+            }
+            refused.forEach(k -> problem(ComposeKeys.refusal(k, ComposeKeys.SERVICE_REASONS, ComposeKeys.SERVICE)));
+            if (!app.containsKey("image")) {
+                problem(app.containsKey("build") ? "'image' is needed too: name the image that 'build' would make, built and loaded on"
+                        + " every node." : "Missing 'image' key.");
+            }
+            if (app.containsKey("env_file")) {
+                problem("'env_file' is read by flocker-deploy, from beside the Compose file: deploy with flocker-deploy, or write the"
+                        + " variables under 'environment'.");
+            }
+            var image = attempt(() -> app.get("image") == null ? null : string(app.get("image"), "image"));
+            var ports = attempt(() -> {
+                var list = new ArrayList<Application.Port>();
+                for (var port : asList(app.get("ports"), "ports")) {
+                    list.add(composePort(port));
+                }
+                return list;
+            });
+            attempt(() -> {
+                asList(app.get("expose"), "expose").forEach(ComposeServices::exposed);
+                return null;
+            });
+            attempt(() -> asList(app.get("profiles"), "profiles").stream().map(p -> string(p, "profiles")).toList());
+            var links = attempt(() -> ApplicationFile.figLinks(app));
+            var volume = attempt(() -> {
+                var entries = asList(app.get("volumes"), "volumes");
+                if (entries.size() > 1) {
+                    throw new ConfigurationError("Only one volume per application is supported; found " + entries.size()
+                            + ". Put the data in one volume, or split the service.");
+                }
+                return entries.isEmpty() ? null : ComposeVolumes.mount(entries.get(0), volumes);
+            });
+            var environment = attempt(() -> figEnvironment(app.get("environment")));
+            var restart = attempt(() -> composeRestart(app.get("restart")));
+            var command = attempt(() -> words(app.get("command"), "command"));
+            var entrypoint = attempt(() -> app.get("entrypoint") == null ? null : words(app.get("entrypoint"), "entrypoint"));
+            var shares = attempt(() -> app.get("cpu_shares") == null ? null : cpuShares(app.get("cpu_shares")));
+            var memory = attempt(() -> app.get("mem_limit") == null ? null : memory(app.get("mem_limit"), "mem_limit"));
+            var cpus = attempt(() -> app.get("cpus") == null ? null : ComposeDeploy.cpus(app.get("cpus")));
+            var init = attempt(() -> app.get("init") == null ? null : bool(app.get("init"), "init"));
+            var healthcheck = attempt(() -> ComposeDeploy.healthcheck(app.get("healthcheck")));
+            var dependsOn = attempt(() -> ComposeDeploy.dependsOn(app.get("depends_on"), names));
+            var deploy = attempt(() -> ComposeDeploy.deploy(app.get("deploy")));
+            if (failed) {
+                return null;
+            }
+            if (deploy.memory() != null && memory != null && !deploy.memory().equals(memory)) {
+                problem("'mem_limit' and 'deploy.resources.limits.memory' differ: keep one.");
+            }
+            if (deploy.cpus() != null && cpus != null && !deploy.cpus().equals(cpus)) {
+                problem("'cpus' and 'deploy.resources.limits.cpus' differ: keep one.");
+            }
+            if (deploy.restart() != null && restart != null && !deploy.restart().equals(restart)) {
+                problem("'restart' and 'deploy.restart_policy' differ: keep one.");
+            }
+            if (failed) {
+                return null;
+            }
+            return new AppSpec(name, image, ports, environment, restart != null ? restart : deploy.restart(), command, shares,
+                    memory != null ? memory : deploy.memory(), links, volume, entrypoint, init, healthcheck, dependsOn,
+                    cpus != null ? cpus : deploy.cpus());
+        }
+
+        private <T> T attempt(Supplier<T> read) {
+            try {
+                return read.get();
+            } catch (ConfigurationError e) {
+                e.problems().forEach(this::problem);
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                problem(e.getMessage());
+            }
+            return null;
+        }
+
+        private void problem(String message) {
+            problems.add(prefix + message);
+            failed = true;
+        }
+    }
+
+    /** A list of words, or one string split as a shell would (quotes kept together, nothing expanded). */
+    static List<String> words(Object value, String what) {
+        if (value == null) {
+            return List.of();
+        }
+        if (value instanceof List<?> list) {
+            return list.stream().map(item -> string(item, what)).toList();
+        }
+        return ShellWords.split(string(value, what), what);
+    }
+
+    static boolean bool(Object value, String what) {
+        if (value instanceof Boolean b) {
+            return b;
+        }
+        throw new ConfigurationError("'" + what + "' must be true or false, found " + typeName(value) + ".");
+    }
+
+    /** {@code expose}: ports (or ranges) reachable by other containers; documentation only, as in Compose. */
+    static void exposed(Object entry) {
+        var text = String.valueOf(entry);
+        if (!text.matches("[0-9]{1,5}(-[0-9]{1,5})?(/tcp)?")) {
+            throw new ConfigurationError("Invalid 'expose' entry '" + text + "': use a port or a range, e.g. 8080 or 8000-8010.");
+        }
     }
 
     /** {@code "8080:80"}, or the long form {@code {target: 80, published: 8080}}; every port needs its external number. */
@@ -113,26 +292,6 @@ final class ComposeServices {
         return new Application.Port(parsePort(parts[1], port), parsePort(parts[0], port));
     }
 
-    /** The container path of {@code "/data"}, {@code "name:/data[:rw]"} or {@code {type: volume, target: /data}}. */
-    static Object composeVolumeTarget(Object volume) {
-        if (volume instanceof Map<?, ?> map) {
-            unrecognised(map, Set.of("type", "source", "target", "read_only"));
-            if (map.get("type") != null && !"volume".equals(String.valueOf(map.get("type")))) {
-                throw new ConfigurationError("Only volumes of type 'volume' are supported, not '" + map.get("type") + "'.");
-            }
-            return map.get("target");
-        }
-        var parts = String.valueOf(volume).split(":");
-        if (parts.length == 1) {
-            return parts[0];
-        }
-        if (parts[0].startsWith("/") || parts[0].startsWith(".")) {
-            throw new ConfigurationError("Host paths cannot be volumes ('" + volume + "'): a volume is a dataset that moves with the "
-                    + "application. Use \"/path/in/container\" or \"name:/path/in/container\".");
-        }
-        return parts[1];
-    }
-
     static Application.RestartPolicy composeRestart(Object value) {
         if (value == null) {
             return null;
@@ -147,29 +306,14 @@ final class ComposeServices {
         if (text.equals("on-failure")) {
             return new Application.RestartPolicy("on-failure", null);
         }
-        if (text.startsWith("on-failure:") && text.substring(11).matches("[0-9]+")) {
+        if (text.startsWith("on-failure:") && text.substring(11).matches("[1-9][0-9]{0,8}")) {
             return new Application.RestartPolicy("on-failure", Integer.parseInt(text.substring(11)));
         }
         throw new ConfigurationError("Invalid restart '" + text + "': use no, always, unless-stopped, on-failure or on-failure:N.");
     }
 
-    /** A list of words, or a string split at white space (no shell quoting: use the list form for arguments with spaces). */
-    static List<String> composeCommand(Object value) {
-        if (value == null) {
-            return List.of();
-        }
-        if (value instanceof List<?> list) {
-            return list.stream().map(item -> string(item, "command")).toList();
-        }
-        var text = string(value, "command").strip();
-        if (text.contains("\"") || text.contains("'")) {
-            throw new ConfigurationError("'command' with quotes must be written as a list, e.g. [\"sh\", \"-c\", \"echo hi\"].");
-        }
-        return text.isEmpty() ? List.of() : List.of(text.split("\\s+"));
-    }
-
     /** Compose memory: bytes, or a number with b, k, m, g (binary), e.g. 512m. */
-    static long memory(Object value) {
+    static long memory(Object value, String what) {
         var text = String.valueOf(value).strip();
         if (text.matches("(?i)^[0-9.]+[kmg]b$")) {
             text = text.substring(0, text.length() - 1); // Compose also writes 512mb
@@ -180,10 +324,10 @@ final class ComposeServices {
         try {
             bytes = value instanceof Integer || value instanceof Long ? ((Number) value).longValue() : size(text);
         } catch (ConfigurationError e) {
-            throw new ConfigurationError("Invalid mem_limit '" + value + "': use bytes or a number with k, m or g, e.g. 512m.");
+            throw new ConfigurationError("Invalid " + what + " '" + value + "': use bytes or a number with k, m or g, e.g. 512m.");
         }
         if (bytes < 1 << 20 || bytes > 1L << 50) {
-            throw new ConfigurationError("mem_limit '" + value + "' is out of range: from 1 MiB (1m) to 1 PiB.");
+            throw new ConfigurationError(what + " '" + value + "' is out of range: from 1 MiB (1m) to 1 PiB.");
         }
         return bytes;
     }

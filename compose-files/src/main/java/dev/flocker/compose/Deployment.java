@@ -32,20 +32,29 @@ public final class Deployment {
             var node = cluster.nodeByHost(address)
                     .orElseThrow(() -> new ConfigurationError("No known node with address " + address + "."));
             for (var name : names) {
-                if (!apps.containsKey(name)) {
-                    throw new ConfigurationError("Node " + address + " has a config error. Unrecognised application name: " + name + ".");
-                }
-                placed.put(name, node.uuid());
+                placed.put(keyOf(apps, name).orElseThrow(() -> new ConfigurationError("Node " + address
+                        + " has a config error. Unrecognised application name: " + name + ".")), node.uuid());
             }
         });
-        var applications = new ArrayList<Application>();
-        var datasets = new ArrayList<Dataset>();
-        var usedPorts = new java.util.HashMap<Integer, String>();
         var problems = new ArrayList<String>();
+        var shared = sharedVolumes(current, apps, placed, problems);
+        var applications = new ArrayList<Application>();
+        var datasets = new LinkedHashMap<DatasetId, Dataset>();
+        var usedPorts = new java.util.HashMap<Integer, String>();
+        var placedNames = placed.keySet().stream().map(key -> apps.get(key).name()).collect(java.util.stream.Collectors.toSet());
         for (var entry : placed.entrySet()) {
             var spec = apps.get(entry.getKey());
+            for (var dependency : spec.dependsOn()) {
+                if (!placedNames.contains(dependency.name())) {
+                    problems.add("Application '" + spec.name() + "' has a config error. It depends on '" + dependency.name()
+                            + "' ('depends_on'), which the deployment file places on no node: it would never start. Place both.");
+                }
+            }
+            if (spec.volume() != null && spec.volume().name() != null && !shared.containsKey(spec.volume().name())) {
+                continue; // its volume's problem is reported
+            }
             try {
-                place(current, apps, spec, entry.getValue(), usedPorts, datasets, applications);
+                applications.add(place(current, apps, spec, entry.getValue(), shared, usedPorts, datasets));
             } catch (IllegalArgumentException | ArithmeticException e) {
                 // What the model's records refuse (an image, an environment name, a mountpoint...) is the file's problem.
                 problems.add("Application '" + spec.name() + "' has a config error. " + e.getMessage());
@@ -56,45 +65,96 @@ public final class Deployment {
         if (!problems.isEmpty()) {
             throw ConfigurationError.of(problems);
         }
-        return current.withDeployment(datasets, applications);
+        return current.withDeployment(datasets.values(), applications);
     }
 
-    private static void place(Configuration current, Map<String, AppSpec> apps, AppSpec spec, NodeId node, Map<Integer, String> usedPorts,
-                              List<Dataset> datasets, List<Application> applications) {
-        {
-            for (var port : spec.ports()) {
-                var other = usedPorts.put(port.external(), spec.name());
-                if (other != null) {
-                    throw new ConfigurationError("Application '" + spec.name() + "' has a config error. External port " + port.external()
-                            + " is also used by '" + other + "'.");
-                }
-            }
-            var volumes = new ArrayList<Application.Volume>();
-            if (spec.volume() != null) {
-                var id = spec.volume().datasetId() != null ? spec.volume().datasetId() : datasetIdFor(spec.name());
-                var existing = current.dataset(id);
-                Long size = spec.volume().maximumSize() != null ? Long.valueOf(roundUp(spec.volume().maximumSize()))
-                        : existing.map(Dataset::maximumSize).orElse(null);
-                var metadata = existing.map(Dataset::metadata).orElse(Map.of("name", spec.name()));
-                datasets.add(new Dataset(id, node, false, metadata, size));
-                volumes.add(new Application.Volume(id, spec.volume().mountpoint()));
-            }
-            var links = new ArrayList<Application.Link>();
-            for (var link : spec.links()) {
-                if (link.target() == null) {
-                    links.add(new Application.Link(link.alias(), link.localPort(), link.remotePort()));
-                } else {
-                    for (var port : apps.get(link.target()).ports()) {
-                        links.add(new Application.Link(link.alias(), port.internal(), port.external()));
-                    }
-                }
-            }
-            var application = new Application(node, spec.name(), spec.image(), spec.ports(), spec.environment(), spec.restartPolicy(),
-                    spec.commandLine(), volumes, spec.cpuShares(), spec.memoryLimit(), links);
-            applications.add(new Application(node, application.name(), application.imageWithTag(), application.ports(),
-                    application.environment(), application.restartPolicy(), application.commandLine(), application.volumes(),
-                    application.cpuShares(), application.memoryLimit(), application.links()));
+    /** The file's key for {@code name} in a deployment file: a service's name, or its application ({@code container_name}). */
+    private static java.util.Optional<String> keyOf(Map<String, AppSpec> apps, String name) {
+        if (apps.containsKey(name)) {
+            return java.util.Optional.of(name);
         }
+        return apps.entrySet().stream().filter(e -> e.getValue().name().equals(name)).map(Map.Entry::getKey).findFirst();
+    }
+
+    /**
+     * The dataset of each named volume that placed applications mount: an external one is the existing dataset of that
+     * name; another is its own dataset, one for all services naming it, which must then run on one node.
+     */
+    private static Map<String, DatasetId> sharedVolumes(Configuration current, Map<String, AppSpec> apps, Map<String, NodeId> placed,
+                                                        List<String> problems) {
+        var users = new LinkedHashMap<String, List<String>>();
+        placed.keySet().forEach(key -> {
+            var volume = apps.get(key).volume();
+            if (volume != null && volume.name() != null) {
+                users.computeIfAbsent(volume.name(), v -> new ArrayList<>()).add(key);
+            }
+        });
+        var result = new LinkedHashMap<String, DatasetId>();
+        users.forEach((name, keys) -> {
+            var first = apps.get(keys.get(0));
+            var nodes = keys.stream().map(placed::get).distinct().count();
+            if (nodes > 1) {
+                problems.add("Application '" + first.name() + "' has a config error. Volume '" + name + "' is shared by "
+                        + String.join(", ", keys.stream().map(k -> apps.get(k).name() + " (node " + placed.get(k) + ")").toList())
+                        + ": applications that share a volume must be placed on one node.");
+                return;
+            }
+            if (first.volume().external()) {
+                var existing = current.datasets().values().stream().filter(d -> !d.deleted() && name.equals(d.name())).toList();
+                if (existing.size() != 1) {
+                    problems.add("Application '" + first.name() + "' has a config error. External volume '" + name + "' "
+                            + (existing.isEmpty() ? "is not a dataset of this cluster: create it first (Docker's 'docker volume create"
+                            + " -d flocker', or the API), or drop 'external' to have it created."
+                            : "names " + existing.size() + " datasets; give the one meant a unique name."));
+                    return;
+                }
+                result.put(name, existing.get(0).datasetId());
+                return;
+            }
+            var id = datasetIdFor("volume/" + name);
+            var legacy = datasetIdFor(first.name()); // before named volumes, a service's volume was its own dataset
+            if (keys.size() == 1 && current.dataset(id).isEmpty() && current.dataset(legacy).filter(d -> !d.deleted()).isPresent()) {
+                id = legacy;
+            }
+            result.put(name, id);
+        });
+        return result;
+    }
+
+    private static Application place(Configuration current, Map<String, AppSpec> apps, AppSpec spec, NodeId node,
+                                     Map<String, DatasetId> shared, Map<Integer, String> usedPorts, Map<DatasetId, Dataset> datasets) {
+        for (var port : spec.ports()) {
+            var other = usedPorts.put(port.external(), spec.name());
+            if (other != null) {
+                throw new ConfigurationError("Application '" + spec.name() + "' has a config error. External port " + port.external()
+                        + " is also used by '" + other + "'.");
+            }
+        }
+        var volumes = new ArrayList<Application.Volume>();
+        var volume = spec.volume();
+        if (volume != null) {
+            var id = volume.datasetId() != null ? volume.datasetId()
+                    : volume.name() != null ? shared.get(volume.name()) : datasetIdFor(spec.name());
+            var existing = current.dataset(id);
+            Long size = volume.maximumSize() != null ? Long.valueOf(roundUp(volume.maximumSize()))
+                    : existing.map(Dataset::maximumSize).orElse(null);
+            var metadata = existing.map(Dataset::metadata).orElse(Map.of("name", volume.name() != null ? volume.name() : spec.name()));
+            datasets.put(id, new Dataset(id, node, false, metadata, size));
+            volumes.add(new Application.Volume(id, volume.mountpoint(), volume.readOnly()));
+        }
+        var links = new ArrayList<Application.Link>();
+        for (var link : spec.links()) {
+            if (link.target() == null) {
+                links.add(new Application.Link(link.alias(), link.localPort(), link.remotePort()));
+            } else {
+                for (var port : apps.get(link.target()).ports()) {
+                    links.add(new Application.Link(link.alias(), port.internal(), port.external()));
+                }
+            }
+        }
+        return new Application(node, spec.name(), spec.image(), spec.ports(), spec.environment(), spec.restartPolicy(), spec.commandLine(),
+                volumes, spec.cpuShares(), spec.memoryLimit(), links, spec.entrypoint(), spec.init(), spec.healthcheck(), spec.dependsOn(),
+                spec.cpus()).withImageTagged();
     }
 
     /** Flocker's default dataset id for an application's volume: a version-4 UUID made from md5(name). */

@@ -108,22 +108,22 @@ class ComposeFilesTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "{\"services\": {\"web\": {\"build\": \".\"}}}|Application 'web' has a config error. 'build' is not supported yet",
-        "{\"services\": {\"web\": {\"image\": \"x\", \"depends_on\": [\"db\"], \"networks\": []}}}|Application 'web' has a config error. Unsupported compose keys found: depends_on, networks. Supported: command, cpu_shares, environment, image, links, mem_limit, ports, restart, volumes.",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"depends_on\": [\"db\"], \"networks\": []}}}|Application 'web' has a config error. 'networks' is not supported: applications reach each other through 'links'",
         "{\"services\": {\"web\": {\"ports\": [\"80:80\"]}}}|Application 'web' has a config error. Missing 'image' key.",
         "{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [\"127.0.0.1:80:80\"]}}}|Application 'web' has a config error. Invalid ports specification: '127.0.0.1:80:80'. A host address cannot be chosen",
         "{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [\"80\"]}}}|Application 'web' has a config error. Invalid ports specification: '80'. Use \"external:internal\"",
         "{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [\"53:53/udp\"]}}}|Application 'web' has a config error. Only tcp ports are supported",
         "{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [{\"target\": 80}]}}}|Application 'web' has a config error. Port 80 needs 'published'",
-        "{\"services\": {\"web\": {\"image\": \"x\", \"volumes\": [\"./site:/srv\"]}}}|Application 'web' has a config error. Host paths cannot be volumes ('./site:/srv')",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"volumes\": [\"./site:/srv\"]}}}|Application 'web' has a config error. Host paths cannot be volumes ('./site'): a host's directory stays on that host when the application moves. Use a named volume",
         "{\"services\": {\"web\": {\"image\": \"x\", \"volumes\": [\"/a\", \"/b\"]}}}|Application 'web' has a config error. Only one volume per application is supported; found 2.",
-        "{\"services\": {\"web\": {\"image\": \"x\", \"volumes\": [{\"type\": \"bind\", \"source\": \"/x\", \"target\": \"/y\"}]}}}|Application 'web' has a config error. Only volumes of type 'volume' are supported, not 'bind'.",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"volumes\": [{\"type\": \"bind\", \"source\": \"/x\", \"target\": \"/y\"}]}}}|Application 'web' has a config error. Host paths cannot be volumes ('/x')",
         "{\"services\": {\"web\": {\"image\": \"x\", \"restart\": \"sometimes\"}}}|Application 'web' has a config error. Invalid restart 'sometimes': use no, always, unless-stopped, on-failure or on-failure:N.",
         "{\"services\": {\"web\": {\"image\": \"x\", \"mem_limit\": \"lots\"}}}|Application 'web' has a config error. Invalid mem_limit 'lots': use bytes or a number with k, m or g, e.g. 512m.",
-        "{\"services\": {\"web\": {\"image\": \"x\", \"command\": \"sh -c 'echo hi'\"}}}|Application 'web' has a config error. 'command' with quotes must be written as a list",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"command\": \"sh -c 'echo hi\"}}}|Application 'web' has a config error. 'command' has a ' at character 7 that is never closed",
         "{\"services\": {\"web\": {\"image\": \"x\", \"links\": [\"db\"]}}}|Application 'web' has a config error. Link target 'db' is not an application in this file.",
         "{\"services\": {\"web\": {\"image\": \"x\", \"cpu_shares\": \"half\"}}}|Application 'web' has a config error. 'cpu_shares' must be an integer, found str.",
         "{\"version\": \"1\", \"services\": {\"web\": {\"image\": \"x\"}}}|Compose file has an error. Unsupported version '1': use 2, 2.x, 3, 3.x, or leave 'version' out.",
-        "{\"services\": {\"web\": {\"image\": \"x\"}}, \"networks\": {}}|Compose file has an error. Unsupported top-level keys: networks. Supported: services, version, volumes.",
+        "{\"services\": {\"web\": {\"image\": \"x\"}}, \"networks\": {}}|Compose file has an error. 'networks' is not supported: applications reach each other through 'links'",
         "{\"services\": {}}|Compose file has an error. 'services' is empty.",
         "{\"services\": {\"-web\": {\"image\": \"x\"}}}|Application '-web' has a config error. Invalid application name"})
     void badComposeFilesAreRefusedSayingWhatWouldBeValid(String file, String message) {

@@ -75,14 +75,23 @@ class FileFuzzTest {
         Deployment.apply(Configuration.EMPTY, ComposeFilesTest.CLUSTER, apps, PLACEMENT);
     }
 
+    /** The features a Compose file can use here, all in one valid file: each is somewhere the fuzzing breaks it. */
     @SuppressWarnings("unchecked")
     private static Map<String, Object> valid() {
         return (Map<String, Object>) Json.read("""
                 {"services": {
                   "web": {"image": "nginx:1.25", "ports": ["8080:80"], "environment": {"MODE": "prod"}, "links": ["db:database"],
-                          "command": ["nginx", "-g", "daemon off;"], "restart": "on-failure", "mem_limit": "256m", "cpu_shares": 512},
-                  "db": {"image": "postgres:15", "ports": ["15432:5432"], "volumes": ["dbdata:/var/lib/postgresql/data"],
-                         "environment": ["POSTGRES_PASSWORD=x"]}}}""", Object.class);
+                          "command": "nginx -g 'daemon off;'", "restart": "on-failure", "mem_limit": "256m", "cpu_shares": 512,
+                          "depends_on": {"db": {"condition": "service_healthy"}}, "expose": ["80", "8000-8010/tcp"], "init": true,
+                          "entrypoint": ["/docker-entrypoint.sh"], "cpus": "0.5", "profiles": ["frontend"],
+                          "volumes": [{"type": "volume", "source": "shared", "target": "/srv", "read_only": true}]},
+                  "db": {"image": "postgres:15", "container_name": "db", "ports": ["15432:5432"],
+                         "volumes": ["shared:/var/lib/postgresql/data:rw"], "environment": ["POSTGRES_PASSWORD=x"],
+                         "healthcheck": {"test": ["CMD", "pg_isready"], "interval": "1s", "timeout": "2s", "retries": 3, "start_period": "1m"},
+                         "deploy": {"replicas": 1, "resources": {"limits": {"memory": "1g", "cpus": 2}},
+                                    "restart_policy": {"condition": "on-failure", "max_attempts": 3}}}},
+                 "volumes": {"shared": {"driver": "flocker", "driver_opts": {"size": "1G"}}, "other": {"external": true, "name": "x"}}}""",
+                Object.class);
     }
 
     /** Replaces {@code count} values anywhere in the tree (map values or list items) with odd ones. */

@@ -3,8 +3,10 @@ package dev.flocker.agent;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
+import com.github.dockerjava.api.model.AccessMode;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.HealthCheck;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.RestartPolicy;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
@@ -64,9 +66,24 @@ public final class Containers implements AutoCloseable {
             var dataset = labels.get(DATASET);
             boolean running = "running".equals(container.getState());
             result.put(name, new LocalContainer(name, labels.get(CONFIG), running,
-                    dataset == null || dataset.isEmpty() ? null : DatasetId.of(dataset), running ? address(container) : null));
+                    dataset == null || dataset.isEmpty() ? null : DatasetId.of(dataset), running ? address(container) : null,
+                    running ? health(container.getStatus()) : null));
         }
         return result;
+    }
+
+    /** Docker's health status from a listed container's status ("Up 5 seconds (health: starting)"), or null when it has none. */
+    static String health(String status) {
+        if (status == null) {
+            return null;
+        }
+        if (status.contains("(health: starting)")) {
+            return "starting";
+        }
+        if (status.contains("(healthy)")) {
+            return "healthy";
+        }
+        return status.contains("(unhealthy)") ? "unhealthy" : null;
     }
 
     /** The container's address on its Docker network, or null when it has none. */
@@ -95,9 +112,14 @@ public final class Containers implements AutoCloseable {
         for (var port : app.ports()) {
             exposed.add(ExposedPort.tcp(port.internal()));
         }
-        var host = HostConfig.newHostConfig().withInit(true).withRestartPolicy(restartPolicy(app));
+        var host = HostConfig.newHostConfig().withInit(app.init() == null || app.init()).withRestartPolicy(restartPolicy(app));
         if (volumePath != null) {
-            host.withBinds(new Bind(volumePath.toString(), new com.github.dockerjava.api.model.Volume(app.volumes().get(0).mountpoint())));
+            var mount = app.volumes().get(0);
+            host.withBinds(new Bind(volumePath.toString(), new com.github.dockerjava.api.model.Volume(mount.mountpoint()),
+                    mount.readOnly() ? AccessMode.ro : AccessMode.rw));
+        }
+        if (app.cpus() != null) {
+            host.withNanoCPUs(Math.round(app.cpus() * 1e9));
         }
         if (app.memoryLimit() != null) {
             host.withMemory(app.memoryLimit());
@@ -109,6 +131,12 @@ public final class Containers implements AutoCloseable {
                 .withEnv(environment(app)).withExposedPorts(exposed).withHostConfig(host);
         if (!app.commandLine().isEmpty()) {
             create.withCmd(app.commandLine());
+        }
+        if (app.entrypoint() != null) {
+            create.withEntrypoint(app.entrypoint());
+        }
+        if (app.healthcheck() != null) {
+            create.withHealthcheck(healthCheck(app.healthcheck()));
         }
         var id = create.exec().getId();
         docker.startContainerCmd(id).exec();
@@ -133,7 +161,6 @@ public final class Containers implements AutoCloseable {
         LOG.atInfo().addKeyValue("application", name).log("stopped application");
     }
 
-    /** Stops every managed container that has {@code dataset} bound into it. */
     /** The running managed containers that have {@code dataset} as their volume, by name. */
     public List<String> runningWith(DatasetId dataset) {
         return list().values().stream().filter(c -> c.running() && dataset.equals(c.volume())).map(LocalContainer::name).sorted().toList();
@@ -148,6 +175,24 @@ public final class Containers implements AutoCloseable {
             }
         }
         return stopped;
+    }
+
+    /** Docker takes the check's durations in nanoseconds. */
+    private static HealthCheck healthCheck(Application.HealthCheck check) {
+        var docker = new HealthCheck().withTest(check.test());
+        if (check.intervalMs() != null) {
+            docker.withInterval(check.intervalMs() * 1_000_000);
+        }
+        if (check.timeoutMs() != null) {
+            docker.withTimeout(check.timeoutMs() * 1_000_000);
+        }
+        if (check.startPeriodMs() != null) {
+            docker.withStartPeriod(check.startPeriodMs() * 1_000_000);
+        }
+        if (check.retries() != null) {
+            docker.withRetries(check.retries());
+        }
+        return docker;
     }
 
     private static RestartPolicy restartPolicy(Application app) {

@@ -34,7 +34,7 @@ record StateReport(NodeIdentity identity, String host, Inet4Address address, Str
                         d.generation(), roundedToMiB(d.usedBytes())))
                 .sorted(Comparator.comparing(d -> d.datasetId().toString())).toList();
         var apps = local.containers().values().stream()
-                .map(c -> new NodeState.ApplicationState(c.name(), null, c.running(), null))
+                .map(c -> new NodeState.ApplicationState(c.name(), null, c.running(), null, c.health()))
                 .sorted(Comparator.comparing(NodeState.ApplicationState::name)).toList();
         var moves = new ArrayList<MoveState>();
         for (var move : running) {

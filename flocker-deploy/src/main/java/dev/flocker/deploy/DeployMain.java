@@ -97,6 +97,10 @@ public final class DeployMain implements Callable<Integer> {
     @Mixin
     Connection connection;
 
+    @Option(names = "--profile", paramLabel = "NAME", description = "Enable a Compose profile (repeatable; COMPOSE_PROFILES too): services"
+            + " of profiles not enabled are left out unless the deployment file names them.")
+    List<String> profiles = new java.util.ArrayList<>();
+
     @Option(names = "--dry-run", description = "Show what would change (starts, moves with their data, stops, restarts) and change nothing.")
     boolean dryRun;
 
@@ -140,8 +144,11 @@ public final class DeployMain implements Callable<Integer> {
     private int deploy() {
         var applicationFile = YamlFile.read(applicationPath);
         var deploymentFile = YamlFile.read(deploymentPath);
-        var apps = parse(applicationFile, () -> ApplicationFile.parse(applicationFile.value));
         var placement = parse(deploymentFile, () -> DeploymentFile.parse(deploymentFile.value));
+        var named = new java.util.HashSet<String>();
+        placement.values().forEach(named::addAll);
+        var application = ComposeInputs.resolve(applicationFile.value, applicationPath, ComposeInputs.activeProfiles(profiles), named);
+        var apps = parse(applicationFile, () -> ApplicationFile.parse(application));
         var client = connection.client(controlHost);
         for (int attempt = 1; ; attempt++) {
             var current = ClusterView.read(client);
@@ -155,7 +162,7 @@ public final class DeployMain implements Callable<Integer> {
                 return 0;
             }
             try {
-                call(() -> client.compose(applicationFile.value, deploymentFile.value, current.tag()));
+                call(() -> client.compose(application, deploymentFile.value, current.tag()));
                 out.println("configuration updated");
                 if (!await) {
                     return 0;

@@ -7,7 +7,17 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
-/** An application (Flocker's "container") in the desired configuration, with Flocker's JSON names. */
+/**
+ * An application (Flocker's "container") in the desired configuration, with Flocker's JSON names. The last five
+ * fields are our extensions (what Compose files say beyond Flocker's model); they are absent from JSON when unset, so
+ * Flocker's clients see nothing new and existing applications keep their digests.
+ *
+ * @param entrypoint the container's entrypoint, or null for the image's
+ * @param init       whether an init process reaps the container's children (null: yes)
+ * @param healthcheck Docker's health check for the container, or null for the image's
+ * @param dependsOn  applications that must run (or be healthy) before this one starts
+ * @param cpus       the CPU limit in cores (Docker's --cpus), or null for none
+ */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record Application(
         @JsonProperty("node_uuid") NodeId node,
@@ -20,7 +30,12 @@ public record Application(
         @JsonProperty("volumes") List<Volume> volumes,
         @JsonProperty("cpu_shares") Integer cpuShares,
         @JsonProperty("memory_limit") Long memoryLimit,
-        @JsonProperty("links") List<Link> links) {
+        @JsonProperty("links") List<Link> links,
+        @JsonProperty("entrypoint") List<String> entrypoint,
+        @JsonProperty("init") Boolean init,
+        @JsonProperty("healthcheck") HealthCheck healthcheck,
+        @JsonProperty("depends_on") List<Dependency> dependsOn,
+        @JsonProperty("cpus") Double cpus) {
 
     public static final Pattern NAME = Pattern.compile("^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$");
     /** Docker's image references: [registry[:port]/]repository[:tag][@digest]. */
@@ -57,13 +72,37 @@ public record Application(
         commandLine = commandLine == null ? List.of() : List.copyOf(commandLine);
         volumes = volumes == null ? List.of() : List.copyOf(volumes);
         links = links == null ? List.of() : List.copyOf(links);
+        entrypoint = entrypoint == null || entrypoint.isEmpty() ? null : List.copyOf(entrypoint);
+        dependsOn = dependsOn == null ? List.of() : List.copyOf(dependsOn);
+        var own = name;
+        if (dependsOn.stream().anyMatch(d -> d.name().equals(own))) {
+            throw new IllegalArgumentException("application " + name + " depends on itself");
+        }
+        if (cpus != null && !(cpus >= 0.01 && cpus <= 1024)) {
+            throw new IllegalArgumentException("cpus " + cpus + " of application " + name + " is out of range: from 0.01 to 1024 cores");
+        }
         if (volumes.size() > 1) {
             throw new IllegalArgumentException("application " + name + " has " + volumes.size() + " volumes; at most one is supported");
         }
     }
 
+    /** An application with Flocker's fields only. */
+    public Application(NodeId node, String name, String image, List<Port> ports, Map<String, String> environment,
+                       RestartPolicy restartPolicy, List<String> commandLine, List<Volume> volumes, Integer cpuShares, Long memoryLimit,
+                       List<Link> links) {
+        this(node, name, image, ports, environment, restartPolicy, commandLine, volumes, cpuShares, memoryLimit, links, null, null, null,
+                null, null);
+    }
+
     public Application withNode(NodeId newNode) {
-        return new Application(newNode, name, image, ports, environment, restartPolicy, commandLine, volumes, cpuShares, memoryLimit, links);
+        return new Application(newNode, name, image, ports, environment, restartPolicy, commandLine, volumes, cpuShares, memoryLimit, links,
+                entrypoint, init, healthcheck, dependsOn, cpus);
+    }
+
+    /** The same application with its image named "repo:tag", as Flocker stores it. */
+    public Application withImageTagged() {
+        return new Application(node, name, imageWithTag(), ports, environment, restartPolicy, commandLine, volumes, cpuShares, memoryLimit,
+                links, entrypoint, init, healthcheck, dependsOn, cpus);
     }
 
     /** Whether {@code dataset} is this application's volume. */
@@ -97,7 +136,13 @@ public record Application(
         }
     }
 
-    public record Volume(@JsonProperty("dataset_id") DatasetId datasetId, @JsonProperty("mountpoint") String mountpoint) {
+    /** A dataset mounted into the container; {@code read_only} is our extension, absent when false. */
+    public record Volume(@JsonProperty("dataset_id") DatasetId datasetId, @JsonProperty("mountpoint") String mountpoint,
+                         @JsonProperty("read_only") @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean readOnly) {
+        public Volume(DatasetId datasetId, String mountpoint) {
+            this(datasetId, mountpoint, false);
+        }
+
         public Volume {
             if (datasetId == null) {
                 throw new IllegalArgumentException("volume dataset_id is required");
@@ -119,6 +164,54 @@ public record Application(
             }
             if (maximumRetryCount != null && (!name.equals("on-failure") || maximumRetryCount < 1)) {
                 throw new IllegalArgumentException("restart_policy maximum_retry_count is only valid, and at least 1, with on-failure");
+            }
+        }
+    }
+
+    /**
+     * Docker's health check: {@code test} as Docker takes it ({@code ["CMD", ...]}, {@code ["CMD-SHELL", "..."]} or
+     * {@code ["NONE"]}), durations in milliseconds (null: Docker's defaults).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record HealthCheck(@JsonProperty("test") List<String> test, @JsonProperty("interval_ms") Long intervalMs,
+                              @JsonProperty("timeout_ms") Long timeoutMs, @JsonProperty("start_period_ms") Long startPeriodMs,
+                              @JsonProperty("retries") Integer retries) {
+        public HealthCheck {
+            if (test == null || test.isEmpty() || !List.of("CMD", "CMD-SHELL", "NONE").contains(test.get(0))
+                    || (test.get(0).equals("CMD-SHELL") && test.size() != 2) || (test.get(0).equals("CMD") && test.size() < 2)) {
+                throw new IllegalArgumentException("healthcheck test " + test + " is invalid: use [\"CMD\", program, args...], "
+                        + "[\"CMD-SHELL\", \"shell command\"] or [\"NONE\"]");
+            }
+            test = List.copyOf(test);
+            for (var duration : new Long[]{intervalMs, timeoutMs, startPeriodMs}) {
+                if (duration != null && (duration < 1 || duration > 86_400_000L)) {
+                    throw new IllegalArgumentException("healthcheck duration " + duration + " ms is out of range: from 1 ms to 24 h");
+                }
+            }
+            if (retries != null && (retries < 1 || retries > 1000)) {
+                throw new IllegalArgumentException("healthcheck retries " + retries + " is out of range: from 1 to 1000");
+            }
+        }
+
+        /** Whether this check turns the image's own check off. */
+        public boolean disabled() {
+            return test.get(0).equals("NONE");
+        }
+    }
+
+    /**
+     * Another application this one waits for before it starts (Compose's {@code depends_on}).
+     *
+     * @param condition "started" (it runs) or "healthy" (its health check passed)
+     */
+    public record Dependency(@JsonProperty("name") String name, @JsonProperty("condition") String condition) {
+        public Dependency {
+            if (name == null || !NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("depends_on name '" + name + "' is not an application name");
+            }
+            condition = condition == null ? "started" : condition;
+            if (!condition.equals("started") && !condition.equals("healthy")) {
+                throw new IllegalArgumentException("depends_on condition '" + condition + "' is invalid: use started or healthy");
             }
         }
     }

@@ -74,13 +74,27 @@ public record NodeState(
         }
     }
 
-    /** An application's container on a host. */
+    /**
+     * An application's container on a host.
+     *
+     * @param health Docker's health status ("starting", "healthy", "unhealthy"), or null when it has no health check
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record ApplicationState(
             @JsonProperty("name") String name,
             @JsonProperty("image") String image,
             @JsonProperty("running") boolean running,
-            @JsonProperty("ports") List<Application.Port> ports) {
+            @JsonProperty("ports") List<Application.Port> ports,
+            @JsonProperty("health") String health) {
+
+        public ApplicationState(String name, String image, boolean running, List<Application.Port> ports) {
+            this(name, image, running, ports, null);
+        }
+
+        /** Running, and past its health check's start when it has one: where clients may be sent. */
+        public boolean ready() {
+            return running && !"starting".equals(health);
+        }
     }
 
     /**

@@ -14,7 +14,9 @@ import java.util.regex.Pattern;
 /** What makes a container (application) request valid, and a configuration with it consistent; each failure an {@link ApiError}. */
 final class ContainerRules {
     static final Set<String> CONTAINER_KEYS = Set.of("node_uuid", "name", "image", "ports", "environment", "restart_policy",
-            "command_line", "volumes", "cpu_shares", "memory_limit", "links", "swappiness");
+            "command_line", "volumes", "cpu_shares", "memory_limit", "links", "swappiness",
+            // our extensions (Compose's entrypoint, init, healthcheck, depends_on, deploy.resources.limits.cpus)
+            "entrypoint", "init", "healthcheck", "depends_on", "cpus");
 
     private ContainerRules() {
     }
@@ -30,22 +32,31 @@ final class ContainerRules {
                         .check(!p.has("maximum_retry_count") || "on-failure".equals(p.path("name").asText()),
                                 "maximum_retry_count is only allowed with name 'on-failure'"))
                 .stringArray("command_line")
-                .array("volumes", 1, v -> Schema.object(v).only(Set.of("dataset_id", "mountpoint")).required("dataset_id", "mountpoint")
-                        .uuid("dataset_id").string("mountpoint", 1, 4096, Pattern.compile("^/[\\x20-\\x7e]*$")))
+                .array("volumes", 1, v -> Schema.object(v).only(Set.of("dataset_id", "mountpoint", "read_only"))
+                        .required("dataset_id", "mountpoint").uuid("dataset_id").string("mountpoint", 1, 4096, Pattern.compile("^/[\\x20-\\x7e]*$"))
+                        .bool("read_only"))
                 .integer("cpu_shares", 1, 1024, false)
                 .integer("memory_limit", 1 << 20, Long.MAX_VALUE, false)
                 .array("links", 1000, l -> Schema.object(l).only(Set.of("alias", "local_port", "remote_port"))
                         .required("alias", "local_port", "remote_port").string("alias", 1, 255, Pattern.compile("^[a-zA-Z0-9_-]+$"))
                         .integer("local_port", 1, 65535, false).integer("remote_port", 1, 65535, false))
                 .integer("swappiness", 0, 100, false)
+                .stringArray("entrypoint")
+                .bool("init")
+                .nested("healthcheck", h -> Schema.object(h).only(Set.of("test", "interval_ms", "timeout_ms", "start_period_ms", "retries"))
+                        .required("test").stringArray("test").integer("interval_ms", 1, 86_400_000L, false)
+                        .integer("timeout_ms", 1, 86_400_000L, false).integer("start_period_ms", 1, 86_400_000L, false)
+                        .integer("retries", 1, 1000, false))
+                .array("depends_on", 1000, d -> Schema.object(d).only(Set.of("name", "condition")).required("name")
+                        .string("name", 2, 255, Application.NAME).enumeration("condition", Set.of("started", "healthy")))
+                .number("cpus", 0.01, false)
                 .validate();
     }
 
     static Application parseContainer(JsonNode body) {
         try {
             var app = Json.MAPPER.treeToValue(body, Application.class);
-            return new Application(app.node(), app.name(), app.imageWithTag(), app.ports(), app.environment(), app.restartPolicy(),
-                    app.commandLine(), app.volumes(), app.cpuShares(), app.memoryLimit(), app.links());
+            return app.withImageTagged();
         } catch (JsonProcessingException | IllegalArgumentException e) {
             throw ApiError.schema(List.of(FlockerApi.rootMessage(e)));
         }

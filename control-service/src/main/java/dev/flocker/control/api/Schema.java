@@ -159,6 +159,14 @@ final class Schema {
         return this;
     }
 
+    Schema bool(String name) {
+        var value = field(name);
+        if (value != null && !value.isBoolean()) {
+            errors.add(name + ": " + value + " is not of type 'boolean'");
+        }
+        return this;
+    }
+
     Schema stringArray(String name) {
         return array(name, Integer.MAX_VALUE, item -> {
             var s = new Schema(item);

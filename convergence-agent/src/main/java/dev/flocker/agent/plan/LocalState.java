@@ -40,7 +40,16 @@ public record LocalState(Map<DatasetId, LocalDataset> datasets, Map<String, Loca
      * @param volume     the dataset bound into it, or null
      * @param address    its address on this host's container network (where the routing proxy sends its clients), or
      *                   null when it is not running
+     * @param health     Docker's health status ("starting", "healthy", "unhealthy"), or null when it has no health check
      */
-    public record LocalContainer(String name, String configHash, boolean running, DatasetId volume, String address) {
+    public record LocalContainer(String name, String configHash, boolean running, DatasetId volume, String address, String health) {
+        public LocalContainer(String name, String configHash, boolean running, DatasetId volume, String address) {
+            this(name, configHash, running, volume, address, null);
+        }
+
+        /** Running, and past its health check's start when it has one: where clients may be sent. */
+        public boolean ready() {
+            return running && !"starting".equals(health);
+        }
     }
 }

@@ -228,11 +228,37 @@ public final class Planner {
             }
         }
         var hash = ApplicationHash.of(app);
+        boolean current = container != null && hash.equals(container.configHash()) && Objects.equals(volume, container.volume());
+        if (!current && !dependenciesMet(in, app)) {
+            return; // started (or replaced) once what it depends on runs, or is healthy, on some host
+        }
         if (container == null) {
             starts.add(new StartApplication(app, volume));
         } else if (!hash.equals(container.configHash()) || !Objects.equals(volume, container.volume())) {
             starts.add(new RestartApplication(app, volume));
         }
+    }
+
+    /**
+     * Whether every application {@code app} depends on runs on some host (this one as discovered, others as they
+     * report), and is healthy where the dependency asks for it, as Compose's {@code depends_on} orders starts.
+     */
+    static boolean dependenciesMet(Input in, Application app) {
+        for (var dependency : app.dependsOn()) {
+            var here = in.local().containers().get(dependency.name());
+            var states = new ArrayList<NodeState.ApplicationState>();
+            if (here != null) {
+                states.add(new NodeState.ApplicationState(here.name(), null, here.running(), null, here.health()));
+            }
+            in.cluster().nodes().values().stream().filter(n -> !n.uuid().equals(in.self()))
+                    .flatMap(n -> n.applications().stream()).filter(a -> a.name().equals(dependency.name())).forEach(states::add);
+            boolean met = states.stream().anyMatch(a -> a.running()
+                    && (!dependency.condition().equals("healthy") || "healthy".equals(a.health())));
+            if (!met) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Why this host must keep the writable copy for now, if it must. */

@@ -14,7 +14,9 @@ import java.util.TreeMap;
 /**
  * This host's routing table, as a pure function of what the agent knows: every configured application's external port
  * goes to the application's container here when it runs here, else to the host that reports running it (its proxy
- * delivers locally), else it holds connections until the application runs somewhere. An application whose dataset is
+ * delivers locally), else it holds connections until the application runs somewhere. An application with a health
+ * check counts as running once its check has passed (or failed for good), not while Docker says "starting": after a
+ * move, clients reach the new container when it answers, not when its process exists. An application whose dataset is
  * being handed off from this host holds from the moment the handoff begins, before its container stops.
  */
 public final class Routes {
@@ -38,7 +40,7 @@ public final class Routes {
             return new PortRoute.Hold("handoff of " + app.name());
         }
         var here = local.containers().get(app.name());
-        if (here != null && here.running() && here.address() != null) {
+        if (here != null && here.ready() && here.address() != null) {
             return new PortRoute.ToContainer(here.address(), port.internal());
         }
         // Another host that reports it running; the configured host first when several do (a move just ended there).
@@ -52,6 +54,6 @@ public final class Routes {
     }
 
     private static boolean runs(NodeState node, String application) {
-        return node.applications().stream().anyMatch(a -> a.name().equals(application) && a.running());
+        return node.applications().stream().anyMatch(a -> a.name().equals(application) && a.ready());
     }
 }

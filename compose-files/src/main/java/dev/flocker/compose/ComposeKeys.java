@@ -1,0 +1,63 @@
+package dev.flocker.compose;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * What Compose keys mean here: those deployed, and for those refused, why and what to write instead. A key in
+ * neither is refused as not supported (yet), with the list of those that are.
+ */
+final class ComposeKeys {
+    static final Set<String> TOP = Set.of("version", "name", "services", "volumes");
+    static final Set<String> SERVICE = Set.of("image", "environment", "env_file", "ports", "expose", "links", "volumes", "mem_limit",
+            "cpu_shares", "cpus", "restart", "command", "entrypoint", "healthcheck", "depends_on", "container_name", "init", "profiles",
+            "deploy");
+
+    private static final String NETWORKS = "not supported: applications reach each other through 'links' (each host's routing proxy serves every"
+            + " application's external port, so a link works wherever the other application runs), not Docker networks: remove it"
+            + " and use 'links'.";
+    private static final String SECRETS = "not supported: pass the values in 'environment' (or an 'env_file' beside the Compose"
+            + " file), or build them into the image.";
+    private static final String HOST = "not supported: an application must be able to run, and move, on any node, so it gets no"
+            + " host-level privileges, devices or namespaces.";
+
+    static final Map<String, String> TOP_REASONS = Map.of(
+            "networks", NETWORKS,
+            "secrets", SECRETS,
+            "configs", SECRETS,
+            "include", "not supported: put the services in one file.");
+
+    static final Map<String, String> SERVICE_REASONS = Map.ofEntries(
+            Map.entry("build", "not supported yet: build the image, load or push it where every node can pull it, and name it with"
+                    + " 'image'."),
+            Map.entry("networks", NETWORKS),
+            Map.entry("network_mode", NETWORKS),
+            Map.entry("secrets", SECRETS),
+            Map.entry("configs", SECRETS),
+            Map.entry("volumes_from", "not supported: share a named volume instead (both services list 'name:/path', with 'name'"
+                    + " under the top-level 'volumes')."),
+            Map.entry("privileged", HOST),
+            Map.entry("cap_add", HOST),
+            Map.entry("cap_drop", HOST),
+            Map.entry("devices", HOST),
+            Map.entry("pid", HOST),
+            Map.entry("ipc", HOST),
+            Map.entry("userns_mode", HOST),
+            Map.entry("security_opt", HOST),
+            Map.entry("extends", "not supported: write the service out in full."),
+            Map.entry("scale", "not supported: one container per application; write another service for another copy."),
+            Map.entry("tmpfs", "not supported yet: a tmpfs does not move, so nothing is lost, but it is not built; remove it."));
+
+    private ComposeKeys() {
+    }
+
+    /** Why {@code key} is refused, naming it, and what is supported. */
+    static String refusal(String key, Map<String, String> reasons, Set<String> supported) {
+        var reason = reasons.get(key);
+        if (reason != null) {
+            return "'" + key + "' is " + reason;
+        }
+        return "'" + key + "' is not supported yet. Supported: " + String.join(", ", new TreeSet<>(supported)) + ".";
+    }
+}

@@ -1,0 +1,227 @@
+package dev.flocker.compose;
+
+import static dev.flocker.compose.ComposeFilesTest.CLUSTER;
+import static dev.flocker.compose.ComposeFilesTest.N11;
+import static dev.flocker.compose.ComposeFilesTest.N12;
+import static dev.flocker.compose.ComposeFilesTest.parse;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.flocker.api.model.Application;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.Dataset;
+import dev.flocker.api.model.DatasetId;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The Compose keys beyond Flocker's model: each deployed as the specification says, or refused saying why. */
+class ComposeFeaturesTest {
+    static final String SHOP = """
+            {"name": "shop", "x-common": {"anything": 1},
+             "services": {
+              "db": {"image": "postgres:16", "container_name": "shop-db", "volumes": ["pgdata:/var/lib/postgresql/data"],
+                     "healthcheck": {"test": ["CMD", "pg_isready", "-U", "postgres"], "interval": "1s", "timeout": "1m30s",
+                                     "retries": 30, "start_period": "500ms"},
+                     "deploy": {"resources": {"limits": {"memory": "512m", "cpus": "1.5"}}, "restart_policy": {"condition": "any"}},
+                     "expose": ["5432"], "x-note": "ignored, as the specification says"},
+              "backup": {"image": "alpine:3.20", "volumes": [{"type": "volume", "source": "pgdata", "target": "/data", "read_only": true}],
+                         "command": "sh -c 'while true; do sleep 3600; done'", "init": false,
+                         "depends_on": {"db": {"condition": "service_healthy"}}},
+              "web": {"image": "nginx:1.25", "ports": ["8080:80"], "links": ["db:database"], "depends_on": ["db"],
+                      "entrypoint": "/docker-entrypoint.sh", "cpus": 0.5, "profiles": ["frontend"]}},
+             "volumes": {"pgdata": {"driver_opts": {"size": "2G"}}}}""";
+
+    static final Map<String, List<String>> ALL_ON_N11 = Map.of("10.0.0.11", List.of("db", "backup", "web"), "10.0.0.12", List.of());
+
+    @Test
+    void aComposeApplicationDeploysEveryKeyItUses() {
+        var config = Deployment.apply(Configuration.EMPTY, CLUSTER, ApplicationFile.parse(parse(SHOP)), ALL_ON_N11);
+
+        var db = config.applications().get("shop-db");
+        var backup = config.applications().get("backup");
+        var web = config.applications().get("web");
+        assertThat(config.applications()).containsOnlyKeys("shop-db", "backup", "web"); // container_name names the application
+        // One named volume, one dataset, mounted by both services that name it; read-only where the file says so.
+        var pgdata = Deployment.datasetIdFor("volume/pgdata");
+        assertThat(db.volumes()).containsExactly(new Application.Volume(pgdata, "/var/lib/postgresql/data", false));
+        assertThat(backup.volumes()).containsExactly(new Application.Volume(pgdata, "/data", true));
+        assertThat(config.datasets()).containsOnlyKeys(pgdata);
+        assertThat(config.datasets().get(pgdata).maximumSize()).isEqualTo(2L << 30);
+        assertThat(config.datasets().get(pgdata).name()).isEqualTo("pgdata");
+
+        assertThat(db.healthcheck()).isEqualTo(new Application.HealthCheck(List.of("CMD", "pg_isready", "-U", "postgres"), 1_000L,
+                90_000L, 500L, 30));
+        assertThat(db.memoryLimit()).isEqualTo(512L << 20);
+        assertThat(db.cpus()).isEqualTo(1.5);
+        assertThat(db.restartPolicy()).isEqualTo(new Application.RestartPolicy("always", null));
+        assertThat(backup.commandLine()).containsExactly("sh", "-c", "while true; do sleep 3600; done");
+        assertThat(backup.init()).isFalse();
+        assertThat(backup.dependsOn()).containsExactly(new Application.Dependency("shop-db", "healthy"));
+        assertThat(web.dependsOn()).containsExactly(new Application.Dependency("shop-db", "started"));
+        assertThat(web.entrypoint()).containsExactly("/docker-entrypoint.sh");
+        assertThat(web.cpus()).isEqualTo(0.5);
+        assertThat(web.links()).isEmpty(); // the db publishes no port: nothing to link to (expose is documentation)
+    }
+
+    @Test
+    void theExtensionsAreAbsentFromJsonWhenUnset() {
+        var plain = new Application(N11, "web", "nginx:1.25", null, null, null, null,
+                List.of(new Application.Volume(DatasetId.of("2c0b3c2e-4d5f-4a6b-8c7d-9e0f1a2b3c4d"), "/srv")), null, null, null);
+        var json = dev.flocker.api.model.Json.write(plain);
+        assertThat(json).doesNotContain("read_only", "entrypoint", "init", "healthcheck", "depends_on", "cpus");
+        var full = Deployment.apply(Configuration.EMPTY, CLUSTER, ApplicationFile.parse(parse(SHOP)), ALL_ON_N11).applications().get("backup");
+        var back = dev.flocker.api.model.Json.read(dev.flocker.api.model.Json.write(full), Application.class);
+        assertThat(back).isEqualTo(full);
+    }
+
+    @Test
+    void servicesSharingAVolumeMustShareANode() {
+        var apps = ApplicationFile.parse(parse(SHOP));
+        assertThatThrownBy(() -> Deployment.apply(Configuration.EMPTY, CLUSTER, apps,
+                Map.of("10.0.0.11", List.of("db", "web"), "10.0.0.12", List.of("backup"))))
+                .isInstanceOf(ConfigurationError.class)
+                .hasMessageContaining("Volume 'pgdata' is shared by")
+                .hasMessageContaining("applications that share a volume must be placed on one node");
+    }
+
+    @Test
+    void aDependencyTheDeploymentLeavesOutIsAnError() {
+        var apps = ApplicationFile.parse(parse(SHOP));
+        assertThatThrownBy(() -> Deployment.apply(Configuration.EMPTY, CLUSTER, apps, Map.of("10.0.0.11", List.of("web"))))
+                .isInstanceOf(ConfigurationError.class)
+                .hasMessage("Application 'web' has a config error. It depends on 'shop-db' ('depends_on'), which the deployment file places"
+                        + " on no node: it would never start. Place both.");
+    }
+
+    @Test
+    void theDeploymentFileMayNameTheContainerName() {
+        var apps = ApplicationFile.parse(parse(SHOP));
+        var config = Deployment.apply(Configuration.EMPTY, CLUSTER, apps, Map.of("10.0.0.12", List.of("shop-db")));
+        assertThat(config.applications().get("shop-db").node()).isEqualTo(N12);
+    }
+
+    static final String EXTERNAL = """
+            {"services": {"app": {"image": "x:1", "volumes": ["uploads:/srv/uploads"]}},
+             "volumes": {"uploads": {"external": true, "name": "team-uploads"}}}""";
+
+    @Test
+    void anExternalVolumeIsTheExistingDatasetOfThatNameNeverANewOne() {
+        var apps = ApplicationFile.parse(parse(EXTERNAL));
+        var placement = Map.of("10.0.0.11", List.of("app"));
+        assertThatThrownBy(() -> Deployment.apply(Configuration.EMPTY, CLUSTER, apps, placement))
+                .hasMessageStartingWith("Application 'app' has a config error. External volume 'team-uploads' is not a dataset of this"
+                        + " cluster: create it first");
+
+        var existing = new Dataset(DatasetId.of("8f14e45f-ceea-467f-a0e6-5a2f5b1e1a11"), N12, false, Map.of("name", "team-uploads"),
+                1L << 30);
+        var current = Configuration.EMPTY.withDeployment(List.of(existing), List.of());
+        var config = Deployment.apply(current, CLUSTER, apps, placement);
+        assertThat(config.applications().get("app").volumes().get(0).datasetId()).isEqualTo(existing.datasetId());
+        assertThat(config.datasets()).hasSize(1);
+        assertThat(config.datasets().get(existing.datasetId()).primary()).isEqualTo(N11); // it moves with the application
+        assertThat(config.datasets().get(existing.datasetId()).maximumSize()).isEqualTo(1L << 30);
+    }
+
+    @Test
+    void aNamedVolumeKeepsTheDatasetEarlierVersionsGaveItsOnlyService() {
+        var file = "{\"services\": {\"db\": {\"image\": \"postgres:16\", \"volumes\": [\"data:/var/lib/postgresql/data\"]}},"
+                + " \"volumes\": {\"data\": null}}";
+        var legacy = Deployment.datasetIdFor("db");
+        var current = Configuration.EMPTY.withDeployment(List.of(new Dataset(legacy, N11, false, Map.of("name", "db"), null)), List.of());
+        var config = Deployment.apply(current, CLUSTER, ApplicationFile.parse(parse(file)), Map.of("10.0.0.11", List.of("db")));
+        assertThat(config.applications().get("db").volumes().get(0).datasetId()).isEqualTo(legacy);
+    }
+
+    @Test
+    void everyProblemOfEveryServiceIsReportedInOneRun() {
+        var file = """
+                {"services": {
+                  "web": {"image": "x", "ports": ["80"], "restart": "sometimes", "build": ".", "secrets": ["s"], "mem_limit": "lots"},
+                  "db": {"image": "y", "volumes": ["undeclared:/data"], "depends_on": ["nothere"], "healthcheck": {"test": ["ECHO"]}}}}""";
+        assertThatThrownBy(() -> ApplicationFile.parse(parse(file))).isInstanceOfSatisfying(ConfigurationError.class, e ->
+                assertThat(e.problems()).containsExactly(
+                        "Application 'web' has a config error. 'build' is not supported yet: build the image, load or push it where every"
+                                + " node can pull it, and name it with 'image'.",
+                        "Application 'web' has a config error. 'secrets' is not supported: pass the values in 'environment' (or an"
+                                + " 'env_file' beside the Compose file), or build them into the image.",
+                        "Application 'web' has a config error. Invalid ports specification: '80'. Use \"external:internal\", e.g. \"8080:80\".",
+                        "Application 'web' has a config error. Invalid restart 'sometimes': use no, always, unless-stopped, on-failure or"
+                                + " on-failure:N.",
+                        "Application 'web' has a config error. Invalid mem_limit 'lots': use bytes or a number with k, m or g, e.g. 512m.",
+                        "Application 'db' has a config error. Named volume 'undeclared' is not declared under the top-level 'volumes'"
+                                + " key; add 'volumes: {undeclared: {}}'.",
+                        "Application 'db' has a config error. 'healthcheck test' as a list starts with CMD, CMD-SHELL or NONE, e.g."
+                                + " [\"CMD\", \"pg_isready\"].",
+                        "Application 'db' has a config error. 'depends_on' names 'nothere', which is not a service in this file."));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{\"a1\": {\"image\": \"x\", \"depends_on\": [\"b1\"]}, \"b1\": {\"image\": \"x\", \"depends_on\": [\"a1\"]}}|'depends_on' goes round in a circle: a1 -> b1 -> a1",
+        "{\"a1\": {\"image\": \"x\", \"depends_on\": {\"b1\": {\"condition\": \"service_healthy\"}}}, \"b1\": {\"image\": \"x\"}}|'depends_on' asks for 'b1' to be healthy, but it has no 'healthcheck' here",
+        "{\"a1\": {\"image\": \"x\", \"depends_on\": {\"b1\": {\"condition\": \"service_completed_successfully\"}}}, \"b1\": {\"image\": \"x\"}}|applications are kept running, none is a one-shot job",
+        "{\"a1\": {\"image\": \"x\", \"container_name\": \"same\"}, \"b1\": {\"image\": \"x\", \"container_name\": \"same\"}}|Two services have the application name 'same'",
+        "{\"a1\": {\"image\": \"x\", \"healthcheck\": {\"test\": \"true\", \"interval\": \"soon\"}}}|Invalid healthcheck interval 'soon': use a duration such as 10s",
+        "{\"a1\": {\"image\": \"x\", \"healthcheck\": {\"test\": \"true\", \"start_interval\": \"1s\"}}}|Unrecognised keys: start_interval.",
+        "{\"a1\": {\"image\": \"x\", \"deploy\": {\"replicas\": 3}}}|'deploy.replicas' 3 is not supported: one container per application",
+        "{\"a1\": {\"image\": \"x\", \"deploy\": {\"placement\": {\"constraints\": []}}}}|'deploy.placement' is not supported: where an application runs is the deployment file's choice",
+        "{\"a1\": {\"image\": \"x\", \"deploy\": {\"resources\": {\"reservations\": {\"memory\": \"1g\"}}}}}|'deploy.resources.reservations' is not supported",
+        "{\"a1\": {\"image\": \"x\", \"mem_limit\": \"1g\", \"deploy\": {\"resources\": {\"limits\": {\"memory\": \"2g\"}}}}}|'mem_limit' and 'deploy.resources.limits.memory' differ: keep one.",
+        "{\"a1\": {\"image\": \"x\", \"cpus\": \"fast\"}}|Invalid cpus 'fast': use a number of cores",
+        "{\"a1\": {\"image\": \"x\", \"cpus\": 4096}}|cpus '4096' is out of range: from 0.01 to 1024 cores.",
+        "{\"a1\": {\"image\": \"x\", \"init\": \"yes\"}}|'init' must be true or false, found str.",
+        "{\"a1\": {\"image\": \"x\", \"expose\": [\"http\"]}}|Invalid 'expose' entry 'http'",
+        "{\"a1\": {\"image\": \"x\", \"env_file\": \".env\"}}|'env_file' is read by flocker-deploy",
+        "{\"a1\": {\"image\": \"x\", \"privileged\": true}}|'privileged' is not supported: an application must be able to run, and move, on any node",
+        "{\"a1\": {\"image\": \"x\", \"volumes\": [\"v1:/data:rx\"]}}|Invalid volume mode 'rx' in 'v1:/data:rx': use ro or rw.",
+        "{\"a1\": {\"image\": \"x\", \"volumes\": [{\"type\": \"tmpfs\", \"target\": \"/t\"}]}}|Volumes of type 'tmpfs' are not supported",
+        "{\"a1\": {\"image\": \"x\", \"stop_signal\": \"SIGINT\"}}|'stop_signal' is not supported yet. Supported: command, container_name"})
+    void badServicesAreRefusedSayingWhy(String services, String message) {
+        assertThatThrownBy(() -> ApplicationFile.parse(parse("{\"services\": " + services + "}")))
+                .isInstanceOf(ConfigurationError.class).hasMessageContaining(message);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{\"v1\": {\"driver\": \"rexray\"}}|'driver' 'rexray' cannot be used: every volume here is a Flocker dataset",
+        "{\"v1\": {\"external\": true, \"driver_opts\": {\"size\": \"1G\"}}}|An external volume is an existing dataset: its size cannot be set here",
+        "{\"v1\": {\"driver_opts\": {\"type\": \"nfs\"}}}|Unrecognised keys: type.",
+        "{\"v1\": {\"external\": \"maybe\"}}|'external' must be true or false, found str."})
+    void badVolumesAreRefusedSayingWhy(String volumes, String message) {
+        var file = "{\"services\": {\"a1\": {\"image\": \"x\", \"volumes\": [\"v1:/data\"]}}, \"volumes\": " + volumes + "}";
+        assertThatThrownBy(() -> ApplicationFile.parse(parse(file))).isInstanceOf(ConfigurationError.class)
+                .hasMessageStartingWith("Volume 'v1' has a config error. " + message.substring(0, message.length() - 1));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "10s|10000", "1m30s|90000", "500ms|500", "1.5s|1500", "2h|7200000", "1h1m1s|3661000"})
+    void durationsAreGoDurations(String text, long millis) {
+        assertThat(ComposeDeploy.duration(text, "interval")).isEqualTo(millis);
+    }
+
+    @Test
+    void healthChecksTakeEveryFormComposeAllows() {
+        assertThat(ComposeDeploy.healthcheck(Map.of("test", "curl -f http://localhost")).test())
+                .containsExactly("CMD-SHELL", "curl -f http://localhost");
+        assertThat(ComposeDeploy.healthcheck(Map.of("test", List.of("CMD-SHELL", "pg_isready", "-q"))).test())
+                .containsExactly("CMD-SHELL", "pg_isready -q");
+        assertThat(ComposeDeploy.healthcheck(Map.of("disable", true)).disabled()).isTrue();
+        assertThat(ComposeDeploy.healthcheck(Map.of("test", List.of("NONE"))).disabled()).isTrue();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "sh -c 'echo hi there'|sh,-c,echo hi there",
+        "echo \"a \\\"quoted\\\" word\"|echo,a \"quoted\" word",
+        "  many   spaces  |many,spaces",
+        "a\\ b c|a b,c",
+        "x '' y|x,,y",
+        "python -m http.server \"8000\"|python,-m,http.server,8000"})
+    void commandsAreSplitAsAShellWould(String text, String words) {
+        assertThat(String.join(",", ShellWords.split(text, "command"))).isEqualTo(words);
+    }
+}
