@@ -57,6 +57,27 @@ class PlannerTest {
             return this;
         }
 
+        /** {@code name} on {@code node}, depending on {@code on} with {@code condition} ("started" or "healthy"). */
+        World dependent(String name, NodeId node, String on, String condition) {
+            config = config.withApplication(new Application(node, name, "web:1", List.of(), Map.of(), null, List.of(), List.of(), null, null,
+                    List.of(), null, null, null, List.of(new Application.Dependency(on, condition)), null));
+            return this;
+        }
+
+        /** A container here for an application of the configuration, in a Docker health state (null: no check). */
+        World running(String name, boolean running, String health) {
+            var app = application(name);
+            containers.put(name, new LocalContainer(name, ApplicationHash.of(app), running, null, "172.17.0.3", health));
+            return this;
+        }
+
+        /** Another host that reports running {@code app} in a health state. */
+        World runsElsewhere(NodeId node, String host, String app, String health) {
+            live.put(node, new NodeState(node, host, "e", List.of(), List.of(new NodeState.ApplicationState(app, null, true, null, health)),
+                    List.of(), "pool-" + host));
+            return this;
+        }
+
         World lease(DatasetId id, NodeId node) {
             config = config.withLease(new Lease(id, node, null));
             return this;
@@ -193,6 +214,30 @@ class PlannerTest {
         rows.add(row("an application whose dataset is owned but not yet mounted starts in a later step of the same plan",
                 world().dataset(D, A, null).app("db", A, D, "postgres").local(D, A, 2, false, null), "MakeWritable dddddddd",
                 "StartApplication db"));
+        rows.add(row("depends_on: an application whose dependency runs nowhere yet is not started",
+                world().app("db", A, null, "postgres").dependent("web", A, "db", "started"), "StartApplication db"));
+        rows.add(row("depends_on: started once its dependency's container runs here",
+                world().app("db", A, null, "postgres").dependent("web", A, "db", "started").running("db", true, null), "StartApplication web"));
+        rows.add(row("depends_on: a dependency reported running by another host counts",
+                world().app("db", B, null, "postgres").dependent("web", A, "db", "started").runsElsewhere(B, "10.0.0.2", "db", null),
+                "StartApplication web"));
+        rows.add(row("depends_on healthy: a running dependency whose check is still starting is not enough",
+                world().app("db", A, null, "postgres").dependent("web", A, "db", "healthy").running("db", true, "starting")));
+        rows.add(row("depends_on healthy: an unhealthy dependency elsewhere is not enough",
+                world().app("db", B, null, "postgres").dependent("web", A, "db", "healthy").runsElsewhere(B, "10.0.0.2", "db", "unhealthy")));
+        rows.add(row("depends_on healthy: started once the dependency is healthy",
+                world().app("db", A, null, "postgres").dependent("web", A, "db", "healthy").running("db", true, "healthy"),
+                "StartApplication web"));
+        var afterStart = world().app("db", A, null, "postgres").dependent("web", A, "db", "started").running("db", false, null);
+        afterStart.running("web", true, null);
+        rows.add(row("depends_on orders starts only: a running dependent is left alone when its dependency has stopped (and an"
+                + " exited container is its restart policy's business)", afterStart));
+        var sharing = world().dataset(D, B, null).app("db", B, D, "postgres").app("backup", B, D, "alpine").local(D, A, 1, true, null)
+                .node(B, "10.0.0.2");
+        sharing.container("db", D, sharing.application("db"));
+        sharing.container("backup", D, sharing.application("backup"));
+        rows.add(row("two applications sharing a dataset move with it: both keep running through the pre-copy", sharing,
+                "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
         var changed = world().dataset(D, A, null).app("db", A, D, "postgres:15").local(D, A, 2, true, null);
         changed.container("db", D, null);
         rows.add(row("a container made from another configuration is replaced", changed, "RestartApplication db"));

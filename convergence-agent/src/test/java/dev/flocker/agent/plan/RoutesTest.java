@@ -50,6 +50,23 @@ class RoutesTest {
     }
 
     @Test
+    void anApplicationWhoseHealthCheckHasNotPassedYetHoldsConnectionsThenIsReached() {
+        here.put("db", new LocalContainer("db", "h", true, D, "172.17.0.5", "starting"));
+        assertThat(route(Set.of())).isInstanceOf(PortRoute.Hold.class);
+        here.put("db", new LocalContainer("db", "h", true, D, "172.17.0.5", "healthy"));
+        assertThat(route(Set.of())).isEqualTo(new PortRoute.ToContainer("172.17.0.5", 5432));
+        here.put("db", new LocalContainer("db", "h", true, D, "172.17.0.5", "unhealthy")); // as Docker: it still serves
+        assertThat(route(Set.of())).isEqualTo(new PortRoute.ToContainer("172.17.0.5", 5432));
+    }
+
+    @Test
+    void anotherHostWhoseCopyIsStillStartingIsNotSentClients() {
+        nodes.put(B, new NodeState(B, "10.0.0.2", "e", List.of(), List.of(new NodeState.ApplicationState("db", null, true, null, "starting")),
+                List.of(), "pool"));
+        assertThat(route(Set.of())).isInstanceOf(PortRoute.Hold.class);
+    }
+
+    @Test
     void anApplicationRunningNowhereHoldsConnections() {
         nodes.put(B, node(B, "10.0.0.2", false));
         here.put("db", new LocalContainer("db", "h", false, D, null));
