@@ -26,7 +26,7 @@ record DeployPlan(List<String> lines, int unchanged) {
         for (var app : after.applications().values().stream().sorted(byName).toList()) {
             var old = before.applications().get(app.name());
             if (old == null) {
-                lines.add("start    " + app.name() + " on " + host(hosts, app.node()) + " (" + app.imageWithTag() + ")");
+                lines.add("start    " + app.name() + " on " + host(hosts, app.node()) + " (" + String.join("; ", summary(app, after)) + ")");
             } else if (!old.node().equals(app.node())) {
                 var data = "";
                 if (!app.volumes().isEmpty()) {
@@ -36,11 +36,11 @@ record DeployPlan(List<String> lines, int unchanged) {
                 }
                 lines.add("move     " + app.name() + " from " + host(hosts, old.node()) + " to " + host(hosts, app.node()) + data);
             } else {
-                var changed = differences(old, app);
+                var changed = differences(old, app, after);
                 if (changed.isEmpty()) {
                     unchanged++;
                 } else {
-                    lines.add("restart  " + app.name() + " on " + host(hosts, app.node()) + " (" + String.join(", ", changed) + " changed)");
+                    lines.add("restart  " + app.name() + " on " + host(hosts, app.node()) + " (" + String.join("; ", changed) + ")");
                 }
             }
         }
@@ -69,33 +69,119 @@ record DeployPlan(List<String> lines, int unchanged) {
         return lines.isEmpty();
     }
 
-    private static List<String> differences(Application a, Application b) {
+    /** What a new application is: image, ports as {@code status} prints them (external->internal), mounts, limits, order. */
+    private static List<String> summary(Application app, Configuration config) {
+        var parts = new ArrayList<String>();
+        parts.add(app.imageWithTag());
+        if (!app.ports().isEmpty()) {
+            parts.add("ports " + String.join(", ", app.ports().stream().map(DeployPlan::port).toList()));
+        }
+        app.volumes().forEach(v -> parts.add(mount(v, config)));
+        if (!app.environment().isEmpty()) {
+            parts.add("environment " + String.join(", ", app.environment().keySet()));
+        }
+        var limits = limits(app);
+        if (!limits.isEmpty()) {
+            parts.add(limits);
+        }
+        if (app.healthcheck() != null) {
+            parts.add("health check");
+        }
+        if (!app.dependsOn().isEmpty()) {
+            parts.add("after " + String.join(", ", app.dependsOn().stream().map(DeployPlan::dependency).toList()));
+        }
+        return parts;
+    }
+
+    /**
+     * What changed, each with its detail: images, ports added and removed, environment keys added, removed or changed
+     * (never their values: they may be secrets), mounts, limits, command, order.
+     */
+    private static List<String> differences(Application a, Application b, Configuration after) {
         var changed = new ArrayList<String>();
         if (!a.imageWithTag().equals(b.imageWithTag())) {
             changed.add("image " + a.imageWithTag() + " -> " + b.imageWithTag());
         }
         if (!a.ports().equals(b.ports())) {
-            changed.add("ports");
+            changed.add("ports " + added(a.ports().stream().map(DeployPlan::port).toList(), b.ports().stream().map(DeployPlan::port).toList()));
         }
         if (!a.environment().equals(b.environment())) {
-            changed.add("environment");
+            var keys = new java.util.TreeSet<String>();
+            keys.addAll(a.environment().keySet());
+            keys.addAll(b.environment().keySet());
+            var parts = new ArrayList<String>();
+            for (var key : keys) {
+                if (!a.environment().containsKey(key)) {
+                    parts.add("+" + key);
+                } else if (!b.environment().containsKey(key)) {
+                    parts.add("-" + key);
+                } else if (!a.environment().get(key).equals(b.environment().get(key))) {
+                    parts.add("~" + key);
+                }
+            }
+            changed.add("environment " + String.join(" ", parts) + " (values not shown)");
         }
         if (!a.links().equals(b.links())) {
             changed.add("links");
         }
         if (!a.volumes().equals(b.volumes())) {
-            changed.add("volume");
+            changed.add(b.volumes().isEmpty() ? "no mount" : String.join(", ", b.volumes().stream().map(v -> mount(v, after)).toList()));
         }
-        if (!Objects.equals(a.memoryLimit(), b.memoryLimit()) || !Objects.equals(a.cpuShares(), b.cpuShares())) {
-            changed.add("limits");
+        if (!limits(a).equals(limits(b))) {
+            changed.add("limits " + (limits(a).isEmpty() ? "none" : limits(a)) + " -> " + (limits(b).isEmpty() ? "none" : limits(b)));
         }
-        if (!a.commandLine().equals(b.commandLine())) {
-            changed.add("command");
+        if (!a.commandLine().equals(b.commandLine()) || !Objects.equals(a.entrypoint(), b.entrypoint())) {
+            changed.add("command " + String.join(" ", b.entrypoint() == null ? List.of() : b.entrypoint()) + (b.entrypoint() == null ? "" : " ")
+                    + String.join(" ", b.commandLine()));
         }
         if (!Objects.equals(a.restartPolicy(), b.restartPolicy())) {
-            changed.add("restart policy");
+            changed.add("restart policy " + b.restartPolicy().name());
+        }
+        if (!Objects.equals(a.healthcheck(), b.healthcheck())) {
+            changed.add(b.healthcheck() == null ? "no health check" : "health check " + String.join(" ", b.healthcheck().test()));
+        }
+        if (!a.dependsOn().equals(b.dependsOn())) {
+            changed.add("start after " + (b.dependsOn().isEmpty() ? "nothing" : String.join(", ", b.dependsOn().stream().map(DeployPlan::dependency).toList())));
+        }
+        if (!Objects.equals(a.init(), b.init())) {
+            changed.add("init " + (b.init() == null || b.init() ? "on" : "off"));
         }
         return changed;
+    }
+
+    private static String port(Application.Port port) {
+        return port.external() + "->" + port.internal();
+    }
+
+    /** {@code +new -gone} between two lists. */
+    private static String added(List<String> before, List<String> after) {
+        var parts = new ArrayList<String>();
+        after.stream().filter(p -> !before.contains(p)).forEach(p -> parts.add("+" + p));
+        before.stream().filter(p -> !after.contains(p)).forEach(p -> parts.add("-" + p));
+        return String.join(" ", parts);
+    }
+
+    private static String mount(Application.Volume volume, Configuration config) {
+        var label = config.dataset(volume.datasetId()).map(DeployPlan::label).orElse(volume.datasetId().toString());
+        return "mounts " + label + " at " + volume.mountpoint() + (volume.readOnly() ? " read-only" : "");
+    }
+
+    private static String limits(Application app) {
+        var parts = new ArrayList<String>();
+        if (app.memoryLimit() != null) {
+            parts.add("memory " + bytes(app.memoryLimit()));
+        }
+        if (app.cpus() != null) {
+            parts.add("cpus " + java.math.BigDecimal.valueOf(app.cpus()).stripTrailingZeros().toPlainString());
+        }
+        if (app.cpuShares() != null) {
+            parts.add("cpu_shares " + app.cpuShares());
+        }
+        return String.join(", ", parts);
+    }
+
+    private static String dependency(Application.Dependency dependency) {
+        return dependency.name() + (dependency.condition().equals("healthy") ? " (healthy)" : "");
     }
 
     private static String label(Dataset dataset) {

@@ -1,0 +1,61 @@
+package dev.flocker.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flocker.api.model.ClusterState;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.Json;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState;
+import dev.flocker.compose.ApplicationFile;
+import dev.flocker.compose.Deployment;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The plan a person reads before deploying: what each application becomes, in enough detail to catch a wrong file. */
+class DeployPlanTest {
+    static final NodeId N1 = NodeId.random();
+    static final ClusterState CLUSTER = new ClusterState(Map.of(N1, new NodeState(N1, "10.0.0.1", "e", List.of(), List.of(), List.of())));
+    static final Map<NodeId, String> HOSTS = Map.of(N1, "10.0.0.1");
+
+    static Configuration deploy(Configuration current, String compose) {
+        return Deployment.apply(current, CLUSTER, ApplicationFile.parse(Json.read(compose, Object.class)),
+                Map.of("10.0.0.1", List.of("db", "web")));
+    }
+
+    static final String V1 = """
+            {"services": {
+              "db": {"image": "postgres:16", "environment": {"POSTGRES_PASSWORD": "first-secret", "PGDATA": "/d"},
+                     "volumes": ["pg:/var/lib/postgresql/data"], "mem_limit": "512m",
+                     "healthcheck": {"test": "pg_isready"}},
+              "web": {"image": "nginx:1.25", "ports": ["8080:80"], "volumes": ["pg:/srv:ro"], "depends_on": {"db": {"condition": "service_healthy"}}}},
+             "volumes": {"pg": {}}}""";
+
+    @Test
+    void aNewApplicationShowsItsImagePortsMountsLimitsAndOrderButNoValues() {
+        var after = deploy(Configuration.EMPTY, V1);
+        var lines = DeployPlan.between(Configuration.EMPTY, after, HOSTS).lines();
+        var pg = Deployment.datasetIdFor("volume/pg");
+        assertThat(lines).contains(
+                "start    db on 10.0.0.1 (postgres:16; mounts pg (" + pg + ") at /var/lib/postgresql/data; environment PGDATA,"
+                        + " POSTGRES_PASSWORD; memory 512.0 MiB; health check)",
+                "start    web on 10.0.0.1 (nginx:1.25; ports 8080->80; mounts pg (" + pg + ") at /srv read-only; after db (healthy))",
+                "create   dataset pg (" + pg + ") on 10.0.0.1");
+        assertThat(String.join("\n", lines)).doesNotContain("first-secret");
+    }
+
+    @Test
+    void aChangedApplicationSaysWhatChangedAndHidesValues() {
+        var before = deploy(Configuration.EMPTY, V1);
+        var v2 = V1.replace("first-secret", "second-secret").replace("\"PGDATA\": \"/d\"", "\"TZ\": \"UTC\"")
+                .replace("512m", "1g").replace("8080:80", "8081:80").replace("pg:/srv:ro", "pg:/srv");
+        var lines = DeployPlan.between(before, deploy(before, v2), HOSTS).lines();
+        var pg = Deployment.datasetIdFor("volume/pg");
+        assertThat(lines).containsExactly(
+                "restart  db on 10.0.0.1 (environment -PGDATA ~POSTGRES_PASSWORD +TZ (values not shown); limits memory 512.0 MiB -> memory"
+                        + " 1.0 GiB)",
+                "restart  web on 10.0.0.1 (ports +8081->80 -8080->80; mounts pg (" + pg + ") at /srv)");
+        assertThat(String.join("\n", lines)).doesNotContain("secret");
+    }
+}
