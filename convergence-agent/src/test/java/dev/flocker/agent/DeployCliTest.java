@@ -1,6 +1,7 @@
 package dev.flocker.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flocker.compose.Deployment;
 import dev.flocker.api.model.NodeId;
@@ -64,7 +65,7 @@ class DeployCliTest extends TwoAgentLabTest {
                     image: flocker/busybox:local
                     command: ["sh", "-c", "mkdir -p /data/www && echo ok > /data/www/index.html && exec httpd -f -p 8080 -h /data/www"]
                     ports: ["18090:8080"]
-                    volumes: ["site:/data"]
+                    volumes: ["/data"]
                     restart: on-failure
                 """);
         var onN1 = file("deploy-1.yml", "version: 1\nnodes:\n  \"%s\": [web]\n  \"%s\": []\n".formatted(host1, host2));
@@ -101,6 +102,82 @@ class DeployCliTest extends TwoAgentLabTest {
         var before = deploy("-c", certificates, "--port", port(), "status", control);
         assertThat(before.exit).as(before.err).isZero();
         assertThat(before.out).isEqualTo(status.out);
+    }
+
+    /**
+     * A Compose application of two services sharing a named volume (one mounts it read-only), the second started only
+     * once the first's health check passes, deployed and then moved with its one dataset.
+     */
+    @Test
+    void aComposeApplicationWithASharedVolumeAHealthCheckAndStartOrderDeploysAndMoves() throws Exception {
+        var host1 = cluster.host(1).ip();
+        var host2 = cluster.host(2).ip();
+        var app = file("shop.yml", """
+                services:
+                  store:
+                    image: flocker/busybox:local
+                    # The page is written 3 s after the start, then the check passes: a reader started before would not see it.
+                    command: sh -c 'sleep 3; mkdir -p /data/www; echo "served from $$(hostname)" > /data/www/index.html; touch /tmp/ready; exec httpd -f -p 8080 -h /data/www'
+                    healthcheck: {test: ["CMD-SHELL", "test -f /tmp/ready"], interval: 500ms, retries: 60}
+                    ports: ["18095:8080"]
+                    volumes: ["shared:/data"]
+                  reader:
+                    image: flocker/busybox:local
+                    command: ["sh", "-c", "cat /data/www/index.html > /tmp/seen; exec sleep 100000"]
+                    volumes: [{type: volume, source: shared, target: /data, read_only: true}]
+                    depends_on: {store: {condition: service_healthy}}
+                volumes:
+                  shared: {driver_opts: {size: 256M}}
+                """);
+        var onN1 = file("shop-1.yml", "version: 1\nnodes:\n  \"%s\": [store, reader]\n  \"%s\": []\n".formatted(host1, host2));
+        var onN2 = file("shop-2.yml", "version: 1\nnodes:\n  \"%s\": []\n  \"%s\": [store, reader]\n".formatted(host1, host2));
+        var control = cluster.lab.bridgeIp();
+        var dataset = Deployment.datasetIdFor("volume/shared");
+
+        var first = deploy("--port", port(), "--wait", "--timeout", "120", control, onN1, app);
+        assertThat(first.exit).as(first.err).isZero();
+        assertThat(first.out).contains("start    reader on " + host1 + " (flocker/busybox:local; mounts shared (" + dataset + ") at /data"
+                + " read-only; after store (healthy))").contains("create   dataset shared (" + dataset + ") on " + host1 + ", at most 256.0 MiB");
+        awaitRunning(1, "reader");
+        assertThat(cluster.named("shared")).singleElement().satisfies(d -> assertThat(d.datasetId()).isEqualTo(dataset));
+        assertThat(cluster.docker(1, "exec", "reader", "cat", "/tmp/seen")).as("started after store was healthy").startsWith("served from");
+        assertThat(cluster.docker(1, "inspect", "-f", "{{.State.Health.Status}}", "store").strip()).isEqualTo("healthy");
+        assertThatThrownBy(() -> cluster.docker(1, "exec", "reader", "touch", "/data/x")).hasMessageContaining("Read-only file system");
+        cluster.docker(1, "exec", "store", "sh", "-c", "echo written-on-n1 > /data/kept.txt");
+
+        var move = deploy("--port", port(), "--wait", "--timeout", "180", control, onN2, app);
+        assertThat(move.exit).as(move.err).isZero();
+        assertThat(move.out).contains("move     store from " + host1 + " to " + host2 + " with its data (dataset " + dataset)
+                .contains("move     reader from " + host1 + " to " + host2);
+        awaitRunning(2, "reader");
+        assertThat(cluster.docker(2, "exec", "reader", "cat", "/data/kept.txt")).isEqualTo("written-on-n1\n");
+        assertThat(cluster.docker(2, "exec", "reader", "cat", "/tmp/seen")).startsWith("served from");
+        assertThat(cluster.client.datasets().value()).filteredOn(d -> d.datasetId().equals(dataset)).singleElement()
+                .satisfies(d -> assertThat(d.primary()).isEqualTo(N2));
+        // Clients keep using either host's address; the page is the one the moved data holds.
+        for (var host : List.of(host1, host2)) {
+            var page = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://" + host + ":18095/")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(page.body()).as(host).startsWith("served from");
+        }
+    }
+
+    /** Until {@code name} runs in host {@code host}'s dockerd (the last start of a --wait may be a moment after "converged"). */
+    private static void awaitRunning(int host, String name) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try {
+                if (cluster.docker(host, "inspect", "-f", "{{.State.Running}}", name).strip().equals("true")) {
+                    return;
+                }
+            } catch (RuntimeException notYet) {
+                // not created yet
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(name + " is not running on host " + host);
+            }
+            Thread.sleep(200);
+        }
     }
 
     @Test
@@ -162,7 +239,7 @@ class DeployCliTest extends TwoAgentLabTest {
                   tty:
                     image: flocker/busybox:local
                     command: ["sh", "-c", "exec sleep 100000"]
-                    volumes: ["ttydata:/data"]
+                    volumes: ["/data"]
                 """);
         var onN1 = file("tty-1.yml", "version: 1\nnodes:\n  \"%s\": [tty]\n  \"%s\": []\n".formatted(host1, host2));
         var onN2 = file("tty-2.yml", "version: 1\nnodes:\n  \"%s\": []\n  \"%s\": [tty]\n".formatted(host1, host2));
