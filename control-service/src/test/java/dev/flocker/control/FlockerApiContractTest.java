@@ -253,6 +253,35 @@ class FlockerApiContractTest {
         assertThat(svc.call("GET", "/v1/configuration/datasets", null).raw()).contains(dataset);
     }
 
+    /** Our extensions (what Compose files say beyond Flocker's model) round-trip, are checked, and are absent when unset. */
+    @Test
+    void containerExtensionsRoundTripAreCheckedAndAbsentWhenUnset() {
+        var dataset = createDataset(NODE_A);
+        var name = "ext" + System.nanoTime();
+        var created = post("/v1/configuration/containers", "{\"node_uuid\":\"" + NODE_A + "\",\"name\":\"" + name + "\",\"image\":\"x:1\","
+                + "\"volumes\":[{\"dataset_id\":\"" + dataset + "\",\"mountpoint\":\"/d\",\"read_only\":true}],\"entrypoint\":[\"/init\"],"
+                + "\"init\":false,\"healthcheck\":{\"test\":[\"CMD-SHELL\",\"true\"],\"interval_ms\":500,\"retries\":3},"
+                + "\"depends_on\":[{\"name\":\"other\",\"condition\":\"healthy\"}],\"cpus\":0.5}");
+        assertThat(created.status()).as(created.raw()).isEqualTo(201);
+        assertThat(created.body().get("volumes").get(0).get("read_only").asBoolean()).isTrue();
+        assertThat(created.body().get("healthcheck").get("interval_ms").asLong()).isEqualTo(500);
+        assertThat(created.body().get("depends_on").get(0).get("condition").asText()).isEqualTo("healthy");
+        assertThat(created.body().get("cpus").asDouble()).isEqualTo(0.5);
+        assertThat(created.body().get("init").asBoolean()).isFalse();
+        var listed = svc.call("GET", "/v1/configuration/containers", null).raw();
+        assertThat(listed).contains("\"entrypoint\":[\"/init\"]");
+
+        var plain = post("/v1/configuration/containers", "{\"node_uuid\":\"" + NODE_A + "\",\"name\":\"p" + name + "\",\"image\":\"x:1\"}");
+        assertThat(plain.raw()).doesNotContain("read_only", "entrypoint", "init", "healthcheck", "depends_on", "cpus");
+        for (var bad : new String[] {"\"cpus\":0", "\"cpus\":2000", "\"init\":\"yes\"", "\"healthcheck\":{\"test\":[\"ECHO\"]}",
+                "\"healthcheck\":{\"interval_ms\":5}", "\"depends_on\":[{\"name\":\"other\",\"condition\":\"ready\"}]",
+                "\"depends_on\":[{\"name\":\"q" + name + "\"}]", "\"entrypoint\":\"/init\""}) {
+            var refused = post("/v1/configuration/containers", "{\"node_uuid\":\"" + NODE_A + "\",\"name\":\"q" + name + "\",\"image\":\"x\","
+                    + bad + "}");
+            assertThat(refused.status()).as(bad + ": " + refused.raw()).isEqualTo(400);
+        }
+    }
+
     @Test
     void unknownPathsWrongMethodsAndHugeBodiesGetJsonErrorsNotServerErrors() {
         var unknown = svc.call("GET", "/v1/nothing", null);
