@@ -236,6 +236,13 @@ public final class ApplicationFile {
                     throw new ConfigurationError("Application '" + app.name() + "' has a config error. Link target '" + link.target()
                             + "' is not an application in this file.");
                 }
+                if (apps.get(link.target()).ports().isEmpty()) {
+                    // A link is variables pointing at the target's external ports on this host's proxy: with none, it
+                    // would reach nothing, and the application would be deployed unable to reach what it names.
+                    throw new ConfigurationError("Application '" + app.name() + "' has a config error. Link target '" + link.target()
+                            + "' has no 'ports': a link reaches another application through its external ports (every host's proxy"
+                            + " serves them), so give '" + link.target() + "' a port, e.g. \"15432:5432\".");
+                }
             }
         }
     }

@@ -23,7 +23,7 @@ class ComposeFeaturesTest {
             {"name": "shop", "x-common": {"anything": 1},
              "services": {
               "db": {"image": "postgres:16", "container_name": "shop-db", "volumes": ["pgdata:/var/lib/postgresql/data"],
-                     "healthcheck": {"test": ["CMD", "pg_isready", "-U", "postgres"], "interval": "1s", "timeout": "1m30s",
+                     "ports": ["15432:5432"], "healthcheck": {"test": ["CMD", "pg_isready", "-U", "postgres"], "interval": "1s", "timeout": "1m30s",
                                      "retries": 30, "start_period": "500ms"},
                      "deploy": {"resources": {"limits": {"memory": "512m", "cpus": "1.5"}}, "restart_policy": {"condition": "any"}},
                      "expose": ["5432"], "x-note": "ignored, as the specification says"},
@@ -63,7 +63,7 @@ class ComposeFeaturesTest {
         assertThat(web.dependsOn()).containsExactly(new Application.Dependency("shop-db", "started"));
         assertThat(web.entrypoint()).containsExactly("/docker-entrypoint.sh");
         assertThat(web.cpus()).isEqualTo(0.5);
-        assertThat(web.links()).isEmpty(); // the db publishes no port: nothing to link to (expose is documentation)
+        assertThat(web.links()).containsExactly(new Application.Link("database", 5432, 15432));
     }
 
     @Test
@@ -178,7 +178,8 @@ class ComposeFeaturesTest {
         "{\"a1\": {\"image\": \"x\", \"privileged\": true}}|'privileged' is not supported: an application must be able to run, and move, on any node",
         "{\"a1\": {\"image\": \"x\", \"volumes\": [\"v1:/data:rx\"]}}|Invalid volume mode 'rx' in 'v1:/data:rx': use ro or rw.",
         "{\"a1\": {\"image\": \"x\", \"volumes\": [{\"type\": \"tmpfs\", \"target\": \"/t\"}]}}|Volumes of type 'tmpfs' are not supported",
-        "{\"a1\": {\"image\": \"x\", \"stop_signal\": \"SIGINT\"}}|'stop_signal' is not supported yet. Supported: command, container_name"})
+        "{\"a1\": {\"image\": \"x\", \"stop_signal\": \"SIGINT\"}}|'stop_signal' is not supported yet. Supported: command, container_name",
+        "{\"a1\": {\"image\": \"x\", \"links\": [\"b1\"]}, \"b1\": {\"image\": \"x\"}}|Link target 'b1' has no 'ports': a link reaches another application through its external ports"})
     void badServicesAreRefusedSayingWhy(String services, String message) {
         assertThatThrownBy(() -> ApplicationFile.parse(parse("{\"services\": " + services + "}")))
                 .isInstanceOf(ConfigurationError.class).hasMessageContaining(message);
