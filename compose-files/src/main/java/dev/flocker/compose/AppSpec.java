@@ -8,22 +8,22 @@ import java.util.Map;
 /**
  * One application as an application file describes it, before it is placed on a node.
  *
- * @param volume     null when the application has no volume
+ * @param volumes    its volumes, in order (Flocker's native and Fig files have at most one)
  * @param entrypoint null for the image's
  * @param init       null for the default (an init process)
  * @param dependsOn  by application name (a Compose service's {@code container_name} when it has one)
  */
 public record AppSpec(String name, String image, List<Application.Port> ports, Map<String, String> environment,
                       Application.RestartPolicy restartPolicy, List<String> commandLine, Integer cpuShares, Long memoryLimit,
-                      List<LinkSpec> links, VolumeSpec volume, List<String> entrypoint, Boolean init, Application.HealthCheck healthcheck,
+                      List<LinkSpec> links, List<VolumeSpec> volumes, List<String> entrypoint, Boolean init, Application.HealthCheck healthcheck,
                       List<Application.Dependency> dependsOn, Double cpus) {
 
     /** An application with Flocker's settings only (native and Fig files). */
     public AppSpec(String name, String image, List<Application.Port> ports, Map<String, String> environment,
                    Application.RestartPolicy restartPolicy, List<String> commandLine, Integer cpuShares, Long memoryLimit,
                    List<LinkSpec> links, VolumeSpec volume) {
-        this(name, image, ports, environment, restartPolicy, commandLine, cpuShares, memoryLimit, links, volume, null, null, null,
-                List.of(), null);
+        this(name, image, ports, environment, restartPolicy, commandLine, cpuShares, memoryLimit, links,
+                volume == null ? List.of() : List.of(volume), null, null, null, List.of(), null);
     }
 
     /**

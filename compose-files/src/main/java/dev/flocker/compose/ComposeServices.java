@@ -182,13 +182,25 @@ final class ComposeServices {
             });
             attempt(() -> asList(app.get("profiles"), "profiles").stream().map(p -> string(p, "profiles")).toList());
             var links = attempt(() -> ApplicationFile.figLinks(app));
-            var volume = attempt(() -> {
+            var mounts = attempt(() -> {
                 var entries = asList(app.get("volumes"), "volumes");
-                if (entries.size() > 1) {
-                    throw new ConfigurationError("Only one volume per application is supported; found " + entries.size()
-                            + ". Put the data in one volume, or split the service.");
+                if (entries.size() > Application.MAX_VOLUMES) {
+                    throw new ConfigurationError("At most " + Application.MAX_VOLUMES + " volumes per service; found " + entries.size() + ".");
                 }
-                return entries.isEmpty() ? null : ComposeVolumes.mount(entries.get(0), volumes);
+                var list = new ArrayList<AppSpec.VolumeSpec>();
+                var targets = new java.util.HashSet<String>();
+                var named = new java.util.HashSet<String>();
+                for (var entry : entries) {
+                    var mount = ComposeVolumes.mount(entry, volumes);
+                    if (!targets.add(mount.mountpoint())) {
+                        throw new ConfigurationError("Two volumes are mounted at " + mount.mountpoint() + ": give each its own path.");
+                    }
+                    if (mount.name() != null && !named.add(mount.name())) {
+                        throw new ConfigurationError("Volume '" + mount.name() + "' is mounted twice: mount it once.");
+                    }
+                    list.add(mount);
+                }
+                return list;
             });
             var environment = attempt(() -> figEnvironment(app.get("environment")));
             var restart = attempt(() -> composeRestart(app.get("restart")));
@@ -217,7 +229,7 @@ final class ComposeServices {
                 return null;
             }
             return new AppSpec(name, image, ports, environment, restart != null ? restart : deploy.restart(), command, shares,
-                    memory != null ? memory : deploy.memory(), links, volume, entrypoint, init, healthcheck, dependsOn,
+                    memory != null ? memory : deploy.memory(), links, mounts, entrypoint, init, healthcheck, dependsOn,
                     cpus != null ? cpus : deploy.cpus());
         }
 

@@ -50,7 +50,7 @@ public final class Deployment {
                             + "' ('depends_on'), which the deployment file places on no node: it would never start. Place both.");
                 }
             }
-            if (spec.volume() != null && spec.volume().name() != null && !shared.containsKey(spec.volume().name())) {
+            if (spec.volumes().stream().anyMatch(v -> v.name() != null && !shared.containsKey(v.name()))) {
                 continue; // its volume's problem is reported
             }
             try {
@@ -83,10 +83,13 @@ public final class Deployment {
     private static Map<String, DatasetId> sharedVolumes(Configuration current, Map<String, AppSpec> apps, Map<String, NodeId> placed,
                                                         List<String> problems) {
         var users = new LinkedHashMap<String, List<String>>();
+        var declarations = new LinkedHashMap<String, AppSpec.VolumeSpec>();
         placed.keySet().forEach(key -> {
-            var volume = apps.get(key).volume();
-            if (volume != null && volume.name() != null) {
-                users.computeIfAbsent(volume.name(), v -> new ArrayList<>()).add(key);
+            for (var volume : apps.get(key).volumes()) {
+                if (volume.name() != null) {
+                    users.computeIfAbsent(volume.name(), v -> new ArrayList<>()).add(key);
+                    declarations.putIfAbsent(volume.name(), volume);
+                }
             }
         });
         var result = new LinkedHashMap<String, DatasetId>();
@@ -99,7 +102,7 @@ public final class Deployment {
                         + ": applications that share a volume must be placed on one node.");
                 return;
             }
-            if (first.volume().external()) {
+            if (declarations.get(name).external()) {
                 var existing = current.datasets().values().stream().filter(d -> !d.deleted() && name.equals(d.name())).toList();
                 if (existing.size() != 1) {
                     problems.add("Application '" + first.name() + "' has a config error. External volume '" + name + "' "
@@ -112,8 +115,9 @@ public final class Deployment {
                 return;
             }
             var id = datasetIdFor("volume/" + name);
-            var legacy = datasetIdFor(first.name()); // before named volumes, a service's volume was its own dataset
-            if (keys.size() == 1 && current.dataset(id).isEmpty() && current.dataset(legacy).filter(d -> !d.deleted()).isPresent()) {
+            var legacy = datasetIdFor(first.name()); // before named volumes, a service's one volume was its own dataset
+            if (keys.size() == 1 && first.volumes().size() == 1 && current.dataset(id).isEmpty()
+                    && current.dataset(legacy).filter(d -> !d.deleted()).isPresent()) {
                 id = legacy;
             }
             result.put(name, id);
@@ -131,14 +135,13 @@ public final class Deployment {
             }
         }
         var volumes = new ArrayList<Application.Volume>();
-        var volume = spec.volume();
-        if (volume != null) {
+        for (var volume : spec.volumes()) {
             var id = volume.datasetId() != null ? volume.datasetId()
-                    : volume.name() != null ? shared.get(volume.name()) : datasetIdFor(spec.name());
+                    : volume.name() != null ? shared.get(volume.name()) : datasetIdFor(anonymous(spec, volume));
             var existing = current.dataset(id);
             Long size = volume.maximumSize() != null ? Long.valueOf(roundUp(volume.maximumSize()))
                     : existing.map(Dataset::maximumSize).orElse(null);
-            var metadata = existing.map(Dataset::metadata).orElse(Map.of("name", volume.name() != null ? volume.name() : spec.name()));
+            var metadata = existing.map(Dataset::metadata).orElse(Map.of("name", volume.name() != null ? volume.name() : anonymous(spec, volume)));
             datasets.put(id, new Dataset(id, node, false, metadata, size));
             volumes.add(new Application.Volume(id, volume.mountpoint(), volume.readOnly()));
         }
@@ -153,8 +156,17 @@ public final class Deployment {
             }
         }
         return new Application(node, spec.name(), spec.image(), spec.ports(), spec.environment(), spec.restartPolicy(), spec.commandLine(),
-                volumes, spec.cpuShares(), spec.memoryLimit(), links, spec.entrypoint(), spec.init(), spec.healthcheck(), spec.dependsOn(),
-                spec.cpus()).withImageTagged();
+                List.of(), spec.cpuShares(), spec.memoryLimit(), links, spec.entrypoint(), spec.init(), spec.healthcheck(), spec.dependsOn(),
+                spec.cpus(), null).withVolumes(volumes).withImageTagged();
+    }
+
+    /**
+     * The name of an application's anonymous volume ({@code /path} only): the application's name, as Flocker named an
+     * application's one volume, then {@code name:/path} for each further one.
+     */
+    private static String anonymous(AppSpec spec, AppSpec.VolumeSpec volume) {
+        var anonymous = spec.volumes().stream().filter(v -> v.name() == null && v.datasetId() == null).toList();
+        return anonymous.get(0) == volume ? spec.name() : spec.name() + ":" + volume.mountpoint();
     }
 
     /** Flocker's default dataset id for an application's volume: a version-4 UUID made from md5(name). */

@@ -103,6 +103,41 @@ class ComposeFeaturesTest {
         assertThat(config.applications().get("shop-db").node()).isEqualTo(N12);
     }
 
+    @Test
+    void aServiceWithSeveralVolumesHasTheFirstInFlockersFieldAndTheRestInOurs() {
+        var file = """
+                {"services": {"db": {"image": "postgres:16", "volumes": ["data:/var/lib/postgresql/data", "wal:/wal", "/scratch"]}},
+                 "volumes": {"data": {}, "wal": {"driver_opts": {"size": "128M"}}}}""";
+        var config = Deployment.apply(Configuration.EMPTY, CLUSTER, ApplicationFile.parse(parse(file)), Map.of("10.0.0.11", List.of("db")));
+        var db = config.applications().get("db");
+        var data = Deployment.datasetIdFor("volume/data");
+        var wal = Deployment.datasetIdFor("volume/wal");
+        var scratch = Deployment.datasetIdFor("db");
+        assertThat(db.volumes()).containsExactly(new Application.Volume(data, "/var/lib/postgresql/data"));
+        assertThat(db.extraVolumes()).containsExactly(new Application.Volume(wal, "/wal"), new Application.Volume(scratch, "/scratch"));
+        assertThat(db.datasets()).containsExactly(data, wal, scratch);
+        assertThat(config.datasets()).containsOnlyKeys(data, wal, scratch);
+        assertThat(config.datasets().values()).allSatisfy(d -> assertThat(d.primary()).isEqualTo(N11));
+        assertThat(config.datasets().get(wal).maximumSize()).isEqualTo(128L << 20);
+        var json = dev.flocker.api.model.Json.write(db);
+        assertThat(dev.flocker.api.model.Json.read(json, Application.class)).isEqualTo(db);
+        assertThat(json).contains("\"extra_volumes\"");
+        // Moving it moves all three datasets with it.
+        var moved = Deployment.apply(config, CLUSTER, ApplicationFile.parse(parse(file)), Map.of("10.0.0.12", List.of("db")));
+        assertThat(moved.datasets().values()).allSatisfy(d -> assertThat(d.primary()).isEqualTo(N12));
+    }
+
+    @Test
+    void theModelRefusesWhatFlockersFieldCannotHoldOrTwoMountsAtOnePath() {
+        var d1 = new Application.Volume(DatasetId.of("2c0b3c2e-4d5f-4a6b-8c7d-9e0f1a2b3c4d"), "/a");
+        var d2 = new Application.Volume(DatasetId.of("3c0b3c2e-4d5f-4a6b-8c7d-9e0f1a2b3c4d"), "/a");
+        assertThatThrownBy(() -> new Application(N11, "web", "x", null, null, null, null, List.of(d1, d2), null, null, null))
+                .hasMessageContaining("put the others in 'extra_volumes'");
+        var plain = new Application(N11, "web", "x", null, null, null, null, List.of(), null, null, null);
+        assertThatThrownBy(() -> plain.withVolumes(List.of(d1, d2))).hasMessageContaining("mounts two volumes at /a");
+        assertThatThrownBy(() -> plain.withVolumes(List.of(d1, d1))).hasMessageContaining("twice");
+    }
+
     static final String EXTERNAL = """
             {"services": {"app": {"image": "x:1", "volumes": ["uploads:/srv/uploads"]}},
              "volumes": {"uploads": {"external": true, "name": "team-uploads"}}}""";

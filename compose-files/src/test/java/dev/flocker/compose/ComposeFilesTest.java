@@ -115,7 +115,7 @@ class ComposeFilesTest {
         "{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [\"53:53/udp\"]}}}|Application 'web' has a config error. Only tcp ports are supported",
         "{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [{\"target\": 80}]}}}|Application 'web' has a config error. Port 80 needs 'published'",
         "{\"services\": {\"web\": {\"image\": \"x\", \"volumes\": [\"./site:/srv\"]}}}|Application 'web' has a config error. Host paths cannot be volumes ('./site'): a host's directory stays on that host when the application moves. Use a named volume",
-        "{\"services\": {\"web\": {\"image\": \"x\", \"volumes\": [\"/a\", \"/b\"]}}}|Application 'web' has a config error. Only one volume per application is supported; found 2.",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"volumes\": [\"/a\", \"/a\"]}}}|Application 'web' has a config error. Two volumes are mounted at /a: give each its own path.",
         "{\"services\": {\"web\": {\"image\": \"x\", \"volumes\": [{\"type\": \"bind\", \"source\": \"/x\", \"target\": \"/y\"}]}}}|Application 'web' has a config error. Host paths cannot be volumes ('/x')",
         "{\"services\": {\"web\": {\"image\": \"x\", \"restart\": \"sometimes\"}}}|Application 'web' has a config error. Invalid restart 'sometimes': use no, always, unless-stopped, on-failure or on-failure:N.",
         "{\"services\": {\"web\": {\"image\": \"x\", \"mem_limit\": \"lots\"}}}|Application 'web' has a config error. Invalid mem_limit 'lots': use bytes or a number with k, m or g, e.g. 512m.",

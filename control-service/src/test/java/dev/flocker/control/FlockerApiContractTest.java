@@ -271,6 +271,24 @@ class FlockerApiContractTest {
         var listed = svc.call("GET", "/v1/configuration/containers", null).raw();
         assertThat(listed).contains("\"entrypoint\":[\"/init\"]");
 
+        // Several volumes: Flocker's 'volumes' keeps one, ours holds the rest; moving the container moves them all.
+        var first = createDataset(NODE_A);
+        var second = createDataset(NODE_A);
+        var multi = post("/v1/configuration/containers", "{\"node_uuid\":\"" + NODE_A + "\",\"name\":\"m" + name + "\",\"image\":\"x:1\","
+                + "\"volumes\":[{\"dataset_id\":\"" + first + "\",\"mountpoint\":\"/a\"}],"
+                + "\"extra_volumes\":[{\"dataset_id\":\"" + second + "\",\"mountpoint\":\"/b\"}]}");
+        assertThat(multi.status()).as(multi.raw()).isEqualTo(201);
+        assertThat(post("/v1/configuration/containers/m" + name, "{\"node_uuid\":\"" + NODE_B + "\"}").status()).isEqualTo(200);
+        assertThat(svc.client().datasets().value().stream().filter(d -> d.datasetId().toString().equals(first)
+                || d.datasetId().toString().equals(second))).hasSize(2).allSatisfy(d -> assertThat(d.primary().toString()).isEqualTo(NODE_B));
+        var inUse = post("/v1/configuration/containers", "{\"node_uuid\":\"" + NODE_B + "\",\"name\":\"n" + name + "\",\"image\":\"x:1\","
+                + "\"volumes\":[{\"dataset_id\":\"" + createDataset(NODE_B) + "\",\"mountpoint\":\"/a\"}],"
+                + "\"extra_volumes\":[{\"dataset_id\":\"" + second + "\",\"mountpoint\":\"/b\"}]}");
+        assertThat(inUse.body().get("description").asText()).isEqualTo("The dataset is being used by another container.");
+        var noFirst = post("/v1/configuration/containers", "{\"node_uuid\":\"" + NODE_A + "\",\"name\":\"o" + name + "\",\"image\":\"x:1\","
+                + "\"extra_volumes\":[{\"dataset_id\":\"" + createDataset(NODE_A) + "\",\"mountpoint\":\"/b\"}]}");
+        assertThat(noFirst.status()).as(noFirst.raw()).isEqualTo(400);
+
         var plain = post("/v1/configuration/containers", "{\"node_uuid\":\"" + NODE_A + "\",\"name\":\"p" + name + "\",\"image\":\"x:1\"}");
         assertThat(plain.raw()).doesNotContain("read_only", "entrypoint", "init", "healthcheck", "depends_on", "cpus");
         for (var bad : new String[] {"\"cpus\":0", "\"cpus\":2000", "\"init\":\"yes\"", "\"healthcheck\":{\"test\":[\"ECHO\"]}",

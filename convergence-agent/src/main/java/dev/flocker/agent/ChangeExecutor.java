@@ -58,7 +58,7 @@ final class ChangeExecutor {
             for (var step : steps) {
                 var running = new ArrayList<Map.Entry<Change, Future<?>>>();
                 for (var change : step) {
-                    if (change.dataset() != null && failed.contains(change.dataset())) {
+                    if (change.datasets().stream().anyMatch(failed::contains)) {
                         // e.g. never start an application on a copy that could not be made writable
                         LOG.atWarn().addKeyValue("change", change).log("skipped: an earlier change of its dataset failed");
                         allApplied = false;
@@ -130,10 +130,10 @@ final class ChangeExecutor {
                 driver.makeReplica(c.dataset());
             }
             case Change.DeleteDataset c -> driver.destroy(c.dataset());
-            case Change.StartApplication c -> containers.start(c.application(), c.volume(), volumePath(c.volume()));
+            case Change.StartApplication c -> containers.start(c.application(), volumePaths(c.application()));
             case Change.RestartApplication c -> {
                 containers.stop(c.application().name());
-                containers.start(c.application(), c.volume(), volumePath(c.volume()));
+                containers.start(c.application(), volumePaths(c.application()));
             }
             case Change.StopApplication c -> containers.stop(c.name());
             case Change.HoldConnections c -> c.ports().forEach(port -> proxy.route(port, Route.hold("handoff to " + c.to())));
@@ -166,8 +166,10 @@ final class ChangeExecutor {
         }
     }
 
-    private Path volumePath(DatasetId dataset) {
-        return dataset == null ? null : driver.mountpoint(dataset);
+    private Map<DatasetId, Path> volumePaths(dev.flocker.api.model.Application application) {
+        var paths = new java.util.HashMap<DatasetId, Path>();
+        application.datasets().forEach(id -> paths.put(id, driver.mountpoint(id)));
+        return paths;
     }
 
     static String rootMessage(Throwable e) {

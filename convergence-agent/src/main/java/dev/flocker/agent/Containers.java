@@ -63,10 +63,11 @@ public final class Containers implements AutoCloseable {
             if (name == null) {
                 continue;
             }
-            var dataset = labels.get(DATASET);
+            var datasets = labels.get(DATASET);
+            var volumes = datasets == null || datasets.isEmpty() ? List.<DatasetId>of()
+                    : java.util.Arrays.stream(datasets.split(",")).map(DatasetId::of).toList();
             boolean running = "running".equals(container.getState());
-            result.put(name, new LocalContainer(name, labels.get(CONFIG), running,
-                    dataset == null || dataset.isEmpty() ? null : DatasetId.of(dataset), running ? address(container) : null,
+            result.put(name, new LocalContainer(name, labels.get(CONFIG), running, volumes, running ? address(container) : null,
                     running ? health(container.getStatus()) : null));
         }
         return result;
@@ -97,26 +98,29 @@ public final class Containers implements AutoCloseable {
     }
 
     /**
-     * Creates and starts the application's container; {@code volumePath} is its dataset's mountpoint, or null. Its ports
+     * Creates and starts the application's container; {@code paths} has each of its datasets' mountpoint on this host. Its ports
      * are not published: the host's routing proxy owns the external ports and forwards to the container's address
      * (Docker's own publishing also showed ~1 s stalls for clients that connect while a container starts).
      */
-    public void start(Application app, DatasetId volume, Path volumePath) {
+    public void start(Application app, Map<DatasetId, Path> paths) {
         var labels = new HashMap<String, String>();
         labels.put(MANAGED, "true");
         labels.put(APP, app.name());
         labels.put(CONFIG, ApplicationHash.of(app));
-        labels.put(DATASET, volume == null ? "" : volume.toString());
+        labels.put(DATASET, String.join(",", app.datasets().stream().map(DatasetId::toString).toList()));
 
         var exposed = new ArrayList<ExposedPort>();
         for (var port : app.ports()) {
             exposed.add(ExposedPort.tcp(port.internal()));
         }
         var host = HostConfig.newHostConfig().withInit(app.init() == null || app.init()).withRestartPolicy(restartPolicy(app));
-        if (volumePath != null) {
-            var mount = app.volumes().get(0);
-            host.withBinds(new Bind(volumePath.toString(), new com.github.dockerjava.api.model.Volume(mount.mountpoint()),
+        var binds = new ArrayList<Bind>();
+        for (var mount : app.allVolumes()) {
+            binds.add(new Bind(paths.get(mount.datasetId()).toString(), new com.github.dockerjava.api.model.Volume(mount.mountpoint()),
                     mount.readOnly() ? AccessMode.ro : AccessMode.rw));
+        }
+        if (!binds.isEmpty()) {
+            host.withBinds(binds);
         }
         if (app.cpus() != null) {
             host.withNanoCPUs(Math.round(app.cpus() * 1e9));
@@ -140,7 +144,7 @@ public final class Containers implements AutoCloseable {
         }
         var id = create.exec().getId();
         docker.startContainerCmd(id).exec();
-        LOG.atInfo().addKeyValue("application", app.name()).addKeyValue("image", app.imageWithTag()).addKeyValue("dataset", volume)
+        LOG.atInfo().addKeyValue("application", app.name()).addKeyValue("image", app.imageWithTag()).addKeyValue("datasets", app.datasets())
                 .log("started application");
     }
 
@@ -163,13 +167,13 @@ public final class Containers implements AutoCloseable {
 
     /** The running managed containers that have {@code dataset} as their volume, by name. */
     public List<String> runningWith(DatasetId dataset) {
-        return list().values().stream().filter(c -> c.running() && dataset.equals(c.volume())).map(LocalContainer::name).sorted().toList();
+        return list().values().stream().filter(c -> c.running() && c.uses(dataset)).map(LocalContainer::name).sorted().toList();
     }
 
     public List<String> stopUsing(DatasetId dataset) {
         var stopped = new ArrayList<String>();
         for (var container : list().values()) {
-            if (dataset.equals(container.volume())) {
+            if (container.uses(dataset)) {
                 stop(container.name());
                 stopped.add(container.name());
             }

@@ -29,10 +29,13 @@ record DeployPlan(List<String> lines, int unchanged) {
                 lines.add("start    " + app.name() + " on " + host(hosts, app.node()) + " (" + String.join("; ", summary(app, after)) + ")");
             } else if (!old.node().equals(app.node())) {
                 var data = "";
-                if (!app.volumes().isEmpty()) {
-                    var id = app.volumes().get(0).datasetId();
+                var parts = new ArrayList<String>();
+                for (var id : app.datasets()) {
                     movedWithApps.add(id);
-                    data = " with its data (dataset " + id + after.dataset(id).map(DeployPlan::sizeNote).orElse("") + ")";
+                    parts.add("dataset " + id + after.dataset(id).map(DeployPlan::sizeNote).orElse(""));
+                }
+                if (!parts.isEmpty()) {
+                    data = " with its data (" + String.join("; ", parts) + (parts.size() > 1 ? ", together" : "") + ")";
                 }
                 lines.add("move     " + app.name() + " from " + host(hosts, old.node()) + " to " + host(hosts, app.node()) + data);
             } else {
@@ -46,7 +49,7 @@ record DeployPlan(List<String> lines, int unchanged) {
         }
         for (var old : before.applications().values().stream().sorted(byName).toList()) {
             if (!after.applications().containsKey(old.name())) {
-                lines.add("stop     " + old.name() + " on " + host(hosts, old.node()) + (old.volumes().isEmpty() ? "" : " (its data is kept)"));
+                lines.add("stop     " + old.name() + " on " + host(hosts, old.node()) + (old.datasets().isEmpty() ? "" : " (its data is kept)"));
             }
         }
         for (var dataset : after.datasets().values().stream().filter(d -> !d.deleted()).sorted(Comparator.comparing(DeployPlan::label)).toList()) {
@@ -76,7 +79,7 @@ record DeployPlan(List<String> lines, int unchanged) {
         if (!app.ports().isEmpty()) {
             parts.add("ports " + String.join(", ", app.ports().stream().map(DeployPlan::port).toList()));
         }
-        app.volumes().forEach(v -> parts.add(mount(v, config)));
+        app.allVolumes().forEach(v -> parts.add(mount(v, config)));
         if (!app.environment().isEmpty()) {
             parts.add("environment " + String.join(", ", app.environment().keySet()));
         }
@@ -124,8 +127,8 @@ record DeployPlan(List<String> lines, int unchanged) {
         if (!a.links().equals(b.links())) {
             changed.add("links");
         }
-        if (!a.volumes().equals(b.volumes())) {
-            changed.add(b.volumes().isEmpty() ? "no mount" : String.join(", ", b.volumes().stream().map(v -> mount(v, after)).toList()));
+        if (!a.allVolumes().equals(b.allVolumes())) {
+            changed.add(b.allVolumes().isEmpty() ? "no mount" : String.join(", ", b.allVolumes().stream().map(v -> mount(v, after)).toList()));
         }
         if (!limits(a).equals(limits(b))) {
             changed.add("limits " + (limits(a).isEmpty() ? "none" : limits(a)) + " -> " + (limits(b).isEmpty() ? "none" : limits(b)));

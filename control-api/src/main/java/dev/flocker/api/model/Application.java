@@ -17,6 +17,8 @@ import java.util.regex.Pattern;
  * @param healthcheck Docker's health check for the container, or null for the image's
  * @param dependsOn  applications that must run (or be healthy) before this one starts
  * @param cpus       the CPU limit in cores (Docker's --cpus), or null for none
+ * @param extraVolumes volumes beyond the first (Flocker's model has one, in {@code volumes}): all of an
+ *                   application's datasets move together, as one consistency group
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record Application(
@@ -35,7 +37,11 @@ public record Application(
         @JsonProperty("init") Boolean init,
         @JsonProperty("healthcheck") HealthCheck healthcheck,
         @JsonProperty("depends_on") List<Dependency> dependsOn,
-        @JsonProperty("cpus") Double cpus) {
+        @JsonProperty("cpus") Double cpus,
+        @JsonProperty("extra_volumes") List<Volume> extraVolumes) {
+
+    /** At most this many volumes per application. */
+    public static final int MAX_VOLUMES = 16;
 
     public static final Pattern NAME = Pattern.compile("^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$");
     /** Docker's image references: [registry[:port]/]repository[:tag][@digest]. */
@@ -81,8 +87,27 @@ public record Application(
         if (cpus != null && !(cpus >= 0.01 && cpus <= 1024)) {
             throw new IllegalArgumentException("cpus " + cpus + " of application " + name + " is out of range: from 0.01 to 1024 cores");
         }
+        extraVolumes = extraVolumes == null ? List.of() : List.copyOf(extraVolumes);
         if (volumes.size() > 1) {
-            throw new IllegalArgumentException("application " + name + " has " + volumes.size() + " volumes; at most one is supported");
+            throw new IllegalArgumentException("application " + name + " has " + volumes.size() + " volumes in 'volumes'; Flocker's"
+                    + " model has one: put the others in 'extra_volumes'");
+        }
+        if (volumes.isEmpty() && !extraVolumes.isEmpty()) {
+            throw new IllegalArgumentException("application " + name + " has 'extra_volumes' but no 'volumes': the first goes in 'volumes'");
+        }
+        if (volumes.size() + extraVolumes.size() > MAX_VOLUMES) {
+            throw new IllegalArgumentException("application " + name + " has " + (volumes.size() + extraVolumes.size())
+                    + " volumes; at most " + MAX_VOLUMES);
+        }
+        var datasets = new java.util.HashSet<DatasetId>();
+        var mountpoints = new java.util.HashSet<String>();
+        for (var volume : java.util.stream.Stream.concat(volumes.stream(), extraVolumes.stream()).toList()) {
+            if (!datasets.add(volume.datasetId())) {
+                throw new IllegalArgumentException("application " + name + " mounts dataset " + volume.datasetId() + " twice");
+            }
+            if (!mountpoints.add(volume.mountpoint())) {
+                throw new IllegalArgumentException("application " + name + " mounts two volumes at " + volume.mountpoint());
+            }
         }
     }
 
@@ -91,23 +116,44 @@ public record Application(
                        RestartPolicy restartPolicy, List<String> commandLine, List<Volume> volumes, Integer cpuShares, Long memoryLimit,
                        List<Link> links) {
         this(node, name, image, ports, environment, restartPolicy, commandLine, volumes, cpuShares, memoryLimit, links, null, null, null,
-                null, null);
+                null, null, null);
+    }
+
+    /** Every volume: the first (Flocker's {@code volumes}), then the extra ones. */
+    public List<Volume> allVolumes() {
+        if (extraVolumes.isEmpty()) {
+            return volumes;
+        }
+        var all = new java.util.ArrayList<>(volumes);
+        all.addAll(extraVolumes);
+        return List.copyOf(all);
+    }
+
+    /** The datasets of every volume, in order. */
+    public List<DatasetId> datasets() {
+        return allVolumes().stream().map(Volume::datasetId).toList();
+    }
+
+    /** The same application with {@code all} as its volumes: the first in {@code volumes}, the rest in {@code extra_volumes}. */
+    public Application withVolumes(List<Volume> all) {
+        return new Application(node, name, image, ports, environment, restartPolicy, commandLine, all.isEmpty() ? List.of() : all.subList(0, 1),
+                cpuShares, memoryLimit, links, entrypoint, init, healthcheck, dependsOn, cpus, all.size() > 1 ? all.subList(1, all.size()) : null);
     }
 
     public Application withNode(NodeId newNode) {
         return new Application(newNode, name, image, ports, environment, restartPolicy, commandLine, volumes, cpuShares, memoryLimit, links,
-                entrypoint, init, healthcheck, dependsOn, cpus);
+                entrypoint, init, healthcheck, dependsOn, cpus, extraVolumes);
     }
 
     /** The same application with its image named "repo:tag", as Flocker stores it. */
     public Application withImageTagged() {
         return new Application(node, name, imageWithTag(), ports, environment, restartPolicy, commandLine, volumes, cpuShares, memoryLimit,
-                links, entrypoint, init, healthcheck, dependsOn, cpus);
+                links, entrypoint, init, healthcheck, dependsOn, cpus, extraVolumes);
     }
 
-    /** Whether {@code dataset} is this application's volume. */
+    /** Whether {@code dataset} is one of this application's volumes. */
     public boolean usesDataset(DatasetId dataset) {
-        return volumes.stream().anyMatch(v -> v.datasetId().equals(dataset));
+        return volumes.stream().anyMatch(v -> v.datasetId().equals(dataset)) || extraVolumes.stream().anyMatch(v -> v.datasetId().equals(dataset));
     }
 
     /** Flocker's image form is "repo:tag"; a bare repository means ":latest". */

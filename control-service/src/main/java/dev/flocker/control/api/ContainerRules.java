@@ -16,7 +16,7 @@ final class ContainerRules {
     static final Set<String> CONTAINER_KEYS = Set.of("node_uuid", "name", "image", "ports", "environment", "restart_policy",
             "command_line", "volumes", "cpu_shares", "memory_limit", "links", "swappiness",
             // our extensions (Compose's entrypoint, init, healthcheck, depends_on, deploy.resources.limits.cpus)
-            "entrypoint", "init", "healthcheck", "depends_on", "cpus");
+            "entrypoint", "init", "healthcheck", "depends_on", "cpus", "extra_volumes");
 
     private ContainerRules() {
     }
@@ -32,9 +32,8 @@ final class ContainerRules {
                         .check(!p.has("maximum_retry_count") || "on-failure".equals(p.path("name").asText()),
                                 "maximum_retry_count is only allowed with name 'on-failure'"))
                 .stringArray("command_line")
-                .array("volumes", 1, v -> Schema.object(v).only(Set.of("dataset_id", "mountpoint", "read_only"))
-                        .required("dataset_id", "mountpoint").uuid("dataset_id").string("mountpoint", 1, 4096, Pattern.compile("^/[\\x20-\\x7e]*$"))
-                        .bool("read_only"))
+                .array("volumes", 1, ContainerRules::volume)
+                .array("extra_volumes", Application.MAX_VOLUMES - 1, ContainerRules::volume)
                 .integer("cpu_shares", 1, 1024, false)
                 .integer("memory_limit", 1 << 20, Long.MAX_VALUE, false)
                 .array("links", 1000, l -> Schema.object(l).only(Set.of("alias", "local_port", "remote_port"))
@@ -51,6 +50,11 @@ final class ContainerRules {
                         .string("name", 2, 255, Application.NAME).enumeration("condition", Set.of("started", "healthy")))
                 .number("cpus", 0.01, false)
                 .validate();
+    }
+
+    private static Schema volume(JsonNode v) {
+        return Schema.object(v).only(Set.of("dataset_id", "mountpoint", "read_only")).required("dataset_id", "mountpoint").uuid("dataset_id")
+                .string("mountpoint", 1, 4096, Pattern.compile("^/[\\x20-\\x7e]*$")).bool("read_only");
     }
 
     static Application parseContainer(JsonNode body) {
@@ -106,7 +110,7 @@ final class ContainerRules {
                 throw ApiError.linkAliasCollision();
             }
         }
-        for (var volume : application.volumes()) {
+        for (var volume : application.allVolumes()) {
             var dataset = config.datasets().get(volume.datasetId());
             if (dataset == null || dataset.deleted()) {
                 throw ApiError.datasetNotFound();

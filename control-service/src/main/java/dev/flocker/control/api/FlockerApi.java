@@ -260,7 +260,7 @@ public final class FlockerApi {
                 return config;
             }
             var moved = config.withApplication(application.withNode(node));
-            for (var volume : application.volumes()) {
+            for (var volume : application.allVolumes()) {
                 var dataset = config.datasets().get(volume.datasetId());
                 if (dataset != null) {
                     moved = moved.withDataset(dataset.withPrimary(node));

@@ -16,6 +16,11 @@ public sealed interface Change {
     /** The dataset this change is about, or null for changes about an application alone. */
     DatasetId dataset();
 
+    /** Every dataset this change needs: a change is skipped when an earlier change of one of them failed. */
+    default List<DatasetId> datasets() {
+        return dataset() == null ? List.of() : List.of(dataset());
+    }
+
     /** A new, empty dataset owned by this host; only where no host holds or held it. */
     record CreateDataset(DatasetId dataset, Long maximumSize) implements Change {
     }
@@ -84,19 +89,29 @@ public sealed interface Change {
     record AbandonPreCopy(DatasetId dataset, String reason) implements Change {
     }
 
-    /** Starts an application's container; {@code volume} is its dataset, which is local and writable. */
-    record StartApplication(Application application, DatasetId volume) implements Change {
+    /** Starts an application's container; its datasets are local and writable. */
+    record StartApplication(Application application) implements Change {
         @Override
         public DatasetId dataset() {
-            return volume;
+            return application.datasets().isEmpty() ? null : application.datasets().get(0);
+        }
+
+        @Override
+        public List<DatasetId> datasets() {
+            return application.datasets();
         }
     }
 
     /** Replaces a container whose configuration changed. */
-    record RestartApplication(Application application, DatasetId volume) implements Change {
+    record RestartApplication(Application application) implements Change {
         @Override
         public DatasetId dataset() {
-            return volume;
+            return application.datasets().isEmpty() ? null : application.datasets().get(0);
+        }
+
+        @Override
+        public List<DatasetId> datasets() {
+            return application.datasets();
         }
     }
 

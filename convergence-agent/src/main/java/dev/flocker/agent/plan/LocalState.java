@@ -37,14 +37,29 @@ public record LocalState(Map<DatasetId, LocalDataset> datasets, Map<String, Loca
      * A managed container, as its labels describe it.
      *
      * @param configHash {@link ApplicationHash} of the application it was started from
-     * @param volume     the dataset bound into it, or null
+     * @param volumes    the datasets bound into it, in the application's order (empty when none)
      * @param address    its address on this host's container network (where the routing proxy sends its clients), or
      *                   null when it is not running
      * @param health     Docker's health status ("starting", "healthy", "unhealthy"), or null when it has no health check
      */
-    public record LocalContainer(String name, String configHash, boolean running, DatasetId volume, String address, String health) {
+    public record LocalContainer(String name, String configHash, boolean running, java.util.List<DatasetId> volumes, String address,
+                                 String health) {
+        public LocalContainer {
+            volumes = volumes == null ? java.util.List.of() : java.util.List.copyOf(volumes);
+        }
+
+        /** A container with one dataset, or none (null). */
+        public LocalContainer(String name, String configHash, boolean running, DatasetId volume, String address, String health) {
+            this(name, configHash, running, volume == null ? java.util.List.of() : java.util.List.of(volume), address, health);
+        }
+
         public LocalContainer(String name, String configHash, boolean running, DatasetId volume, String address) {
             this(name, configHash, running, volume, address, null);
+        }
+
+        /** Whether {@code dataset} is bound into it. */
+        public boolean uses(DatasetId dataset) {
+            return volumes.contains(dataset);
         }
 
         /** Running, and past its health check's start when it has one: where clients may be sent. */

@@ -84,6 +84,10 @@ final class MovePlanner {
             moves.background.add(new PushIncrement(id, peer.get(), MovePhase.PRE_COPY, towards.rounds() + 1));
             return;
         }
+        var waitingFor = groupNotReady(in, id, target);
+        if (!waitingFor.isEmpty()) {
+            return; // pre-copied: hands off with the rest of its group, once they are pre-copied too
+        }
         var generation = local.generation() + 1;
         var steps = new ArrayList<Change>();
         steps.add(new HoldConnections(id, target, portsUsing(in, id)));
@@ -98,6 +102,34 @@ final class MovePlanner {
         steps.add(new PassOwnership(id, peer.get(), generation));
         moves.background.add(new Handoff(id, peer.get(), generation, steps));
         moves.holding.add(id);
+    }
+
+    /**
+     * The other datasets of {@code id}'s consistency group (every dataset of the applications that use it) that are not
+     * ready to hand off to {@code target} yet: still writable here and still pre-copying. The group's handoffs begin
+     * in one loop, so their applications stop once, and every final snapshot is taken after they stopped: the copies
+     * on the target are consistent with each other, as one snapshot of all of them would be.
+     */
+    static List<DatasetId> groupNotReady(Planner.Input in, DatasetId id, dev.flocker.api.model.NodeId target) {
+        var group = new java.util.TreeSet<DatasetId>();
+        in.configuration().applications().values().stream().filter(app -> app.usesDataset(id))
+                .forEach(app -> group.addAll(app.datasets()));
+        group.remove(id);
+        var waiting = new ArrayList<DatasetId>();
+        for (var other : group) {
+            var local = in.local().datasets().get(other);
+            var wanted = in.configuration().dataset(other).map(Dataset::primary).orElse(null);
+            if (local == null || !in.self().equals(local.owner()) || !target.equals(wanted) || !local.mounted() || local.readOnly()) {
+                continue; // not here, already handed off, wanted elsewhere (nothing to wait for), or its handoff has begun
+            }
+            var progress = in.progress(other);
+            boolean ready = progress != null && target.equals(progress.to()) && (progress.running() == MovePhase.HANDOFF
+                    || (progress.running() == null && progress.preCopyDone(in.settings().smallEnoughBytes(), in.settings().maxRounds())));
+            if (!ready) {
+                waiting.add(other);
+            }
+        }
+        return waiting;
     }
 
     /** Plans the end of a pre-copy of {@code id} that runs in the background or waits for its next round. */
@@ -124,7 +156,7 @@ final class MovePlanner {
     }
 
     private static boolean usedHere(Planner.Input in, DatasetId id) {
-        return in.local().containers().values().stream().anyMatch(c -> c.running() && id.equals(c.volume()));
+        return in.local().containers().values().stream().anyMatch(c -> c.running() && c.uses(id));
     }
 
     /** External ports of the applications configured with {@code id} as their volume. */

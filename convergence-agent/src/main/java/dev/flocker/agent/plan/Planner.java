@@ -108,11 +108,11 @@ public final class Planner {
             if (desiredNames.contains(container.name())) {
                 continue;
             }
-            if (container.volume() != null && moves.leaving.contains(container.volume())) {
+            if (container.volumes().stream().anyMatch(moves.leaving::contains)) {
                 continue; // the move's handoff stops it, after the pre-copy
             }
             if (stops.stream().noneMatch(c -> c instanceof StopApplication s && s.name().equals(container.name()))) {
-                stops.add(new StopApplication(container.name(), container.volume()));
+                stops.add(new StopApplication(container.name(), first(container.volumes())));
             }
         }
         return new Plan(List.of(stops, datasetChanges, deletes, starts), moves.background, waits, moves.holding);
@@ -204,7 +204,7 @@ public final class Planner {
             return;
         }
         for (var container : in.local().containers().values()) {
-            if (id.equals(container.volume())) {
+            if (container.uses(id)) {
                 stops.add(new StopApplication(container.name(), id));
             }
         }
@@ -213,30 +213,38 @@ public final class Planner {
 
     private static void planApplication(Input in, Application app, List<Change> stops, List<Change> starts) {
         var container = in.local().containers().get(app.name());
-        DatasetId volume = app.volumes().isEmpty() ? null : app.volumes().get(0).datasetId();
-        if (volume != null) {
+        for (var volume : app.datasets()) {
             var local = in.local().datasets().get(volume);
             // A copy owned here that is not writable yet is made writable by this plan's dataset step, which runs before
             // its starts (the executor skips a start whose dataset's change failed): the app starts in the same loop as
-            // the handoff lands, which is part of a move's outage.
+            // the handoff lands, which is part of a move's outage. With several datasets, it starts once all are here.
             var ready = local != null && in.self().equals(local.owner()) && !supersededElsewhere(in, volume, local);
             if (!ready) {
-                if (container != null && local != null && !in.self().equals(local.owner())) {
-                    stops.add(new StopApplication(app.name(), container.volume())); // never run on a copy this host does not own
+                if (container != null && container.volumes().stream().anyMatch(id -> notOwnedHere(in, id))) {
+                    stops.add(new StopApplication(app.name(), first(container.volumes()))); // never run on a copy this host does not own
                 }
-                return; // starts once its dataset is here and writable
+                return; // starts once its datasets are here and writable
             }
         }
         var hash = ApplicationHash.of(app);
-        boolean current = container != null && hash.equals(container.configHash()) && Objects.equals(volume, container.volume());
-        if (!current && !dependenciesMet(in, app)) {
+        boolean current = container != null && hash.equals(container.configHash()) && app.datasets().equals(container.volumes());
+        if (current) {
+            return;
+        }
+        if (!dependenciesMet(in, app)) {
             return; // started (or replaced) once what it depends on runs, or is healthy, on some host
         }
-        if (container == null) {
-            starts.add(new StartApplication(app, volume));
-        } else if (!hash.equals(container.configHash()) || !Objects.equals(volume, container.volume())) {
-            starts.add(new RestartApplication(app, volume));
-        }
+        starts.add(container == null ? new StartApplication(app) : new RestartApplication(app));
+    }
+
+    /** A copy of {@code id} is here and records another owner. */
+    private static boolean notOwnedHere(Input in, DatasetId id) {
+        var local = in.local().datasets().get(id);
+        return local != null && !in.self().equals(local.owner());
+    }
+
+    private static DatasetId first(List<DatasetId> datasets) {
+        return datasets.isEmpty() ? null : datasets.get(0);
     }
 
     /**

@@ -36,7 +36,7 @@ public final class Routes {
 
     private static PortRoute route(NodeId self, Application app, Application.Port port, ClusterState cluster, LocalState local,
                                Set<DatasetId> handingOff) {
-        if (app.volumes().stream().anyMatch(v -> handingOff.contains(v.datasetId()))) {
+        if (app.datasets().stream().anyMatch(handingOff::contains)) {
             return new PortRoute.Hold("handoff of " + app.name());
         }
         var here = local.containers().get(app.name());

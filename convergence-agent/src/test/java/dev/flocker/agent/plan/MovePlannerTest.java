@@ -4,6 +4,7 @@ import static dev.flocker.agent.plan.PlannerTest.A;
 import static dev.flocker.agent.plan.PlannerTest.B;
 import static dev.flocker.agent.plan.PlannerTest.C;
 import static dev.flocker.agent.plan.PlannerTest.D;
+import static dev.flocker.agent.plan.PlannerTest.E;
 import static dev.flocker.agent.plan.PlannerTest.NOW;
 import static dev.flocker.agent.plan.PlannerTest.assertPlans;
 import static dev.flocker.agent.plan.PlannerTest.held;
@@ -56,6 +57,24 @@ class MovePlannerTest {
         return p;
     }
 
+    /** D and E are both volumes of "db", which is configured on B; A owns both, writable, and db runs here on both. */
+    static World group(MoveProgress d, MoveProgress e, boolean eWritable) {
+        var w = world().dataset(D, B, null).dataset(E, B, null).local(D, A, 4, true, null).local(E, A, 4, eWritable, null).node(B, "10.0.0.2");
+        w.config = w.config.withApplication(new Application(B, "db", "postgres", List.of(), Map.of(), null, List.of(), List.of(), null, null,
+                List.of()).withVolumes(List.of(new Application.Volume(D, "/data"), new Application.Volume(E, "/wal"))));
+        w.containers.put("db", new LocalState.LocalContainer("db", ApplicationHash.of(w.application("db")), true, List.of(D, E), "172.17.0.2",
+                null));
+        if (d != null) {
+            w.moves.put(D, d);
+        }
+        if (e != null) {
+            w.moves.put(E, e);
+        }
+        return w;
+    }
+
+    static final String HANDOFF_E = "Handoff eeeeeeee -> 10.0.0.2 gen 5: HoldConnections, StopUsers, MakeReadOnly, PushIncrement, RecordOwner, PassOwnership";
+
     static Stream<Arguments> decisions() {
         var rows = new ArrayList<Arguments>();
         rows.add(row("nothing sent yet, the app writes here: pre-copy round 1 (the app keeps running)",
@@ -104,6 +123,17 @@ class MovePlannerTest {
         rows.add(row("a pre-copy runs and the configuration forgets the dataset: abandoned",
                 progress(world().local(D, A, 4, true, null).node(B, "10.0.0.2"), MoveProgress.towards(B).running(MovePhase.PRE_COPY)),
                 "AbandonPreCopy dddddddd: the configuration no longer has the dataset"));
+        // An application with two datasets (a consistency group): they hand off together, once both are pre-copied.
+        rows.add(row("group: both start pre-copying at once",
+                group(null, null, true), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1", "PushIncrement eeeeeeee -> 10.0.0.2 pre-copy round 1"));
+        rows.add(row("group: D is pre-copied, E's round still runs: D waits (the app keeps running), E is left to finish",
+                group(rounds(MIB), MoveProgress.towards(B).running(MovePhase.PRE_COPY), true)));
+        rows.add(row("group: D is pre-copied, E needs another round: only E's round",
+                group(rounds(MIB), rounds(900 * MIB), true), "PushIncrement eeeeeeee -> 10.0.0.2 pre-copy round 2"));
+        rows.add(row("group: both pre-copied: both handoffs in one plan (the app stops once, before either final snapshot)",
+                group(rounds(MIB), rounds(2 * MIB), true), FULL_HANDOFF, HANDOFF_E));
+        rows.add(row("group: E's handoff runs (E read-only), D pre-copied: D hands off too",
+                group(rounds(MIB), MoveProgress.towards(B).running(MovePhase.HANDOFF), false), FULL_HANDOFF));
         // Crash points of a handoff (kill -9: no progress in memory), in the order the handoff passes them.
         rows.add(row("crash during the pre-copy or after holding connections: the app still runs, pre-copy again (one increment)",
                 moving(true, true), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));

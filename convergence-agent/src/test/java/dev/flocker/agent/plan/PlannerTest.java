@@ -60,14 +60,14 @@ class PlannerTest {
         /** {@code name} on {@code node}, depending on {@code on} with {@code condition} ("started" or "healthy"). */
         World dependent(String name, NodeId node, String on, String condition) {
             config = config.withApplication(new Application(node, name, "web:1", List.of(), Map.of(), null, List.of(), List.of(), null, null,
-                    List.of(), null, null, null, List.of(new Application.Dependency(on, condition)), null));
+                    List.of(), null, null, null, List.of(new Application.Dependency(on, condition)), null, null));
             return this;
         }
 
         /** A container here for an application of the configuration, in a Docker health state (null: no check). */
         World running(String name, boolean running, String health) {
             var app = application(name);
-            containers.put(name, new LocalContainer(name, ApplicationHash.of(app), running, null, "172.17.0.3", health));
+            containers.put(name, new LocalContainer(name, ApplicationHash.of(app), running, List.of(), "172.17.0.3", health));
             return this;
         }
 
@@ -232,6 +232,15 @@ class PlannerTest {
         afterStart.running("web", true, null);
         rows.add(row("depends_on orders starts only: a running dependent is left alone when its dependency has stopped (and an"
                 + " exited container is its restart policy's business)", afterStart));
+        var twoHere = world().dataset(D, A, null).dataset(E, A, null).local(D, A, 2, true, null).local(E, B, 1, false, null)
+                .node(B, "10.0.0.2", held(E, true, 1));
+        twoHere.config = twoHere.config.withApplication(new Application(A, "db", "postgres", List.of(), Map.of(), null, List.of(), List.of(),
+                null, null, List.of()).withVolumes(List.of(new Application.Volume(D, "/data"), new Application.Volume(E, "/wal"))));
+        rows.add(row("an application with two datasets does not start while one is still owned elsewhere", twoHere));
+        var bothHere = world().dataset(D, A, null).dataset(E, A, null).local(D, A, 2, true, null).local(E, A, 2, false, null);
+        bothHere.config = twoHere.config;
+        rows.add(row("an application with two datasets starts once both are owned here (one made writable in the same plan)", bothHere,
+                "MakeWritable eeeeeeee", "StartApplication db"));
         var sharing = world().dataset(D, B, null).app("db", B, D, "postgres").app("backup", B, D, "alpine").local(D, A, 1, true, null)
                 .node(B, "10.0.0.2");
         sharing.container("db", D, sharing.application("db"));
