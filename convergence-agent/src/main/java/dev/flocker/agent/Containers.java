@@ -161,6 +161,10 @@ public final class Containers implements AutoCloseable {
             docker.removeContainerCmd(name).withForce(true).exec();
         } catch (NotFoundException gone) {
             // fine
+        } catch (com.github.dockerjava.api.exception.ConflictException beingRemoved) {
+            // Another change removes it at this moment (the handoffs of an application's datasets each stop their users):
+            // it is stopped already, since the stop above returned, and its removal is under way.
+            LOG.atDebug().addKeyValue("application", name).log("already being removed: " + beingRemoved.getMessage());
         }
         LOG.atInfo().addKeyValue("application", name).log("stopped application");
     }

@@ -162,6 +162,72 @@ class DeployCliTest extends TwoAgentLabTest {
         }
     }
 
+    /**
+     * A service with two volumes writes a counter to one, then the other (each write atomic, by rename), without pause;
+     * moved, both datasets arrive as one consistent state: the counters its new container finds differ by at most the
+     * one write in between, as in one snapshot of both taken while it was stopped.
+     */
+    @Test
+    void aServiceWithTwoVolumesMovesThemAsOneConsistentState() throws Exception {
+        var host1 = cluster.host(1).ip();
+        var host2 = cluster.host(2).ip();
+        var app = file("pair.yml", """
+                services:
+                  pair:
+                    image: flocker/busybox:local
+                    command:
+                      - sh
+                      - -c
+                      - |
+                        echo "$$(cat /a/n 2>/dev/null || echo 0) $$(cat /b/n 2>/dev/null || echo 0)" >> /a/starts
+                        i=$$(cat /a/n 2>/dev/null || echo 0)
+                        while true; do i=$$((i+1)); echo $$i > /a/t; mv /a/t /a/n; echo $$i > /b/t; mv /b/t /b/n; usleep 2000; done
+                    volumes: ["alpha:/a", "beta:/b"]
+                volumes: {alpha: {}, beta: {}}
+                """);
+        var onN1 = file("pair-1.yml", "version: 1\nnodes:\n  \"%s\": [pair]\n  \"%s\": []\n".formatted(host1, host2));
+        var onN2 = file("pair-2.yml", "version: 1\nnodes:\n  \"%s\": []\n  \"%s\": [pair]\n".formatted(host1, host2));
+        var control = cluster.lab.bridgeIp();
+        var alpha = Deployment.datasetIdFor("volume/alpha");
+        var beta = Deployment.datasetIdFor("volume/beta");
+
+        assertThat(deploy("--port", port(), "--wait", "--timeout", "120", control, onN1, app).exit).isZero();
+        awaitRunning(1, "pair");
+        cluster.await("it counts", 30, () -> counter(cluster.mountpoint(1, alpha).resolve("n")) > 200);
+
+        var move = deploy("--port", port(), "--wait", "--timeout", "180", control, onN2, app);
+        assertThat(move.exit).as(move.err).isZero();
+        assertThat(move.out).contains("move     pair from " + host1 + " to " + host2 + " with its data (dataset " + alpha + "; dataset "
+                + beta + ", together)");
+        awaitRunning(2, "pair");
+        cluster.await("it counts on n2", 30, () -> lines(cluster.mountpoint(2, alpha).resolve("starts")).size() == 2);
+        var starts = lines(cluster.mountpoint(2, alpha).resolve("starts"));
+        var found = starts.get(1).split(" ");
+        long a = Long.parseLong(found[0]);
+        long b = Long.parseLong(found[1]);
+        assertThat(a).as("the counter moved: " + starts).isGreaterThan(200);
+        assertThat(a - b).as("a is written before b, so b lags it by at most one write: " + starts).isBetween(0L, 1L);
+        assertThat(cluster.client.datasets().value()).filteredOn(d -> d.datasetId().equals(alpha) || d.datasetId().equals(beta))
+                .hasSize(2).allSatisfy(d -> assertThat(d.primary()).isEqualTo(N2));
+    }
+
+    private static List<String> lines(Path file) {
+        try {
+            return Files.readAllLines(file);
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    private static long counter(Path file) {
+        try {
+            var text = Files.readString(file).strip();
+            return text.isEmpty() ? 0 : Long.parseLong(text);
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+    }
+
     /** Until {@code name} runs in host {@code host}'s dockerd (the last start of a --wait may be a moment after "converged"). */
     private static void awaitRunning(int host, String name) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
