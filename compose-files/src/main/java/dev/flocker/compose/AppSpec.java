@@ -16,14 +16,14 @@ import java.util.Map;
 public record AppSpec(String name, String image, List<Application.Port> ports, Map<String, String> environment,
                       Application.RestartPolicy restartPolicy, List<String> commandLine, Integer cpuShares, Long memoryLimit,
                       List<LinkSpec> links, List<VolumeSpec> volumes, List<String> entrypoint, Boolean init, Application.HealthCheck healthcheck,
-                      List<Application.Dependency> dependsOn, Double cpus) {
+                      List<Application.Dependency> dependsOn, Double cpus, Application.DockerOptions docker) {
 
     /** An application with Flocker's settings only (native and Fig files). */
     public AppSpec(String name, String image, List<Application.Port> ports, Map<String, String> environment,
                    Application.RestartPolicy restartPolicy, List<String> commandLine, Integer cpuShares, Long memoryLimit,
                    List<LinkSpec> links, VolumeSpec volume) {
         this(name, image, ports, environment, restartPolicy, commandLine, cpuShares, memoryLimit, links,
-                volume == null ? List.of() : List.of(volume), null, null, null, List.of(), null);
+                volume == null ? List.of() : List.of(volume), null, null, null, List.of(), null, null);
     }
 
     /**

@@ -149,6 +149,66 @@ final class ComposeDeploy {
         return name;
     }
 
+    /**
+     * The options Docker applies as they are: user, working_dir, hostname, labels, read_only, tmpfs (plus volumes of
+     * type tmpfs, {@code memory}), shm_size, extra_hosts, stop_signal, stop_grace_period; null when none is set.
+     */
+    static Application.DockerOptions dockerOptions(Map<?, ?> app, List<String> memory) {
+        var tmpfs = new ArrayList<String>(memory);
+        var value = app.get("tmpfs");
+        for (var item : value instanceof List<?> list ? list : value == null ? List.of() : List.of(value)) {
+            var text = string(item, "tmpfs");
+            if (text.contains(":")) {
+                throw new ConfigurationError("'tmpfs' '" + text + "': mount options are not supported; give the path only.");
+            }
+            tmpfs.add(text);
+        }
+        var readOnly = app.get("read_only");
+        var options = new Application.DockerOptions(
+                app.get("user") == null ? null : string(app.get("user"), "user"),
+                app.get("working_dir") == null ? null : string(app.get("working_dir"), "working_dir"),
+                app.get("hostname") == null ? null : string(app.get("hostname"), "hostname"),
+                pairs(app.get("labels"), "labels", '='),
+                readOnly == null ? null : ComposeServices.bool(readOnly, "read_only"),
+                tmpfs,
+                app.get("shm_size") == null ? null : ComposeServices.memory(app.get("shm_size"), "shm_size"),
+                pairs(app.get("extra_hosts"), "extra_hosts", ':'),
+                app.get("stop_signal") == null ? null : string(app.get("stop_signal"), "stop_signal"),
+                duration0(app.get("stop_grace_period")));
+        return options;
+    }
+
+    /** A map, or a list of {@code key<separator>value} ({@code extra_hosts} also takes {@code host=address}). */
+    private static Map<String, String> pairs(Object value, String what, char separator) {
+        var result = new java.util.LinkedHashMap<String, String>();
+        if (value == null) {
+            return result;
+        }
+        if (value instanceof Map<?, ?> map) {
+            map.forEach((k, v) -> result.put(String.valueOf(k), string(v, what + " " + k)));
+            return result;
+        }
+        for (var item : asList(value, what)) {
+            var text = string(item, what);
+            int at = separator == ':' && text.indexOf('=') > 0 ? text.indexOf('=') : text.indexOf(separator);
+            if (at <= 0) {
+                throw new ConfigurationError("Invalid '" + what + "' entry '" + text + "': use " + (separator == ':' ? "host:address" : "key=value")
+                        + ".");
+            }
+            result.put(text.substring(0, at), text.substring(at + 1));
+        }
+        return result;
+    }
+
+    /** A duration that may be zero (a stop grace period of 0s kills at once). */
+    private static Long duration0(Object value) {
+        if (value == null) {
+            return null;
+        }
+        var text = String.valueOf(value).strip();
+        return text.matches("0+(\\.0+)?(ns|us|µs|ms|s|m|h)?") ? 0L : duration(value, "stop_grace_period");
+    }
+
     /** Compose's {@code deploy}: resource limits and the restart policy; what belongs to a scheduler is refused. */
     static Settings deploy(Object value) {
         if (value == null) {

@@ -12,7 +12,8 @@ final class ComposeKeys {
     static final Set<String> TOP = Set.of("version", "name", "services", "volumes");
     static final Set<String> SERVICE = Set.of("image", "environment", "env_file", "ports", "expose", "links", "volumes", "mem_limit",
             "cpu_shares", "cpus", "restart", "command", "entrypoint", "healthcheck", "depends_on", "container_name", "init", "profiles",
-            "deploy");
+            "deploy", "user", "working_dir", "hostname", "labels", "read_only", "tmpfs", "shm_size", "extra_hosts", "stop_signal",
+            "stop_grace_period");
 
     private static final String NETWORKS = "not supported: applications reach each other through 'links' (each host's routing proxy serves every"
             + " application's external port, so a link works wherever the other application runs), not Docker networks: remove it"
@@ -47,7 +48,7 @@ final class ComposeKeys {
             Map.entry("security_opt", HOST),
             Map.entry("extends", "not supported: write the service out in full."),
             Map.entry("scale", "not supported: one container per application; write another service for another copy."),
-            Map.entry("tmpfs", "not supported yet: a tmpfs does not move, so nothing is lost, but it is not built; remove it."));
+            Map.entry("logging", "not supported: containers log through each node's Docker daemon, as it is configured there."));
 
     private ComposeKeys() {
     }

@@ -182,6 +182,7 @@ final class ComposeServices {
             });
             attempt(() -> asList(app.get("profiles"), "profiles").stream().map(p -> string(p, "profiles")).toList());
             var links = attempt(() -> ApplicationFile.figLinks(app));
+            var inMemory = new ArrayList<String>(); // tmpfs given as volumes of type tmpfs
             var mounts = attempt(() -> {
                 var entries = asList(app.get("volumes"), "volumes");
                 if (entries.size() > Application.MAX_VOLUMES) {
@@ -192,6 +193,10 @@ final class ComposeServices {
                 var named = new java.util.HashSet<String>();
                 for (var entry : entries) {
                     var mount = ComposeVolumes.mount(entry, volumes);
+                    if (mount == null) {
+                        inMemory.add(mountpoint(asMap(entry).get("target")));
+                        continue;
+                    }
                     if (!targets.add(mount.mountpoint())) {
                         throw new ConfigurationError("Two volumes are mounted at " + mount.mountpoint() + ": give each its own path.");
                     }
@@ -213,6 +218,7 @@ final class ComposeServices {
             var healthcheck = attempt(() -> ComposeDeploy.healthcheck(app.get("healthcheck")));
             var dependsOn = attempt(() -> ComposeDeploy.dependsOn(app.get("depends_on"), names));
             var deploy = attempt(() -> ComposeDeploy.deploy(app.get("deploy")));
+            var docker = attempt(() -> ComposeDeploy.dockerOptions(app, inMemory));
             if (failed) {
                 return null;
             }
@@ -230,7 +236,7 @@ final class ComposeServices {
             }
             return new AppSpec(name, image, ports, environment, restart != null ? restart : deploy.restart(), command, shares,
                     memory != null ? memory : deploy.memory(), links, mounts, entrypoint, init, healthcheck, dependsOn,
-                    cpus != null ? cpus : deploy.cpus());
+                    cpus != null ? cpus : deploy.cpus(), docker);
         }
 
         private <T> T attempt(Supplier<T> read) {

@@ -86,7 +86,10 @@ final class ComposeVolumes {
         return new Declared(datasetName, false, size);
     }
 
-    /** One entry of a service's {@code volumes}: short ({@code "name:/path:ro"}, {@code "/path"}) or long syntax. */
+    /**
+     * One entry of a service's {@code volumes}: short ({@code "name:/path:ro"}, {@code "/path"}) or long syntax; null for
+     * {@code type: tmpfs}, which is no dataset (its target joins the service's tmpfs).
+     */
     static AppSpec.VolumeSpec mount(Object entry, Map<String, Declared> declared) {
         String source;
         Object target;
@@ -96,6 +99,10 @@ final class ComposeVolumes {
             var type = map.get("type") == null ? "volume" : String.valueOf(map.get("type"));
             if (type.equals("bind")) {
                 throw hostPath(map.get("source"));
+            }
+            if (type.equals("tmpfs")) {
+                unrecognised(map, Set.of("type", "target"));
+                return null; // an in-memory file system: the service's own (see tmpfs), nothing that moves
             }
             if (!type.equals("volume")) {
                 throw new ConfigurationError("Volumes of type '" + type + "' are not supported: only 'volume' (a dataset that moves with the"

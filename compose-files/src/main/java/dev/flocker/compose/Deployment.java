@@ -157,7 +157,7 @@ public final class Deployment {
         }
         return new Application(node, spec.name(), spec.image(), spec.ports(), spec.environment(), spec.restartPolicy(), spec.commandLine(),
                 List.of(), spec.cpuShares(), spec.memoryLimit(), links, spec.entrypoint(), spec.init(), spec.healthcheck(), spec.dependsOn(),
-                spec.cpus(), null).withVolumes(volumes).withImageTagged();
+                spec.cpus(), null, spec.docker()).withVolumes(volumes).withImageTagged();
     }
 
     /**

@@ -67,6 +67,27 @@ class ComposeFeaturesTest {
     }
 
     @Test
+    void dockerOptionsAreDeployedAsComposeWritesThem() {
+        var file = """
+                {"services": {"web": {"image": "nginx:1.25", "user": "101:101", "working_dir": "/srv", "hostname": "web.local",
+                  "labels": ["traefik.enable=true", "team=shop"], "read_only": true, "tmpfs": "/run",
+                  "volumes": [{"type": "tmpfs", "target": "/cache"}, "/data"], "shm_size": "64m",
+                  "extra_hosts": ["db.local:10.0.0.5", "cache.local=10.0.0.6"], "stop_signal": "SIGQUIT", "stop_grace_period": "1m30s"}}}""";
+        var web = Deployment.apply(Configuration.EMPTY, CLUSTER, ApplicationFile.parse(parse(file)), Map.of("10.0.0.11", List.of("web")))
+                .applications().get("web");
+        assertThat(web.docker()).isEqualTo(new Application.DockerOptions("101:101", "/srv", "web.local",
+                Map.of("traefik.enable", "true", "team", "shop"), true, List.of("/cache", "/run"), 64L << 20,
+                Map.of("db.local", "10.0.0.5", "cache.local", "10.0.0.6"), "SIGQUIT", 90_000L));
+        assertThat(web.datasets()).containsExactly(Deployment.datasetIdFor("web")); // the tmpfs is no dataset
+        var json = dev.flocker.api.model.Json.write(web);
+        assertThat(dev.flocker.api.model.Json.read(json, Application.class)).isEqualTo(web);
+        var plain = Deployment.apply(Configuration.EMPTY, CLUSTER, ApplicationFile.parse(parse("{\"services\": {\"web\": {\"image\": \"x\"}}}")),
+                Map.of("10.0.0.11", List.of("web"))).applications().get("web");
+        assertThat(plain.docker()).isNull();
+        assertThat(dev.flocker.api.model.Json.write(plain)).doesNotContain("docker");
+    }
+
+    @Test
     void theExtensionsAreAbsentFromJsonWhenUnset() {
         var plain = new Application(N11, "web", "nginx:1.25", null, null, null, null,
                 List.of(new Application.Volume(DatasetId.of("2c0b3c2e-4d5f-4a6b-8c7d-9e0f1a2b3c4d"), "/srv")), null, null, null);
@@ -212,8 +233,16 @@ class ComposeFeaturesTest {
         "{\"a1\": {\"image\": \"x\", \"env_file\": \".env\"}}|'env_file' is read by flocker-deploy",
         "{\"a1\": {\"image\": \"x\", \"privileged\": true}}|'privileged' is not supported: an application must be able to run, and move, on any node",
         "{\"a1\": {\"image\": \"x\", \"volumes\": [\"v1:/data:rx\"]}}|Invalid volume mode 'rx' in 'v1:/data:rx': use ro or rw.",
-        "{\"a1\": {\"image\": \"x\", \"volumes\": [{\"type\": \"tmpfs\", \"target\": \"/t\"}]}}|Volumes of type 'tmpfs' are not supported",
-        "{\"a1\": {\"image\": \"x\", \"stop_signal\": \"SIGINT\"}}|'stop_signal' is not supported yet. Supported: command, container_name",
+        "{\"a1\": {\"image\": \"x\", \"volumes\": [{\"type\": \"npipe\", \"target\": \"/t\"}]}}|Volumes of type 'npipe' are not supported",
+        "{\"a1\": {\"image\": \"x\", \"pull_policy\": \"always\"}}|'pull_policy' is not supported yet. Supported: command, container_name",
+        "{\"a1\": {\"image\": \"x\", \"logging\": {\"driver\": \"syslog\"}}}|'logging' is not supported: containers log through each node's Docker daemon",
+        "{\"a1\": {\"image\": \"x\", \"user\": \"a b\"}}|user 'a b' is invalid",
+        "{\"a1\": {\"image\": \"x\", \"working_dir\": \"app\"}}|working_dir 'app' must be an absolute path",
+        "{\"a1\": {\"image\": \"x\", \"labels\": {\"dev.flocker.app\": \"x\"}}}|label 'dev.flocker.app' is invalid",
+        "{\"a1\": {\"image\": \"x\", \"extra_hosts\": [\"nohost\"]}}|Invalid 'extra_hosts' entry 'nohost': use host:address.",
+        "{\"a1\": {\"image\": \"x\", \"tmpfs\": [\"/run:size=1m\"]}}|mount options are not supported",
+        "{\"a1\": {\"image\": \"x\", \"stop_grace_period\": \"forever\"}}|Invalid stop_grace_period 'forever'",
+        "{\"a1\": {\"image\": \"x\", \"stop_signal\": \"please stop\"}}|stop_signal 'please stop' is not a signal",
         "{\"a1\": {\"image\": \"x\", \"links\": [\"b1\"]}, \"b1\": {\"image\": \"x\"}}|Link target 'b1' has no 'ports': a link reaches another application through its external ports"})
     void badServicesAreRefusedSayingWhy(String services, String message) {
         assertThatThrownBy(() -> ApplicationFile.parse(parse("{\"services\": " + services + "}")))

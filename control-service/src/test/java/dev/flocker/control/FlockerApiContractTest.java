@@ -261,13 +261,17 @@ class FlockerApiContractTest {
         var created = post("/v1/configuration/containers", "{\"node_uuid\":\"" + NODE_A + "\",\"name\":\"" + name + "\",\"image\":\"x:1\","
                 + "\"volumes\":[{\"dataset_id\":\"" + dataset + "\",\"mountpoint\":\"/d\",\"read_only\":true}],\"entrypoint\":[\"/init\"],"
                 + "\"init\":false,\"healthcheck\":{\"test\":[\"CMD-SHELL\",\"true\"],\"interval_ms\":500,\"retries\":3},"
-                + "\"depends_on\":[{\"name\":\"other\",\"condition\":\"healthy\"}],\"cpus\":0.5}");
+                + "\"depends_on\":[{\"name\":\"other\",\"condition\":\"healthy\"}],\"cpus\":0.5,"
+                + "\"docker\":{\"user\":\"999\",\"working_dir\":\"/srv\",\"labels\":{\"team\":\"a\"},\"read_only\":true,\"tmpfs\":[\"/run\"],"
+                + "\"stop_grace_period_ms\":5000}}");
         assertThat(created.status()).as(created.raw()).isEqualTo(201);
         assertThat(created.body().get("volumes").get(0).get("read_only").asBoolean()).isTrue();
         assertThat(created.body().get("healthcheck").get("interval_ms").asLong()).isEqualTo(500);
         assertThat(created.body().get("depends_on").get(0).get("condition").asText()).isEqualTo("healthy");
         assertThat(created.body().get("cpus").asDouble()).isEqualTo(0.5);
         assertThat(created.body().get("init").asBoolean()).isFalse();
+        assertThat(created.body().get("docker").get("stop_grace_period_ms").asLong()).isEqualTo(5000);
+        assertThat(created.body().get("docker").get("labels").get("team").asText()).isEqualTo("a");
         var listed = svc.call("GET", "/v1/configuration/containers", null).raw();
         assertThat(listed).contains("\"entrypoint\":[\"/init\"]");
 
@@ -290,10 +294,12 @@ class FlockerApiContractTest {
         assertThat(noFirst.status()).as(noFirst.raw()).isEqualTo(400);
 
         var plain = post("/v1/configuration/containers", "{\"node_uuid\":\"" + NODE_A + "\",\"name\":\"p" + name + "\",\"image\":\"x:1\"}");
-        assertThat(plain.raw()).doesNotContain("read_only", "entrypoint", "init", "healthcheck", "depends_on", "cpus");
+        assertThat(plain.raw()).doesNotContain("read_only", "entrypoint", "init", "healthcheck", "depends_on", "cpus", "extra_volumes", "docker");
         for (var bad : new String[] {"\"cpus\":0", "\"cpus\":2000", "\"init\":\"yes\"", "\"healthcheck\":{\"test\":[\"ECHO\"]}",
                 "\"healthcheck\":{\"interval_ms\":5}", "\"depends_on\":[{\"name\":\"other\",\"condition\":\"ready\"}]",
-                "\"depends_on\":[{\"name\":\"q" + name + "\"}]", "\"entrypoint\":\"/init\""}) {
+                "\"depends_on\":[{\"name\":\"q" + name + "\"}]", "\"entrypoint\":\"/init\"", "\"docker\":{\"user\":\"a b\"}",
+                "\"docker\":{\"working_dir\":\"srv\"}", "\"docker\":{\"labels\":{\"dev.flocker.app\":\"x\"}}", "\"docker\":{\"tmpfs\":[\"run\"]}",
+                "\"docker\":{\"stop_signal\":\"please\"}", "\"docker\":{\"privileged\":true}"}) {
             var refused = post("/v1/configuration/containers", "{\"node_uuid\":\"" + NODE_A + "\",\"name\":\"q" + name + "\",\"image\":\"x\","
                     + bad + "}");
             assertThat(refused.status()).as(bad + ": " + refused.raw()).isEqualTo(400);

@@ -37,6 +37,8 @@ public final class Containers implements AutoCloseable {
     static final String APP = "dev.flocker.app";
     static final String CONFIG = "dev.flocker.config";
     static final String DATASET = "dev.flocker.dataset";
+    /** The application's stop grace period in seconds, when it sets one. */
+    static final String STOP_TIMEOUT = "dev.flocker.stop-timeout";
 
     private final DockerClient docker;
     private final String hostAddress;
@@ -131,8 +133,17 @@ public final class Containers implements AutoCloseable {
         if (app.cpuShares() != null) {
             host.withCpuShares(app.cpuShares());
         }
-        var create = docker.createContainerCmd(app.imageWithTag()).withName(app.name()).withLabels(labels)
+        var create = docker.createContainerCmd(app.imageWithTag()).withName(app.name())
                 .withEnv(environment(app)).withExposedPorts(exposed).withHostConfig(host);
+        var options = app.docker();
+        if (options != null) {
+            labels.putAll(options.labels());
+            if (options.stopGracePeriodMs() != null) {
+                labels.put(STOP_TIMEOUT, Long.toString((options.stopGracePeriodMs() + 999) / 1000));
+            }
+            apply(options, create, host);
+        }
+        create.withLabels(labels);
         if (!app.commandLine().isEmpty()) {
             create.withCmd(app.commandLine());
         }
@@ -148,10 +159,25 @@ public final class Containers implements AutoCloseable {
                 .log("started application");
     }
 
-    /** Stops (SIGTERM, then SIGKILL after the stop timeout) and removes the container; nothing to do when it is gone. */
+    /**
+     * Stops (its stop signal, SIGTERM by default, then SIGKILL after its grace period or the agent's stop timeout) and
+     * removes the container; nothing to do when it is gone.
+     */
     public void stop(String name) {
+        Map<String, String> labels;
         try {
-            docker.stopContainerCmd(name).withTimeout((int) stopTimeout.toSeconds()).exec();
+            labels = docker.inspectContainerCmd(name).exec().getConfig().getLabels();
+        } catch (NotFoundException gone) {
+            return;
+        }
+        stop(name, labels);
+    }
+
+    private void stop(String name, Map<String, String> labels) {
+        var grace = labels == null ? null : labels.get(STOP_TIMEOUT);
+        int seconds = grace == null ? (int) stopTimeout.toSeconds() : Integer.parseInt(grace);
+        try {
+            docker.stopContainerCmd(name).withTimeout(seconds).exec();
         } catch (NotModifiedException alreadyStopped) {
             // fine
         } catch (NotFoundException gone) {
@@ -176,13 +202,45 @@ public final class Containers implements AutoCloseable {
 
     public List<String> stopUsing(DatasetId dataset) {
         var stopped = new ArrayList<String>();
-        for (var container : list().values()) {
-            if (container.uses(dataset)) {
-                stop(container.name());
-                stopped.add(container.name());
+        for (var container : docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(MANAGED, "true")).exec()) {
+            var labels = container.getLabels();
+            var datasets = labels.get(DATASET);
+            if (labels.get(APP) != null && datasets != null && List.of(datasets.split(",")).contains(dataset.toString())) {
+                stop(labels.get(APP), labels);
+                stopped.add(labels.get(APP));
             }
         }
         return stopped;
+    }
+
+    /** The options Docker applies as they are (user, working directory, read-only root, tmpfs, ...). */
+    private static void apply(Application.DockerOptions options, com.github.dockerjava.api.command.CreateContainerCmd create, HostConfig host) {
+        if (options.user() != null) {
+            create.withUser(options.user());
+        }
+        if (options.workingDir() != null) {
+            create.withWorkingDir(options.workingDir());
+        }
+        if (options.hostname() != null) {
+            create.withHostName(options.hostname());
+        }
+        if (options.stopSignal() != null) {
+            create.withStopSignal(options.stopSignal());
+        }
+        if (Boolean.TRUE.equals(options.readOnly())) {
+            host.withReadonlyRootfs(true);
+        }
+        if (!options.tmpfs().isEmpty()) {
+            var tmpfs = new HashMap<String, String>();
+            options.tmpfs().forEach(path -> tmpfs.put(path, ""));
+            host.withTmpFs(tmpfs);
+        }
+        if (options.shmSize() != null) {
+            host.withShmSize(options.shmSize());
+        }
+        if (!options.extraHosts().isEmpty()) {
+            host.withExtraHosts(options.extraHosts().entrySet().stream().map(e -> e.getKey() + ":" + e.getValue()).toArray(String[]::new));
+        }
     }
 
     /** Docker takes the check's durations in nanoseconds. */

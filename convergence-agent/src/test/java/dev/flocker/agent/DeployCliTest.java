@@ -123,8 +123,14 @@ class DeployCliTest extends TwoAgentLabTest {
                     volumes: ["shared:/data"]
                   reader:
                     image: flocker/busybox:local
-                    command: ["sh", "-c", "cat /data/www/index.html > /tmp/seen; exec sleep 100000"]
+                    command: ["sh", "-c", "cat www/index.html > /tmp/seen; exec sleep 100000"]
                     volumes: [{type: volume, source: shared, target: /data, read_only: true}]
+                    user: "65534"
+                    working_dir: /data
+                    read_only: true
+                    tmpfs: /tmp
+                    labels: {team: shop}
+                    stop_grace_period: 2s
                     depends_on: {store: {condition: service_healthy}}
                 volumes:
                   shared: {driver_opts: {size: 256M}}
@@ -143,6 +149,9 @@ class DeployCliTest extends TwoAgentLabTest {
         assertThat(cluster.docker(1, "exec", "reader", "cat", "/tmp/seen")).as("started after store was healthy").startsWith("served from");
         assertThat(cluster.docker(1, "inspect", "-f", "{{.State.Health.Status}}", "store").strip()).isEqualTo("healthy");
         assertThatThrownBy(() -> cluster.docker(1, "exec", "reader", "touch", "/data/x")).hasMessageContaining("Read-only file system");
+        assertThat(cluster.docker(1, "inspect", "-f", "{{.Config.User}} {{.Config.WorkingDir}} {{index .Config.Labels \"team\"}}"
+                + " {{index .Config.Labels \"dev.flocker.stop-timeout\"}} {{.HostConfig.ReadonlyRootfs}}", "reader").strip())
+                .isEqualTo("65534 /data shop 2 true");
         cluster.docker(1, "exec", "store", "sh", "-c", "echo written-on-n1 > /data/kept.txt");
 
         var move = deploy("--port", port(), "--wait", "--timeout", "180", control, onN2, app);

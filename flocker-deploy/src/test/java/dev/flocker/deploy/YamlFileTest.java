@@ -41,7 +41,7 @@ class YamlFileTest {
             native, bad mountpoint     | version: 1\\napplications:\\n  db:\\n    image: x\\n    volume: {mountpoint: data}\\n | app.yml:5:26: Application 'db' has a config error. Mountpoint 'data' must be an absolute ASCII path.
             fig, unsupported key       | web:\\n  image: nginx\\n  command: x\\n                                         | app.yml:3:3: Application 'web' has a config error. Unsupported fig keys found: command.
             compose, bad port          | services:\\n  web:\\n    image: x\\n    ports:\\n      - "80"\\n                   | app.yml:5:9: Application 'web' has a config error. Invalid ports specification: '80'.
-            compose, unsupported key   | services:\\n  db:\\n    image: x\\n  web:\\n    image: y\\n    stop_signal: INT\\n | app.yml:6:5: Application 'web' has a config error. 'stop_signal' is not supported yet.
+            compose, unsupported key   | services:\\n  db:\\n    image: x\\n  web:\\n    image: y\\n    pull_policy: always\\n | app.yml:6:5: Application 'web' has a config error. 'pull_policy' is not supported yet.
             compose, unknown link      | services:\\n  web:\\n    image: x\\n    links: [cache]\\n                     | app.yml:4:13: Application 'web' has a config error. Link target 'cache' is not an application in this file.
             compose, top-level key     | services:\\n  web: {image: x}\\nnetworks: {}\\n                                | app.yml:3:1: Compose file has an error. 'networks' is not supported: applications reach each other
             """)
@@ -163,7 +163,7 @@ class YamlFileTest {
                     image: y
                   cache:
                     image: z
-                    stop_signal: INT
+                    pull_policy: always
                     depends_on: [nothere]
                 """);
         try {
@@ -172,9 +172,10 @@ class YamlFileTest {
         } catch (ConfigurationError e) {
             assertThat(e.problems().stream().map(file::locate).toList()).containsExactly(
                     "app.yml:4:13: Application 'web' has a config error. Invalid ports specification: '80'. Use \"external:internal\", e.g. \"8080:80\".",
-                    "app.yml:9:5: Application 'cache' has a config error. 'stop_signal' is not supported yet. Supported: command,"
-                            + " container_name, cpu_shares, cpus, depends_on, deploy, entrypoint, env_file, environment, expose, healthcheck,"
-                            + " image, init, links, mem_limit, ports, profiles, restart, volumes.",
+                    "app.yml:9:5: Application 'cache' has a config error. 'pull_policy' is not supported yet. Supported: command,"
+                            + " container_name, cpu_shares, cpus, depends_on, deploy, entrypoint, env_file, environment, expose, extra_hosts,"
+                            + " healthcheck, hostname, image, init, labels, links, mem_limit, ports, profiles, read_only, restart, shm_size,"
+                            + " stop_grace_period, stop_signal, tmpfs, user, volumes, working_dir.",
                     "app.yml:10:5: Application 'cache' has a config error. 'depends_on' names 'nothere', which is not a service in this"
                             + " file.");
         }

@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
  * @param cpus       the CPU limit in cores (Docker's --cpus), or null for none
  * @param extraVolumes volumes beyond the first (Flocker's model has one, in {@code volumes}): all of an
  *                   application's datasets move together, as one consistency group
+ * @param docker     further options of the container, passed to Docker as they are (null: none)
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record Application(
@@ -38,7 +39,8 @@ public record Application(
         @JsonProperty("healthcheck") HealthCheck healthcheck,
         @JsonProperty("depends_on") List<Dependency> dependsOn,
         @JsonProperty("cpus") Double cpus,
-        @JsonProperty("extra_volumes") List<Volume> extraVolumes) {
+        @JsonProperty("extra_volumes") List<Volume> extraVolumes,
+        @JsonProperty("docker") DockerOptions docker) {
 
     /** At most this many volumes per application. */
     public static final int MAX_VOLUMES = 16;
@@ -88,6 +90,7 @@ public record Application(
             throw new IllegalArgumentException("cpus " + cpus + " of application " + name + " is out of range: from 0.01 to 1024 cores");
         }
         extraVolumes = extraVolumes == null ? List.of() : List.copyOf(extraVolumes);
+        docker = docker == null || docker.isEmpty() ? null : docker;
         if (volumes.size() > 1) {
             throw new IllegalArgumentException("application " + name + " has " + volumes.size() + " volumes in 'volumes'; Flocker's"
                     + " model has one: put the others in 'extra_volumes'");
@@ -116,7 +119,7 @@ public record Application(
                        RestartPolicy restartPolicy, List<String> commandLine, List<Volume> volumes, Integer cpuShares, Long memoryLimit,
                        List<Link> links) {
         this(node, name, image, ports, environment, restartPolicy, commandLine, volumes, cpuShares, memoryLimit, links, null, null, null,
-                null, null, null);
+                null, null, null, null);
     }
 
     /** Every volume: the first (Flocker's {@code volumes}), then the extra ones. */
@@ -137,18 +140,19 @@ public record Application(
     /** The same application with {@code all} as its volumes: the first in {@code volumes}, the rest in {@code extra_volumes}. */
     public Application withVolumes(List<Volume> all) {
         return new Application(node, name, image, ports, environment, restartPolicy, commandLine, all.isEmpty() ? List.of() : all.subList(0, 1),
-                cpuShares, memoryLimit, links, entrypoint, init, healthcheck, dependsOn, cpus, all.size() > 1 ? all.subList(1, all.size()) : null);
+                cpuShares, memoryLimit, links, entrypoint, init, healthcheck, dependsOn, cpus, all.size() > 1 ? all.subList(1, all.size()) : null,
+                docker);
     }
 
     public Application withNode(NodeId newNode) {
         return new Application(newNode, name, image, ports, environment, restartPolicy, commandLine, volumes, cpuShares, memoryLimit, links,
-                entrypoint, init, healthcheck, dependsOn, cpus, extraVolumes);
+                entrypoint, init, healthcheck, dependsOn, cpus, extraVolumes, docker);
     }
 
     /** The same application with its image named "repo:tag", as Flocker stores it. */
     public Application withImageTagged() {
         return new Application(node, name, imageWithTag(), ports, environment, restartPolicy, commandLine, volumes, cpuShares, memoryLimit,
-                links, entrypoint, init, healthcheck, dependsOn, cpus, extraVolumes);
+                links, entrypoint, init, healthcheck, dependsOn, cpus, extraVolumes, docker);
     }
 
     /** Whether {@code dataset} is one of this application's volumes. */
@@ -259,6 +263,70 @@ public record Application(
             if (!condition.equals("started") && !condition.equals("healthy")) {
                 throw new IllegalArgumentException("depends_on condition '" + condition + "' is invalid: use started or healthy");
             }
+        }
+    }
+
+    /**
+     * Options of the container that Docker applies as they are and that do not change how Flocker runs it (Compose's
+     * user, working_dir, hostname, labels, read_only, tmpfs, shm_size, extra_hosts, stop_signal, stop_grace_period).
+     * Each is absent from JSON when unset.
+     *
+     * @param tmpfs            container paths that get an empty in-memory file system
+     * @param extraHosts       {@code name -> address} lines added to the container's /etc/hosts
+     * @param stopGracePeriodMs how long a stop waits after the stop signal before killing, or null for the agent's default
+     */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public record DockerOptions(@JsonProperty("user") String user, @JsonProperty("working_dir") String workingDir,
+                                @JsonProperty("hostname") String hostname, @JsonProperty("labels") Map<String, String> labels,
+                                @JsonProperty("read_only") Boolean readOnly, @JsonProperty("tmpfs") List<String> tmpfs,
+                                @JsonProperty("shm_size") Long shmSize, @JsonProperty("extra_hosts") Map<String, String> extraHosts,
+                                @JsonProperty("stop_signal") String stopSignal, @JsonProperty("stop_grace_period_ms") Long stopGracePeriodMs) {
+        private static final Pattern HOSTNAME = Pattern.compile("^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$");
+        private static final Pattern SIGNAL = Pattern.compile("^(SIG)?[A-Z0-9+-]{2,12}$|^[0-9]{1,2}$");
+
+        public DockerOptions {
+            labels = labels == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(labels));
+            tmpfs = tmpfs == null ? List.of() : List.copyOf(tmpfs);
+            extraHosts = extraHosts == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(extraHosts));
+            if (user != null && (user.isEmpty() || user.length() > 256 || user.chars().anyMatch(c -> c < 0x20 || c == ' '))) {
+                throw new IllegalArgumentException("user '" + user + "' is invalid: a name or uid, optionally :group, e.g. 999 or postgres:postgres");
+            }
+            if (workingDir != null && !workingDir.matches("/[\\x20-\\x7e]{0,4095}")) {
+                throw new IllegalArgumentException("working_dir '" + workingDir + "' must be an absolute path");
+            }
+            if (hostname != null && (hostname.length() > 253 || !HOSTNAME.matcher(hostname).matches())) {
+                throw new IllegalArgumentException("hostname '" + hostname + "' is not a host name (letters, digits, - and .)");
+            }
+            for (var key : labels.keySet()) {
+                if (key.isEmpty() || key.startsWith("dev.flocker.")) {
+                    throw new IllegalArgumentException("label '" + key + "' is invalid: labels need a name, and dev.flocker.* are Flocker's own");
+                }
+            }
+            for (var path : tmpfs) {
+                if (!path.matches("/[\\x21-\\x7e]{0,4095}") || path.matches("(.*/)?\\.\\.(/.*)?")) {
+                    throw new IllegalArgumentException("tmpfs '" + path + "' must be an absolute container path without '..' or spaces");
+                }
+            }
+            if (shmSize != null && (shmSize < 1 << 20 || shmSize > 1L << 40)) {
+                throw new IllegalArgumentException("shm_size " + shmSize + " is out of range: from 1 MiB to 1 TiB");
+            }
+            for (var entry : extraHosts.entrySet()) {
+                if (!HOSTNAME.matcher(entry.getKey()).matches() || !entry.getValue().matches("[0-9a-fA-F.:]{2,45}")) {
+                    throw new IllegalArgumentException("extra_hosts '" + entry.getKey() + ":" + entry.getValue() + "' is invalid: use"
+                            + " host:address, e.g. db.local:10.0.0.5");
+                }
+            }
+            if (stopSignal != null && !SIGNAL.matcher(stopSignal).matches()) {
+                throw new IllegalArgumentException("stop_signal '" + stopSignal + "' is not a signal, e.g. SIGINT or 15");
+            }
+            if (stopGracePeriodMs != null && (stopGracePeriodMs < 0 || stopGracePeriodMs > 3_600_000L)) {
+                throw new IllegalArgumentException("stop_grace_period " + stopGracePeriodMs + " ms is out of range: from 0 to 1 h");
+            }
+        }
+
+        boolean isEmpty() {
+            return user == null && workingDir == null && hostname == null && labels.isEmpty() && readOnly == null && tmpfs.isEmpty()
+                    && shmSize == null && extraHosts.isEmpty() && stopSignal == null && stopGracePeriodMs == null;
         }
     }
 }

@@ -16,7 +16,7 @@ final class ContainerRules {
     static final Set<String> CONTAINER_KEYS = Set.of("node_uuid", "name", "image", "ports", "environment", "restart_policy",
             "command_line", "volumes", "cpu_shares", "memory_limit", "links", "swappiness",
             // our extensions (Compose's entrypoint, init, healthcheck, depends_on, deploy.resources.limits.cpus)
-            "entrypoint", "init", "healthcheck", "depends_on", "cpus", "extra_volumes");
+            "entrypoint", "init", "healthcheck", "depends_on", "cpus", "extra_volumes", "docker");
 
     private ContainerRules() {
     }
@@ -49,6 +49,12 @@ final class ContainerRules {
                 .array("depends_on", 1000, d -> Schema.object(d).only(Set.of("name", "condition")).required("name")
                         .string("name", 2, 255, Application.NAME).enumeration("condition", Set.of("started", "healthy")))
                 .number("cpus", 0.01, false)
+                .nested("docker", d -> Schema.object(d).only(Set.of("user", "working_dir", "hostname", "labels", "read_only", "tmpfs",
+                                "shm_size", "extra_hosts", "stop_signal", "stop_grace_period_ms"))
+                        .string("user", 1, 256, Pattern.compile("^[^\\s]+$")).string("working_dir", 1, 4096, Pattern.compile("^/.*"))
+                        .string("hostname", 1, 253, Pattern.compile(".*")).stringMap("labels", 1000, 4096, 65536).bool("read_only")
+                        .stringArray("tmpfs").integer("shm_size", 1 << 20, 1L << 40, false).stringMap("extra_hosts", 1000, 253, 45)
+                        .string("stop_signal", 1, 16, Pattern.compile(".*")).integer("stop_grace_period_ms", 0, 3_600_000L, false))
                 .validate();
     }
 
