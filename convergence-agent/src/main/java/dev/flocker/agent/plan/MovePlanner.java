@@ -22,7 +22,8 @@ import java.util.List;
  * the next thing to do. A move is:
  * <ol>
  * <li>pre-copy: {@link PushIncrement} rounds while the applications keep running, as long as increments are large and
- *     shrinking (a budget of rounds, not a fixed count); skipped when nothing writes the copy;</li>
+ *     shrinking (a budget of rounds, not a fixed count); skipped when nothing writes the copy (no application is
+ *     configured with it or runs with it here: an idle dataset, e.g. one a Docker Mount waits for elsewhere);</li>
  * <li>the {@link Handoff}: hold connections, stop the users, make the copy read-only, push the final increment, record
  *     the new owner with the next generation here, then on the target's copy, which alone may then be made
  *     writable.</li>
@@ -78,8 +79,11 @@ final class MovePlanner {
         if (towards.failedAt() != null && towards.failedAt().plus(RETRY_AFTER_FAILURE).isAfter(in.now())) {
             return; // reported as failed meanwhile; tried again from the last common snapshot
         }
+        // An idle dataset (no application configured with it, none running with it here, no lease here) hands off at
+        // once: nothing writes it, so a pre-copy round would only add a round trip before the same final increment.
         boolean writable = local.mounted() && !local.readOnly();
-        boolean written = writable && (!Planner.awaitedBy(in, id, target) || usedHere(in, id));
+        boolean idle = !usedHere(in, id) && in.configuration().applications().values().stream().noneMatch(app -> app.usesDataset(id));
+        boolean written = writable && !idle;
         if (written && !towards.preCopyDone(in.settings().smallEnoughBytes(), in.settings().maxRounds())) {
             moves.background.add(new PushIncrement(id, peer.get(), MovePhase.PRE_COPY, towards.rounds() + 1));
             return;

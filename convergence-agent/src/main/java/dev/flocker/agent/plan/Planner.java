@@ -282,13 +282,6 @@ public final class Planner {
         return Optional.empty();
     }
 
-    /** The target holds the dataset's lease (a Docker Mount waits there) and no application is configured with it. */
-    static boolean awaitedBy(Input in, DatasetId id, NodeId target) {
-        var lease = in.configuration().leases().get(id);
-        return lease != null && lease.node().equals(target) && !lease.expired(in.now())
-                && in.configuration().applications().values().stream().noneMatch(a -> a.usesDataset(id));
-    }
-
     /** The lease that holds {@code id} on this host now, if any. */
     private static Optional<dev.flocker.api.model.Lease> leaseHere(Input in, DatasetId id) {
         return Optional.ofNullable(in.configuration().leases().get(id))

@@ -60,7 +60,7 @@ class PlannerTest {
         /** {@code name} on {@code node}, depending on {@code on} with {@code condition} ("started" or "healthy"). */
         World dependent(String name, NodeId node, String on, String condition) {
             config = config.withApplication(new Application(node, name, "web:1", List.of(), Map.of(), null, List.of(), List.of(), null, null,
-                    List.of(), null, null, null, List.of(new Application.Dependency(on, condition)), null, null));
+                    List.of(), null, null, null, List.of(new Application.Dependency(on, condition)), null, null, null));
             return this;
         }
 
@@ -175,8 +175,12 @@ class PlannerTest {
         rows.add(row("a replica here, wanted here, owner not reporting: wait instead of inventing data",
                 world().dataset(D, A, null).local(D, B, 2, false, null),
                 "Wait dddddddd: the owner " + B + " is not reporting; waiting for it to hand the dataset over instead of inventing data"));
-        rows.add(row("owned here, wanted on a live node: the move starts with a pre-copy round",
-                world().dataset(D, B, null).local(D, A, 4, true, null).node(B, "10.0.0.2"), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
+        rows.add(row("owned here, wanted on a live node, no application with it (idle): handed off at once, no pre-copy",
+                world().dataset(D, B, null).local(D, A, 4, true, null).node(B, "10.0.0.2"),
+                "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, MakeReadOnly, PushIncrement, RecordOwner, PassOwnership"));
+        var withUser = world().dataset(D, B, null).app("db", B, D, "postgres").local(D, A, 4, true, null).node(B, "10.0.0.2");
+        rows.add(row("owned here, wanted on a live node with the application configured with it: pre-copied (it may still write)",
+                withUser, "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
         rows.add(row("owned here and read-only (a handoff interrupted by a crash), still wanted elsewhere: the move resumes",
                 world().dataset(D, B, null).local(D, A, 4, false, null).node(B, "10.0.0.2"), "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership"));
         rows.add(row("owned here and read-only, now wanted here again: made writable (the handoff never happened)",
@@ -187,9 +191,9 @@ class PlannerTest {
         rows.add(row("leased to this host: never handed off",
                 world().dataset(D, B, null).lease(D, A).local(D, A, 1, true, null).node(B, "10.0.0.2"),
                 "Wait dddddddd: leased to this host"));
-        rows.add(row("a lease elsewhere does not hold it here",
+        rows.add(row("a lease elsewhere does not hold it here (and, idle, it is handed off at once)",
                 world().dataset(D, B, null).lease(D, C).local(D, A, 1, true, null).node(B, "10.0.0.2"),
-                "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
+                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, MakeReadOnly, PushIncrement, RecordOwner, PassOwnership"));
         rows.add(row("leased to the target (a Docker Mount waits there), no application with it: moved without pre-copy",
                 world().dataset(D, B, null).lease(D, B).local(D, A, 1, true, null).node(B, "10.0.0.2"),
                 "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, MakeReadOnly, PushIncrement, RecordOwner, PassOwnership"));
