@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Move-outage benchmark: an app with a 1 GiB and a 4 GiB volume that keeps writing moves between two lab hosts;
 # its outage as a polling client sees it, against the floor (docker stop + snapshot + last send|recv over an open
-# ssh + docker start) measured in the same run; then the agent's loop time with 1,000 datasets on the host.
-# Usage: scripts/bench-move.sh [moves=5] [sizes in MiB=1024,4096] [datasets for the loop=1000]
+# ssh + docker start) measured in the same run; an idle dataset moved through the API against snapshot + send|recv
+# over an open ssh + mount by hand; then the agent's loop time with 1,000 datasets on the host.
+# Usage: scripts/bench-move.sh [moves=5] [sizes in MiB=1024,4096] [datasets for the loop=1000] [idle moves=5]
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 require_root "scripts/bench-move.sh"

@@ -300,7 +300,8 @@ class DockerPluginTest extends TwoAgentLabTest {
             }
         });
         assertThat(Files.readString(mountsFile)).doesNotContain("crashvol");
-        assertThat(leaseHolder(dataset)).isEmpty();
+        // The warning is logged as the lease is given back, over HTTP: wait for the release, not for the log line.
+        cluster.await("its lease is given back", 30, () -> leaseHolder(dataset).isEmpty());
         assertThat(cluster.docker(2, "run", "--rm", "-v", "crashvol:/data", IMAGE, "true")).isEmpty();
         assertThat(cluster.primaryOf(dataset.datasetId())).isEqualTo(N2);
     }

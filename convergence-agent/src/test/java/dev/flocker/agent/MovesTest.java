@@ -129,7 +129,16 @@ class MovesTest extends TwoAgentLabTest {
             if (failpoint.equals("target-down")) {
                 cluster.killAgent(2);
             }
-            cluster.client.moveDataset(id, N2);
+            // An idle dataset hands off at once; one with its application running pre-copies first.
+            boolean withApp = failpoint.equals("pre-copy");
+            if (withApp) {
+                cluster.client.createContainer(new Application(N1, "precopier", "flocker/busybox:local", List.of(), Map.of(), null,
+                        List.of("sleep", "100000"), List.of(new Application.Volume(id, "/data")), null, null, List.of()));
+                cluster.await("its application runs on n1", 60, () -> running(1, "precopier"));
+                cluster.client.moveContainer("precopier", N2);
+            } else {
+                cluster.client.moveDataset(id, N2);
+            }
             switch (failpoint) {
                 case "pre-copy" -> cluster.await("n1 is pre-copying", 30, () -> phase(id).equals(dev.flocker.api.model.MovePhase.PRE_COPY.json()));
                 case "target-down" -> {
@@ -147,6 +156,11 @@ class MovesTest extends TwoAgentLabTest {
             cluster.await("the move completes after the kill at " + failpoint, 120, () -> N2.equals(cluster.primaryOf(id)));
             assertThat(checksums(cluster.mountpoint(2, id))).as(failpoint).isEqualTo(files);
             checkWatcher();
+            if (withApp) {
+                cluster.await("its application runs on n2", 60, () -> running(2, "precopier"));
+                cluster.client.deleteContainer("precopier");
+                cluster.await("its application is gone", 30, () -> !running(2, "precopier"));
+            }
         }
     }
 
