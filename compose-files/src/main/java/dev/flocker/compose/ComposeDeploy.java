@@ -151,9 +151,10 @@ final class ComposeDeploy {
 
     /**
      * The options Docker applies as they are: user, working_dir, hostname, labels, read_only, tmpfs (plus volumes of
-     * type tmpfs, {@code memory}), shm_size, extra_hosts, stop_signal, stop_grace_period; null when none is set.
+     * type tmpfs, {@code memory}), shm_size, extra_hosts, stop_signal, stop_grace_period, and the configs and secrets
+     * ({@code files}) it mounts.
      */
-    static Application.DockerOptions dockerOptions(Map<?, ?> app, List<String> memory) {
+    static Application.DockerOptions dockerOptions(Map<?, ?> app, List<String> memory, List<Application.FileMount> files) {
         var tmpfs = new ArrayList<String>(memory);
         var value = app.get("tmpfs");
         for (var item : value instanceof List<?> list ? list : value == null ? List.of() : List.of(value)) {
@@ -174,7 +175,7 @@ final class ComposeDeploy {
                 app.get("shm_size") == null ? null : ComposeServices.memory(app.get("shm_size"), "shm_size"),
                 pairs(app.get("extra_hosts"), "extra_hosts", ':'),
                 app.get("stop_signal") == null ? null : string(app.get("stop_signal"), "stop_signal"),
-                duration0(app.get("stop_grace_period")));
+                duration0(app.get("stop_grace_period")), files);
         return options;
     }
 

@@ -9,24 +9,20 @@ import java.util.TreeSet;
  * neither is refused as not supported (yet), with the list of those that are.
  */
 final class ComposeKeys {
-    static final Set<String> TOP = Set.of("version", "name", "services", "volumes");
+    static final Set<String> TOP = Set.of("version", "name", "services", "volumes", "configs", "secrets");
     static final Set<String> SERVICE = Set.of("image", "environment", "env_file", "ports", "expose", "links", "volumes", "mem_limit",
             "cpu_shares", "cpus", "restart", "command", "entrypoint", "healthcheck", "depends_on", "container_name", "init", "profiles",
             "deploy", "user", "working_dir", "hostname", "labels", "read_only", "tmpfs", "shm_size", "extra_hosts", "stop_signal",
-            "stop_grace_period");
+            "stop_grace_period", "configs", "secrets");
 
     private static final String NETWORKS = "not supported: applications reach each other through 'links' (each host's routing proxy serves every"
             + " application's external port, so a link works wherever the other application runs), not Docker networks: remove it"
             + " and use 'links'.";
-    private static final String SECRETS = "not supported: pass the values in 'environment' (or an 'env_file' beside the Compose"
-            + " file), or build them into the image.";
     private static final String HOST = "not supported: an application must be able to run, and move, on any node, so it gets no"
             + " host-level privileges, devices or namespaces.";
 
     static final Map<String, String> TOP_REASONS = Map.of(
             "networks", NETWORKS,
-            "secrets", SECRETS,
-            "configs", SECRETS,
             "include", "not supported: put the services in one file.");
 
     static final Map<String, String> SERVICE_REASONS = Map.ofEntries(
@@ -34,8 +30,6 @@ final class ComposeKeys {
                     + " 'image'."),
             Map.entry("networks", NETWORKS),
             Map.entry("network_mode", NETWORKS),
-            Map.entry("secrets", SECRETS),
-            Map.entry("configs", SECRETS),
             Map.entry("volumes_from", "not supported: share a named volume instead (both services list 'name:/path', with 'name'"
                     + " under the top-level 'volumes')."),
             Map.entry("privileged", HOST),

@@ -46,10 +46,12 @@ final class ComposeServices {
             throw ConfigurationError.of(append(problems, "Compose file has an error. 'services' is empty."));
         }
         var volumes = ComposeVolumes.declared(root.get("volumes"), problems);
+        var files = Map.of("configs", ComposeFiles.declared(root.get("configs"), "configs", problems),
+                "secrets", ComposeFiles.declared(root.get("secrets"), "secrets", problems));
         var names = applicationNames(services);
         var result = new LinkedHashMap<String, AppSpec>();
         services.forEach((key, value) -> {
-            var service = new Service(String.valueOf(key), names, volumes, problems);
+            var service = new Service(String.valueOf(key), names, volumes, files, problems);
             var spec = service.read(value);
             if (spec != null) {
                 result.put(String.valueOf(key), spec);
@@ -129,14 +131,17 @@ final class ComposeServices {
         private final String key;
         private final Map<String, String> names;
         private final Map<String, ComposeVolumes.Declared> volumes;
+        private final Map<String, Map<String, byte[]>> files;
         private final List<String> problems;
         private String prefix;
         private boolean failed;
 
-        Service(String key, Map<String, String> names, Map<String, ComposeVolumes.Declared> volumes, List<String> problems) {
+        Service(String key, Map<String, String> names, Map<String, ComposeVolumes.Declared> volumes, Map<String, Map<String, byte[]>> files,
+                List<String> problems) {
             this.key = key;
             this.names = names;
             this.volumes = volumes;
+            this.files = files;
             this.problems = problems;
             this.prefix = "Application '" + key + "' has a config error. ";
         }
@@ -218,7 +223,12 @@ final class ComposeServices {
             var healthcheck = attempt(() -> ComposeDeploy.healthcheck(app.get("healthcheck")));
             var dependsOn = attempt(() -> ComposeDeploy.dependsOn(app.get("depends_on"), names));
             var deploy = attempt(() -> ComposeDeploy.deploy(app.get("deploy")));
-            var docker = attempt(() -> ComposeDeploy.dockerOptions(app, inMemory));
+            var mounted = attempt(() -> {
+                var list = new ArrayList<>(ComposeFiles.mounts(app.get("configs"), "configs", files.get("configs")));
+                list.addAll(ComposeFiles.mounts(app.get("secrets"), "secrets", files.get("secrets")));
+                return list;
+            });
+            var docker = attempt(() -> ComposeDeploy.dockerOptions(app, inMemory, mounted));
             if (failed) {
                 return null;
             }

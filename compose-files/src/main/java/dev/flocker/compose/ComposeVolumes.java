@@ -154,6 +154,6 @@ final class ComposeVolumes {
     private static ConfigurationError hostPath(Object source) {
         return new ConfigurationError("Host paths cannot be volumes ('" + source + "'): a host's directory stays on that host when the"
                 + " application moves. Use a named volume (\"name:/path/in/container\") or \"/path/in/container\", whose dataset moves"
-                + " with it.");
+                + " with it; for a configuration file, a config (top-level 'configs: {name: {file: ...}}', mounted with a 'target').");
     }
 }

@@ -88,6 +88,38 @@ class ComposeFeaturesTest {
     }
 
     @Test
+    void configsAndSecretsBecomeReadOnlyFilesOfTheServicesThatNameThem() {
+        var token = java.util.Base64.getEncoder().encodeToString("s3cret\n".getBytes());
+        var file = """
+                {"services": {"web": {"image": "nginx:1.25", "configs": ["site", {"source": "site", "target": "/etc/nginx/conf.d/site.conf",
+                  "mode": 288}], "secrets": ["token", {"source": "token", "target": "api-token"}]}},
+                 "configs": {"site": {"content": "server {}"}},
+                 "secrets": {"token": {"x-content-base64": "%s"}}}""".formatted(token);
+        var web = Deployment.apply(Configuration.EMPTY, CLUSTER, ApplicationFile.parse(parse(file)), Map.of("10.0.0.11", List.of("web")))
+                .applications().get("web");
+        assertThat(web.docker().files()).containsExactly(
+                new Application.FileMount("/site", "server {}".getBytes(), null),
+                new Application.FileMount("/etc/nginx/conf.d/site.conf", "server {}".getBytes(), 0440),
+                new Application.FileMount("/run/secrets/token", "s3cret\n".getBytes(), null),
+                new Application.FileMount("/run/secrets/api-token", "s3cret\n".getBytes(), null));
+        var json = dev.flocker.api.model.Json.write(web);
+        assertThat(json).doesNotContain("s3cret"); // base64 in JSON, never printed as text by the plan
+        assertThat(dev.flocker.api.model.Json.read(json, Application.class)).isEqualTo(web);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{\"services\": {\"a1\": {\"image\": \"x\", \"secrets\": [\"nope\"]}}}|'secrets' names 'nope', which is not declared under the top-level 'secrets'.",
+        "{\"services\": {\"a1\": {\"image\": \"x\"}}, \"secrets\": {\"s1\": {\"file\": \"./s\"}}}|Secret 's1' has a config error. 'file' and 'environment' are read by flocker-deploy",
+        "{\"services\": {\"a1\": {\"image\": \"x\"}}, \"configs\": {\"c1\": {\"external\": true}}}|Config 'c1' has a config error. 'external' configs are not supported",
+        "{\"services\": {\"a1\": {\"image\": \"x\"}}, \"configs\": {\"c1\": {}}}|Config 'c1' has a config error. It needs 'file' (a path beside the Compose file) or 'content'.",
+        "{\"services\": {\"a1\": {\"image\": \"x\", \"configs\": [{\"source\": \"c1\", \"uid\": \"0\"}]}}, \"configs\": {\"c1\": {\"content\": \"x\"}}}|Unrecognised keys: uid.",
+        "{\"services\": {\"a1\": {\"image\": \"x\", \"configs\": [\"c1\", \"c1\"]}}, \"configs\": {\"c1\": {\"content\": \"x\"}}}|two files are mounted at /c1"})
+    void badConfigsAndSecretsAreRefusedSayingWhy(String file, String message) {
+        assertThatThrownBy(() -> ApplicationFile.parse(parse(file))).isInstanceOf(ConfigurationError.class).hasMessageContaining(message);
+    }
+
+    @Test
     void theExtensionsAreAbsentFromJsonWhenUnset() {
         var plain = new Application(N11, "web", "nginx:1.25", null, null, null, null,
                 List.of(new Application.Volume(DatasetId.of("2c0b3c2e-4d5f-4a6b-8c7d-9e0f1a2b3c4d"), "/srv")), null, null, null);
@@ -201,12 +233,11 @@ class ComposeFeaturesTest {
                 assertThat(e.problems()).containsExactly(
                         "Application 'web' has a config error. 'build' is not supported yet: build the image, load or push it where every"
                                 + " node can pull it, and name it with 'image'.",
-                        "Application 'web' has a config error. 'secrets' is not supported: pass the values in 'environment' (or an"
-                                + " 'env_file' beside the Compose file), or build them into the image.",
                         "Application 'web' has a config error. Invalid ports specification: '80'. Use \"external:internal\", e.g. \"8080:80\".",
                         "Application 'web' has a config error. Invalid restart 'sometimes': use no, always, unless-stopped, on-failure or"
                                 + " on-failure:N.",
                         "Application 'web' has a config error. Invalid mem_limit 'lots': use bytes or a number with k, m or g, e.g. 512m.",
+                        "Application 'web' has a config error. 'secrets' names 's', which is not declared under the top-level 'secrets'.",
                         "Application 'db' has a config error. Named volume 'undeclared' is not declared under the top-level 'volumes'"
                                 + " key; add 'volumes: {undeclared: {}}'.",
                         "Application 'db' has a config error. 'healthcheck test' as a list starts with CMD, CMD-SHELL or NONE, e.g."
@@ -234,7 +265,7 @@ class ComposeFeaturesTest {
         "{\"a1\": {\"image\": \"x\", \"privileged\": true}}|'privileged' is not supported: an application must be able to run, and move, on any node",
         "{\"a1\": {\"image\": \"x\", \"volumes\": [\"v1:/data:rx\"]}}|Invalid volume mode 'rx' in 'v1:/data:rx': use ro or rw.",
         "{\"a1\": {\"image\": \"x\", \"volumes\": [{\"type\": \"npipe\", \"target\": \"/t\"}]}}|Volumes of type 'npipe' are not supported",
-        "{\"a1\": {\"image\": \"x\", \"pull_policy\": \"always\"}}|'pull_policy' is not supported yet. Supported: command, container_name",
+        "{\"a1\": {\"image\": \"x\", \"pull_policy\": \"always\"}}|'pull_policy' is not supported yet. Supported: command, configs, container_name",
         "{\"a1\": {\"image\": \"x\", \"logging\": {\"driver\": \"syslog\"}}}|'logging' is not supported: containers log through each node's Docker daemon",
         "{\"a1\": {\"image\": \"x\", \"user\": \"a b\"}}|user 'a b' is invalid",
         "{\"a1\": {\"image\": \"x\", \"working_dir\": \"app\"}}|working_dir 'app' must be an absolute path",

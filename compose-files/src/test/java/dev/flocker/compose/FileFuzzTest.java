@@ -86,6 +86,7 @@ class FileFuzzTest {
                           "entrypoint": ["/docker-entrypoint.sh"], "cpus": "0.5", "profiles": ["frontend"], "user": "101:101",
                           "working_dir": "/srv", "hostname": "web", "labels": {"team": "shop"}, "read_only": true, "tmpfs": ["/run"],
                           "shm_size": "64m", "extra_hosts": ["db.local:10.0.0.5"], "stop_signal": "SIGQUIT", "stop_grace_period": "10s",
+                          "configs": ["site", {"source": "site", "target": "/etc/site.conf", "mode": 292}], "secrets": ["token"],
                           "volumes": [{"type": "volume", "source": "shared", "target": "/srv", "read_only": true}]},
                   "db": {"image": "postgres:15", "container_name": "db", "ports": ["15432:5432"],
                          "volumes": ["shared:/var/lib/postgresql/data:rw", "/wal", {"type": "tmpfs", "target": "/tmp"}],
@@ -93,7 +94,8 @@ class FileFuzzTest {
                          "healthcheck": {"test": ["CMD", "pg_isready"], "interval": "1s", "timeout": "2s", "retries": 3, "start_period": "1m"},
                          "deploy": {"replicas": 1, "resources": {"limits": {"memory": "1g", "cpus": 2}},
                                     "restart_policy": {"condition": "on-failure", "max_attempts": 3}}}},
-                 "volumes": {"shared": {"driver": "flocker", "driver_opts": {"size": "1G"}}, "other": {"external": true, "name": "x"}}}""",
+                 "volumes": {"shared": {"driver": "flocker", "driver_opts": {"size": "1G"}}, "other": {"external": true, "name": "x"}},
+                 "configs": {"site": {"content": "server {}"}}, "secrets": {"token": {"x-content-base64": "czNjcmV0"}}}""",
                 Object.class);
     }
 

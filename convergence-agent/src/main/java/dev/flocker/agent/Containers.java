@@ -43,17 +43,27 @@ public final class Containers implements AutoCloseable {
     private final DockerClient docker;
     private final String hostAddress;
     private final Duration stopTimeout;
+    private final Path filesRoot;
 
     /**
      * @param hostAddress the address links point at: this host's routing proxy serves every application's external port
      */
     public Containers(String dockerHost, String hostAddress, Duration stopTimeout) {
+        this(dockerHost, hostAddress, stopTimeout, null);
+    }
+
+    /**
+     * @param filesRoot where the files of applications' configs and secrets are written (a directory per application,
+     *                  bound read-only into its container), or null when none may be
+     */
+    public Containers(String dockerHost, String hostAddress, Duration stopTimeout, Path filesRoot) {
         var config = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(dockerHost).build();
         var http = new ZerodepDockerHttpClient.Builder().dockerHost(config.getDockerHost()).maxConnections(32)
                 .connectionTimeout(Duration.ofSeconds(10)).responseTimeout(stopTimeout.plusSeconds(60)).build();
         this.docker = DockerClientImpl.getInstance(config, http);
         this.hostAddress = hostAddress;
         this.stopTimeout = stopTimeout;
+        this.filesRoot = filesRoot;
     }
 
     /** Every managed container, running or not. */
@@ -142,6 +152,10 @@ public final class Containers implements AutoCloseable {
                 labels.put(STOP_TIMEOUT, Long.toString((options.stopGracePeriodMs() + 999) / 1000));
             }
             apply(options, create, host);
+            if (!options.files().isEmpty()) {
+                host.withBinds(java.util.stream.Stream.concat(host.getBinds() == null ? java.util.stream.Stream.of()
+                        : java.util.Arrays.stream(host.getBinds()), writeFiles(app).stream()).toList());
+            }
         }
         create.withLabels(labels);
         if (!app.commandLine().isEmpty()) {
@@ -192,6 +206,11 @@ public final class Containers implements AutoCloseable {
             // it is stopped already, since the stop above returned, and its removal is under way.
             LOG.atDebug().addKeyValue("application", name).log("already being removed: " + beingRemoved.getMessage());
         }
+        try {
+            deleteFiles(name);
+        } catch (java.io.IOException e) {
+            LOG.atWarn().addKeyValue("application", name).log("could not remove its configs and secrets: " + e.getMessage());
+        }
         LOG.atInfo().addKeyValue("application", name).log("stopped application");
     }
 
@@ -211,6 +230,56 @@ public final class Containers implements AutoCloseable {
             }
         }
         return stopped;
+    }
+
+    /**
+     * Writes the application's configs and secrets under {@code filesRoot/<application>} (replacing what an earlier
+     * container of it left) and returns their read-only binds.
+     */
+    private List<Bind> writeFiles(Application app) {
+        if (filesRoot == null) {
+            throw new IllegalStateException("this agent has no directory for configs and secrets");
+        }
+        var dir = filesRoot.resolve(app.name());
+        var binds = new ArrayList<Bind>();
+        try {
+            deleteFiles(app.name());
+            java.nio.file.Files.createDirectories(dir);
+            int n = 0;
+            for (var file : app.docker().files()) {
+                var path = dir.resolve(Integer.toString(n++));
+                java.nio.file.Files.write(path, file.content());
+                int mode = file.mode() == null ? 0444 : file.mode();
+                var permissions = new java.util.HashSet<java.nio.file.attribute.PosixFilePermission>();
+                var all = java.nio.file.attribute.PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE, bit 8 .. bit 0
+                for (int bit = 0; bit < 9; bit++) {
+                    if ((mode & (1 << (8 - bit))) != 0) {
+                        permissions.add(all[bit]);
+                    }
+                }
+                java.nio.file.Files.setPosixFilePermissions(path, permissions);
+                binds.add(new Bind(path.toString(), new com.github.dockerjava.api.model.Volume(file.target()), AccessMode.ro));
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("writing the configs and secrets of " + app.name() + " to " + dir, e);
+        }
+        return binds;
+    }
+
+    /** Removes what {@link #writeFiles} wrote for {@code application}, if anything. */
+    private void deleteFiles(String application) throws java.io.IOException {
+        if (filesRoot == null) {
+            return;
+        }
+        var dir = filesRoot.resolve(application);
+        if (java.nio.file.Files.isDirectory(dir)) {
+            try (var files = java.nio.file.Files.list(dir)) {
+                for (var file : files.toList()) {
+                    java.nio.file.Files.delete(file);
+                }
+            }
+            java.nio.file.Files.delete(dir);
+        }
     }
 
     /** The options Docker applies as they are (user, working directory, read-only root, tmpfs, ...). */

@@ -131,10 +131,17 @@ class DeployCliTest extends TwoAgentLabTest {
                     tmpfs: /tmp
                     labels: {team: shop}
                     stop_grace_period: 2s
+                    configs: [{source: motd, target: /etc/motd}]
+                    secrets: [token]
                     depends_on: {store: {condition: service_healthy}}
                 volumes:
                   shared: {driver_opts: {size: 256M}}
+                configs:
+                  motd: {content: "welcome to the shop"}
+                secrets:
+                  token: {file: ./shop-token.txt}
                 """);
+        file("shop-token.txt", "s3cret-token\n");
         var onN1 = file("shop-1.yml", "version: 1\nnodes:\n  \"%s\": [store, reader]\n  \"%s\": []\n".formatted(host1, host2));
         var onN2 = file("shop-2.yml", "version: 1\nnodes:\n  \"%s\": []\n  \"%s\": [store, reader]\n".formatted(host1, host2));
         var control = cluster.lab.bridgeIp();
@@ -143,7 +150,7 @@ class DeployCliTest extends TwoAgentLabTest {
         var first = deploy("--port", port(), "--wait", "--timeout", "120", control, onN1, app);
         assertThat(first.exit).as(first.err).isZero();
         assertThat(first.out).contains("start    reader on " + host1 + " (flocker/busybox:local; mounts shared (" + dataset + ") at /data"
-                + " read-only; after store (healthy))").contains("create   dataset shared (" + dataset + ") on " + host1 + ", at most 256.0 MiB");
+                + " read-only; files /etc/motd, /run/secrets/token; after store (healthy))").contains("create   dataset shared (" + dataset + ") on " + host1 + ", at most 256.0 MiB");
         awaitRunning(1, "reader");
         assertThat(cluster.named("shared")).singleElement().satisfies(d -> assertThat(d.datasetId()).isEqualTo(dataset));
         assertThat(cluster.docker(1, "exec", "reader", "cat", "/tmp/seen")).as("started after store was healthy").startsWith("served from");
@@ -153,6 +160,10 @@ class DeployCliTest extends TwoAgentLabTest {
                 + " {{index .Config.Labels \"dev.flocker.stop-timeout\"}} {{.HostConfig.ReadonlyRootfs}}", "reader").strip())
                 .isEqualTo("65534 /data shop 2 true");
         cluster.docker(1, "exec", "store", "sh", "-c", "echo written-on-n1 > /data/kept.txt");
+        // A config and a secret, read from beside the Compose file, are read-only files in the container.
+        assertThat(cluster.docker(1, "exec", "reader", "cat", "/etc/motd", "/run/secrets/token")).isEqualTo("welcome to the shops3cret-token\n");
+        assertThatThrownBy(() -> cluster.docker(1, "exec", "reader", "sh", "-c", "echo x > /run/secrets/token"))
+                .hasMessageContaining("Read-only file system");
 
         var move = deploy("--port", port(), "--wait", "--timeout", "180", control, onN2, app);
         assertThat(move.exit).as(move.err).isZero();
@@ -161,6 +172,7 @@ class DeployCliTest extends TwoAgentLabTest {
         awaitRunning(2, "reader");
         assertThat(cluster.docker(2, "exec", "reader", "cat", "/data/kept.txt")).isEqualTo("written-on-n1\n");
         assertThat(cluster.docker(2, "exec", "reader", "cat", "/tmp/seen")).startsWith("served from");
+        assertThat(cluster.docker(2, "exec", "reader", "cat", "/run/secrets/token")).as("the secret moved with it").isEqualTo("s3cret-token\n");
         assertThat(cluster.client.datasets().value()).filteredOn(d -> d.datasetId().equals(dataset)).singleElement()
                 .satisfies(d -> assertThat(d.primary()).isEqualTo(N2));
         // Clients keep using either host's address; the page is the one the moved data holds.

@@ -12,8 +12,9 @@ import java.util.Set;
 /**
  * What only flocker-deploy can do to a Compose file before it is parsed (here) and sent (to the control service): read
  * each service's {@code env_file} from beside the file into its {@code environment} (whose own entries win, as in
- * Compose), and leave out the services of profiles that are not active and that the deployment file does not name,
- * so their problems do not stop the others. Other files pass unchanged.
+ * Compose), read configs' and secrets' {@code file:} and {@code environment:} into their content, and leave out the
+ * services of profiles that are not active and that the deployment file does not name, so their problems do not stop
+ * the others. Other files pass unchanged.
  */
 final class ComposeInputs {
     private ComposeInputs() {
@@ -51,6 +52,54 @@ final class ComposeInputs {
         });
         var result = new LinkedHashMap<Object, Object>(map);
         result.put("services", kept);
+        for (var kind : List.of("configs", "secrets")) {
+            if (map.get(kind) instanceof Map<?, ?> declared) {
+                result.put(kind, withContents(kind, declared, file));
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Configs and secrets with their {@code file:} (beside the Compose file) or {@code environment:} (a variable of
+     * this environment) read into {@code x-content-base64}, as {@code docker stack deploy} uploads them.
+     */
+    private static Map<Object, Object> withContents(String kind, Map<?, ?> declared, Path file) {
+        var result = new LinkedHashMap<Object, Object>();
+        declared.forEach((name, value) -> {
+            if (!(value instanceof Map<?, ?> entry) || (!entry.containsKey("file") && !entry.containsKey("environment"))) {
+                result.put(name, value); // the parser says what is wrong with it, or it is inline content
+                return;
+            }
+            byte[] content;
+            if (entry.get("file") instanceof String path) {
+                var source = file.toAbsolutePath().resolveSibling(path);
+                try {
+                    if (Files.size(source) > dev.flocker.api.model.Application.DockerOptions.MAX_FILE_BYTES) {
+                        throw new DeployException(file + ": " + kind + " '" + name + "': " + source + " is larger than "
+                                + dev.flocker.api.model.Application.DockerOptions.MAX_FILE_BYTES + " bytes; keep large data in a volume");
+                    }
+                    content = Files.readAllBytes(source);
+                } catch (java.nio.file.NoSuchFileException e) {
+                    throw new DeployException(file + ": " + kind + " '" + name + "': file " + source + " does not exist");
+                } catch (java.io.IOException e) {
+                    throw new DeployException(file + ": " + kind + " '" + name + "': cannot read " + source + ": " + e.getMessage());
+                }
+            } else if (entry.get("environment") instanceof String variable) {
+                var text = System.getenv(variable);
+                if (text == null) {
+                    throw new DeployException(file + ": " + kind + " '" + name + "': environment variable " + variable + " is not set");
+                }
+                content = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            } else {
+                throw new DeployException(file + ": " + kind + " '" + name + "': 'file' and 'environment' must be text");
+            }
+            var resolved = new LinkedHashMap<Object, Object>(entry);
+            resolved.remove("file");
+            resolved.remove("environment");
+            resolved.put("x-content-base64", java.util.Base64.getEncoder().encodeToString(content));
+            result.put(name, resolved);
+        });
         return result;
     }
 

@@ -90,6 +90,9 @@ record DeployPlan(List<String> lines, int unchanged) {
         if (app.healthcheck() != null) {
             parts.add("health check");
         }
+        if (app.docker() != null && !app.docker().files().isEmpty()) {
+            parts.add("files " + String.join(", ", app.docker().files().stream().map(Application.FileMount::target).toList()));
+        }
         if (!app.dependsOn().isEmpty()) {
             parts.add("after " + String.join(", ", app.dependsOn().stream().map(DeployPlan::dependency).toList()));
         }
@@ -146,10 +149,54 @@ record DeployPlan(List<String> lines, int unchanged) {
         if (!a.dependsOn().equals(b.dependsOn())) {
             changed.add("start after " + (b.dependsOn().isEmpty() ? "nothing" : String.join(", ", b.dependsOn().stream().map(DeployPlan::dependency).toList())));
         }
+        if (!Objects.equals(a.docker(), b.docker())) {
+            changed.add("docker options " + String.join(", ", dockerChanges(a.docker(), b.docker())));
+        }
         if (!Objects.equals(a.init(), b.init())) {
             changed.add("init " + (b.init() == null || b.init() ? "on" : "off"));
         }
         return changed;
+    }
+
+    /** The names of the options that differ, and the files (configs, secrets) added, removed or changed, by target. */
+    private static List<String> dockerChanges(Application.DockerOptions a, Application.DockerOptions b) {
+        var none = new Application.DockerOptions(null, null, null, null, null, null, null, null, null, null);
+        a = a == null ? none : a;
+        b = b == null ? none : b;
+        var names = new ArrayList<String>();
+        if (!Objects.equals(a.user(), b.user())) {
+            names.add("user");
+        }
+        if (!Objects.equals(a.workingDir(), b.workingDir())) {
+            names.add("working_dir");
+        }
+        if (!Objects.equals(a.hostname(), b.hostname())) {
+            names.add("hostname");
+        }
+        if (!a.labels().equals(b.labels())) {
+            names.add("labels");
+        }
+        if (!Objects.equals(a.readOnly(), b.readOnly()) || !a.tmpfs().equals(b.tmpfs()) || !Objects.equals(a.shmSize(), b.shmSize())) {
+            names.add("file systems");
+        }
+        if (!a.extraHosts().equals(b.extraHosts())) {
+            names.add("extra_hosts");
+        }
+        if (!Objects.equals(a.stopSignal(), b.stopSignal()) || !Objects.equals(a.stopGracePeriodMs(), b.stopGracePeriodMs())) {
+            names.add("stop");
+        }
+        var before = a.files();
+        var after = b.files();
+        for (var file : after) {
+            var old = before.stream().filter(f -> f.target().equals(file.target())).findFirst();
+            if (old.isEmpty()) {
+                names.add("+" + file.target());
+            } else if (!old.get().equals(file)) {
+                names.add("~" + file.target());
+            }
+        }
+        before.stream().filter(f -> after.stream().noneMatch(g -> g.target().equals(f.target()))).forEach(f -> names.add("-" + f.target()));
+        return names;
     }
 
     private static String port(Application.Port port) {

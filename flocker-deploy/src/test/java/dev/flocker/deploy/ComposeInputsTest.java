@@ -42,6 +42,31 @@ class ComposeInputsTest {
                         + " does not exist");
     }
 
+    @Test
+    void configAndSecretFilesAreReadBesideTheComposeFile() throws Exception {
+        Files.writeString(dir.resolve("nginx.conf"), "server { listen 80; }\n");
+        Files.write(dir.resolve("token.bin"), new byte[] {0, 1, 2, (byte) 255});
+        var compose = Files.writeString(dir.resolve("compose.yml"), """
+                services:
+                  web:
+                    image: nginx:1.25
+                    configs: [{source: nginx, target: /etc/nginx/nginx.conf}]
+                    secrets: [token]
+                configs:
+                  nginx: {file: ./nginx.conf}
+                secrets:
+                  token: {file: token.bin}
+                """);
+        var web = ApplicationFile.parse(ComposeInputs.resolve(YamlFile.read(compose).value, compose, Set.of(), Set.of())).get("web");
+        assertThat(web.docker().files()).extracting(f -> f.target()).containsExactly("/etc/nginx/nginx.conf", "/run/secrets/token");
+        assertThat(new String(web.docker().files().get(0).content())).isEqualTo("server { listen 80; }\n");
+        assertThat(web.docker().files().get(1).content()).containsExactly(0, 1, 2, 255);
+
+        var missing = Files.writeString(dir.resolve("missing.yml"), "services:\n  web: {image: x}\nsecrets:\n  s: {file: nothere}\n");
+        assertThatThrownBy(() -> ComposeInputs.resolve(YamlFile.read(missing).value, missing, Set.of(), Set.of()))
+                .isInstanceOf(DeployException.class).hasMessageContaining("secrets 's': file " + dir.resolve("nothere") + " does not exist");
+    }
+
     static final String PROFILED = """
             services:
               web: {image: "nginx:1.25"}

@@ -280,13 +280,35 @@ public record Application(
                                 @JsonProperty("hostname") String hostname, @JsonProperty("labels") Map<String, String> labels,
                                 @JsonProperty("read_only") Boolean readOnly, @JsonProperty("tmpfs") List<String> tmpfs,
                                 @JsonProperty("shm_size") Long shmSize, @JsonProperty("extra_hosts") Map<String, String> extraHosts,
-                                @JsonProperty("stop_signal") String stopSignal, @JsonProperty("stop_grace_period_ms") Long stopGracePeriodMs) {
+                                @JsonProperty("stop_signal") String stopSignal, @JsonProperty("stop_grace_period_ms") Long stopGracePeriodMs,
+                                @JsonProperty("files") List<FileMount> files) {
+        /** At most this many bytes of files per application: they travel in the configuration. */
+        public static final int MAX_FILE_BYTES = 1 << 20;
+
+        public DockerOptions(String user, String workingDir, String hostname, Map<String, String> labels, Boolean readOnly, List<String> tmpfs,
+                             Long shmSize, Map<String, String> extraHosts, String stopSignal, Long stopGracePeriodMs) {
+            this(user, workingDir, hostname, labels, readOnly, tmpfs, shmSize, extraHosts, stopSignal, stopGracePeriodMs, null);
+        }
+
         private static final Pattern HOSTNAME = Pattern.compile("^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$");
         private static final Pattern SIGNAL = Pattern.compile("^(SIG)?[A-Z0-9+-]{2,12}$|^[0-9]{1,2}$");
 
         public DockerOptions {
             labels = labels == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(labels));
             tmpfs = tmpfs == null ? List.of() : List.copyOf(tmpfs);
+            files = files == null ? List.of() : List.copyOf(files);
+            long bytes = 0;
+            var targets = new java.util.HashSet<String>();
+            for (var file : files) {
+                bytes += file.content().length;
+                if (!targets.add(file.target())) {
+                    throw new IllegalArgumentException("two files are mounted at " + file.target());
+                }
+            }
+            if (bytes > MAX_FILE_BYTES) {
+                throw new IllegalArgumentException("configs and secrets hold " + bytes + " bytes; at most " + MAX_FILE_BYTES
+                        + " per application, since they travel in the configuration: keep larger data in a volume");
+            }
             extraHosts = extraHosts == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(extraHosts));
             if (user != null && (user.isEmpty() || user.length() > 256 || user.chars().anyMatch(c -> c < 0x20 || c == ' '))) {
                 throw new IllegalArgumentException("user '" + user + "' is invalid: a name or uid, optionally :group, e.g. 999 or postgres:postgres");
@@ -326,7 +348,53 @@ public record Application(
 
         boolean isEmpty() {
             return user == null && workingDir == null && hostname == null && labels.isEmpty() && readOnly == null && tmpfs.isEmpty()
-                    && shmSize == null && extraHosts.isEmpty() && stopSignal == null && stopGracePeriodMs == null;
+                    && shmSize == null && extraHosts.isEmpty() && stopSignal == null && stopGracePeriodMs == null && files.isEmpty();
+        }
+    }
+
+    /**
+     * A file put into the container read-only (Compose's configs and secrets, whose contents flocker-deploy read from
+     * beside the Compose file, as {@code docker stack deploy} uploads them to a swarm).
+     *
+     * @param content the file's bytes (base64 in JSON)
+     * @param mode    its permission bits (e.g. 0444), or null for 0444
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record FileMount(@JsonProperty("target") String target, @JsonProperty("content") byte[] content,
+                            @JsonProperty("mode") Integer mode) {
+        public FileMount {
+            if (target == null || !target.matches("/[\\x21-\\x7e]{0,4095}") || target.matches("(.*/)?\\.\\.(/.*)?") || target.endsWith("/")) {
+                throw new IllegalArgumentException("file target '" + target + "' must be an absolute container path of a file, without"
+                        + " '..' or spaces");
+            }
+            if (content == null) {
+                throw new IllegalArgumentException("file " + target + " has no content");
+            }
+            if (mode != null && (mode < 0 || mode > 0777)) {
+                throw new IllegalArgumentException("file " + target + " mode " + Integer.toOctalString(mode) + " is not a permission (0 to 0777)");
+            }
+            content = content.clone();
+        }
+
+        @Override
+        public byte[] content() {
+            return content.clone();
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof FileMount f && f.target.equals(target) && java.util.Arrays.equals(f.content, content)
+                    && java.util.Objects.equals(f.mode, mode);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(target, java.util.Arrays.hashCode(content), mode);
+        }
+
+        @Override
+        public String toString() {
+            return "FileMount[target=" + target + ", bytes=" + content.length + ", mode=" + (mode == null ? "0444" : Integer.toOctalString(mode)) + "]";
         }
     }
 }

@@ -50,11 +50,14 @@ final class ContainerRules {
                         .string("name", 2, 255, Application.NAME).enumeration("condition", Set.of("started", "healthy")))
                 .number("cpus", 0.01, false)
                 .nested("docker", d -> Schema.object(d).only(Set.of("user", "working_dir", "hostname", "labels", "read_only", "tmpfs",
-                                "shm_size", "extra_hosts", "stop_signal", "stop_grace_period_ms"))
+                                "shm_size", "extra_hosts", "stop_signal", "stop_grace_period_ms", "files"))
                         .string("user", 1, 256, Pattern.compile("^[^\\s]+$")).string("working_dir", 1, 4096, Pattern.compile("^/.*"))
                         .string("hostname", 1, 253, Pattern.compile(".*")).stringMap("labels", 1000, 4096, 65536).bool("read_only")
                         .stringArray("tmpfs").integer("shm_size", 1 << 20, 1L << 40, false).stringMap("extra_hosts", 1000, 253, 45)
-                        .string("stop_signal", 1, 16, Pattern.compile(".*")).integer("stop_grace_period_ms", 0, 3_600_000L, false))
+                        .string("stop_signal", 1, 16, Pattern.compile(".*")).integer("stop_grace_period_ms", 0, 3_600_000L, false)
+                        .array("files", 1000, f -> Schema.object(f).only(Set.of("target", "content", "mode")).required("target", "content")
+                                .string("target", 1, 4096, Pattern.compile("^/.*")).string("content", 0, 2 << 20, Pattern.compile("^[A-Za-z0-9+/=]*$"))
+                                .integer("mode", 0, 0777, false)))
                 .validate();
     }
 
