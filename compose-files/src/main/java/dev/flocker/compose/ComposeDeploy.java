@@ -40,7 +40,7 @@ final class ComposeDeploy {
             return null;
         }
         var check = asMap(value);
-        unrecognised(check, Set.of("test", "interval", "timeout", "retries", "start_period", "disable"));
+        unrecognised(check, Set.of("test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"));
         if (Boolean.TRUE.equals(check.get("disable"))) {
             return new Application.HealthCheck(List.of("NONE"), null, null, null, null);
         }
@@ -63,7 +63,7 @@ final class ComposeDeploy {
         var retries = check.get("retries") == null ? null : integer(check.get("retries"), "healthcheck retries");
         return new Application.HealthCheck(command, duration(check.get("interval"), "healthcheck interval"),
                 duration(check.get("timeout"), "healthcheck timeout"), duration(check.get("start_period"), "healthcheck start_period"),
-                retries);
+                retries, duration(check.get("start_interval"), "healthcheck start_interval"));
     }
 
     /** A Go duration ("1m30s", "500ms", "10s") in milliseconds; null when absent. */
@@ -175,8 +175,46 @@ final class ComposeDeploy {
                 app.get("shm_size") == null ? null : ComposeServices.memory(app.get("shm_size"), "shm_size"),
                 pairs(app.get("extra_hosts"), "extra_hosts", ':'),
                 app.get("stop_signal") == null ? null : string(app.get("stop_signal"), "stop_signal"),
-                duration0(app.get("stop_grace_period")), files);
+                duration0(app.get("stop_grace_period")), files,
+                app.get("tty") == null ? null : ComposeServices.bool(app.get("tty"), "tty"),
+                app.get("stdin_open") == null ? null : ComposeServices.bool(app.get("stdin_open"), "stdin_open"),
+                strings(app.get("dns"), "dns"), strings(app.get("dns_search"), "dns_search"), ulimits(app.get("ulimits")),
+                pairs(app.get("sysctls"), "sysctls", '='));
         return options;
+    }
+
+    /** One string or a list of them. */
+    private static List<String> strings(Object value, String what) {
+        if (value == null) {
+            return List.of();
+        }
+        return (value instanceof List<?> list ? list : List.of(value)).stream().map(item -> string(item, what)).toList();
+    }
+
+    /** {@code ulimits}: {@code nofile: 65535} (soft = hard) or {@code nofile: {soft: 1024, hard: 65535}}. */
+    private static Map<String, Application.Ulimit> ulimits(Object value) {
+        var result = new java.util.LinkedHashMap<String, Application.Ulimit>();
+        if (value == null) {
+            return result;
+        }
+        asMap(value).forEach((name, limit) -> {
+            if (limit instanceof Map<?, ?> map) {
+                unrecognised(map, Set.of("soft", "hard"));
+                result.put(String.valueOf(name), new Application.Ulimit(longValue(map.get("soft"), "ulimits " + name + " soft"),
+                        longValue(map.get("hard"), "ulimits " + name + " hard")));
+            } else {
+                long both = longValue(limit, "ulimits " + name);
+                result.put(String.valueOf(name), new Application.Ulimit(both, both));
+            }
+        });
+        return result;
+    }
+
+    private static long longValue(Object value, String what) {
+        if (value instanceof Integer || value instanceof Long) {
+            return ((Number) value).longValue();
+        }
+        throw new ConfigurationError("'" + what + "' must be an integer, found " + typeName(value) + ".");
     }
 
     /** A map, or a list of {@code key<separator>value} ({@code extra_hosts} also takes {@code host=address}). */

@@ -13,7 +13,7 @@ final class ComposeKeys {
     static final Set<String> SERVICE = Set.of("image", "environment", "env_file", "ports", "expose", "links", "volumes", "mem_limit",
             "cpu_shares", "cpus", "restart", "command", "entrypoint", "healthcheck", "depends_on", "container_name", "init", "profiles",
             "deploy", "user", "working_dir", "hostname", "labels", "read_only", "tmpfs", "shm_size", "extra_hosts", "stop_signal",
-            "stop_grace_period", "configs", "secrets");
+            "stop_grace_period", "configs", "secrets", "tty", "stdin_open", "dns", "dns_search", "ulimits", "sysctls");
 
     private static final String NETWORKS = "not supported: applications reach each other through 'links' (each host's routing proxy serves every"
             + " application's external port, so a link works wherever the other application runs), not Docker networks: remove it"

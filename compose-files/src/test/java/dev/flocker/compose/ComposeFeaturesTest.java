@@ -72,12 +72,16 @@ class ComposeFeaturesTest {
                 {"services": {"web": {"image": "nginx:1.25", "user": "101:101", "working_dir": "/srv", "hostname": "web.local",
                   "labels": ["traefik.enable=true", "team=shop"], "read_only": true, "tmpfs": "/run",
                   "volumes": [{"type": "tmpfs", "target": "/cache"}, "/data"], "shm_size": "64m",
-                  "extra_hosts": ["db.local:10.0.0.5", "cache.local=10.0.0.6"], "stop_signal": "SIGQUIT", "stop_grace_period": "1m30s"}}}""";
+                  "extra_hosts": ["db.local:10.0.0.5", "cache.local=10.0.0.6"], "stop_signal": "SIGQUIT", "stop_grace_period": "1m30s",
+                  "tty": true, "stdin_open": true, "dns": "10.0.0.53", "dns_search": ["shop.local"],
+                  "ulimits": {"nproc": 512, "nofile": {"soft": 1024, "hard": 4096}}, "sysctls": {"net.core.somaxconn": 1024}}}}""";
         var web = Deployment.apply(Configuration.EMPTY, CLUSTER, ApplicationFile.parse(parse(file)), Map.of("10.0.0.11", List.of("web")))
                 .applications().get("web");
         assertThat(web.docker()).isEqualTo(new Application.DockerOptions("101:101", "/srv", "web.local",
                 Map.of("traefik.enable", "true", "team", "shop"), true, List.of("/cache", "/run"), 64L << 20,
-                Map.of("db.local", "10.0.0.5", "cache.local", "10.0.0.6"), "SIGQUIT", 90_000L));
+                Map.of("db.local", "10.0.0.5", "cache.local", "10.0.0.6"), "SIGQUIT", 90_000L, List.of(), true, true, List.of("10.0.0.53"),
+                List.of("shop.local"), Map.of("nproc", new Application.Ulimit(512, 512), "nofile", new Application.Ulimit(1024, 4096)),
+                Map.of("net.core.somaxconn", "1024")));
         assertThat(web.datasets()).containsExactly(Deployment.datasetIdFor("web")); // the tmpfs is no dataset
         var json = dev.flocker.api.model.Json.write(web);
         assertThat(dev.flocker.api.model.Json.read(json, Application.class)).isEqualTo(web);
@@ -252,7 +256,12 @@ class ComposeFeaturesTest {
         "{\"a1\": {\"image\": \"x\", \"depends_on\": {\"b1\": {\"condition\": \"service_completed_successfully\"}}}, \"b1\": {\"image\": \"x\"}}|applications are kept running, none is a one-shot job",
         "{\"a1\": {\"image\": \"x\", \"container_name\": \"same\"}, \"b1\": {\"image\": \"x\", \"container_name\": \"same\"}}|Two services have the application name 'same'",
         "{\"a1\": {\"image\": \"x\", \"healthcheck\": {\"test\": \"true\", \"interval\": \"soon\"}}}|Invalid healthcheck interval 'soon': use a duration such as 10s",
-        "{\"a1\": {\"image\": \"x\", \"healthcheck\": {\"test\": \"true\", \"start_interval\": \"1s\"}}}|Unrecognised keys: start_interval.",
+        "{\"a1\": {\"image\": \"x\", \"healthcheck\": {\"test\": \"true\", \"start_interval\": \"soon\"}}}|Invalid healthcheck start_interval 'soon'",
+        "{\"a1\": {\"image\": \"x\", \"ulimits\": {\"nofile\": {\"soft\": 10, \"hard\": 5}}}}|ulimit soft 10 / hard 5 is invalid",
+        "{\"a1\": {\"image\": \"x\", \"ulimits\": {\"nofile\": \"lots\"}}}|'ulimits nofile' must be an integer, found str.",
+        "{\"a1\": {\"image\": \"x\", \"dns\": \"resolver\"}}|dns 'resolver' is not an IP address",
+        "{\"a1\": {\"image\": \"x\", \"sysctls\": [\"Net Core=1\"]}}|sysctl 'Net Core' is not a kernel parameter",
+        "{\"a1\": {\"image\": \"x\", \"tty\": \"yes\"}}|'tty' must be true or false, found str.",
         "{\"a1\": {\"image\": \"x\", \"deploy\": {\"replicas\": 3}}}|'deploy.replicas' 3 is not supported: one container per application",
         "{\"a1\": {\"image\": \"x\", \"deploy\": {\"placement\": {\"constraints\": []}}}}|'deploy.placement' is not supported: where an application runs is the deployment file's choice",
         "{\"a1\": {\"image\": \"x\", \"deploy\": {\"resources\": {\"reservations\": {\"memory\": \"1g\"}}}}}|'deploy.resources.reservations' is not supported",

@@ -263,7 +263,8 @@ class FlockerApiContractTest {
                 + "\"init\":false,\"healthcheck\":{\"test\":[\"CMD-SHELL\",\"true\"],\"interval_ms\":500,\"retries\":3},"
                 + "\"depends_on\":[{\"name\":\"other\",\"condition\":\"healthy\"}],\"cpus\":0.5,"
                 + "\"docker\":{\"user\":\"999\",\"working_dir\":\"/srv\",\"labels\":{\"team\":\"a\"},\"read_only\":true,\"tmpfs\":[\"/run\"],"
-                + "\"stop_grace_period_ms\":5000,\"files\":[{\"target\":\"/run/secrets/t\",\"content\":\"czNjcmV0\",\"mode\":256}]}}");
+                + "\"stop_grace_period_ms\":5000,\"files\":[{\"target\":\"/run/secrets/t\",\"content\":\"czNjcmV0\",\"mode\":256}],"
+                + "\"tty\":true,\"dns\":[\"10.0.0.53\"],\"ulimits\":{\"nofile\":{\"soft\":1024,\"hard\":2048}},\"sysctls\":{\"net.core.somaxconn\":\"1024\"}}}");
         assertThat(created.status()).as(created.raw()).isEqualTo(201);
         assertThat(created.body().get("volumes").get(0).get("read_only").asBoolean()).isTrue();
         assertThat(created.body().get("healthcheck").get("interval_ms").asLong()).isEqualTo(500);
@@ -273,6 +274,7 @@ class FlockerApiContractTest {
         assertThat(created.body().get("docker").get("stop_grace_period_ms").asLong()).isEqualTo(5000);
         assertThat(created.body().get("docker").get("labels").get("team").asText()).isEqualTo("a");
         assertThat(created.body().get("docker").get("files").get(0).get("content").asText()).isEqualTo("czNjcmV0");
+        assertThat(created.body().get("docker").get("ulimits").get("nofile").get("hard").asLong()).isEqualTo(2048);
         var listed = svc.call("GET", "/v1/configuration/containers", null).raw();
         assertThat(listed).contains("\"entrypoint\":[\"/init\"]");
 
@@ -301,7 +303,8 @@ class FlockerApiContractTest {
                 "\"depends_on\":[{\"name\":\"q" + name + "\"}]", "\"entrypoint\":\"/init\"", "\"docker\":{\"user\":\"a b\"}",
                 "\"docker\":{\"working_dir\":\"srv\"}", "\"docker\":{\"labels\":{\"dev.flocker.app\":\"x\"}}", "\"docker\":{\"tmpfs\":[\"run\"]}",
                 "\"docker\":{\"stop_signal\":\"please\"}", "\"docker\":{\"privileged\":true}",
-                "\"docker\":{\"files\":[{\"target\":\"/x\",\"content\":\"!!\"}]}", "\"docker\":{\"files\":[{\"target\":\"x\",\"content\":\"\"}]}"}) {
+                "\"docker\":{\"files\":[{\"target\":\"/x\",\"content\":\"!!\"}]}", "\"docker\":{\"ulimits\":{\"nofile\":{\"soft\":5}}}",
+                "\"docker\":{\"ulimits\":{\"nofile\":{\"soft\":5,\"hard\":1}}}", "\"docker\":{\"tty\":\"yes\"}", "\"docker\":{\"files\":[{\"target\":\"x\",\"content\":\"\"}]}"}) {
             var refused = post("/v1/configuration/containers", "{\"node_uuid\":\"" + NODE_A + "\",\"name\":\"q" + name + "\",\"image\":\"x\","
                     + bad + "}");
             assertThat(refused.status()).as(bad + ": " + refused.raw()).isEqualTo(400);

@@ -166,6 +166,7 @@ public final class Containers implements AutoCloseable {
         }
         if (app.healthcheck() != null) {
             create.withHealthcheck(healthCheck(app.healthcheck()));
+            warnIfStartIntervalIgnored(app);
         }
         var id = create.exec().getId();
         docker.startContainerCmd(id).exec();
@@ -307,6 +308,25 @@ public final class Containers implements AutoCloseable {
         if (options.shmSize() != null) {
             host.withShmSize(options.shmSize());
         }
+        if (options.tty() != null) {
+            create.withTty(options.tty());
+        }
+        if (options.stdinOpen() != null) {
+            create.withStdinOpen(options.stdinOpen());
+        }
+        if (!options.dns().isEmpty()) {
+            host.withDns(options.dns());
+        }
+        if (!options.dnsSearch().isEmpty()) {
+            host.withDnsSearch(options.dnsSearch());
+        }
+        if (!options.ulimits().isEmpty()) {
+            host.withUlimits(options.ulimits().entrySet().stream()
+                    .map(e -> new com.github.dockerjava.api.model.Ulimit(e.getKey(), e.getValue().soft(), e.getValue().hard())).toList());
+        }
+        if (!options.sysctls().isEmpty()) {
+            host.withSysctls(options.sysctls());
+        }
         if (!options.extraHosts().isEmpty()) {
             host.withExtraHosts(options.extraHosts().entrySet().stream().map(e -> e.getKey() + ":" + e.getValue()).toArray(String[]::new));
         }
@@ -327,7 +347,24 @@ public final class Containers implements AutoCloseable {
         if (check.retries() != null) {
             docker.withRetries(check.retries());
         }
+        if (check.startIntervalMs() != null) {
+            docker.withStartInterval(check.startIntervalMs() * 1_000_000);
+        }
         return docker;
+    }
+
+    /** Docker's API version 1.44 (Docker 25) is the first to honour a health check's start interval; older ones drop it. */
+    private void warnIfStartIntervalIgnored(Application app) {
+        if (app.healthcheck() == null || app.healthcheck().startIntervalMs() == null) {
+            return;
+        }
+        var version = docker.versionCmd().exec().getApiVersion();
+        var parts = version == null ? new String[0] : version.split("\\.");
+        if (parts.length == 2 && (Integer.parseInt(parts[0]) > 1 || Integer.parseInt(parts[1]) >= 44)) {
+            return;
+        }
+        LOG.atWarn().addKeyValue("application", app.name()).addKeyValue("docker_api", version)
+                .log("this Docker daemon ignores the health check's start_interval (it needs API 1.44, Docker 25)");
     }
 
     private static RestartPolicy restartPolicy(Application app) {

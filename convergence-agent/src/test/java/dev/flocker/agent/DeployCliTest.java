@@ -133,6 +133,10 @@ class DeployCliTest extends TwoAgentLabTest {
                     stop_grace_period: 2s
                     configs: [{source: motd, target: /etc/motd}]
                     secrets: [token]
+                    tty: true
+                    dns: 10.0.0.53
+                    ulimits: {nofile: {soft: 1024, hard: 2048}}
+                    sysctls: {net.core.somaxconn: 1024}
                     depends_on: {store: {condition: service_healthy}}
                 volumes:
                   shared: {driver_opts: {size: 256M}}
@@ -159,6 +163,10 @@ class DeployCliTest extends TwoAgentLabTest {
         assertThat(cluster.docker(1, "inspect", "-f", "{{.Config.User}} {{.Config.WorkingDir}} {{index .Config.Labels \"team\"}}"
                 + " {{index .Config.Labels \"dev.flocker.stop-timeout\"}} {{.HostConfig.ReadonlyRootfs}}", "reader").strip())
                 .isEqualTo("65534 /data shop 2 true");
+        assertThat(cluster.docker(1, "inspect", "-f", "{{.Config.Tty}} {{index .HostConfig.Dns 0}} {{(index .HostConfig.Ulimits 0).Soft}}"
+                + "/{{(index .HostConfig.Ulimits 0).Hard}} {{index .HostConfig.Sysctls \"net.core.somaxconn\"}}", "reader").strip())
+                .isEqualTo("true 10.0.0.53 1024/2048 1024");
+        assertThat(cluster.docker(1, "exec", "reader", "sh", "-c", "ulimit -n; cat /proc/sys/net/core/somaxconn")).isEqualTo("1024\n1024\n");
         cluster.docker(1, "exec", "store", "sh", "-c", "echo written-on-n1 > /data/kept.txt");
         // A config and a secret, read from beside the Compose file, are read-only files in the container.
         assertThat(cluster.docker(1, "exec", "reader", "cat", "/etc/motd", "/run/secrets/token")).isEqualTo("welcome to the shops3cret-token\n");

@@ -185,6 +185,15 @@ record DeployPlan(List<String> lines, int unchanged) {
         if (!Objects.equals(a.stopSignal(), b.stopSignal()) || !Objects.equals(a.stopGracePeriodMs(), b.stopGracePeriodMs())) {
             names.add("stop");
         }
+        if (!Objects.equals(a.tty(), b.tty()) || !Objects.equals(a.stdinOpen(), b.stdinOpen())) {
+            names.add("terminal");
+        }
+        if (!a.dns().equals(b.dns()) || !a.dnsSearch().equals(b.dnsSearch())) {
+            names.add("dns");
+        }
+        if (!a.ulimits().equals(b.ulimits()) || !a.sysctls().equals(b.sysctls())) {
+            names.add("kernel limits");
+        }
         var before = a.files();
         var after = b.files();
         for (var file : after) {

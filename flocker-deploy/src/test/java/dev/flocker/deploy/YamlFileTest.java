@@ -173,9 +173,9 @@ class YamlFileTest {
             assertThat(e.problems().stream().map(file::locate).toList()).containsExactly(
                     "app.yml:4:13: Application 'web' has a config error. Invalid ports specification: '80'. Use \"external:internal\", e.g. \"8080:80\".",
                     "app.yml:9:5: Application 'cache' has a config error. 'pull_policy' is not supported yet. Supported: command,"
-                            + " configs, container_name, cpu_shares, cpus, depends_on, deploy, entrypoint, env_file, environment, expose, extra_hosts,"
-                            + " healthcheck, hostname, image, init, labels, links, mem_limit, ports, profiles, read_only, restart, secrets, shm_size,"
-                            + " stop_grace_period, stop_signal, tmpfs, user, volumes, working_dir.",
+                            + " configs, container_name, cpu_shares, cpus, depends_on, deploy, dns, dns_search, entrypoint, env_file, environment, expose,"
+                            + " extra_hosts, healthcheck, hostname, image, init, labels, links, mem_limit, ports, profiles, read_only, restart, secrets,"
+                            + " shm_size, stdin_open, stop_grace_period, stop_signal, sysctls, tmpfs, tty, ulimits, user, volumes, working_dir.",
                     "app.yml:10:5: Application 'cache' has a config error. 'depends_on' names 'nothere', which is not a service in this"
                             + " file.");
         }

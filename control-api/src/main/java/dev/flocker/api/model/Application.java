@@ -225,7 +225,11 @@ public record Application(
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record HealthCheck(@JsonProperty("test") List<String> test, @JsonProperty("interval_ms") Long intervalMs,
                               @JsonProperty("timeout_ms") Long timeoutMs, @JsonProperty("start_period_ms") Long startPeriodMs,
-                              @JsonProperty("retries") Integer retries) {
+                              @JsonProperty("retries") Integer retries, @JsonProperty("start_interval_ms") Long startIntervalMs) {
+        public HealthCheck(List<String> test, Long intervalMs, Long timeoutMs, Long startPeriodMs, Integer retries) {
+            this(test, intervalMs, timeoutMs, startPeriodMs, retries, null);
+        }
+
         public HealthCheck {
             if (test == null || test.isEmpty() || !List.of("CMD", "CMD-SHELL", "NONE").contains(test.get(0))
                     || (test.get(0).equals("CMD-SHELL") && test.size() != 2) || (test.get(0).equals("CMD") && test.size() < 2)) {
@@ -233,7 +237,7 @@ public record Application(
                         + "[\"CMD-SHELL\", \"shell command\"] or [\"NONE\"]");
             }
             test = List.copyOf(test);
-            for (var duration : new Long[]{intervalMs, timeoutMs, startPeriodMs}) {
+            for (var duration : new Long[]{intervalMs, timeoutMs, startPeriodMs, startIntervalMs}) {
                 if (duration != null && (duration < 1 || duration > 86_400_000L)) {
                     throw new IllegalArgumentException("healthcheck duration " + duration + " ms is out of range: from 1 ms to 24 h");
                 }
@@ -268,7 +272,8 @@ public record Application(
 
     /**
      * Options of the container that Docker applies as they are and that do not change how Flocker runs it (Compose's
-     * user, working_dir, hostname, labels, read_only, tmpfs, shm_size, extra_hosts, stop_signal, stop_grace_period).
+     * user, working_dir, hostname, labels, read_only, tmpfs, shm_size, extra_hosts, stop_signal, stop_grace_period, tty,
+     * stdin_open, dns, dns_search, ulimits, sysctls; configs and secrets as files).
      * Each is absent from JSON when unset.
      *
      * @param tmpfs            container paths that get an empty in-memory file system
@@ -281,13 +286,17 @@ public record Application(
                                 @JsonProperty("read_only") Boolean readOnly, @JsonProperty("tmpfs") List<String> tmpfs,
                                 @JsonProperty("shm_size") Long shmSize, @JsonProperty("extra_hosts") Map<String, String> extraHosts,
                                 @JsonProperty("stop_signal") String stopSignal, @JsonProperty("stop_grace_period_ms") Long stopGracePeriodMs,
-                                @JsonProperty("files") List<FileMount> files) {
+                                @JsonProperty("files") List<FileMount> files, @JsonProperty("tty") Boolean tty,
+                                @JsonProperty("stdin_open") Boolean stdinOpen, @JsonProperty("dns") List<String> dns,
+                                @JsonProperty("dns_search") List<String> dnsSearch, @JsonProperty("ulimits") Map<String, Ulimit> ulimits,
+                                @JsonProperty("sysctls") Map<String, String> sysctls) {
         /** At most this many bytes of files per application: they travel in the configuration. */
         public static final int MAX_FILE_BYTES = 1 << 20;
 
         public DockerOptions(String user, String workingDir, String hostname, Map<String, String> labels, Boolean readOnly, List<String> tmpfs,
                              Long shmSize, Map<String, String> extraHosts, String stopSignal, Long stopGracePeriodMs) {
-            this(user, workingDir, hostname, labels, readOnly, tmpfs, shmSize, extraHosts, stopSignal, stopGracePeriodMs, null);
+            this(user, workingDir, hostname, labels, readOnly, tmpfs, shmSize, extraHosts, stopSignal, stopGracePeriodMs, null, null, null,
+                    null, null, null, null);
         }
 
         private static final Pattern HOSTNAME = Pattern.compile("^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$");
@@ -297,6 +306,30 @@ public record Application(
             labels = labels == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(labels));
             tmpfs = tmpfs == null ? List.of() : List.copyOf(tmpfs);
             files = files == null ? List.of() : List.copyOf(files);
+            dns = dns == null ? List.of() : List.copyOf(dns);
+            dnsSearch = dnsSearch == null ? List.of() : List.copyOf(dnsSearch);
+            ulimits = ulimits == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(ulimits));
+            sysctls = sysctls == null ? Map.of() : java.util.Collections.unmodifiableMap(new TreeMap<>(sysctls));
+            for (var server : dns) {
+                if (!server.matches("[0-9a-fA-F.:]{2,45}")) {
+                    throw new IllegalArgumentException("dns '" + server + "' is not an IP address");
+                }
+            }
+            for (var domain : dnsSearch) {
+                if (!HOSTNAME.matcher(domain).matches()) {
+                    throw new IllegalArgumentException("dns_search '" + domain + "' is not a domain name");
+                }
+            }
+            for (var name : ulimits.keySet()) {
+                if (!name.matches("[a-z]{2,16}")) {
+                    throw new IllegalArgumentException("ulimit '" + name + "' is not a limit's name, e.g. nofile or nproc");
+                }
+            }
+            for (var entry : sysctls.entrySet()) {
+                if (!entry.getKey().matches("[a-z0-9_.-]{2,128}") || entry.getValue().length() > 4096) {
+                    throw new IllegalArgumentException("sysctl '" + entry.getKey() + "' is not a kernel parameter, e.g. net.core.somaxconn");
+                }
+            }
             long bytes = 0;
             var targets = new java.util.HashSet<String>();
             for (var file : files) {
@@ -348,7 +381,17 @@ public record Application(
 
         boolean isEmpty() {
             return user == null && workingDir == null && hostname == null && labels.isEmpty() && readOnly == null && tmpfs.isEmpty()
-                    && shmSize == null && extraHosts.isEmpty() && stopSignal == null && stopGracePeriodMs == null && files.isEmpty();
+                    && shmSize == null && extraHosts.isEmpty() && stopSignal == null && stopGracePeriodMs == null && files.isEmpty()
+                    && tty == null && stdinOpen == null && dns.isEmpty() && dnsSearch.isEmpty() && ulimits.isEmpty() && sysctls.isEmpty();
+        }
+    }
+
+    /** A resource limit of the container's processes (Compose's ulimits): soft and hard. */
+    public record Ulimit(@JsonProperty("soft") long soft, @JsonProperty("hard") long hard) {
+        public Ulimit {
+            if (soft < 0 || hard < soft) {
+                throw new IllegalArgumentException("ulimit soft " + soft + " / hard " + hard + " is invalid: 0 <= soft <= hard");
+            }
         }
     }
 

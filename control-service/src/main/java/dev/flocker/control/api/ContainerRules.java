@@ -42,15 +42,24 @@ final class ContainerRules {
                 .integer("swappiness", 0, 100, false)
                 .stringArray("entrypoint")
                 .bool("init")
-                .nested("healthcheck", h -> Schema.object(h).only(Set.of("test", "interval_ms", "timeout_ms", "start_period_ms", "retries"))
+                .nested("healthcheck", h -> Schema.object(h).only(Set.of("test", "interval_ms", "timeout_ms", "start_period_ms", "retries", "start_interval_ms"))
                         .required("test").stringArray("test").integer("interval_ms", 1, 86_400_000L, false)
+                        .integer("start_interval_ms", 1, 86_400_000L, false)
                         .integer("timeout_ms", 1, 86_400_000L, false).integer("start_period_ms", 1, 86_400_000L, false)
                         .integer("retries", 1, 1000, false))
                 .array("depends_on", 1000, d -> Schema.object(d).only(Set.of("name", "condition")).required("name")
                         .string("name", 2, 255, Application.NAME).enumeration("condition", Set.of("started", "healthy")))
                 .number("cpus", 0.01, false)
                 .nested("docker", d -> Schema.object(d).only(Set.of("user", "working_dir", "hostname", "labels", "read_only", "tmpfs",
-                                "shm_size", "extra_hosts", "stop_signal", "stop_grace_period_ms", "files"))
+                                "shm_size", "extra_hosts", "stop_signal", "stop_grace_period_ms", "files", "tty", "stdin_open", "dns",
+                                "dns_search", "ulimits", "sysctls"))
+                        .bool("tty").bool("stdin_open").stringArray("dns").stringArray("dns_search").stringMap("sysctls", 1000, 128, 4096)
+                        .nested("ulimits", u -> {
+                            var limits = Schema.object(u);
+                            u.fieldNames().forEachRemaining(name -> limits.nested(name, l -> Schema.object(l).only(Set.of("soft", "hard"))
+                                    .required("soft", "hard").integer("soft", 0, Long.MAX_VALUE, false).integer("hard", 0, Long.MAX_VALUE, false)));
+                            return limits;
+                        })
                         .string("user", 1, 256, Pattern.compile("^[^\\s]+$")).string("working_dir", 1, 4096, Pattern.compile("^/.*"))
                         .string("hostname", 1, 253, Pattern.compile(".*")).stringMap("labels", 1000, 4096, 65536).bool("read_only")
                         .stringArray("tmpfs").integer("shm_size", 1 << 20, 1L << 40, false).stringMap("extra_hosts", 1000, 253, 45)
