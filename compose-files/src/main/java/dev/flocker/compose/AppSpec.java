@@ -1,6 +1,7 @@
 package dev.flocker.compose;
 
 import dev.flocker.api.model.Application;
+import dev.flocker.api.model.DockerOptions;
 import dev.flocker.api.model.DatasetId;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,7 @@ import java.util.Map;
 public record AppSpec(String name, String image, List<Application.Port> ports, Map<String, String> environment,
                       Application.RestartPolicy restartPolicy, List<String> commandLine, Integer cpuShares, Long memoryLimit,
                       List<LinkSpec> links, List<VolumeSpec> volumes, List<String> entrypoint, Boolean init, Application.HealthCheck healthcheck,
-                      List<Application.Dependency> dependsOn, Double cpus, Application.DockerOptions docker) {
+                      List<Application.Dependency> dependsOn, Double cpus, DockerOptions docker) {
 
     /** An application with Flocker's settings only (native and Fig files). */
     public AppSpec(String name, String image, List<Application.Port> ports, Map<String, String> environment,

@@ -3,6 +3,7 @@ package dev.flocker.compose;
 import static dev.flocker.compose.FileValues.*;
 
 import dev.flocker.api.model.Application;
+import dev.flocker.api.model.DockerOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -154,7 +155,7 @@ final class ComposeDeploy {
      * type tmpfs, {@code memory}), shm_size, extra_hosts, stop_signal, stop_grace_period, and the configs and secrets
      * ({@code files}) it mounts.
      */
-    static Application.DockerOptions dockerOptions(Map<?, ?> app, List<String> memory, List<Application.FileMount> files) {
+    static DockerOptions dockerOptions(Map<?, ?> app, List<String> memory, List<DockerOptions.FileMount> files) {
         var tmpfs = new ArrayList<String>(memory);
         var value = app.get("tmpfs");
         for (var item : value instanceof List<?> list ? list : value == null ? List.of() : List.of(value)) {
@@ -165,7 +166,7 @@ final class ComposeDeploy {
             tmpfs.add(text);
         }
         var readOnly = app.get("read_only");
-        var options = new Application.DockerOptions(
+        var options = new DockerOptions(
                 app.get("user") == null ? null : string(app.get("user"), "user"),
                 app.get("working_dir") == null ? null : string(app.get("working_dir"), "working_dir"),
                 app.get("hostname") == null ? null : string(app.get("hostname"), "hostname"),
@@ -192,19 +193,19 @@ final class ComposeDeploy {
     }
 
     /** {@code ulimits}: {@code nofile: 65535} (soft = hard) or {@code nofile: {soft: 1024, hard: 65535}}. */
-    private static Map<String, Application.Ulimit> ulimits(Object value) {
-        var result = new java.util.LinkedHashMap<String, Application.Ulimit>();
+    private static Map<String, DockerOptions.Ulimit> ulimits(Object value) {
+        var result = new java.util.LinkedHashMap<String, DockerOptions.Ulimit>();
         if (value == null) {
             return result;
         }
         asMap(value).forEach((name, limit) -> {
             if (limit instanceof Map<?, ?> map) {
                 unrecognised(map, Set.of("soft", "hard"));
-                result.put(String.valueOf(name), new Application.Ulimit(longValue(map.get("soft"), "ulimits " + name + " soft"),
+                result.put(String.valueOf(name), new DockerOptions.Ulimit(longValue(map.get("soft"), "ulimits " + name + " soft"),
                         longValue(map.get("hard"), "ulimits " + name + " hard")));
             } else {
                 long both = longValue(limit, "ulimits " + name);
-                result.put(String.valueOf(name), new Application.Ulimit(both, both));
+                result.put(String.valueOf(name), new DockerOptions.Ulimit(both, both));
             }
         });
         return result;

@@ -3,6 +3,7 @@ package dev.flocker.compose;
 import static dev.flocker.compose.FileValues.*;
 
 import dev.flocker.api.model.Application;
+import dev.flocker.api.model.DockerOptions;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -64,8 +65,8 @@ final class ComposeFiles {
     }
 
     /** A service's {@code configs} or {@code secrets}: names, or {@code {source, target, mode}}. */
-    static List<Application.FileMount> mounts(Object value, String kind, Map<String, byte[]> declared) {
-        var result = new ArrayList<Application.FileMount>();
+    static List<DockerOptions.FileMount> mounts(Object value, String kind, Map<String, byte[]> declared) {
+        var result = new ArrayList<DockerOptions.FileMount>();
         for (var item : asList(value, kind)) {
             String source;
             String target = null;
@@ -89,7 +90,7 @@ final class ComposeFiles {
             } else if (kind.equals("secrets") && !target.startsWith("/")) {
                 target = "/run/secrets/" + target;
             }
-            result.add(new Application.FileMount(target, content, mode));
+            result.add(new DockerOptions.FileMount(target, content, mode));
         }
         return result;
     }

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.flocker.api.model.Application;
+import dev.flocker.api.model.DockerOptions;
 import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.Dataset;
 import dev.flocker.api.model.DatasetId;
@@ -77,10 +78,10 @@ class ComposeFeaturesTest {
                   "ulimits": {"nproc": 512, "nofile": {"soft": 1024, "hard": 4096}}, "sysctls": {"net.core.somaxconn": 1024}}}}""";
         var web = Deployment.apply(Configuration.EMPTY, CLUSTER, ApplicationFile.parse(parse(file)), Map.of("10.0.0.11", List.of("web")))
                 .applications().get("web");
-        assertThat(web.docker()).isEqualTo(new Application.DockerOptions("101:101", "/srv", "web.local",
+        assertThat(web.docker()).isEqualTo(new DockerOptions("101:101", "/srv", "web.local",
                 Map.of("traefik.enable", "true", "team", "shop"), true, List.of("/cache", "/run"), 64L << 20,
                 Map.of("db.local", "10.0.0.5", "cache.local", "10.0.0.6"), "SIGQUIT", 90_000L, List.of(), true, true, List.of("10.0.0.53"),
-                List.of("shop.local"), Map.of("nproc", new Application.Ulimit(512, 512), "nofile", new Application.Ulimit(1024, 4096)),
+                List.of("shop.local"), Map.of("nproc", new DockerOptions.Ulimit(512, 512), "nofile", new DockerOptions.Ulimit(1024, 4096)),
                 Map.of("net.core.somaxconn", "1024")));
         assertThat(web.datasets()).containsExactly(Deployment.datasetIdFor("web")); // the tmpfs is no dataset
         var json = dev.flocker.api.model.Json.write(web);
@@ -102,10 +103,10 @@ class ComposeFeaturesTest {
         var web = Deployment.apply(Configuration.EMPTY, CLUSTER, ApplicationFile.parse(parse(file)), Map.of("10.0.0.11", List.of("web")))
                 .applications().get("web");
         assertThat(web.docker().files()).containsExactly(
-                new Application.FileMount("/site", "server {}".getBytes(), null),
-                new Application.FileMount("/etc/nginx/conf.d/site.conf", "server {}".getBytes(), 0440),
-                new Application.FileMount("/run/secrets/token", "s3cret\n".getBytes(), null),
-                new Application.FileMount("/run/secrets/api-token", "s3cret\n".getBytes(), null));
+                new DockerOptions.FileMount("/site", "server {}".getBytes(), null),
+                new DockerOptions.FileMount("/etc/nginx/conf.d/site.conf", "server {}".getBytes(), 0440),
+                new DockerOptions.FileMount("/run/secrets/token", "s3cret\n".getBytes(), null),
+                new DockerOptions.FileMount("/run/secrets/api-token", "s3cret\n".getBytes(), null));
         var json = dev.flocker.api.model.Json.write(web);
         assertThat(json).doesNotContain("s3cret"); // base64 in JSON, never printed as text by the plan
         assertThat(dev.flocker.api.model.Json.read(json, Application.class)).isEqualTo(web);

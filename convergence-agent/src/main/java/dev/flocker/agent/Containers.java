@@ -6,7 +6,6 @@ import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.AccessMode;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.ExposedPort;
-import com.github.dockerjava.api.model.HealthCheck;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.RestartPolicy;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
@@ -43,7 +42,7 @@ public final class Containers implements AutoCloseable {
     private final DockerClient docker;
     private final String hostAddress;
     private final Duration stopTimeout;
-    private final Path filesRoot;
+    private final ContainerSettings settings;
 
     /**
      * @param hostAddress the address links point at: this host's routing proxy serves every application's external port
@@ -63,7 +62,7 @@ public final class Containers implements AutoCloseable {
         this.docker = DockerClientImpl.getInstance(config, http);
         this.hostAddress = hostAddress;
         this.stopTimeout = stopTimeout;
-        this.filesRoot = filesRoot;
+        this.settings = new ContainerSettings(filesRoot);
     }
 
     /** Every managed container, running or not. */
@@ -151,10 +150,10 @@ public final class Containers implements AutoCloseable {
             if (options.stopGracePeriodMs() != null) {
                 labels.put(STOP_TIMEOUT, Long.toString((options.stopGracePeriodMs() + 999) / 1000));
             }
-            apply(options, create, host);
+            ContainerSettings.apply(options, create, host);
             if (!options.files().isEmpty()) {
                 host.withBinds(java.util.stream.Stream.concat(host.getBinds() == null ? java.util.stream.Stream.of()
-                        : java.util.Arrays.stream(host.getBinds()), writeFiles(app).stream()).toList());
+                        : java.util.Arrays.stream(host.getBinds()), settings.writeFiles(app).stream()).toList());
             }
         }
         create.withLabels(labels);
@@ -165,7 +164,7 @@ public final class Containers implements AutoCloseable {
             create.withEntrypoint(app.entrypoint());
         }
         if (app.healthcheck() != null) {
-            create.withHealthcheck(healthCheck(app.healthcheck()));
+            create.withHealthcheck(ContainerSettings.healthCheck(app.healthcheck()));
             warnIfStartIntervalIgnored(app);
         }
         var id = create.exec().getId();
@@ -208,7 +207,7 @@ public final class Containers implements AutoCloseable {
             LOG.atDebug().addKeyValue("application", name).log("already being removed: " + beingRemoved.getMessage());
         }
         try {
-            deleteFiles(name);
+            settings.deleteFiles(name);
         } catch (java.io.IOException e) {
             LOG.atWarn().addKeyValue("application", name).log("could not remove its configs and secrets: " + e.getMessage());
         }
@@ -231,126 +230,6 @@ public final class Containers implements AutoCloseable {
             }
         }
         return stopped;
-    }
-
-    /**
-     * Writes the application's configs and secrets under {@code filesRoot/<application>} (replacing what an earlier
-     * container of it left) and returns their read-only binds.
-     */
-    private List<Bind> writeFiles(Application app) {
-        if (filesRoot == null) {
-            throw new IllegalStateException("this agent has no directory for configs and secrets");
-        }
-        var dir = filesRoot.resolve(app.name());
-        var binds = new ArrayList<Bind>();
-        try {
-            deleteFiles(app.name());
-            java.nio.file.Files.createDirectories(dir);
-            int n = 0;
-            for (var file : app.docker().files()) {
-                var path = dir.resolve(Integer.toString(n++));
-                java.nio.file.Files.write(path, file.content());
-                int mode = file.mode() == null ? 0444 : file.mode();
-                var permissions = new java.util.HashSet<java.nio.file.attribute.PosixFilePermission>();
-                var all = java.nio.file.attribute.PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE, bit 8 .. bit 0
-                for (int bit = 0; bit < 9; bit++) {
-                    if ((mode & (1 << (8 - bit))) != 0) {
-                        permissions.add(all[bit]);
-                    }
-                }
-                java.nio.file.Files.setPosixFilePermissions(path, permissions);
-                binds.add(new Bind(path.toString(), new com.github.dockerjava.api.model.Volume(file.target()), AccessMode.ro));
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("writing the configs and secrets of " + app.name() + " to " + dir, e);
-        }
-        return binds;
-    }
-
-    /** Removes what {@link #writeFiles} wrote for {@code application}, if anything. */
-    private void deleteFiles(String application) throws java.io.IOException {
-        if (filesRoot == null) {
-            return;
-        }
-        var dir = filesRoot.resolve(application);
-        if (java.nio.file.Files.isDirectory(dir)) {
-            try (var files = java.nio.file.Files.list(dir)) {
-                for (var file : files.toList()) {
-                    java.nio.file.Files.delete(file);
-                }
-            }
-            java.nio.file.Files.delete(dir);
-        }
-    }
-
-    /** The options Docker applies as they are (user, working directory, read-only root, tmpfs, ...). */
-    private static void apply(Application.DockerOptions options, com.github.dockerjava.api.command.CreateContainerCmd create, HostConfig host) {
-        if (options.user() != null) {
-            create.withUser(options.user());
-        }
-        if (options.workingDir() != null) {
-            create.withWorkingDir(options.workingDir());
-        }
-        if (options.hostname() != null) {
-            create.withHostName(options.hostname());
-        }
-        if (options.stopSignal() != null) {
-            create.withStopSignal(options.stopSignal());
-        }
-        if (Boolean.TRUE.equals(options.readOnly())) {
-            host.withReadonlyRootfs(true);
-        }
-        if (!options.tmpfs().isEmpty()) {
-            var tmpfs = new HashMap<String, String>();
-            options.tmpfs().forEach(path -> tmpfs.put(path, ""));
-            host.withTmpFs(tmpfs);
-        }
-        if (options.shmSize() != null) {
-            host.withShmSize(options.shmSize());
-        }
-        if (options.tty() != null) {
-            create.withTty(options.tty());
-        }
-        if (options.stdinOpen() != null) {
-            create.withStdinOpen(options.stdinOpen());
-        }
-        if (!options.dns().isEmpty()) {
-            host.withDns(options.dns());
-        }
-        if (!options.dnsSearch().isEmpty()) {
-            host.withDnsSearch(options.dnsSearch());
-        }
-        if (!options.ulimits().isEmpty()) {
-            host.withUlimits(options.ulimits().entrySet().stream()
-                    .map(e -> new com.github.dockerjava.api.model.Ulimit(e.getKey(), e.getValue().soft(), e.getValue().hard())).toList());
-        }
-        if (!options.sysctls().isEmpty()) {
-            host.withSysctls(options.sysctls());
-        }
-        if (!options.extraHosts().isEmpty()) {
-            host.withExtraHosts(options.extraHosts().entrySet().stream().map(e -> e.getKey() + ":" + e.getValue()).toArray(String[]::new));
-        }
-    }
-
-    /** Docker takes the check's durations in nanoseconds. */
-    private static HealthCheck healthCheck(Application.HealthCheck check) {
-        var docker = new HealthCheck().withTest(check.test());
-        if (check.intervalMs() != null) {
-            docker.withInterval(check.intervalMs() * 1_000_000);
-        }
-        if (check.timeoutMs() != null) {
-            docker.withTimeout(check.timeoutMs() * 1_000_000);
-        }
-        if (check.startPeriodMs() != null) {
-            docker.withStartPeriod(check.startPeriodMs() * 1_000_000);
-        }
-        if (check.retries() != null) {
-            docker.withRetries(check.retries());
-        }
-        if (check.startIntervalMs() != null) {
-            docker.withStartInterval(check.startIntervalMs() * 1_000_000);
-        }
-        return docker;
     }
 
     /** Docker's API version 1.44 (Docker 25) is the first to honour a health check's start interval; older ones drop it. */

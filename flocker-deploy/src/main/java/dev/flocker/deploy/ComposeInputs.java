@@ -75,9 +75,9 @@ final class ComposeInputs {
             if (entry.get("file") instanceof String path) {
                 var source = file.toAbsolutePath().resolveSibling(path);
                 try {
-                    if (Files.size(source) > dev.flocker.api.model.Application.DockerOptions.MAX_FILE_BYTES) {
+                    if (Files.size(source) > dev.flocker.api.model.DockerOptions.MAX_FILE_BYTES) {
                         throw new DeployException(file + ": " + kind + " '" + name + "': " + source + " is larger than "
-                                + dev.flocker.api.model.Application.DockerOptions.MAX_FILE_BYTES + " bytes; keep large data in a volume");
+                                + dev.flocker.api.model.DockerOptions.MAX_FILE_BYTES + " bytes; keep large data in a volume");
                     }
                     content = Files.readAllBytes(source);
                 } catch (java.nio.file.NoSuchFileException e) {

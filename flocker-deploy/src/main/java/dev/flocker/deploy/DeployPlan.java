@@ -1,6 +1,7 @@
 package dev.flocker.deploy;
 
 import dev.flocker.api.model.Application;
+import dev.flocker.api.model.DockerOptions;
 import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.Dataset;
 import dev.flocker.api.model.DatasetId;
@@ -91,7 +92,7 @@ record DeployPlan(List<String> lines, int unchanged) {
             parts.add("health check");
         }
         if (app.docker() != null && !app.docker().files().isEmpty()) {
-            parts.add("files " + String.join(", ", app.docker().files().stream().map(Application.FileMount::target).toList()));
+            parts.add("files " + String.join(", ", app.docker().files().stream().map(DockerOptions.FileMount::target).toList()));
         }
         if (!app.dependsOn().isEmpty()) {
             parts.add("after " + String.join(", ", app.dependsOn().stream().map(DeployPlan::dependency).toList()));
@@ -159,8 +160,8 @@ record DeployPlan(List<String> lines, int unchanged) {
     }
 
     /** The names of the options that differ, and the files (configs, secrets) added, removed or changed, by target. */
-    private static List<String> dockerChanges(Application.DockerOptions a, Application.DockerOptions b) {
-        var none = new Application.DockerOptions(null, null, null, null, null, null, null, null, null, null);
+    private static List<String> dockerChanges(DockerOptions a, DockerOptions b) {
+        var none = new DockerOptions(null, null, null, null, null, null, null, null, null, null);
         a = a == null ? none : a;
         b = b == null ? none : b;
         var names = new ArrayList<String>();
