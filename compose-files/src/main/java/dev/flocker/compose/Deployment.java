@@ -135,13 +135,26 @@ public final class Deployment {
             }
         }
         var volumes = new ArrayList<Application.Volume>();
+        int anonymous = 0;
         for (var volume : spec.volumes()) {
-            var id = volume.datasetId() != null ? volume.datasetId()
-                    : volume.name() != null ? shared.get(volume.name()) : datasetIdFor(anonymous(spec, volume));
+            // A new dataset's name: the named volume's; else the application's, as Flocker named an application's one
+            // volume (also when the file names its dataset_id); further anonymous ones "application:/path".
+            String name;
+            DatasetId id;
+            if (volume.name() != null) {
+                name = volume.name();
+                id = shared.get(name);
+            } else if (volume.datasetId() != null) {
+                name = spec.name();
+                id = volume.datasetId();
+            } else {
+                name = anonymous++ == 0 ? spec.name() : spec.name() + ":" + volume.mountpoint();
+                id = datasetIdFor(name);
+            }
             var existing = current.dataset(id);
             Long size = volume.maximumSize() != null ? Long.valueOf(roundUp(volume.maximumSize()))
                     : existing.map(Dataset::maximumSize).orElse(null);
-            var metadata = existing.map(Dataset::metadata).orElse(Map.of("name", volume.name() != null ? volume.name() : anonymous(spec, volume)));
+            var metadata = existing.map(Dataset::metadata).orElse(Map.of("name", name));
             datasets.put(id, new Dataset(id, node, false, metadata, size));
             volumes.add(new Application.Volume(id, volume.mountpoint(), volume.readOnly()));
         }
@@ -158,15 +171,6 @@ public final class Deployment {
         return new Application(node, spec.name(), spec.image(), spec.ports(), spec.environment(), spec.restartPolicy(), spec.commandLine(),
                 List.of(), spec.cpuShares(), spec.memoryLimit(), links, spec.entrypoint(), spec.init(), spec.healthcheck(), spec.dependsOn(),
                 spec.cpus(), null, spec.docker()).withVolumes(volumes).withImageTagged();
-    }
-
-    /**
-     * The name of an application's anonymous volume ({@code /path} only): the application's name, as Flocker named an
-     * application's one volume, then {@code name:/path} for each further one.
-     */
-    private static String anonymous(AppSpec spec, AppSpec.VolumeSpec volume) {
-        var anonymous = spec.volumes().stream().filter(v -> v.name() == null && v.datasetId() == null).toList();
-        return anonymous.get(0) == volume ? spec.name() : spec.name() + ":" + volume.mountpoint();
     }
 
     /** Flocker's default dataset id for an application's volume: a version-4 UUID made from md5(name). */

@@ -105,6 +105,17 @@ class ComposeFilesTest {
         assertThat(web.commandLine()).containsExactly("sh", "-c", "exec web --port 80");
     }
 
+    /** Flocker's native files may name the dataset a volume is: that dataset, named after the application when new. */
+    @Test
+    void aNativeVolumeMayNameItsDataset() {
+        var id = "5e0e1a26-8f4b-4c3a-9d52-1b6a3c7e2f10";
+        var apps = ApplicationFile.parse(parse("{\"version\": 1, \"applications\": {\"db\": {\"image\": \"postgres:15\","
+                + " \"volume\": {\"mountpoint\": \"/data\", \"dataset_id\": \"" + id + "\"}}}}"));
+        var config = Deployment.apply(Configuration.EMPTY, CLUSTER, apps, DeploymentFile.parse(parse("{\"version\":1,\"nodes\":{\"10.0.0.11\":[\"db\"]}}")));
+        assertThat(config.applications().get("db").datasets()).containsExactly(dev.flocker.api.model.DatasetId.of(id));
+        assertThat(config.datasets().get(dev.flocker.api.model.DatasetId.of(id)).name()).isEqualTo("db");
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "{\"services\": {\"web\": {\"build\": \".\"}}}|Application 'web' has a config error. 'build' is not supported yet",
