@@ -157,16 +157,14 @@ final class ComposeDeploy {
      */
     static DockerOptions dockerOptions(Map<?, ?> app, List<String> memory, List<DockerOptions.FileMount> files) {
         var tmpfs = new ArrayList<String>(memory);
-        var value = app.get("tmpfs");
-        for (var item : value instanceof List<?> list ? list : value == null ? List.of() : List.of(value)) {
-            var text = string(item, "tmpfs");
+        for (var text : strings(app.get("tmpfs"), "tmpfs")) {
             if (text.contains(":")) {
                 throw new ConfigurationError("'tmpfs' '" + text + "': mount options are not supported; give the path only.");
             }
             tmpfs.add(text);
         }
         var readOnly = app.get("read_only");
-        var options = new DockerOptions(
+        return new DockerOptions(
                 app.get("user") == null ? null : string(app.get("user"), "user"),
                 app.get("working_dir") == null ? null : string(app.get("working_dir"), "working_dir"),
                 app.get("hostname") == null ? null : string(app.get("hostname"), "hostname"),
@@ -181,7 +179,6 @@ final class ComposeDeploy {
                 app.get("stdin_open") == null ? null : ComposeServices.bool(app.get("stdin_open"), "stdin_open"),
                 strings(app.get("dns"), "dns"), strings(app.get("dns_search"), "dns_search"), ulimits(app.get("ulimits")),
                 pairs(app.get("sysctls"), "sysctls", '='));
-        return options;
     }
 
     /** One string or a list of them. */

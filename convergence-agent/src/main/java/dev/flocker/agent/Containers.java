@@ -43,6 +43,7 @@ public final class Containers implements AutoCloseable {
     private final String hostAddress;
     private final Duration stopTimeout;
     private final ContainerSettings settings;
+    private volatile String apiVersion;
 
     /**
      * @param hostAddress the address links point at: this host's routing proxy serves every application's external port
@@ -130,6 +131,10 @@ public final class Containers implements AutoCloseable {
             binds.add(new Bind(paths.get(mount.datasetId()).toString(), new com.github.dockerjava.api.model.Volume(mount.mountpoint()),
                     mount.readOnly() ? AccessMode.ro : AccessMode.rw));
         }
+        var options = app.docker();
+        if (options != null && !options.files().isEmpty()) {
+            binds.addAll(settings.writeFiles(app));
+        }
         if (!binds.isEmpty()) {
             host.withBinds(binds);
         }
@@ -144,17 +149,12 @@ public final class Containers implements AutoCloseable {
         }
         var create = docker.createContainerCmd(app.imageWithTag()).withName(app.name())
                 .withEnv(environment(app)).withExposedPorts(exposed).withHostConfig(host);
-        var options = app.docker();
         if (options != null) {
             labels.putAll(options.labels());
             if (options.stopGracePeriodMs() != null) {
                 labels.put(STOP_TIMEOUT, Long.toString((options.stopGracePeriodMs() + 999) / 1000));
             }
             ContainerSettings.apply(options, create, host);
-            if (!options.files().isEmpty()) {
-                host.withBinds(java.util.stream.Stream.concat(host.getBinds() == null ? java.util.stream.Stream.of()
-                        : java.util.Arrays.stream(host.getBinds()), settings.writeFiles(app).stream()).toList());
-            }
         }
         create.withLabels(labels);
         if (!app.commandLine().isEmpty()) {
@@ -232,12 +232,22 @@ public final class Containers implements AutoCloseable {
         return stopped;
     }
 
+    /** The daemon's API version, asked once: a daemon is not upgraded under a running agent's feet often enough to ask per start. */
+    private String apiVersion() {
+        var known = apiVersion;
+        if (known == null) {
+            known = docker.versionCmd().exec().getApiVersion();
+            apiVersion = known;
+        }
+        return known;
+    }
+
     /** Docker's API version 1.44 (Docker 25) is the first to honour a health check's start interval; older ones drop it. */
     private void warnIfStartIntervalIgnored(Application app) {
         if (app.healthcheck() == null || app.healthcheck().startIntervalMs() == null) {
             return;
         }
-        var version = docker.versionCmd().exec().getApiVersion();
+        var version = apiVersion();
         var parts = version == null ? new String[0] : version.split("\\.");
         if (parts.length == 2 && (Integer.parseInt(parts[0]) > 1 || Integer.parseInt(parts[1]) >= 44)) {
             return;

@@ -89,30 +89,27 @@ public sealed interface Change {
     record AbandonPreCopy(DatasetId dataset, String reason) implements Change {
     }
 
-    /** Starts an application's container; its datasets are local and writable. */
-    record StartApplication(Application application) implements Change {
+    /** A change that makes an application's container: it needs every one of the application's datasets. */
+    sealed interface ApplicationChange extends Change {
+        Application application();
+
         @Override
-        public DatasetId dataset() {
-            return application.datasets().isEmpty() ? null : application.datasets().get(0);
+        default DatasetId dataset() {
+            return application().datasets().isEmpty() ? null : application().datasets().get(0);
         }
 
         @Override
-        public List<DatasetId> datasets() {
-            return application.datasets();
+        default List<DatasetId> datasets() {
+            return application().datasets();
         }
     }
 
-    /** Replaces a container whose configuration changed. */
-    record RestartApplication(Application application) implements Change {
-        @Override
-        public DatasetId dataset() {
-            return application.datasets().isEmpty() ? null : application.datasets().get(0);
-        }
+    /** Starts an application's container; its datasets are local and writable. */
+    record StartApplication(Application application) implements ApplicationChange {
+    }
 
-        @Override
-        public List<DatasetId> datasets() {
-            return application.datasets();
-        }
+    /** Replaces a container whose configuration changed. */
+    record RestartApplication(Application application) implements ApplicationChange {
     }
 
     /** Stops and removes an application's container. */

@@ -88,8 +88,7 @@ final class MovePlanner {
             moves.background.add(new PushIncrement(id, peer.get(), MovePhase.PRE_COPY, towards.rounds() + 1));
             return;
         }
-        var waitingFor = groupNotReady(in, id, target);
-        if (!waitingFor.isEmpty()) {
+        if (!groupPreCopied(in, id, target)) {
             return; // pre-copied: hands off with the rest of its group, once they are pre-copied too
         }
         var generation = local.generation() + 1;
@@ -109,17 +108,16 @@ final class MovePlanner {
     }
 
     /**
-     * The other datasets of {@code id}'s consistency group (every dataset of the applications that use it) that are not
-     * ready to hand off to {@code target} yet: still writable here and still pre-copying. The group's handoffs begin
-     * in one loop, so their applications stop once, and every final snapshot is taken after they stopped: the copies
-     * on the target are consistent with each other, as one snapshot of all of them would be.
+     * Whether every other dataset of {@code id}'s consistency group (every dataset of the applications that use it) is
+     * ready to hand off to {@code target}: pre-copied, or not writable here any more. The group's handoffs begin in
+     * one loop, so their applications stop once, and every final snapshot is taken after they stopped: the copies on
+     * the target are consistent with each other, as one snapshot of all of them would be.
      */
-    static List<DatasetId> groupNotReady(Planner.Input in, DatasetId id, dev.flocker.api.model.NodeId target) {
+    static boolean groupPreCopied(Planner.Input in, DatasetId id, dev.flocker.api.model.NodeId target) {
         var group = new java.util.TreeSet<DatasetId>();
         in.configuration().applications().values().stream().filter(app -> app.usesDataset(id))
                 .forEach(app -> group.addAll(app.datasets()));
         group.remove(id);
-        var waiting = new ArrayList<DatasetId>();
         for (var other : group) {
             var local = in.local().datasets().get(other);
             var wanted = in.configuration().dataset(other).map(Dataset::primary).orElse(null);
@@ -130,10 +128,10 @@ final class MovePlanner {
             boolean ready = progress != null && target.equals(progress.to()) && (progress.running() == MovePhase.HANDOFF
                     || (progress.running() == null && progress.preCopyDone(in.settings().smallEnoughBytes(), in.settings().maxRounds())));
             if (!ready) {
-                waiting.add(other);
+                return false;
             }
         }
-        return waiting;
+        return true;
     }
 
     /** Plans the end of a pre-copy of {@code id} that runs in the background or waits for its next round. */

@@ -254,19 +254,19 @@ public final class Planner {
     static boolean dependenciesMet(Input in, Application app) {
         for (var dependency : app.dependsOn()) {
             var here = in.local().containers().get(dependency.name());
-            var states = new ArrayList<NodeState.ApplicationState>();
-            if (here != null) {
-                states.add(new NodeState.ApplicationState(here.name(), null, here.running(), null, here.health()));
-            }
-            in.cluster().nodes().values().stream().filter(n -> !n.uuid().equals(in.self()))
-                    .flatMap(n -> n.applications().stream()).filter(a -> a.name().equals(dependency.name())).forEach(states::add);
-            boolean met = states.stream().anyMatch(a -> a.running()
-                    && (!dependency.condition().equals("healthy") || "healthy".equals(a.health())));
+            boolean met = (here != null && satisfies(dependency, here.running(), here.health()))
+                    || in.cluster().nodes().values().stream().filter(n -> !n.uuid().equals(in.self()))
+                    .flatMap(n -> n.applications().stream())
+                    .anyMatch(a -> a.name().equals(dependency.name()) && satisfies(dependency, a.running(), a.health()));
             if (!met) {
                 return false;
             }
         }
         return true;
+    }
+
+    private static boolean satisfies(Application.Dependency dependency, boolean running, String health) {
+        return running && (!dependency.condition().equals("healthy") || "healthy".equals(health));
     }
 
     /** Why this host must keep the writable copy for now, if it must. */
