@@ -64,6 +64,14 @@ final class ComposeFiles {
         return result;
     }
 
+    /** A permission written as text, e.g. "0440" (Compose's YAML number 0440 is octal too, and arrives as 288). */
+    private static int octal(String text) {
+        if (!text.matches("0?[0-7]{1,3}")) {
+            throw new ConfigurationError("Invalid mode '" + text + "': use an octal permission such as 0440.");
+        }
+        return Integer.parseInt(text, 8);
+    }
+
     /** A service's {@code configs} or {@code secrets}: names, or {@code {source, target, mode}}. */
     static List<DockerOptions.FileMount> mounts(Object value, String kind, Map<String, byte[]> declared) {
         var result = new ArrayList<DockerOptions.FileMount>();
@@ -76,7 +84,7 @@ final class ComposeFiles {
                 source = string(map.get("source"), kind + " source");
                 target = map.get("target") == null ? null : string(map.get("target"), kind + " target");
                 if (map.get("mode") != null) {
-                    mode = map.get("mode") instanceof Integer i ? i : Integer.parseInt(string(map.get("mode"), "mode"), 8);
+                    mode = map.get("mode") instanceof Integer i ? i : octal(string(map.get("mode"), kind + " mode"));
                 }
             } else {
                 source = string(item, kind);

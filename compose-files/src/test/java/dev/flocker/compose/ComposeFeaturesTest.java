@@ -119,7 +119,8 @@ class ComposeFeaturesTest {
         "{\"services\": {\"a1\": {\"image\": \"x\"}}, \"configs\": {\"c1\": {\"external\": true}}}|Config 'c1' has a config error. 'external' configs are not supported",
         "{\"services\": {\"a1\": {\"image\": \"x\"}}, \"configs\": {\"c1\": {}}}|Config 'c1' has a config error. It needs 'file' (a path beside the Compose file) or 'content'.",
         "{\"services\": {\"a1\": {\"image\": \"x\", \"configs\": [{\"source\": \"c1\", \"uid\": \"0\"}]}}, \"configs\": {\"c1\": {\"content\": \"x\"}}}|Unrecognised keys: uid.",
-        "{\"services\": {\"a1\": {\"image\": \"x\", \"configs\": [\"c1\", \"c1\"]}}, \"configs\": {\"c1\": {\"content\": \"x\"}}}|two files are mounted at /c1"})
+        "{\"services\": {\"a1\": {\"image\": \"x\", \"configs\": [\"c1\", \"c1\"]}}, \"configs\": {\"c1\": {\"content\": \"x\"}}}|two files are mounted at /c1",
+        "{\"services\": {\"a1\": {\"image\": \"x\", \"configs\": [{\"source\": \"c1\", \"mode\": \"rw\"}]}}, \"configs\": {\"c1\": {\"content\": \"x\"}}}|Invalid mode 'rw': use an octal permission such as 0440."})
     void badConfigsAndSecretsAreRefusedSayingWhy(String file, String message) {
         assertThatThrownBy(() -> ApplicationFile.parse(parse(file))).isInstanceOf(ConfigurationError.class).hasMessageContaining(message);
     }
