@@ -50,6 +50,15 @@ class DeployCliTest extends TwoAgentLabTest {
         return path.toString();
     }
 
+    /** A deployment file {@code <name>-<host>.yml} placing {@code applications} (comma-separated) on lab host {@code host}, none on the other. */
+    static String deploymentFile(String name, int host, String applications) throws IOException {
+        var nodes = new StringBuilder("version: 1\nnodes:\n");
+        for (int i = 1; i <= 2; i++) {
+            nodes.append("  \"").append(cluster.host(i).ip()).append("\": [").append(i == host ? applications : "").append("]\n");
+        }
+        return file(name + "-" + host + ".yml", nodes.toString());
+    }
+
     String port() {
         return Integer.toString(cluster.control.apiPort());
     }
@@ -68,8 +77,8 @@ class DeployCliTest extends TwoAgentLabTest {
                     volumes: ["/data"]
                     restart: on-failure
                 """);
-        var onN1 = file("deploy-1.yml", "version: 1\nnodes:\n  \"%s\": [web]\n  \"%s\": []\n".formatted(host1, host2));
-        var onN2 = file("deploy-2.yml", "version: 1\nnodes:\n  \"%s\": []\n  \"%s\": [web]\n".formatted(host1, host2));
+        var onN1 = deploymentFile("deploy", 1, "web");
+        var onN2 = deploymentFile("deploy", 2, "web");
         var control = cluster.lab.bridgeIp();
 
         var first = deploy("--port", port(), "--wait", "--timeout", "120", control, onN1, app);
@@ -146,8 +155,8 @@ class DeployCliTest extends TwoAgentLabTest {
                   token: {file: ./shop-token.txt}
                 """);
         file("shop-token.txt", "s3cret-token\n");
-        var onN1 = file("shop-1.yml", "version: 1\nnodes:\n  \"%s\": [store, reader]\n  \"%s\": []\n".formatted(host1, host2));
-        var onN2 = file("shop-2.yml", "version: 1\nnodes:\n  \"%s\": []\n  \"%s\": [store, reader]\n".formatted(host1, host2));
+        var onN1 = deploymentFile("shop", 1, "store, reader");
+        var onN2 = deploymentFile("shop", 2, "store, reader");
         var control = cluster.lab.bridgeIp();
         var dataset = Deployment.datasetIdFor("volume/shared");
 
@@ -214,8 +223,8 @@ class DeployCliTest extends TwoAgentLabTest {
                     volumes: ["alpha:/a", "beta:/b"]
                 volumes: {alpha: {}, beta: {}}
                 """);
-        var onN1 = file("pair-1.yml", "version: 1\nnodes:\n  \"%s\": [pair]\n  \"%s\": []\n".formatted(host1, host2));
-        var onN2 = file("pair-2.yml", "version: 1\nnodes:\n  \"%s\": []\n  \"%s\": [pair]\n".formatted(host1, host2));
+        var onN1 = deploymentFile("pair", 1, "pair");
+        var onN2 = deploymentFile("pair", 2, "pair");
         var control = cluster.lab.bridgeIp();
         var alpha = Deployment.datasetIdFor("volume/alpha");
         var beta = Deployment.datasetIdFor("volume/beta");
@@ -336,8 +345,8 @@ class DeployCliTest extends TwoAgentLabTest {
                     command: ["sh", "-c", "exec sleep 100000"]
                     volumes: ["/data"]
                 """);
-        var onN1 = file("tty-1.yml", "version: 1\nnodes:\n  \"%s\": [tty]\n  \"%s\": []\n".formatted(host1, host2));
-        var onN2 = file("tty-2.yml", "version: 1\nnodes:\n  \"%s\": []\n  \"%s\": [tty]\n".formatted(host1, host2));
+        var onN1 = deploymentFile("tty", 1, "tty");
+        var onN2 = deploymentFile("tty", 2, "tty");
         var control = cluster.lab.bridgeIp();
         assertThat(deploy("--port", port(), "--wait", "--timeout", "120", control, onN1, app).exit).isZero();
         var dataset = cluster.named("tty").get(0).datasetId();
