@@ -98,6 +98,7 @@ final class ConvergenceLoop {
         long started = System.nanoTime();
         var view = parts.link().view();
         var local = parts.discovery().now();
+        Failpoints.pause("loop"); // a slow loop (a busy pool or dockerd), for tests
         List<Wait> waits = List.of();
         boolean progressed = false;
         if (view != null) {

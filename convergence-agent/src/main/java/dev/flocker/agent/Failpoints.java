@@ -5,7 +5,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Named points in a move where a test can make the agent pause, to kill it there and prove the move still completes:
+ * Named points in a move where a test can make the agent pause, to kill it there and prove the move still completes, and
+ * {@code loop} in every convergence loop, to make it slow:
  * {@code -Dflocker.failpoints=handoff-read-only:5000,handoff-owner-recorded:5000} (name:milliseconds). Unset in
  * production, where every point is a no-op.
  */

@@ -44,6 +44,13 @@ class DeployCliTest extends TwoAgentLabTest {
         return run;
     }
 
+    /** A run that must succeed; when it does not, the failure shows what flocker-deploy said and the ends of the agents' logs. */
+    static Run succeeds(String... args) throws IOException, InterruptedException {
+        var run = deploy(args);
+        assertThat(run.exit).as("flocker-deploy %s\n%s%s", String.join(" ", args), run.err, cluster.logs()).isZero();
+        return run;
+    }
+
     static String file(String name, String text) throws IOException {
         var path = work.resolve(name);
         Files.writeString(path, text);
@@ -81,15 +88,13 @@ class DeployCliTest extends TwoAgentLabTest {
         var onN2 = deploymentFile("deploy", 2, "web");
         var control = cluster.lab.bridgeIp();
 
-        var first = deploy("--port", port(), "--wait", "--timeout", "120", control, onN1, app);
-        assertThat(first.exit).as(first.err).isZero();
+        var first = succeeds("--port", port(), "--wait", "--timeout", "120", control, onN1, app);
         assertThat(first.out).contains("start    web on " + host1).contains("create   dataset web").contains("converged");
 
         var dataset = Deployment.datasetIdFor("web");
         Files.writeString(cluster.mountpoint(1, dataset).resolve("kept.txt"), "written on n1\n");
 
-        var dry = deploy("--port", port(), "--dry-run", control, onN2, app);
-        assertThat(dry.exit).isZero();
+        var dry = succeeds("--port", port(), "--dry-run", control, onN2, app);
         assertThat(dry.out).contains("move     web from " + host1 + " to " + host2 + " with its data (dataset " + dataset)
                 .contains("dry run: nothing was sent");
         assertThat(cluster.client.containers()).singleElement().satisfies(a -> assertThat(a.node()).isEqualTo(N1));
@@ -97,19 +102,16 @@ class DeployCliTest extends TwoAgentLabTest {
         var again = deploy("--port", port(), "--dry-run", control, onN1, app);
         assertThat(again.out).contains("nothing to change (1 applications as deployed)");
 
-        var move = deploy("--port", port(), "--wait", "--timeout", "180", control, onN2, app);
-        assertThat(move.exit).as(move.err).isZero();
+        var move = succeeds("--port", port(), "--wait", "--timeout", "180", control, onN2, app);
         assertThat(move.out).contains("configuration updated").contains("converged");
         assertThat(Files.readString(cluster.mountpoint(2, dataset).resolve("kept.txt"))).isEqualTo("written on n1\n");
 
-        var status = deploy("status", "--port", port(), control);
-        assertThat(status.exit).isZero();
+        var status = succeeds("status", "--port", port(), control);
         assertThat(status.out).contains("APPLICATIONS").containsPattern("web +" + host2.replace(".", "\\.") + " +flocker/busybox:local +18090->8080 +running")
                 .containsPattern("web +" + dataset + " +" + host2.replace(".", "\\.") + " .*mounted on " + host2.replace(".", "\\."));
         // The options may also come before the command's name, as the quickstart's hint writes them.
         var certificates = cluster.certificates.user("user").certificate().getParent().toString();
-        var before = deploy("-c", certificates, "--port", port(), "status", control);
-        assertThat(before.exit).as(before.err).isZero();
+        var before = succeeds("-c", certificates, "--port", port(), "status", control);
         assertThat(before.out).isEqualTo(status.out);
     }
 
@@ -160,8 +162,7 @@ class DeployCliTest extends TwoAgentLabTest {
         var control = cluster.lab.bridgeIp();
         var dataset = Deployment.datasetIdFor("volume/shared");
 
-        var first = deploy("--port", port(), "--wait", "--timeout", "120", control, onN1, app);
-        assertThat(first.exit).as(first.err).isZero();
+        var first = succeeds("--port", port(), "--wait", "--timeout", "120", control, onN1, app);
         assertThat(first.out).contains("start    reader on " + host1 + " (flocker/busybox:local; mounts shared (" + dataset + ") at /data"
                 + " read-only; files /etc/motd, /run/secrets/token; after store (healthy))").contains("create   dataset shared (" + dataset + ") on " + host1 + ", at most 256.0 MiB");
         awaitRunning(1, "reader");
@@ -182,8 +183,7 @@ class DeployCliTest extends TwoAgentLabTest {
         assertThatThrownBy(() -> cluster.docker(1, "exec", "reader", "sh", "-c", "echo x > /run/secrets/token"))
                 .hasMessageContaining("Read-only file system");
 
-        var move = deploy("--port", port(), "--wait", "--timeout", "180", control, onN2, app);
-        assertThat(move.exit).as(move.err).isZero();
+        var move = succeeds("--port", port(), "--wait", "--timeout", "180", control, onN2, app);
         assertThat(move.out).contains("move     store from " + host1 + " to " + host2 + " with its data (dataset " + dataset)
                 .contains("move     reader from " + host1 + " to " + host2);
         awaitRunning(2, "reader");
@@ -229,12 +229,11 @@ class DeployCliTest extends TwoAgentLabTest {
         var alpha = Deployment.datasetIdFor("volume/alpha");
         var beta = Deployment.datasetIdFor("volume/beta");
 
-        assertThat(deploy("--port", port(), "--wait", "--timeout", "120", control, onN1, app).exit).isZero();
+        succeeds("--port", port(), "--wait", "--timeout", "120", control, onN1, app);
         awaitRunning(1, "pair");
         cluster.await("it counts", 30, () -> counter(cluster.mountpoint(1, alpha).resolve("n")) > 200);
 
-        var move = deploy("--port", port(), "--wait", "--timeout", "180", control, onN2, app);
-        assertThat(move.exit).as(move.err).isZero();
+        var move = succeeds("--port", port(), "--wait", "--timeout", "180", control, onN2, app);
         assertThat(move.out).contains("move     pair from " + host1 + " to " + host2 + " with its data (dataset " + alpha + "; dataset "
                 + beta + ", together)");
         awaitRunning(2, "pair");
@@ -348,7 +347,7 @@ class DeployCliTest extends TwoAgentLabTest {
         var onN1 = deploymentFile("tty", 1, "tty");
         var onN2 = deploymentFile("tty", 2, "tty");
         var control = cluster.lab.bridgeIp();
-        assertThat(deploy("--port", port(), "--wait", "--timeout", "120", control, onN1, app).exit).isZero();
+        succeeds("--port", port(), "--wait", "--timeout", "120", control, onN1, app);
         var dataset = cluster.named("tty").get(0).datasetId();
         MovesTest.writeFiles(cluster.mountpoint(1, dataset), 12, 32 << 20); // 384 MiB: the pre-copy takes seconds
 

@@ -129,7 +129,6 @@ final class LabCluster implements AutoCloseable {
         }
     }
 
-    /** kill -9 of host {@code i}'s agent. */
     /** Stops an agent as its service manager would (SIGTERM: it closes down in order). */
     void stopAgent(int i) throws InterruptedException {
         var process = agents.remove(i);
@@ -143,6 +142,7 @@ final class LabCluster implements AutoCloseable {
         }
     }
 
+    /** kill -9 of host {@code i}'s agent. */
     void killAgent(int i) throws InterruptedException {
         var process = agents.remove(i);
         if (process != null) {

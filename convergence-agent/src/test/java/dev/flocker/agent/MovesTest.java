@@ -194,6 +194,32 @@ class MovesTest extends TwoAgentLabTest {
         }
     }
 
+    /**
+     * A loop slower than the node expiry (15 s here; a busy pool or dockerd) does not make its node vanish from the
+     * cluster state: the agent's pings come from a thread of their own. Before, a deployment then failed with "No known
+     * node with address ...".
+     */
+    @Test
+    void aNodeWhoseLoopIsSlowerThanTheNodeExpiryStaysListed() throws Exception {
+        var n2 = LabCluster.nodeId(2);
+        cluster.stopAgent(2);
+        cluster.await("n2 expired", 30, () -> cluster.client.nodes().stream().noneMatch(n -> n.uuid().equals(n2)));
+        cluster.startAgent(2, "loop:17000");
+        try {
+            cluster.await("n2 reports after its first slow loop", 60, () -> cluster.client.nodes().stream().anyMatch(n -> n.uuid().equals(n2)));
+            long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(22);
+            while (System.nanoTime() < until) {
+                assertThat(cluster.client.nodes()).as("n2 listed while its loop takes 17 s").anyMatch(n -> n.uuid().equals(n2));
+                Thread.sleep(500);
+            }
+            assertThat(logHas(2, "pausing at failpoint")).isTrue();
+        } finally {
+            cluster.stopAgent(2);
+            cluster.startAgent(2, "");
+            cluster.await("n2 reports", 60, () -> cluster.client.nodes().stream().anyMatch(n -> n.uuid().equals(n2)));
+        }
+    }
+
     @Test
     void anAgentStartedInAPrivateMountNamespaceStopsAtOnceAndSaysHowToStartIt() throws Exception {
         var host = cluster.host(1);

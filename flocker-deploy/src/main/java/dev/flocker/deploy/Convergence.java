@@ -144,7 +144,7 @@ final class Convergence {
             if (!move.phase().ended()) {
                 var name = wanted.dataset(move.datasetId()).map(d -> d.metadata().getOrDefault("name", "")).orElse("");
                 var label = "move " + (name.isEmpty() ? move.datasetId() : name) + " " + DeployPlan.host(hosts, move.from()) + " -> "
-                        + (move.to() == null ? "?" : DeployPlan.host(hosts, move.to()));
+                        + DeployPlan.host(hosts, move.to());
                 var detail = move.detail() == null ? "" : move.detail().replaceAll("[0-9.]+ (bytes|ms|s|MiB|KiB)", "").strip();
                 items.add(new Item("move:" + label.substring("move ".length()), label + ": " + describe(move),
                         move.phase().json() + " " + detail, move));

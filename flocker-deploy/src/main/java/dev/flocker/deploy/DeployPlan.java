@@ -253,7 +253,11 @@ record DeployPlan(List<String> lines, int unchanged) {
         return dataset.maximumSize() == null ? "" : ", at most " + bytes(dataset.maximumSize());
     }
 
+    /** The node's address, its uuid when it is not reporting, "?" when none is known (a move waiting for its owner). */
     static String host(Map<NodeId, String> hosts, NodeId node) {
+        if (node == null) {
+            return "?";
+        }
         return hosts.getOrDefault(node, node.toString());
     }
 

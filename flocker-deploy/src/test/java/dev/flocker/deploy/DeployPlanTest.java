@@ -58,4 +58,13 @@ class DeployPlanTest {
                 "restart  web on 10.0.0.1 (ports +8081->80 -8080->80; mounts pg (" + pg + ") at /srv)");
         assertThat(String.join("\n", lines)).doesNotContain("secret");
     }
+
+    @Test
+    void aNodeIsNamedByItsAddressItsUuidWhenNotReportingAndAQuestionMarkWhenNoneIsKnown() {
+        // A move waiting for a replica's owner is reported with no source: --wait printed it, and once crashed on it.
+        var gone = NodeId.random();
+        assertThat(DeployPlan.host(HOSTS, N1)).isEqualTo("10.0.0.1");
+        assertThat(DeployPlan.host(HOSTS, gone)).isEqualTo(gone.toString());
+        assertThat(DeployPlan.host(HOSTS, null)).isEqualTo("?");
+    }
 }
