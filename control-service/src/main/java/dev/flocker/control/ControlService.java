@@ -176,7 +176,7 @@ public final class ControlService implements AutoCloseable {
     public static ControlService start(Settings settings) {
         var service = new ControlService(settings);
         try {
-            var http = new HttpApiServer(service.vertx, service.api, service.metrics.registry());
+            var http = new HttpApiServer(service.vertx, service.api, service.metrics.registry(), settings.dataPath().resolve("images"));
             service.configuration.onChange(c -> http.announce("configuration", Map.of("tag", c.tag())));
             service.state.onChange(s -> http.announce("state", Map.of("nodes", s.nodes().size())));
             service.apiPort = http.listen(settings.bindHost(), settings.apiPort(), settings.tls()).await(30, TimeUnit.SECONDS).actualPort();

@@ -208,6 +208,62 @@ public final class FlockerClient {
         call("DELETE", "/v1/configuration/containers/" + name, null, null);
     }
 
+    /** Whether the control service holds image {@code id} ({@code sha256:<hex>}), uploaded by {@link #uploadImage}. */
+    public boolean hasImage(String id) {
+        return send(HttpRequest.newBuilder(imageUri(id)).timeout(Duration.ofSeconds(30)).method("HEAD", HttpRequest.BodyPublishers.noBody()),
+                HttpResponse.BodyHandlers.discarding(), id).statusCode() == 200;
+    }
+
+    /** Uploads {@code docker save}'s archive of image {@code id}, streamed from {@code archive}. */
+    public void uploadImage(String id, java.util.function.Supplier<java.io.InputStream> archive) {
+        var response = send(HttpRequest.newBuilder(imageUri(id)).timeout(Duration.ofHours(1)).header("Content-Type", "application/x-tar")
+                .PUT(HttpRequest.BodyPublishers.ofInputStream(archive)), HttpResponse.BodyHandlers.ofString(), id);
+        failOn(response, response.body());
+    }
+
+    /** Image {@code id}'s archive as uploaded, to read (and close) as it arrives; a {@link FlockerApiException} when absent. */
+    public java.io.InputStream downloadImage(String id) {
+        var response = send(HttpRequest.newBuilder(imageUri(id)).timeout(Duration.ofHours(1)).GET(), HttpResponse.BodyHandlers.ofInputStream(), id);
+        if (response.statusCode() >= 400) {
+            try (var body = response.body()) {
+                failOn(response, new String(body.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new FlockerApiException(response.statusCode(), "GET " + imageUri(id) + " answered " + response.statusCode(), List.of());
+            }
+        }
+        return response.body();
+    }
+
+    private URI imageUri(String id) {
+        return base.resolve("/v1/images/" + id);
+    }
+
+    private <T> HttpResponse<T> send(HttpRequest.Builder request, HttpResponse.BodyHandler<T> handler, String what) {
+        try {
+            return http.send(request.build(), handler);
+        } catch (IOException e) {
+            throw revoked(e).orElseGet(() -> new FlockerApiException(0, "cannot reach the control service at " + base + ": " + e, List.of()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FlockerApiException(0, "interrupted while transferring " + what, List.of());
+        }
+    }
+
+    private static void failOn(HttpResponse<?> response, String body) {
+        if (response.statusCode() >= 400) {
+            String description = body;
+            try {
+                var json = Json.MAPPER.readTree(body);
+                if (json != null && json.has("description")) {
+                    description = json.get("description").asText();
+                }
+            } catch (IOException e) {
+                // not JSON: the body as it is
+            }
+            throw new FlockerApiException(response.statusCode(), description, List.of());
+        }
+    }
+
     private record Response(int status, JsonNode body, String tag) {
     }
 

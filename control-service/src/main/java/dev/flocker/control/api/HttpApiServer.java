@@ -35,12 +35,17 @@ public final class HttpApiServer {
     private final FlockerApi api;
     private final io.micrometer.core.instrument.MeterRegistry metrics;
     private final Set<HttpServerResponse> watchers = ConcurrentHashMap.newKeySet();
+    private final ImageStore images;
 
-    /** @param metrics where every request is timed by route template, method and status */
-    public HttpApiServer(Vertx vertx, FlockerApi api, io.micrometer.core.instrument.MeterRegistry metrics) {
+    /**
+     * @param metrics where every request is timed by route template, method and status
+     * @param images  where images uploaded by flocker-deploy (built from Compose files) are kept
+     */
+    public HttpApiServer(Vertx vertx, FlockerApi api, io.micrometer.core.instrument.MeterRegistry metrics, java.nio.file.Path images) {
         this.vertx = vertx;
         this.api = api;
         this.metrics = metrics;
+        this.images = new ImageStore(vertx, images);
     }
 
     /** Listens with mutual TLS: only API users' certificates ({@code user-<name>}) of the cluster CA are served. */
@@ -68,6 +73,10 @@ public final class HttpApiServer {
         var router = Router.router(vertx);
         router.route().handler(this::timed);
         router.route().handler(this::requireUser);
+        // Image archives stream to disk, before the body handler that would hold a body in memory.
+        router.put("/v1/images/:id").handler(images::put);
+        router.head("/v1/images/:id").handler(images::head);
+        router.get("/v1/images/:id").handler(images::get);
         router.route().handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
         router.get("/v1/version").handler(ctx -> reply(ctx, api::version));
         router.get("/v1/configuration/datasets").handler(ctx -> reply(ctx, api::listDatasets));
@@ -102,7 +111,10 @@ public final class HttpApiServer {
         return router;
     }
 
-    /** The API is for users (and the Docker plugin, user "plugin"); nodes have their own channel. */
+    /**
+     * The API is for users (and the Docker plugin, user "plugin"); nodes have their own channel, and read only images here
+     * (an agent loads the image of an application it is to run).
+     */
     private void requireUser(RoutingContext ctx) {
         Identity identity;
         try {
@@ -120,7 +132,9 @@ public final class HttpApiServer {
             error(ctx.response(), 403, "A client certificate of an API user (CN user-<name>) is required: " + e.getMessage());
             return;
         }
-        if (identity.role() != Identity.Role.USER) {
+        boolean nodeReadsImage = identity.role() == Identity.Role.NODE && ctx.request().path().startsWith("/v1/images/")
+                && (ctx.request().method() == io.vertx.core.http.HttpMethod.GET || ctx.request().method() == io.vertx.core.http.HttpMethod.HEAD);
+        if (identity.role() != Identity.Role.USER && !nodeReadsImage) {
             LOG.atWarn().addKeyValue("identity", identity).addKeyValue("path", ctx.request().path()).log("refused: not an API user");
             error(ctx.response(), 403, "This API is for users; the certificate presented is " + identity
                     + ". Use a user certificate (flocker-ca create-api-certificate <name>).");
@@ -188,11 +202,11 @@ public final class HttpApiServer {
         response.end(io.vertx.core.buffer.Buffer.buffer(body));
     }
 
-    private static void error(HttpServerResponse response, int status, String description) {
+    static void error(HttpServerResponse response, int status, String description) {
         send(response, status, Map.of("description", description), Map.of());
     }
 
-    private static void send(HttpServerResponse response, int status, Object body, Map<String, String> headers) {
+    static void send(HttpServerResponse response, int status, Object body, Map<String, String> headers) {
         var bytes = body instanceof RawJson raw ? raw.bytes() : Json.write(body).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         sendBytes(response, status, bytes, headers);
     }
