@@ -82,7 +82,7 @@ class ComposeFeaturesTest {
                 Map.of("traefik.enable", "true", "team", "shop"), true, List.of("/cache", "/run"), 64L << 20,
                 Map.of("db.local", "10.0.0.5", "cache.local", "10.0.0.6"), "SIGQUIT", 90_000L, List.of(), true, true, List.of("10.0.0.53"),
                 List.of("shop.local"), Map.of("nproc", new DockerOptions.Ulimit(512, 512), "nofile", new DockerOptions.Ulimit(1024, 4096)),
-                Map.of("net.core.somaxconn", "1024")));
+                Map.of("net.core.somaxconn", "1024"), null));
         assertThat(web.datasets()).containsExactly(Deployment.datasetIdFor("web")); // the tmpfs is no dataset
         var json = dev.flocker.api.model.Json.write(web);
         assertThat(dev.flocker.api.model.Json.read(json, Application.class)).isEqualTo(web);

@@ -24,7 +24,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  *
  * <pre>
  * version: 1
- * control-service: {hostname: 10.0.0.1, port: 4524}
+ * control-service: {hostname: 10.0.0.1, port: 4524, api_port: 4523}   # api_port: the HTTP API (default: plugin.api_port)
  * dataset: {backend: zfs, pool: flocker, mount_root: /flocker}      # optional: pool_file, pool_size
  * node: {address: 10.0.0.11, uuid: ..., state_path: /var/lib/flocker/agent}
  * docker: {host: unix:///var/run/docker.sock}
@@ -48,7 +48,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * @param pluginTls      the cluster CA and the Docker plugin's API user certificate (CN user-plugin)
  * @param metrics        where Prometheus metrics are served over plain HTTP ({@code /metrics}), or null: off
  */
-public record AgentConfig(String controlHost, int controlPort, String pool, Path mountRoot, Path poolFile, long poolSize,
+public record AgentConfig(String controlHost, int controlPort, int controlApiPort, String pool, Path mountRoot, Path poolFile, long poolSize,
                           String address, NodeId nodeId, Path statePath, String dockerHost, Path sshIdentity, Path knownHosts,
                           int sshPort, String sshUser, long precopyBytes, int precopyRounds, Duration stopTimeout,
                           Duration interval, ProxySettings proxy, Plugin plugin, TlsFiles tls, TlsFiles pluginTls,
@@ -105,7 +105,7 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
             throw new ConfigException(fileName + ": version " + version + " is not supported; use version: 1");
         }
         var control = reader.section(top, "control-service", true);
-        reader.known(control, "control-service.", Set.of("hostname", "port"));
+        reader.known(control, "control-service.", Set.of("hostname", "port", "api_port"));
         var dataset = reader.section(top, "dataset", true);
         reader.known(dataset, "dataset.", Set.of("backend", "pool", "mount_root", "pool_file", "pool_size"));
         var backend = reader.string(dataset, "dataset.backend", "zfs");
@@ -166,6 +166,8 @@ public record AgentConfig(String controlHost, int controlPort, String pool, Path
         return new AgentConfig(
                 reader.string(control, "control-service.hostname", null),
                 reader.port(control, "control-service.port", 4524),
+                // The HTTP API, where built images are loaded from; the plugin's api_port is the same port.
+                reader.port(control, "control-service.api_port", reader.port(plugin, "plugin.api_port", 4523)),
                 reader.string(dataset, "dataset.pool", "flocker"),
                 reader.path(dataset, "dataset.mount_root", "/flocker"),
                 poolFile.isEmpty() ? null : reader.path(dataset, "dataset.pool_file", null),

@@ -144,6 +144,7 @@ final class ChangeExecutor {
             case Change.PushIncrement c -> shipping.push(c, new Transfer());
             case Change.Handoff c -> throw new IllegalArgumentException("a handoff runs in the background: " + c);
             case Change.AbandonPreCopy c -> throw new IllegalArgumentException("a pre-copy is stopped by the mover: " + c);
+            case Change.FetchImage c -> throw new IllegalArgumentException("an image is loaded in the background: " + c);
         }
     }
 

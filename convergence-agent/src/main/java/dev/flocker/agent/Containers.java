@@ -85,6 +85,20 @@ public final class Containers implements AutoCloseable {
         return result;
     }
 
+    /** The content ids ({@code sha256:...}) of every image this Docker holds. */
+    public java.util.Set<String> imageIds() {
+        var ids = new java.util.HashSet<String>();
+        for (var image : docker.listImagesCmd().withShowAll(true).exec()) {
+            ids.add(image.getId());
+        }
+        return ids;
+    }
+
+    /** Loads a {@code docker save} archive, as {@code docker load} does. */
+    public void loadImage(java.io.InputStream archive) {
+        docker.loadImageCmd(archive).exec();
+    }
+
     /** Docker's health status from a listed container's status ("Up 5 seconds (health: starting)"), or null when it has none. */
     static String health(String status) {
         if (status == null) {

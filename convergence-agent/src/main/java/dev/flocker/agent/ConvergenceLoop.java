@@ -1,5 +1,6 @@
 package dev.flocker.agent;
 
+import dev.flocker.agent.plan.Change;
 import dev.flocker.agent.plan.Planner;
 import dev.flocker.agent.plan.PortRoute;
 import dev.flocker.agent.plan.Routes;
@@ -42,8 +43,8 @@ final class ConvergenceLoop {
     }
 
     /** What the loop drives. */
-    record Parts(Discovery discovery, ControlLink link, ChangeExecutor executor, MoveRunner runner, RoutingProxy proxy, StateReport report,
-                 PeerHosts peers, Wakeup wakeup, AgentMetrics metrics) {
+    record Parts(Discovery discovery, ControlLink link, ChangeExecutor executor, MoveRunner runner, Images images, RoutingProxy proxy,
+                 StateReport report, PeerHosts peers, Wakeup wakeup, AgentMetrics metrics) {
     }
 
     private final NodeId self;
@@ -105,7 +106,13 @@ final class ConvergenceLoop {
             var cluster = view.clusterState();
             handoffComing = cluster.moves().stream().anyMatch(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF);
             var plan = Planner.plan(new Planner.Input(self, view.configuration(), cluster, local, parts.runner().progress(), settings, Instant.now()));
-            plan.background().forEach(parts.runner()::run);
+            for (var change : plan.background()) {
+                if (change instanceof Change.FetchImage fetch) {
+                    parts.images().fetch(fetch);
+                } else {
+                    parts.runner().run(change);
+                }
+            }
             if (!plan.steps().isEmpty()) {
                 progressed = parts.executor().execute(plan.steps());
                 local = parts.discovery().now();

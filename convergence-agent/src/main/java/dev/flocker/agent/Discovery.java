@@ -5,7 +5,10 @@ import dev.flocker.api.model.DatasetId;
 import dev.flocker.volume.VolumeDriver;
 import java.util.HashMap;
 
-/** Reads this host as it is now: every dataset of the volume backend and every container this agent manages. */
+/**
+ * Reads this host as it is now: every dataset of the volume backend, every container this agent manages, and the ids of
+ * the images its Docker holds.
+ */
 record Discovery(VolumeDriver driver, Containers containers) {
 
     LocalState now() {
@@ -14,6 +17,6 @@ record Discovery(VolumeDriver driver, Containers containers) {
             datasets.put(v.id(), new LocalState.LocalDataset(v.id(), v.maximumSize(), v.mountpoint() == null ? null : v.mountpoint().toString(),
                     v.mounted(), v.readOnly(), v.owner(), v.generation(), v.referencedBytes()));
         }
-        return new LocalState(datasets, containers.list());
+        return new LocalState(datasets, containers.list(), containers.imageIds());
     }
 }

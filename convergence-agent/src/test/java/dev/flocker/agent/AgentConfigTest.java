@@ -56,7 +56,7 @@ class AgentConfigTest {
             version 2                  | version: 2\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1} | agent.yml: version 2 is not supported; use version: 1
             no control service         | version: 1\\ndataset: {}\\nnode: {address: 10.0.0.1}                                | agent.yml: control-service is required
             other backend              | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {backend: loopback}\\nnode: {address: 10.0.0.1} | agent.yml: dataset.backend 'loopback' is not supported; valid: zfs
-            typo in a key              | version: 1\\ncontrol-service: {hostname: h, prot: 4524}\\ndataset: {}\\nnode: {address: 10.0.0.1} | agent.yml: unknown key control-service.prot; valid here: control-service.hostname, control-service.port
+            typo in a key              | version: 1\\ncontrol-service: {hostname: h, prot: 4524}\\ndataset: {}\\nnode: {address: 10.0.0.1} | agent.yml: unknown key control-service.prot; valid here: control-service.api_port, control-service.hostname, control-service.port
             port out of range          | version: 1\\ncontrol-service: {hostname: h, port: 70000}\\ndataset: {}\\nnode: {address: 10.0.0.1} | agent.yml: control-service.port 70000 is out of range 1-65535
             address not IPv4           | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: myhost}     | agent.yml: node.address 'myhost' must be this host's IPv4 address
             relative mount root        | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {mount_root: flocker}\\nnode: {address: 10.0.0.1} | agent.yml: dataset.mount_root 'flocker' must be an absolute path

@@ -16,6 +16,9 @@ import java.util.regex.Pattern;
  * @param tmpfs            container paths that get an empty in-memory file system
  * @param extraHosts       {@code name -> address} lines added to the container's /etc/hosts
  * @param stopGracePeriodMs how long a stop waits after the stop signal before killing, or null for the agent's default
+ * @param imageId          the content id ({@code sha256:<64 hex digits>}) of an image flocker-deploy built from a Compose
+ *                         file's {@code build:} and uploaded to the control service, where an agent that lacks it loads it
+ *                         from; null for images nodes already have or pull
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record DockerOptions(@JsonProperty("user") String user, @JsonProperty("working_dir") String workingDir,
@@ -26,14 +29,14 @@ public record DockerOptions(@JsonProperty("user") String user, @JsonProperty("wo
                             @JsonProperty("files") List<FileMount> files, @JsonProperty("tty") Boolean tty,
                             @JsonProperty("stdin_open") Boolean stdinOpen, @JsonProperty("dns") List<String> dns,
                             @JsonProperty("dns_search") List<String> dnsSearch, @JsonProperty("ulimits") Map<String, Ulimit> ulimits,
-                            @JsonProperty("sysctls") Map<String, String> sysctls) {
+                            @JsonProperty("sysctls") Map<String, String> sysctls, @JsonProperty("image_id") String imageId) {
     /** At most this many bytes of files per application: they travel in the configuration. */
     public static final int MAX_FILE_BYTES = 1 << 20;
 
     public DockerOptions(String user, String workingDir, String hostname, Map<String, String> labels, Boolean readOnly, List<String> tmpfs,
                          Long shmSize, Map<String, String> extraHosts, String stopSignal, Long stopGracePeriodMs) {
         this(user, workingDir, hostname, labels, readOnly, tmpfs, shmSize, extraHosts, stopSignal, stopGracePeriodMs, null, null, null,
-                null, null, null, null);
+                null, null, null, null, null);
     }
 
     private static final Pattern HOSTNAME = Pattern.compile("^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$");
@@ -114,12 +117,16 @@ public record DockerOptions(@JsonProperty("user") String user, @JsonProperty("wo
         if (stopGracePeriodMs != null && (stopGracePeriodMs < 0 || stopGracePeriodMs > 3_600_000L)) {
             throw new IllegalArgumentException("stop_grace_period " + stopGracePeriodMs + " ms is out of range: from 0 to 1 h");
         }
+        if (imageId != null && !imageId.matches("sha256:[0-9a-f]{64}")) {
+            throw new IllegalArgumentException("image_id '" + imageId + "' is not an image's content id: sha256:<64 hexadecimal digits>");
+        }
     }
 
     boolean isEmpty() {
         return user == null && workingDir == null && hostname == null && labels.isEmpty() && readOnly == null && tmpfs.isEmpty()
                 && shmSize == null && extraHosts.isEmpty() && stopSignal == null && stopGracePeriodMs == null && files.isEmpty()
-                && tty == null && stdinOpen == null && dns.isEmpty() && dnsSearch.isEmpty() && ulimits.isEmpty() && sysctls.isEmpty();
+                && tty == null && stdinOpen == null && dns.isEmpty() && dnsSearch.isEmpty() && ulimits.isEmpty() && sysctls.isEmpty()
+                && imageId == null;
     }
 
     /** A resource limit of the container's processes (Compose's ulimits): soft and hard. */

@@ -120,6 +120,17 @@ public sealed interface Change {
         }
     }
 
+    /**
+     * Loads an image this host lacks (one flocker-deploy built and uploaded) from the control service, in the background,
+     * as soon as an application that runs it is configured here: during a move's pre-copy, not in its outage.
+     */
+    record FetchImage(String imageId, String application) implements Change {
+        @Override
+        public DatasetId dataset() {
+            return null;
+        }
+    }
+
     /** Another host as this host ships to it. */
     record Peer(NodeId node, String host, String datasetRoot) {
     }

@@ -8,12 +8,18 @@ import java.util.Map;
  * What discovery found on this host: every dataset of the volume backend and every container this agent manages.
  * Rebuilt from ZFS and Docker on every loop, never remembered. The planner's own values: it knows nothing of ZFS.
  */
-public record LocalState(Map<DatasetId, LocalDataset> datasets, Map<String, LocalContainer> containers) {
+public record LocalState(Map<DatasetId, LocalDataset> datasets, Map<String, LocalContainer> containers, java.util.Set<String> images) {
     public static final LocalState EMPTY = new LocalState(Map.of(), Map.of());
 
+    /** @param images the content ids ({@code sha256:...}) of the images this host's Docker holds */
     public LocalState {
         datasets = Map.copyOf(datasets);
         containers = Map.copyOf(containers);
+        images = java.util.Set.copyOf(images);
+    }
+
+    public LocalState(Map<DatasetId, LocalDataset> datasets, Map<String, LocalContainer> containers) {
+        this(datasets, containers, java.util.Set.of());
     }
 
     /**

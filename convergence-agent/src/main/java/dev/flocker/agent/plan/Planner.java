@@ -102,7 +102,12 @@ public final class Planner {
         var desiredNames = new HashSet<String>();
         for (var app : desired) {
             desiredNames.add(app.name());
-            planApplication(in, app, stops, starts);
+            var image = app.docker() == null ? null : app.docker().imageId();
+            boolean imageHere = image == null || in.local().images().contains(image);
+            if (!imageHere) {
+                moves.background.add(new Change.FetchImage(image, app.name()));
+            }
+            planApplication(in, app, imageHere, stops, starts);
         }
         for (var container : in.local().containers().values()) {
             if (desiredNames.contains(container.name())) {
@@ -211,7 +216,8 @@ public final class Planner {
         deletes.add(new Change.DeleteDataset(id));
     }
 
-    private static void planApplication(Input in, Application app, List<Change> stops, List<Change> starts) {
+    /** @param imageHere whether its image is on this host (else it is being fetched, and starts once it is here) */
+    private static void planApplication(Input in, Application app, boolean imageHere, List<Change> stops, List<Change> starts) {
         var container = in.local().containers().get(app.name());
         for (var volume : app.datasets()) {
             var local = in.local().datasets().get(volume);
@@ -231,8 +237,8 @@ public final class Planner {
         if (current) {
             return;
         }
-        if (!dependenciesMet(in, app)) {
-            return; // started (or replaced) once what it depends on runs, or is healthy, on some host
+        if (!imageHere || !dependenciesMet(in, app)) {
+            return; // started (or replaced) once its image is here and what it depends on runs, or is healthy, on some host
         }
         starts.add(container == null ? new StartApplication(app) : new RestartApplication(app));
     }

@@ -40,6 +40,7 @@ class PlannerTest {
         final Map<DatasetId, LocalState.LocalDataset> volumes = new HashMap<>();
         final Map<String, LocalContainer> containers = new HashMap<>();
         final Map<DatasetId, MoveProgress> moves = new HashMap<>();
+        final java.util.Set<String> images = new java.util.HashSet<>();
 
         World dataset(DatasetId id, NodeId primary, Long size) {
             config = config.withDataset(new Dataset(id, primary, false, Map.of(), size));
@@ -54,6 +55,16 @@ class PlannerTest {
         World app(String name, NodeId node, DatasetId volume, String image) {
             var volumes = volume == null ? List.<Application.Volume>of() : List.of(new Application.Volume(volume, "/data"));
             config = config.withApplication(new Application(node, name, image, List.of(), Map.of(), null, List.of(), volumes, null, null, List.of()));
+            return this;
+        }
+
+        /** {@code name} on {@code node} with dataset {@code volume}, running an image flocker-deploy built, {@code sha256:<id>}. */
+        World built(String name, NodeId node, DatasetId volume, String id) {
+            var volumes = volume == null ? List.<Application.Volume>of() : List.of(new Application.Volume(volume, "/data"));
+            var docker = new dev.flocker.api.model.DockerOptions(null, null, null, null, null, null, null, null, null, null, null, null, null,
+                    null, null, null, null, "sha256:" + id);
+            config = config.withApplication(new Application(node, name, "shop-" + name + ":" + id.substring(0, 12), List.of(), Map.of(), null,
+                    List.of(), volumes, null, null, List.of(), null, null, null, null, null, null, docker));
             return this;
         }
 
@@ -109,7 +120,7 @@ class PlannerTest {
         }
 
         Planner.Input input() {
-            return new Planner.Input(A, config, new ClusterState(live, offline), new LocalState(volumes, containers), moves,
+            return new Planner.Input(A, config, new ClusterState(live, offline), new LocalState(volumes, containers, images), moves,
                     Planner.MoveSettings.DEFAULT, NOW);
         }
     }
@@ -137,6 +148,7 @@ class PlannerTest {
                 case Change.RestartApplication s -> name + " " + s.application().name();
                 case Change.StopApplication s -> name + " " + s.name();
                 case Change.ResizeDataset r -> name + " " + shortId(r.dataset()) + " " + r.maximumSize();
+                case Change.FetchImage f -> name + " " + f.imageId().substring(7, 19) + " for " + f.application();
                 default -> name + " " + shortId(change.dataset());
             });
         }
@@ -236,6 +248,17 @@ class PlannerTest {
         afterStart.running("web", true, null);
         rows.add(row("depends_on orders starts only: a running dependent is left alone when its dependency has stopped (and an"
                 + " exited container is its restart policy's business)", afterStart));
+        var image = "12ab".repeat(16);
+        rows.add(row("a built image this host lacks is fetched at once, while its dataset is still elsewhere, and the application is not"
+                + " started without it", world().dataset(D, A, null).built("web", A, D, image).local(D, A, 2, false, null),
+                "MakeWritable dddddddd", "FetchImage 12ab12ab12ab for web"));
+        var imageHere = world().dataset(D, A, null).built("web", A, D, image).local(D, A, 2, false, null);
+        imageHere.images.add("sha256:" + image);
+        rows.add(row("an application whose built image is here starts", imageHere, "MakeWritable dddddddd", "StartApplication web"));
+        var newBuild = world().built("web", A, null, image);
+        newBuild.container("web", null, world().app("web", A, null, "shop-web:old").application("web"));
+        rows.add(row("a new build is fetched while the old container keeps running; it is replaced once the image is here", newBuild,
+                "FetchImage 12ab12ab12ab for web"));
         var twoHere = world().dataset(D, A, null).dataset(E, A, null).local(D, A, 2, true, null).local(E, B, 1, false, null)
                 .node(B, "10.0.0.2", held(E, true, 1));
         twoHere.config = twoHere.config.withApplication(new Application(A, "db", "postgres", List.of(), Map.of(), null, List.of(), List.of(),
