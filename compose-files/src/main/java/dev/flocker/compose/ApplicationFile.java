@@ -17,6 +17,11 @@ import java.util.TreeSet;
  * ({@code version: 1, applications: {...}}), as Flocker's {@code _compose} did.
  */
 public final class ApplicationFile {
+    /**
+     * The key flocker-deploy sets on a Compose service whose {@code build:} it built and uploaded to the control service:
+     * the image's content id, which agents that lack the image load it by.
+     */
+    public static final String BUILT_IMAGE_ID = "x-flocker-image-id";
     static final Set<String> NATIVE_KEYS = Set.of("image", "ports", "links", "volume", "environment", "mem_limit", "cpu_shares",
             "restart_policy");
     static final Set<String> FIG_KEYS = Set.of("image", "build", "environment", "ports", "links", "volumes", "mem_limit", "cpu_shares");

@@ -179,11 +179,9 @@ final class ComposeDeploy {
                 app.get("stdin_open") == null ? null : ComposeServices.bool(app.get("stdin_open"), "stdin_open"),
                 strings(app.get("dns"), "dns"), strings(app.get("dns_search"), "dns_search"), ulimits(app.get("ulimits")),
                 pairs(app.get("sysctls"), "sysctls", '='),
-                app.get(IMAGE_ID) == null ? null : string(app.get(IMAGE_ID), IMAGE_ID));
+                app.get(ApplicationFile.BUILT_IMAGE_ID) == null ? null : string(app.get(ApplicationFile.BUILT_IMAGE_ID), ApplicationFile.BUILT_IMAGE_ID));
     }
 
-    /** Set by flocker-deploy on a service whose image it built from {@code build:} and uploaded to the control service. */
-    static final String IMAGE_ID = "x-flocker-image-id";
 
     /** One string or a list of them. */
     private static List<String> strings(Object value, String what) {

@@ -26,8 +26,8 @@ final class ComposeKeys {
             "include", "not supported: put the services in one file.");
 
     static final Map<String, String> SERVICE_REASONS = Map.ofEntries(
-            Map.entry("build", "built by flocker-deploy (it builds the image with Docker and uploads it to the control service, where"
-                    + " nodes load it from); a configuration sent to the API directly names an 'image' every node has or can pull."),
+            Map.entry("build", "for flocker-deploy: it builds the image with Docker and uploads it to the control service, where nodes"
+                    + " load it from. A configuration sent to the API directly names an 'image' every node has or can pull."),
             Map.entry("networks", NETWORKS),
             Map.entry("network_mode", NETWORKS),
             Map.entry("volumes_from", "not supported: share a named volume instead (both services list 'name:/path', with 'name'"

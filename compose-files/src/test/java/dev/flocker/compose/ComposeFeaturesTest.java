@@ -237,8 +237,9 @@ class ComposeFeaturesTest {
                   "db": {"image": "y", "volumes": ["undeclared:/data"], "depends_on": ["nothere"], "healthcheck": {"test": ["ECHO"]}}}}""";
         assertThatThrownBy(() -> ApplicationFile.parse(parse(file))).isInstanceOfSatisfying(ConfigurationError.class, e ->
                 assertThat(e.problems()).containsExactly(
-                        "Application 'web' has a config error. 'build' is not supported yet: build the image, load or push it where every"
-                                + " node can pull it, and name it with 'image'.",
+                        "Application 'web' has a config error. 'build' is for flocker-deploy: it builds the image with Docker and uploads it"
+                                + " to the control service, where nodes load it from. A configuration sent to the API directly names an 'image'"
+                                + " every node has or can pull.",
                         "Application 'web' has a config error. Invalid ports specification: '80'. Use \"external:internal\", e.g. \"8080:80\".",
                         "Application 'web' has a config error. Invalid restart 'sometimes': use no, always, unless-stopped, on-failure or"
                                 + " on-failure:N.",

@@ -118,7 +118,7 @@ class ComposeFilesTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "{\"services\": {\"web\": {\"build\": \".\"}}}|Application 'web' has a config error. 'build' is not supported yet",
+        "{\"services\": {\"web\": {\"build\": \".\"}}}|Application 'web' has a config error. 'build' is for flocker-deploy",
         "{\"services\": {\"web\": {\"image\": \"x\", \"depends_on\": [\"db\"], \"networks\": []}}}|Application 'web' has a config error. 'networks' is not supported: applications reach each other through 'links'",
         "{\"services\": {\"web\": {\"ports\": [\"80:80\"]}}}|Application 'web' has a config error. Missing 'image' key.",
         "{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [\"127.0.0.1:80:80\"]}}}|Application 'web' has a config error. Invalid ports specification: '127.0.0.1:80:80'. A host address cannot be chosen",

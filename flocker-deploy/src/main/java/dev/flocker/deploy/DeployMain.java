@@ -101,6 +101,10 @@ public final class DeployMain implements Callable<Integer> {
             + " of profiles not enabled are left out unless the deployment file names them.")
     List<String> profiles = new java.util.ArrayList<>();
 
+    @Option(names = "--docker-host", paramLabel = "URL", description = "The Docker daemon that builds the images of services with 'build'"
+            + " (e.g. unix:///var/run/docker.sock or a node's tcp://10.0.0.11:2376; default: the docker CLI's own, DOCKER_HOST).")
+    String dockerHost;
+
     @Option(names = "--dry-run", description = "Show what would change (starts, moves with their data, stops, restarts) and change nothing.")
     boolean dryRun;
 
@@ -147,8 +151,13 @@ public final class DeployMain implements Callable<Integer> {
         var placement = parse(deploymentFile, () -> DeploymentFile.parse(deploymentFile.value));
         var named = new java.util.HashSet<String>();
         placement.values().forEach(named::addAll);
-        var application = ComposeInputs.resolve(applicationFile.value, applicationPath, ComposeInputs.activeProfiles(profiles), named);
-        var apps = parse(applicationFile, () -> ApplicationFile.parse(application));
+        var resolved = ComposeInputs.resolve(applicationFile.value, applicationPath, ComposeInputs.activeProfiles(profiles), named);
+        var checked = parse(applicationFile, () -> ApplicationFile.parse(withoutBuilds(resolved)));
+        // Built only once the file is known good: a build takes time, and its image replaces 'build' in what is sent.
+        var images = new ImageBuilds(dockerHost, out);
+        var builds = images.build(resolved, applicationPath);
+        var application = builds.root();
+        var apps = builds.built().isEmpty() ? checked : parse(applicationFile, () -> ApplicationFile.parse(application));
         var client = connection.client(controlHost);
         for (int attempt = 1; ; attempt++) {
             var current = ClusterView.read(client);
@@ -162,6 +171,7 @@ public final class DeployMain implements Callable<Integer> {
                 return 0;
             }
             try {
+                images.upload(builds.built(), client);
                 call(() -> client.compose(application, deploymentFile.value, current.tag()));
                 out.println("configuration updated");
                 if (!await) {
@@ -178,6 +188,27 @@ public final class DeployMain implements Callable<Integer> {
                 throw new DeployException("the control service refused the configuration: " + e.description(), 1);
             }
         }
+    }
+
+    /** The file as checked before building: each {@code build} stands for an image, so only the rest is checked. */
+    private static Object withoutBuilds(Object root) {
+        if (!(root instanceof Map<?, ?> map) || !(map.get("services") instanceof Map<?, ?> services)) {
+            return root;
+        }
+        var kept = new LinkedHashMap<Object, Object>();
+        services.forEach((name, value) -> {
+            if (value instanceof Map<?, ?> service && service.containsKey("build")) {
+                var checked = new LinkedHashMap<Object, Object>(service);
+                checked.remove("build");
+                checked.putIfAbsent("image", "build-pending");
+                kept.put(name, checked);
+            } else {
+                kept.put(name, value);
+            }
+        });
+        var result = new LinkedHashMap<Object, Object>(map);
+        result.put("services", kept);
+        return result;
     }
 
     private void print(DeployPlan plan) {

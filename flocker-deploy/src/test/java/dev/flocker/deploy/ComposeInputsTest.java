@@ -86,6 +86,6 @@ class ComposeInputsTest {
         assertThat(ApplicationFile.parse(ComposeInputs.resolve(value, compose, Set.of(), Set.of("tools"))).keySet())
                 .containsExactly("web", "tools");
         assertThatThrownBy(() -> ApplicationFile.parse(ComposeInputs.resolve(value, compose, Set.of("debug"), Set.of())))
-                .isInstanceOf(ConfigurationError.class).hasMessageContaining("'build' is not supported yet");
+                .isInstanceOf(ConfigurationError.class).hasMessageContaining("'build' is for flocker-deploy");
     }
 }
