@@ -248,6 +248,82 @@ class DeployCliTest extends TwoAgentLabTest {
                 .hasSize(2).allSatisfy(d -> assertThat(d.primary()).isEqualTo(N2));
     }
 
+    /**
+     * A service with {@code build:} and no registry: flocker-deploy builds it with a node's dockerd, uploads it to the
+     * control service, and the host the application moves to loads it from there during the pre-copy and runs it.
+     * Deploying the same file again builds the same image (Docker's cache), uploads nothing and changes nothing.
+     */
+    @Test
+    void aServiceWithBuildIsBuiltUploadedAndLoadedWhereItMoves() throws Exception {
+        var host1 = cluster.host(1).ip();
+        var host2 = cluster.host(2).ip();
+        var context = work.resolve("site");
+        Files.createDirectories(context);
+        Files.writeString(context.resolve("Dockerfile"), """
+                FROM flocker/busybox:local
+                ARG GREETING
+                RUN mkdir -p /www && echo "$GREETING from the build" > /www/index.html
+                CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
+                """);
+        var app = file("site.yml", """
+                name: shop
+                services:
+                  site:
+                    build: {context: ./site, args: {GREETING: hello}}
+                    ports: ["18097:8080"]
+                    volumes: ["/data"]
+                """);
+        var onN1 = deploymentFile("site", 1, "site");
+        var onN2 = deploymentFile("site", 2, "site");
+        var control = cluster.lab.bridgeIp();
+        var build = new String[] {"--port", port(), "--docker-host", cluster.host(1).dockerHost(), "--wait", "--timeout", "120", control};
+
+        var first = succeeds(concat(build, onN1, app));
+        assertThat(first.out).containsPattern("built    site: shop-site:[0-9a-f]{12}").contains("uploaded image shop-site:");
+        var image = first.out.lines().filter(l -> l.startsWith("built    site: ")).findFirst().orElseThrow().substring("built    site: ".length());
+        var id = cluster.docker(1, "image", "inspect", "-f", "{{.Id}}", image).strip();
+        assertThat(page(host1)).isEqualTo("hello from the build\n");
+        assertThat(cluster.docker(2, "images", "-q", "--no-trunc")).doesNotContain(id);
+
+        var move = succeeds(concat(build, onN2, app));
+        assertThat(move.out).contains("move     site from " + host1 + " to " + host2).doesNotContain("uploaded image");
+        awaitRunning(2, "site");
+        assertThat(cluster.docker(2, "image", "inspect", "-f", "{{.Id}}", image).strip()).isEqualTo(id);
+        assertThat(Files.readString(cluster.agentLog(2))).contains("image loaded");
+        assertThat(page(host2)).isEqualTo("hello from the build\n");
+        assertThat(page(host1)).as("through the other host's proxy").isEqualTo("hello from the build\n");
+
+        var again = succeeds(concat(build, onN2, app));
+        assertThat(again.out).contains("nothing to change").doesNotContain("uploaded image");
+    }
+
+    private static String[] concat(String[] first, String... more) {
+        var all = new ArrayList<>(List.of(first));
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
+    }
+
+    /** The page an application serves at port 18097 through host {@code ip}'s routing proxy. */
+    private static String page(String ip) throws Exception {
+        var client = java.net.http.HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                var response = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + ip + ":18097/"))
+                        .timeout(java.time.Duration.ofSeconds(5)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200) {
+                    return response.body();
+                }
+            } catch (IOException notYet) {
+                // the route is not there yet
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no page at " + ip + ":18097 within 30 s\n" + cluster.logs());
+            }
+            Thread.sleep(200);
+        }
+    }
+
     private static List<String> lines(Path file) {
         try {
             return Files.readAllLines(file);
