@@ -155,7 +155,8 @@ final class ComposeDeploy {
      * type tmpfs, {@code memory}), shm_size, extra_hosts, stop_signal, stop_grace_period, and the configs and secrets
      * ({@code files}) it mounts.
      */
-    static DockerOptions dockerOptions(Map<?, ?> app, List<String> memory, List<DockerOptions.FileMount> files) {
+    static DockerOptions dockerOptions(Map<?, ?> app, List<String> memory, List<DockerOptions.FileMount> files,
+                                       Map<String, List<String>> networks) {
         var tmpfs = new ArrayList<String>(memory);
         for (var text : strings(app.get("tmpfs"), "tmpfs")) {
             if (text.contains(":")) {
@@ -178,7 +179,7 @@ final class ComposeDeploy {
                 app.get("tty") == null ? null : ComposeServices.bool(app.get("tty"), "tty"),
                 app.get("stdin_open") == null ? null : ComposeServices.bool(app.get("stdin_open"), "stdin_open"),
                 strings(app.get("dns"), "dns"), strings(app.get("dns_search"), "dns_search"), ulimits(app.get("ulimits")),
-                pairs(app.get("sysctls"), "sysctls", '='),
+                pairs(app.get("sysctls"), "sysctls", '='), networks,
                 app.get(ApplicationFile.BUILT_IMAGE_ID) == null ? null : string(app.get(ApplicationFile.BUILT_IMAGE_ID), ApplicationFile.BUILT_IMAGE_ID));
     }
 

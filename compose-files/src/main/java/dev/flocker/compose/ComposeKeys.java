@@ -9,27 +9,25 @@ import java.util.TreeSet;
  * neither is refused as not supported (yet), with the list of those that are.
  */
 final class ComposeKeys {
-    static final Set<String> TOP = Set.of("version", "name", "services", "volumes", "configs", "secrets");
+    static final Set<String> TOP = Set.of("version", "name", "services", "volumes", "configs", "secrets", "networks");
     static final Set<String> SERVICE = Set.of("image", "environment", "env_file", "ports", "expose", "links", "volumes", "mem_limit",
             "cpu_shares", "cpus", "restart", "command", "entrypoint", "healthcheck", "depends_on", "container_name", "init", "profiles",
             "deploy", "user", "working_dir", "hostname", "labels", "read_only", "tmpfs", "shm_size", "extra_hosts", "stop_signal",
-            "stop_grace_period", "configs", "secrets", "tty", "stdin_open", "dns", "dns_search", "ulimits", "sysctls");
+            "stop_grace_period", "configs", "secrets", "tty", "stdin_open", "dns", "dns_search", "ulimits", "sysctls", "networks");
 
-    private static final String NETWORKS = "not supported: applications reach each other through 'links' (each host's routing proxy serves every"
-            + " application's external port, so a link works wherever the other application runs), not Docker networks: remove it"
-            + " and use 'links'.";
+    private static final String NETWORK_MODE = "not supported: an application joins networks with 'networks' (bridges on its node, shared with"
+            + " the services on it), or reaches others through 'links' (each host's routing proxy serves every application's"
+            + " external port, wherever the other application runs).";
     private static final String HOST = "not supported: an application must be able to run, and move, on any node, so it gets no"
             + " host-level privileges, devices or namespaces.";
 
     static final Map<String, String> TOP_REASONS = Map.of(
-            "networks", NETWORKS,
             "include", "not supported: put the services in one file.");
 
     static final Map<String, String> SERVICE_REASONS = Map.ofEntries(
             Map.entry("build", "for flocker-deploy: it builds the image with Docker and uploads it to the control service, where nodes"
                     + " load it from. A configuration sent to the API directly names an 'image' every node has or can pull."),
-            Map.entry("networks", NETWORKS),
-            Map.entry("network_mode", NETWORKS),
+            Map.entry("network_mode", NETWORK_MODE),
             Map.entry("volumes_from", "not supported: share a named volume instead (both services list 'name:/path', with 'name'"
                     + " under the top-level 'volumes')."),
             Map.entry("privileged", HOST),

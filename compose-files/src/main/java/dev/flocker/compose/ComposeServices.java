@@ -48,10 +48,11 @@ final class ComposeServices {
         var volumes = ComposeVolumes.declared(root.get("volumes"), problems);
         var files = Map.of("configs", ComposeFiles.declared(root.get("configs"), "configs", problems),
                 "secrets", ComposeFiles.declared(root.get("secrets"), "secrets", problems));
+        var networks = ComposeNetworks.declared(root.get("networks"), problems);
         var names = applicationNames(services);
         var result = new LinkedHashMap<String, AppSpec>();
         services.forEach((key, value) -> {
-            var service = new Service(String.valueOf(key), names, volumes, files, problems);
+            var service = new Service(String.valueOf(key), names, volumes, files, networks, problems);
             var spec = service.read(value);
             if (spec != null) {
                 result.put(String.valueOf(key), spec);
@@ -132,16 +133,18 @@ final class ComposeServices {
         private final Map<String, String> names;
         private final Map<String, ComposeVolumes.Declared> volumes;
         private final Map<String, Map<String, byte[]>> files;
+        private final Map<String, String> networks;
         private final List<String> problems;
         private String prefix;
         private boolean failed;
 
         Service(String key, Map<String, String> names, Map<String, ComposeVolumes.Declared> volumes, Map<String, Map<String, byte[]>> files,
-                List<String> problems) {
+                Map<String, String> networks, List<String> problems) {
             this.key = key;
             this.names = names;
             this.volumes = volumes;
             this.files = files;
+            this.networks = networks;
             this.problems = problems;
             this.prefix = "Application '" + key + "' has a config error. ";
         }
@@ -228,7 +231,17 @@ final class ComposeServices {
                 list.addAll(ComposeFiles.mounts(app.get("secrets"), "secrets", files.get("secrets")));
                 return list;
             });
-            var docker = attempt(() -> ComposeDeploy.dockerOptions(app, inMemory, mounted));
+            var joined = attempt(() -> {
+                var found = ComposeNetworks.joined(app.get("networks"), key, networks);
+                // On a network, a container is also reached by its container_name, as Docker resolves it.
+                found.values().forEach(aliases -> {
+                    if (!aliases.contains(name)) {
+                        aliases.add(name);
+                    }
+                });
+                return found;
+            });
+            var docker = attempt(() -> ComposeDeploy.dockerOptions(app, inMemory, mounted, joined));
             if (failed) {
                 return null;
             }

@@ -38,6 +38,7 @@ public final class Deployment {
         });
         var problems = new ArrayList<String>();
         var shared = sharedVolumes(current, apps, placed, problems);
+        checkNetworks(apps, placed, problems);
         var applications = new ArrayList<Application>();
         var datasets = new LinkedHashMap<DatasetId, Dataset>();
         var usedPorts = new java.util.HashMap<Integer, String>();
@@ -74,6 +75,24 @@ public final class Deployment {
             return java.util.Optional.of(name);
         }
         return apps.entrySet().stream().filter(e -> e.getValue().name().equals(name)).map(Map.Entry::getKey).findFirst();
+    }
+
+    /** The applications that join one network must be placed on one node: a network is a bridge on one node. */
+    private static void checkNetworks(Map<String, AppSpec> apps, Map<String, NodeId> placed, List<String> problems) {
+        var members = new java.util.TreeMap<String, List<String>>();
+        apps.keySet().stream().filter(placed::containsKey).forEach(key -> { // in the file's order
+            var docker = apps.get(key).docker();
+            if (docker != null) {
+                docker.networks().keySet().forEach(network -> members.computeIfAbsent(network, n -> new ArrayList<>()).add(key));
+            }
+        });
+        members.forEach((network, keys) -> {
+            if (keys.stream().map(placed::get).distinct().count() > 1) {
+                problems.add("Application '" + apps.get(keys.get(0)).name() + "' has a config error. Network '" + network + "' is joined by "
+                        + String.join(", ", keys.stream().map(k -> apps.get(k).name() + " (node " + placed.get(k) + ")").toList())
+                        + ": applications that share a network must be placed on one node (or reach each other through 'links').");
+            }
+        });
     }
 
     /**

@@ -82,7 +82,7 @@ class ComposeFeaturesTest {
                 Map.of("traefik.enable", "true", "team", "shop"), true, List.of("/cache", "/run"), 64L << 20,
                 Map.of("db.local", "10.0.0.5", "cache.local", "10.0.0.6"), "SIGQUIT", 90_000L, List.of(), true, true, List.of("10.0.0.53"),
                 List.of("shop.local"), Map.of("nproc", new DockerOptions.Ulimit(512, 512), "nofile", new DockerOptions.Ulimit(1024, 4096)),
-                Map.of("net.core.somaxconn", "1024"), null));
+                Map.of("net.core.somaxconn", "1024"), null, null));
         assertThat(web.datasets()).containsExactly(Deployment.datasetIdFor("web")); // the tmpfs is no dataset
         var json = dev.flocker.api.model.Json.write(web);
         assertThat(dev.flocker.api.model.Json.read(json, Application.class)).isEqualTo(web);
@@ -331,5 +331,50 @@ class ComposeFeaturesTest {
         "python -m http.server \"8000\"|python,-m,http.server,8000"})
     void commandsAreSplitAsAShellWould(String text, String words) {
         assertThat(String.join(",", ShellWords.split(text, "command"))).isEqualTo(words);
+    }
+
+    @Test
+    void servicesOnANetworkReachEachOtherByNameAndMustShareANode() {
+        var file = """
+                {"services": {
+                  "db": {"image": "postgres:16", "container_name": "shop-db", "networks": {"back": {"aliases": ["database"]}}},
+                  "web": {"image": "nginx", "networks": ["back", "front"]},
+                  "lone": {"image": "alpine", "networks": ["default"]}},
+                 "networks": {"back": {"driver": "bridge"}, "front": {"name": "shop-front"}}}""";
+        var placed = Deployment.apply(Configuration.EMPTY, CLUSTER, ApplicationFile.parse(parse(file)),
+                Map.of("10.0.0.11", List.of("db", "web"), "10.0.0.12", List.of("lone"))).applications();
+        assertThat(placed.get("shop-db").docker().networks()).isEqualTo(Map.of("flocker_back", List.of("db", "database", "shop-db")));
+        assertThat(placed.get("web").docker().networks()).isEqualTo(Map.of("flocker_back", List.of("web"), "shop-front", List.of("web")));
+        assertThat(placed.get("lone").docker().networks()).isEqualTo(Map.of("flocker_default", List.of("lone")));
+        var json = dev.flocker.api.model.Json.write(placed.get("web"));
+        assertThat(dev.flocker.api.model.Json.read(json, Application.class)).isEqualTo(placed.get("web"));
+
+        assertThatThrownBy(() -> Deployment.apply(Configuration.EMPTY, CLUSTER, ApplicationFile.parse(parse(file)),
+                Map.of("10.0.0.11", List.of("db"), "10.0.0.12", List.of("web", "lone")))).isInstanceOfSatisfying(ConfigurationError.class,
+                e -> assertThat(e.problems()).containsExactly("Application 'shop-db' has a config error. Network 'flocker_back' is joined by"
+                        + " shop-db (node " + N11 + "), web (node " + N12 + "): applications that share a network must be placed on one node"
+                        + " (or reach each other through 'links')."));
+    }
+
+    @Test
+    void networksThatCannotMeanOneBridgeOnOneNodeAreRefusedSayingWhy() {
+        var file = """
+                {"services": {
+                  "web": {"image": "nginx", "networks": {"nowhere": null, "back": {"ipv4_address": "172.20.0.5"}}, "network_mode": "host"}},
+                 "networks": {"back": {}, "outside": {"external": true}, "overlay": {"driver": "overlay"}, "fixed": {"ipam": {}}}}""";
+        assertThatThrownBy(() -> ApplicationFile.parse(parse(file))).isInstanceOfSatisfying(ConfigurationError.class, e ->
+                assertThat(e.problems()).containsExactly(
+                        "Network 'outside' has a config error. 'external' cannot be used: a network made outside Flocker exists on some"
+                                + " nodes only, and an application must be able to run and move anywhere. Leave 'external' out to have"
+                                + " Flocker make it. Networks here are bridges on one node, made by Flocker for the services that join them.",
+                        "Network 'overlay' has a config error. 'driver' 'overlay' cannot be used: only bridge networks, on the node the"
+                                + " services run on. Leave 'driver' out, or use bridge.",
+                        "Network 'fixed' has a config error. 'ipam' is not supported. Networks here are bridges on one node, made by"
+                                + " Flocker for the services that join them. Leave it out.",
+                        "Application 'web' has a config error. 'network_mode' is not supported: an application joins networks with"
+                                + " 'networks' (bridges on its node, shared with the services on it), or reaches others through 'links'"
+                                + " (each host's routing proxy serves every application's external port, wherever the other application"
+                                + " runs).",
+                        "Application 'web' has a config error. Network 'nowhere' is not declared: add it under the top-level 'networks'."));
     }
 }

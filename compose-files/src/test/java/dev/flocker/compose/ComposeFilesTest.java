@@ -119,7 +119,7 @@ class ComposeFilesTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "{\"services\": {\"web\": {\"build\": \".\"}}}|Application 'web' has a config error. 'build' is for flocker-deploy",
-        "{\"services\": {\"web\": {\"image\": \"x\", \"depends_on\": [\"db\"], \"networks\": []}}}|Application 'web' has a config error. 'networks' is not supported: applications reach each other through 'links'",
+        "{\"services\": {\"web\": {\"image\": \"x\", \"depends_on\": [\"db\"], \"network_mode\": \"host\"}}}|Application 'web' has a config error. 'network_mode' is not supported: an application joins networks with 'networks'",
         "{\"services\": {\"web\": {\"ports\": [\"80:80\"]}}}|Application 'web' has a config error. Missing 'image' key.",
         "{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [\"127.0.0.1:80:80\"]}}}|Application 'web' has a config error. Invalid ports specification: '127.0.0.1:80:80'. A host address cannot be chosen",
         "{\"services\": {\"web\": {\"image\": \"x\", \"ports\": [\"80\"]}}}|Application 'web' has a config error. Invalid ports specification: '80'. Use \"external:internal\"",
@@ -134,7 +134,7 @@ class ComposeFilesTest {
         "{\"services\": {\"web\": {\"image\": \"x\", \"links\": [\"db\"]}}}|Application 'web' has a config error. Link target 'db' is not an application in this file.",
         "{\"services\": {\"web\": {\"image\": \"x\", \"cpu_shares\": \"half\"}}}|Application 'web' has a config error. 'cpu_shares' must be an integer, found str.",
         "{\"version\": \"1\", \"services\": {\"web\": {\"image\": \"x\"}}}|Compose file has an error. Unsupported version '1': use 2, 2.x, 3, 3.x, or leave 'version' out.",
-        "{\"services\": {\"web\": {\"image\": \"x\"}}, \"networks\": {}}|Compose file has an error. 'networks' is not supported: applications reach each other through 'links'",
+        "{\"services\": {\"web\": {\"image\": \"x\"}}, \"networks\": []}|Compose file has an error. Top-level 'networks' must be a map of network names, not list.",
         "{\"services\": {}}|Compose file has an error. 'services' is empty.",
         "{\"services\": {\"-web\": {\"image\": \"x\"}}}|Application '-web' has a config error. Invalid application name"})
     void badComposeFilesAreRefusedSayingWhatWouldBeValid(String file, String message) {

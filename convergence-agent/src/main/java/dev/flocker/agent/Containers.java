@@ -38,6 +38,8 @@ public final class Containers implements AutoCloseable {
     static final String DATASET = "dev.flocker.dataset";
     /** The application's stop grace period in seconds, when it sets one. */
     static final String STOP_TIMEOUT = "dev.flocker.stop-timeout";
+    /** The networks a container joined (comma-separated): those left without containers go when it stops. */
+    static final String NETWORKS = "dev.flocker.networks";
 
     private final DockerClient docker;
     private final String hostAddress;
@@ -181,7 +183,20 @@ public final class Containers implements AutoCloseable {
             create.withHealthcheck(ContainerSettings.healthCheck(app.healthcheck()));
             warnIfStartIntervalIgnored(app);
         }
+        var networks = options == null ? Map.<String, List<String>>of() : options.networks();
+        if (!networks.isEmpty()) {
+            networks.keySet().forEach(this::ensureNetwork);
+            var first = networks.keySet().iterator().next();
+            host.withNetworkMode(first);
+            create.withAliases(networks.get(first));
+            labels.put(NETWORKS, String.join(",", networks.keySet()));
+            create.withLabels(labels);
+        }
         var id = create.exec().getId();
+        for (var network : networks.entrySet().stream().skip(1).toList()) {
+            docker.connectToNetworkCmd().withNetworkId(network.getKey()).withContainerId(id)
+                    .withContainerNetwork(new com.github.dockerjava.api.model.ContainerNetwork().withAliases(network.getValue())).exec();
+        }
         docker.startContainerCmd(id).exec();
         LOG.atInfo().addKeyValue("application", app.name()).addKeyValue("image", app.imageWithTag()).addKeyValue("datasets", app.datasets())
                 .log("started application");
@@ -220,12 +235,54 @@ public final class Containers implements AutoCloseable {
             // it is stopped already, since the stop above returned, and its removal is under way.
             LOG.atDebug().addKeyValue("application", name).log("already being removed: " + beingRemoved.getMessage());
         }
+        if (labels != null && labels.get(NETWORKS) != null) {
+            removeUnused(List.of(labels.get(NETWORKS).split(",")));
+        }
         try {
             settings.deleteFiles(name);
         } catch (java.io.IOException e) {
             LOG.atWarn().addKeyValue("application", name).log("could not remove its configs and secrets: " + e.getMessage());
         }
         LOG.atInfo().addKeyValue("application", name).log("stopped application");
+    }
+
+    /**
+     * Makes a bridge network of that name unless it exists; labelled as Flocker's, so it goes once no container uses it.
+     * One at a time: Docker lets two networks have one name when two creations race (its duplicate check is best-effort),
+     * and a name that matches two is unusable. Such twins (from an agent killed meanwhile) are removed but for the oldest.
+     */
+    private synchronized void ensureNetwork(String name) {
+        var same = docker.listNetworksCmd().withNameFilter(name).exec().stream().filter(n -> name.equals(n.getName()))
+                .sorted(java.util.Comparator.comparing(n -> n.getCreated() == null ? new java.util.Date(0) : n.getCreated())).toList();
+        if (same.isEmpty()) {
+            docker.createNetworkCmd().withName(name).withDriver("bridge").withCheckDuplicate(true).withLabels(Map.of(MANAGED, "true")).exec();
+            LOG.atInfo().addKeyValue("network", name).log("created network");
+            return;
+        }
+        for (var twin : same.subList(1, same.size())) {
+            try {
+                docker.removeNetworkCmd(twin.getId()).exec();
+                LOG.atWarn().addKeyValue("network", name).addKeyValue("id", twin.getId()).log("removed a second network of the same name");
+            } catch (RuntimeException inUse) {
+                LOG.atWarn().addKeyValue("network", name).log("two networks have this name and the second is in use: " + inUse.getMessage());
+            }
+        }
+    }
+
+    /** Removes those of {@code names} that Flocker made and no container uses any more. */
+    private void removeUnused(List<String> names) {
+        for (var name : names) {
+            try {
+                var network = docker.inspectNetworkCmd().withNetworkId(name).exec();
+                if (network.getLabels() != null && "true".equals(network.getLabels().get(MANAGED))
+                        && (network.getContainers() == null || network.getContainers().isEmpty())) {
+                    docker.removeNetworkCmd(name).exec();
+                    LOG.atInfo().addKeyValue("network", name).log("removed network: no container uses it");
+                }
+            } catch (NotFoundException | com.github.dockerjava.api.exception.ConflictException goneOrInUse) {
+                // removed already, or joined meanwhile
+            }
+        }
     }
 
     /** The running managed containers that have {@code dataset} as their volume, by name. */

@@ -297,6 +297,47 @@ class DeployCliTest extends TwoAgentLabTest {
         assertThat(again.out).contains("nothing to change").doesNotContain("uploaded image");
     }
 
+    /**
+     * Two services on a Compose network reach each other by service name and alias at the container's own port, on a
+     * bridge the agent makes on their node; moved together, they do so on the other node, and the first node's network
+     * goes with its last container.
+     */
+    @Test
+    void servicesOnANetworkReachEachOtherByNameWhereverTheyRunTogether() throws Exception {
+        var app = file("net.yml", """
+                services:
+                  api:
+                    image: flocker/busybox:local
+                    command: ["sh", "-c", "mkdir -p /tmp/www && echo api here > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www"]
+                    networks: {back: {aliases: [backend]}}
+                  front:
+                    image: flocker/busybox:local
+                    command: ["sh", "-c", "while true; do (wget -qO- http://api:8080/; wget -qO- http://backend:8080/) > /tmp/seen.new && mv /tmp/seen.new /tmp/seen; sleep 1; done"]
+                    networks: [back]
+                networks:
+                  back: {}
+                """);
+        var onN1 = deploymentFile("net", 1, "api, front");
+        var onN2 = deploymentFile("net", 2, "api, front");
+        var control = cluster.lab.bridgeIp();
+        succeeds("--port", port(), "--wait", "--timeout", "120", control, onN1, app);
+        cluster.await("front reaches api by name and alias on n1", 60, () -> seen(1).equals("api here\napi here\n"));
+        assertThat(cluster.docker(1, "network", "ls", "--format", "{{.Name}}")).contains("flocker_back");
+
+        succeeds("--port", port(), "--wait", "--timeout", "120", control, onN2, app);
+        cluster.await("front reaches api by name and alias on n2", 60, () -> seen(2).equals("api here\napi here\n"));
+        cluster.await("n1's network removed with its last container", 30,
+                () -> !cluster.docker(1, "network", "ls", "--format", "{{.Name}}").contains("flocker_back"));
+    }
+
+    private static String seen(int host) {
+        try {
+            return cluster.docker(host, "exec", "front", "cat", "/tmp/seen");
+        } catch (RuntimeException notYet) {
+            return "";
+        }
+    }
+
     private static String[] concat(String[] first, String... more) {
         var all = new ArrayList<>(List.of(first));
         all.addAll(List.of(more));

@@ -43,7 +43,7 @@ class YamlFileTest {
             compose, bad port          | services:\\n  web:\\n    image: x\\n    ports:\\n      - "80"\\n                   | app.yml:5:9: Application 'web' has a config error. Invalid ports specification: '80'.
             compose, unsupported key   | services:\\n  db:\\n    image: x\\n  web:\\n    image: y\\n    pull_policy: always\\n | app.yml:6:5: Application 'web' has a config error. 'pull_policy' is not supported yet.
             compose, unknown link      | services:\\n  web:\\n    image: x\\n    links: [cache]\\n                     | app.yml:4:13: Application 'web' has a config error. Link target 'cache' is not an application in this file.
-            compose, top-level key     | services:\\n  web: {image: x}\\nnetworks: {}\\n                                | app.yml:3:1: Compose file has an error. 'networks' is not supported: applications reach each other
+            compose, top-level key     | services:\\n  web: {image: x}\\ninclude: [other.yml]\\n                       | app.yml:3:1: Compose file has an error. 'include' is not supported: put the services in one file.
             """)
     void applicationFileErrorsSayWhere(String name, String yaml, String expected) {
         assertThat(applicationError(yaml)).startsWith(expected);
@@ -174,7 +174,7 @@ class YamlFileTest {
                     "app.yml:4:13: Application 'web' has a config error. Invalid ports specification: '80'. Use \"external:internal\", e.g. \"8080:80\".",
                     "app.yml:9:5: Application 'cache' has a config error. 'pull_policy' is not supported yet. Supported: command,"
                             + " configs, container_name, cpu_shares, cpus, depends_on, deploy, dns, dns_search, entrypoint, env_file, environment, expose,"
-                            + " extra_hosts, healthcheck, hostname, image, init, labels, links, mem_limit, ports, profiles, read_only, restart, secrets,"
+                            + " extra_hosts, healthcheck, hostname, image, init, labels, links, mem_limit, networks, ports, profiles, read_only, restart, secrets,"
                             + " shm_size, stdin_open, stop_grace_period, stop_signal, sysctls, tmpfs, tty, ulimits, user, volumes, working_dir.",
                     "app.yml:10:5: Application 'cache' has a config error. 'depends_on' names 'nothere', which is not a service in this"
                             + " file.");

@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
  * @param tmpfs            container paths that get an empty in-memory file system
  * @param extraHosts       {@code name -> address} lines added to the container's /etc/hosts
  * @param stopGracePeriodMs how long a stop waits after the stop signal before killing, or null for the agent's default
+ * @param networks         Docker networks on the node (Compose's {@code networks}) the container joins, each with the names
+ *                         others on it reach the container by; the applications sharing one run on one node
  * @param imageId          the content id ({@code sha256:<64 hex digits>}) of an image flocker-deploy built from a Compose
  *                         file's {@code build:} and uploaded to the control service, where an agent that lacks it loads it
  *                         from; null for images nodes already have or pull
@@ -29,17 +31,19 @@ public record DockerOptions(@JsonProperty("user") String user, @JsonProperty("wo
                             @JsonProperty("files") List<FileMount> files, @JsonProperty("tty") Boolean tty,
                             @JsonProperty("stdin_open") Boolean stdinOpen, @JsonProperty("dns") List<String> dns,
                             @JsonProperty("dns_search") List<String> dnsSearch, @JsonProperty("ulimits") Map<String, Ulimit> ulimits,
-                            @JsonProperty("sysctls") Map<String, String> sysctls, @JsonProperty("image_id") String imageId) {
+                            @JsonProperty("sysctls") Map<String, String> sysctls, @JsonProperty("networks") Map<String, List<String>> networks,
+                            @JsonProperty("image_id") String imageId) {
     /** At most this many bytes of files per application: they travel in the configuration. */
     public static final int MAX_FILE_BYTES = 1 << 20;
 
     public DockerOptions(String user, String workingDir, String hostname, Map<String, String> labels, Boolean readOnly, List<String> tmpfs,
                          Long shmSize, Map<String, String> extraHosts, String stopSignal, Long stopGracePeriodMs) {
         this(user, workingDir, hostname, labels, readOnly, tmpfs, shmSize, extraHosts, stopSignal, stopGracePeriodMs, null, null, null,
-                null, null, null, null, null);
+                null, null, null, null, null, null);
     }
 
     private static final Pattern HOSTNAME = Pattern.compile("^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$");
+    private static final Pattern NETWORK = Pattern.compile("^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$");
     private static final Pattern SIGNAL = Pattern.compile("^(SIG)?[A-Z0-9+-]{2,12}$|^[0-9]{1,2}$");
 
     public DockerOptions {
@@ -117,6 +121,19 @@ public record DockerOptions(@JsonProperty("user") String user, @JsonProperty("wo
         if (stopGracePeriodMs != null && (stopGracePeriodMs < 0 || stopGracePeriodMs > 3_600_000L)) {
             throw new IllegalArgumentException("stop_grace_period " + stopGracePeriodMs + " ms is out of range: from 0 to 1 h");
         }
+        var copied = new TreeMap<String, List<String>>();
+        (networks == null ? Map.<String, List<String>>of() : networks).forEach((name, aliases) -> {
+            if (!NETWORK.matcher(name).matches()) {
+                throw new IllegalArgumentException("network '" + name + "' is not a Docker network name (letters, digits, _ . -)");
+            }
+            for (var alias : aliases == null ? List.<String>of() : aliases) {
+                if (alias == null || alias.length() > 253 || !HOSTNAME.matcher(alias).matches()) {
+                    throw new IllegalArgumentException("network alias '" + alias + "' is not a host name (letters, digits, - and .)");
+                }
+            }
+            copied.put(name, aliases == null ? List.of() : List.copyOf(aliases));
+        });
+        networks = java.util.Collections.unmodifiableMap(copied);
         if (imageId != null && !imageId.matches("sha256:[0-9a-f]{64}")) {
             throw new IllegalArgumentException("image_id '" + imageId + "' is not an image's content id: sha256:<64 hexadecimal digits>");
         }
@@ -126,7 +143,7 @@ public record DockerOptions(@JsonProperty("user") String user, @JsonProperty("wo
         return user == null && workingDir == null && hostname == null && labels.isEmpty() && readOnly == null && tmpfs.isEmpty()
                 && shmSize == null && extraHosts.isEmpty() && stopSignal == null && stopGracePeriodMs == null && files.isEmpty()
                 && tty == null && stdinOpen == null && dns.isEmpty() && dnsSearch.isEmpty() && ulimits.isEmpty() && sysctls.isEmpty()
-                && imageId == null;
+                && networks.isEmpty() && imageId == null;
     }
 
     /** A resource limit of the container's processes (Compose's ulimits): soft and hard. */

@@ -52,7 +52,12 @@ final class ContainerRules {
                 .number("cpus", 0.01, false)
                 .nested("docker", d -> Schema.object(d).only(Set.of("user", "working_dir", "hostname", "labels", "read_only", "tmpfs",
                                 "shm_size", "extra_hosts", "stop_signal", "stop_grace_period_ms", "files", "tty", "stdin_open", "dns",
-                                "dns_search", "ulimits", "sysctls", "image_id"))
+                                "dns_search", "ulimits", "sysctls", "networks", "image_id"))
+                        .nested("networks", n -> {
+                            var networks = Schema.object(n);
+                            n.fieldNames().forEachRemaining(networks::stringArray);
+                            return networks;
+                        })
                         .string("image_id", 71, 71, java.util.regex.Pattern.compile("sha256:[0-9a-f]{64}"))
                         .bool("tty").bool("stdin_open").stringArray("dns").stringArray("dns_search").stringMap("sysctls", 1000, 128, 4096)
                         .nested("ulimits", u -> {

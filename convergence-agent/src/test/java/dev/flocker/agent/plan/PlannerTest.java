@@ -62,7 +62,7 @@ class PlannerTest {
         World built(String name, NodeId node, DatasetId volume, String id) {
             var volumes = volume == null ? List.<Application.Volume>of() : List.of(new Application.Volume(volume, "/data"));
             var docker = new dev.flocker.api.model.DockerOptions(null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    null, null, null, null, "sha256:" + id);
+                    null, null, null, null, null, "sha256:" + id);
             config = config.withApplication(new Application(node, name, "shop-" + name + ":" + id.substring(0, 12), List.of(), Map.of(), null,
                     List.of(), volumes, null, null, List.of(), null, null, null, null, null, null, docker));
             return this;
