@@ -94,6 +94,10 @@ record DeployPlan(List<String> lines, int unchanged) {
         if (app.docker() != null && !app.docker().files().isEmpty()) {
             parts.add("files " + String.join(", ", app.docker().files().stream().map(DockerOptions.FileMount::target).toList()));
         }
+        if (app.docker() != null && !app.docker().networks().isEmpty()) {
+            parts.add("networks " + String.join(", ", app.docker().networks().entrySet().stream()
+                    .map(n -> n.getKey() + " as " + String.join(", ", n.getValue())).toList()));
+        }
         if (!app.dependsOn().isEmpty()) {
             parts.add("after " + String.join(", ", app.dependsOn().stream().map(DeployPlan::dependency).toList()));
         }

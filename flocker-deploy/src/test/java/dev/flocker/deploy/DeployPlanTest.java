@@ -67,4 +67,15 @@ class DeployPlanTest {
         assertThat(DeployPlan.host(HOSTS, gone)).isEqualTo(gone.toString());
         assertThat(DeployPlan.host(HOSTS, null)).isEqualTo("?");
     }
+
+    @Test
+    void aNewApplicationShowsTheNetworksItJoinsAndTheNamesItIsReachedBy() {
+        var after = deploy(Configuration.EMPTY, """
+                {"services": {"db": {"image": "postgres:16", "networks": {"back": {"aliases": ["database"]}}},
+                              "web": {"image": "nginx", "networks": ["back"]}},
+                 "networks": {"back": {}}}""");
+        assertThat(DeployPlan.between(Configuration.EMPTY, after, HOSTS).lines()).contains(
+                "start    db on 10.0.0.1 (postgres:16; networks flocker_back as db, database)",
+                "start    web on 10.0.0.1 (nginx:latest; networks flocker_back as web)");
+    }
 }
