@@ -191,7 +191,7 @@ public final class DeployMain implements Callable<Integer> {
     }
 
     /** The file as checked before building: each {@code build} stands for an image, so only the rest is checked. */
-    private static Object withoutBuilds(Object root) {
+    static Object withoutBuilds(Object root) {
         if (!(root instanceof Map<?, ?> map) || !(map.get("services") instanceof Map<?, ?> services)) {
             return root;
         }

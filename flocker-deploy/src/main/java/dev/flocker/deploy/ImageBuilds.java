@@ -80,6 +80,28 @@ final class ImageBuilds {
 
     private Built build(Path file, String project, String service, Map<?, ?> settings) {
         var where = file + ": service '" + service + "': build: ";
+        var command = docker("build", "-q");
+        command.addAll(arguments(file, service, settings));
+        out.println("building image of " + service + " from " + command.get(command.size() - 1));
+        var output = run(command, where + "docker build failed");
+        var lines = output.strip().lines().toList();
+        var id = lines.isEmpty() ? "" : lines.get(lines.size() - 1).strip();
+        if (!id.matches("sha256:[0-9a-f]{64}")) {
+            throw new DeployException(where + "docker build printed no image id: " + output.strip());
+        }
+        var repository = settings.get("image") instanceof String named ? repository(named) : project + "-" + service.toLowerCase(Locale.ROOT);
+        var image = repository + ":" + id.substring(7, 19);
+        run(docker("tag", id, image), where + "docker tag failed");
+        out.println("built    " + service + ": " + image);
+        return new Built(service, image, id);
+    }
+
+    /**
+     * {@code docker build}'s arguments for a service's {@code build:}, the context last; a {@link DeployException} naming
+     * the file, the service and what is valid when the build cannot work (checked before Docker runs).
+     */
+    static List<String> arguments(Path file, String service, Map<?, ?> settings) {
+        var where = file + ": service '" + service + "': build: ";
         var spec = settings.get("build");
         Map<?, ?> options = spec instanceof String context ? Map.of("context", context) : spec instanceof Map<?, ?> m ? m : null;
         if (options == null) {
@@ -94,7 +116,7 @@ final class ImageBuilds {
         if (!Files.isDirectory(context)) {
             throw new DeployException(where + "the context " + context + " is not a directory");
         }
-        var command = docker("build", "-q");
+        var command = new ArrayList<String>();
         if (options.get("dockerfile") != null) {
             var dockerfile = context.resolve(String.valueOf(options.get("dockerfile")));
             if (!Files.isRegularFile(dockerfile)) {
@@ -114,18 +136,7 @@ final class ImageBuilds {
             command.addAll(List.of("--target", String.valueOf(options.get("target"))));
         }
         command.add(context.toString());
-        out.println("building image of " + service + " from " + context);
-        var output = run(command, where + "docker build failed");
-        var lines = output.strip().lines().toList();
-        var id = lines.isEmpty() ? "" : lines.get(lines.size() - 1).strip();
-        if (!id.matches("sha256:[0-9a-f]{64}")) {
-            throw new DeployException(where + "docker build printed no image id: " + output.strip());
-        }
-        var repository = settings.get("image") instanceof String named ? repository(named) : project + "-" + service.toLowerCase(Locale.ROOT);
-        var image = repository + ":" + id.substring(7, 19);
-        run(docker("tag", id, image), where + "docker tag failed");
-        out.println("built    " + service + ": " + image);
-        return new Built(service, image, id);
+        return command;
     }
 
     /** An image name without its tag or digest ({@code registry:5000/app:1.0} -> {@code registry:5000/app}). */

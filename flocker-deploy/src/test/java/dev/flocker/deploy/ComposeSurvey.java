@@ -37,7 +37,16 @@ public final class ComposeSurvey {
             var name = root.relativize(file).toString();
             try {
                 var yaml = YamlFile.read(file);
-                ApplicationFile.parse(ComposeInputs.resolve(yaml.value, file, Set.of(), Set.of()));
+                var resolved = ComposeInputs.resolve(yaml.value, file, Set.of(), Set.of());
+                // As flocker-deploy: each build is checked (context, Dockerfile, keys) and stands for its image; Docker is not run.
+                if (resolved instanceof Map<?, ?> top && top.get("services") instanceof Map<?, ?> services) {
+                    services.forEach((service, settings) -> {
+                        if (settings instanceof Map<?, ?> map && map.containsKey("build")) {
+                            ImageBuilds.arguments(file, String.valueOf(service), map);
+                        }
+                    });
+                }
+                ApplicationFile.parse(DeployMain.withoutBuilds(resolved));
                 accepted++;
                 System.out.println("ok       " + name);
             } catch (ConfigurationError e) {
