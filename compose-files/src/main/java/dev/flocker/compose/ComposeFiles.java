@@ -27,41 +27,28 @@ final class ComposeFiles {
 
     /** The top-level {@code configs} or {@code secrets} ({@code kind}): each name's content; problems added to {@code problems}. */
     static Map<String, byte[]> declared(Object top, String kind, List<String> problems) {
-        var result = new LinkedHashMap<String, byte[]>();
-        if (top == null) {
-            return result;
-        }
-        if (!(top instanceof Map<?, ?> map)) {
-            problems.add("Compose file has an error. Top-level '" + kind + "' must be a map of names, not " + typeName(top) + ".");
-            return result;
-        }
-        map.forEach((key, value) -> {
-            var name = String.valueOf(key);
-            try {
-                var entry = asMap(value);
-                if (Boolean.TRUE.equals(entry.get("external"))) {
-                    throw new ConfigurationError("'external' " + kind + " are not supported: there is no swarm to hold them; give 'file'.");
-                }
-                if (entry.containsKey("file") || entry.containsKey("environment")) {
-                    throw new ConfigurationError("'file' and 'environment' are read by flocker-deploy, where the Compose file is: deploy"
-                            + " with flocker-deploy.");
-                }
-                unrecognised(entry, Set.of("content", CONTENT, "name"));
-                if (entry.get(CONTENT) != null) {
-                    result.put(name, Base64.getDecoder().decode(string(entry.get(CONTENT), CONTENT)));
-                } else if (entry.get("content") != null) {
-                    result.put(name, string(entry.get("content"), "content").getBytes(StandardCharsets.UTF_8));
-                } else {
-                    throw new ConfigurationError("It needs 'file' (a path beside the Compose file) or 'content'.");
-                }
-            } catch (ConfigurationError e) {
-                problems.add(kind.substring(0, 1).toUpperCase() + kind.substring(1, kind.length() - 1) + " '" + name + "' has a config error. "
-                        + e.getMessage());
-            } catch (IllegalArgumentException e) {
-                problems.add("'" + name + "' in '" + kind + "' has a config error. Its content is not base64: " + e.getMessage());
+        return declarations(top, kind, problems, (name, value) -> {
+            var entry = asMap(value);
+            if (Boolean.TRUE.equals(entry.get("external"))) {
+                throw new ConfigurationError("'external' " + kind + " are not supported: there is no swarm to hold them; give 'file'.");
             }
+            if (entry.containsKey("file") || entry.containsKey("environment")) {
+                throw new ConfigurationError("'file' and 'environment' are read by flocker-deploy, where the Compose file is: deploy"
+                        + " with flocker-deploy.");
+            }
+            unrecognised(entry, Set.of("content", CONTENT, "name"));
+            if (entry.get(CONTENT) != null) {
+                try {
+                    return Base64.getDecoder().decode(string(entry.get(CONTENT), CONTENT));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigurationError("Its content is not base64: " + e.getMessage());
+                }
+            }
+            if (entry.get("content") != null) {
+                return string(entry.get("content"), "content").getBytes(StandardCharsets.UTF_8);
+            }
+            throw new ConfigurationError("It needs 'file' (a path beside the Compose file) or 'content'.");
         });
-        return result;
     }
 
     /** A permission written as text, e.g. "0440" (Compose's YAML number 0440 is octal too, and arrives as 288). */

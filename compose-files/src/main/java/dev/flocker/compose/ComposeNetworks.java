@@ -27,21 +27,7 @@ final class ComposeNetworks {
     static Map<String, String> declared(Object top, List<String> problems) {
         var result = new LinkedHashMap<String, String>();
         result.put(DEFAULT, "flocker_" + DEFAULT);
-        if (top == null) {
-            return result;
-        }
-        if (!(top instanceof Map<?, ?> map)) {
-            problems.add("Compose file has an error. Top-level 'networks' must be a map of network names, not " + typeName(top) + ".");
-            return result;
-        }
-        map.forEach((key, value) -> {
-            var name = String.valueOf(key);
-            try {
-                result.put(name, dockerName(name, value));
-            } catch (ConfigurationError e) {
-                problems.add("Network '" + name + "' has a config error. " + e.getMessage());
-            }
-        });
+        result.putAll(declarations(top, "networks", problems, ComposeNetworks::dockerName));
         return result;
     }
 

@@ -29,23 +29,7 @@ final class ComposeVolumes {
 
     /** The top-level {@code volumes} map, each problem added to {@code problems}. */
     static Map<String, Declared> declared(Object top, List<String> problems) {
-        var result = new LinkedHashMap<String, Declared>();
-        if (top == null) {
-            return result;
-        }
-        if (!(top instanceof Map<?, ?> map)) {
-            problems.add("Compose file has an error. Top-level 'volumes' must be a map of volume names, not " + typeName(top) + ".");
-            return result;
-        }
-        map.forEach((key, value) -> {
-            var name = String.valueOf(key);
-            try {
-                result.put(name, declaration(name, value));
-            } catch (ConfigurationError e) {
-                problems.add("Volume '" + name + "' has a config error. " + e.getMessage());
-            }
-        });
-        return result;
+        return declarations(top, "volumes", problems, ComposeVolumes::declaration);
     }
 
     private static Declared declaration(String name, Object value) {

@@ -22,6 +22,33 @@ final class FileValues {
         }
     }
 
+    /**
+     * A top-level map of declarations ({@code volumes}, {@code networks}, {@code configs}, {@code secrets}), each entry read
+     * by {@code read}; each entry's problem is added to {@code problems} ("Volume 'x' has a config error. ..."), so one
+     * bad entry does not hide the others.
+     */
+    static <T> Map<String, T> declarations(Object top, String kind, List<String> problems, java.util.function.BiFunction<String, Object, T> read) {
+        var result = new java.util.LinkedHashMap<String, T>();
+        if (top == null) {
+            return result;
+        }
+        var singular = kind.substring(0, kind.length() - 1);
+        if (!(top instanceof Map<?, ?> map)) {
+            problems.add("Compose file has an error. Top-level '" + kind + "' must be a map of " + singular + " names, not " + typeName(top) + ".");
+            return result;
+        }
+        var label = Character.toUpperCase(singular.charAt(0)) + singular.substring(1);
+        map.forEach((key, value) -> {
+            var name = String.valueOf(key);
+            try {
+                result.put(name, read.apply(name, value));
+            } catch (ConfigurationError e) {
+                problems.add(label + " '" + name + "' has a config error. " + e.getMessage());
+            }
+        });
+        return result;
+    }
+
     static void unrecognised(Map<?, ?> map, Set<String> allowed) {
         var unknown = new TreeSet<String>();
         map.keySet().forEach(k -> {

@@ -36,6 +36,7 @@ final class ChangeExecutor {
     private final RoutingProxy proxy;
     private final Shipping shipping;
     private final Map<DatasetId, String> errors = new ConcurrentHashMap<>();
+    private final Map<String, String> applicationErrors = new ConcurrentHashMap<>();
 
     ChangeExecutor(NodeId self, VolumeDriver driver, Containers containers, RoutingProxy proxy, Shipping shipping) {
         this.self = self;
@@ -48,6 +49,11 @@ final class ChangeExecutor {
     /** The last failure of each dataset's changes, as users read it. */
     Map<DatasetId, String> errors() {
         return Map.copyOf(errors);
+    }
+
+    /** The last failure to start or replace each application, by name, until it starts. */
+    Map<String, String> applicationErrors() {
+        return Map.copyOf(applicationErrors);
     }
 
     /** Applies the steps in order, each step's changes in parallel; true when every change succeeded. */
@@ -82,6 +88,9 @@ final class ChangeExecutor {
             if (change.dataset() != null) {
                 errors.remove(change.dataset());
             }
+            if (change instanceof Change.ApplicationChange app) {
+                applicationErrors.remove(app.application().name());
+            }
             return true;
         } catch (ExecutionException e) {
             var message = rootMessage(e.getCause());
@@ -89,6 +98,9 @@ final class ChangeExecutor {
             if (change.dataset() != null) {
                 failed.add(change.dataset());
                 errors.put(change.dataset(), change.getClass().getSimpleName() + " failed: " + message);
+            }
+            if (change instanceof Change.ApplicationChange app) {
+                applicationErrors.put(app.application().name(), change.getClass().getSimpleName() + " failed: " + message);
             }
             return false;
         } catch (InterruptedException e) {

@@ -121,7 +121,10 @@ final class ConvergenceLoop {
             parts.peers().addresses = peerAddresses(cluster);
             parts.proxy().update(proxyRoutes(Routes.of(self, view.configuration(), cluster, local, plan.holding())));
         }
-        var state = parts.report().of(local, parts.runner().states(), waits, parts.executor().errors(), view == null ? null : view.configuration());
+        var applicationErrors = new java.util.HashMap<>(parts.executor().applicationErrors());
+        applicationErrors.putAll(parts.images().errors());
+        var state = parts.report().of(local, parts.runner().states(), waits, parts.executor().errors(), applicationErrors,
+                view == null ? null : view.configuration());
         parts.link().report(state);
         parts.metrics().datasets(local);
         long took = System.nanoTime() - started;

@@ -27,15 +27,29 @@ import org.slf4j.LoggerFactory;
 record StateReport(NodeIdentity identity, String host, Inet4Address address, String datasetRoot, RoutingProxy proxy) {
     private static final Logger LOG = LoggerFactory.getLogger(StateReport.class);
 
-    NodeState of(LocalState local, List<MoveState> running, List<Wait> waits, Map<DatasetId, String> errors, Configuration configuration) {
+    /**
+     * @param applicationErrors why applications configured here could not start (or their images load), by name; those
+     *                          with no container here are reported as not running, with their error
+     */
+    NodeState of(LocalState local, List<MoveState> running, List<Wait> waits, Map<DatasetId, String> errors,
+                 Map<String, String> applicationErrors, Configuration configuration) {
         NodeId self = identity.node();
         var datasets = local.datasets().values().stream()
                 .map(d -> new NodeState.DatasetState(d.id(), self.equals(d.owner()), d.writable() ? d.mountpoint() : null, d.maximumSize(),
                         d.generation(), roundedToMiB(d.usedBytes())))
                 .sorted(Comparator.comparing(d -> d.datasetId().toString())).toList();
-        var apps = local.containers().values().stream()
-                .map(c -> new NodeState.ApplicationState(c.name(), null, c.running(), null, c.health()))
-                .sorted(Comparator.comparing(NodeState.ApplicationState::name)).toList();
+        var apps = new ArrayList<NodeState.ApplicationState>();
+        for (var c : local.containers().values()) {
+            apps.add(new NodeState.ApplicationState(c.name(), null, c.running(), null, c.health(), applicationErrors.get(c.name())));
+        }
+        applicationErrors.forEach((name, error) -> {
+            boolean configuredHere = configuration != null && configuration.applications().containsKey(name)
+                    && self.equals(configuration.applications().get(name).node());
+            if (configuredHere && !local.containers().containsKey(name)) {
+                apps.add(new NodeState.ApplicationState(name, null, false, null, null, error));
+            }
+        });
+        apps.sort(Comparator.comparing(NodeState.ApplicationState::name));
         var moves = new ArrayList<MoveState>();
         for (var move : running) {
             moves.add(move.phase() == MovePhase.DONE ? withHoldTime(move, configuration) : move);

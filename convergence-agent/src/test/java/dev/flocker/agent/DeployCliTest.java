@@ -330,6 +330,25 @@ class DeployCliTest extends TwoAgentLabTest {
                 () -> !cluster.docker(1, "network", "ls", "--format", "{{.Name}}").contains("flocker_back"));
     }
 
+    /** An application that cannot start says why, in --wait's time-out and in status, not only in the agent's log. */
+    @Test
+    void anApplicationThatCannotStartSaysWhyInWaitAndStatus() throws Exception {
+        var app = file("ghost.yml", """
+                services:
+                  ghost:
+                    image: flocker/nothere:1
+                """);
+        var control = cluster.lab.bridgeIp();
+        var stuck = deploy("--port", port(), "--wait", "--timeout", "15", control, deploymentFile("ghost", 1, "ghost"), app);
+        assertThat(stuck.exit).as(stuck.err).isEqualTo(3);
+        assertThat(stuck.err).contains("application ghost: not yet running on " + cluster.host(1).ip() + " (StartApplication failed:")
+                .contains("No such image: flocker/nothere:1");
+        var status = succeeds("status", "--port", port(), control);
+        assertThat(status.out).containsPattern("ghost +" + cluster.host(1).ip().replace(".", "\\.") + " +flocker/nothere:1 +not running:"
+                + " StartApplication failed: .*No such image");
+        succeeds("--port", port(), "--wait", "--timeout", "60", control, deploymentFile("ghost", 1, ""), app);
+    }
+
     private static String seen(int host) {
         try {
             return cluster.docker(host, "exec", "front", "cat", "/tmp/seen");

@@ -167,7 +167,9 @@ final class Convergence {
         for (var app : wanted.applications().values()) {
             boolean running = containers.stream().anyMatch(c -> c.name().equals(app.name()) && app.node().equals(c.node()) && c.running());
             if (!running) {
-                var text = "application " + app.name() + ": not yet running on " + DeployPlan.host(hosts, app.node());
+                var error = containers.stream().filter(c -> c.name().equals(app.name()) && app.node().equals(c.node()) && c.error() != null)
+                        .map(c -> " (" + c.error() + ")").findFirst().orElse("");
+                var text = "application " + app.name() + ": not yet running on " + DeployPlan.host(hosts, app.node()) + error;
                 items.add(new Item("application:" + app.name(), text, text, null));
             }
         }

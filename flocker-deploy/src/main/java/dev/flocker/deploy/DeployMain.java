@@ -298,7 +298,9 @@ public final class DeployMain implements Callable<Integer> {
                         .sorted(java.util.Comparator.comparing(a -> a.name())).map(app -> List.of(app.name(), DeployPlan.host(view.hosts(), app.node()),
                                 app.imageWithTag(), String.join(",", app.ports().stream().map(p -> p.external() + "->" + p.internal()).toList()),
                                 running.stream().anyMatch(c -> c.name().equals(app.name()) && c.running() && app.node().equals(c.node()))
-                                        ? "running" : "not running")).toList());
+                                        ? "running" : "not running" + running.stream().filter(c -> c.name().equals(app.name())
+                                        && app.node().equals(c.node()) && c.error() != null).map(c -> ": " + c.error()).findFirst().orElse("")))
+                        .toList());
                 out.println();
                 out.println("DATASETS");
                 table(out, List.of("NAME", "DATASET", "PRIMARY", "USED", "MAX SIZE", "STATE"), view.configuration().datasets().values().stream()

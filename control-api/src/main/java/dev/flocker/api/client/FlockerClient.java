@@ -177,10 +177,13 @@ public final class FlockerClient {
                 new TypeReference<>() { });
     }
 
-    /** One entry of {@code GET /v1/state/containers}: where an application's container is and whether it runs. */
+    /**
+     * One entry of {@code GET /v1/state/containers}: where an application's container is and whether it runs; with
+     * {@code error} (ours) when the agent there could not start it.
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record ContainerStateView(@JsonProperty("name") String name, @JsonProperty("node_uuid") NodeId node,
-                                     @JsonProperty("running") boolean running) {
+                                     @JsonProperty("running") boolean running, @JsonProperty("error") String error) {
     }
 
     public List<ContainerStateView> containerState() {

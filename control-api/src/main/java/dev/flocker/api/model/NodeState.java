@@ -78,6 +78,8 @@ public record NodeState(
      * An application's container on a host.
      *
      * @param health Docker's health status ("starting", "healthy", "unhealthy"), or null when it has no health check
+     * @param error  why the agent could not start (or replace) it, or load its image, when it could not; then it may have
+     *               no container here at all (not running)
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record ApplicationState(
@@ -85,10 +87,19 @@ public record NodeState(
             @JsonProperty("image") String image,
             @JsonProperty("running") boolean running,
             @JsonProperty("ports") List<Application.Port> ports,
-            @JsonProperty("health") String health) {
+            @JsonProperty("health") String health,
+            @JsonProperty("error") String error) {
 
         public ApplicationState(String name, String image, boolean running, List<Application.Port> ports) {
-            this(name, image, running, ports, null);
+            this(name, image, running, ports, null, null);
+        }
+
+        public ApplicationState(String name, String image, boolean running, List<Application.Port> ports, String health) {
+            this(name, image, running, ports, health, null);
+        }
+
+        public ApplicationState withError(String message) {
+            return new ApplicationState(name, image, running, ports, health, message);
         }
 
         /** Running, and past its health check's start when it has one: where clients may be sent. */

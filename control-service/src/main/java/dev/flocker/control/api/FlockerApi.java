@@ -293,6 +293,9 @@ public final class FlockerApi {
                 if (app.ports() != null && !app.ports().isEmpty()) {
                     json.put("ports", app.ports());
                 }
+                if (app.error() != null) {
+                    json.put("error", app.error()); // our extension: why it does not run there
+                }
                 result.add(json);
             }
         }
