@@ -143,6 +143,7 @@ final class ChangeExecutor {
             }
             case Change.DeleteDataset c -> driver.destroy(c.dataset());
             case Change.StartApplication c -> containers.start(c.application(), volumePaths(c.application()));
+            case Change.CreateApplication c -> containers.create(c.application(), volumePaths(c.application()));
             case Change.RestartApplication c -> {
                 containers.stop(c.application().name());
                 containers.start(c.application(), volumePaths(c.application()));

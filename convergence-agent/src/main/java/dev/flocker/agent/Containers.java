@@ -82,7 +82,7 @@ public final class Containers implements AutoCloseable {
                     : java.util.Arrays.stream(datasets.split(",")).map(DatasetId::of).toList();
             boolean running = "running".equals(container.getState());
             result.put(name, new LocalContainer(name, labels.get(CONFIG), running, volumes, running ? address(container) : null,
-                    running ? health(container.getStatus()) : null));
+                    running ? health(container.getStatus()) : null, "created".equals(container.getState())));
         }
         return result;
     }
@@ -131,6 +131,27 @@ public final class Containers implements AutoCloseable {
      * (Docker's own publishing also showed ~1 s stalls for clients that connect while a container starts).
      */
     public void start(Application app, Map<DatasetId, Path> paths) {
+        var hash = ApplicationHash.of(app);
+        String id = null;
+        try {
+            var existing = docker.inspectContainerCmd(app.name()).exec();
+            var labels = existing.getConfig().getLabels();
+            if ("created".equals(existing.getState().getStatus()) && labels != null && hash.equals(labels.get(CONFIG))) {
+                id = existing.getId(); // made during the move's pre-copy: only started now
+            }
+        } catch (NotFoundException absent) {
+            // made now
+        }
+        if (id == null) {
+            id = create(app, paths);
+        }
+        docker.startContainerCmd(id).exec();
+        LOG.atInfo().addKeyValue("application", app.name()).addKeyValue("image", app.imageWithTag()).addKeyValue("datasets", app.datasets())
+                .log("started application");
+    }
+
+    /** Makes the application's container without starting it (see {@link #start}); returns its id. */
+    public String create(Application app, Map<DatasetId, Path> paths) {
         var labels = new HashMap<String, String>();
         labels.put(MANAGED, "true");
         labels.put(APP, app.name());
@@ -197,9 +218,8 @@ public final class Containers implements AutoCloseable {
             docker.connectToNetworkCmd().withNetworkId(network.getKey()).withContainerId(id)
                     .withContainerNetwork(new com.github.dockerjava.api.model.ContainerNetwork().withAliases(network.getValue())).exec();
         }
-        docker.startContainerCmd(id).exec();
-        LOG.atInfo().addKeyValue("application", app.name()).addKeyValue("image", app.imageWithTag()).addKeyValue("datasets", app.datasets())
-                .log("started application");
+        LOG.atInfo().addKeyValue("application", app.name()).addKeyValue("image", app.imageWithTag()).log("created container");
+        return id;
     }
 
     /**

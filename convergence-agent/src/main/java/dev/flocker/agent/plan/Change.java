@@ -104,8 +104,18 @@ public sealed interface Change {
         }
     }
 
-    /** Starts an application's container; its datasets are local and writable. */
+    /**
+     * Starts an application's container (the one made by {@link CreateApplication} when it is there and current); its
+     * datasets are local and writable.
+     */
     record StartApplication(Application application) implements ApplicationChange {
+    }
+
+    /**
+     * Makes the container of an application configured here whose datasets are not writable here yet (a move towards
+     * this host, during its pre-copy), without starting it: the handoff's outage then only has to start it.
+     */
+    record CreateApplication(Application application) implements ApplicationChange {
     }
 
     /** Replaces a container whose configuration changed. */

@@ -47,11 +47,18 @@ public record LocalState(Map<DatasetId, LocalDataset> datasets, Map<String, Loca
      * @param address    its address on this host's container network (where the routing proxy sends its clients), or
      *                   null when it is not running
      * @param health     Docker's health status ("starting", "healthy", "unhealthy"), or null when it has no health check
+     * @param created    made and never started (Docker's "created"): an application moving here, made during the pre-copy
+     *                   so that the handoff only has to start it
      */
     public record LocalContainer(String name, String configHash, boolean running, java.util.List<DatasetId> volumes, String address,
-                                 String health) {
+                                 String health, boolean created) {
         public LocalContainer {
             volumes = volumes == null ? java.util.List.of() : java.util.List.copyOf(volumes);
+        }
+
+        public LocalContainer(String name, String configHash, boolean running, java.util.List<DatasetId> volumes, String address,
+                              String health) {
+            this(name, configHash, running, volumes, address, health, false);
         }
 
         /** A container with one dataset, or none (null). */

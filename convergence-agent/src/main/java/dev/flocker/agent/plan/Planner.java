@@ -226,21 +226,23 @@ public final class Planner {
             // the handoff lands, which is part of a move's outage. With several datasets, it starts once all are here.
             var ready = local != null && in.self().equals(local.owner()) && !supersededElsewhere(in, volume, local);
             if (!ready) {
-                if (container != null && container.volumes().stream().anyMatch(id -> notOwnedHere(in, id))) {
+                if (container != null && !container.created() && container.volumes().stream().anyMatch(id -> notOwnedHere(in, id))) {
                     stops.add(new StopApplication(app.name(), first(container.volumes()))); // never run on a copy this host does not own
+                } else if (container == null && imageHere) {
+                    starts.add(new Change.CreateApplication(app)); // made now, while its data arrives: the handoff only starts it
                 }
                 return; // starts once its datasets are here and writable
             }
         }
         var hash = ApplicationHash.of(app);
         boolean current = container != null && hash.equals(container.configHash()) && app.datasets().equals(container.volumes());
-        if (current) {
+        if (current && !container.created()) {
             return;
         }
         if (!imageHere || !dependenciesMet(in, app)) {
             return; // started (or replaced) once its image is here and what it depends on runs, or is healthy, on some host
         }
-        starts.add(container == null ? new StartApplication(app) : new RestartApplication(app));
+        starts.add(container == null || current ? new StartApplication(app) : new RestartApplication(app));
     }
 
     /** A copy of {@code id} is here and records another owner. */

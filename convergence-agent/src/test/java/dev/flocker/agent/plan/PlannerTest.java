@@ -145,6 +145,7 @@ class PlannerTest {
                 case Change.PassOwnership m -> name + " " + shortId(m.dataset()) + " -> " + m.to().host() + " gen " + m.generation();
                 case Change.AbandonPreCopy m -> name + " " + shortId(m.dataset()) + ": " + m.reason();
                 case Change.StartApplication s -> name + " " + s.application().name();
+                case Change.CreateApplication s -> name + " " + s.application().name();
                 case Change.RestartApplication s -> name + " " + s.application().name();
                 case Change.StopApplication s -> name + " " + s.name();
                 case Change.ResizeDataset r -> name + " " + shortId(r.dataset()) + " " + r.maximumSize();
@@ -225,8 +226,22 @@ class PlannerTest {
                 plain, "StopApplication web"));
         rows.add(row("an application starts once its dataset is here, owned and writable",
                 world().dataset(D, A, null).app("db", A, D, "postgres").local(D, A, 2, true, null), "StartApplication db"));
-        rows.add(row("an application waits while its dataset is only a replica here",
-                world().dataset(D, A, null).app("db", A, D, "postgres").local(D, B, 1, false, null).node(B, "10.0.0.2", held(D, true, 1))));
+        rows.add(row("an application whose dataset is only a replica here (a move towards it) has its container made, not started:"
+                + " the handoff only starts it",
+                world().dataset(D, A, null).app("db", A, D, "postgres").local(D, B, 1, false, null).node(B, "10.0.0.2", held(D, true, 1)),
+                "CreateApplication db"));
+        var made = world().dataset(D, A, null).app("db", A, D, "postgres").local(D, B, 1, false, null).node(B, "10.0.0.2", held(D, true, 1));
+        made.containers.put("db", new LocalContainer("db", ApplicationHash.of(made.application("db")), false, List.of(D), null, null, true));
+        rows.add(row("a container made during the pre-copy is kept, not started, while the copy is owned elsewhere", made));
+        var handedOver = world().dataset(D, A, null).app("db", A, D, "postgres").local(D, A, 2, false, null);
+        handedOver.containers.put("db", new LocalContainer("db", ApplicationHash.of(handedOver.application("db")), false, List.of(D), null,
+                null, true));
+        rows.add(row("once the copy is owned here, the container made during the pre-copy is started (no new one)", handedOver,
+                "MakeWritable dddddddd", "StartApplication db"));
+        var exited = world().dataset(D, A, null).app("db", A, D, "postgres").local(D, B, 1, false, null).node(B, "10.0.0.2", held(D, true, 1));
+        exited.containers.put("db", new LocalContainer("db", ApplicationHash.of(exited.application("db")), false, List.of(D), null, null, false));
+        rows.add(row("a container that ran (exited) on a copy owned elsewhere is removed: a restart policy could start it again", exited,
+                "StopApplication db"));
         rows.add(row("an application whose dataset is owned but not yet mounted starts in a later step of the same plan",
                 world().dataset(D, A, null).app("db", A, D, "postgres").local(D, A, 2, false, null), "MakeWritable dddddddd",
                 "StartApplication db"));
@@ -263,7 +278,8 @@ class PlannerTest {
                 .node(B, "10.0.0.2", held(E, true, 1));
         twoHere.config = twoHere.config.withApplication(new Application(A, "db", "postgres", List.of(), Map.of(), null, List.of(), List.of(),
                 null, null, List.of()).withVolumes(List.of(new Application.Volume(D, "/data"), new Application.Volume(E, "/wal"))));
-        rows.add(row("an application with two datasets does not start while one is still owned elsewhere", twoHere));
+        rows.add(row("an application with two datasets does not start while one is still owned elsewhere (its container is made)", twoHere,
+                "CreateApplication db"));
         var bothHere = world().dataset(D, A, null).dataset(E, A, null).local(D, A, 2, true, null).local(E, A, 2, false, null);
         bothHere.config = twoHere.config;
         rows.add(row("an application with two datasets starts once both are owned here (one made writable in the same plan)", bothHere,
@@ -298,7 +314,7 @@ class PlannerTest {
                 world().dataset(D, B, null).local(D, B, 3, false, null).node(B, "10.0.0.2", held(D, true, 3))));
         var stale = world().dataset(D, A, null).app("db", A, D, "postgres").local(D, A, 2, true, null).node(B, "10.0.0.2", held(D, true, 3));
         rows.add(row("a copy owned here but superseded by a newer generation elsewhere is made a replica, and no app starts on it",
-                stale, "MakeReplica dddddddd"));
+                stale, "MakeReplica dddddddd", "CreateApplication db"));
         rows.add(row("a writable copy this host does not own is made a replica",
                 world().dataset(D, B, null).local(D, B, 2, true, null).node(B, "10.0.0.2", held(D, true, 2)), "MakeReplica dddddddd"));
         return rows.stream();
