@@ -229,12 +229,15 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         // Always set: zfs-fuse shows a mounted dataset's readonly as "off (temporary)" whatever its setting.
         zfs.zfs("set", "readonly=off", datasetName(id));
         if (!target.equals(volume.mountpoint())) {
+            // A file system whose mountpoint changes from none is mounted there by ZFS itself (zfs-fuse too).
             zfs.zfs("set", "mountpoint=" + target, datasetName(id));
         }
-        if (!require(id).mounted()) {
+        var now = require(id);
+        if (!now.mounted()) {
             zfs.zfs("mount", datasetName(id));
+            now = require(id);
         }
-        return require(id);
+        return now;
     }
 
     @Override
