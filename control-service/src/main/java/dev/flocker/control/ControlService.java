@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class ControlService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlService.class);
     static final String CONFIGURATION_MAP = "flocker-configuration";
+    /** Each replica's HTTP API address, by Hazelcast member: where the others fetch images from. */
+    static final String API_ENDPOINTS_MAP = "flocker-api-endpoints";
     static final String NODE_STATE_MAP = "flocker-node-state";
     static final String LAST_REPORTS_MAP = "flocker-last-reports";
     static final String MAJORITY = "flocker-majority";
@@ -176,10 +178,21 @@ public final class ControlService implements AutoCloseable {
     public static ControlService start(Settings settings) {
         var service = new ControlService(settings);
         try {
-            var http = new HttpApiServer(service.vertx, service.api, service.metrics.registry(), settings.dataPath().resolve("images"));
+            var endpoints = service.hazelcast.<String, String>getMap(API_ENDPOINTS_MAP);
+            var self = service.hazelcast.getCluster().getLocalMember().getUuid().toString();
+            // The other replicas' API addresses, where a replica fetches an image it was not sent itself.
+            java.util.function.Supplier<List<java.net.URI>> peers = () -> {
+                var members = service.hazelcast.getCluster().getMembers().stream().map(m -> m.getUuid().toString()).collect(java.util.stream.Collectors.toSet());
+                return endpoints.entrySet().stream().filter(e -> !e.getKey().equals(self) && members.contains(e.getKey()))
+                        .map(e -> java.net.URI.create(e.getValue())).toList();
+            };
+            var http = new HttpApiServer(service.vertx, service.api, service.metrics.registry(),
+                    new dev.flocker.control.api.ImageStore.Settings(settings.dataPath().resolve("images"), peers, settings.tls()));
             service.configuration.onChange(c -> http.announce("configuration", Map.of("tag", c.tag())));
             service.state.onChange(s -> http.announce("state", Map.of("nodes", s.nodes().size())));
             service.apiPort = http.listen(settings.bindHost(), settings.apiPort(), settings.tls()).await(30, TimeUnit.SECONDS).actualPort();
+            var host = settings.self().substring(0, settings.self().lastIndexOf(':'));
+            endpoints.set(self, "https://" + host + ":" + service.apiPort);
             var agents = new AgentChannelServer(service.vertx, service.configuration, service.state, settings.pushInterval());
             service.agentPort = agents.listen(settings.bindHost(), settings.agentPort(), settings.tls()).await(30, TimeUnit.SECONDS).actualPort();
             service.metrics.agentsConnected(agents::connectionCount);

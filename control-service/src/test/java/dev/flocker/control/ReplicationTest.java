@@ -91,6 +91,24 @@ class ReplicationTest {
         assertThat(tryCall(apis.get(0), "GET", "/v1/configuration/datasets", null).status()).isEqualTo(200);
     }
 
+    /** An image uploaded to one replica is served by another to a node: it fetches it from the first once, then keeps it. */
+    @Test
+    void anImageUploadedToOneReplicaIsLoadedThroughAnother(@TempDir Path data) throws Exception {
+        var apis = startReplicas(data, 2);
+        var archive = new byte[2 << 20];
+        new java.util.Random(11).nextBytes(archive);
+        var id = "sha256:" + "5a".repeat(32);
+        new dev.flocker.api.client.FlockerClient(apis.get(0), RunningService.USER).uploadImage(id, () -> new java.io.ByteArrayInputStream(archive));
+        var node = new dev.flocker.api.client.FlockerClient(apis.get(1), RunningService.CERTS.node(dev.flocker.api.model.NodeId.random()));
+        try (var in = node.downloadImage(id)) {
+            assertThat(in.readAllBytes()).isEqualTo(archive);
+        }
+        assertThat(Files.exists(data.resolve("r1/images/" + "5a".repeat(32) + ".tar"))).as("kept by the second replica").isTrue();
+        var missing = "sha256:" + "6b".repeat(32);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> node.downloadImage(missing))
+                .isInstanceOfSatisfying(dev.flocker.api.client.FlockerApiException.class, e -> assertThat(e.status()).isEqualTo(404));
+    }
+
     private List<URI> startReplicas(Path data, int count) throws Exception {
         var cluster = new int[count];
         for (int i = 0; i < count; i++) {

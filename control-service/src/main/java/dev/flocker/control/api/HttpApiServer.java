@@ -41,7 +41,7 @@ public final class HttpApiServer {
      * @param metrics where every request is timed by route template, method and status
      * @param images  where images uploaded by flocker-deploy (built from Compose files) are kept
      */
-    public HttpApiServer(Vertx vertx, FlockerApi api, io.micrometer.core.instrument.MeterRegistry metrics, java.nio.file.Path images) {
+    public HttpApiServer(Vertx vertx, FlockerApi api, io.micrometer.core.instrument.MeterRegistry metrics, ImageStore.Settings images) {
         this.vertx = vertx;
         this.api = api;
         this.metrics = metrics;
@@ -132,7 +132,8 @@ public final class HttpApiServer {
             error(ctx.response(), 403, "A client certificate of an API user (CN user-<name>) is required: " + e.getMessage());
             return;
         }
-        boolean nodeReadsImage = identity.role() == Identity.Role.NODE && ctx.request().path().startsWith("/v1/images/")
+        // Nodes load images; other replicas fetch those they were not sent.
+        boolean nodeReadsImage = identity.role() != Identity.Role.USER && ctx.request().path().startsWith("/v1/images/")
                 && (ctx.request().method() == io.vertx.core.http.HttpMethod.GET || ctx.request().method() == io.vertx.core.http.HttpMethod.HEAD);
         if (identity.role() != Identity.Role.USER && !nodeReadsImage) {
             LOG.atWarn().addKeyValue("identity", identity).addKeyValue("path", ctx.request().path()).log("refused: not an API user");

@@ -18,10 +18,20 @@ import org.slf4j.LoggerFactory;
  * {@code PUT /v1/images/<id>} (users only); an agent that is to run an application whose image it lacks downloads it with
  * {@code GET /v1/images/<id>} and checks that what it loaded has that id. {@code HEAD} says whether it is here.
  *
- * <p>Kept by the replica that received it: with several replicas, an agent connected to another one is told the image
- * is not there (documented in docs/COMPOSE.md as a limit).
+ * <p>Kept by the replica that received it; another replica asked for it fetches it once from the replica that has it
+ * (their API addresses are in a Hazelcast map; the fetch presents this replica's control-service certificate and
+ * asks for a local answer only, so two replicas that both lack it do not ask each other in circles).
  */
-final class ImageStore {
+public final class ImageStore {
+    /**
+     * @param dir   where archives are kept
+     * @param peers the other replicas' API addresses, as they are now
+     * @param tls   this replica's certificate, to fetch from them
+     */
+    public record Settings(Path dir, java.util.function.Supplier<java.util.List<java.net.URI>> peers, dev.flocker.api.tls.TlsFiles tls) {
+    }
+
+    static final String LOCAL_ONLY = "X-Flocker-Local-Only";
     private static final Logger LOG = LoggerFactory.getLogger(ImageStore.class);
     static final Pattern ID = Pattern.compile("[0-9a-f]{64}");
     /** Larger archives are refused: a registry is the tool for those. */
@@ -29,10 +39,13 @@ final class ImageStore {
 
     private final Vertx vertx;
     private final Path dir;
+    private final Settings settings;
+    private volatile java.net.http.HttpClient client;
 
-    ImageStore(Vertx vertx, Path dir) {
+    ImageStore(Vertx vertx, Settings settings) {
         this.vertx = vertx;
-        this.dir = dir;
+        this.dir = settings.dir();
+        this.settings = settings;
     }
 
     /** Where image {@code id}'s archive is, once received whole. */
@@ -67,12 +80,69 @@ final class ImageStore {
             return;
         }
         var archive = archive(id);
-        if (!Files.isRegularFile(archive)) {
-            HttpApiServer.error(ctx.response(), 404, "No image sha256:" + id + " was uploaded to this control service: deploy the Compose file"
-                    + " that builds it again with flocker-deploy.");
+        if (Files.isRegularFile(archive)) {
+            ctx.response().putHeader("Content-Type", "application/x-tar").sendFile(archive.toString());
             return;
         }
-        ctx.response().putHeader("Content-Type", "application/x-tar").sendFile(archive.toString());
+        if (ctx.request().getHeader(LOCAL_ONLY) != null) {
+            notHere(ctx, id);
+            return;
+        }
+        vertx.executeBlocking(() -> fetchFromPeers(id), false).onComplete(fetched -> {
+            if (fetched.succeeded() && fetched.result()) {
+                ctx.response().putHeader("Content-Type", "application/x-tar").sendFile(archive.toString());
+            } else {
+                notHere(ctx, id);
+            }
+        });
+    }
+
+    private static void notHere(RoutingContext ctx, String id) {
+        HttpApiServer.error(ctx.response(), 404, "No image sha256:" + id + " was uploaded to this control service: deploy the Compose file"
+                + " that builds it again with flocker-deploy.");
+    }
+
+    /** Copies the archive from the first other replica that has it; false when none has. Runs off the event loop. */
+    private boolean fetchFromPeers(String id) {
+        for (var peer : settings.peers().get()) {
+            var partial = dir.resolve(id + ".tar.part-" + UUID.randomUUID());
+            try {
+                var request = java.net.http.HttpRequest.newBuilder(peer.resolve("/v1/images/" + id)).header(LOCAL_ONLY, "1")
+                        .timeout(java.time.Duration.ofHours(1)).GET().build();
+                var response = client().send(request, java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+                try (var body = response.body()) {
+                    if (response.statusCode() != 200) {
+                        continue;
+                    }
+                    Files.createDirectories(dir);
+                    Files.copy(body, partial);
+                }
+                Files.move(partial, archive(id), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                LOG.atInfo().addKeyValue("image", "sha256:" + id).addKeyValue("from", peer).log("image fetched from another replica");
+                return true;
+            } catch (java.io.IOException e) {
+                LOG.atWarn().addKeyValue("image", "sha256:" + id).addKeyValue("from", peer).log("cannot fetch the image: " + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            } finally {
+                try {
+                    Files.deleteIfExists(partial);
+                } catch (java.io.IOException ignored) {
+                    // a leftover part file is harmless: never read, overwritten by name
+                }
+            }
+        }
+        return false;
+    }
+
+    private java.net.http.HttpClient client() {
+        var known = client;
+        if (known == null) {
+            known = java.net.http.HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(5)).sslContext(settings.tls().context()).build();
+            client = known;
+        }
+        return known;
     }
 
     /** Receives an archive into a temporary file, then renames it into place: a reader never sees part of one. */
