@@ -199,6 +199,12 @@ record DeployPlan(List<String> lines, int unchanged) {
         if (!a.ulimits().equals(b.ulimits()) || !a.sysctls().equals(b.sysctls())) {
             names.add("kernel limits");
         }
+        if (!a.networks().equals(b.networks())) {
+            names.add("networks " + (b.networks().isEmpty() ? "none" : String.join(", ", b.networks().keySet())));
+        }
+        if (!Objects.equals(a.imageId(), b.imageId()) && Objects.equals(a.imageId() == null, b.imageId() == null)) {
+            names.add("image content"); // a rebuild whose name did not change (it changes with the content)
+        }
         var before = a.files();
         var after = b.files();
         for (var file : after) {

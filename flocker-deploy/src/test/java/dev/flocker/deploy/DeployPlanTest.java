@@ -78,4 +78,14 @@ class DeployPlanTest {
                 "start    db on 10.0.0.1 (postgres:16; networks flocker_back as db, database)",
                 "start    web on 10.0.0.1 (nginx:latest; networks flocker_back as web)");
     }
+
+    @Test
+    void aChangedNetworkIsNamedInTheRestart() {
+        var before = deploy(Configuration.EMPTY, """
+                {"services": {"db": {"image": "postgres:16", "networks": ["back"]}, "web": {"image": "nginx:1"}}, "networks": {"back": {}}}""");
+        var after = deploy(before, """
+                {"services": {"db": {"image": "postgres:16", "networks": ["front"]}, "web": {"image": "nginx:1"}}, "networks": {"front": {}}}""");
+        assertThat(DeployPlan.between(before, after, HOSTS).lines()).containsExactly(
+                "restart  db on 10.0.0.1 (docker options networks flocker_front)");
+    }
 }

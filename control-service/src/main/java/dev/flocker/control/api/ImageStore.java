@@ -167,9 +167,10 @@ public final class ImageStore {
                 .compose(file -> request.pipeTo(file))
                 .compose(v -> vertx.executeBlocking(() -> {
                     long size = Files.size(partial);
-                    if (size == 0) {
+                    if (size == 0 || size > MAX_BYTES) {
                         Files.delete(partial);
-                        throw new IllegalArgumentException("the archive is empty");
+                        throw new IllegalArgumentException(size == 0 ? "the archive is empty" : "it is larger than " + MAX_BYTES
+                                + " bytes; push larger images to a registry every node can pull from");
                     }
                     Files.move(partial, archive(id), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                     return size;
