@@ -42,6 +42,7 @@ public final class Containers implements AutoCloseable {
     static final String NETWORKS = "dev.flocker.networks";
 
     private final DockerClient docker;
+    private final DockerClient loader;
     private final String hostAddress;
     private final Duration stopTimeout;
     private final ContainerSettings settings;
@@ -63,6 +64,9 @@ public final class Containers implements AutoCloseable {
         var http = new ZerodepDockerHttpClient.Builder().dockerHost(config.getDockerHost()).maxConnections(32)
                 .connectionTimeout(Duration.ofSeconds(10)).responseTimeout(stopTimeout.plusSeconds(60)).build();
         this.docker = DockerClientImpl.getInstance(config, http);
+        // Loading an image answers only once the whole archive is in: minutes for a large one, not a stop's time-out.
+        this.loader = DockerClientImpl.getInstance(config, new ZerodepDockerHttpClient.Builder().dockerHost(config.getDockerHost())
+                .maxConnections(4).connectionTimeout(Duration.ofSeconds(10)).responseTimeout(Duration.ofMinutes(30)).build());
         this.hostAddress = hostAddress;
         this.stopTimeout = stopTimeout;
         this.settings = new ContainerSettings(filesRoot);
@@ -98,7 +102,7 @@ public final class Containers implements AutoCloseable {
 
     /** Loads a {@code docker save} archive, as {@code docker load} does. */
     public void loadImage(java.io.InputStream archive) {
-        docker.loadImageCmd(archive).exec();
+        loader.loadImageCmd(archive).exec();
     }
 
     /** Docker's health status from a listed container's status ("Up 5 seconds (health: starting)"), or null when it has none. */
@@ -413,10 +417,12 @@ public final class Containers implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            docker.close();
-        } catch (java.io.IOException e) {
-            LOG.atDebug().log("closing the Docker client: " + e.getMessage());
+        for (var client : List.of(docker, loader)) {
+            try {
+                client.close();
+            } catch (java.io.IOException e) {
+                LOG.atDebug().log("closing the Docker client: " + e.getMessage());
+            }
         }
     }
 }
