@@ -187,7 +187,8 @@ public final class DatasetShipper {
                 throw new TransferException("local send of " + id + " failed after " + bytes + " bytes: " + e.getMessage(), e);
             }
             transfer.report(TransferProgress.of(TransferProgress.Phase.VERIFYING, bytes, bytes, start));
-            SshConnections.awaitClosed(channel);
+            // zfs recv commits what it received and names its snapshot: seconds, even after a large stream.
+            SshConnections.awaitClosed(channel, Duration.ofMinutes(10), "zfs recv of " + id + " on " + peer.address());
             if (channel.getExitStatus() != 0) {
                 throw failure(peer, command, channel, remoteErr, "after " + bytes + " bytes");
             }

@@ -175,20 +175,31 @@ public final class SshConnections implements AutoCloseable {
                 }
                 throw new TransferException("running '" + command + "' on " + peer.address() + " failed: " + e.getMessage(), e);
             }
-            awaitClosed(channel);
+            awaitClosed(channel, COMMAND_TIMEOUT, "'" + command + "' on " + peer.address());
             return new Result(channel.getExitStatus(), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
             channel.disconnect();
         }
     }
 
-    static void awaitClosed(ChannelExec channel) {
+    /**
+     * How long a command on a peer (list, set an owner, destroy) may take: as long as a local zfs command, so a peer
+     * whose zfs hangs fails the change instead of hanging the loop that runs it.
+     */
+    static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(90);
+
+    /** Waits for the channel to close (its command to end); a {@link TransferException} after {@code limit}. */
+    static void awaitClosed(ChannelExec channel, Duration limit, String what) {
+        long deadline = System.nanoTime() + limit.toNanos();
         while (!channel.isClosed()) {
+            if (System.nanoTime() > deadline) {
+                throw new TransferException(what + " did not end within " + limit.toSeconds() + " s");
+            }
             try {
                 Thread.sleep(1);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new TransferException("interrupted while waiting for '" + channel + "'");
+                throw new TransferException("interrupted while waiting for " + what);
             }
         }
     }

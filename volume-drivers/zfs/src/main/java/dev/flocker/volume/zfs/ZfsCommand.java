@@ -16,7 +16,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * a failure into a {@link ZfsException} carrying the command line and the command's own error output.
  */
 public final class ZfsCommand {
-    private static final long TIMEOUT_SECONDS = 300;
+    /**
+     * An administrative command (create, set, get, list, snapshot, destroy, mount...) that has not ended by then is
+     * given up: the change fails and a later loop tries again. Shorter than the agent's stuck-loop bound
+     * (ControlLink.STUCK_AFTER, 120 s), so one hung zfs-fuse call does not make the node look dead. Sends and
+     * receives stream through {@link #start} and are bounded by their transfers instead.
+     */
+    static final long TIMEOUT_SECONDS = 90;
     private final AtomicLong invocations = new AtomicLong();
 
     /** How many zfs/zpool processes this instance has started (lets tests hold the one-call listing to its word). */
@@ -55,6 +61,11 @@ public final class ZfsCommand {
     }
 
     private String run(List<String> command, InputStream stdin) {
+        return run(command, stdin, TIMEOUT_SECONDS);
+    }
+
+    /** Runs {@code command} to its end, at most {@code timeoutSeconds}; its standard output. */
+    String run(List<String> command, InputStream stdin, long timeoutSeconds) {
         invocations.incrementAndGet();
         Process process;
         try {
@@ -70,16 +81,22 @@ public final class ZfsCommand {
         var stderr = background(() -> readAll(process.getErrorStream()));
         CompletableFuture<IOException> feeding = stdin == null ? CompletableFuture.completedFuture(null)
                 : background(() -> pump(stdin, process.getOutputStream()));
-        var stdout = readAll(process.getInputStream());
+        // Read on its own thread: reading here would wait for the end of the output, that is for the process, past any
+        // time-out (a zfs-fuse call that hangs would hang the agent's loop for good).
+        var output = background(() -> readAll(process.getInputStream()));
+        String stdout;
         try {
-            if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
-                throw new ZfsException(command, -1, "did not finish in " + TIMEOUT_SECONDS + " s");
+                throw new ZfsException(command, -1, "did not finish in " + timeoutSeconds + " s");
             }
+            stdout = output.get(timeoutSeconds, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
             throw new ZfsException(command, -1, "interrupted");
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new ZfsException(command, -1, "its output could not be read: " + e);
         }
         var feedError = feeding.join();
         if (process.exitValue() != 0) {
