@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.util.List;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
@@ -78,17 +79,47 @@ final class AgentMetrics implements AutoCloseable {
         return metrics;
     }
 
+    /** What /metrics answers. */
+    String scrape() {
+        return registry.scrape();
+    }
+
     /** The port /metrics is served on, or -1. */
     int port() {
         return server == null ? -1 : server.getAddress().getPort();
     }
 
     /** The datasets on this host as the last loop found them. */
+    /**
+     * Each dataset's gauges read a value held here and updated in place: re-registering a row (Micrometer's overwrite)
+     * removes its gauge for a moment, and a scrape at that moment would miss the dataset.
+     */
     void datasets(LocalState local) {
-        usedBytes.register(local.datasets().values().stream()
-                .map(d -> MultiGauge.Row.of(Tags.of("dataset", d.id().toString()), d.usedBytes())).toList(), true);
-        maximumBytes.register(local.datasets().values().stream().filter(d -> d.maximumSize() != null)
-                .map(d -> MultiGauge.Row.of(Tags.of("dataset", d.id().toString()), d.maximumSize())).toList(), true);
+        var used = new java.util.HashMap<String, Long>();
+        var maximum = new java.util.HashMap<String, Long>();
+        for (var d : local.datasets().values()) {
+            used.put(d.id().toString(), d.usedBytes());
+            if (d.maximumSize() != null) {
+                maximum.put(d.id().toString(), d.maximumSize());
+            }
+        }
+        usedBytes.register(rows(usedValues, used), false);
+        maximumBytes.register(rows(maximumValues, maximum), false);
+    }
+
+    private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> usedValues = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> maximumValues = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Updates the held values to {@code now} (dropping datasets gone) and gives one row per dataset, on its held value. */
+    private static List<MultiGauge.Row<?>> rows(java.util.Map<String, java.util.concurrent.atomic.AtomicLong> held, java.util.Map<String, Long> now) {
+        held.keySet().retainAll(now.keySet());
+        var rows = new java.util.ArrayList<MultiGauge.Row<?>>();
+        now.forEach((dataset, value) -> {
+            var holder = held.computeIfAbsent(dataset, k -> new java.util.concurrent.atomic.AtomicLong());
+            holder.set(value);
+            rows.add(MultiGauge.Row.of(Tags.of("dataset", dataset), holder, java.util.concurrent.atomic.AtomicLong::get));
+        });
+        return rows;
     }
 
     @Override
