@@ -97,8 +97,11 @@ public final class DatasetShipper {
         }
         Optional<Snapshot> base = theirs.isEmpty() ? Optional.empty() : Snapshot.latestCommon(mine, theirs.get());
         if (theirs.isPresent() && base.isEmpty()) {
-            throw new TransferException("peer " + peer.address() + " holds " + remoteName
-                    + " but shares no snapshot with this host; refusing to overwrite it (destroy the peer's copy to send it afresh)");
+            if (!replaceStaleReplica(id, peer, remoteName)) {
+                throw new TransferException("peer " + peer.address() + " holds " + remoteName
+                        + " but shares no snapshot with this host; refusing to overwrite it (destroy the peer's copy to send it afresh)");
+            }
+            theirs = Optional.empty();
         }
         try {
             return finish(id, peer, base, snapshot, stream(id, peer, remoteName, base, snapshot, theirs.isEmpty(), transfer, start),
@@ -248,6 +251,31 @@ public final class DatasetShipper {
      * removes it). Such a leftover holds no data anyone can rely on: no snapshot ever completed, and no owner
      * was ever recorded on it (a dataset created by a driver always has one). Removes it and says so.
      */
+    /**
+     * A peer copy that shares no snapshot with this host is replaced (destroyed, then sent whole) only when it is a stale
+     * replica: it records an owner, and a handoff generation older than this copy's. Such a copy was handed over long
+     * ago and holds nothing the owner's line of copies does not (the dataset went A -> B -> C and comes back to A, whose
+     * old snapshots C never had). Anything else (no generation, the same or a newer one) is never overwritten.
+     */
+    private boolean replaceStaleReplica(DatasetId id, Peer peer, String remoteName) {
+        var generation = ssh.run(peer, RemoteZfs.generation(remoteName)).strip();
+        var owner = ssh.run(peer, RemoteZfs.owner(remoteName)).strip();
+        long ours = local.get(id).map(dev.flocker.volume.Volume::generation).orElse(0L);
+        long theirs;
+        try {
+            theirs = Long.parseLong(generation);
+        } catch (NumberFormatException none) {
+            return false;
+        }
+        if (owner.equals("-") || theirs >= ours) {
+            return false;
+        }
+        LOG.atWarn().addKeyValue("peer", peer.address()).addKeyValue("dataset", remoteName).addKeyValue("their_generation", theirs)
+                .addKeyValue("our_generation", ours).log("replacing a stale replica that shares no snapshot with this copy: sending it whole");
+        destroyRemote(peer, remoteName);
+        return true;
+    }
+
     private boolean removeInterruptedReceive(Peer peer, String remoteName) {
         var owner = ssh.run(peer, RemoteZfs.owner(remoteName)).strip();
         if (!owner.equals("-")) {
@@ -255,10 +283,16 @@ public final class DatasetShipper {
         }
         LOG.atWarn().addKeyValue("peer", peer.address()).addKeyValue("dataset", remoteName)
                 .log("removing what an interrupted full receive left on the peer");
+        destroyRemote(peer, remoteName);
+        return true;
+    }
+
+    /** Destroys the peer's copy with its snapshots, retrying while zfs-fuse calls it busy. */
+    private void destroyRemote(Peer peer, String remoteName) {
         for (int attempt = 1; ; attempt++) {
             var result = ssh.runForResult(peer, RemoteZfs.destroy(remoteName));
             if (result.exit() == 0 || result.stderr().contains("does not exist")) {
-                return true;
+                return;
             }
             if (attempt >= 20 || !result.stderr().contains("busy")) {
                 throw new RemoteCommandException(peer, RemoteZfs.destroy(remoteName), result.exit(), result.stderr());

@@ -35,12 +35,20 @@ public final class RemoteZfs {
         return "zfs get -H -o value " + ZfsVolumeDriver.OWNER + " " + dataset;
     }
 
+    /** Prints the handoff generation recorded with the dataset ("-" when none). */
+    public static String generation(String dataset) {
+        return "zfs get -H -o value " + ZfsVolumeDriver.GENERATION + " " + dataset;
+    }
+
     /** Prints the guid and createtxg of the dataset and every snapshot of it. */
     public static String snapshots(String dataset) {
         return "zfs get -H -p -r -o name,property,value guid,createtxg " + dataset;
     }
 
-    /** Destroys the dataset with its snapshots: only for what an interrupted full receive left behind. */
+    /**
+     * Destroys the dataset with its snapshots: only for what an interrupted full receive left behind, or a stale replica
+     * (an older generation) that shares no snapshot with the sender.
+     */
     public static String destroy(String dataset) {
         return "zfs destroy -r " + dataset;
     }

@@ -37,6 +37,7 @@ class ForcedCommandTest {
                 RemoteZfs.receive(DATASET, snapshot, true),
                 RemoteZfs.receive(DATASET, snapshot, false),
                 RemoteZfs.owner(DATASET),
+                RemoteZfs.generation(DATASET),
                 RemoteZfs.snapshots(DATASET),
                 RemoteZfs.destroy(DATASET),
                 RemoteZfs.passOwnership(DATASET, NodeId.random(), 7));

@@ -232,6 +232,27 @@ class ShippingTest {
         target.destroy(id);
     }
 
+    /**
+     * A dataset that went A -> B -> C comes back to A, whose old replica shares no snapshot with C's copy (C got its
+     * first copy whole from B): a replica that records an owner and an older generation is replaced, sent whole.
+     */
+    @Test
+    void aStaleReplicaOfAnOlderGenerationThatSharesNoSnapshotIsReplaced() throws Exception {
+        var id = DatasetId.random();
+        source.create(id, null, NODE1);
+        source.setOwner(id, NODE1, 3);
+        Files.writeString(source.get(id).orElseThrow().mountpoint().resolve("now.txt"), "generation 3\n");
+        target.create(id, null, NODE1);
+        target.setOwner(id, NodeId.of("22222222-2222-4222-8222-222222222222"), 1);
+        var stale = target.snapshot(id);
+        var result = shipper.start(id, peer).await(WAIT);
+        assertThat(result.base()).as("sent whole").isNull();
+        var names = target.get(id).orElseThrow().snapshots().stream().map(dev.flocker.volume.Snapshot::name).toList();
+        assertThat(names).containsExactly(result.snapshot()).doesNotContain(stale.name());
+        source.destroy(id);
+        target.destroy(id);
+    }
+
     /** Starts a push, waits until data flows, kills {@code victim} ("zfs" recv or the "sshd" serving it) on the peer, and awaits the failure. */
     private static void pushAndKill(DatasetId id, String victim) throws Exception {
         var transfer = shipper.start(id, peer);
