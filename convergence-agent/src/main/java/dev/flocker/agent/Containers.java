@@ -42,7 +42,10 @@ public final class Containers implements AutoCloseable {
     static final String NETWORKS = "dev.flocker.networks";
 
     private final DockerClient docker;
-    private final DockerClient loader;
+    /** The usual calls' time-out: the agent's stop time-out plus this. */
+    private static final int USUAL_TIMEOUT_MARGIN_SECONDS = 60;
+    /** For calls whose answer may take minutes: image loads, stops with a long grace period. */
+    private final DockerClient slow;
     private final String hostAddress;
     private final Duration stopTimeout;
     private final ContainerSettings settings;
@@ -62,11 +65,12 @@ public final class Containers implements AutoCloseable {
     public Containers(String dockerHost, String hostAddress, Duration stopTimeout, Path filesRoot) {
         var config = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(dockerHost).build();
         var http = new ZerodepDockerHttpClient.Builder().dockerHost(config.getDockerHost()).maxConnections(32)
-                .connectionTimeout(Duration.ofSeconds(10)).responseTimeout(stopTimeout.plusSeconds(60)).build();
+                .connectionTimeout(Duration.ofSeconds(10)).responseTimeout(stopTimeout.plusSeconds(USUAL_TIMEOUT_MARGIN_SECONDS)).build();
         this.docker = DockerClientImpl.getInstance(config, http);
-        // Loading an image answers only once the whole archive is in: minutes for a large one, not a stop's time-out.
-        this.loader = DockerClientImpl.getInstance(config, new ZerodepDockerHttpClient.Builder().dockerHost(config.getDockerHost())
-                .maxConnections(4).connectionTimeout(Duration.ofSeconds(10)).responseTimeout(Duration.ofMinutes(30)).build());
+        // Loading an image answers only once the whole archive is in (minutes for a large one), and a stop only after its
+        // grace period (Compose's stop_grace_period, up to an hour): neither fits the usual calls' time-out.
+        this.slow = DockerClientImpl.getInstance(config, new ZerodepDockerHttpClient.Builder().dockerHost(config.getDockerHost())
+                .maxConnections(8).connectionTimeout(Duration.ofSeconds(10)).responseTimeout(Duration.ofMinutes(65)).build());
         this.hostAddress = hostAddress;
         this.stopTimeout = stopTimeout;
         this.settings = new ContainerSettings(filesRoot);
@@ -102,7 +106,7 @@ public final class Containers implements AutoCloseable {
 
     /** Loads a {@code docker save} archive, as {@code docker load} does. */
     public void loadImage(java.io.InputStream archive) {
-        loader.loadImageCmd(archive).exec();
+        slow.loadImageCmd(archive).exec();
     }
 
     /** Docker's health status from a listed container's status ("Up 5 seconds (health: starting)"), or null when it has none. */
@@ -244,7 +248,7 @@ public final class Containers implements AutoCloseable {
         var grace = labels == null ? null : labels.get(STOP_TIMEOUT);
         int seconds = grace == null ? (int) stopTimeout.toSeconds() : Integer.parseInt(grace);
         try {
-            docker.stopContainerCmd(name).withTimeout(seconds).exec();
+            forStop(seconds).stopContainerCmd(name).withTimeout(seconds).exec();
         } catch (NotModifiedException alreadyStopped) {
             // fine
         } catch (NotFoundException gone) {
@@ -268,6 +272,11 @@ public final class Containers implements AutoCloseable {
             LOG.atWarn().addKeyValue("application", name).log("could not remove its configs and secrets: " + e.getMessage());
         }
         LOG.atInfo().addKeyValue("application", name).log("stopped application");
+    }
+
+    /** The client whose time-out outlasts a stop of {@code seconds}: the usual one, unless the grace period nears its time-out. */
+    private DockerClient forStop(int seconds) {
+        return seconds + 30 < stopTimeout.toSeconds() + USUAL_TIMEOUT_MARGIN_SECONDS ? docker : slow;
     }
 
     /**
@@ -417,7 +426,7 @@ public final class Containers implements AutoCloseable {
 
     @Override
     public void close() {
-        for (var client : List.of(docker, loader)) {
+        for (var client : List.of(docker, slow)) {
             try {
                 client.close();
             } catch (java.io.IOException e) {
