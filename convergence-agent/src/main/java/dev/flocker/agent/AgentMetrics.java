@@ -28,6 +28,9 @@ final class AgentMetrics implements AutoCloseable {
     private final HttpServer server;
     private final MultiGauge usedBytes;
     private final MultiGauge maximumBytes;
+    /** Each dataset's values, which its gauges read (updated in place, see {@link #datasets}). */
+    private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> usedValues = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> maximumValues = new java.util.concurrent.ConcurrentHashMap<>();
 
     private AgentMetrics(HttpServer server) {
         this.server = server;
@@ -107,8 +110,6 @@ final class AgentMetrics implements AutoCloseable {
         maximumBytes.register(rows(maximumValues, maximum), false);
     }
 
-    private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> usedValues = new java.util.concurrent.ConcurrentHashMap<>();
-    private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> maximumValues = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Updates the held values to {@code now} (dropping datasets gone) and gives one row per dataset, on its held value. */
     private static List<MultiGauge.Row<?>> rows(java.util.Map<String, java.util.concurrent.atomic.AtomicLong> held, java.util.Map<String, Long> now) {

@@ -201,6 +201,10 @@ public final class Containers implements AutoCloseable {
             }
             ContainerSettings.apply(options, create, host);
         }
+        var networks = options == null ? Map.<String, List<String>>of() : options.networks();
+        if (!networks.isEmpty()) {
+            labels.put(NETWORKS, String.join(",", networks.keySet()));
+        }
         create.withLabels(labels);
         if (!app.commandLine().isEmpty()) {
             create.withCmd(app.commandLine());
@@ -212,14 +216,11 @@ public final class Containers implements AutoCloseable {
             create.withHealthcheck(ContainerSettings.healthCheck(app.healthcheck()));
             warnIfStartIntervalIgnored(app);
         }
-        var networks = options == null ? Map.<String, List<String>>of() : options.networks();
         if (!networks.isEmpty()) {
             networks.keySet().forEach(this::ensureNetwork);
             var first = networks.keySet().iterator().next();
             host.withNetworkMode(first);
             create.withAliases(networks.get(first));
-            labels.put(NETWORKS, String.join(",", networks.keySet()));
-            create.withLabels(labels);
         }
         var id = create.exec().getId();
         for (var network : networks.entrySet().stream().skip(1).toList()) {

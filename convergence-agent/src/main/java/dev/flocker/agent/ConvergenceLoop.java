@@ -98,9 +98,13 @@ final class ConvergenceLoop {
     boolean converge() {
         long started = System.nanoTime();
         var view = parts.link().view();
-        var local = parts.discovery().now();
+        // Docker's image list is read only while an application configured here runs a built image (the planner's only use).
+        boolean builtImages = view != null && view.configuration().applications().values().stream()
+                .anyMatch(a -> self.equals(a.node()) && a.docker() != null && a.docker().imageId() != null);
+        var local = parts.discovery().now(builtImages);
         Failpoints.pause("loop"); // a slow loop (a busy pool or dockerd), for tests
         List<Wait> waits = List.of();
+        var applicationErrors = new java.util.HashMap<>(parts.executor().applicationErrors());
         boolean progressed = false;
         if (view != null) {
             var cluster = view.clusterState();
@@ -109,20 +113,22 @@ final class ConvergenceLoop {
             for (var change : plan.background()) {
                 if (change instanceof Change.FetchImage fetch) {
                     parts.images().fetch(fetch);
+                    var error = parts.images().error(fetch.imageId()); // planned only while the image is still missing
+                    if (error != null) {
+                        applicationErrors.put(fetch.application(), error);
+                    }
                 } else {
                     parts.runner().run(change);
                 }
             }
             if (!plan.steps().isEmpty()) {
                 progressed = parts.executor().execute(plan.steps());
-                local = parts.discovery().now();
+                local = parts.discovery().now(builtImages);
             }
             waits = plan.waits();
             parts.peers().addresses = peerAddresses(cluster);
             parts.proxy().update(proxyRoutes(Routes.of(self, view.configuration(), cluster, local, plan.holding())));
         }
-        var applicationErrors = new java.util.HashMap<>(parts.executor().applicationErrors());
-        applicationErrors.putAll(parts.images().errors());
         var state = parts.report().of(local, parts.runner().states(), waits, parts.executor().errors(), applicationErrors,
                 view == null ? null : view.configuration());
         parts.link().report(state);

@@ -6,17 +6,18 @@ import dev.flocker.volume.VolumeDriver;
 import java.util.HashMap;
 
 /**
- * Reads this host as it is now: every dataset of the volume backend, every container this agent manages, and the ids of
- * the images its Docker holds.
+ * Reads this host as it is now: every dataset of the volume backend, every container this agent manages, and, when
+ * asked, the ids of the images its Docker holds.
  */
 record Discovery(VolumeDriver driver, Containers containers) {
 
-    LocalState now() {
+    /** @param withImages whether to list Docker's images too (else the state has none) */
+    LocalState now(boolean withImages) {
         var datasets = new HashMap<DatasetId, LocalState.LocalDataset>();
         for (var v : driver.list()) {
             datasets.put(v.id(), new LocalState.LocalDataset(v.id(), v.maximumSize(), v.mountpoint() == null ? null : v.mountpoint().toString(),
                     v.mounted(), v.readOnly(), v.owner(), v.generation(), v.referencedBytes()));
         }
-        return new LocalState(datasets, containers.list(), containers.imageIds());
+        return new LocalState(datasets, containers.list(), withImages ? containers.imageIds() : java.util.Set.of());
     }
 }

@@ -25,7 +25,7 @@ final class Images {
     private final Wakeup wakeup;
     private final Set<String> loading = ConcurrentHashMap.newKeySet();
     private final Map<String, Instant> failedAt = new ConcurrentHashMap<>();
-    private final Map<String, String> errors = new ConcurrentHashMap<>();
+    private final Map<String, String> errors = new ConcurrentHashMap<>(); // by image id
 
     Images(Containers containers, FlockerClient api, Wakeup wakeup) {
         this.containers = containers;
@@ -33,9 +33,9 @@ final class Images {
         this.wakeup = wakeup;
     }
 
-    /** Why each application's image could not be loaded, by application name, until it is. */
-    Map<String, String> errors() {
-        return Map.copyOf(errors);
+    /** Why the image's last load failed, or null when it did not (or none was tried). */
+    String error(String imageId) {
+        return errors.get(imageId);
     }
 
     /** Starts loading the change's image unless it is loading already, or failed less than {@link #RETRY_AFTER} ago. */
@@ -59,11 +59,11 @@ final class Images {
                     throw new IllegalStateException("the archive the control service holds for " + id + " loaded another image");
                 }
                 failedAt.remove(id);
-                errors.values().removeIf(e -> e.contains(id));
+                errors.remove(id);
                 LOG.atInfo().addKeyValue("image", id).addKeyValue("ms", (System.nanoTime() - started) / 1_000_000).log("image loaded");
             } catch (Exception e) {
                 failedAt.put(id, Instant.now());
-                errors.put(change.application(), "cannot load image " + id + " from the control service: " + ChangeExecutor.rootMessage(e));
+                errors.put(id, "cannot load image " + id + " from the control service: " + ChangeExecutor.rootMessage(e));
                 LOG.atWarn().addKeyValue("image", id).addKeyValue("application", change.application())
                         .log("cannot load the image; trying again in " + RETRY_AFTER.toSeconds() + " s: " + ChangeExecutor.rootMessage(e));
             } finally {
