@@ -86,13 +86,17 @@ public final class Deployment {
                 docker.networks().keySet().forEach(network -> members.computeIfAbsent(network, n -> new ArrayList<>()).add(key));
             }
         });
-        members.forEach((network, keys) -> {
-            if (keys.stream().map(placed::get).distinct().count() > 1) {
-                problems.add("Application '" + apps.get(keys.get(0)).name() + "' has a config error. Network '" + network + "' is joined by "
-                        + String.join(", ", keys.stream().map(k -> apps.get(k).name() + " (node " + placed.get(k) + ")").toList())
-                        + ": applications that share a network must be placed on one node (or reach each other through 'links').");
-            }
-        });
+        members.forEach((network, keys) -> onSeveralNodes(keys, apps, placed).ifPresent(spread -> problems.add("Application '"
+                + apps.get(keys.get(0)).name() + "' has a config error. Network '" + network + "' is joined by " + spread
+                + ": applications that share a network must be placed on one node (or reach each other through 'links').")));
+    }
+
+    /** When the applications of {@code keys} are placed on more than one node: each with its node, for an error. */
+    private static java.util.Optional<String> onSeveralNodes(List<String> keys, Map<String, AppSpec> apps, Map<String, NodeId> placed) {
+        if (keys.stream().map(placed::get).distinct().count() <= 1) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(String.join(", ", keys.stream().map(k -> apps.get(k).name() + " (node " + placed.get(k) + ")").toList()));
     }
 
     /**
@@ -114,10 +118,9 @@ public final class Deployment {
         var result = new LinkedHashMap<String, DatasetId>();
         users.forEach((name, keys) -> {
             var first = apps.get(keys.get(0));
-            var nodes = keys.stream().map(placed::get).distinct().count();
-            if (nodes > 1) {
-                problems.add("Application '" + first.name() + "' has a config error. Volume '" + name + "' is shared by "
-                        + String.join(", ", keys.stream().map(k -> apps.get(k).name() + " (node " + placed.get(k) + ")").toList())
+            var spread = onSeveralNodes(keys, apps, placed);
+            if (spread.isPresent()) {
+                problems.add("Application '" + first.name() + "' has a config error. Volume '" + name + "' is shared by " + spread.get()
                         + ": applications that share a volume must be placed on one node.");
                 return;
             }

@@ -1,6 +1,7 @@
 package dev.flocker.deploy;
 
 import dev.flocker.api.client.FlockerClient;
+import dev.flocker.api.model.Application;
 import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
@@ -136,6 +137,12 @@ final class Convergence {
         return text.toString();
     }
 
+    /** Why the agent of the application's node could not start it, when it said. */
+    static java.util.Optional<String> startError(List<FlockerClient.ContainerStateView> containers, Application app) {
+        return containers.stream().filter(c -> c.name().equals(app.name()) && app.node().equals(c.node()) && c.error() != null)
+                .map(FlockerClient.ContainerStateView::error).findFirst();
+    }
+
     /** What does not match yet, one item each. */
     private List<Item> pending(Configuration wanted, Map<NodeId, String> hosts) {
         var items = new ArrayList<Item>();
@@ -167,8 +174,7 @@ final class Convergence {
         for (var app : wanted.applications().values()) {
             boolean running = containers.stream().anyMatch(c -> c.name().equals(app.name()) && app.node().equals(c.node()) && c.running());
             if (!running) {
-                var error = containers.stream().filter(c -> c.name().equals(app.name()) && app.node().equals(c.node()) && c.error() != null)
-                        .map(c -> " (" + c.error() + ")").findFirst().orElse("");
+                var error = startError(containers, app).map(e -> " (" + e + ")").orElse("");
                 var text = "application " + app.name() + ": not yet running on " + DeployPlan.host(hosts, app.node()) + error;
                 items.add(new Item("application:" + app.name(), text, text, null));
             }

@@ -152,7 +152,7 @@ public final class DeployMain implements Callable<Integer> {
         var named = new java.util.HashSet<String>();
         placement.values().forEach(named::addAll);
         var resolved = ComposeInputs.resolve(applicationFile.value, applicationPath, ComposeInputs.activeProfiles(profiles), named);
-        var checked = parse(applicationFile, () -> ApplicationFile.parse(withoutBuilds(resolved)));
+        var checked = parse(applicationFile, () -> ApplicationFile.parse(ImageBuilds.withoutBuilds(resolved)));
         // Built only once the file is known good: a build takes time, and its image replaces 'build' in what is sent.
         var images = new ImageBuilds(dockerHost, out);
         var builds = images.build(resolved, applicationPath);
@@ -188,27 +188,6 @@ public final class DeployMain implements Callable<Integer> {
                 throw new DeployException("the control service refused the configuration: " + e.description(), 1);
             }
         }
-    }
-
-    /** The file as checked before building: each {@code build} stands for an image, so only the rest is checked. */
-    static Object withoutBuilds(Object root) {
-        if (!(root instanceof Map<?, ?> map) || !(map.get("services") instanceof Map<?, ?> services)) {
-            return root;
-        }
-        var kept = new LinkedHashMap<Object, Object>();
-        services.forEach((name, value) -> {
-            if (value instanceof Map<?, ?> service && service.containsKey("build")) {
-                var checked = new LinkedHashMap<Object, Object>(service);
-                checked.remove("build");
-                checked.putIfAbsent("image", "build-pending");
-                kept.put(name, checked);
-            } else {
-                kept.put(name, value);
-            }
-        });
-        var result = new LinkedHashMap<Object, Object>(map);
-        result.put("services", kept);
-        return result;
     }
 
     private void print(DeployPlan plan) {
@@ -298,8 +277,7 @@ public final class DeployMain implements Callable<Integer> {
                         .sorted(java.util.Comparator.comparing(a -> a.name())).map(app -> List.of(app.name(), DeployPlan.host(view.hosts(), app.node()),
                                 app.imageWithTag(), String.join(",", app.ports().stream().map(p -> p.external() + "->" + p.internal()).toList()),
                                 running.stream().anyMatch(c -> c.name().equals(app.name()) && c.running() && app.node().equals(c.node()))
-                                        ? "running" : "not running" + running.stream().filter(c -> c.name().equals(app.name())
-                                        && app.node().equals(c.node()) && c.error() != null).map(c -> ": " + c.error()).findFirst().orElse("")))
+                                        ? "running" : "not running" + Convergence.startError(running, app).map(e -> ": " + e).orElse("")))
                         .toList());
                 out.println();
                 out.println("DATASETS");

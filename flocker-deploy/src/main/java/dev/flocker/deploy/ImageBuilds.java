@@ -44,30 +44,49 @@ final class ImageBuilds {
     }
 
     Result build(Object root, Path file) {
-        if (!(root instanceof Map<?, ?> map) || !(map.get("services") instanceof Map<?, ?> services)) {
-            return new Result(root, List.of());
-        }
         var built = new ArrayList<Built>();
+        var result = withBuildsReplaced(root, (name, service, copy) -> {
+            var image = build(file, project((Map<?, ?>) root, file), name, service);
+            built.add(image);
+            copy.put("image", image.image());
+            copy.put(dev.flocker.compose.ApplicationFile.BUILT_IMAGE_ID, image.id());
+        });
+        return new Result(result, List.copyOf(built));
+    }
+
+    /** The file as checked before building: each {@code build} stands for an image, so only the rest is checked. */
+    static Object withoutBuilds(Object root) {
+        return withBuildsReplaced(root, (name, service, copy) -> copy.putIfAbsent("image", "build-pending"));
+    }
+
+    /** Completes the copy of a service that had {@code build} (given its name and its settings as written). */
+    private interface Rewrite {
+        void apply(String name, Map<?, ?> service, Map<Object, Object> copy);
+    }
+
+    /**
+     * {@code root} with each service that has {@code build} replaced by a copy without it, which {@code rewrite} then
+     * completes; {@code root} itself when no service has one.
+     */
+    private static Object withBuildsReplaced(Object root, Rewrite rewrite) {
+        if (!(root instanceof Map<?, ?> map) || !(map.get("services") instanceof Map<?, ?> services)
+                || services.values().stream().noneMatch(v -> v instanceof Map<?, ?> s && s.containsKey("build"))) {
+            return root;
+        }
         var kept = new LinkedHashMap<Object, Object>();
         services.forEach((name, value) -> {
-            if (!(value instanceof Map<?, ?> service) || !service.containsKey("build")) {
+            if (value instanceof Map<?, ?> service && service.containsKey("build")) {
+                var copy = new LinkedHashMap<Object, Object>(service);
+                copy.remove("build");
+                rewrite.apply(String.valueOf(name), service, copy);
+                kept.put(name, copy);
+            } else {
                 kept.put(name, value);
-                return;
             }
-            var image = build(file, project(map, file), String.valueOf(name), service);
-            built.add(image);
-            var resolved = new LinkedHashMap<Object, Object>(service);
-            resolved.remove("build");
-            resolved.put("image", image.image());
-            resolved.put(dev.flocker.compose.ApplicationFile.BUILT_IMAGE_ID, image.id());
-            kept.put(name, resolved);
         });
-        if (built.isEmpty()) {
-            return new Result(root, List.of());
-        }
         var result = new LinkedHashMap<Object, Object>(map);
         result.put("services", kept);
-        return new Result(result, built);
+        return result;
     }
 
     /** Compose's project name: the file's {@code name}, else its directory's name, in Docker's image-name letters. */

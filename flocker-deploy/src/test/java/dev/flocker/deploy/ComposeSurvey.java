@@ -46,7 +46,7 @@ public final class ComposeSurvey {
                         }
                     });
                 }
-                ApplicationFile.parse(DeployMain.withoutBuilds(resolved));
+                ApplicationFile.parse(ImageBuilds.withoutBuilds(resolved));
                 accepted++;
                 System.out.println("ok       " + name);
             } catch (ConfigurationError e) {

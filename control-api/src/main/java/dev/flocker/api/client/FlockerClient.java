@@ -214,22 +214,24 @@ public final class FlockerClient {
     /** Whether the control service holds image {@code id} ({@code sha256:<hex>}), uploaded by {@link #uploadImage}. */
     public boolean hasImage(String id) {
         return send(HttpRequest.newBuilder(imageUri(id)).timeout(Duration.ofSeconds(30)).method("HEAD", HttpRequest.BodyPublishers.noBody()),
-                HttpResponse.BodyHandlers.discarding(), id).statusCode() == 200;
+                HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
     }
 
     /** Uploads {@code docker save}'s archive of image {@code id}, streamed from {@code archive}. */
     public void uploadImage(String id, java.util.function.Supplier<java.io.InputStream> archive) {
         var response = send(HttpRequest.newBuilder(imageUri(id)).timeout(Duration.ofHours(1)).header("Content-Type", "application/x-tar")
-                .PUT(HttpRequest.BodyPublishers.ofInputStream(archive)), HttpResponse.BodyHandlers.ofString(), id);
-        failOn(response, response.body());
+                .PUT(HttpRequest.BodyPublishers.ofInputStream(archive)), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() >= 400) {
+            throw failure(response.statusCode(), response.body());
+        }
     }
 
     /** Image {@code id}'s archive as uploaded, to read (and close) as it arrives; a {@link FlockerApiException} when absent. */
     public java.io.InputStream downloadImage(String id) {
-        var response = send(HttpRequest.newBuilder(imageUri(id)).timeout(Duration.ofHours(1)).GET(), HttpResponse.BodyHandlers.ofInputStream(), id);
+        var response = send(HttpRequest.newBuilder(imageUri(id)).timeout(Duration.ofHours(1)).GET(), HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() >= 400) {
             try (var body = response.body()) {
-                failOn(response, new String(body.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+                throw failure(response.statusCode(), new String(body.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
             } catch (IOException e) {
                 throw new FlockerApiException(response.statusCode(), "GET " + imageUri(id) + " answered " + response.statusCode(), List.of());
             }
@@ -241,30 +243,34 @@ public final class FlockerClient {
         return base.resolve("/v1/images/" + id);
     }
 
-    private <T> HttpResponse<T> send(HttpRequest.Builder request, HttpResponse.BodyHandler<T> handler, String what) {
+    /** Sends one request; an unreachable service or a refused certificate as a {@link FlockerApiException}. */
+    private <T> HttpResponse<T> send(HttpRequest.Builder builder, HttpResponse.BodyHandler<T> handler) {
+        var request = builder.build();
         try {
-            return http.send(request.build(), handler);
+            return http.send(request, handler);
         } catch (IOException e) {
             throw revoked(e).orElseGet(() -> new FlockerApiException(0, "cannot reach the control service at " + base + ": " + e, List.of()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new FlockerApiException(0, "interrupted while transferring " + what, List.of());
+            throw new FlockerApiException(0, "interrupted while calling " + request.uri(), List.of());
         }
     }
 
-    private static void failOn(HttpResponse<?> response, String body) {
-        if (response.statusCode() >= 400) {
-            String description = body;
-            try {
-                var json = Json.MAPPER.readTree(body);
-                if (json != null && json.has("description")) {
-                    description = json.get("description").asText();
-                }
-            } catch (IOException e) {
-                // not JSON: the body as it is
-            }
-            throw new FlockerApiException(response.statusCode(), description, List.of());
+    /** An error answer's description and errors (Flocker's {@code {"description": ..., "errors": [...]}}), else its text. */
+    private static FlockerApiException failure(int status, String body) {
+        JsonNode json = null;
+        try {
+            json = body.isEmpty() ? null : Json.MAPPER.readTree(body);
+        } catch (IOException e) {
+            // not JSON: the body as it is
         }
+        return failure(status, json, body);
+    }
+
+    private static FlockerApiException failure(int status, JsonNode json, String body) {
+        var description = json != null && json.has("description") ? json.get("description").asText() : json != null ? String.valueOf(json) : body;
+        List<String> errors = json != null && json.has("errors") ? convert(json.get("errors"), new TypeReference<>() { }) : List.of();
+        return new FlockerApiException(status, description, errors);
     }
 
     private record Response(int status, JsonNode body, String tag) {
@@ -277,15 +283,7 @@ public final class FlockerClient {
         if (ifMatches != null) {
             request.header("X-If-Configuration-Matches", ifMatches);
         }
-        HttpResponse<String> response;
-        try {
-            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw revoked(e).orElseGet(() -> new FlockerApiException(0, "cannot reach the control service at " + base + ": " + e, List.of()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FlockerApiException(0, "interrupted while calling " + base + path, List.of());
-        }
+        var response = send(request, HttpResponse.BodyHandlers.ofString());
         JsonNode json;
         try {
             json = response.body().isEmpty() ? null : Json.MAPPER.readTree(response.body());
@@ -293,9 +291,7 @@ public final class FlockerClient {
             throw new FlockerApiException(response.statusCode(), "unreadable answer from " + path + ": " + response.body(), List.of());
         }
         if (response.statusCode() >= 400) {
-            var description = json != null && json.has("description") ? json.get("description").asText() : String.valueOf(json);
-            List<String> errors = json != null && json.has("errors") ? convert(json.get("errors"), new TypeReference<>() { }) : List.of();
-            throw new FlockerApiException(response.statusCode(), description, errors);
+            throw failure(response.statusCode(), json, String.valueOf(json));
         }
         return new Response(response.statusCode(), json, response.headers().firstValue("X-Configuration-Tag").orElse(null));
     }

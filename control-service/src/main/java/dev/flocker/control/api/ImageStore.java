@@ -38,19 +38,22 @@ public final class ImageStore {
     static final long MAX_BYTES = 8L << 30;
 
     private final Vertx vertx;
-    private final Path dir;
     private final Settings settings;
     private volatile java.net.http.HttpClient client;
 
     ImageStore(Vertx vertx, Settings settings) {
         this.vertx = vertx;
-        this.dir = settings.dir();
         this.settings = settings;
     }
 
     /** Where image {@code id}'s archive is, once received whole. */
     Path archive(String id) {
-        return dir.resolve(id + ".tar");
+        return settings.dir().resolve(id + ".tar");
+    }
+
+    /** A new file to receive image {@code id}'s archive into, renamed to {@link #archive} once whole. */
+    private Path partial(String id) {
+        return settings.dir().resolve(id + ".tar.part-" + UUID.randomUUID());
     }
 
     /** The id of a request's path, or null after answering 400 for one that is not 64 hexadecimal digits. */
@@ -105,7 +108,7 @@ public final class ImageStore {
     /** Copies the archive from the first other replica that has it; false when none has. Runs off the event loop. */
     private boolean fetchFromPeers(String id) {
         for (var peer : settings.peers().get()) {
-            var partial = dir.resolve(id + ".tar.part-" + UUID.randomUUID());
+            var partial = partial(id);
             try {
                 var request = java.net.http.HttpRequest.newBuilder(peer.resolve("/v1/images/" + id)).header(LOCAL_ONLY, "1")
                         .timeout(java.time.Duration.ofHours(1)).GET().build();
@@ -114,7 +117,7 @@ public final class ImageStore {
                     if (response.statusCode() != 200) {
                         continue;
                     }
-                    Files.createDirectories(dir);
+                    Files.createDirectories(settings.dir());
                     Files.copy(body, partial);
                 }
                 Files.move(partial, archive(id), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -159,9 +162,9 @@ public final class ImageStore {
         }
         var request = ctx.request();
         request.pause();
-        var partial = dir.resolve(id + ".tar.part-" + UUID.randomUUID());
+        var partial = partial(id);
         vertx.executeBlocking(() -> {
-            Files.createDirectories(dir);
+            Files.createDirectories(settings.dir());
             return null;
         }, false).compose(v -> vertx.fileSystem().open(partial.toString(), new OpenOptions().setCreateNew(true).setWrite(true)))
                 .compose(file -> request.pipeTo(file))
