@@ -7,17 +7,18 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What every end-to-end test class on a two-host lab starts from: a {@link LabCluster} with an agent on each host
- * (the subclass names its lab with {@code @WithLab}), closed after the class, its agents' logs kept.
+ * What every end-to-end test class on a lab of agents starts from: a {@link LabCluster} with an agent on each host of
+ * the lab (the subclass names it, and its number of hosts, with {@code @WithLab}), closed after the class, its agents'
+ * logs kept.
  */
-abstract class TwoAgentLabTest {
+abstract class AgentLabTest {
     @TempDir
     static Path work;
     static LabCluster cluster;
 
     @BeforeAll
     static void startCluster(Lab lab) throws Exception {
-        cluster = LabCluster.withAgents(lab, work, 2);
+        cluster = LabCluster.withAgents(lab, work, lab.hosts().size());
     }
 
     @AfterAll

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("e2e")
 @WithLab(name = "tui", nodes = 2)
-class DashboardTest extends TwoAgentLabTest {
+class DashboardTest extends AgentLabTest {
     static final NodeId N1 = LabCluster.nodeId(1);
     static final NodeId N2 = LabCluster.nodeId(2);
 

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("e2e")
 @WithLab(name = "tdeploy", nodes = 2)
-class DeployCliTest extends TwoAgentLabTest {
+class DeployCliTest extends AgentLabTest {
     static final NodeId N1 = LabCluster.nodeId(1);
     static final NodeId N2 = LabCluster.nodeId(2);
 

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @Tag("e2e")
 @WithLab(name = "tplugin", nodes = 2)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class DockerPluginTest extends TwoAgentLabTest {
+class DockerPluginTest extends AgentLabTest {
     static final NodeId N1 = LabCluster.nodeId(1);
     static final NodeId N2 = LabCluster.nodeId(2);
     static final String IMAGE = "flocker/busybox:local";

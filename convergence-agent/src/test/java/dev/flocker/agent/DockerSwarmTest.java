@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("e2e")
 @WithLab(name = "tswarm", nodes = 2)
-class DockerSwarmTest extends TwoAgentLabTest {
+class DockerSwarmTest extends AgentLabTest {
     static final NodeId N1 = LabCluster.nodeId(1);
     static final NodeId N2 = LabCluster.nodeId(2);
     static String image;

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("e2e")
 @WithLab(name = "tagent", nodes = 2)
-class MovesTest extends TwoAgentLabTest {
+class MovesTest extends AgentLabTest {
     static final NodeId N1 = LabCluster.nodeId(1);
     static final NodeId N2 = LabCluster.nodeId(2);
     private OwnerWatcher watcher;

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("e2e")
 @WithLab(name = "tproxy", nodes = 2)
-class ProxyMoveTest extends TwoAgentLabTest {
+class ProxyMoveTest extends AgentLabTest {
     static final NodeId N1 = LabCluster.nodeId(1);
     static final NodeId N2 = LabCluster.nodeId(2);
     static final int PORT = 18080;

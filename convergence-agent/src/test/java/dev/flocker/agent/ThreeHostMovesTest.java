@@ -3,15 +3,10 @@ package dev.flocker.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flocker.api.model.NodeId;
-import dev.flocker.lab.Lab;
 import dev.flocker.lab.LabExtension.WithLab;
-import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A dataset that travels round three hosts and comes back: n3 gets its first copy whole from n2, so it shares no
@@ -20,23 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("e2e")
 @WithLab(name = "tthree", nodes = 3)
-class ThreeHostMovesTest {
-    @TempDir
-    static Path work;
-    static LabCluster cluster;
-
-    @BeforeAll
-    static void startCluster(Lab lab) throws Exception {
-        cluster = LabCluster.withAgents(lab, work, 3);
-    }
-
-    @AfterAll
-    static void stopCluster() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
+class ThreeHostMovesTest extends AgentLabTest {
     @Test
     void aDatasetMovedRoundThreeHostsComesBackWithEverything() throws Exception {
         var n1 = LabCluster.nodeId(1);
