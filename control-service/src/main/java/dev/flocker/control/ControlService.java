@@ -35,6 +35,7 @@ public final class ControlService implements AutoCloseable {
     static final String API_ENDPOINTS_MAP = "flocker-api-endpoints";
     static final String NODE_STATE_MAP = "flocker-node-state";
     static final String LAST_REPORTS_MAP = "flocker-last-reports";
+    static final String NODE_SEEN_MAP = "flocker-node-seen";
     static final String MAJORITY = "flocker-majority";
     static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(120);
 
@@ -44,7 +45,10 @@ public final class ControlService implements AutoCloseable {
      */
     public record Settings(Path dataPath, String bindHost, int apiPort, int agentPort, int clusterPort, List<String> peers,
                            Duration nodeExpiry, Duration pushInterval, TlsFiles tls, Duration deletedRetention, String metricsBind,
-                           int metricsPort) {
+                           int metricsPort, Duration failoverAfter) {
+        /** How long a dataset's primary node may be silent before a standby is promoted. */
+        public static final Duration FAILOVER_AFTER = Duration.ofSeconds(10);
+
         /** How long a deleted dataset's tombstone is kept at least (retried DELETEs answer 200 meanwhile). */
         public static final Duration DELETED_RETENTION = Duration.ofDays(1);
         /** {@link #metricsPort} when no metrics are served. */
@@ -52,18 +56,24 @@ public final class ControlService implements AutoCloseable {
 
         public Settings(Path dataPath, String bindHost, int apiPort, int agentPort, int clusterPort, List<String> peers,
                         Duration nodeExpiry, Duration pushInterval, TlsFiles tls) {
-            this(dataPath, bindHost, apiPort, agentPort, clusterPort, peers, nodeExpiry, pushInterval, tls, DELETED_RETENTION, null, METRICS_OFF);
+            this(dataPath, bindHost, apiPort, agentPort, clusterPort, peers, nodeExpiry, pushInterval, tls, DELETED_RETENTION, null, METRICS_OFF,
+                    FAILOVER_AFTER);
+        }
+
+        public Settings withFailoverAfter(Duration after) {
+            return new Settings(dataPath, bindHost, apiPort, agentPort, clusterPort, peers, nodeExpiry, pushInterval, tls, deletedRetention,
+                    metricsBind, metricsPort, after);
         }
 
         public Settings withDeletedRetention(Duration retention) {
             return new Settings(dataPath, bindHost, apiPort, agentPort, clusterPort, peers, nodeExpiry, pushInterval, tls, retention,
-                    metricsBind, metricsPort);
+                    metricsBind, metricsPort, failoverAfter);
         }
 
         /** Serves Prometheus metrics at {@code http://bind:port/metrics} (port 0: any free port). */
         public Settings withMetrics(String bind, int port) {
             return new Settings(dataPath, bindHost, apiPort, agentPort, clusterPort, peers, nodeExpiry, pushInterval, tls, deletedRetention,
-                    bind, port);
+                    bind, port, failoverAfter);
         }
 
         public Settings {
@@ -159,7 +169,8 @@ public final class ControlService implements AutoCloseable {
         try {
             awaitMajority(hazelcast, settings.replicas());
             this.configuration = new ConfigurationStore(hazelcast.getMap(CONFIGURATION_MAP), new ConfigurationFile(settings.dataPath()));
-            this.state = new NodeStateStore(hazelcast.getMap(NODE_STATE_MAP), hazelcast.getMap(LAST_REPORTS_MAP), settings.nodeExpiry());
+            this.state = new NodeStateStore(hazelcast.getMap(NODE_STATE_MAP), hazelcast.getMap(LAST_REPORTS_MAP),
+                    hazelcast.getMap(NODE_SEEN_MAP), settings.nodeExpiry());
         } catch (RuntimeException e) {
             hazelcast.shutdown();
             closeTunnels();
@@ -168,8 +179,10 @@ public final class ControlService implements AutoCloseable {
         this.vertx = Vertx.vertx();
         this.api = new FlockerApi(configuration, state, Clock.systemUTC(), () -> hazelcast.getCluster().getMembers().size(), metrics.registry());
         metrics.watch(hazelcast, configuration);
+        var failover = new Failover(configuration, state, Clock.systemUTC(), settings.failoverAfter());
         this.sweeper = vertx.setPeriodic(1000, id -> vertx.executeBlocking(() -> {
             new Housekeeping(configuration, state, Clock.systemUTC(), settings.nodeExpiry(), settings.deletedRetention()).run();
+            failover.run();
             return null;
         }, false));
     }
@@ -286,6 +299,7 @@ public final class ControlService implements AutoCloseable {
         config.addMapConfig(mapConfig);
         config.addMapConfig(stateConfig);
         config.addMapConfig(new MapConfig(LAST_REPORTS_MAP).setBackupCount(Math.min(2, replicas - 1)));
+        config.addMapConfig(new MapConfig(NODE_SEEN_MAP).setBackupCount(Math.min(1, replicas - 1)));
         return config;
     }
 

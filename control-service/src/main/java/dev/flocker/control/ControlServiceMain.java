@@ -39,6 +39,11 @@ public final class ControlServiceMain implements Callable<Integer> {
     @Option(names = "--node-expiry", defaultValue = "30", description = "Seconds after an agent's last message before its node's state is forgotten (default: ${DEFAULT-VALUE}).")
     int nodeExpiry;
 
+    @Option(names = "--failover-after", defaultValue = "10", description = "Seconds a dataset's primary node may be silent before a"
+            + " standby with the newest snapshot is promoted, for datasets with replicas; keep it above the agents' replication"
+            + ".fence_after_seconds plus an application's stop time (default: ${DEFAULT-VALUE}).")
+    int failoverAfter;
+
     @Option(names = "--deleted-retention", defaultValue = "86400", description = "Seconds a deleted dataset's tombstone is kept at least:"
             + " retried DELETEs answer 200 and no agent keeps a copy meanwhile (default: ${DEFAULT-VALUE}, a day).")
     long deletedRetention;
@@ -75,6 +80,10 @@ public final class ControlServiceMain implements Callable<Integer> {
             System.err.println("flocker-control: --metrics-port '" + metricsPort + "' is invalid: use a port 0-65535 or 'off'");
             return 2;
         }
+        if (failoverAfter < 2) {
+            System.err.println("flocker-control: --failover-after " + failoverAfter + " must be at least 2 seconds");
+            return 2;
+        }
         if (nodeExpiry < 1) {
             System.err.println("flocker-control: --node-expiry " + nodeExpiry + " must be at least 1 second");
             return 2;
@@ -93,7 +102,8 @@ public final class ControlServiceMain implements Callable<Integer> {
             return 2;
         }
         var settings = new ControlService.Settings(dataPath, bind, port, agentPort, clusterPort, peers,
-                Duration.ofSeconds(nodeExpiry), Duration.ofMillis(200), tls, Duration.ofSeconds(deletedRetention), metricsBind, metrics);
+                Duration.ofSeconds(nodeExpiry), Duration.ofMillis(200), tls, Duration.ofSeconds(deletedRetention), metricsBind, metrics,
+                Duration.ofSeconds(failoverAfter));
         ControlService service;
         try {
             service = ControlService.start(settings);

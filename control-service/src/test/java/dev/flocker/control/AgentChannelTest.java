@@ -44,6 +44,7 @@ class AgentChannelTest {
     static final class FakeAgent implements WebSocket.Listener, AutoCloseable {
         final LinkedBlockingQueue<JsonNode> received = new LinkedBlockingQueue<>();
         final CompletableFuture<Integer> closed = new CompletableFuture<>();
+        final java.util.concurrent.atomic.AtomicInteger acks = new java.util.concurrent.atomic.AtomicInteger();
         final WebSocket socket;
         private final StringBuilder partial = new StringBuilder();
 
@@ -66,8 +67,13 @@ class AgentChannelTest {
         public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
             partial.append(data);
             if (last) {
-                received.add(Json.read(partial.toString(), JsonNode.class));
+                var message = Json.read(partial.toString(), JsonNode.class);
                 partial.setLength(0);
+                if (message.path("type").asText().equals("ack")) {
+                    acks.incrementAndGet(); // the service stored a state or ping: kept apart from the pushes
+                } else {
+                    received.add(message);
+                }
             }
             webSocket.request(1);
             return null;
@@ -77,6 +83,10 @@ class AgentChannelTest {
         public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
             closed.complete(statusCode);
             return null;
+        }
+
+        void ping() {
+            socket.sendText(Json.write(Map.of("type", "ping")), true).join();
         }
 
         void report(NodeState state) {

@@ -23,7 +23,7 @@ final class RunningService implements AutoCloseable {
     final ControlService service;
     final Path dataPath;
 
-    private RunningService(ControlService service, Path dataPath) {
+    RunningService(ControlService service, Path dataPath) {
         this.service = service;
         this.dataPath = dataPath;
     }

@@ -58,13 +58,14 @@ public final class Agent implements AutoCloseable {
                 p -> new Peer(p.host(), config.sshPort(), config.sshUser(), knownHosts.keyFor(p.host()), p.datasetRoot()));
         var executor = new ChangeExecutor(self, driver, containers, proxy, shipping);
         var wakeup = new Wakeup();
-        this.link = new ControlLink(config.controlHost(), config.controlPort(), config.tls(), wakeup);
+        this.link = new ControlLink(config.controlHost(), config.controlPort(), config.tls(), wakeup, config.replication().fenceAfter());
         var report = new StateReport(identity, config.address(), address, config.pool(), proxy);
         this.metrics = AgentMetrics.start(config.metrics());
         var images = new Images(containers, new dev.flocker.api.client.FlockerClient(
                 java.net.URI.create("https://" + config.controlHost() + ":" + config.controlApiPort()), config.tls()), wakeup);
         this.loop = new ConvergenceLoop(self, config, new ConvergenceLoop.Parts(new Discovery(driver, containers), link, executor,
-                new MoveRunner(self, executor, wakeup), images, proxy, report, peers, wakeup, metrics));
+                new MoveRunner(self, executor, wakeup), new Replicator(executor, wakeup, config.replication().interval()), images, proxy, report,
+                peers, wakeup, metrics));
     }
 
     /** Starts the agent: it connects to the control service (and keeps reconnecting), converges and serves Docker. */

@@ -47,12 +47,25 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * @param tls            the cluster CA and this node's certificate (its CN, node-&lt;uuid&gt;, is the node's identity)
  * @param pluginTls      the cluster CA and the Docker plugin's API user certificate (CN user-plugin)
  * @param metrics        where Prometheus metrics are served over plain HTTP ({@code /metrics}), or null: off
+ * @param replication    how often datasets with standbys are shipped to them, and this node's lease on writing them
  */
 public record AgentConfig(String controlHost, int controlPort, int controlApiPort, String pool, Path mountRoot, Path poolFile, long poolSize,
                           String address, NodeId nodeId, Path statePath, String dockerHost, Path sshIdentity, Path knownHosts,
                           int sshPort, String sshUser, long precopyBytes, int precopyRounds, Duration stopTimeout,
                           Duration interval, ProxySettings proxy, Plugin plugin, TlsFiles tls, TlsFiles pluginTls,
-                          java.net.InetSocketAddress metrics) {
+                          java.net.InetSocketAddress metrics, Replication replication) {
+
+    /**
+     * Continuous replication to standbys.
+     *
+     * @param interval   at most this often an increment is shipped to a dataset's standbys
+     * @param fenceAfter a node that had no acknowledgement from the control service for this long stops the applications
+     *                   of its datasets with standbys and makes those read-only; keep it below the control service's
+     *                   {@code --failover-after} by more than an application's stop time
+     */
+    public record Replication(Duration interval, Duration fenceAfter) {
+        public static final Replication DEFAULT = new Replication(Duration.ofSeconds(1), Duration.ofSeconds(5));
+    }
 
     /**
      * The Docker volume plugin's settings.
@@ -71,7 +84,7 @@ public record AgentConfig(String controlHost, int controlPort, int controlApiPor
     }
 
     private static final Set<String> TOP = Set.of("version", "control-service", "dataset", "node", "docker", "ssh", "moves", "interval",
-            "proxy", "plugin", "tls", "metrics");
+            "proxy", "plugin", "tls", "metrics", "replication");
 
     public static AgentConfig load(Path file) {
         String text;
@@ -163,6 +176,10 @@ public record AgentConfig(String controlHost, int controlPort, int controlApiPor
         var metricsSection = reader.section(top, "metrics", false);
         reader.known(metricsSection, "metrics.", Set.of("listen"));
         var metrics = metricsListen(reader, reader.string(metricsSection, "metrics.listen", address + ":4528"));
+        var replicationSection = reader.section(top, "replication", false);
+        reader.known(replicationSection, "replication.", Set.of("interval_ms", "fence_after_seconds"));
+        var replication = new Replication(Duration.ofMillis(reader.atLeastOne(replicationSection, "replication.interval_ms", 1000)),
+                Duration.ofSeconds(reader.atLeastOne(replicationSection, "replication.fence_after_seconds", 5)));
         return new AgentConfig(
                 reader.string(control, "control-service.hostname", null),
                 reader.port(control, "control-service.port", 4524),
@@ -194,7 +211,7 @@ public record AgentConfig(String controlHost, int controlPort, int controlApiPor
                                 Duration.ofSeconds(reader.integer(plugin, "plugin.lease_wait_seconds", 20)),
                                 VolumePlugin.Settings.DEFAULT.poll(),
                                 Duration.ofSeconds(reader.integer(plugin, "plugin.mount_grace_seconds", 60)))),
-                nodeTls, pluginTls, metrics);
+                nodeTls, pluginTls, metrics, replication);
     }
 
     /** {@code host:port} (port 0: any free one), or {@code off}. */

@@ -37,6 +37,7 @@ final class ChangeExecutor {
     private final Shipping shipping;
     private final Map<DatasetId, String> errors = new ConcurrentHashMap<>();
     private final Map<String, String> applicationErrors = new ConcurrentHashMap<>();
+    private volatile List<String> setAside;
 
     ChangeExecutor(NodeId self, VolumeDriver driver, Containers containers, RoutingProxy proxy, Shipping shipping) {
         this.self = self;
@@ -158,6 +159,21 @@ final class ChangeExecutor {
             case Change.Handoff c -> throw new IllegalArgumentException("a handoff runs in the background: " + c);
             case Change.AbandonPreCopy c -> throw new IllegalArgumentException("a pre-copy is stopped by the mover: " + c);
             case Change.FetchImage c -> throw new IllegalArgumentException("an image is loaded in the background: " + c);
+            case Change.Replicate c -> throw new IllegalArgumentException("replication runs in the background: " + c);
+            case Change.TakeOver c -> {
+                driver.setOwner(c.dataset(), self, c.generation());
+                driver.makeWritable(c.dataset());
+                LOG.atWarn().addKeyValue("dataset", c.dataset()).addKeyValue("generation", c.generation())
+                        .log("took over as primary: the control service promoted this standby");
+            }
+            case Change.SetAside c -> {
+                containers.stopUsing(c.dataset());
+                var name = driver.setAside(c.dataset(), "diverged-g" + c.generation());
+                setAside = null;
+                LOG.atWarn().addKeyValue("dataset", c.dataset()).addKeyValue("kept_as", name).log("this copy's line was ended by a failover"
+                        + " elsewhere; kept aside, read-only, with what it holds beyond the new primary (see docs/OPERATIONS.md, 'Failover')");
+            }
+            case Change.PruneSnapshots c -> driver.pruneSnapshots(c.dataset(), Set.of(), c.keepNewest());
         }
     }
 
@@ -171,13 +187,35 @@ final class ChangeExecutor {
         return counted(change, () -> shipping.push(change, transfer));
     }
 
-    /** Keeps a few snapshots after a handoff (the newest is the base of the next increment); failures only logged. */
-    void pruneSnapshots(DatasetId id) {
+    /**
+     * The copies set aside on this host (what a failover ended), for the report: listed once, then after each set-aside
+     * (only this agent sets copies aside; an operator who destroys one is seen at the agent's restart).
+     */
+    List<String> setAside() {
+        var known = setAside;
+        if (known == null) {
+            try {
+                known = driver.setAside();
+                setAside = known;
+            } catch (RuntimeException e) {
+                return List.of();
+            }
+        }
+        return known;
+    }
+
+    /** Keeps the newest {@code keepNewest} snapshots and those named in {@code keep}; failures only logged. */
+    void pruneSnapshots(DatasetId id, Set<String> keep, int keepNewest) {
         try {
-            driver.pruneSnapshots(id, Set.of(), KEEP_SNAPSHOTS);
+            driver.pruneSnapshots(id, keep, keepNewest);
         } catch (RuntimeException e) {
             LOG.atWarn().addKeyValue("dataset", id).log("pruning old snapshots failed: " + e.getMessage());
         }
+    }
+
+    /** Keeps a few snapshots after a handoff (the newest is the base of the next increment); failures only logged. */
+    void pruneSnapshots(DatasetId id) {
+        pruneSnapshots(id, Set.of(), KEEP_SNAPSHOTS);
     }
 
     private Map<DatasetId, Path> volumePaths(dev.flocker.api.model.Application application) {

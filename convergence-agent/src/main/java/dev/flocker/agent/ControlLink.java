@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ControlLink implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlLink.class);
-    private static final Duration PING_EVERY = Duration.ofSeconds(3);
+    private static final Duration PING_EVERY = Duration.ofSeconds(1);
     /** Longer than any single step of a loop is allowed to take (a ZFS command's or Docker call's own time-outs). */
     static final Duration STUCK_AFTER = Duration.ofSeconds(120);
 
@@ -31,11 +31,38 @@ final class ControlLink implements AutoCloseable {
     private volatile Instant lastSent = Instant.EPOCH;
     private volatile Instant lastReported = Instant.EPOCH;
     private volatile boolean warnedStuck;
+    private final Duration fenceAfter;
+    /** When each state or ping not acknowledged yet was sent, oldest first: acknowledgements come in order. */
+    private final java.util.Deque<Instant> unacknowledged = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    private volatile Instant leaseFrom = Instant.EPOCH;
+    private volatile boolean leaseWasHeld;
+    private volatile AgentChannel.View lastView;
 
-    ControlLink(String host, int port, TlsFiles tls, Wakeup wakeup) {
+    /** @param fenceAfter how long a lease lasts from the sending of the last message the control service acknowledged */
+    ControlLink(String host, int port, TlsFiles tls, Wakeup wakeup, Duration fenceAfter) {
         this.uri = URI.create("wss://" + host + ":" + port + "/v1/agent");
         this.tls = tls;
         this.wakeup = wakeup;
+        this.fenceAfter = fenceAfter;
+    }
+
+    /**
+     * Whether this node holds its right to write datasets with standbys: the control service acknowledged a message this
+     * agent sent less than {@code fenceAfter} ago. The control service promotes a standby only after the node has been
+     * silent for longer (its {@code --failover-after}), so a node cut off stops writing before anyone else starts.
+     */
+    boolean leaseHeld() {
+        return Instant.now().isBefore(leaseFrom.plus(fenceAfter));
+    }
+
+    Duration fenceAfter() {
+        return fenceAfter;
+    }
+
+    /** The view last pushed, kept after the connection is lost (what a cut-off agent fences by); null before any. */
+    AgentChannel.View lastView() {
+        var current = view();
+        return current != null ? current : lastView;
     }
 
     void start() {
@@ -66,15 +93,18 @@ final class ControlLink implements AutoCloseable {
             return; // not connected, or nothing reported on this connection yet: a ping would refer to nothing
         }
         try {
+            var sending = Instant.now();
             if (state == null) {
+                unacknowledged.add(sending);
                 current.ping();
             } else if (!state.equals(lastReport)) {
+                unacknowledged.add(sending);
                 current.report(state);
                 lastReport = state;
             } else {
                 return;
             }
-            lastSent = Instant.now();
+            lastSent = sending;
         } catch (RuntimeException e) {
             LOG.atWarn().log("reporting to the control service failed: " + ChangeExecutor.rootMessage(e));
         }
@@ -83,7 +113,16 @@ final class ControlLink implements AutoCloseable {
     /** Pings whenever nothing was sent for {@link #PING_EVERY}, while the loop is not stuck. */
     private void heartbeat() {
         while (!stopping) {
-            Agent.sleep(500);
+            Agent.sleep(200);
+            boolean held = leaseHeld();
+            if (held != leaseWasHeld) {
+                leaseWasHeld = held;
+                if (!held) {
+                    LOG.atWarn().addKeyValue("fence_after_s", fenceAfter.toSeconds())
+                            .log("no acknowledgement from the control service within the lease; fencing datasets with standbys");
+                }
+                wakeup.signal(); // the loop fences (or writes again) at once
+            }
             var now = Instant.now();
             if (lastReported.plus(STUCK_AFTER).isBefore(now)) {
                 if (!warnedStuck && lastReported.isAfter(Instant.EPOCH)) {
@@ -101,9 +140,19 @@ final class ControlLink implements AutoCloseable {
         long backoff = 200;
         while (!stopping) {
             try {
-                var connected = AgentChannel.connect(uri, tls, view -> wakeup.signal());
+                var connected = AgentChannel.connect(uri, tls, view -> {
+                    lastView = view;
+                    wakeup.signal();
+                });
+                connected.onAck(() -> {
+                    var sent = unacknowledged.poll();
+                    if (sent != null && sent.isAfter(leaseFrom)) {
+                        leaseFrom = sent;
+                    }
+                });
                 synchronized (this) {
                     lastReport = null; // a new connection (maybe another replica) gets the full state
+                    unacknowledged.clear();
                     channel = connected;
                 }
                 backoff = 200;

@@ -43,13 +43,14 @@ final class ConvergenceLoop {
     }
 
     /** What the loop drives. */
-    record Parts(Discovery discovery, ControlLink link, ChangeExecutor executor, MoveRunner runner, Images images, RoutingProxy proxy,
-                 StateReport report, PeerHosts peers, Wakeup wakeup, AgentMetrics metrics) {
+    record Parts(Discovery discovery, ControlLink link, ChangeExecutor executor, MoveRunner runner, Replicator replicator, Images images,
+                 RoutingProxy proxy, StateReport report, PeerHosts peers, Wakeup wakeup, AgentMetrics metrics) {
     }
 
     private final NodeId self;
     private final long intervalMillis;
     private final Planner.MoveSettings settings;
+    private final java.time.Duration replicateEvery;
     private final Parts parts;
     private final io.micrometer.core.instrument.Timer loops = io.micrometer.core.instrument.Timer.builder("flocker.agent.loop")
             .description("Convergence loops: discover, plan, execute, report").register(io.micrometer.core.instrument.Metrics.globalRegistry);
@@ -61,6 +62,7 @@ final class ConvergenceLoop {
         this.self = self;
         this.intervalMillis = config.interval().toMillis();
         this.settings = new Planner.MoveSettings(config.precopyBytes(), config.precopyRounds());
+        this.replicateEvery = config.replication().interval();
         this.parts = parts;
     }
 
@@ -106,12 +108,32 @@ final class ConvergenceLoop {
         List<Wait> waits = List.of();
         var applicationErrors = new java.util.HashMap<>(parts.executor().applicationErrors());
         boolean progressed = false;
+        boolean leaseHeld = parts.link().leaseHeld();
+        if (!leaseHeld) {
+            parts.replicator().cancelAll(); // nothing reaches a standby that may be promoted meanwhile
+        }
+        var lastView = view == null ? parts.link().lastView() : null;
+        if (lastView != null && !leaseHeld) {
+            // Cut off from the control service: nothing is planned from a view that may be stale, but fencing.
+            var fences = Planner.fenceOnly(new Planner.Input(self, lastView.configuration(), lastView.clusterState(), local,
+                    parts.runner().progress(), settings, Instant.now(), parts.replicator().progress(), false, replicateEvery));
+            if (!fences.steps().isEmpty()) {
+                progressed = parts.executor().execute(fences.steps());
+                local = parts.discovery().now(builtImages);
+            }
+            waits = fences.waits();
+        }
         if (view != null) {
             var cluster = view.clusterState();
             handoffComing = cluster.moves().stream().anyMatch(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF);
-            var plan = Planner.plan(new Planner.Input(self, view.configuration(), cluster, local, parts.runner().progress(), settings, Instant.now()));
+            var plan = Planner.plan(new Planner.Input(self, view.configuration(), cluster, local, parts.runner().progress(), settings,
+                    Instant.now(), parts.replicator().progress(), leaseHeld, replicateEvery));
+            parts.replicator().retain(view.configuration().datasets().values().stream().filter(d -> self.equals(d.primary()))
+                    .map(dev.flocker.api.model.Dataset::datasetId).collect(Collectors.toSet()));
             for (var change : plan.background()) {
-                if (change instanceof Change.FetchImage fetch) {
+                if (change instanceof Change.Replicate replicate) {
+                    parts.replicator().run(replicate);
+                } else if (change instanceof Change.FetchImage fetch) {
                     parts.images().fetch(fetch);
                     var error = parts.images().error(fetch.imageId()); // planned only while the image is still missing
                     if (error != null) {
@@ -130,7 +152,7 @@ final class ConvergenceLoop {
             parts.proxy().update(proxyRoutes(Routes.of(self, view.configuration(), cluster, local, plan.holding())));
         }
         var state = parts.report().of(local, parts.runner().states(), waits, parts.executor().errors(), applicationErrors,
-                view == null ? null : view.configuration());
+                view == null ? null : view.configuration(), new StateReport.Replication(parts.replicator()::states, parts.executor().setAside()));
         parts.link().report(state);
         parts.metrics().datasets(local);
         long took = System.nanoTime() - started;

@@ -2,6 +2,7 @@ package dev.flocker.agent;
 
 import dev.flocker.agent.plan.LocalState;
 import dev.flocker.api.model.DatasetId;
+import dev.flocker.volume.SnapshotName;
 import dev.flocker.volume.VolumeDriver;
 import java.util.HashMap;
 
@@ -15,8 +16,10 @@ record Discovery(VolumeDriver driver, Containers containers) {
     LocalState now(boolean withImages) {
         var datasets = new HashMap<DatasetId, LocalState.LocalDataset>();
         for (var v : driver.list()) {
+            var ours = v.snapshots().stream().filter(s -> SnapshotName.isOurs(s.name())).toList();
+            var newest = ours.isEmpty() ? null : SnapshotName.time(ours.get(ours.size() - 1).name());
             datasets.put(v.id(), new LocalState.LocalDataset(v.id(), v.maximumSize(), v.mountpoint() == null ? null : v.mountpoint().toString(),
-                    v.mounted(), v.readOnly(), v.owner(), v.generation(), v.referencedBytes()));
+                    v.mounted(), v.readOnly(), v.owner(), v.generation(), v.referencedBytes(), newest, ours.size()));
         }
         return new LocalState(datasets, containers.list(), withImages ? containers.imageIds() : java.util.Set.of());
     }

@@ -32,11 +32,11 @@ record StateReport(NodeIdentity identity, String host, Inet4Address address, Str
      *                          with no container here are reported as not running, with their error
      */
     NodeState of(LocalState local, List<MoveState> running, List<Wait> waits, Map<DatasetId, String> errors,
-                 Map<String, String> applicationErrors, Configuration configuration) {
+                 Map<String, String> applicationErrors, Configuration configuration, Replication replication) {
         NodeId self = identity.node();
         var datasets = local.datasets().values().stream()
                 .map(d -> new NodeState.DatasetState(d.id(), self.equals(d.owner()), d.writable() ? d.mountpoint() : null, d.maximumSize(),
-                        d.generation(), roundedToMiB(d.usedBytes())))
+                        d.generation(), roundedToMiB(d.usedBytes()), d.snapshotTime(), replication.standbys().apply(d.id())))
                 .sorted(Comparator.comparing(d -> d.datasetId().toString())).toList();
         var apps = new ArrayList<NodeState.ApplicationState>();
         for (var c : local.containers().values()) {
@@ -64,7 +64,14 @@ record StateReport(NodeIdentity identity, String host, Inet4Address address, Str
                 moves.add(new MoveState(dataset, self, null, MovePhase.ERROR, 0, 0, 0, null, error));
             }
         });
-        return new NodeState(self, host, identity.era(), datasets, apps, moves, datasetRoot, busyPorts());
+        return new NodeState(self, host, identity.era(), datasets, apps, moves, datasetRoot, busyPorts(), replication.setAside());
+    }
+
+    /**
+     * What the report says of replication: each standby's state for the datasets this host ships, and the copies set aside.
+     */
+    record Replication(java.util.function.Function<DatasetId, List<NodeState.StandbyState>> standbys, List<String> setAside) {
+        static final Replication NONE = new Replication(id -> List.of(), List.of());
     }
 
     /** Used bytes change with every write: reported to the MiB, so a busy dataset does not make every report new. */

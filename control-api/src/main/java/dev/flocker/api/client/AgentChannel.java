@@ -24,6 +24,7 @@ public final class AgentChannel implements WebSocket.Listener, AutoCloseable {
     }
 
     private final Consumer<View> onUpdate;
+    private volatile Runnable onAck = () -> { };
     private final StringBuilder partial = new StringBuilder();
     private final CompletableFuture<String> closed = new CompletableFuture<>();
     private final CompletableFuture<View> first = new CompletableFuture<>();
@@ -60,6 +61,11 @@ public final class AgentChannel implements WebSocket.Listener, AutoCloseable {
         } catch (RuntimeException e) {
             return "unreadable (" + e.getMessage() + ")";
         }
+    }
+
+    /** Runs {@code action} on every acknowledgement of a state or ping this agent sent (in the order they were sent). */
+    public void onAck(Runnable action) {
+        this.onAck = action;
     }
 
     public View view() {
@@ -114,6 +120,10 @@ public final class AgentChannel implements WebSocket.Listener, AutoCloseable {
             }
             case AgentMessage.Error m -> {
                 closed.complete(m.description());
+                return;
+            }
+            case AgentMessage.Ack m -> {
+                onAck.run();
                 return;
             }
             default -> throw new IllegalStateException("the service sent an agent's message: " + message);

@@ -31,6 +31,13 @@ public sealed interface AgentMessage {
     record Ping() implements AgentMessage {
     }
 
+    /**
+     * The service stored a state or ping of this agent: {@code {"type":"ack"}}, one per message, in order. The agent holds
+     * its right to write replicated datasets from the sending of the message acknowledged (its lease).
+     */
+    record Ack() implements AgentMessage {
+    }
+
     /** The JSON text of {@code message}. */
     static String write(AgentMessage message) {
         var node = Json.MAPPER.createObjectNode();
@@ -42,6 +49,7 @@ public sealed interface AgentMessage {
             case Error m -> node.put("type", "error").put("description", m.description());
             case State m -> node.put("type", "state").set("state", tree(m.state()));
             case Ping m -> node.put("type", "ping");
+            case Ack m -> node.put("type", "ack");
         }
         return Json.write(node);
     }
@@ -65,7 +73,8 @@ public sealed interface AgentMessage {
                 case "error" -> new Error(node.path("description").asText());
                 case "state" -> new State(field(node, "state", NodeState.class));
                 case "ping" -> new Ping();
-                default -> throw new IllegalArgumentException("unknown message type '" + type + "' (expected update, diff, error, state or ping)");
+                case "ack" -> new Ack();
+                default -> throw new IllegalArgumentException("unknown message type '" + type + "' (expected update, diff, error, state, ping or ack)");
             };
         } catch (IllegalArgumentException e) {
             throw e;

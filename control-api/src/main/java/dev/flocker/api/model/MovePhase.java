@@ -22,7 +22,9 @@ public enum MovePhase {
     /** Something blocks it (a lease, an application staying here, a host that is not reporting): see the detail. */
     WAITING("waiting"),
     /** A change of this dataset failed outside a move; see the detail. */
-    ERROR("error");
+    ERROR("error"),
+    /** Not a move: an increment shipped to a standby copy (continuous replication). */
+    REPLICATE("replicate");
 
     private final String json;
 

@@ -13,6 +13,7 @@ import java.util.List;
  *                    ship replicas to; null for nodes that do not say
  * @param busyPorts   TCP ports that programs other than Flocker listen on at this host's address: an application
  *                    cannot take them as external ports, since every host's proxy must listen on each
+ * @param setAside    copies set aside here when a failover ended their line (ZFS names, read-only, kept for the operator)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record NodeState(
@@ -23,7 +24,13 @@ public record NodeState(
         @JsonProperty("applications") List<ApplicationState> applications,
         @JsonProperty("moves") List<MoveState> moves,
         @JsonProperty("dataset_root") String datasetRoot,
-        @JsonProperty("busy_ports") List<Integer> busyPorts) {
+        @JsonProperty("busy_ports") List<Integer> busyPorts,
+        @JsonProperty("set_aside") @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> setAside) {
+
+    public NodeState(NodeId uuid, String host, String era, List<DatasetState> datasets, List<ApplicationState> applications,
+                     List<MoveState> moves, String datasetRoot, List<Integer> busyPorts) {
+        this(uuid, host, era, datasets, applications, moves, datasetRoot, busyPorts, null);
+    }
 
     public NodeState(NodeId uuid, String host, String era, List<DatasetState> datasets, List<ApplicationState> applications,
                      List<MoveState> moves) {
@@ -46,6 +53,7 @@ public record NodeState(
         applications = applications == null ? List.of() : List.copyOf(applications);
         moves = moves == null ? List.of() : List.copyOf(moves);
         busyPorts = busyPorts == null ? List.of() : List.copyOf(busyPorts);
+        setAside = setAside == null ? List.of() : List.copyOf(setAside);
     }
 
     /** This node's report of {@code dataset}, if it holds a copy. */
@@ -59,6 +67,8 @@ public record NodeState(
      * @param primary   true when this host holds the writable copy
      * @param path      where it is mounted, when it is
      * @param usedBytes what its data takes on this host (snapshots not counted); null from agents that do not say
+     * @param snapshotTime when its newest snapshot was taken (on the host that wrote it): on a standby, how current it is
+     * @param standbys  on the primary of a dataset with replicas: how each standby's replication stands
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record DatasetState(
@@ -67,11 +77,36 @@ public record NodeState(
             @JsonProperty("path") String path,
             @JsonProperty("maximum_size") Long maximumSize,
             @JsonProperty("generation") long generation,
-            @JsonProperty("used_bytes") Long usedBytes) {
+            @JsonProperty("used_bytes") Long usedBytes,
+            @JsonProperty("snapshot_time") java.time.Instant snapshotTime,
+            @JsonProperty("standbys") @JsonInclude(JsonInclude.Include.NON_EMPTY) List<StandbyState> standbys) {
+
+        public DatasetState {
+            standbys = standbys == null ? List.of() : List.copyOf(standbys);
+        }
 
         public DatasetState(DatasetId datasetId, boolean primary, String path, Long maximumSize, long generation) {
             this(datasetId, primary, path, maximumSize, generation, null);
         }
+
+        public DatasetState(DatasetId datasetId, boolean primary, String path, Long maximumSize, long generation, Long usedBytes) {
+            this(datasetId, primary, path, maximumSize, generation, usedBytes, null, null);
+        }
+    }
+
+    /**
+     * Replication to one standby, as the primary's agent sees it.
+     *
+     * @param snapshotTime when the newest snapshot the standby verifiably holds was taken; null before its first copy
+     * @param sendingBytes bytes of the increment being sent to it now (0 when none is), what it lacks beyond that snapshot
+     * @param error        why the last push to it failed, when it did
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record StandbyState(
+            @JsonProperty("node_uuid") NodeId node,
+            @JsonProperty("snapshot_time") java.time.Instant snapshotTime,
+            @JsonProperty("sending_bytes") long sendingBytes,
+            @JsonProperty("error") String error) {
     }
 
     /**

@@ -199,8 +199,11 @@ public final class AgentChannelServer {
                 state.refresh(node);
             }
             return null;
-        }, true).onFailure(e -> LOG.atWarn().addKeyValue("node", node).setCause(e).log("cannot record agent state"));
+        }, true).onSuccess(v -> connection.socket.writeTextMessage(ACK)) // the agent's lease runs from the message's sending
+                .onFailure(e -> LOG.atWarn().addKeyValue("node", node).setCause(e).log("cannot record agent state"));
     }
+
+    private static final String ACK = AgentMessage.write(new AgentMessage.Ack());
 
     private void reject(Connection connection, String reason) {
         LOG.atWarn().addKeyValue("node", connection.node).log("closing agent channel: " + reason);

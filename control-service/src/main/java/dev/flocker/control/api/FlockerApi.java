@@ -28,7 +28,8 @@ import java.util.function.Supplier;
  */
 public final class FlockerApi {
     public static final String VERSION = "1.15.0";
-    static final Set<String> CREATE_DATASET_KEYS = Set.of("primary", "dataset_id", "maximum_size", "metadata");
+    static final Set<String> CREATE_DATASET_KEYS = Set.of("primary", "dataset_id", "maximum_size", "metadata", "replicas",
+            "standby_nodes");
     static final Set<String> LEASE_KEYS = Set.of("dataset_id", "node_uuid", "expires");
 
     private final ConfigurationStore configuration;
@@ -79,15 +80,16 @@ public final class FlockerApi {
         Schema.object(body).only(CREATE_DATASET_KEYS).required("primary").uuid("primary").uuid("dataset_id")
                 .integer("maximum_size", Dataset.MIN_SIZE, Long.MAX_VALUE, true).multipleOf("maximum_size", 1024)
                 .stringMap("metadata", 16, 256, 256)
-                .check(printable(body.get("metadata")), "metadata: keys and values must not contain control characters").validate();
+                .check(printable(body.get("metadata")), "metadata: keys and values must not contain control characters");
+        replicasSchema(body).validate();
         var id = body.hasNonNull("dataset_id") ? DatasetId.of(body.get("dataset_id").asText()) : DatasetId.random();
-        var dataset = new Dataset(id, NodeId.of(body.get("primary").asText()), false, metadata(body.get("metadata")),
+        var created = new Dataset(id, NodeId.of(body.get("primary").asText()), false, metadata(body.get("metadata")),
                 body.hasNonNull("maximum_size") ? body.get("maximum_size").asLong() : null);
         var after = update(ifMatches, config -> {
             if (config.datasets().containsKey(id)) {
                 throw ApiError.datasetIdCollision();
             }
-            return config.withDataset(dataset);
+            return config.withDataset(withReplicas(created, body, config));
         });
         return Reply.created(after.datasets().get(id)).withTag(after.tag());
     }
@@ -117,7 +119,8 @@ public final class FlockerApi {
         if (schema.ok() && !body.has("primary") && body.has("Primary")) {
             ((ObjectNode) body).set("primary", body.get("Primary"));
         }
-        schema.uuid("primary").integer("maximum_size", Dataset.MIN_SIZE, Long.MAX_VALUE, true).multipleOf("maximum_size", 1024).validate();
+        schema.uuid("primary").integer("maximum_size", Dataset.MIN_SIZE, Long.MAX_VALUE, true).multipleOf("maximum_size", 1024);
+        replicasSchema(body).validate();
         var id = datasetId(rawId);
         var after = update(ifMatches, config -> {
             var dataset = config.dataset(id).orElseThrow(ApiError::datasetNotFound);
@@ -131,6 +134,7 @@ public final class FlockerApi {
             if (body.has("maximum_size")) {
                 changed = changed.withMaximumSize(body.get("maximum_size").isNull() ? null : body.get("maximum_size").asLong());
             }
+            changed = withReplicas(changed, body, config);
             return changed.equals(dataset) ? config : config.withDataset(changed);
         });
         return Reply.ok(after.datasets().get(id)).withTag(after.tag());
@@ -327,6 +331,51 @@ public final class FlockerApi {
         } catch (dev.flocker.compose.ConfigurationError e) {
             throw new ApiError(400, e.getMessage());
         }
+    }
+
+    // ---- standbys (beyond Flocker) --------------------------------------------------------------
+
+    private static Schema replicasSchema(JsonNode body) {
+        var schema = Schema.object(body).integer("replicas", 0, Dataset.MAX_REPLICAS, false).array("standby_nodes", Dataset.MAX_REPLICAS,
+                item -> Schema.object(Json.MAPPER.createObjectNode().set("node", item)).uuid("node"));
+        if (schema.ok() && body.hasNonNull("standby_nodes") && body.hasNonNull("replicas")
+                && body.get("standby_nodes").size() > body.get("replicas").asInt()) {
+            schema.check(false, "standby_nodes: names " + body.get("standby_nodes").size() + " nodes but replicas is " + body.get("replicas")
+                    + "; name at most as many nodes as replicas");
+        }
+        return schema;
+    }
+
+    /**
+     * {@code dataset} with the request's {@code replicas} and {@code standby_nodes} (when it has either): named standbys are
+     * kept, the rest chosen by {@link Standbys}. A named node must be one this cluster knows and not the primary, and
+     * there must be enough other nodes: else 400 or 409 naming the field, and nothing changes.
+     */
+    private Dataset withReplicas(Dataset dataset, JsonNode body, Configuration config) {
+        if (!body.hasNonNull("replicas") && !body.hasNonNull("standby_nodes")) {
+            return dataset;
+        }
+        var cluster = state.current();
+        var pinned = new java.util.ArrayList<NodeId>();
+        if (body.hasNonNull("standby_nodes")) {
+            for (var item : body.get("standby_nodes")) {
+                var node = NodeId.of(item.asText());
+                if (cluster.node(node).isEmpty() && !cluster.offline().containsKey(node)) {
+                    throw new ApiError(400, "standby_nodes: " + node + " is not a node of this cluster (GET /v1/state/nodes lists them)");
+                }
+                if (node.equals(dataset.primary())) {
+                    throw new ApiError(400, "standby_nodes: " + node + " is the dataset's primary; a standby is another node");
+                }
+                pinned.add(node);
+            }
+        }
+        int count = body.hasNonNull("replicas") ? body.get("replicas").asInt() : Math.max(dataset.replicas(), pinned.size());
+        var chosen = Standbys.choose(dataset, count, pinned, config, cluster);
+        if (chosen.size() < count) {
+            throw new ApiError(409, "replicas: " + count + " standby copies need " + count + " nodes besides the primary " + dataset.primary()
+                    + ", and this cluster has " + chosen.size() + " other node(s) reporting; add nodes or ask for fewer");
+        }
+        return dataset.withReplicas(count, chosen);
     }
 
     // ---- helpers --------------------------------------------------------------------------------

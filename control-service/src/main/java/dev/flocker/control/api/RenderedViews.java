@@ -80,6 +80,27 @@ final class RenderedViews {
         return cached;
     }
 
+    /**
+     * Each standby as the primary reports it, with its lag: how old the newest snapshot it holds is (writes since then are
+     * not on it), as of this rendering, and the bytes of the increment on its way to it.
+     */
+    private static java.util.List<Map<String, Object>> standbys(java.util.List<dev.flocker.api.model.NodeState.StandbyState> standbys) {
+        var now = java.time.Instant.now();
+        return standbys.stream().map(s -> {
+            var row = new LinkedHashMap<String, Object>();
+            row.put("node_uuid", s.node());
+            if (s.snapshotTime() != null) {
+                row.put("snapshot_time", s.snapshotTime());
+                row.put("lag_seconds", Math.max(0, java.time.Duration.between(s.snapshotTime(), now).toMillis()) / 1000.0);
+            }
+            row.put("lag_bytes", s.sendingBytes());
+            if (s.error() != null) {
+                row.put("error", s.error());
+            }
+            return (Map<String, Object>) row;
+        }).toList();
+    }
+
     private static java.util.Collection<Map<String, Object>> renderDatasetState(ClusterState cluster) {
         var result = new LinkedHashMap<DatasetId, Map<String, Object>>();
         for (var node : cluster.nodes().values()) {
@@ -93,6 +114,9 @@ final class RenderedViews {
                     entry.put("path", ds.path());
                     if (ds.usedBytes() != null) {
                         entry.put("used_bytes", ds.usedBytes()); // beyond Flocker: what the writable copy holds
+                    }
+                    if (!ds.standbys().isEmpty()) {
+                        entry.put("standbys", standbys(ds.standbys())); // beyond Flocker: replication to standby copies
                     }
                 }
             }

@@ -33,6 +33,7 @@ import java.util.function.Consumer;
 public final class NodeStateStore {
     private final IMap<String, String> map;
     private final IMap<String, String> lastReports;
+    private final IMap<String, Long> seen;
     private final Duration expiry;
     private final Map<NodeId, NodeState> local = new ConcurrentHashMap<>();
     private final Map<NodeId, NodeState> last = new ConcurrentHashMap<>();
@@ -40,6 +41,12 @@ public final class NodeStateStore {
     private volatile ClusterState snapshot = ClusterState.EMPTY;
 
     public NodeStateStore(IMap<String, String> map, IMap<String, String> lastReports, Duration expiry) {
+        this(map, lastReports, null, expiry);
+    }
+
+    /** @param seen when each node's agent last sent anything (epoch millis), shared by the replicas: its liveness */
+    public NodeStateStore(IMap<String, String> map, IMap<String, String> lastReports, IMap<String, Long> seen, Duration expiry) {
+        this.seen = seen;
         this.map = map;
         this.lastReports = lastReports;
         this.expiry = expiry;
@@ -123,6 +130,7 @@ public final class NodeStateStore {
     /** Records a node's report; it lives for the expiry time unless refreshed. */
     public void report(NodeState state) {
         var key = state.uuid().toString();
+        markSeen(key);
         map.put(key, Json.write(state), expiry.toMillis(), TimeUnit.MILLISECONDS);
         var before = last.get(state.uuid());
         // Only what it holds: moves' progress changes many times a second and does not matter here.
@@ -145,6 +153,19 @@ public final class NodeStateStore {
 
     /** Keeps a node's last report alive (its agent is still connected) without changing it. */
     public void refresh(NodeId node) {
+        markSeen(node.toString());
         map.setTtl(node.toString(), expiry.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void markSeen(String key) {
+        if (seen != null) {
+            seen.set(key, System.currentTimeMillis());
+        }
+    }
+
+    /** When {@code node}'s agent last sent a state or ping to any replica, if one ever did since the replicas started. */
+    public java.util.Optional<java.time.Instant> lastSeen(NodeId node) {
+        var at = seen == null ? null : seen.get(node.toString());
+        return at == null ? java.util.Optional.empty() : java.util.Optional.of(java.time.Instant.ofEpochMilli(at));
     }
 }

@@ -141,6 +141,36 @@ public sealed interface Change {
         }
     }
 
+    /**
+     * Ships what changed since each standby's newest snapshot to each of {@code to} in turn, in the background, then prunes
+     * this copy's snapshots, never one a standby's next increment starts from. Planned again once it ended and the
+     * replication interval passed, so a standby's lag stays about one interval plus one increment's shipping.
+     */
+    record Replicate(DatasetId dataset, List<Peer> to) implements Change {
+        public Replicate {
+            to = List.copyOf(to);
+        }
+    }
+
+    /**
+     * The control service promoted this host's standby copy because its primary's node stopped reporting: record this
+     * host as the owner at {@code generation} (greater than any the old line reached) and make the copy writable.
+     */
+    record TakeOver(DatasetId dataset, long generation) implements Change {
+    }
+
+    /**
+     * This host's copy was the primary of a line that a failover ended (a standby elsewhere was promoted at a newer
+     * generation): it may hold writes the new primary never got. It is renamed aside, kept read-only with every snapshot
+     * for the operator to read, never destroyed; the new primary then sends this host a fresh standby copy.
+     */
+    record SetAside(DatasetId dataset, long generation) implements Change {
+    }
+
+    /** Destroys this copy's old snapshots but the newest {@code keepNewest} (a standby's: the primary ships from its newest). */
+    record PruneSnapshots(DatasetId dataset, int keepNewest) implements Change {
+    }
+
     /** Another host as this host ships to it. */
     record Peer(NodeId node, String host, String datasetRoot) {
     }

@@ -30,9 +30,16 @@ public record LocalState(Map<DatasetId, LocalDataset> datasets, Map<String, Loca
      * @param owner       the node recorded with the data as its owner, or null when none was recorded
      * @param generation  the handoff generation recorded with the data (0 when none)
      * @param usedBytes   what its data takes (ZFS's referenced bytes: snapshots not counted), what a full copy sends
+     * @param snapshotTime when the newest of this project's snapshots of it was taken, or null when it has none
+     * @param snapshots   how many of this project's snapshots it has
      */
     public record LocalDataset(DatasetId id, Long maximumSize, String mountpoint, boolean mounted, boolean readOnly, NodeId owner,
-                               long generation, long usedBytes) {
+                               long generation, long usedBytes, java.time.Instant snapshotTime, int snapshots) {
+        public LocalDataset(DatasetId id, Long maximumSize, String mountpoint, boolean mounted, boolean readOnly, NodeId owner,
+                            long generation, long usedBytes) {
+            this(id, maximumSize, mountpoint, mounted, readOnly, owner, generation, usedBytes, null, 0);
+        }
+
         /** Mounted read-write: applications can write it. */
         public boolean writable() {
             return mounted && !readOnly;

@@ -53,6 +53,15 @@ final class MovePlanner {
             moves.holding.add(id);
             return;
         }
+        if (ReplicaPlanner.fenced(in, dataset)) {
+            stopPreCopy(in, id, ReplicaPlanner.FENCED, moves);
+            waits.add(new Wait(id, in.self(), target, ReplicaPlanner.FENCED));
+            return;
+        }
+        var replication = in.replication().get(id);
+        if (replication != null && replication.running()) {
+            return; // moves once the increment to its standbys is shipped (the target may be one of them)
+        }
         var blocker = Planner.blocker(in, id);
         if (blocker.isPresent()) {
             stopPreCopy(in, id, blocker.get(), moves);

@@ -53,9 +53,22 @@ public final class Planner {
      * @param settings when a pre-copy has done enough
      */
     public record Input(NodeId self, Configuration configuration, ClusterState cluster, LocalState local,
-                        Map<DatasetId, MoveProgress> moves, MoveSettings settings, Instant now) {
+                        Map<DatasetId, MoveProgress> moves, MoveSettings settings, Instant now,
+                        Map<DatasetId, ReplicationProgress> replication, boolean leaseHeld, java.time.Duration replicateEvery) {
+        /**
+         * @param replication    what the background work says of replication to standbys, by dataset
+         * @param leaseHeld      whether this node holds its right to write datasets with standbys (the control service
+         *                       acknowledged it recently); without it, those are fenced: read-only, their applications stopped
+         * @param replicateEvery at most this often a dataset is shipped to its standbys
+         */
         public Input {
             moves = Map.copyOf(moves);
+            replication = Map.copyOf(replication);
+        }
+
+        public Input(NodeId self, Configuration configuration, ClusterState cluster, LocalState local, Map<DatasetId, MoveProgress> moves,
+                     MoveSettings settings, Instant now) {
+            this(self, configuration, cluster, local, moves, settings, now, Map.of(), true, java.time.Duration.ofSeconds(1));
         }
 
         MoveProgress progress(DatasetId id) {
@@ -85,6 +98,10 @@ public final class Planner {
             } else if (dataset.primary().equals(in.self())) {
                 MovePlanner.stopPreCopy(in, dataset.datasetId(), "the configuration wants it on this host again", moves);
                 planWanted(in, dataset, local, datasetChanges, waits);
+                ReplicaPlanner.planReplication(in, dataset, local, moves, waits);
+            } else if (local != null && ReplicaPlanner.endedByFailover(in, dataset, local)) {
+                MovePlanner.stopPreCopy(in, dataset.datasetId(), "a standby elsewhere was promoted", moves);
+                datasetChanges.add(new Change.SetAside(dataset.datasetId(), local.generation()));
             } else if (local != null && in.self().equals(local.owner()) && !supersededElsewhere(in, dataset.datasetId(), local)) {
                 MovePlanner.planMoveAway(in, dataset, local, moves, waits);
             } else if (local != null) {
@@ -123,6 +140,18 @@ public final class Planner {
         return new Plan(List.of(stops, datasetChanges, deletes, starts), moves.background, waits, moves.holding);
     }
 
+    /**
+     * What a node cut off from the control service does with the last view it was given: it fences the datasets with
+     * standbys it writes (their applications stop, their copies become read-only), and nothing else.
+     */
+    public static Plan fenceOnly(Input in) {
+        var full = plan(new Input(in.self(), in.configuration(), in.cluster(), in.local(), in.moves(), in.settings(), in.now(),
+                in.replication(), false, in.replicateEvery()));
+        var fences = full.changes().stream().filter(c -> c instanceof MakeReplica m && m.reason().equals(ReplicaPlanner.FENCED)).toList();
+        var waits = full.waits().stream().filter(w -> w.reason().equals(ReplicaPlanner.FENCED)).toList();
+        return new Plan(List.of(fences), List.of(), waits, Set.of());
+    }
+
     /** What the move planning adds to a plan. */
     static final class Moves {
         final List<Change> background = new ArrayList<>();
@@ -153,6 +182,11 @@ public final class Planner {
             return;
         }
         if (!in.self().equals(local.owner())) {
+            var takeOver = ReplicaPlanner.takeOver(in, dataset, local);
+            if (takeOver.isPresent()) {
+                changes.add(takeOver.get());
+                return;
+            }
             var owner = local.owner() == null ? in.cluster().primaryOf(id).map(NodeState::uuid).orElse(null) : local.owner();
             var reporting = owner != null && in.cluster().node(owner).isPresent();
             if (!reporting) {
@@ -166,6 +200,13 @@ public final class Planner {
             changes.add(new MakeReplica(id, "another host reports a newer generation of this dataset"));
             return;
         }
+        if (ReplicaPlanner.fenced(in, dataset)) {
+            if (local.mounted()) {
+                changes.add(new MakeReplica(id, ReplicaPlanner.FENCED));
+            }
+            waits.add(new Wait(id, in.self(), null, ReplicaPlanner.FENCED));
+            return;
+        }
         if (!local.mounted() || local.readOnly()) {
             changes.add(new MakeWritable(id));
         }
@@ -177,6 +218,9 @@ public final class Planner {
     /** The configuration wants the writable copy on another host, and this host has a copy it does not own (any more). */
     private static void planElsewhere(Input in, Dataset dataset, LocalDataset local, List<Change> changes) {
         var id = dataset.datasetId();
+        if (local.snapshots() > ReplicaPlanner.STANDBY_SNAPSHOTS_MAX && !in.self().equals(local.owner())) {
+            changes.add(new Change.PruneSnapshots(id, ReplicaPlanner.STANDBY_SNAPSHOTS_KEPT)); // a standby's, shipped to often
+        }
         if (in.self().equals(local.owner())) {
             changes.add(new MakeReplica(id, "another host reports a newer generation of this dataset"));
             return;
@@ -224,7 +268,8 @@ public final class Planner {
             // A copy owned here that is not writable yet is made writable by this plan's dataset step, which runs before
             // its starts (the executor skips a start whose dataset's change failed): the app starts in the same loop as
             // the handoff lands, which is part of a move's outage. With several datasets, it starts once all are here.
-            var ready = local != null && in.self().equals(local.owner()) && !supersededElsewhere(in, volume, local);
+            var ready = local != null && in.self().equals(local.owner()) && !supersededElsewhere(in, volume, local)
+                    && !ReplicaPlanner.fenced(in, in.configuration().dataset(volume).orElse(null));
             if (!ready) {
                 if (container != null && !container.created() && container.volumes().stream().anyMatch(id -> notOwnedHere(in, id))) {
                     stops.add(new StopApplication(app.name(), first(container.volumes()))); // never run on a copy this host does not own

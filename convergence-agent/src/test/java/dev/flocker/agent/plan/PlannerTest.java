@@ -41,6 +41,38 @@ class PlannerTest {
         final Map<String, LocalContainer> containers = new HashMap<>();
         final Map<DatasetId, MoveProgress> moves = new HashMap<>();
         final java.util.Set<String> images = new java.util.HashSet<>();
+        final Map<DatasetId, ReplicationProgress> replication = new HashMap<>();
+        boolean leaseHeld = true;
+
+        /** {@code id} asks for standby copies on {@code nodes}. */
+        World standbys(DatasetId id, NodeId... nodes) {
+            var d = config.dataset(id).orElseThrow();
+            config = config.withDataset(d.withReplicas(nodes.length, List.of(nodes)));
+            return this;
+        }
+
+        /** The control service promoted {@code to}, in place of the silent primary {@code from}, at {@code generation}. */
+        World failover(DatasetId id, NodeId from, NodeId to, long generation) {
+            config = config.withDataset(new Dataset(id, from, false, Map.of(), null).withReplicas(1, List.of(to)).promoted(to, generation, NOW));
+            return this;
+        }
+
+        /** A copy here with {@code snapshots} of our snapshots, the newest taken {@code ago} before now. */
+        World copy(DatasetId id, NodeId owner, long generation, boolean writable, int snapshots, java.time.Duration ago) {
+            volumes.put(id, new LocalState.LocalDataset(id, null, writable ? "/flocker/" + id : null, writable, !writable, owner, generation, 1000,
+                    snapshots == 0 ? null : NOW.minus(ago), snapshots));
+            return this;
+        }
+
+        World lease(boolean held) {
+            leaseHeld = held;
+            return this;
+        }
+
+        World replication(DatasetId id, boolean running, java.time.Duration endedAgo, boolean failed) {
+            replication.put(id, new ReplicationProgress(running, endedAgo == null ? null : NOW.minus(endedAgo), failed));
+            return this;
+        }
 
         World dataset(DatasetId id, NodeId primary, Long size) {
             config = config.withDataset(new Dataset(id, primary, false, Map.of(), size));
@@ -121,7 +153,7 @@ class PlannerTest {
 
         Planner.Input input() {
             return new Planner.Input(A, config, new ClusterState(live, offline), new LocalState(volumes, containers, images), moves,
-                    Planner.MoveSettings.DEFAULT, NOW);
+                    Planner.MoveSettings.DEFAULT, NOW, replication, leaseHeld, java.time.Duration.ofSeconds(1));
         }
     }
 
@@ -150,6 +182,10 @@ class PlannerTest {
                 case Change.StopApplication s -> name + " " + s.name();
                 case Change.ResizeDataset r -> name + " " + shortId(r.dataset()) + " " + r.maximumSize();
                 case Change.FetchImage f -> name + " " + f.imageId().substring(7, 19) + " for " + f.application();
+                case Change.Replicate r -> name + " " + shortId(r.dataset()) + " -> " + String.join(", ", r.to().stream().map(Change.Peer::host).toList());
+                case Change.TakeOver t -> name + " " + shortId(t.dataset()) + " gen " + t.generation();
+                case Change.SetAside t -> name + " " + shortId(t.dataset()) + " gen " + t.generation();
+                case Change.MakeReplica m -> name + " " + shortId(m.dataset()) + (m.reason().startsWith("fenced") ? " (fenced)" : "");
                 default -> name + " " + shortId(change.dataset());
             });
         }

@@ -27,6 +27,14 @@ public final class SnapshotName {
         return "fl-" + FORMAT.format(instant);
     }
 
+    /** When a snapshot of ours was taken (its name says), or null for a name this project did not make. */
+    public static Instant time(String name) {
+        if (name == null || !isOurs(name)) {
+            return null;
+        }
+        return FORMAT.parse(name.substring(3), Instant::from);
+    }
+
     /** True for names this project made (and so may prune). */
     public static boolean isOurs(String name) {
         return OURS.matcher(name).matches();

@@ -41,6 +41,15 @@ public interface VolumeDriver {
     /** Makes the dataset a replica: unmounted and read-only, ready to receive increments. */
     Volume makeReplica(DatasetId id);
 
+    /**
+     * Renames the dataset aside, out of this driver's datasets, unmounted and read-only with all its snapshots, as
+     * {@code <id>.<label>-<time>}; returns its new full name. Nothing is destroyed.
+     */
+    String setAside(DatasetId id, String label);
+
+    /** The full names of the copies set aside, oldest first. */
+    List<String> setAside();
+
     /** Destroys this driver's snapshots except the newest {@code keepNewest} and those named in {@code keep}. */
     List<String> pruneSnapshots(DatasetId id, Set<String> keep, int keepNewest);
 

@@ -278,6 +278,31 @@ public final class ZfsVolumeDriver implements VolumeDriver {
     }
 
     @Override
+    public String setAside(DatasetId id, String label) {
+        if (!label.matches("^[a-z0-9-]{1,40}$")) {
+            throw new IllegalArgumentException("set-aside label '" + label + "' must be lowercase letters, digits and -");
+        }
+        makeReplica(id);
+        var time = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC)
+                .format(java.time.Instant.now());
+        var name = datasetName(id) + "." + label + "-" + time;
+        retryWhileBusy(() -> zfs.zfs("rename", datasetName(id), name));
+        return name;
+    }
+
+    @Override
+    public List<String> setAside() {
+        var prefix = config.root() + "/";
+        return zfs.zfs("list", "-H", "-o", "name", "-r", config.root()).lines()
+                .filter(n -> n.startsWith(prefix) && n.indexOf('@') < 0 && n.indexOf('/', prefix.length()) < 0)
+                .filter(n -> {
+                    var leaf = n.substring(prefix.length());
+                    int dot = leaf.indexOf('.');
+                    return dot > 0 && DatasetId.isValid(leaf.substring(0, dot));
+                }).sorted(java.util.Comparator.comparing(n -> n.substring(n.lastIndexOf('-') + 1))).toList();
+    }
+
+    @Override
     public List<String> pruneSnapshots(DatasetId id, Set<String> keep, int keepNewest) {
         if (keepNewest < 1) {
             throw new IllegalArgumentException("keepNewest " + keepNewest + " must be at least 1: the newest snapshot is the base of the next send");

@@ -1,0 +1,133 @@
+package dev.flocker.control;
+
+import dev.flocker.api.model.ClusterState;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.Dataset;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState;
+import dev.flocker.control.api.Standbys;
+import dev.flocker.control.store.ConfigurationStore;
+import dev.flocker.control.store.NodeStateStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Promotes standbys of datasets whose primary's node went silent, and restores their standby count; run every second on
+ * every replica. Each change is one conditional configuration write that re-checks its reason, and configuration writes
+ * need a majority of replicas, so only the majority side of a partition ever promotes, and only once.
+ *
+ * <p>A promotion happens only after the primary's node has been silent (no state or ping reached any replica) for
+ * {@code failoverAfter}, longer than an agent's lease lasts: a node cut off, not dead, has fenced itself by then (its
+ * applications of such datasets stopped, its copies read-only), so there is one writer. The standby chosen is the live one
+ * whose newest snapshot is newest; the generation given is greater than any copy ever reported.
+ */
+final class Failover {
+    private static final Logger LOG = LoggerFactory.getLogger(Failover.class);
+    private final Instant started = Instant.now();
+
+    private final ConfigurationStore configuration;
+    private final NodeStateStore state;
+    private final Clock clock;
+    private final Duration failoverAfter;
+
+    Failover(ConfigurationStore configuration, NodeStateStore state, Clock clock, Duration failoverAfter) {
+        this.configuration = configuration;
+        this.state = state;
+        this.clock = clock;
+        this.failoverAfter = failoverAfter;
+    }
+
+    /** A decision: {@code dataset}'s primary becomes {@code to} at {@code generation}, or (to null) its standbys become {@code standbys}. */
+    record Decision(DatasetId dataset, NodeId from, NodeId to, long generation, List<NodeId> standbys, String reason) {
+    }
+
+    /** What to change now, as a pure function of the configuration, the cluster state and the nodes' liveness. */
+    static List<Decision> decide(Configuration config, ClusterState cluster, Function<NodeId, Optional<Instant>> lastSeen, Instant started,
+                                 Instant now, Duration failoverAfter) {
+        var decisions = new ArrayList<Decision>();
+        for (var dataset : config.datasets().values()) {
+            if (dataset.deleted() || dataset.replicas() == 0) {
+                continue;
+            }
+            var primary = dataset.primary();
+            var seen = lastSeen.apply(primary).filter(t -> t.isAfter(started)).orElse(started);
+            if (seen.plus(failoverAfter).isBefore(now)) {
+                promotion(dataset, cluster, seen, now).ifPresent(decisions::add);
+                continue;
+            }
+            if (dataset.standbyNodes().size() < dataset.replicas()) {
+                var chosen = Standbys.choose(dataset, dataset.replicas(), List.of(), config, cluster);
+                if (!chosen.equals(dataset.standbyNodes())) {
+                    decisions.add(new Decision(dataset.datasetId(), null, null, 0, chosen, "restoring " + dataset.replicas() + " standby copies"));
+                }
+            }
+        }
+        return decisions;
+    }
+
+    private static Optional<Decision> promotion(Dataset dataset, ClusterState cluster, Instant seen, Instant now) {
+        var id = dataset.datasetId();
+        var best = dataset.standbyNodes().stream().flatMap(n -> cluster.node(n).stream())
+                .flatMap(n -> n.dataset(id).filter(d -> d.snapshotTime() != null).map(d -> new Candidate(n.uuid(), d)).stream())
+                .max(Comparator.comparing((Candidate c) -> c.copy().snapshotTime()));
+        if (best.isEmpty()) {
+            return Optional.empty(); // no live standby holds a copy yet: nothing to promote (the primary may come back)
+        }
+        long generation = cluster.nodes().values().stream().flatMap(n -> n.dataset(id).stream()).mapToLong(NodeState.DatasetState::generation)
+                .max().orElse(0);
+        generation = Math.max(generation, cluster.offline().values().stream().flatMap(n -> n.dataset(id).stream())
+                .mapToLong(NodeState.DatasetState::generation).max().orElse(0));
+        if (dataset.failover() != null) {
+            generation = Math.max(generation, dataset.failover().generation());
+        }
+        var to = best.get();
+        return Optional.of(new Decision(id, dataset.primary(), to.node(), generation + 1, List.of(), String.format(java.util.Locale.ROOT,
+                "node %s silent for %.1f s; standby %s has the newest snapshot (%s)", dataset.primary(),
+                Duration.between(seen, now).toMillis() / 1000.0, to.node(), to.copy().snapshotTime())));
+    }
+
+    private record Candidate(NodeId node, NodeState.DatasetState copy) {
+    }
+
+    void run() {
+        var now = clock.instant();
+        var decisions = decide(configuration.current(), state.current(), state::lastSeen, started, now, failoverAfter);
+        for (var decision : decisions) {
+            try {
+                configuration.update(null, config -> apply(config, decision, now));
+            } catch (RuntimeException e) {
+                LOG.atWarn().addKeyValue("dataset", decision.dataset()).log("cannot change the configuration for a failover now: " + e.getMessage());
+            }
+        }
+    }
+
+    /** The decision applied to {@code config}, if its reason still holds there (another replica may have acted meanwhile). */
+    private Configuration apply(Configuration config, Decision decision, Instant now) {
+        var current = config.dataset(decision.dataset()).orElse(null);
+        if (current == null || current.deleted()) {
+            return config;
+        }
+        if (decision.to() == null) {
+            if (current.standbyNodes().size() >= current.replicas()) {
+                return config;
+            }
+            LOG.atInfo().addKeyValue("dataset", decision.dataset()).addKeyValue("standbys", decision.standbys()).log(decision.reason());
+            return config.withDataset(current.withReplicas(current.replicas(), decision.standbys()));
+        }
+        if (!current.primary().equals(decision.from()) || !current.standbyNodes().contains(decision.to())) {
+            return config;
+        }
+        LOG.atWarn().addKeyValue("dataset", decision.dataset()).addKeyValue("from", decision.from()).addKeyValue("to", decision.to())
+                .addKeyValue("generation", decision.generation()).log("failover: " + decision.reason());
+        return config.withDataset(current.promoted(decision.to(), decision.generation(), now));
+    }
+}

@@ -1,0 +1,10 @@
+package dev.flocker.agent.plan;
+
+import java.time.Instant;
+
+/**
+ * What the background work says of a dataset's replication to its standbys: a round runs now, or when the last one
+ * ended and whether it failed.
+ */
+public record ReplicationProgress(boolean running, Instant endedAt, boolean failed) {
+}
