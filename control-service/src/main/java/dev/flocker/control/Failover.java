@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * <p>A promotion happens only after the primary's node has been silent (no state or ping reached any replica) for
  * {@code failoverAfter}, longer than an agent's lease lasts: a node cut off, not dead, has fenced itself by then (its
  * applications of such datasets stopped, its copies read-only), so there is one writer. The standby chosen is the live one
- * whose newest snapshot is newest; the generation given is greater than any copy ever reported.
+ * whose newest snapshot is newest; the generation given is greater than any copy ever reported. The applications using the
+ * dataset move with it, in the same write.
  */
 final class Failover {
     private static final Logger LOG = LoggerFactory.getLogger(Failover.class);
@@ -128,6 +129,13 @@ final class Failover {
         }
         LOG.atWarn().addKeyValue("dataset", decision.dataset()).addKeyValue("from", decision.from()).addKeyValue("to", decision.to())
                 .addKeyValue("generation", decision.generation()).log("failover: " + decision.reason());
-        return config.withDataset(current.promoted(decision.to(), decision.generation(), now));
+        var promoted = config.withDataset(current.promoted(decision.to(), decision.generation(), now));
+        // The applications on the dataset go with it (an application and its datasets are on one node).
+        for (var app : config.applications().values()) {
+            if (app.usesDataset(decision.dataset()) && app.node().equals(decision.from())) {
+                promoted = promoted.withApplication(app.withNode(decision.to()));
+            }
+        }
+        return promoted;
     }
 }

@@ -127,6 +127,9 @@ class FailoverTest {
             assertThat(created.status()).as(created.raw()).isEqualTo(201);
             assertThat(created.body().get("replicas").asInt()).isEqualTo(1);
             assertThat(created.body().get("standby_nodes").get(0).asText()).isEqualTo(B.toString());
+            var app = svc.call("POST", "/v1/configuration/containers", "{\"node_uuid\": \"" + A + "\", \"name\": \"db\", \"image\": \"busybox\","
+                    + " \"volumes\": [{\"dataset_id\": \"" + D + "\", \"mountpoint\": \"/data\"}]}");
+            assertThat(app.status()).as(app.raw()).isEqualTo(201);
             var plain = svc.call("POST", "/v1/configuration/datasets", "{\"primary\": \"" + A + "\"}");
             assertThat(plain.body().has("replicas")).as("a Flocker client sees nothing new: %s", plain.raw()).isFalse();
             assertThat(plain.body().has("standby_nodes")).isFalse();
@@ -151,6 +154,8 @@ class FailoverTest {
                     assertThat(d.get("failover").get("generation").asLong()).isEqualTo(1);
                 }
             }
+            var containers = svc.call("GET", "/v1/configuration/containers", null).body();
+            assertThat(containers.get(0).get("node_uuid").asText()).as("the application goes with its dataset").isEqualTo(B.toString());
         }
     }
 

@@ -88,6 +88,16 @@ public record Lab(
         return LabCommand.exec(List.of(host.inNamespace(command)));
     }
 
+    /** Cuts host {@code number} off the lab's network (its link to the bridge goes down); {@link #heal} undoes it. */
+    public void cut(int number) {
+        LabCommand.run("cut", "--name", name, "n" + number);
+    }
+
+    /** Puts a host cut off by {@link #cut} back on the network. */
+    public void heal(int number) {
+        LabCommand.run("heal", "--name", name, "n" + number);
+    }
+
     /** The private key of the cluster's SSH identity, as bytes for an SSH client. */
     public byte[] sshPrivateKey() {
         try {

@@ -116,6 +116,21 @@ public final class FlockerClient {
         return convert(call("POST", "/v1/configuration/datasets/" + id, body, null).body(), new TypeReference<>() { });
     }
 
+    /** Beyond Flocker: asks for {@code replicas} standby copies of the dataset, on {@code standbyNodes} (empty: the service picks). */
+    public Dataset setReplicas(DatasetId id, int replicas, List<NodeId> standbyNodes) {
+        var body = new LinkedHashMap<String, Object>();
+        body.put("replicas", replicas);
+        if (!standbyNodes.isEmpty()) {
+            body.put("standby_nodes", standbyNodes);
+        }
+        return convert(call("POST", "/v1/configuration/datasets/" + id, body, null).body(), new TypeReference<>() { });
+    }
+
+    /** {@code GET /v1/state/datasets} as JSON, with what the typed view leaves out (moves, standbys and their lag). */
+    public JsonNode datasetStateJson() {
+        return call("GET", "/v1/state/datasets", null, null).body();
+    }
+
     public Dataset deleteDataset(DatasetId id) {
         return convert(call("DELETE", "/v1/configuration/datasets/" + id, null, null).body(), new TypeReference<>() { });
     }

@@ -1,0 +1,283 @@
+package dev.flocker.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.flocker.api.model.Application;
+import dev.flocker.api.model.Dataset;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeId;
+import dev.flocker.lab.Lab;
+import dev.flocker.lab.LabExtension.WithLab;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Surviving the loss of a host, on three lab hosts with real PostgreSQL, ZFS, SSH and the agents' leases: the database's
+ * dataset has one standby; a client inserts through n3's address, which runs neither copy.
+ * <ol>
+ * <li>Host death: n1 (primary) loses its agent (kill -9), its database (docker kill) and its link at once. The standby on
+ *     n2 is promoted; the client's inserts through n3 succeed again; every row acknowledged more than a few seconds
+ *     before the death is there. RTO and RPO are printed. n1 comes back as a standby, its own line set aside.</li>
+ * <li>Partition: n2 (now primary) is cut off with everything running. A client inside n2's namespace writing straight to
+ *     its database's container shows that the database stopped taking writes before the control service promoted n1,
+ *     and a watcher sampling every host's ZFS every 100 ms never sees two writable (mounted) copies.</li>
+ * </ol>
+ */
+@Tag("e2e")
+@WithLab(name = "tfail", nodes = 3, images = {"postgres"})
+class FailoverLabTest {
+    static final NodeId N1 = LabCluster.nodeId(1);
+    static final NodeId N2 = LabCluster.nodeId(2);
+    static final int PORT = 15434;
+    /** Writes later than this before a host's death may be lost (the replication interval plus shipping, with margin). */
+    static final Duration RPO_BOUND = Duration.ofSeconds(5);
+    @TempDir
+    static Path work;
+    static LabCluster cluster;
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void aDeadPrimaryFailsOverAndACutOffOneFencesItselfBeforeTheStandbyIsPromoted(Lab lab) throws Exception {
+        cluster = LabCluster.withAgents(lab, work, 3);
+        var id = cluster.client.createDataset(N1, null, Map.of("name", "pgdata"), null, null).datasetId();
+        var dataset = cluster.client.setReplicas(id, 1, List.of(N2));
+        assertThat(dataset.standbyNodes()).containsExactly(N2);
+        cluster.client.createContainer(new Application(N1, "pg", "flocker/postgres:15", List.of(new Application.Port(5432, PORT)),
+                Map.of("POSTGRES_PASSWORD", "secret"), null, List.of(), List.of(new Application.Volume(id, "/var/lib/postgresql/data")),
+                null, null, List.of()));
+        cluster.await("PostgreSQL answers through n3", 120, () -> psql(3, "select 1").ok());
+        assertThat(psql(3, "create table rows (id int primary key, acked bigint)").ok()).isTrue();
+        cluster.await("n2's standby copy is current", 60, () -> standbyLag(id, N2) != null && standbyLag(id, N2) < 3);
+
+        var watcher = new TwoWriters(lab, id);
+        Thread watching = null;
+        try {
+            // (1) n1 dies: agent, database and link at once.
+            var writer = new Writer(3);
+            var writing = Thread.ofVirtual().start(writer);
+            cluster.await("the client inserts through n3", 30, () -> writer.acknowledged.size() > 50);
+            var death = Instant.now();
+            cluster.killAgent(1);
+            cluster.docker(1, "kill", "pg");
+            lab.cut(1);
+            cluster.await("n2 holds the writable copy", 90, () -> N2.equals(cluster.primaryOf(id)));
+            cluster.await("inserts through n3 succeed again", 120, () -> writer.lastAck().isAfter(death.plusSeconds(1)));
+            writer.stop = true;
+            writing.join();
+            var rto = Duration.between(death, writer.firstAckAfterOutage(death));
+            var present = ids(psql(2, "select id from rows"));
+            var missing = writer.acknowledged.entrySet().stream().filter(e -> !present.contains(e.getKey())).toList();
+            var oldestMissing = missing.stream().map(Map.Entry::getValue).min(Instant::compareTo).orElse(null);
+            assertThat(oldestMissing == null || oldestMissing.isAfter(death.minus(RPO_BOUND)))
+                    .as("rows acknowledged more than %s before the death are all there; missing: %d, oldest acknowledged at %s, death at %s",
+                            RPO_BOUND, missing.size(), oldestMissing, death).isTrue();
+            System.out.printf("failover after host death: RTO %.1f s (death to the first insert acknowledged through n3); RPO %d acknowledged"
+                            + " rows missing, spanning %.1f s before the death; %d rows acknowledged in all%n", rto.toMillis() / 1000.0, missing.size(),
+                    oldestMissing == null ? 0.0 : Duration.between(oldestMissing, death).toMillis() / 1000.0, writer.acknowledged.size());
+
+            // n1 comes back: its line is set aside (kept), and it becomes n2's standby.
+            lab.heal(1);
+            cluster.startAgent(1, "");
+            cluster.await("n1 reports its old line set aside", 90, () -> cluster.control.clusterState().node(N1)
+                    .map(n -> n.setAside().stream().anyMatch(name -> name.contains(id + ".diverged-g"))).orElse(false));
+            cluster.await("n1 is n2's current standby", 120, () -> standbyLag(id, N1) != null && standbyLag(id, N1) < 5);
+
+            // (2) n2, now the primary, is cut off with everything running: a client on n2 writes straight to its database. (Watched
+            // from here: in (1) the dead host's copy stays mounted in the one zfs-fuse all lab hosts share, though nothing can write it.)
+            watching = Thread.ofVirtual().start(watcher);
+            var address = cluster.docker(2, "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", "pg").strip();
+            var local = new Writer(2, address);
+            var localWriting = Thread.ofVirtual().start(local);
+            cluster.await("the client on n2 inserts", 30, () -> local.acknowledged.size() > 20);
+            lab.cut(2);
+            cluster.await("n1 promoted", 90, () -> cluster.client.datasets().value().stream().anyMatch(d -> d.datasetId().equals(id)
+                    && N1.equals(d.primary())));
+            var promotedAt = cluster.client.datasets().value().stream().filter(d -> d.datasetId().equals(id)).findFirst()
+                    .map(Dataset::failover).orElseThrow().at();
+            cluster.await("PostgreSQL answers on n1 through n3", 120, () -> psql(3, "select 1").ok());
+            local.stop = true;
+            localWriting.join();
+            var lastLocal = local.lastAck();
+            System.out.printf("partition: n2's database took its last write %.1f s before n1 was promoted%n",
+                    Duration.between(lastLocal, promotedAt).toMillis() / 1000.0);
+            assertThat(lastLocal).as("n2 stopped taking writes before n1 was promoted").isBefore(promotedAt);
+
+            lab.heal(2);
+            cluster.await("n2 reports its divergent line set aside", 90, () -> cluster.control.clusterState().node(N2)
+                    .map(n -> n.setAside().stream().anyMatch(name -> name.contains(id + ".diverged-g"))).orElse(false));
+        } finally {
+            watcher.stop = true;
+            if (watching != null) {
+                watching.join();
+            }
+            lab.heal(1);
+            lab.heal(2);
+        }
+        assertThat(watcher.samples.get()).as("ZFS samples taken").isGreaterThan(100);
+        assertThat(watcher.twoWritable.get()).as("moments with two writable copies, of %d samples", watcher.samples.get()).isZero();
+    }
+
+    /** Lag in seconds of {@code standby}'s copy as the primary reports it, or null when not reported. */
+    static Double standbyLag(DatasetId id, NodeId standby) {
+        for (var entry : cluster.client.datasetStateJson()) {
+            if (entry.path("dataset_id").asText().equals(id.toString())) {
+                for (var s : entry.path("standbys")) {
+                    if (s.path("node_uuid").asText().equals(standby.toString()) && s.has("lag_seconds")) {
+                        return s.get("lag_seconds").asDouble();
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Samples every host's copy of the dataset every 100 ms: mounted means writable (replicas are never mounted). */
+    static final class TwoWriters implements Runnable {
+        final List<String> copies = new ArrayList<>();
+        final AtomicInteger samples = new AtomicInteger();
+        final AtomicInteger twoWritable = new AtomicInteger();
+        volatile boolean stop;
+
+        TwoWriters(Lab lab, DatasetId id) {
+            for (int i = 1; i <= 3; i++) {
+                copies.add(lab.host(i).pool() + "/" + id);
+            }
+        }
+
+        @Override
+        public void run() {
+            while (!stop) {
+                var command = new ArrayList<>(List.of("zfs", "get", "-H", "-o", "name,value", "mounted"));
+                command.addAll(copies);
+                try {
+                    var process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                    var out = new String(process.getInputStream().readAllBytes());
+                    process.waitFor(10, TimeUnit.SECONDS);
+                    long mounted = out.lines().filter(l -> l.endsWith("\tyes")).count();
+                    samples.incrementAndGet();
+                    if (mounted > 1) {
+                        twoWritable.incrementAndGet();
+                        System.out.println("two writable copies: " + out);
+                    }
+                    Thread.sleep(100);
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Inserts one row at a time, through a host's address or straight to a database's address from inside a host. */
+    static final class Writer implements Runnable {
+        final Map<Integer, Instant> acknowledged = new ConcurrentHashMap<>();
+        final int host;
+        final String address;
+        volatile boolean stop;
+        private int next;
+
+        /** Through host {@code host}'s address (its routing proxy). */
+        Writer(int host) {
+            this(host, null);
+        }
+
+        /** From inside host {@code host}'s namespace to {@code address}:5432, when given. */
+        Writer(int host, String address) {
+            this.host = host;
+            this.address = address;
+            this.next = address == null ? 1 : 1_000_000;
+        }
+
+        @Override
+        public void run() {
+            while (!stop) {
+                var sql = "insert into rows values (" + next + ", " + System.currentTimeMillis() + ")";
+                var result = address == null ? psql(host, sql) : psqlInside(host, address, sql);
+                if (result.ok()) {
+                    acknowledged.put(next, Instant.now());
+                    next++;
+                } else {
+                    Agent.sleep(50);
+                }
+            }
+        }
+
+        Instant lastAck() {
+            return acknowledged.values().stream().max(Instant::compareTo).orElse(Instant.EPOCH);
+        }
+
+        /**
+         * The first acknowledgement after the outage that began around {@code t}: the end of the longest gap between two
+         * acknowledgements that ends after {@code t} (an insert in flight at {@code t} may still be acknowledged just after it).
+         */
+        Instant firstAckAfterOutage(Instant t) {
+            var times = acknowledged.values().stream().sorted().toList();
+            Instant best = null;
+            long longest = -1;
+            for (int i = 1; i < times.size(); i++) {
+                long gap = Duration.between(times.get(i - 1), times.get(i)).toMillis();
+                if (times.get(i).isAfter(t) && gap > longest) {
+                    longest = gap;
+                    best = times.get(i);
+                }
+            }
+            return best;
+        }
+    }
+
+    static java.util.Set<Integer> ids(Result result) {
+        assertThat(result.ok()).as(result.out()).isTrue();
+        var set = new java.util.HashSet<Integer>();
+        result.out().lines().map(String::strip).filter(s -> !s.isEmpty()).forEach(s -> set.add(Integer.parseInt(s)));
+        return set;
+    }
+
+    record Result(boolean ok, String out) {
+    }
+
+    static Result psql(int host, String sql) {
+        return run(List.of("psql", "-h", cluster.host(host).ip(), "-p", Integer.toString(PORT), "-U", "postgres", "-At", "-v",
+                "ON_ERROR_STOP=1", "-c", sql));
+    }
+
+    static Result psqlInside(int host, String address, String sql) {
+        return run(List.of(cluster.host(host).inNamespace("psql", "-h", address, "-p", "5432", "-U", "postgres", "-At", "-v",
+                "ON_ERROR_STOP=1", "-c", sql)));
+    }
+
+    private static Result run(List<String> command) {
+        try {
+            var builder = new ProcessBuilder(command).redirectErrorStream(true);
+            builder.environment().put("PGPASSWORD", "secret");
+            builder.environment().put("PGCONNECT_TIMEOUT", "3");
+            var process = builder.start();
+            var out = new String(process.getInputStream().readAllBytes());
+            boolean done = process.waitFor(30, TimeUnit.SECONDS);
+            return new Result(done && process.exitValue() == 0, out);
+        } catch (IOException e) {
+            return new Result(false, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Result(false, "interrupted");
+        }
+    }
+}
