@@ -34,9 +34,19 @@ public record AppSpec(String name, String image, List<Application.Port> ports, M
      * @param external the named volume is an existing dataset of that name, never created here
      * @param readOnly mounted read-only into the container
      */
-    public record VolumeSpec(String mountpoint, Long maximumSize, DatasetId datasetId, String name, boolean external, boolean readOnly) {
+    /** @param replicas standby copies asked for (beyond Flocker), or null when the file does not say (an existing dataset keeps its own) */
+    public record VolumeSpec(String mountpoint, Long maximumSize, DatasetId datasetId, String name, boolean external, boolean readOnly,
+                             Integer replicas) {
+        public VolumeSpec(String mountpoint, Long maximumSize, DatasetId datasetId, String name, boolean external, boolean readOnly) {
+            this(mountpoint, maximumSize, datasetId, name, external, readOnly, null);
+        }
+
         public VolumeSpec(String mountpoint, Long maximumSize, DatasetId datasetId) {
             this(mountpoint, maximumSize, datasetId, null, false, false);
+        }
+
+        public VolumeSpec withReplicas(Integer count) {
+            return new VolumeSpec(mountpoint, maximumSize, datasetId, name, external, readOnly, count);
         }
     }
 

@@ -122,9 +122,10 @@ public final class ApplicationFile {
             AppSpec.VolumeSpec volume = null;
             if (app.get("volume") != null) {
                 var v = asMap(app.get("volume"));
-                unrecognised(v, Set.of("mountpoint", "maximum_size", "dataset_id"));
+                unrecognised(v, Set.of("mountpoint", "maximum_size", "dataset_id", "replicas"));
                 volume = new AppSpec.VolumeSpec(mountpoint(v.get("mountpoint")), size(v.get("maximum_size")),
-                        v.get("dataset_id") == null ? null : DatasetId.of(String.valueOf(v.get("dataset_id"))));
+                        v.get("dataset_id") == null ? null : DatasetId.of(String.valueOf(v.get("dataset_id"))))
+                        .withReplicas(v.get("replicas") == null ? null : replicas(v.get("replicas"), "volume replicas"));
             }
             Application.RestartPolicy restart = null;
             if (app.get("restart_policy") != null) {

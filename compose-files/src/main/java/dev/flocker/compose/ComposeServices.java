@@ -215,6 +215,10 @@ final class ComposeServices {
                 }
                 return list;
             });
+            var replicas = attempt(() -> flockerReplicas(app.get("x-flocker")));
+            if (replicas != null && mounts != null) {
+                mounts.replaceAll(m -> m.withReplicas(replicas));
+            }
             var environment = attempt(() -> figEnvironment(app.get("environment")));
             var restart = attempt(() -> composeRestart(app.get("restart")));
             var command = attempt(() -> words(app.get("command"), "command"));
@@ -260,6 +264,25 @@ final class ComposeServices {
             return new AppSpec(name, image, ports, environment, restart != null ? restart : deploy.restart(), command, shares,
                     memory != null ? memory : deploy.memory(), links, mounts, entrypoint, init, healthcheck, dependsOn,
                     cpus != null ? cpus : deploy.cpus(), docker);
+        }
+
+        /** A service's {@code x-flocker} (our extension): {@code replicas}, standby copies of each of its volumes; null when absent. */
+        private static Integer flockerReplicas(Object section) {
+            if (section == null) {
+                return null;
+            }
+            var map = asMap(section);
+            var unknown = new TreeSet<String>();
+            map.keySet().forEach(k -> {
+                if (!String.valueOf(k).equals("replicas")) {
+                    unknown.add(String.valueOf(k));
+                }
+            });
+            if (!unknown.isEmpty()) {
+                throw new ConfigurationError("'x-flocker' has unknown keys " + unknown + "; it takes 'replicas' (standby copies of the"
+                        + " service's volumes on other nodes).");
+            }
+            return map.get("replicas") == null ? null : replicas(map.get("replicas"), "x-flocker.replicas");
         }
 
         private <T> T attempt(Supplier<T> read) {

@@ -4,6 +4,7 @@ import dev.flocker.api.model.Application;
 import dev.flocker.api.model.ClusterState;
 import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.Dataset;
+import dev.flocker.api.model.Standbys;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.NodeId;
 import java.nio.charset.StandardCharsets;
@@ -55,7 +56,7 @@ public final class Deployment {
                 continue; // its volume's problem is reported
             }
             try {
-                applications.add(place(current, apps, spec, entry.getValue(), shared, usedPorts, datasets));
+                applications.add(place(current, cluster, apps, spec, entry.getValue(), shared, usedPorts, datasets));
             } catch (IllegalArgumentException | ArithmeticException e) {
                 // What the model's records refuse (an image, an environment name, a mountpoint...) is the file's problem.
                 problems.add("Application '" + spec.name() + "' has a config error. " + e.getMessage());
@@ -147,7 +148,7 @@ public final class Deployment {
         return result;
     }
 
-    private static Application place(Configuration current, Map<String, AppSpec> apps, AppSpec spec, NodeId node,
+    private static Application place(Configuration current, ClusterState cluster, Map<String, AppSpec> apps, AppSpec spec, NodeId node,
                                      Map<String, DatasetId> shared, Map<Integer, String> usedPorts, Map<DatasetId, Dataset> datasets) {
         for (var port : spec.ports()) {
             var other = usedPorts.put(port.external(), spec.name());
@@ -177,7 +178,19 @@ public final class Deployment {
             Long size = volume.maximumSize() != null ? Long.valueOf(roundUp(volume.maximumSize()))
                     : existing.map(Dataset::maximumSize).orElse(null);
             var metadata = existing.map(Dataset::metadata).orElse(Map.of("name", name));
-            datasets.put(id, new Dataset(id, node, false, metadata, size));
+            // An existing dataset keeps its standbys (a move to one of them swaps the two) unless the file asks otherwise.
+            var dataset = existing.filter(d -> !d.deleted()).map(d -> d.withPrimary(node).withMaximumSize(size))
+                    .orElse(new Dataset(id, node, false, metadata, size));
+            if (volume.replicas() != null) {
+                var standbys = Standbys.choose(dataset, volume.replicas(), List.of(), current, cluster);
+                if (standbys.size() < volume.replicas()) {
+                    throw new ConfigurationError("Application '" + spec.name() + "' has a config error. Its volume asks for "
+                            + volume.replicas() + " standby copies ('replicas'), which need as many nodes besides its own; the cluster has "
+                            + standbys.size() + " other node(s) reporting.");
+                }
+                dataset = dataset.withReplicas(volume.replicas(), standbys);
+            }
+            datasets.put(id, dataset);
             volumes.add(new Application.Volume(id, volume.mountpoint(), volume.readOnly()));
         }
         var links = new ArrayList<Application.Link>();

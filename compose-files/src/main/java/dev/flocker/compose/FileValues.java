@@ -157,6 +157,21 @@ final class FileValues {
         throw new ConfigurationError("'" + what + "' must be a list, found " + typeName(value) + ".");
     }
 
+    /** Standby copies (beyond Flocker): 0 to {@link dev.flocker.api.model.Dataset#MAX_REPLICAS}. */
+    static int replicas(Object value, String what) {
+        int count;
+        try {
+            count = integer(value, what);
+        } catch (ConfigurationError e) {
+            count = -1;
+        }
+        if (count < 0 || count > dev.flocker.api.model.Dataset.MAX_REPLICAS) {
+            throw new ConfigurationError("'" + what + "' must be 0 to " + dev.flocker.api.model.Dataset.MAX_REPLICAS
+                    + " (standby copies on other nodes), found " + value + ".");
+        }
+        return count;
+    }
+
     static int integer(Object value, String what) {
         if (value instanceof Integer i) {
             return i;

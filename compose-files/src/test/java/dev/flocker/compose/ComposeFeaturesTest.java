@@ -137,6 +137,31 @@ class ComposeFeaturesTest {
     }
 
     @Test
+    void aServiceAsksForStandbyCopiesOfItsVolumesAndARedeployKeepsThem() {
+        var cluster = new dev.flocker.api.model.ClusterState(Map.of(
+                N11, new dev.flocker.api.model.NodeState(N11, "10.0.0.11", "e1", List.of(), List.of(), List.of(), "pool"),
+                N12, new dev.flocker.api.model.NodeState(N12, "10.0.0.12", "e2", List.of(), List.of(), List.of(), "pool")));
+        var file = "{\"services\": {\"db\": {\"image\": \"postgres\", \"volumes\": [\"data:/var/lib/db\"], \"x-flocker\": {\"replicas\": 1}}},"
+                + " \"volumes\": {\"data\": {}}}";
+        var config = Deployment.apply(Configuration.EMPTY, cluster, ApplicationFile.parse(parse(file)), Map.of("10.0.0.11", List.of("db")));
+        var dataset = config.datasets().values().iterator().next();
+        assertThat(dataset.replicas()).isEqualTo(1);
+        assertThat(dataset.standbyNodes()).containsExactly(N12);
+        var without = "{\"services\": {\"db\": {\"image\": \"postgres\", \"volumes\": [\"data:/var/lib/db\"]}}, \"volumes\": {\"data\": {}}}";
+        var moved = Deployment.apply(config, cluster, ApplicationFile.parse(parse(without)), Map.of("10.0.0.12", List.of("db")))
+                .datasets().get(dataset.datasetId());
+        assertThat(moved.primary()).as("moved to its standby").isEqualTo(N12);
+        assertThat(moved.replicas()).as("a file that does not say keeps the standbys").isEqualTo(1);
+        assertThat(moved.standbyNodes()).as("the old primary keeps a standby copy").containsExactly(N11);
+        var nativeFile = "{\"version\": 1, \"applications\": {\"db\": {\"image\": \"x\", \"volume\": {\"mountpoint\": \"/data\", \"replicas\": 1}}}}";
+        var fromNative = Deployment.apply(Configuration.EMPTY, cluster, ApplicationFile.parse(parse(nativeFile)), Map.of("10.0.0.12", List.of("db")));
+        assertThat(fromNative.datasets().values().iterator().next().standbyNodes()).containsExactly(N11);
+        assertThatThrownBy(() -> Deployment.apply(Configuration.EMPTY, CLUSTER, ApplicationFile.parse(parse(file)), Map.of("10.0.0.11", List.of("db"))))
+                .isInstanceOf(ConfigurationError.class).hasMessageContaining("Application 'db' has a config error. Its volume asks for 1 standby"
+                        + " copies ('replicas'), which need as many nodes besides its own; the cluster has 0 other node(s) reporting.");
+    }
+
+    @Test
     void servicesSharingAVolumeMustShareANode() {
         var apps = ApplicationFile.parse(parse(SHOP));
         assertThatThrownBy(() -> Deployment.apply(Configuration.EMPTY, CLUSTER, apps,
@@ -285,6 +310,8 @@ class ComposeFeaturesTest {
         "{\"a1\": {\"image\": \"x\", \"extra_hosts\": [\"nohost\"]}}|Invalid 'extra_hosts' entry 'nohost': use host:address.",
         "{\"a1\": {\"image\": \"x\", \"tmpfs\": [\"/run:size=1m\"]}}|mount options are not supported",
         "{\"a1\": {\"image\": \"x\", \"stop_grace_period\": \"forever\"}}|Invalid stop_grace_period 'forever'",
+        "{\"a1\": {\"image\": \"x\", \"x-flocker\": {\"replicas\": 9}}}|'x-flocker.replicas' must be 0 to 4 (standby copies on other nodes), found 9.",
+        "{\"a1\": {\"image\": \"x\", \"x-flocker\": {\"replica\": 1}}}|'x-flocker' has unknown keys [replica]; it takes 'replicas'",
         "{\"a1\": {\"image\": \"x\", \"stop_signal\": \"please stop\"}}|stop_signal 'please stop' is not a signal",
         "{\"a1\": {\"image\": \"x\", \"links\": [\"b1\"]}, \"b1\": {\"image\": \"x\"}}|Link target 'b1' has no 'ports': a link reaches another application through its external ports"})
     void badServicesAreRefusedSayingWhy(String services, String message) {

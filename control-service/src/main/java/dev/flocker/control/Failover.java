@@ -6,7 +6,7 @@ import dev.flocker.api.model.Dataset;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
-import dev.flocker.control.api.Standbys;
+import dev.flocker.api.model.Standbys;
 import dev.flocker.control.store.ConfigurationStore;
 import dev.flocker.control.store.NodeStateStore;
 import java.time.Clock;

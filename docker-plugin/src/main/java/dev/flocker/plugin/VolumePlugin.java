@@ -147,10 +147,13 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
 
     private Map<String, Object> create(String name, Map<String, String> options) {
         Long size = null;
+        int replicas = 0;
         var metadata = new TreeMap<String, String>();
         for (var option : options.entrySet()) {
             var key = option.getKey();
-            if (key.equals("size")) {
+            if (key.equals("replicas")) {
+                replicas = replicasOption(option.getValue());
+            } else if (key.equals("size")) {
                 try {
                     size = VolumeSize.parse(option.getValue());
                 } catch (IllegalArgumentException e) {
@@ -171,16 +174,31 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
                     + " besides size");
         }
         Long maximumSize = size;
+        int standbys = replicas;
         var created = api.conditionally(seen -> {
             if (seen.value().stream().anyMatch(d -> !d.deleted() && name.equals(d.name()))) {
                 return FlockerClient.nothing(); // Swarm creates on every node it schedules to: one volume, one dataset
             }
-            return tag -> api.createDataset(self, maximumSize, metadata, null, tag);
+            return tag -> api.createDataset(self, maximumSize, metadata, null, tag, standbys);
         });
         if (created != null) {
             LOG.atInfo().addKeyValue("volume", name).addKeyValue("dataset", created.datasetId()).log("created");
         }
         return Map.of();
+    }
+
+    /** {@code -o replicas=N}: standby copies of the volume on other nodes, kept current (0 to 4). */
+    private static int replicasOption(String value) {
+        try {
+            int count = Integer.parseInt(value.strip());
+            if (count >= 0 && count <= dev.flocker.api.model.Dataset.MAX_REPLICAS) {
+                return count;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new PluginError("option replicas '" + PluginRequest.abbreviate(value) + "' must be 0 to "
+                + dev.flocker.api.model.Dataset.MAX_REPLICAS + " (standby copies on other nodes)");
     }
 
     private Map<String, Object> remove(String name) {

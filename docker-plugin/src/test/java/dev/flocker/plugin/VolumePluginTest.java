@@ -168,6 +168,10 @@ class VolumePluginTest {
         assertThat(err(call("/VolumeDriver.Create", "{\"Name\":\"v1\",\"Opts\":\"size=1G\"}"))).contains("\"Opts\" must be an object");
         assertThat(err(call("/VolumeDriver.Create", "{\"Name\":\"v1\",\"Opts\":{\"size\":5}}"))).contains("must have a text value");
         assertThat(err(call("/VolumeDriver.Create", "{\"Name\":\"v1\",\"Opts\":{\"name\":\"other\"}}"))).contains("reserved");
+        assertThat(err(call("/VolumeDriver.Create", "{\"Name\":\"v1\",\"Opts\":{\"replicas\":\"9\"}}")))
+                .contains("option replicas '9' must be 0 to 4 (standby copies on other nodes)");
+        assertThat(err(call("/VolumeDriver.Create", "{\"Name\":\"v1\",\"Opts\":{\"replicas\":\"1\"}}")))
+                .as("no other node reports: the control service's 409 reaches Docker").contains("replicas: 1 standby copies need 1 nodes");
         assertThat(err(call("/VolumeDriver.Mount", "{\"Name\":\"v1\"}"))).contains("needs \"ID\"");
         assertThat(err(call("/VolumeDriver.Mount", "{\"Name\":\"nosuch\",\"ID\":\"x\"}"))).isEqualTo("no such volume: nosuch");
         assertThat(call("/VolumeDriver.Nonsense", "{}").status).isEqualTo(404);

@@ -249,6 +249,26 @@ public final class DeployMain implements Callable<Integer> {
         }
     }
 
+    /** A dataset's standbys for {@code status}: each host with its lag ("10.0.0.12 lag 1.2 s"), or "-" when it has none. */
+    static String standbys(dev.flocker.api.model.Dataset dataset, List<FlockerClient.StandbyView> reported,
+                           java.util.Map<dev.flocker.api.model.NodeId, String> hosts) {
+        if (dataset.replicas() == 0) {
+            return "-";
+        }
+        var parts = new java.util.ArrayList<String>();
+        for (var node : dataset.standbyNodes()) {
+            var seen = reported.stream().filter(s -> s.node().equals(node)).findFirst();
+            var host = DeployPlan.host(hosts, node);
+            parts.add(seen.map(s -> s.error() != null ? host + " failing: " + s.error()
+                    : s.lagSeconds() == null ? host + " copying" : String.format(java.util.Locale.ROOT, "%s lag %.1f s", host, s.lagSeconds()))
+                    .orElse(host + " waiting"));
+        }
+        for (int i = dataset.standbyNodes().size(); i < dataset.replicas(); i++) {
+            parts.add("(no node free)");
+        }
+        return String.join(", ", parts);
+    }
+
     /** {@code flocker-deploy status HOST}: nodes, applications and datasets as tables. */
     @Command(name = "status", mixinStandardHelpOptions = true, description = "Show the cluster's nodes, applications and datasets.")
     static final class Status implements Callable<Integer> {
@@ -281,7 +301,7 @@ public final class DeployMain implements Callable<Integer> {
                         .toList());
                 out.println();
                 out.println("DATASETS");
-                table(out, List.of("NAME", "DATASET", "PRIMARY", "USED", "MAX SIZE", "STATE"), view.configuration().datasets().values().stream()
+                table(out, List.of("NAME", "DATASET", "PRIMARY", "USED", "MAX SIZE", "STANDBYS", "STATE"), view.configuration().datasets().values().stream()
                         .filter(d -> !d.deleted()).sorted(java.util.Comparator.comparing(d -> String.valueOf(d.metadata().get("name"))))
                         .map(d -> {
                             var here = state.stream().filter(s -> s.datasetId().equals(d.datasetId())).findFirst();
@@ -291,6 +311,7 @@ public final class DeployMain implements Callable<Integer> {
                             var used = here.map(FlockerClient.DatasetStateView::usedBytes).map(DeployPlan::bytes).orElse("-");
                             return List.of(String.valueOf(d.metadata().getOrDefault("name", "-")), d.datasetId().toString(),
                                     DeployPlan.host(view.hosts(), d.primary()), used, d.maximumSize() == null ? "-" : DeployPlan.bytes(d.maximumSize()),
+                                    standbys(d, here.map(FlockerClient.DatasetStateView::standbys).orElse(List.of()), view.hosts()),
                                     move == null || move.phase() == dev.flocker.api.model.MovePhase.DONE ? where : "moving: " + Convergence.describe(move));
                         }).toList());
                 return 0;

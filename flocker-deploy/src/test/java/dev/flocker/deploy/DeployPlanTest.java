@@ -88,4 +88,20 @@ class DeployPlanTest {
         assertThat(DeployPlan.between(before, after, HOSTS).lines()).containsExactly(
                 "restart  db on 10.0.0.1 (docker options networks flocker_front)");
     }
+
+    @Test
+    void statusShowsEachStandbyWithItsLagOrWhyItHasNone() {
+        var n2 = NodeId.random();
+        var n3 = NodeId.random();
+        var hosts = Map.of(N1, "10.0.0.1", n2, "10.0.0.2", n3, "10.0.0.3");
+        var plain = new dev.flocker.api.model.Dataset(dev.flocker.api.model.DatasetId.random(), N1, false, Map.of(), null);
+        assertThat(DeployMain.standbys(plain, List.of(), hosts)).isEqualTo("-");
+        var two = plain.withReplicas(3, List.of(n2, n3));
+        var reported = List.of(new dev.flocker.api.client.FlockerClient.StandbyView(n2, java.time.Instant.now(), 1.25, 0L, null),
+                new dev.flocker.api.client.FlockerClient.StandbyView(n3, null, null, 4096L, null));
+        assertThat(DeployMain.standbys(two, reported, hosts)).isEqualTo("10.0.0.2 lag 1.3 s, 10.0.0.3 copying, (no node free)");
+        var failing = List.of(new dev.flocker.api.client.FlockerClient.StandbyView(n2, null, null, 0L, "connection refused"));
+        assertThat(DeployMain.standbys(plain.withReplicas(1, List.of(n2)), failing, hosts)).isEqualTo("10.0.0.2 failing: connection refused");
+        assertThat(DeployMain.standbys(plain.withReplicas(1, List.of(n3)), List.of(), hosts)).isEqualTo("10.0.0.3 waiting");
+    }
 }

@@ -48,7 +48,18 @@ public final class FlockerClient {
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record DatasetStateView(@JsonProperty("dataset_id") DatasetId datasetId, @JsonProperty("primary") NodeId primary,
                                    @JsonProperty("path") String path, @JsonProperty("maximum_size") Long maximumSize,
-                                   @JsonProperty("move") NodeState.MoveState move, @JsonProperty("used_bytes") Long usedBytes) {
+                                   @JsonProperty("move") NodeState.MoveState move, @JsonProperty("used_bytes") Long usedBytes,
+                                   @JsonProperty("standbys") List<StandbyView> standbys) {
+        public DatasetStateView {
+            standbys = standbys == null ? List.of() : List.copyOf(standbys);
+        }
+    }
+
+    /** A standby copy as the primary reports it (beyond Flocker): its lag is how old the newest snapshot it holds is. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record StandbyView(@JsonProperty("node_uuid") NodeId node, @JsonProperty("snapshot_time") java.time.Instant snapshotTime,
+                              @JsonProperty("lag_seconds") Double lagSeconds, @JsonProperty("lag_bytes") Long lagBytes,
+                              @JsonProperty("error") String error) {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -70,8 +81,16 @@ public final class FlockerClient {
     }
 
     public Dataset createDataset(NodeId primary, Long maximumSize, Map<String, String> metadata, DatasetId id, String ifMatches) {
+        return createDataset(primary, maximumSize, metadata, id, ifMatches, 0);
+    }
+
+    /** As above, with {@code replicas} standby copies (beyond Flocker; 0: none, and the request is Flocker's own). */
+    public Dataset createDataset(NodeId primary, Long maximumSize, Map<String, String> metadata, DatasetId id, String ifMatches, int replicas) {
         var body = new LinkedHashMap<String, Object>();
         body.put("primary", primary);
+        if (replicas > 0) {
+            body.put("replicas", replicas);
+        }
         if (id != null) {
             body.put("dataset_id", id);
         }

@@ -8,6 +8,7 @@ import dev.flocker.api.model.Dataset;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.Json;
 import dev.flocker.api.model.Lease;
+import dev.flocker.api.model.Standbys;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
 import dev.flocker.control.store.ConfigurationStore;

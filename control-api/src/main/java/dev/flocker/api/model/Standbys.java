@@ -1,9 +1,5 @@
-package dev.flocker.control.api;
+package dev.flocker.api.model;
 
-import dev.flocker.api.model.ClusterState;
-import dev.flocker.api.model.Configuration;
-import dev.flocker.api.model.Dataset;
-import dev.flocker.api.model.NodeId;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
