@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Failover {
     private static final Logger LOG = LoggerFactory.getLogger(Failover.class);
+    /** A standby silent for this many times {@code failoverAfter} is replaced by a live node, when there is one. */
+    static final int REPLACE_AFTER_FAILOVERS = 6;
     private final Instant started = Instant.now();
 
     private final ConfigurationStore configuration;
@@ -47,7 +49,10 @@ final class Failover {
         this.failoverAfter = failoverAfter;
     }
 
-    /** A decision: {@code dataset}'s primary becomes {@code to} at {@code generation}, or (to null) its standbys become {@code standbys}. */
+    /**
+     * A decision: {@code dataset}'s primary {@code from} is replaced by {@code to} at {@code generation}, or (to null) its
+     * standbys become {@code standbys} while its primary is {@code from}.
+     */
     record Decision(DatasetId dataset, NodeId from, NodeId to, long generation, List<NodeId> standbys, String reason) {
     }
 
@@ -65,10 +70,17 @@ final class Failover {
                 promotion(dataset, cluster, seen, now).ifPresent(decisions::add);
                 continue;
             }
-            if (dataset.standbyNodes().size() < dataset.replicas()) {
-                var chosen = Standbys.choose(dataset, dataset.replicas(), List.of(), config, cluster);
-                if (!chosen.equals(dataset.standbyNodes())) {
-                    decisions.add(new Decision(dataset.datasetId(), null, null, 0, chosen, "restoring " + dataset.replicas() + " standby copies"));
+            // A standby silent for long is replaced by a live node (a short outage keeps its place, and its copy).
+            var kept = dataset.standbyNodes().stream().filter(n -> cluster.node(n).isPresent()
+                    || !lastSeen.apply(n).filter(t -> t.isAfter(started)).orElse(started).plus(failoverAfter.multipliedBy(REPLACE_AFTER_FAILOVERS))
+                    .isBefore(now)).toList();
+            if (kept.size() < dataset.replicas()) {
+                var without = dataset.withReplicas(dataset.replicas(), kept);
+                var chosen = Standbys.choose(without, dataset.replicas(), List.of(), config, cluster).stream()
+                        .filter(n -> kept.contains(n) || !dataset.standbyNodes().contains(n)).toList();
+                if (!chosen.equals(dataset.standbyNodes()) && chosen.size() > kept.size()) {
+                    decisions.add(new Decision(dataset.datasetId(), dataset.primary(), null, 0, chosen, "restoring " + dataset.replicas() + " standby copies"
+                            + (kept.size() < dataset.standbyNodes().size() ? " (replacing standbys silent for long)" : "")));
                 }
             }
         }
@@ -118,8 +130,8 @@ final class Failover {
             return config;
         }
         if (decision.to() == null) {
-            if (current.standbyNodes().size() >= current.replicas()) {
-                return config;
+            if (!current.primary().equals(decision.from()) || current.standbyNodes().equals(decision.standbys())) {
+                return config; // moved or changed meanwhile: decided again from what is there now
             }
             LOG.atInfo().addKeyValue("dataset", decision.dataset()).addKeyValue("standbys", decision.standbys()).log(decision.reason());
             return config.withDataset(current.withReplicas(current.replicas(), decision.standbys()));

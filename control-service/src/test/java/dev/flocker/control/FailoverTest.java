@@ -99,6 +99,20 @@ class FailoverTest {
     }
 
     @Test
+    void aStandbySilentForLongIsReplacedByALiveNodeAndAShortOutageKeepsItsPlace() {
+        var config = withStandbys(A, B);
+        var live = List.of(node(A), node(C));
+        var shortly = decide(config, Map.of(A, NOW, B, NOW.minusSeconds(30)), live.toArray(NodeState[]::new));
+        assertThat(shortly).as("silent 30 s: kept").isEmpty();
+        var long_ = decide(config, Map.of(A, NOW, B, NOW.minusSeconds(61)), live.toArray(NodeState[]::new));
+        assertThat(long_).singleElement().satisfies(d -> {
+            assertThat(d.to()).isNull();
+            assertThat(d.standbys()).containsExactly(C);
+        });
+        assertThat(decide(config, Map.of(A, NOW, B, NOW.minusSeconds(61)), node(A))).as("no live node to take its place").isEmpty();
+    }
+
+    @Test
     void replicasThroughTheApiWithPlacementBadInputAndAFailoverOverTheAgentChannel() throws Exception {
         var settings = new ControlService.Settings(data, "127.0.0.1", 0, 0, RunningService.freePort(), List.of(), Duration.ofSeconds(30),
                 Duration.ofMillis(200), RunningService.CERTS.control()).withFailoverAfter(Duration.ofSeconds(2));

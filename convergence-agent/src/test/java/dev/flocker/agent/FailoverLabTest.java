@@ -193,7 +193,7 @@ class FailoverLabTest {
         final int host;
         final String address;
         volatile boolean stop;
-        private int next;
+        private volatile int next;
 
         /** Through host {@code host}'s address (its routing proxy). */
         Writer(int host) {
@@ -219,6 +219,16 @@ class FailoverLabTest {
                     Agent.sleep(50);
                 }
             }
+        }
+
+        /** The ids it inserts start at {@code first} (a later writer of the same table). */
+        void next(int first) {
+            next = first;
+        }
+
+        /** The id it would insert next. */
+        int nextId() {
+            return next;
         }
 
         Instant lastAck() {

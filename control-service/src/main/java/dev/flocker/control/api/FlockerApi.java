@@ -78,11 +78,11 @@ public final class FlockerApi {
     Reply createDataset(String ifMatches, Supplier<JsonNode> request) {
         ifMatches = checkTag(ifMatches);
         var body = request.get();
-        Schema.object(body).only(CREATE_DATASET_KEYS).required("primary").uuid("primary").uuid("dataset_id")
+        var schema = Schema.object(body).only(CREATE_DATASET_KEYS).required("primary").uuid("primary").uuid("dataset_id")
                 .integer("maximum_size", Dataset.MIN_SIZE, Long.MAX_VALUE, true).multipleOf("maximum_size", 1024)
                 .stringMap("metadata", 16, 256, 256)
                 .check(printable(body.get("metadata")), "metadata: keys and values must not contain control characters");
-        replicasSchema(body).validate();
+        replicasSchema(schema, body).validate();
         var id = body.hasNonNull("dataset_id") ? DatasetId.of(body.get("dataset_id").asText()) : DatasetId.random();
         var created = new Dataset(id, NodeId.of(body.get("primary").asText()), false, metadata(body.get("metadata")),
                 body.hasNonNull("maximum_size") ? body.get("maximum_size").asLong() : null);
@@ -121,7 +121,7 @@ public final class FlockerApi {
             ((ObjectNode) body).set("primary", body.get("Primary"));
         }
         schema.uuid("primary").integer("maximum_size", Dataset.MIN_SIZE, Long.MAX_VALUE, true).multipleOf("maximum_size", 1024);
-        replicasSchema(body).validate();
+        replicasSchema(schema, body).validate();
         var id = datasetId(rawId);
         var after = update(ifMatches, config -> {
             var dataset = config.dataset(id).orElseThrow(ApiError::datasetNotFound);
@@ -336,8 +336,12 @@ public final class FlockerApi {
 
     // ---- standbys (beyond Flocker) --------------------------------------------------------------
 
-    private static Schema replicasSchema(JsonNode body) {
-        var schema = Schema.object(body).integer("replicas", 0, Dataset.MAX_REPLICAS, false).array("standby_nodes", Dataset.MAX_REPLICAS,
+    /** {@code schema} with the checks of {@code replicas} and {@code standby_nodes} added. */
+    private static Schema replicasSchema(Schema schema, JsonNode body) {
+        if (!schema.ok() && (body == null || !body.isObject())) {
+            return schema;
+        }
+        schema.integer("replicas", 0, Dataset.MAX_REPLICAS, false).array("standby_nodes", Dataset.MAX_REPLICAS,
                 item -> Schema.object(Json.MAPPER.createObjectNode().set("node", item)).uuid("node"));
         if (schema.ok() && body.hasNonNull("standby_nodes") && body.hasNonNull("replicas")
                 && body.get("standby_nodes").size() > body.get("replicas").asInt()) {
