@@ -63,9 +63,10 @@ public final class Agent implements AutoCloseable {
         this.metrics = AgentMetrics.start(config.metrics());
         var images = new Images(containers, new dev.flocker.api.client.FlockerClient(
                 java.net.URI.create("https://" + config.controlHost() + ":" + config.controlApiPort()), config.tls()), wakeup);
+        var replicator = new Replicator(executor, wakeup, config.replication().interval());
+        link.onLeaseLapse(replicator::cancelAll); // at once, from the heartbeat's thread, however long the loop's current step takes
         this.loop = new ConvergenceLoop(self, config, new ConvergenceLoop.Parts(new Discovery(driver, containers), link, executor,
-                new MoveRunner(self, executor, wakeup), new Replicator(executor, wakeup, config.replication().interval()), images, proxy, report,
-                peers, wakeup, metrics));
+                new MoveRunner(self, executor, wakeup), replicator, images, proxy, report, peers, wakeup, metrics));
     }
 
     /** Starts the agent: it connects to the control service (and keeps reconnecting), converges and serves Docker. */

@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
 final class ChangeExecutor {
     private static final Logger LOG = LoggerFactory.getLogger(ChangeExecutor.class);
     private static final int KEEP_SNAPSHOTS = 3;
+    /** What an application gets to stop when its node is fenced, before it is killed. */
+    static final java.time.Duration FENCE_GRACE = java.time.Duration.ofSeconds(1);
 
     private final NodeId self;
     private final VolumeDriver driver;
@@ -172,6 +174,10 @@ final class ChangeExecutor {
                 setAside = null;
                 LOG.atWarn().addKeyValue("dataset", c.dataset()).addKeyValue("kept_as", name).log("this copy's line was ended by a failover"
                         + " elsewhere; kept aside, read-only, with what it holds beyond the new primary (see docs/OPERATIONS.md, 'Failover')");
+            }
+            case Change.Fence c -> {
+                containers.stopUsing(c.dataset(), FENCE_GRACE);
+                driver.makeReplica(c.dataset());
             }
             case Change.PruneSnapshots c -> driver.pruneSnapshots(c.dataset(), Set.of(), c.keepNewest());
         }

@@ -242,12 +242,15 @@ public final class Containers implements AutoCloseable {
         } catch (NotFoundException gone) {
             return;
         }
-        stop(name, labels);
+        stop(name, labels, null);
     }
 
-    private void stop(String name, Map<String, String> labels) {
+    private void stop(String name, Map<String, String> labels, Duration atMost) {
         var grace = labels == null ? null : labels.get(STOP_TIMEOUT);
         int seconds = grace == null ? (int) stopTimeout.toSeconds() : Integer.parseInt(grace);
+        if (atMost != null) {
+            seconds = (int) Math.min(seconds, Math.max(0, atMost.toSeconds()));
+        }
         try {
             forStop(seconds).stopContainerCmd(name).withTimeout(seconds).exec();
         } catch (NotModifiedException alreadyStopped) {
@@ -325,12 +328,20 @@ public final class Containers implements AutoCloseable {
     }
 
     public List<String> stopUsing(DatasetId dataset) {
+        return stopUsing(dataset, null);
+    }
+
+    /**
+     * As {@link #stopUsing(DatasetId)}, giving each container at most {@code grace} after its stop signal (null: its own
+     * grace period): fencing must end every write well within the control service's failover time.
+     */
+    public List<String> stopUsing(DatasetId dataset, Duration grace) {
         var stopped = new ArrayList<String>();
         for (var container : docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(MANAGED, "true")).exec()) {
             var labels = container.getLabels();
             var datasets = labels.get(DATASET);
             if (labels.get(APP) != null && datasets != null && List.of(datasets.split(",")).contains(dataset.toString())) {
-                stop(labels.get(APP), labels);
+                stop(labels.get(APP), labels, grace);
                 stopped.add(labels.get(APP));
             }
         }

@@ -37,6 +37,7 @@ final class ControlLink implements AutoCloseable {
     private volatile Instant leaseFrom = Instant.EPOCH;
     private volatile boolean leaseWasHeld;
     private volatile AgentChannel.View lastView;
+    private volatile Runnable onLapse = () -> { };
 
     /** @param fenceAfter how long a lease lasts from the sending of the last message the control service acknowledged */
     ControlLink(String host, int port, TlsFiles tls, Wakeup wakeup, Duration fenceAfter) {
@@ -55,8 +56,9 @@ final class ControlLink implements AutoCloseable {
         return Instant.now().isBefore(leaseFrom.plus(fenceAfter));
     }
 
-    Duration fenceAfter() {
-        return fenceAfter;
+    /** Runs {@code action} on the heartbeat's thread each time the lease lapses. */
+    void onLeaseLapse(Runnable action) {
+        this.onLapse = action;
     }
 
     /** The view last pushed, kept after the connection is lost (what a cut-off agent fences by); null before any. */
@@ -120,6 +122,7 @@ final class ControlLink implements AutoCloseable {
                 if (!held) {
                     LOG.atWarn().addKeyValue("fence_after_s", fenceAfter.toSeconds())
                             .log("no acknowledgement from the control service within the lease; fencing datasets with standbys");
+                    onLapse.run();
                 }
                 wakeup.signal(); // the loop fences (or writes again) at once
             }

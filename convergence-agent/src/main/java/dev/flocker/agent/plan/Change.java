@@ -167,6 +167,13 @@ public sealed interface Change {
     record SetAside(DatasetId dataset, long generation) implements Change {
     }
 
+    /**
+     * This node's lease lapsed: the applications using this copy of a dataset with standbys are stopped at once (a short
+     * grace, then killed) and the copy made read-only, so that it is not written when a standby may be promoted.
+     */
+    record Fence(DatasetId dataset) implements Change {
+    }
+
     /** Destroys this copy's old snapshots but the newest {@code keepNewest} (a standby's: the primary ships from its newest). */
     record PruneSnapshots(DatasetId dataset, int keepNewest) implements Change {
     }

@@ -147,7 +147,7 @@ public final class Planner {
     public static Plan fenceOnly(Input in) {
         var full = plan(new Input(in.self(), in.configuration(), in.cluster(), in.local(), in.moves(), in.settings(), in.now(),
                 in.replication(), false, in.replicateEvery()));
-        var fences = full.changes().stream().filter(c -> c instanceof MakeReplica m && m.reason().equals(ReplicaPlanner.FENCED)).toList();
+        var fences = full.changes().stream().filter(c -> c instanceof Change.Fence).toList();
         var waits = full.waits().stream().filter(w -> w.reason().equals(ReplicaPlanner.FENCED)).toList();
         return new Plan(List.of(fences), List.of(), waits, Set.of());
     }
@@ -202,7 +202,7 @@ public final class Planner {
         }
         if (ReplicaPlanner.fenced(in, dataset)) {
             if (local.mounted()) {
-                changes.add(new MakeReplica(id, ReplicaPlanner.FENCED));
+                changes.add(new Change.Fence(id));
             }
             waits.add(new Wait(id, in.self(), null, ReplicaPlanner.FENCED));
             return;

@@ -185,7 +185,6 @@ class PlannerTest {
                 case Change.Replicate r -> name + " " + shortId(r.dataset()) + " -> " + String.join(", ", r.to().stream().map(Change.Peer::host).toList());
                 case Change.TakeOver t -> name + " " + shortId(t.dataset()) + " gen " + t.generation();
                 case Change.SetAside t -> name + " " + shortId(t.dataset()) + " gen " + t.generation();
-                case Change.MakeReplica m -> name + " " + shortId(m.dataset()) + (m.reason().startsWith("fenced") ? " (fenced)" : "");
                 default -> name + " " + shortId(change.dataset());
             });
         }

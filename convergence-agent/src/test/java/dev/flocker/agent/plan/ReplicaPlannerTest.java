@@ -51,7 +51,7 @@ class ReplicaPlannerTest {
                 .node(B, "10.0.0.2").lease(false);
         fenced.container("db", D, fenced.application("db"));
         rows.add(row("lease lapsed: the copy is fenced (its users stop, read-only), nothing shipped, the application not started again",
-                fenced, "MakeReplica dddddddd (fenced)", "Wait dddddddd: fenced"));
+                fenced, "Fence dddddddd", "Wait dddddddd: fenced"));
         rows.add(row("lease lapsed, already fenced: only the wait; its container is made, never started",
                 world().dataset(D, A, null).standbys(D, B).app("db", A, D, "postgres").copy(D, A, 1, false, 3, SECOND).node(B, "10.0.0.2")
                         .lease(false), "CreateApplication db", "Wait dddddddd: fenced"));
@@ -94,6 +94,6 @@ class ReplicaPlannerTest {
     void cutOffFromTheControlServiceOnlyFences() {
         var world = world().dataset(D, A, null).standbys(D, B).app("db", A, D, "postgres").copy(D, A, 1, true, 3, SECOND).node(B, "10.0.0.2");
         world.container("db", D, world.application("db"));
-        PlannerTest.assertPlans("fence only", Planner.fenceOnly(world.input()), List.of("MakeReplica dddddddd (fenced)", "Wait dddddddd: fenced"));
+        PlannerTest.assertPlans("fence only", Planner.fenceOnly(world.input()), List.of("Fence dddddddd", "Wait dddddddd: fenced"));
     }
 }
