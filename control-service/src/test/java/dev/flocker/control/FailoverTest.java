@@ -35,6 +35,7 @@ class FailoverTest {
     @TempDir
     Path data;
 
+    /** A node's report: its address from its first hex digit (a: 10.0.0.1), a dataset root, and {@code copies}. */
     static NodeState node(NodeId id, NodeState.DatasetState... copies) {
         return new NodeState(id, "10.0.0." + (id.toString().charAt(0) - (int) 'a' + 1), "e", List.of(copies), List.of(), List.of(), "pool");
     }

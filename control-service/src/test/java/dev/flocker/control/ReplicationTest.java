@@ -20,6 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ReplicationTest {
     private static final int WRITES = 90;
     private final List<Process> processes = new ArrayList<>();
+    /** Each replica's agent channel, in the order of {@link #processes}. */
+    private final List<URI> agentPorts = new ArrayList<>();
 
     @AfterEach
     void stopAll() {
@@ -109,7 +111,59 @@ class ReplicationTest {
                 .isInstanceOfSatisfying(dev.flocker.api.client.FlockerApiException.class, e -> assertThat(e.status()).isEqualTo(404));
     }
 
-    private List<URI> startReplicas(Path data, int count) throws Exception {
+    /**
+     * A failover survives a replica killed (SIGKILL) as the primary's silence reaches --failover-after: every replica
+     * decides and writes the promotion conditionally, so a survivor completes it, once.
+     */
+    @Test
+    void aFailoverCompletesWhenAReplicaIsKilledDuringIt(@TempDir Path data) throws Exception {
+        var apis = startReplicas(data, 3, "--failover-after", "3");
+        var a = FailoverTest.A;
+        var b = FailoverTest.B;
+        var d = FailoverTest.D;
+        try (var primary = new AgentChannelTest.FakeAgent(agentPorts.get(0), a); var standby = new AgentChannelTest.FakeAgent(agentPorts.get(1), b)) {
+            primary.report(FailoverTest.node(a));
+            standby.report(FailoverTest.node(b));
+            waitFor(() -> {
+                var created = tryCall(apis.get(1), "POST", "/v1/configuration/datasets",
+                        "{\"primary\": \"" + a + "\", \"dataset_id\": \"" + d + "\", \"replicas\": 1}");
+                return created != null && (created.status() == 201 || created.status() == 409 && created.raw().contains("dataset_id"));
+            }, 30);
+            standby.report(FailoverTest.node(b, FailoverTest.copy(false, 0, java.time.Instant.now())));
+            primary.close(); // the primary's node goes silent
+            long silent = System.nanoTime();
+            var pinging = Thread.ofVirtual().start(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    try {
+                        standby.ping();
+                        Thread.sleep(500);
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (RuntimeException e) {
+                        return;
+                    }
+                }
+            });
+            Thread.sleep(Math.max(0, 2800 - (System.nanoTime() - silent) / 1_000_000));
+            processes.get(0).destroyForcibly().waitFor();
+            for (var api : List.of(apis.get(1), apis.get(2))) {
+                waitFor(() -> {
+                    var list = tryCall(api, "GET", "/v1/configuration/datasets", null);
+                    return list != null && list.raw().contains("\"failover\"") && list.raw().contains("\"primary\":\"" + b + "\"");
+                }, 60);
+            }
+            pinging.interrupt();
+            var list = tryCall(apis.get(2), "GET", "/v1/configuration/datasets", null);
+            for (var dataset : list.body()) {
+                if (dataset.get("dataset_id").asText().equals(d.toString())) {
+                    assertThat(dataset.get("failover").get("generation").asLong()).as("promoted once").isEqualTo(1);
+                    assertThat(dataset.get("standby_nodes").get(0).asText()).isEqualTo(a.toString());
+                }
+            }
+        }
+    }
+
+    private List<URI> startReplicas(Path data, int count, String... options) throws Exception {
         var cluster = new int[count];
         for (int i = 0; i < count; i++) {
             cluster[i] = RunningService.freePort();
@@ -118,15 +172,18 @@ class ReplicationTest {
         for (int i = 0; i < count; i++) {
             int api = RunningService.freePort();
             apis.add(URI.create("https://127.0.0.1:" + api));
+            int agents = RunningService.freePort();
+            agentPorts.add(URI.create("wss://127.0.0.1:" + agents + "/v1/agent"));
             var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Dflocker.log.level=INFO", "-cp", System.getProperty("java.class.path"),
                     ControlServiceMain.class.getName(), "--data-path", data.resolve("r" + i).toString(), "--bind", "127.0.0.1",
-                    "--port", Integer.toString(api), "--agent-port", Integer.toString(RunningService.freePort()),
+                    "--port", Integer.toString(api), "--agent-port", Integer.toString(agents),
                     "--cluster-port", Integer.toString(cluster[i]), "--certificates-path", RunningService.CERTS.dir().toString(),
                     "--metrics-port", Integer.toString(RunningService.freePort())));
             for (int port : cluster) {
                 command.addAll(List.of("--peer", "127.0.0.1:" + port));
             }
+            command.addAll(List.of(options));
             processes.add(new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(data.resolve("r" + i + ".log").toFile()).start());
         }
