@@ -9,7 +9,6 @@ import dev.flocker.api.model.NodeId;
 import dev.flocker.lab.Lab;
 import dev.flocker.lab.LabExtension.WithLab;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,10 +17,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Surviving the loss of a host, on three lab hosts with real PostgreSQL, ZFS, SSH and the agents' leases: the database's
@@ -37,26 +34,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("e2e")
 @WithLab(name = "tfail", nodes = 3, images = {"postgres"})
-class FailoverLabTest {
+class FailoverLabTest extends AgentLabTest {
     static final NodeId N1 = LabCluster.nodeId(1);
     static final NodeId N2 = LabCluster.nodeId(2);
     static final int PORT = 15434;
     /** Writes later than this before a host's death may be lost (the replication interval plus shipping, with margin). */
     static final Duration RPO_BOUND = Duration.ofSeconds(5);
-    @TempDir
-    static Path work;
-    static LabCluster cluster;
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
     @Test
     void aDeadPrimaryFailsOverAndACutOffOneFencesItselfBeforeTheStandbyIsPromoted(Lab lab) throws Exception {
-        cluster = LabCluster.withAgents(lab, work, 3);
         var id = cluster.client.createDataset(N1, null, Map.of("name", "pgdata"), null, null).datasetId();
         var dataset = cluster.client.setReplicas(id, 1, List.of(N2));
         assertThat(dataset.standbyNodes()).containsExactly(N2);
@@ -133,6 +118,42 @@ class FailoverLabTest {
         }
         assertThat(watcher.samples.get()).as("ZFS samples taken").isGreaterThan(100);
         assertThat(watcher.twoWritable.get()).as("moments with two writable copies, of %d samples", watcher.samples.get()).isZero();
+    }
+
+    /**
+     * A new standby's first copy is interrupted twice, by kill -9 of the standby's agent and then of the primary's (whose
+     * push breaks off mid-stream): after each restart replication resumes, the standby becomes current, and a move to it
+     * (which only sends the increment) finds every file.
+     */
+    @Test
+    void aStandbysCatchUpSurvivesKill9OfEitherAgent() throws Exception {
+        var n3 = LabCluster.nodeId(3);
+        var id = cluster.client.createDataset(N1, null, Map.of("name", "catch-up"), null, null).datasetId();
+        cluster.await("n1 mounts it", 60, () -> N1.equals(cluster.primaryOf(id)));
+        var files = MovesTest.writeFiles(cluster.mountpoint(1, id), 6, 64 << 20);
+        cluster.client.setReplicas(id, 1, List.of(n3));
+        cluster.await("the first copy to n3 starts", 60, () -> pushLines(id, "full push") > 0);
+        cluster.killAgent(3);
+        cluster.startAgent(3, "");
+        cluster.killAgent(1);
+        boolean interrupted = pushLines(id, "push done") == 0;
+        cluster.startAgent(1, "");
+        cluster.await("n3 is a current standby", 180, () -> standbyLag(id, n3) != null && standbyLag(id, n3) < 5);
+        System.out.printf("catch-up: the primary's first push to n3 was %s when both agents were killed%n", interrupted ? "running" : "done");
+        cluster.client.moveDataset(id, n3);
+        cluster.await("n3 holds the writable copy", 120, () -> n3.equals(cluster.primaryOf(id)));
+        assertThat(MovesTest.checksums(cluster.mountpoint(3, id))).isEqualTo(files);
+        var moved = cluster.client.datasets().value().stream().filter(d -> d.datasetId().equals(id)).findFirst().orElseThrow();
+        assertThat(moved.standbyNodes()).as("moved to its standby: the two swap").containsExactly(N1);
+    }
+
+    /** Lines of n1's agent log about pushes of {@code id} that contain {@code text}. */
+    static long pushLines(DatasetId id, String text) {
+        try {
+            return java.nio.file.Files.readString(cluster.agentLog(1)).lines().filter(l -> l.contains(text) && l.contains(id.toString())).count();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Lag in seconds of {@code standby}'s copy as the primary reports it, or null when not reported. */
