@@ -122,7 +122,9 @@ final class ChangeExecutor {
 
     /** Runs {@code work} for {@code change}, logged and counted by kind and outcome. */
     private static <T> T counted(Change change, java.util.function.Supplier<T> work) {
-        LOG.atInfo().addKeyValue("change", change).log("applying");
+        // Continuous replication pushes every second: its routine steps are not news.
+        boolean routine = change instanceof Change.PushIncrement p && p.phase() == dev.flocker.api.model.MovePhase.REPLICATE;
+        LOG.atLevel(routine ? org.slf4j.event.Level.DEBUG : org.slf4j.event.Level.INFO).addKeyValue("change", change).log("applying");
         boolean done = false;
         try {
             var result = work.get();

@@ -136,7 +136,7 @@ final class Replicator {
     }
 
     private boolean push(DatasetId id, Change.Peer peer, Round round) {
-        var transfer = new Transfer();
+        var transfer = new Transfer().routine();
         round.transfer = transfer;
         var known = standbys.computeIfAbsent(id, k -> new ConcurrentHashMap<>());
         var before = known.get(peer.node());

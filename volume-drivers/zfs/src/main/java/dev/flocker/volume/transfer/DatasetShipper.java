@@ -123,7 +123,7 @@ public final class DatasetShipper {
                 .register(io.micrometer.core.instrument.Metrics.globalRegistry).increment(bytes);
         transfer.report(TransferProgress.of(TransferProgress.Phase.DONE, bytes, bytes, start));
         var result = new TransferResult(id, peer.address(), base.map(Snapshot::name).orElse(null), snapshot.name(), bytes, duration);
-        LOG.atInfo().addKeyValue("dataset", id).addKeyValue("peer", peer.address()).addKeyValue("base", result.base())
+        LOG.atLevel(level(transfer, base)).addKeyValue("dataset", id).addKeyValue("peer", peer.address()).addKeyValue("base", result.base())
                 .addKeyValue("snapshot", snapshot.name()).addKeyValue("bytes", bytes).addKeyValue("ms", duration.toMillis())
                 .log("push done");
         return result;
@@ -137,7 +137,7 @@ public final class DatasetShipper {
                         boolean newReplica, Transfer transfer, long start) {
         var arrived = remoteName + "@" + snapshot.name();
         var command = RemoteZfs.receive(remoteName, snapshot.name(), newReplica);
-        LOG.atInfo().addKeyValue("dataset", id).addKeyValue("peer", peer.address())
+        LOG.atLevel(level(transfer, base)).addKeyValue("dataset", id).addKeyValue("peer", peer.address())
                 .addKeyValue("base", base.map(Snapshot::name).orElse(null)).addKeyValue("snapshot", snapshot.name())
                 .log(base.isPresent() ? "incremental push" : "full push");
         var channel = ssh.exec(peer, command);
@@ -210,6 +210,11 @@ public final class DatasetShipper {
         } finally {
             channel.disconnect();
         }
+    }
+
+    /** Routine incremental pushes (replication every second) are logged at debug level; the rest at info. */
+    private static org.slf4j.event.Level level(Transfer transfer, Optional<Snapshot> base) {
+        return transfer.isRoutine() && base.isPresent() ? org.slf4j.event.Level.DEBUG : org.slf4j.event.Level.INFO;
     }
 
     /**

@@ -15,6 +15,17 @@ public final class Transfer {
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private final AtomicReference<Runnable> onCancel = new AtomicReference<>(() -> { });
     final CompletableFuture<TransferResult> result = new CompletableFuture<>();
+    private volatile boolean routine;
+
+    /** A transfer repeated every few seconds (continuous replication): its incremental pushes are logged at debug level only. */
+    public Transfer routine() {
+        routine = true;
+        return this;
+    }
+
+    boolean isRoutine() {
+        return routine;
+    }
 
     public TransferProgress progress() {
         return progress.get();
