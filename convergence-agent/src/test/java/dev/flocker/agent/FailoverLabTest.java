@@ -296,10 +296,15 @@ class FailoverLabTest extends AgentLabTest {
     }
 
     private static Result run(List<String> command) {
+        return run(command, 3);
+    }
+
+    /** Runs a psql command line with the lab database's password, giving up a connection after {@code connectTimeout} s. */
+    static Result run(List<String> command, int connectTimeout) {
         try {
             var builder = new ProcessBuilder(command).redirectErrorStream(true);
             builder.environment().put("PGPASSWORD", "secret");
-            builder.environment().put("PGCONNECT_TIMEOUT", "3");
+            builder.environment().put("PGCONNECT_TIMEOUT", Integer.toString(connectTimeout));
             var process = builder.start();
             var out = new String(process.getInputStream().readAllBytes());
             boolean done = process.waitFor(30, TimeUnit.SECONDS);

@@ -6,14 +6,11 @@ import dev.flocker.api.model.Application;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.lab.Lab;
 import dev.flocker.lab.LabExtension.WithLab;
-import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentSkipListSet;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -115,21 +112,9 @@ class PostgresMoveTest {
     }
 
     static Result psql(int host, String sql) {
-        var command = new ArrayList<>(List.of("psql", "-h", cluster.host(host).ip(), "-p", Integer.toString(PORT), "-U", "postgres",
-                "-At", "-v", "ON_ERROR_STOP=1", "-c", sql));
-        try {
-            var builder = new ProcessBuilder(command).redirectErrorStream(true);
-            builder.environment().put("PGPASSWORD", "secret");
-            builder.environment().put("PGCONNECT_TIMEOUT", "10"); // a connection held through a handoff waits
-            var process = builder.start();
-            var out = new String(process.getInputStream().readAllBytes());
-            boolean done = process.waitFor(30, TimeUnit.SECONDS);
-            return new Result(done && process.exitValue() == 0, out);
-        } catch (IOException e) {
-            return new Result(false, e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Result(false, "interrupted");
-        }
+        var command = List.of("psql", "-h", cluster.host(host).ip(), "-p", Integer.toString(PORT), "-U", "postgres",
+                "-At", "-v", "ON_ERROR_STOP=1", "-c", sql);
+        var result = FailoverLabTest.run(command, 10); // a connection held through a handoff waits
+        return new Result(result.ok(), result.out());
     }
 }
