@@ -64,7 +64,11 @@ public final class Agent implements AutoCloseable {
         var images = new Images(containers, new dev.flocker.api.client.FlockerClient(
                 java.net.URI.create("https://" + config.controlHost() + ":" + config.controlApiPort()), config.tls()), wakeup);
         var replicator = new Replicator(executor, wakeup, config.replication().interval());
-        link.onLeaseLapse(replicator::cancelAll); // at once, from the heartbeat's thread, however long the loop's current step takes
+        var watchdog = new FenceWatchdog(self, link, containers);
+        link.onLeaseLapse(() -> { // at once, from the heartbeat's thread, however long the loop's current step takes
+            replicator.cancelAll();
+            watchdog.lapsed();
+        });
         this.loop = new ConvergenceLoop(self, config, new ConvergenceLoop.Parts(new Discovery(driver, containers), link, executor,
                 new MoveRunner(self, executor, wakeup), replicator, images, proxy, report, peers, wakeup, metrics));
     }

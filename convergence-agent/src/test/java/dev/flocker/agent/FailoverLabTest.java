@@ -147,10 +147,58 @@ class FailoverLabTest extends AgentLabTest {
         assertThat(moved.standbyNodes()).as("moved to its standby: the two swap").containsExactly(N1);
     }
 
+    /**
+     * A primary whose loop is stuck (a failpoint holds it) when it is cut off cannot fence through its loop: the fence
+     * watchdog kills its application from its own thread, before the standby is promoted.
+     */
+    @Test
+    void aCutOffPrimaryWhoseLoopIsStuckStillStopsWritingBeforeThePromotion(Lab lab) throws Exception {
+        var n3 = LabCluster.nodeId(3);
+        var stuck = cluster.agentLog(3).resolveSibling("n3-stuck");
+        cluster.killAgent(3);
+        cluster.startAgent(3, "loop:120000@" + stuck);
+        var id = cluster.client.createDataset(n3, null, Map.of("name", "ticks"), null, null).datasetId();
+        cluster.client.setReplicas(id, 1, List.of(N1));
+        cluster.client.createContainer(new Application(n3, "ticker", "flocker/busybox:local", List.of(), Map.of(), null,
+                List.of("sh", "-c", "while true; do date >> /data/ticks; usleep 100000; done"), List.of(new Application.Volume(id, "/data")),
+                null, null, List.of()));
+        var ticks = cluster.mountpoint(3, id).resolve("ticks");
+        cluster.await("the ticker writes on n3", 120, () -> java.nio.file.Files.exists(ticks));
+        cluster.await("n1's standby copy is current", 120, () -> standbyLag(id, N1) != null && standbyLag(id, N1) < 3);
+        java.nio.file.Files.writeString(stuck, "");
+        cluster.await("n3's loop is held", 30, () -> logOf(3).contains("pausing at failpoint"));
+        lab.cut(3);
+        try {
+            cluster.await("n1 promoted", 90, () -> cluster.client.datasets().value().stream().anyMatch(d -> d.datasetId().equals(id)
+                    && N1.equals(d.primary())));
+            var promotedAt = cluster.client.datasets().value().stream().filter(d -> d.datasetId().equals(id)).findFirst()
+                    .map(Dataset::failover).orElseThrow().at();
+            Thread.sleep(1000);
+            var lastWrite = java.nio.file.Files.getLastModifiedTime(ticks).toInstant();
+            System.out.printf("stuck loop: n3's application wrote last %.1f s before n1 was promoted%n",
+                    Duration.between(lastWrite, promotedAt).toMillis() / 1000.0);
+            assertThat(lastWrite).as("n3 stopped writing before n1 was promoted").isBefore(promotedAt);
+            assertThat(logOf(3)).contains("the loop had not fenced this dataset");
+        } finally {
+            java.nio.file.Files.deleteIfExists(stuck);
+            cluster.killAgent(3);
+            lab.heal(3);
+            cluster.startAgent(3, "");
+        }
+        cluster.await("n3 reports its line set aside", 90, () -> cluster.control.clusterState().node(n3)
+                .map(n -> n.setAside().stream().anyMatch(name -> name.contains(id + ".diverged-g"))).orElse(false));
+        cluster.client.deleteContainer("ticker");
+    }
+
     /** Lines of n1's agent log about pushes of {@code id} that contain {@code text}. */
     static long pushLines(DatasetId id, String text) {
+        return logOf(1).lines().filter(l -> l.contains(text) && l.contains(id.toString())).count();
+    }
+
+    /** Host {@code i}'s agent log as it is now. */
+    static String logOf(int i) {
         try {
-            return java.nio.file.Files.readString(cluster.agentLog(1)).lines().filter(l -> l.contains(text) && l.contains(id.toString())).count();
+            return java.nio.file.Files.readString(cluster.agentLog(i));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
