@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
 final class ChangeExecutor {
     private static final Logger LOG = LoggerFactory.getLogger(ChangeExecutor.class);
     private static final int KEEP_SNAPSHOTS = 3;
+    /** The longest a container's creation or start may take before the change is given up. */
+    static final java.time.Duration START_LIMIT = java.time.Duration.ofSeconds(100);
     /** What an application gets to stop when its node is fenced, before it is killed. */
     static final java.time.Duration FENCE_GRACE = java.time.Duration.ofSeconds(1);
 
@@ -63,7 +65,9 @@ final class ChangeExecutor {
     boolean execute(List<List<Change>> steps) {
         boolean allApplied = true;
         var failed = new HashSet<DatasetId>();
-        try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
+        // Not closed (closing waits for every task): a change given up at its limit must not hold the loop after all.
+        var executor = Executors.newVirtualThreadPerTaskExecutor();
+        try {
             for (var step : steps) {
                 var running = new ArrayList<Map.Entry<Change, Future<?>>>();
                 for (var change : step) {
@@ -81,13 +85,19 @@ final class ChangeExecutor {
                     }
                 }
             }
+        } finally {
+            executor.shutdown();
         }
         return allApplied;
     }
 
     private boolean await(Change change, Future<?> result, Set<DatasetId> failed) {
         try {
-            result.get();
+            if (change instanceof Change.StartApplication || change instanceof Change.CreateApplication) {
+                awaitStart(change, result);
+            } else {
+                result.get(); // ZFS, SSH and stops are bounded where they are made (a stop, and a restart, by its grace period)
+            }
             if (change.dataset() != null) {
                 errors.remove(change.dataset());
             }
@@ -109,6 +119,22 @@ final class ChangeExecutor {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
+        }
+    }
+
+    /**
+     * Waits for a container to be made or started, at most {@link #START_LIMIT}: Docker has been seen not to answer a start
+     * at all (its client's time-out did not apply), which held the loop, its reports and every other change of the host.
+     * The call is left to finish or hang on its own thread; the change fails, with where the threads were logged.
+     */
+    private static void awaitStart(Change change, Future<?> result) throws InterruptedException, ExecutionException {
+        try {
+            result.get(START_LIMIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            ThreadDump.log(LOG, change.getClass().getSimpleName() + " got no answer from Docker within " + START_LIMIT.toSeconds() + " s");
+            result.cancel(true);
+            throw new ExecutionException(new IllegalStateException("Docker did not answer within " + START_LIMIT.toSeconds()
+                    + " s; given up (the call may still finish), tried again in a later loop"));
         }
     }
 

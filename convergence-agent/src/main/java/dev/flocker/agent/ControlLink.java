@@ -21,6 +21,8 @@ final class ControlLink implements AutoCloseable {
     private static final Duration PING_EVERY = Duration.ofSeconds(1);
     /** Longer than any single step of a loop is allowed to take (a ZFS command's or Docker call's own time-outs). */
     static final Duration STUCK_AFTER = Duration.ofSeconds(120);
+    /** A loop this late has its threads logged, once: longer than any loop of a healthy agent. */
+    static final Duration SLOW_AFTER = Duration.ofSeconds(45);
 
     private final URI uri;
     private final TlsFiles tls;
@@ -31,6 +33,7 @@ final class ControlLink implements AutoCloseable {
     private volatile Instant lastSent = Instant.EPOCH;
     private volatile Instant lastReported = Instant.EPOCH;
     private volatile boolean warnedStuck;
+    private volatile boolean dumped;
     private final Duration fenceAfter;
     /** When each state or ping not acknowledged yet was sent, oldest first: acknowledgements come in order. */
     private final java.util.Deque<Instant> unacknowledged = new java.util.concurrent.ConcurrentLinkedDeque<>();
@@ -81,6 +84,7 @@ final class ControlLink implements AutoCloseable {
     /** Sends {@code state} if it differs from the last one sent on this connection; the loop calls it once per loop. */
     void report(NodeState state) {
         lastReported = Instant.now();
+        dumped = false;
         if (warnedStuck) {
             warnedStuck = false;
             LOG.atInfo().log("the convergence loop reports again; pinging again");
@@ -127,6 +131,10 @@ final class ControlLink implements AutoCloseable {
                 wakeup.signal(); // the loop fences (or writes again) at once
             }
             var now = Instant.now();
+            if (lastReported.isAfter(Instant.EPOCH) && lastReported.plus(SLOW_AFTER).isBefore(now) && !dumped) {
+                dumped = true; // once per slow spell: where the loop waits is what an operator needs to see
+                ThreadDump.log(LOG, "the convergence loop has not reported for " + SLOW_AFTER.toSeconds() + " s");
+            }
             if (lastReported.plus(STUCK_AFTER).isBefore(now)) {
                 if (!warnedStuck && lastReported.isAfter(Instant.EPOCH)) {
                     warnedStuck = true;

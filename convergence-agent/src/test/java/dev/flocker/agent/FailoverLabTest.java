@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
  * </ol>
  */
 @Tag("e2e")
-@WithLab(name = "tfail", nodes = 3, images = {"postgres"})
+@WithLab(name = "tfail", nodes = 3, images = {"busybox", "postgres"})
 class FailoverLabTest extends AgentLabTest {
     static final NodeId N1 = LabCluster.nodeId(1);
     static final NodeId N2 = LabCluster.nodeId(2);
@@ -188,11 +188,48 @@ class FailoverLabTest extends AgentLabTest {
         cluster.await("n3 reports its line set aside", 90, () -> cluster.control.clusterState().node(n3)
                 .map(n -> n.setAside().stream().anyMatch(name -> name.contains(id + ".diverged-g"))).orElse(false));
         cluster.client.deleteContainer("ticker");
+        // What n3 wrote after its last increment reached n1 is in the copy set aside, read as an operator would.
+        var name = cluster.control.clusterState().node(n3).orElseThrow().setAside().stream().filter(n -> n.contains(id.toString()))
+                .findFirst().orElseThrow();
+        var kept = readSetAside(name, "ticks");
+        cluster.await("n1's copy is writable", 60, () -> N1.equals(cluster.primaryOf(id)));
+        var promoted = java.nio.file.Files.readAllLines(cluster.mountpoint(1, id).resolve("ticks"));
+        int common = 0;
+        while (common < Math.min(kept.size(), promoted.size()) && kept.get(common).equals(promoted.get(common))) {
+            common++;
+        }
+        System.out.printf("set aside: %d lines, %d of them also on the promoted copy%n", kept.size(), common);
+        assertThat(kept.size()).as("lines n3 wrote that n1 never got are kept").isGreaterThan(common);
     }
 
     /** Lines of n1's agent log about pushes of {@code id} that contain {@code text}. */
     static long pushLines(DatasetId id, String text) {
         return logOf(1).lines().filter(l -> l.contains(text) && l.contains(id.toString())).count();
+    }
+
+    /** The lines of {@code file} in a copy set aside (mounted read-only for the time of reading, as docs/OPERATIONS.md says). */
+    static List<String> readSetAside(String name, String file) throws Exception {
+        var at = java.nio.file.Files.createTempDirectory("set-aside");
+        zfs("set", "mountpoint=" + at, name);
+        try {
+            if (!java.nio.file.Files.exists(at.resolve(file))) {
+                zfs("mount", name);
+            }
+            return java.nio.file.Files.readAllLines(at.resolve(file));
+        } finally {
+            zfs("unmount", name);
+            zfs("set", "mountpoint=none", name);
+        }
+    }
+
+    private static void zfs(String... args) throws Exception {
+        var command = new ArrayList<String>(List.of("zfs"));
+        command.addAll(List.of(args));
+        var process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        var out = new String(process.getInputStream().readAllBytes());
+        if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + ": " + out);
+        }
     }
 
     /** Host {@code i}'s agent log as it is now. */
