@@ -28,6 +28,15 @@ public final class Deployment {
 
     public static Configuration apply(Configuration current, ClusterState cluster, Map<String, AppSpec> apps,
                                       Map<String, List<String>> placement) {
+        return apply(current, cluster, apps, placement, Map.of());
+    }
+
+    /**
+     * As above, with the standby nodes the deployment file names for applications' volumes ({@link DeploymentFile#STANDBYS}:
+     * application name to node addresses).
+     */
+    public static Configuration apply(Configuration current, ClusterState cluster, Map<String, AppSpec> apps,
+                                      Map<String, List<String>> placement, Map<String, List<String>> standbys) {
         var placed = new LinkedHashMap<String, NodeId>();
         placement.forEach((address, names) -> {
             var node = cluster.nodeByHost(address)
@@ -36,6 +45,12 @@ public final class Deployment {
                 placed.put(keyOf(apps, name).orElseThrow(() -> new ConfigurationError("Node " + address
                         + " has a config error. Unrecognised application name: " + name + ".")), node.uuid());
             }
+        });
+        var standbysByName = new LinkedHashMap<String, List<String>>();
+        standbys.forEach((name, addresses) -> {
+            var key = keyOf(apps, name).filter(placed::containsKey).orElseThrow(() -> new ConfigurationError("'" + DeploymentFile.STANDBYS
+                    + "' names '" + name + "', which the deployment file places on no node."));
+            standbysByName.put(apps.get(key).name(), addresses);
         });
         var problems = new ArrayList<String>();
         var shared = sharedVolumes(current, apps, placed, problems);
@@ -56,7 +71,8 @@ public final class Deployment {
                 continue; // its volume's problem is reported
             }
             try {
-                applications.add(place(current, cluster, apps, spec, entry.getValue(), shared, usedPorts, datasets));
+                applications.add(place(current, cluster, apps, spec, entry.getValue(), shared, usedPorts, datasets,
+                        pinnedStandbys(cluster, spec.name(), entry.getValue(), standbysByName)));
             } catch (IllegalArgumentException | ArithmeticException e) {
                 // What the model's records refuse (an image, an environment name, a mountpoint...) is the file's problem.
                 problems.add("Application '" + spec.name() + "' has a config error. " + e.getMessage());
@@ -149,7 +165,8 @@ public final class Deployment {
     }
 
     private static Application place(Configuration current, ClusterState cluster, Map<String, AppSpec> apps, AppSpec spec, NodeId node,
-                                     Map<String, DatasetId> shared, Map<Integer, String> usedPorts, Map<DatasetId, Dataset> datasets) {
+                                     Map<String, DatasetId> shared, Map<Integer, String> usedPorts, Map<DatasetId, Dataset> datasets,
+                                     List<NodeId> pinned) {
         for (var port : spec.ports()) {
             var other = usedPorts.put(port.external(), spec.name());
             if (other != null) {
@@ -181,14 +198,19 @@ public final class Deployment {
             // An existing dataset keeps its standbys (a move to one of them swaps the two) unless the file asks otherwise.
             var dataset = existing.filter(d -> !d.deleted()).map(d -> d.withPrimary(node).withMaximumSize(size))
                     .orElse(new Dataset(id, node, false, metadata, size));
-            if (volume.replicas() != null) {
-                var standbys = Standbys.choose(dataset, volume.replicas(), List.of(), current, cluster);
-                if (standbys.size() < volume.replicas()) {
+            if (volume.replicas() != null || !pinned.isEmpty()) {
+                int count = volume.replicas() != null ? volume.replicas() : Math.max(dataset.replicas(), pinned.size());
+                if (pinned.size() > count) {
+                    throw new ConfigurationError("Application '" + spec.name() + "' has a config error. '" + DeploymentFile.STANDBYS + "' names "
+                            + pinned.size() + " standby nodes but its volume asks for " + count + " standby copies ('replicas').");
+                }
+                var standbys = Standbys.choose(dataset, count, pinned, current, cluster);
+                if (standbys.size() < count) {
                     throw new ConfigurationError("Application '" + spec.name() + "' has a config error. Its volume asks for "
-                            + volume.replicas() + " standby copies ('replicas'), which need as many nodes besides its own; the cluster has "
+                            + count + " standby copies ('replicas'), which need as many nodes besides its own; the cluster has "
                             + standbys.size() + " other node(s) reporting.");
                 }
-                dataset = dataset.withReplicas(volume.replicas(), standbys);
+                dataset = dataset.withReplicas(count, standbys);
             }
             datasets.put(id, dataset);
             volumes.add(new Application.Volume(id, volume.mountpoint(), volume.readOnly()));
@@ -206,6 +228,21 @@ public final class Deployment {
         return new Application(node, spec.name(), spec.image(), spec.ports(), spec.environment(), spec.restartPolicy(), spec.commandLine(),
                 List.of(), spec.cpuShares(), spec.memoryLimit(), links, spec.entrypoint(), spec.init(), spec.healthcheck(), spec.dependsOn(),
                 spec.cpus(), null, spec.docker()).withVolumes(volumes).withImageTagged();
+    }
+
+    /** The nodes the deployment file names as standbys of {@code application}'s volumes, checked. */
+    private static List<NodeId> pinnedStandbys(ClusterState cluster, String application, NodeId node, Map<String, List<String>> standbys) {
+        var pinned = new ArrayList<NodeId>();
+        for (var address : standbys.getOrDefault(application, List.of())) {
+            var standby = cluster.nodeByHost(address).orElseThrow(() -> new ConfigurationError("Application '" + application
+                    + "' has a config error in '" + DeploymentFile.STANDBYS + "'. No known node with address " + address + "."));
+            if (standby.uuid().equals(node)) {
+                throw new ConfigurationError("Application '" + application + "' has a config error in '" + DeploymentFile.STANDBYS
+                        + "'. " + address + " is the node it runs on; a standby is another node.");
+            }
+            pinned.add(standby.uuid());
+        }
+        return pinned;
     }
 
     /** Flocker's default dataset id for an application's volume: a version-4 UUID made from md5(name). */

@@ -13,6 +13,42 @@ public final class DeploymentFile {
     private DeploymentFile() {
     }
 
+    /** The key under which a deployment file names standby nodes (beyond Flocker): {@code {<application>: [<IPv4>, ...]}}. */
+    public static final String STANDBYS = "x-flocker-standbys";
+
+    /**
+     * Beyond Flocker: for each application named under {@link #STANDBYS}, the addresses of the nodes that keep standby
+     * copies of its volumes, in file order; empty when the file has no such key.
+     */
+    public static Map<String, List<String>> standbys(Object root) {
+        if (!(root instanceof Map<?, ?> map) || map.get(STANDBYS) == null) {
+            return Map.of();
+        }
+        if (!(map.get(STANDBYS) instanceof Map<?, ?> named)) {
+            throw new ConfigurationError("Deployment configuration has an error. '" + STANDBYS + "' must map application names to lists"
+                    + " of node addresses, e.g. {db: [10.0.0.2]}.");
+        }
+        var result = new LinkedHashMap<String, List<String>>();
+        named.forEach((key, value) -> {
+            var app = String.valueOf(key);
+            if (!(value instanceof List<?> list)) {
+                throw new ConfigurationError("Application '" + app + "' has a config error in '" + STANDBYS + "'. Wrong value type: "
+                        + FileValues.typeName(value) + ". Should have been a list of node addresses.");
+            }
+            var addresses = new ArrayList<String>();
+            for (var item : list) {
+                var address = String.valueOf(item);
+                if (!IPV4.matcher(address).matches()) {
+                    throw new ConfigurationError("Application '" + app + "' has a config error in '" + STANDBYS + "'. Standby node '"
+                            + address + "' must be an IPv4 address.");
+                }
+                addresses.add(address);
+            }
+            result.put(app, addresses);
+        });
+        return result;
+    }
+
     /** Node address to the names of the applications it should run, in file order. */
     public static Map<String, List<String>> parse(Object root) {
         if (!(root instanceof Map<?, ?> map) || !map.containsKey("nodes")) {

@@ -156,6 +156,23 @@ class ComposeFeaturesTest {
         var nativeFile = "{\"version\": 1, \"applications\": {\"db\": {\"image\": \"x\", \"volume\": {\"mountpoint\": \"/data\", \"replicas\": 1}}}}";
         var fromNative = Deployment.apply(Configuration.EMPTY, cluster, ApplicationFile.parse(parse(nativeFile)), Map.of("10.0.0.12", List.of("db")));
         assertThat(fromNative.datasets().values().iterator().next().standbyNodes()).containsExactly(N11);
+        // The deployment file may name the standby node (beyond Flocker's format).
+        var deployment = parse("{\"version\": 1, \"nodes\": {\"10.0.0.11\": [\"db\"]}, \"x-flocker-standbys\": {\"db\": [\"10.0.0.12\"]}}");
+        var pinned = Deployment.apply(Configuration.EMPTY, cluster, ApplicationFile.parse(parse(without)), DeploymentFile.parse(deployment),
+                DeploymentFile.standbys(deployment)).datasets().values().iterator().next();
+        assertThat(pinned.replicas()).as("naming a standby asks for one").isEqualTo(1);
+        assertThat(pinned.standbyNodes()).containsExactly(N12);
+        assertThatThrownBy(() -> Deployment.apply(Configuration.EMPTY, cluster, ApplicationFile.parse(parse(without)), Map.of("10.0.0.11",
+                List.of("db")), Map.of("db", List.of("10.0.0.11")))).isInstanceOf(ConfigurationError.class)
+                .hasMessage("Application 'db' has a config error in 'x-flocker-standbys'. 10.0.0.11 is the node it runs on; a standby is another node.");
+        assertThatThrownBy(() -> Deployment.apply(Configuration.EMPTY, cluster, ApplicationFile.parse(parse(without)), Map.of("10.0.0.11",
+                List.of("db")), Map.of("db", List.of("10.0.0.99")))).isInstanceOf(ConfigurationError.class)
+                .hasMessage("Application 'db' has a config error in 'x-flocker-standbys'. No known node with address 10.0.0.99.");
+        assertThatThrownBy(() -> Deployment.apply(Configuration.EMPTY, cluster, ApplicationFile.parse(parse(without)), Map.of("10.0.0.11",
+                List.of("db")), Map.of("web", List.of("10.0.0.12")))).isInstanceOf(ConfigurationError.class)
+                .hasMessage("'x-flocker-standbys' names 'web', which the deployment file places on no node.");
+        assertThatThrownBy(() -> DeploymentFile.standbys(parse("{\"x-flocker-standbys\": {\"db\": \"10.0.0.12\"}}")))
+                .isInstanceOf(ConfigurationError.class).hasMessageContaining("Should have been a list of node addresses.");
         assertThatThrownBy(() -> Deployment.apply(Configuration.EMPTY, CLUSTER, ApplicationFile.parse(parse(file)), Map.of("10.0.0.11", List.of("db"))))
                 .isInstanceOf(ConfigurationError.class).hasMessageContaining("Application 'db' has a config error. Its volume asks for 1 standby"
                         + " copies ('replicas'), which need as many nodes besides its own; the cluster has 0 other node(s) reporting.");

@@ -149,6 +149,7 @@ public final class DeployMain implements Callable<Integer> {
         var applicationFile = YamlFile.read(applicationPath);
         var deploymentFile = YamlFile.read(deploymentPath);
         var placement = parse(deploymentFile, () -> DeploymentFile.parse(deploymentFile.value));
+        var standbys = parse(deploymentFile, () -> DeploymentFile.standbys(deploymentFile.value));
         var named = new java.util.HashSet<String>();
         placement.values().forEach(named::addAll);
         var resolved = ComposeInputs.resolve(applicationFile.value, applicationPath, ComposeInputs.activeProfiles(profiles), named);
@@ -161,7 +162,8 @@ public final class DeployMain implements Callable<Integer> {
         var client = connection.client(controlHost);
         for (int attempt = 1; ; attempt++) {
             var current = ClusterView.read(client);
-            var next = parse(deploymentFile, () -> Deployment.apply(current.configuration(), current.cluster(), apps, placement));
+            var next = parse(deploymentFile, () -> Deployment.apply(current.configuration(), current.cluster(), apps, placement,
+                    standbys));
             var plan = DeployPlan.between(current.configuration(), next, current.hosts());
             if (attempt == 1 || !dryRun) {
                 print(plan);

@@ -322,9 +322,10 @@ public final class FlockerApi {
         try {
             var apps = dev.flocker.compose.ApplicationFile.parse(applications);
             var placement = dev.flocker.compose.DeploymentFile.parse(deployment);
+            var standbys = dev.flocker.compose.DeploymentFile.standbys(deployment);
             var cluster = state.current();
             var after = update(ifMatches, config -> {
-                var next = dev.flocker.compose.Deployment.apply(config, cluster, apps, placement);
+                var next = dev.flocker.compose.Deployment.apply(config, cluster, apps, placement, standbys);
                 ContainerRules.checkNewPortsFree(cluster, config, next);
                 return next;
             });
