@@ -35,6 +35,8 @@ final class Failover {
     private static final Logger LOG = LoggerFactory.getLogger(Failover.class);
     /** A standby silent for this many times {@code failoverAfter} is replaced by a live node, when there is one. */
     static final int REPLACE_AFTER_FAILOVERS = 6;
+    /** Past a node's lease, what its fence may take to stop applications (1 s grace, the kill, the unmount). */
+    static final Duration STOP_MARGIN = Duration.ofSeconds(4);
     private final Instant started = Instant.now();
 
     private final ConfigurationStore configuration;
@@ -66,7 +68,7 @@ final class Failover {
             }
             var primary = dataset.primary();
             var seen = lastSeen.apply(primary).filter(t -> t.isAfter(started)).orElse(started);
-            if (seen.plus(failoverAfter).isBefore(now)) {
+            if (seen.plus(wait(cluster, primary, failoverAfter)).isBefore(now)) {
                 promotion(dataset, cluster, seen, now).ifPresent(decisions::add);
                 continue;
             }
@@ -85,6 +87,16 @@ final class Failover {
             }
         }
         return decisions;
+    }
+
+    /**
+     * How long {@code node} must be silent before its datasets fail over: {@code failoverAfter}, or longer when the node
+     * said its lease lasts longer (plus {@link #STOP_MARGIN} for its fence to stop its applications).
+     */
+    static Duration wait(ClusterState cluster, NodeId node, Duration failoverAfter) {
+        var report = cluster.node(node).or(() -> Optional.ofNullable(cluster.offline().get(node)));
+        var fence = report.map(NodeState::fenceAfterSeconds).map(s -> Duration.ofMillis((long) (s * 1000)).plus(STOP_MARGIN));
+        return fence.filter(f -> f.compareTo(failoverAfter) > 0).orElse(failoverAfter);
     }
 
     private static Optional<Decision> promotion(Dataset dataset, ClusterState cluster, Instant seen, Instant now) {

@@ -70,6 +70,19 @@ class FailoverTest {
     }
 
     @Test
+    void aNodeWhoseLeaseOutlastsFailoverAfterIsGivenItsLeaseAndTheFencesStopTime() {
+        var config = withStandbys(A, B);
+        var standby = node(B, copy(false, 0, NOW));
+        var slowFence = new NodeState(A, "10.0.0.1", "e", List.of(), List.of(), List.of(), "pool", List.of(), List.of(), 20.0);
+        var nodes = Map.of(B, standby);
+        var cluster = new ClusterState(nodes, Map.of(A, slowFence.holdings()));
+        assertThat(Failover.decide(config, cluster, n -> Optional.of(n.equals(A) ? NOW.minusSeconds(23) : NOW), STARTED, NOW, AFTER))
+                .as("a 20 s lease and 4 s to stop: not at 23 s").isEmpty();
+        assertThat(Failover.decide(config, cluster, n -> Optional.of(n.equals(A) ? NOW.minusSeconds(25) : NOW), STARTED, NOW, AFTER))
+                .singleElement().satisfies(d -> assertThat(d.to()).isEqualTo(B));
+    }
+
+    @Test
     void theStandbyWithTheNewestSnapshotWinsAndOneWithoutASnapshotNeverDoes() {
         var config = withStandbys(A, B, C);
         var older = node(B, copy(false, 0, NOW.minusSeconds(20)));
@@ -151,16 +164,19 @@ class FailoverTest {
 
             // A keeps pinging and is acknowledged; B holds a standby copy. Then A goes silent: B is promoted after 2 s.
             b.report(node(B, copy(false, 0, Instant.now())));
+            long lastPing = 0;
             for (int i = 0; i < 6; i++) {
                 a.ping();
+                lastPing = System.nanoTime();
                 Thread.sleep(500);
             }
             assertThat(a.acks.get()).as("every state and ping is acknowledged").isGreaterThanOrEqualTo(7);
             assertThat(svc.client().datasets().value().stream().filter(d -> d.datasetId().equals(D)).findFirst().orElseThrow().primary())
                     .as("not promoted while A pings").isEqualTo(A);
-            long silentFrom = System.nanoTime();
+            long silentFrom = lastPing;
             await("B promoted", () -> svc.client().datasets().value().stream().anyMatch(d -> d.datasetId().equals(D) && d.primary().equals(B)));
-            assertThat(Duration.ofNanos(System.nanoTime() - silentFrom)).as("after failover-after").isGreaterThan(Duration.ofMillis(1500));
+            assertThat(Duration.ofNanos(System.nanoTime() - silentFrom)).as("after failover-after (2 s) from A's last ping")
+                    .isGreaterThan(Duration.ofMillis(1900));
             var after = svc.call("GET", "/v1/configuration/datasets", null).body();
             for (var d : after) {
                 if (d.get("dataset_id").asText().equals(D.toString())) {

@@ -59,6 +59,10 @@ final class ControlLink implements AutoCloseable {
         return Instant.now().isBefore(leaseFrom.plus(fenceAfter));
     }
 
+    Duration fenceAfter() {
+        return fenceAfter;
+    }
+
     /** Runs {@code action} on the heartbeat's thread each time the lease lapses. */
     void onLeaseLapse(Runnable action) {
         this.onLapse = action;

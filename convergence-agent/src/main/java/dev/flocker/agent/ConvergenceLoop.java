@@ -152,7 +152,8 @@ final class ConvergenceLoop {
             parts.proxy().update(proxyRoutes(Routes.of(self, view.configuration(), cluster, local, plan.holding())));
         }
         var state = parts.report().of(local, parts.runner().states(), waits, parts.executor().errors(), applicationErrors,
-                view == null ? null : view.configuration(), new StateReport.Replication(parts.replicator()::states, parts.executor().setAside()));
+                view == null ? null : view.configuration(), new StateReport.Replication(parts.replicator()::states, parts.executor().setAside(),
+                parts.link().fenceAfter()));
         parts.link().report(state);
         parts.metrics().datasets(local);
         long took = System.nanoTime() - started;

@@ -64,14 +64,16 @@ record StateReport(NodeIdentity identity, String host, Inet4Address address, Str
                 moves.add(new MoveState(dataset, self, null, MovePhase.ERROR, 0, 0, 0, null, error));
             }
         });
-        return new NodeState(self, host, identity.era(), datasets, apps, moves, datasetRoot, busyPorts(), replication.setAside());
+        return new NodeState(self, host, identity.era(), datasets, apps, moves, datasetRoot, busyPorts(), replication.setAside(),
+                replication.fenceAfter() == null ? null : replication.fenceAfter().toMillis() / 1000.0);
     }
 
     /**
      * What the report says of replication: each standby's state for the datasets this host ships, and the copies set aside.
      */
-    record Replication(java.util.function.Function<DatasetId, List<NodeState.StandbyState>> standbys, List<String> setAside) {
-        static final Replication NONE = new Replication(id -> List.of(), List.of());
+    record Replication(java.util.function.Function<DatasetId, List<NodeState.StandbyState>> standbys, List<String> setAside,
+                       java.time.Duration fenceAfter) {
+        static final Replication NONE = new Replication(id -> List.of(), List.of(), null);
     }
 
     /** Used bytes change with every write: reported to the MiB, so a busy dataset does not make every report new. */

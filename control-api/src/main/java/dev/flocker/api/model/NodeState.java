@@ -14,6 +14,8 @@ import java.util.List;
  * @param busyPorts   TCP ports that programs other than Flocker listen on at this host's address: an application
  *                    cannot take them as external ports, since every host's proxy must listen on each
  * @param setAside    copies set aside here when a failover ended their line (ZFS names, read-only, kept for the operator)
+ * @param fenceAfterSeconds how long this agent's lease on writing datasets with standbys lasts past its last acknowledged
+ *                    message: the control service never promotes a standby of this node's datasets before that has passed
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record NodeState(
@@ -25,11 +27,17 @@ public record NodeState(
         @JsonProperty("moves") List<MoveState> moves,
         @JsonProperty("dataset_root") String datasetRoot,
         @JsonProperty("busy_ports") List<Integer> busyPorts,
-        @JsonProperty("set_aside") @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> setAside) {
+        @JsonProperty("set_aside") @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> setAside,
+        @JsonProperty("fence_after_seconds") Double fenceAfterSeconds) {
 
     public NodeState(NodeId uuid, String host, String era, List<DatasetState> datasets, List<ApplicationState> applications,
                      List<MoveState> moves, String datasetRoot, List<Integer> busyPorts) {
-        this(uuid, host, era, datasets, applications, moves, datasetRoot, busyPorts, null);
+        this(uuid, host, era, datasets, applications, moves, datasetRoot, busyPorts, null, null);
+    }
+
+    /** What it holds, with what failover needs of it, for the record kept after it stops reporting. */
+    public NodeState holdings() {
+        return new NodeState(uuid, host, era, datasets, List.of(), List.of(), datasetRoot, List.of(), List.of(), fenceAfterSeconds);
     }
 
     public NodeState(NodeId uuid, String host, String era, List<DatasetState> datasets, List<ApplicationState> applications,

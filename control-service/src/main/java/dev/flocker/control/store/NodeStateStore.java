@@ -134,7 +134,7 @@ public final class NodeStateStore {
         map.put(key, Json.write(state), expiry.toMillis(), TimeUnit.MILLISECONDS);
         var before = last.get(state.uuid());
         // Only what it holds: moves' progress changes many times a second and does not matter here.
-        var holdings = new NodeState(state.uuid(), state.host(), state.era(), state.datasets(), List.of(), List.of(), state.datasetRoot());
+        var holdings = state.holdings();
         if (state.datasets().isEmpty()) {
             if (before != null) {
                 lastReports.delete(key);
