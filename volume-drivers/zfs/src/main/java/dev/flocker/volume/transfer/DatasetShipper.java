@@ -258,13 +258,26 @@ public final class DatasetShipper {
      */
     /**
      * A peer copy that shares no snapshot with this host is replaced (destroyed, then sent whole) only when it is a stale
-     * replica: it records an owner, and a handoff generation older than this copy's. Such a copy was handed over long
-     * ago and holds nothing the owner's line of copies does not (the dataset went A -> B -> C and comes back to A, whose
-     * old snapshots C never had). Anything else (no generation, the same or a newer one) is never overwritten.
+     * replica:
+     * <ul>
+     * <li>it records an owner, and a handoff generation older than this copy's. Such a copy was handed over long ago and
+     *     holds nothing the owner's line of copies does not (the dataset went A -> B -> C and comes back to A, whose old
+     *     snapshots C never had);</li>
+     * <li>or it records no owner at all: it was only ever received (a standby's copy), and no application ever wrote it,
+     *     since a copy is made writable only once it records its host as owner, and a created one records it at once. A
+     *     standby whose base was pruned while it was away (its primary's agent restarted meanwhile) is caught up so.</li>
+     * </ul>
+     * Anything else (an owner with the same or a newer generation) is never overwritten.
      */
     private boolean replaceStaleReplica(DatasetId id, Peer peer, String remoteName) {
         var generation = ssh.run(peer, RemoteZfs.generation(remoteName)).strip();
         var owner = ssh.run(peer, RemoteZfs.owner(remoteName)).strip();
+        if (owner.equals("-")) {
+            LOG.atWarn().addKeyValue("peer", peer.address()).addKeyValue("dataset", remoteName)
+                    .log("replacing a replica that never had an owner and shares no snapshot with this copy: sending it whole");
+            destroyRemote(peer, remoteName);
+            return true;
+        }
         long ours = local.get(id).map(dev.flocker.volume.Volume::generation).orElse(0L);
         long theirs;
         try {
@@ -272,7 +285,7 @@ public final class DatasetShipper {
         } catch (NumberFormatException none) {
             return false;
         }
-        if (owner.equals("-") || theirs >= ours) {
+        if (theirs >= ours) {
             return false;
         }
         LOG.atWarn().addKeyValue("peer", peer.address()).addKeyValue("dataset", remoteName).addKeyValue("their_generation", theirs)

@@ -253,6 +253,27 @@ class ShippingTest {
         target.destroy(id);
     }
 
+    /**
+     * A standby's copy (only ever received: it records no owner) that shares no snapshot with the primary any more (its
+     * base was pruned while it was away) is replaced, sent whole, instead of refusing the standby for good.
+     */
+    @Test
+    void aReplicaThatNeverHadAnOwnerAndSharesNoSnapshotIsReplaced() throws Exception {
+        var id = DatasetId.random();
+        source.create(id, null, NODE1);
+        Files.writeString(source.get(id).orElseThrow().mountpoint().resolve("first.txt"), "first\n");
+        shipper.start(id, peer).await(WAIT);
+        var received = target.get(id).orElseThrow();
+        assertThat(received.owner()).as("a received copy records no owner").isNull();
+        source.destroy(id); // the primary's line goes on without the snapshots the standby holds
+        source.create(id, null, NODE1);
+        var result = shipper.start(id, peer).await(WAIT);
+        assertThat(result.base()).as("sent whole").isNull();
+        assertThat(target.get(id).orElseThrow().snapshots()).extracting(dev.flocker.volume.Snapshot::name).containsExactly(result.snapshot());
+        source.destroy(id);
+        target.destroy(id);
+    }
+
     /** Starts a push, waits until data flows, kills {@code victim} ("zfs" recv or the "sshd" serving it) on the peer, and awaits the failure. */
     private static void pushAndKill(DatasetId id, String victim) throws Exception {
         var transfer = shipper.start(id, peer);
