@@ -131,6 +131,13 @@ final class ControlLink implements AutoCloseable {
                     LOG.atWarn().addKeyValue("fence_after_s", fenceAfter.toSeconds())
                             .log("no acknowledgement from the control service within the lease; fencing datasets with standbys");
                     onLapse.run();
+                    // The lease comes back only on a new connection, whose first push is the whole current view: on the old one
+                    // (a healed partition resumes a TCP connection), acknowledgements were seen to return before the pushes
+                    // made meanwhile, and the agent made a copy writable that had been promoted elsewhere.
+                    var current = channel;
+                    if (current != null) {
+                        current.close();
+                    }
                 }
                 wakeup.signal(); // the loop fences (or writes again) at once
             }
