@@ -78,8 +78,7 @@ final class Failover {
                     .isBefore(now)).toList();
             if (kept.size() < dataset.replicas()) {
                 var without = dataset.withReplicas(dataset.replicas(), kept);
-                var chosen = Standbys.choose(without, dataset.replicas(), List.of(), config, cluster).stream()
-                        .filter(n -> kept.contains(n) || !dataset.standbyNodes().contains(n)).toList();
+                var chosen = Standbys.choose(without, dataset.replicas(), List.of(), config, cluster); // live nodes only: never a replaced one
                 if (!chosen.equals(dataset.standbyNodes()) && chosen.size() > kept.size()) {
                     decisions.add(new Decision(dataset.datasetId(), dataset.primary(), null, 0, chosen, "restoring " + dataset.replicas() + " standby copies"
                             + (kept.size() < dataset.standbyNodes().size() ? " (replacing standbys silent for long)" : "")));

@@ -238,10 +238,10 @@ final class ChangeExecutor {
         return known;
     }
 
-    /** Keeps the newest {@code keepNewest} snapshots and those named in {@code keep}; failures only logged. */
-    void pruneSnapshots(DatasetId id, Set<String> keep, int keepNewest) {
+    /** Keeps the newest few snapshots and those named in {@code keep} (a standby's base); failures only logged. */
+    void pruneSnapshots(DatasetId id, Set<String> keep) {
         try {
-            driver.pruneSnapshots(id, keep, keepNewest);
+            driver.pruneSnapshots(id, keep, KEEP_SNAPSHOTS);
         } catch (RuntimeException e) {
             LOG.atWarn().addKeyValue("dataset", id).log("pruning old snapshots failed: " + e.getMessage());
         }
@@ -249,7 +249,7 @@ final class ChangeExecutor {
 
     /** Keeps a few snapshots after a handoff (the newest is the base of the next increment); failures only logged. */
     void pruneSnapshots(DatasetId id) {
-        pruneSnapshots(id, Set.of(), KEEP_SNAPSHOTS);
+        pruneSnapshots(id, Set.of());
     }
 
     private Map<DatasetId, Path> volumePaths(dev.flocker.api.model.Application application) {

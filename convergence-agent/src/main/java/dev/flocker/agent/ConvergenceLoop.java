@@ -108,10 +108,7 @@ final class ConvergenceLoop {
         List<Wait> waits = List.of();
         var applicationErrors = new java.util.HashMap<>(parts.executor().applicationErrors());
         boolean progressed = false;
-        boolean leaseHeld = parts.link().leaseHeld();
-        if (!leaseHeld) {
-            parts.replicator().cancelAll(); // nothing reaches a standby that may be promoted meanwhile
-        }
+        boolean leaseHeld = parts.link().leaseHeld(); // its lapse cancelled pushes in flight already (Agent's onLeaseLapse)
         var lastView = view == null ? parts.link().lastView() : null;
         if (lastView != null && !leaseHeld) {
             // Cut off from the control service: nothing is planned from a view that may be stale, but fencing.

@@ -25,7 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Replicator {
     private static final Logger LOG = LoggerFactory.getLogger(Replicator.class);
-    private static final int KEEP_NEWEST = 3;
 
     private final ChangeExecutor executor;
     private final Wakeup wakeup;
@@ -46,6 +45,15 @@ final class Replicator {
 
     /** One standby as the last push to it left it. */
     private record Standby(String snapshot, Instant snapshotTime, String error, Transfer sending) {
+        static final Standby NEW = new Standby(null, null, null, null);
+
+        Standby sending(Transfer transfer) {
+            return new Standby(snapshot, snapshotTime, error, transfer);
+        }
+
+        Standby failed(String why) {
+            return new Standby(snapshot, snapshotTime, why, null);
+        }
     }
 
     Replicator(ChangeExecutor executor, Wakeup wakeup, Duration interval) {
@@ -119,14 +127,14 @@ final class Replicator {
                             keep.add(s.snapshot());
                         }
                     });
-                    executor.pruneSnapshots(id, keep, KEEP_NEWEST);
+                    executor.pruneSnapshots(id, keep);
                 }
             } finally {
                 round.failed = !allDone;
                 round.endedAt = Instant.now();
                 round.running = false;
                 wakeup.signal();
-                long wait = allDone ? interval.toMillis() : 2000;
+                long wait = (allDone ? interval : ReplicationProgress.RETRY_AFTER_FAILURE).toMillis();
                 Thread.ofVirtual().start(() -> {
                     Agent.sleep(wait);
                     wakeup.signal(); // the next round is due
@@ -139,9 +147,8 @@ final class Replicator {
         var transfer = new Transfer().routine();
         round.transfer = transfer;
         var known = standbys.computeIfAbsent(id, k -> new ConcurrentHashMap<>());
-        var before = known.get(peer.node());
-        known.put(peer.node(), new Standby(before == null ? null : before.snapshot(), before == null ? null : before.snapshotTime(),
-                before == null ? null : before.error(), transfer));
+        var before = known.getOrDefault(peer.node(), Standby.NEW);
+        known.put(peer.node(), before.sending(transfer));
         try {
             var result = executor.push(new Change.PushIncrement(id, peer, MovePhase.REPLICATE, 0), transfer);
             var time = SnapshotName.time(result.snapshot());
@@ -153,8 +160,7 @@ final class Replicator {
         } catch (RuntimeException e) {
             var message = ChangeExecutor.rootMessage(e);
             LOG.atWarn().addKeyValue("dataset", id).addKeyValue("standby", peer.host()).log("replication failed; retried: " + message);
-            known.put(peer.node(), new Standby(before == null ? null : before.snapshot(), before == null ? null : before.snapshotTime(),
-                    round.cancelled ? "cancelled: this node's lease lapsed" : message, null));
+            known.put(peer.node(), before.failed(round.cancelled ? "cancelled: this node's lease lapsed" : message));
             return false;
         }
     }

@@ -83,9 +83,8 @@ public record Dataset(
 
     /** The standby {@code standby} promoted in place of the primary, which (when it returns) becomes a standby instead. */
     public Dataset promoted(NodeId standby, long generation, java.time.Instant at) {
-        var standbys = new java.util.ArrayList<>(standbyNodes);
-        standbys.replaceAll(n -> n.equals(standby) ? primary : n);
-        return new Dataset(datasetId, standby, deleted, metadata, maximumSize, deletedAt, replicas, standbys,
+        var moved = withPrimary(standby);
+        return new Dataset(datasetId, standby, deleted, metadata, maximumSize, deletedAt, replicas, moved.standbyNodes(),
                 new Failover(primary, generation, at));
     }
 

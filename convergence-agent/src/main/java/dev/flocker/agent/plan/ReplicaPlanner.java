@@ -2,7 +2,6 @@ package dev.flocker.agent.plan;
 
 import dev.flocker.agent.plan.LocalState.LocalDataset;
 import dev.flocker.api.model.Dataset;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -27,8 +26,6 @@ final class ReplicaPlanner {
     /** A standby prunes its copy once it has more of our snapshots than this, down to the newest few. */
     static final int STANDBY_SNAPSHOTS_MAX = 8;
     static final int STANDBY_SNAPSHOTS_KEPT = 4;
-    /** After a failed round, the next waits this long. */
-    static final Duration RETRY_AFTER_FAILURE = Duration.ofSeconds(2);
 
     private ReplicaPlanner() {
     }
@@ -66,7 +63,7 @@ final class ReplicaPlanner {
             return;
         }
         if (progress != null && progress.endedAt() != null
-                && progress.endedAt().plus(progress.failed() ? RETRY_AFTER_FAILURE : in.replicateEvery()).isAfter(in.now())) {
+                && progress.endedAt().plus(progress.failed() ? ReplicationProgress.RETRY_AFTER_FAILURE : in.replicateEvery()).isAfter(in.now())) {
             return; // the background work wakes the loop when the interval has passed
         }
         moves.background.add(new Change.Replicate(id, peers));

@@ -7,4 +7,6 @@ import java.time.Instant;
  * ended and whether it failed.
  */
 public record ReplicationProgress(boolean running, Instant endedAt, boolean failed) {
+    /** After a failed round, the next waits this long. */
+    public static final java.time.Duration RETRY_AFTER_FAILURE = java.time.Duration.ofSeconds(2);
 }
