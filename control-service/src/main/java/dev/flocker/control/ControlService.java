@@ -11,7 +11,7 @@ import dev.flocker.control.agents.AgentChannelServer;
 import dev.flocker.control.cluster.ReplicaTunnels;
 import dev.flocker.control.api.FlockerApi;
 import dev.flocker.control.api.HttpApiServer;
-import dev.flocker.control.store.ConfigurationFile;
+import dev.flocker.control.store.ConfigurationLog;
 import dev.flocker.control.store.ConfigurationStore;
 import dev.flocker.control.store.NodeStateStore;
 import io.vertx.core.Vertx;
@@ -30,7 +30,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class ControlService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlService.class);
+    /** The configuration's entries (datasets, applications, leases), partitioned over the replicas. */
     static final String CONFIGURATION_MAP = "flocker-configuration";
+    /** The configuration's commit register: its version and last change (one small entry). */
+    static final String CONFIGURATION_HEAD_MAP = "flocker-configuration-head";
     /** Each replica's HTTP API address, by Hazelcast member: where the others fetch images from. */
     static final String API_ENDPOINTS_MAP = "flocker-api-endpoints";
     static final String NODE_STATE_MAP = "flocker-node-state";
@@ -168,7 +171,8 @@ public final class ControlService implements AutoCloseable {
         }
         try {
             awaitMajority(hazelcast, settings.replicas());
-            this.configuration = new ConfigurationStore(hazelcast.getMap(CONFIGURATION_MAP), new ConfigurationFile(settings.dataPath()));
+            this.configuration = new ConfigurationStore(hazelcast.getMap(CONFIGURATION_HEAD_MAP), hazelcast.getMap(CONFIGURATION_MAP),
+                    new ConfigurationLog(settings.dataPath()));
             this.state = new NodeStateStore(hazelcast.getMap(NODE_STATE_MAP), hazelcast.getMap(LAST_REPORTS_MAP),
                     hazelcast.getMap(NODE_SEEN_MAP), settings.nodeExpiry());
         } catch (RuntimeException e) {
@@ -286,6 +290,7 @@ public final class ControlService implements AutoCloseable {
         }
         int replicas = settings.replicas();
         var mapConfig = new MapConfig(CONFIGURATION_MAP).setBackupCount(Math.min(2, replicas - 1)).setAsyncBackupCount(0);
+        var headConfig = new MapConfig(CONFIGURATION_HEAD_MAP).setBackupCount(Math.min(2, replicas - 1)).setAsyncBackupCount(0);
         var stateConfig = new MapConfig(NODE_STATE_MAP).setBackupCount(Math.min(1, replicas - 1));
         if (replicas > 1) {
             // A minority side of a partition must not accept writes that the majority never sees.
@@ -295,8 +300,10 @@ public final class ControlService implements AutoCloseable {
                     .newRecentlyActiveSplitBrainProtectionConfigBuilder(MAJORITY, replicas / 2 + 1, 3000)
                     .build().setProtectOn(SplitBrainProtectionOn.WRITE));
             mapConfig.setSplitBrainProtectionName(MAJORITY);
+            headConfig.setSplitBrainProtectionName(MAJORITY);
         }
         config.addMapConfig(mapConfig);
+        config.addMapConfig(headConfig);
         config.addMapConfig(stateConfig);
         config.addMapConfig(new MapConfig(LAST_REPORTS_MAP).setBackupCount(Math.min(2, replicas - 1)));
         config.addMapConfig(new MapConfig(NODE_SEEN_MAP).setBackupCount(Math.min(1, replicas - 1)));
@@ -362,6 +369,7 @@ public final class ControlService implements AutoCloseable {
         } catch (Exception e) {
             LOG.atWarn().setCause(e).log("vert.x did not close cleanly");
         }
+        configuration.close();
         hazelcast.shutdown();
         closeTunnels();
     }

@@ -40,7 +40,7 @@ class PersistenceTest {
             assertThat(list.raw()).contains(id);
             assertThat(list.tag()).isEqualTo("7");
         }
-        assertThat(Files.readString(data.resolve("current_configuration.json"))).contains("\"schema_version\":1");
+        assertThat(Files.readString(data.resolve("current_configuration.json"))).contains("\"schema_version\":2");
         Files.writeString(data.resolve("current_configuration.json"), "{\"schema_version\":99}");
         assertThatThrownBy(() -> RunningService.start(data, Duration.ofSeconds(30)))
                 .hasMessageContaining("schema_version 99 is newer than this service understands");

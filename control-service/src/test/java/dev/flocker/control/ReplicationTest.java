@@ -61,15 +61,16 @@ class ReplicationTest {
             }
             assertThat(tryCall(api, "GET", "/v1/_health", null).body().get("replicas").asInt()).isEqualTo(2);
         }
-        // Each survivor also has every acknowledged write on its own disk.
+        // Each survivor also has every acknowledged write on its own disk (its snapshot and log, read as a restart would).
         for (int i : new int[] {0, 2}) {
-            var file = data.resolve("r" + i).resolve("current_configuration.json");
+            var dir = data.resolve("r" + i);
             waitFor(() -> {
                 try {
-                    var text = Files.readString(file);
-                    return acknowledged.stream().allMatch(text::contains);
-                } catch (java.io.IOException e) {
-                    return false;
+                    var ids = new dev.flocker.control.store.ConfigurationLog(dir).read().datasets().keySet().stream()
+                            .map(dev.flocker.api.model.DatasetId::value).collect(java.util.stream.Collectors.toSet());
+                    return ids.containsAll(acknowledged);
+                } catch (RuntimeException e) {
+                    return false; // a snapshot being replaced as it is read
                 }
             }, 30);
         }

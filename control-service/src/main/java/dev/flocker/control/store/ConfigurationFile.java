@@ -16,12 +16,13 @@ import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
 /**
- * The configuration on disk: {@code <data path>/current_configuration.json}, written atomically
- * (temporary file, fsync, rename, fsync of the directory) with a schema version and upgrade code,
- * so a restart or a crash mid-write loses nothing that was acknowledged.
+ * The snapshot of the configuration on disk: {@code <data path>/current_configuration.json}, written atomically
+ * (temporary file, fsync, rename, fsync of the directory) with a schema version and upgrade code. Since schema 2 the
+ * changes after the snapshot are in the log beside it ({@link ConfigurationLog}); schema 0 and 1 files were the whole
+ * configuration, rewritten on every change, and are read as a snapshot with an empty log.
  */
 public final class ConfigurationFile {
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = 2;
     private final Path file;
     private long writtenVersion = -1;
 
@@ -54,7 +55,7 @@ public final class ConfigurationFile {
             case 0 -> {
                 // Version 0 was the bare configuration object, without the wrapper; nothing else changed.
             }
-            case 1 -> configuration = root.path("configuration");
+            case 1, 2 -> configuration = root.path("configuration"); // 2: the same snapshot, with a log of changes beside it
             default -> throw new IOException("schema_version " + schema + " is newer than this service understands ("
                     + SCHEMA_VERSION + "); run a newer flocker-control");
         }

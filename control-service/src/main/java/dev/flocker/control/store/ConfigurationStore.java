@@ -1,57 +1,120 @@
 package dev.flocker.control.store;
 
 import com.hazelcast.core.EntryEvent;
+import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionException;
 import dev.flocker.api.model.Configuration;
-import dev.flocker.api.model.Json;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The desired configuration: one entry of a Hazelcast map (so every replica serves it and a replica's
- * loss loses nothing that was acknowledged: the map keeps a synchronous backup), changed only by
- * compare-and-set, and written to this replica's disk before a write is acknowledged.
- * Reads come from a local copy that the map's events keep current.
+ * The desired configuration, kept per entry in the cluster and committed through one small register.
+ * <ul>
+ * <li>Entries (datasets, applications, leases) live in a partitioned Hazelcast map, {@code key -> "<version>:<json>"}
+ * ({@code "<version>:"} once removed), spread over every replica with synchronous backups.</li>
+ * <li>The commit point is one entry of a second map: the configuration's version and the last change
+ * ({@link ConfigurationChange}), a few hundred bytes however large the configuration is. A write is a compare-and-set
+ * of that entry from version N to N+1, so there is one total order of changes, one tag ({@code N}) that changes on
+ * every change, and no write is accepted on a stale tag: exactly Flocker's semantics, across partitions and replicas.</li>
+ * <li>After its commit, a writer applies its change to the entries. Before committing, a writer that did not write
+ * the last change applies that one too (its writer may have died in between), so the entries always hold every change
+ * but possibly the register's last one. Entries carry their version and are never overwritten by an older one, so a
+ * writer that wakes up late cannot undo a newer change.</li>
+ * <li>Every replica applies each change to its own copy from the register's events (in order; a replica that missed
+ * one reloads the entries and the register), and logs it to its disk ({@link ConfigurationLog}); the writer's replica
+ * fsyncs the change before the write is acknowledged.</li>
+ * </ul>
+ * Reads come from the local copy. The copy's maps are persistent, so a change costs O(changes x log n), not the
+ * configuration's size.
  */
-public final class ConfigurationStore {
+public final class ConfigurationStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigurationStore.class);
-    static final String KEY = "configuration";
+    static final String HEAD = "head";
     static final java.time.Duration MAJORITY_WAIT = java.time.Duration.ofSeconds(5);
+    private static final int SEED_BATCH = 2_000;
 
-    private final IMap<String, String> map;
-    private final ConfigurationFile file;
+    private final IMap<String, String> head;
+    private final IMap<String, String> entries;
+    private final ConfigurationLog log;
     private final List<Consumer<Configuration>> listeners = new CopyOnWriteArrayList<>();
     private volatile Configuration current;
+    /** The last version this replica wrote itself (its entries are known to be written). */
+    private volatile long wroteLast = -1;
 
-    public ConfigurationStore(IMap<String, String> map, ConfigurationFile file) {
-        this.map = map;
-        this.file = file;
-        map.addEntryListener((EntryAddedListener<String, String> & EntryUpdatedListener<String, String>) new Listener(), KEY, true);
-        var fromDisk = file.read().orElse(Configuration.EMPTY);
-        // The first replica up seeds the cluster from its disk; a replica that has seen a newer
-        // configuration than the cluster holds (all replicas were down) brings it back.
-        map.putIfAbsent(KEY, Json.write(fromDisk));
-        while (true) {
-            var json = map.get(KEY);
-            var inCluster = parse(json);
-            if (fromDisk.version() <= inCluster.version()) {
-                accept(inCluster);
-                break;
+    /**
+     * @param head    the commit register (one entry)
+     * @param entries the configuration's entries
+     */
+    public ConfigurationStore(IMap<String, String> head, IMap<String, String> entries, ConfigurationLog log) {
+        this.head = head;
+        this.entries = entries;
+        this.log = log;
+        head.addEntryListener(new Listener(), HEAD, true);
+        var fromDisk = log.read();
+        // The first replica up seeds the cluster from its disk; a replica that has seen a newer configuration than the
+        // cluster holds (all replicas were down, and it was the last to go) brings it back. Writers wait meanwhile.
+        withMajority(() -> {
+            head.lock(HEAD);
+            return null;
+        });
+        try {
+            var inCluster = head.get(HEAD);
+            if (inCluster == null || ConfigurationChange.parse(inCluster).version() < fromDisk.version()) {
+                restore(fromDisk, inCluster != null);
             }
-            if (map.replace(KEY, json, Json.write(fromDisk))) {
-                LOG.atInfo().addKeyValue("version", fromDisk.version()).log("restored a newer configuration from disk");
-                accept(fromDisk);
-                break;
+            load();
+        } finally {
+            head.unlock(HEAD);
+        }
+        log.snapshotNow(current);
+    }
+
+    /** Writes {@code configuration} into the cluster in place of what it holds (under the register's lock). */
+    private void restore(Configuration configuration, boolean replacing) {
+        var stamp = configuration.version() + ":";
+        var whole = ConfigurationChange.whole(configuration);
+        if (replacing) {
+            var wanted = whole.puts().keySet();
+            var stale = new HashMap<String, String>();
+            for (var key : entries.keySet()) {
+                if (!wanted.contains(key)) {
+                    stale.put(key, stamp);
+                }
+            }
+            withMajority(() -> {
+                entries.putAll(stale);
+                return null;
+            });
+        }
+        var batch = new HashMap<String, String>();
+        for (var e : whole.puts().entrySet()) {
+            batch.put(e.getKey(), stamp + e.getValue());
+            if (batch.size() == SEED_BATCH) {
+                var full = new HashMap<>(batch);
+                withMajority(() -> {
+                    entries.putAll(full);
+                    return null;
+                });
+                batch.clear();
             }
         }
-        file.write(current);
+        withMajority(() -> {
+            entries.putAll(batch);
+            head.set(HEAD, ConfigurationChange.mark(configuration.version()).toJson());
+            return null;
+        });
+        LOG.atInfo().addKeyValue("version", configuration.version()).addKeyValue("entries", whole.puts().size())
+                .log(replacing ? "restored a newer configuration from disk" : "seeded the cluster's configuration from disk");
     }
 
     private final class Listener implements EntryAddedListener<String, String>, EntryUpdatedListener<String, String> {
@@ -66,13 +129,61 @@ public final class ConfigurationStore {
         }
 
         private void changed(String json) {
-            var configuration = parse(json);
-            accept(configuration);
             try {
-                file.write(configuration);
+                apply(ConfigurationChange.parse(json), null);
             } catch (RuntimeException e) {
-                LOG.atError().addKeyValue("version", configuration.version()).setCause(e).log("cannot persist configuration");
+                LOG.atError().setCause(e).log("cannot apply a configuration change");
             }
+        }
+    }
+
+    /**
+     * Applies {@code change} to this replica's copy if it is the next one (a known result may be given), reloads the
+     * whole configuration if changes were missed, and logs it to disk.
+     */
+    private synchronized void apply(ConfigurationChange change, Configuration result) {
+        var now = current;
+        if (now != null && change.version() <= now.version()) {
+            return;
+        }
+        if (now == null || change.version() != now.version() + 1) {
+            load();
+            return;
+        }
+        var next = result != null ? result : change.applyTo(now);
+        log.append(change, next);
+        accept(next);
+    }
+
+    /**
+     * Reads the whole configuration from the cluster: the entries, and the register's change on top (it may not have
+     * reached the entries yet). Retries until the register did not move while the entries were read.
+     */
+    private synchronized void load() {
+        while (true) {
+            var before = withMajority(() -> head.get(HEAD));
+            var last = ConfigurationChange.parse(before);
+            if (current != null && last.version() <= current.version()) {
+                return;
+            }
+            var all = withMajority(() -> Map.copyOf(entries));
+            if (!before.equals(withMajority(() -> head.get(HEAD)))) {
+                continue;
+            }
+            var puts = new HashMap<String, String>();
+            all.forEach((key, value) -> {
+                int colon = value.indexOf(':');
+                if (colon < value.length() - 1) { // not a removed entry
+                    puts.put(key, value.substring(colon + 1));
+                }
+            });
+            var loaded = last.applyTo(new ConfigurationChange(last.version(), puts, List.of()).applyTo(Configuration.EMPTY));
+            if (current != null) {
+                log.snapshotNow(loaded);
+                LOG.atInfo().addKeyValue("from", current.version()).addKeyValue("to", loaded.version()).log("reloaded the configuration");
+            }
+            accept(loaded);
+            return;
         }
     }
 
@@ -89,27 +200,11 @@ public final class ConfigurationStore {
         return current;
     }
 
-    private record Parsed(String json, Configuration configuration) {
-    }
-
-    private volatile Parsed lastParsed;
-
-    /** Parsing megabytes of JSON per write is the expensive part; the text is usually the one seen last. */
-    private Configuration parse(String json) {
-        var last = lastParsed;
-        if (last != null && last.json().equals(json)) {
-            return last.configuration();
-        }
-        var configuration = Json.read(json, Configuration.class);
-        lastParsed = new Parsed(json, configuration);
-        return configuration;
-    }
-
-    /** The configuration as the cluster holds it now (a read of the shared map, not the local copy). */
+    /** The configuration as the cluster holds it now (the register is read; the local copy catches up to it). */
     public Configuration latest() {
-        var latest = parse(map.get(KEY));
-        accept(latest);
-        return latest;
+        var last = ConfigurationChange.parse(withMajority(() -> head.get(HEAD)));
+        apply(last, null);
+        return current;
     }
 
     /** Calls {@code listener} with every newer configuration (from any replica). */
@@ -118,14 +213,19 @@ public final class ConfigurationStore {
     }
 
     /**
-     * Applies {@code change} to the current configuration with compare-and-set, retrying when another
-     * writer got in first. With {@code ifMatches} non-null the change applies only to that tag.
-     * Returns the new configuration, or the unchanged one when {@code change} returned its argument.
+     * Applies {@code change} to the current configuration with compare-and-set, retrying when another writer got in
+     * first. With {@code ifMatches} non-null the change applies only to that tag. Returns the new configuration, or the
+     * unchanged one when {@code change} returned its argument.
      */
     public Configuration update(String ifMatches, UnaryOperator<Configuration> change) {
         while (true) {
-            var json = map.get(KEY);
-            var before = parse(json);
+            var registered = withMajority(() -> head.get(HEAD));
+            var last = ConfigurationChange.parse(registered);
+            apply(last, null);
+            var before = current;
+            if (before.version() != last.version()) {
+                continue; // a newer change arrived meanwhile: read the register again
+            }
             if (ifMatches != null && !ifMatches.equals(before.tag())) {
                 throw new TagMismatchException(ifMatches, before.tag());
             }
@@ -133,28 +233,60 @@ public final class ConfigurationStore {
             if (after == before) {
                 return before;
             }
-            if (after.version() != before.version() + 1) {
-                after = new Configuration(before.version() + 1, after.datasets(), after.applications(), after.leases());
+            long version = before.version() + 1;
+            after = after.atVersion(version);
+            var delta = ConfigurationChange.between(before, after, version);
+            if (wroteLast != last.version()) {
+                writeEntries(last); // its writer may have died before it did
             }
-            var written = Json.write(after);
-            if (replaceWithMajority(json, written)) {
-                lastParsed = new Parsed(written, after);
-                file.write(after);
-                accept(after);
-                return after;
+            var json = delta.toJson();
+            if (!withMajority(() -> head.replace(HEAD, registered, json))) {
+                continue;
             }
+            wroteLast = version;
+            writeEntries(delta);
+            apply(delta, after);
+            return after;
+        }
+    }
+
+    private void writeEntries(ConfigurationChange change) {
+        if (change.puts().isEmpty() && change.removes().isEmpty()) {
+            return;
+        }
+        withMajority(() -> entries.executeOnKeys(change.keys(), new PutIfNewer(change.version(), change.puts())));
+    }
+
+    /**
+     * Sets an entry to its value in a change (or marks it removed), unless the entry already holds a newer version:
+     * run where the entry lives, and on its backups.
+     */
+    record PutIfNewer(long version, Map<String, String> puts) implements EntryProcessor<String, String, Boolean>, java.io.Serializable {
+        PutIfNewer {
+            puts = new HashMap<>(puts);
+        }
+
+        @Override
+        public Boolean process(Map.Entry<String, String> entry) {
+            var existing = entry.getValue();
+            if (existing != null && Long.parseLong(existing.substring(0, existing.indexOf(':'))) >= version) {
+                return false;
+            }
+            var json = puts.get(entry.getKey());
+            entry.setValue(version + ":" + (json == null ? "" : json));
+            return true;
         }
     }
 
     /**
-     * While the cluster settles after losing a replica, Hazelcast may briefly refuse writes for want of a
-     * majority; wait a little for it before giving up with {@link NoMajorityException}.
+     * While the cluster settles after losing a replica, Hazelcast may briefly refuse operations for want of a majority;
+     * wait a little for it before giving up with {@link NoMajorityException}.
      */
-    private boolean replaceWithMajority(String expected, String replacement) {
+    private static <T> T withMajority(Supplier<T> operation) {
         long deadline = System.nanoTime() + MAJORITY_WAIT.toNanos();
         while (true) {
             try {
-                return map.replace(KEY, expected, replacement);
+                return operation.get();
             } catch (SplitBrainProtectionException e) {
                 if (System.nanoTime() > deadline) {
                     throw new NoMajorityException(e);
@@ -167,6 +299,11 @@ public final class ConfigurationStore {
                 }
             }
         }
+    }
+
+    @Override
+    public void close() {
+        log.close();
     }
 
     /** No majority of replicas is reachable, so this one must not accept writes. */
