@@ -1,0 +1,182 @@
+package dev.flocker.control.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.Dataset;
+import dev.flocker.api.model.DatasetId;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The per-entry store on three real Hazelcast members (in this JVM): conditional writers on every replica at once, a
+ * replica lost among them, a zombie writer, and every replica restarted from its disk.
+ */
+@Tag("integration")
+class ConfigurationStoreTest {
+    private static final AtomicInteger CLUSTERS = new AtomicInteger();
+    private final List<HazelcastInstance> members = new ArrayList<>();
+    private final List<ConfigurationStore> stores = new ArrayList<>();
+
+    @AfterEach
+    void stop() {
+        stores.forEach(ConfigurationStore::close);
+        members.forEach(m -> m.getLifecycleService().terminate());
+    }
+
+    private List<ConfigurationStore> start(Path data, int replicas) {
+        var cluster = "store-test-" + ProcessHandle.current().pid() + "-" + CLUSTERS.incrementAndGet();
+        int base = 5900 + (int) (ProcessHandle.current().pid() % 50) * 4;
+        var started = new ArrayList<HazelcastInstance>();
+        for (int i = 0; i < replicas; i++) {
+            var config = new Config().setClusterName(cluster);
+            config.setProperty("hazelcast.phone.home.enabled", "false");
+            config.setProperty("hazelcast.logging.type", "slf4j");
+            var network = config.getNetworkConfig().setPort(base + i).setPortAutoIncrement(false);
+            network.getJoin().getMulticastConfig().setEnabled(false);
+            network.getJoin().getAutoDetectionConfig().setEnabled(false);
+            var tcp = network.getJoin().getTcpIpConfig().setEnabled(true);
+            for (int j = 0; j < replicas; j++) {
+                tcp.addMember("127.0.0.1:" + (base + j));
+            }
+            network.getInterfaces().setEnabled(true).addInterface("127.0.0.1");
+            config.addMapConfig(new MapConfig("head").setBackupCount(2));
+            config.addMapConfig(new MapConfig("entries").setBackupCount(2));
+            started.add(Hazelcast.newHazelcastInstance(config));
+        }
+        members.addAll(started);
+        var result = new ArrayList<ConfigurationStore>();
+        for (int i = 0; i < replicas; i++) {
+            var m = started.get(i);
+            var store = new ConfigurationStore(m.getMap("head"), m.getMap("entries"), new ConfigurationLog(data.resolve("r" + i), 50));
+            result.add(store);
+        }
+        stores.addAll(result);
+        return result;
+    }
+
+    private static Dataset dataset(String tag) {
+        return new Dataset(DatasetId.random(), ConfigurationLogTest.NODE, false, Map.of("writer", tag), null);
+    }
+
+    @Test
+    void concurrentConditionalWritersOnThreeReplicasLoseNothingAndSurviveLosingOne(@TempDir Path data) throws Exception {
+        var replicas = start(data, 3);
+        var acknowledged = ConcurrentHashMap.<DatasetId>newKeySet();
+        var ambiguous = ConcurrentHashMap.<DatasetId>newKeySet();
+        var versions = ConcurrentHashMap.<Long>newKeySet();
+        var refused = new AtomicInteger();
+        var pool = Executors.newFixedThreadPool(9);
+        var futures = new ArrayList<java.util.concurrent.Future<?>>();
+        for (int w = 0; w < 9; w++) {
+            int writer = w;
+            futures.add(pool.submit(() -> {
+                int replica = writer % 3;
+                for (int i = 0; i < 25; i++) {
+                    var d = dataset("w" + writer);
+                    while (true) {
+                        var store = replicas.get(replica);
+                        var tag = store.current().tag();
+                        var wanted = d;
+                        try {
+                            var after = store.update(tag, c -> c.withDataset(wanted));
+                            assertThat(versions.add(after.version())).as("version %s given twice", after.version()).isTrue();
+                            assertThat(after.version()).isEqualTo(Long.parseLong(tag) + 1);
+                            acknowledged.add(d.datasetId());
+                            break;
+                        } catch (TagMismatchException e) {
+                            refused.incrementAndGet();
+                        } catch (RuntimeException e) {
+                            // This writer's replica went away mid-write: the write may or may not have been taken.
+                            assertThat(replica).as("only replica 1 goes away: %s", e).isEqualTo(1);
+                            ambiguous.add(d.datasetId());
+                            replica = writer % 2 == 0 ? 0 : 2;
+                            d = dataset("w" + writer);
+                        }
+                    }
+                }
+                return null;
+            }));
+        }
+        while (acknowledged.size() < 60) {
+            Thread.sleep(5);
+        }
+        members.get(1).getLifecycleService().terminate();
+        for (var f : futures) {
+            f.get(120, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+        assertThat(acknowledged).hasSize(9 * 25);
+        assertThat(refused.get()).as("writers raced, so some tags were stale").isPositive();
+        for (int i : new int[] {0, 2}) {
+            var store = replicas.get(i);
+            var latest = store.latest();
+            assertThat(latest.datasets().keySet()).containsAll(acknowledged);
+            var extra = new java.util.HashSet<>(latest.datasets().keySet());
+            extra.removeAll(acknowledged);
+            assertThat(ambiguous).containsAll(extra);
+            assertThat(latest.version()).as("one version per change, none lost or doubled").isEqualTo(latest.datasets().size());
+            store.close();
+            assertThat(new ConfigurationLog(data.resolve("r" + i)).read()).as("replica %s's disk", i).isEqualTo(store.current());
+        }
+        assertThat(replicas.get(0).current()).isEqualTo(replicas.get(2).current());
+    }
+
+    @Test
+    void everyReplicaRestartedFromItsDiskServesExactlyTheConfigurationItHad(@TempDir Path data) throws Exception {
+        var replicas = start(data, 3);
+        Configuration last = null;
+        for (int i = 0; i < 120; i++) {
+            var d = dataset("r" + i % 3);
+            last = replicas.get(i % 3).update(null, c -> c.withDataset(d));
+        }
+        var removed = last.datasets().keySet().iterator().next();
+        last = replicas.get(0).update(last.tag(), c -> c.withoutDataset(removed));
+        for (var store : replicas) {
+            var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (store.current().version() < last.version() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+        }
+        stop();
+        stores.clear();
+        members.clear();
+        var restarted = start(data, 3);
+        for (var store : restarted) {
+            assertThat(store.current()).isEqualTo(last);
+            assertThat(store.current().datasets()).doesNotContainKey(removed);
+        }
+        var d = dataset("after");
+        assertThat(restarted.get(2).update(last.tag(), c -> c.withDataset(d)).version()).isEqualTo(last.version() + 1);
+    }
+
+    @Test
+    void aWriterThatWakesUpLateCannotUndoANewerChangeOfAnEntry(@TempDir Path data) {
+        var replicas = start(data, 1);
+        var d = dataset("x");
+        var first = replicas.get(0).update(null, c -> c.withDataset(d));
+        var renamed = new Dataset(d.datasetId(), d.primary(), false, Map.of("name", "newer"), null);
+        var second = replicas.get(0).update(null, c -> c.withDataset(renamed));
+        var entries = members.get(0).<String, String>getMap("entries");
+        var key = "dataset/" + d.datasetId().value();
+        var late = ConfigurationChange.between(Configuration.EMPTY, first, first.version());
+        var applied = entries.executeOnKeys(Set.of(key), new ConfigurationStore.PutIfNewer(late.version(), late.puts()));
+        assertThat(applied.get(key)).isFalse();
+        assertThat(entries.get(key)).startsWith(second.version() + ":").contains("newer");
+    }
+}
