@@ -105,6 +105,11 @@ class AgentChannelTest {
         }
     }
 
+    static NodeState holding(NodeId node, String host, DatasetId... datasets) {
+        return new NodeState(node, host, "era-" + host, java.util.Arrays.stream(datasets)
+                .map(d -> new NodeState.DatasetState(d, false, null, 67108864L, 1)).toList(), List.of(), List.of());
+    }
+
     static NodeState state(NodeId node, String host, String era, DatasetId dataset) {
         return new NodeState(node, host, era, List.of(new NodeState.DatasetState(dataset, true, "/flocker/" + dataset, 67108864L, 1)),
                 List.of(new NodeState.ApplicationState("web", "nginx:1", true, List.of())),
@@ -148,7 +153,7 @@ class AgentChannelTest {
     }
 
     @Test
-    void theJavaAgentChannelKeepsAnExactCopyFromAFullStateAndDiffs() throws Exception {
+    void theJavaAgentChannelKeepsAnExactCopyOfItsNodesViewFromAFullStateAndDiffs() throws Exception {
         var node = NodeId.random();
         var updates = new java.util.concurrent.atomic.AtomicInteger();
         try (var channel = dev.flocker.api.client.AgentChannel.connect(svc.agents(), RunningService.CERTS.node(node),
@@ -161,7 +166,9 @@ class AgentChannelTest {
             var client = svc.client();
             waitFor(() -> channel.view().configuration().tag().equals(client.datasets().tag())
                     && channel.view().clusterState().node(node).isPresent());
-            assertThat(channel.view().configuration().datasets().values()).containsExactlyInAnyOrderElementsOf(client.datasets().value());
+            // Its node's datasets, every one of them, and no other node's.
+            assertThat(channel.view().configuration().datasets().values()).hasSize(20)
+                    .containsExactlyInAnyOrderElementsOf(client.datasets().value().stream().filter(d -> node.equals(d.primary())).toList());
             assertThat(updates.get()).isGreaterThan(1);
         }
     }
@@ -254,14 +261,49 @@ class AgentChannelTest {
         }
     }
 
+    /**
+     * An agent is sent what concerns its node only: its datasets (primary or standby), the others' reports of those, and
+     * every node's address; a change elsewhere is not pushed to it at all.
+     */
+    @Test
+    void anAgentIsSentOnlyWhatConcernsItsNode() throws Exception {
+        var mine = NodeId.random();
+        var other = NodeId.random();
+        try (var a = new FakeAgent(svc, mine); var b = new FakeAgent(svc, other)) {
+            a.next();
+            b.next();
+            var shared = DatasetId.random();
+            var theirs = DatasetId.random();
+            b.report(holding(other, "10.9.7.2", shared, theirs));
+            a.report(holding(mine, "10.9.7.1"));
+            waitFor(() -> svc.call("GET", "/v1/state/nodes", null).raw().contains("10.9.7.1"));
+            Thread.sleep(500);
+            a.received.clear();
+            svc.call("POST", "/v1/configuration/datasets", "{\"primary\":\"" + other + "\",\"dataset_id\":\"" + theirs + "\"}");
+            Thread.sleep(1000);
+            // (Other tests' nodes expiring may push to it meanwhile, but never this dataset.)
+            assertThat(a.received.toString()).as("a change that does not concern node a is not pushed to it").doesNotContain(theirs.toString());
+            svc.call("POST", "/v1/configuration/datasets", "{\"primary\":\"" + mine + "\",\"dataset_id\":\"" + shared + "\"}");
+            JsonNode push;
+            do {
+                push = a.next();
+            } while (!push.get("configuration").toString().contains(shared.toString()));
+            assertThat(push.toString()).doesNotContain(theirs.toString());
+            // The other node's report is shown with the shared dataset only (the one a is now primary of, b holds).
+            var reportOfB = push.get("cluster_state").get("nodes");
+            assertThat(reportOfB.toString()).contains(shared.toString()).contains("10.9.7.2");
+        }
+    }
+
     @Test
     void burstsOfChangesAreCoalescedIntoAFewPushes() throws Exception {
-        try (var agent = new FakeAgent(svc)) {
+        var node = NodeId.random();
+        try (var agent = new FakeAgent(svc, node)) {
             agent.next();
             agent.received.clear();
             String last = null;
             for (int i = 0; i < 30; i++) {
-                last = svc.call("POST", "/v1/configuration/datasets", "{\"primary\":\"" + NodeId.random() + "\"}").body().get("dataset_id").asText();
+                last = svc.call("POST", "/v1/configuration/datasets", "{\"primary\":\"" + node + "\"}").body().get("dataset_id").asText();
             }
             var expected = last;
             waitFor(() -> agent.received.stream().anyMatch(m -> m.get("configuration").toString().contains(expected)));

@@ -48,9 +48,7 @@ public record ConfigurationDiff(
         if (from.version() != fromVersion) {
             throw new IllegalStateException("diff from version " + fromVersion + " cannot apply to version " + from.version());
         }
-        var datasetMap = new LinkedHashMap<>(from.datasets());
-        removedDatasets.forEach(datasetMap::remove);
-        datasets.forEach(d -> datasetMap.put(d.datasetId(), d));
+        var datasetMap = from.with(version, datasets, removedDatasets, List.of(), List.of(), List.of(), List.of()).datasets();
         var applicationMap = from.applications();
         if (applications != null) {
             applicationMap = new LinkedHashMap<>();
@@ -66,6 +64,11 @@ public record ConfigurationDiff(
             }
         }
         return new Configuration(version, datasetMap, applicationMap, leaseMap);
+    }
+
+    /** True when no dataset, application or lease changed (the version may have: other entries did). */
+    public boolean noEntryChanged() {
+        return datasets.isEmpty() && removedDatasets.isEmpty() && applications == null && leases == null;
     }
 
     public boolean empty() {

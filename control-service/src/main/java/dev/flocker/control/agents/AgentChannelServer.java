@@ -41,26 +41,22 @@ public final class AgentChannelServer {
     private final NodeStateStore state;
     private final long minIntervalMillis;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
-    private volatile Payload full;
-    private final Map<DiffKey, String> diffs = new ConcurrentHashMap<>();
+    /** The views of the latest configuration and cluster state, rebuilt by one thread at most every {@link #DISPATCH_MILLIS}. */
+    private volatile NodeViews views;
+    private final java.util.concurrent.ScheduledExecutorService dispatcher = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        var t = new Thread(r, "agent-push-dispatch");
+        t.setDaemon(true);
+        return t;
+    });
+    private final java.util.concurrent.atomic.AtomicBoolean dispatchScheduled = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile long lastDispatch;
+    static final long DISPATCH_MILLIS = 50;
 
-    private record Payload(Configuration configuration, ClusterState state, String text) {
+    /** Each node's report without datasets, kept while it does not change so that views share it (diffs compare by identity). */
+    private record Stripped(NodeState source, NodeState stripped) {
     }
 
-    /** Identifies a diff by the identity of the states at both ends: agents on one replica mostly share them. */
-    private record DiffKey(Configuration fromConfiguration, ClusterState fromState, Configuration toConfiguration, ClusterState toState) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof DiffKey k && k.fromConfiguration == fromConfiguration && k.fromState == fromState
-                    && k.toConfiguration == toConfiguration && k.toState == toState;
-        }
-
-        @Override
-        public int hashCode() {
-            return System.identityHashCode(fromConfiguration) * 31 * 31 * 31 + System.identityHashCode(fromState) * 31 * 31
-                    + System.identityHashCode(toConfiguration) * 31 + System.identityHashCode(toState);
-        }
-    }
+    private final Map<NodeId, Stripped> strippedNodes = new ConcurrentHashMap<>();
 
     private final class Connection {
         final ServerWebSocket socket;
@@ -69,6 +65,8 @@ public final class AgentChannelServer {
         volatile NodeId node;
         long lastPush;
         boolean scheduled;
+        /** What this connection was sent last: its node's view, and the views it came from. */
+        NodeViews sentFrom;
         Configuration sentConfiguration;
         ClusterState sentState;
 
@@ -88,8 +86,22 @@ public final class AgentChannelServer {
         this.configuration = configuration;
         this.state = state;
         this.minIntervalMillis = minPushInterval.toMillis();
+        this.views = new NodeViews(configuration.current(), state.current(), this::stripped);
         configuration.onChange(c -> changed());
         state.onChange(s -> changed());
+    }
+
+    private NodeState stripped(NodeState n) {
+        var cached = strippedNodes.get(n.uuid());
+        if (cached != null && cached.source() == n) {
+            return cached.stripped();
+        }
+        var stripped = NodeViews.strip(n);
+        if (cached != null && cached.stripped().equals(stripped)) {
+            stripped = cached.stripped();
+        }
+        strippedNodes.put(n.uuid(), new Stripped(n, stripped));
+        return stripped;
     }
 
     /** Listens with mutual TLS: only a certificate of the cluster CA for a node ({@code node-<uuid>}) gets in. */
@@ -211,8 +223,31 @@ public final class AgentChannelServer {
         connection.socket.close((short) 1008, reason.length() > 120 ? reason.substring(0, 120) : reason);
     }
 
+    /** Rebuilds the views soon (changes in between are coalesced) and schedules a push to the agents they concern. */
     private void changed() {
-        connections.forEach(this::schedule);
+        if (!dispatchScheduled.getAndSet(true)) {
+            long wait = Math.max(0, lastDispatch + DISPATCH_MILLIS - System.currentTimeMillis());
+            dispatcher.schedule(this::dispatch, wait, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void dispatch() {
+        dispatchScheduled.set(false);
+        lastDispatch = System.currentTimeMillis();
+        try {
+            var before = views;
+            var next = new NodeViews(configuration.current(), state.current(), this::stripped);
+            views = next;
+            var affected = NodeViews.affected(before, next);
+            for (var connection : connections) {
+                if (affected == NodeViews.EVERY_NODE || affected.contains(connection.certified)) {
+                    schedule(connection);
+                }
+            }
+            strippedNodes.keySet().retainAll(next.state().nodes().keySet().stream().collect(java.util.stream.Collectors.toSet()));
+        } catch (RuntimeException e) {
+            LOG.atError().setCause(e).log("cannot work out what to push to agents");
+        }
     }
 
     /** Pushes now if the interval allows, else once it has passed; repeated changes meanwhile become one push. */
@@ -227,51 +262,33 @@ public final class AgentChannelServer {
         });
     }
 
-    /** The first push to a connection is the full state; later ones are diffs from what it was sent last. */
+    /** The first push to a connection is its node's whole view; later ones are diffs from what it was sent last. */
     private void push(Connection connection) {
         connection.scheduled = false;
         if (!connections.contains(connection)) {
             return;
         }
-        var config = configuration.current();
-        var cluster = state.current();
-        if (config == connection.sentConfiguration && cluster == connection.sentState) {
+        var source = views;
+        if (source == connection.sentFrom) {
             return;
         }
+        var view = source.view(connection.certified);
         String text;
         if (connection.sentConfiguration == null) {
-            var payload = full();
-            text = payload.text();
-            config = payload.configuration();
-            cluster = payload.state();
+            text = AgentMessage.write(new AgentMessage.Update(view.configuration(), view.state()));
         } else {
-            text = diff(connection.sentConfiguration, connection.sentState, config, cluster);
+            var diff = new AgentMessage.Diff(ConfigurationDiff.between(connection.sentConfiguration, view.configuration()),
+                    ClusterStateDiff.between(connection.sentState, view.state()));
+            connection.sentFrom = source;
+            if (diff.configuration().noEntryChanged() && diff.clusterState().empty()) {
+                return; // nothing this node is shown changed (another node's dataset did)
+            }
+            text = AgentMessage.write(diff);
         }
         connection.lastPush = System.currentTimeMillis();
-        connection.sentConfiguration = config;
-        connection.sentState = cluster;
+        connection.sentFrom = source;
+        connection.sentConfiguration = view.configuration();
+        connection.sentState = view.state();
         connection.socket.writeTextMessage(text);
-    }
-
-    private String diff(Configuration fromConfiguration, ClusterState fromState, Configuration toConfiguration, ClusterState toState) {
-        if (diffs.size() > 64) {
-            diffs.clear();
-        }
-        return diffs.computeIfAbsent(new DiffKey(fromConfiguration, fromState, toConfiguration, toState), k -> AgentMessage.write(new AgentMessage.Diff(
-                ConfigurationDiff.between(fromConfiguration, toConfiguration), ClusterStateDiff.between(fromState, toState))));
-    }
-
-    /** One rendering per (configuration, state) pair, shared by every connection. */
-    private Payload full() {
-        var config = configuration.current();
-        var cluster = state.current();
-        var cached = full;
-        if (cached != null && cached.configuration() == config && cached.state() == cluster) {
-            return cached;
-        }
-        var text = AgentMessage.write(new AgentMessage.Update(config, cluster));
-        cached = new Payload(config, cluster, text);
-        full = cached;
-        return cached;
     }
 }

@@ -54,7 +54,7 @@ public record ConfigurationChange(long version, Map<String, String> puts, List<S
     }
 
     /** Calls {@code put} for keys added or changed from {@code a} to {@code b} and {@code remove} for keys gone: both maps are sorted. */
-    static <K extends Comparable<? super K>, V> void diff(Map<K, V> a, Map<K, V> b, BiConsumer<K, V> put, Consumer<K> remove) {
+    public static <K extends Comparable<? super K>, V> void diff(Map<K, V> a, Map<K, V> b, BiConsumer<K, V> put, Consumer<K> remove) {
         if (a == b) {
             return;
         }
