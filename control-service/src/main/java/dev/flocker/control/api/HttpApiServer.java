@@ -167,7 +167,7 @@ public final class HttpApiServer {
             var response = ctx.response();
             if (result.succeeded()) {
                 var reply = result.result();
-                if (reply.body() instanceof RawJson raw && acceptsGzip(ctx) && raw.bytes().length > 8192) {
+                if (reply.body() instanceof RawJson raw && acceptsGzip(ctx) && raw.length() > 8192) {
                     response.putHeader("Content-Encoding", "gzip");
                     sendBytes(response, reply.status(), raw.gzipped(), reply.headers());
                 } else {

@@ -1,0 +1,132 @@
+package dev.flocker.control.api;
+
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.Dataset;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.control.store.ConfigurationChange;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+import org.pcollections.TreePMap;
+
+/**
+ * The dataset list as blocks kept between versions: each block (the datasets whose ids start with the same two hex
+ * digits) as JSON and as a deflate segment of its own. A new version re-renders and re-compresses only the blocks its
+ * changes touch; the gzip answer is the blocks' segments joined, as pigz joins its parallel pieces: each segment is
+ * compressed by a fresh compressor and ends on a byte boundary (a sync flush), so their concatenation is one valid
+ * deflate stream, closed by an empty final block, with the gzip header and the CRC-32 and length of the whole text.
+ * Not thread-safe: {@link RenderedViews} renders under its lock.
+ */
+final class DatasetBlocks {
+    static final int BLOCKS = 256;
+    private static final byte[] OPEN = {'['};
+    private static final byte[] COMMA = {','};
+    private static final byte[] CLOSE = {']'};
+    private static final byte[] OPEN_DEFLATED = deflate(OPEN);
+    private static final byte[] COMMA_DEFLATED = deflate(COMMA);
+    private static final byte[] CLOSE_DEFLATED = deflate(CLOSE);
+    /** An empty final block with fixed codes: the end of the deflate stream. */
+    private static final byte[] FINAL = {0x03, 0x00};
+    private static final byte[] GZIP_HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff};
+
+    private final byte[][] raw = new byte[BLOCKS][];
+    private final byte[][] deflated = new byte[BLOCKS][];
+    private Configuration shown;
+
+    /** The list of {@code config}'s datasets, each as {@code json} gives it. */
+    RawJson render(Configuration config, Function<Dataset, byte[]> json) {
+        var dirty = new boolean[BLOCKS];
+        if (shown == null) {
+            java.util.Arrays.fill(dirty, true);
+        } else {
+            ConfigurationChange.diff(shown.datasets(), config.datasets(), (id, d) -> dirty[block(id)] = true, id -> dirty[block(id)] = true);
+        }
+        var datasets = (TreePMap<DatasetId, Dataset>) config.datasets();
+        for (int b = 0; b < BLOCKS; b++) {
+            if (!dirty[b]) {
+                continue;
+            }
+            var range = b == BLOCKS - 1 ? datasets.tailMap(lowest(b), true) : datasets.subMap(lowest(b), true, lowest(b + 1), false);
+            var out = new ByteArrayOutputStream(range.size() * 200 + 16);
+            boolean first = true;
+            for (var dataset : range.values()) {
+                if (!first) {
+                    out.write(',');
+                }
+                out.writeBytes(json.apply(dataset));
+                first = false;
+            }
+            raw[b] = out.toByteArray();
+            deflated[b] = raw[b].length == 0 ? new byte[0] : deflate(raw[b]);
+        }
+        shown = config;
+
+        var parts = new ArrayList<byte[]>(BLOCKS * 2 + 2);
+        var gzip = new ByteArrayOutputStream(64 + java.util.Arrays.stream(deflated).mapToInt(d -> d.length + COMMA_DEFLATED.length).sum());
+        gzip.writeBytes(GZIP_HEADER);
+        parts.add(OPEN);
+        gzip.writeBytes(OPEN_DEFLATED);
+        boolean first = true;
+        for (int b = 0; b < BLOCKS; b++) {
+            if (raw[b].length == 0) {
+                continue;
+            }
+            if (!first) {
+                parts.add(COMMA);
+                gzip.writeBytes(COMMA_DEFLATED);
+            }
+            parts.add(raw[b]);
+            gzip.writeBytes(deflated[b]);
+            first = false;
+        }
+        parts.add(CLOSE);
+        gzip.writeBytes(CLOSE_DEFLATED);
+        gzip.writeBytes(FINAL);
+        var crc = new CRC32();
+        long length = 0;
+        for (var part : parts) {
+            crc.update(part);
+            length += part.length;
+        }
+        writeIntLe(gzip, (int) crc.getValue());
+        writeIntLe(gzip, (int) length);
+        return new RawJson(List.copyOf(parts), length, gzip.toByteArray());
+    }
+
+    static int block(DatasetId id) {
+        return Integer.parseInt(id.value().substring(0, 2), 16);
+    }
+
+    /** The smallest version-4 id whose first two hex digits are {@code b}. */
+    private static DatasetId lowest(int b) {
+        return DatasetId.of(String.format("%02x000000-0000-4000-8000-000000000000", b));
+    }
+
+    /** {@code bytes} compressed on their own and flushed to a byte boundary, not finished: a piece of a longer stream. */
+    static byte[] deflate(byte[] bytes) {
+        var deflater = new Deflater(Deflater.BEST_SPEED, true);
+        try {
+            deflater.setInput(bytes);
+            var out = new ByteArrayOutputStream(bytes.length / 4 + 64);
+            var buffer = new byte[1 << 16];
+            int n;
+            do {
+                n = deflater.deflate(buffer, 0, buffer.length, Deflater.SYNC_FLUSH);
+                out.write(buffer, 0, n);
+            } while (n == buffer.length);
+            return out.toByteArray();
+        } finally {
+            deflater.end();
+        }
+    }
+
+    private static void writeIntLe(ByteArrayOutputStream out, int value) {
+        out.write(value);
+        out.write(value >>> 8);
+        out.write(value >>> 16);
+        out.write(value >>> 24);
+    }
+}
