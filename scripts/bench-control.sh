@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Control-service benchmark: 10,000 datasets, 100 agents, 200 reads/s plus conditional writes.
-# Usage: scripts/bench-control.sh [datasets=10000] [agents=100] [seconds=20] [writes/s=4] [metrics=on|off|both|off,on]
+# Control-service benchmark: N datasets, M simulated agents, 200 reads/s plus conditional writes, on one or more
+# replicas, then every replica restarted from its disk.
+# Usage: scripts/bench-control.sh [datasets=10000] [agents=100] [seconds=20] [writes/s=4] [metrics=on|off|both|off,on] [replicas=1]
+# The issue's runs: scripts/bench-control.sh 100000 1000 60 20 on 1   and   ... 100000 1000 60 20 on 3
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 run_test_main control-service dev.flocker.control.bench.ControlServiceBenchmark "$@"
