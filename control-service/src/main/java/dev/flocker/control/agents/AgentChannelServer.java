@@ -5,6 +5,8 @@ import dev.flocker.api.model.ClusterState;
 import dev.flocker.api.model.ClusterStateDiff;
 import dev.flocker.api.model.ConfigurationDiff;
 import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.DatasetId;
+import java.util.List;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
 import dev.flocker.api.tls.Identity;
@@ -41,8 +43,10 @@ public final class AgentChannelServer {
     private final NodeStateStore state;
     private final long minIntervalMillis;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
-    /** The views of the latest configuration and cluster state, rebuilt by one thread at most every {@link #DISPATCH_MILLIS}. */
-    private volatile NodeViews views;
+    /**
+     * One thread works out every push: it keeps the {@link ViewIndex}, notes what each connection must be sent, and
+     * sends it once the connection's push interval allows. Changes that arrive meanwhile are coalesced.
+     */
     private final java.util.concurrent.ScheduledExecutorService dispatcher = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
         var t = new Thread(r, "agent-push-dispatch");
         t.setDaemon(true);
@@ -51,24 +55,32 @@ public final class AgentChannelServer {
     private final java.util.concurrent.atomic.AtomicBoolean dispatchScheduled = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile long lastDispatch;
     static final long DISPATCH_MILLIS = 50;
-
-    /** Each node's report without datasets, kept while it does not change so that views share it (diffs compare by identity). */
-    private record Stripped(NodeState source, NodeState stripped) {
-    }
-
-    private final Map<NodeId, Stripped> strippedNodes = new ConcurrentHashMap<>();
+    /** Owned by the dispatcher thread. */
+    private final ViewIndex index = new ViewIndex();
+    private final Map<NodeId, Set<Connection>> byNode = new ConcurrentHashMap<>();
 
     private final class Connection {
         final ServerWebSocket socket;
-        /** Everything done with a connection runs on its own context, so its frames are never interleaved. */
+        /** Everything written to a connection is written on its own context, so its frames are never interleaved. */
         final io.vertx.core.Context context = vertx.getOrCreateContext();
         volatile NodeId node;
+        // The rest is the dispatcher thread's: what the agent was sent, and what may have changed for it since.
         long lastPush;
-        boolean scheduled;
-        /** What this connection was sent last: its node's view, and the views it came from. */
-        NodeViews sentFrom;
-        Configuration sentConfiguration;
-        ClusterState sentState;
+        boolean sentWhole;
+        long sentVersion;
+        final Set<DatasetId> sentDatasets = new java.util.HashSet<>();
+        List<dev.flocker.api.model.Lease> sentLeases = List.of();
+        Map<String, dev.flocker.api.model.Application> sentApplications = Map.of();
+        final Map<NodeId, NodeState> sentNodes = new java.util.HashMap<>();
+        List<NodeState> sentOffline = List.of();
+        final Set<DatasetId> pendingDatasets = new java.util.HashSet<>();
+        final Set<NodeId> pendingNodes = new java.util.HashSet<>();
+        boolean pendingApplications;
+        boolean pendingOffline;
+
+        boolean pending() {
+            return !sentWhole || !pendingDatasets.isEmpty() || !pendingNodes.isEmpty() || pendingApplications || pendingOffline;
+        }
 
         /** The node the connection's certificate speaks for: it may report that node's state only. */
         final NodeId certified;
@@ -86,22 +98,9 @@ public final class AgentChannelServer {
         this.configuration = configuration;
         this.state = state;
         this.minIntervalMillis = minPushInterval.toMillis();
-        this.views = new NodeViews(configuration.current(), state.current(), this::stripped);
         configuration.onChange(c -> changed());
         state.onChange(s -> changed());
-    }
-
-    private NodeState stripped(NodeState n) {
-        var cached = strippedNodes.get(n.uuid());
-        if (cached != null && cached.source() == n) {
-            return cached.stripped();
-        }
-        var stripped = NodeViews.strip(n);
-        if (cached != null && cached.stripped().equals(stripped)) {
-            stripped = cached.stripped();
-        }
-        strippedNodes.put(n.uuid(), new Stripped(n, stripped));
-        return stripped;
+        changed();
     }
 
     /** Listens with mutual TLS: only a certificate of the cluster CA for a node ({@code node-<uuid>}) gets in. */
@@ -153,13 +152,18 @@ public final class AgentChannelServer {
         }
         var connection = new Connection(socket, certified, certificate);
         connections.add(connection);
+        byNode.computeIfAbsent(certified, k -> ConcurrentHashMap.newKeySet()).add(connection);
         socket.closeHandler(v -> {
             connections.remove(connection);
+            byNode.computeIfPresent(certified, (k, set) -> {
+                set.remove(connection);
+                return set.isEmpty() ? null : set;
+            });
             LOG.atInfo().addKeyValue("node", connection.node).log("agent disconnected");
         });
         socket.exceptionHandler(e -> LOG.atDebug().addKeyValue("node", connection.node).setCause(e).log("agent channel error"));
         socket.textMessageHandler(text -> receive(connection, text));
-        schedule(connection);
+        changed(); // its first push: the whole view
     }
 
     private void receive(Connection connection, String text) {
@@ -223,72 +227,157 @@ public final class AgentChannelServer {
         connection.socket.close((short) 1008, reason.length() > 120 ? reason.substring(0, 120) : reason);
     }
 
-    /** Rebuilds the views soon (changes in between are coalesced) and schedules a push to the agents they concern. */
+    /** Works out the pushes soon (at most every {@link #DISPATCH_MILLIS}; changes in between are coalesced). */
     private void changed() {
+        scheduleDispatch(Math.max(0, lastDispatch + DISPATCH_MILLIS - System.currentTimeMillis()));
+    }
+
+    private void scheduleDispatch(long delayMillis) {
         if (!dispatchScheduled.getAndSet(true)) {
-            long wait = Math.max(0, lastDispatch + DISPATCH_MILLIS - System.currentTimeMillis());
-            dispatcher.schedule(this::dispatch, wait, java.util.concurrent.TimeUnit.MILLISECONDS);
+            dispatcher.schedule(this::dispatch, delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
         }
     }
 
+    /** Advances the index, notes for each connection what may have changed for it, and pushes where the interval allows. */
     private void dispatch() {
         dispatchScheduled.set(false);
         lastDispatch = System.currentTimeMillis();
         try {
-            var before = views;
-            var next = new NodeViews(configuration.current(), state.current(), this::stripped);
-            views = next;
-            var affected = NodeViews.affected(before, next);
+            var changes = index.advance(configuration.current(), state.current());
+            if (!changes.none()) {
+                note(changes);
+            }
+            long now = System.currentTimeMillis();
+            long next = Long.MAX_VALUE;
             for (var connection : connections) {
-                if (affected == NodeViews.EVERY_NODE || affected.contains(connection.certified)) {
-                    schedule(connection);
+                if (!connection.pending()) {
+                    continue;
+                }
+                long due = connection.lastPush + minIntervalMillis;
+                if (due <= now) {
+                    push(connection);
+                } else {
+                    next = Math.min(next, due);
                 }
             }
-            strippedNodes.keySet().retainAll(next.state().nodes().keySet().stream().collect(java.util.stream.Collectors.toSet()));
+            if (next != Long.MAX_VALUE) {
+                scheduleDispatch(Math.max(1, next - now));
+            }
         } catch (RuntimeException e) {
             LOG.atError().setCause(e).log("cannot work out what to push to agents");
+            scheduleDispatch(1000);
         }
     }
 
-    /** Pushes now if the interval allows, else once it has passed; repeated changes meanwhile become one push. */
-    private void schedule(Connection connection) {
-        connection.context.runOnContext(v -> {
-            if (connection.scheduled) {
-                return;
+    private void note(ViewIndex.Changes changes) {
+        changes.datasets().forEach((dataset, nodes) -> {
+            for (var node : nodes) {
+                for (var connection : byNode.getOrDefault(node, Set.of())) {
+                    connection.pendingDatasets.add(dataset);
+                    connection.pendingNodes.addAll(nodes); // their reports, as this node sees them, may change
+                }
             }
-            connection.scheduled = true;
-            long wait = Math.max(1, connection.lastPush + minIntervalMillis - System.currentTimeMillis());
-            vertx.setTimer(wait, id -> push(connection));
         });
+        for (var node : changes.reports()) {
+            for (var connection : byNode.getOrDefault(node, Set.of())) {
+                connection.pendingNodes.add(node);
+            }
+        }
+        for (var connection : connections) {
+            connection.pendingNodes.addAll(changes.everyone());
+            connection.pendingApplications |= changes.applications();
+            connection.pendingOffline |= changes.offline();
+        }
     }
 
-    /** The first push to a connection is its node's whole view; later ones are diffs from what it was sent last. */
+    /** The first push to a connection is its node's whole view; later ones are diffs of what may have changed for it. */
     private void push(Connection connection) {
-        connection.scheduled = false;
-        if (!connections.contains(connection)) {
-            return;
-        }
-        var source = views;
-        if (source == connection.sentFrom) {
-            return;
-        }
-        var view = source.view(connection.certified);
+        var node = connection.certified;
+        var config = index.configuration();
+        var cluster = index.state();
         String text;
-        if (connection.sentConfiguration == null) {
-            text = AgentMessage.write(new AgentMessage.Update(view.configuration(), view.state()));
+        if (!connection.sentWhole) {
+            var view = index.configurationFor(node);
+            var viewState = index.stateFor(node);
+            text = AgentMessage.write(new AgentMessage.Update(view, viewState));
+            connection.sentWhole = true;
+            connection.sentDatasets.clear();
+            connection.sentDatasets.addAll(view.datasets().keySet());
+            connection.sentLeases = List.copyOf(view.leases().values());
+            connection.sentApplications = config.applications();
+            connection.sentNodes.clear();
+            connection.sentNodes.putAll(viewState.nodes());
+            connection.sentOffline = List.copyOf(viewState.offline().values());
         } else {
-            var diff = new AgentMessage.Diff(ConfigurationDiff.between(connection.sentConfiguration, view.configuration()),
-                    ClusterStateDiff.between(connection.sentState, view.state()));
-            connection.sentFrom = source;
-            if (diff.configuration().noEntryChanged() && diff.clusterState().empty()) {
-                return; // nothing this node is shown changed (another node's dataset did)
+            var ids = index.datasetsOf(node);
+            var changed = new java.util.ArrayList<dev.flocker.api.model.Dataset>();
+            var removed = new java.util.ArrayList<DatasetId>();
+            for (var id : connection.pendingDatasets) {
+                var dataset = config.datasets().get(id);
+                if (dataset != null && ids.contains(id)) {
+                    changed.add(dataset);
+                    connection.sentDatasets.add(id);
+                } else if (connection.sentDatasets.remove(id)) {
+                    removed.add(id);
+                }
             }
-            text = AgentMessage.write(diff);
+            List<dev.flocker.api.model.Lease> leases = null;
+            if (!connection.pendingDatasets.isEmpty()) {
+                var now = index.leasesOf(node);
+                if (!now.equals(connection.sentLeases)) {
+                    leases = now;
+                    connection.sentLeases = now;
+                }
+            }
+            List<dev.flocker.api.model.Application> applications = null;
+            if (connection.pendingApplications && !config.applications().equals(connection.sentApplications)) {
+                applications = List.copyOf(config.applications().values());
+                connection.sentApplications = config.applications();
+            }
+            var nodes = new java.util.ArrayList<NodeState>();
+            var gone = new java.util.ArrayList<NodeId>();
+            for (var id : connection.pendingNodes) {
+                var report = cluster.nodes().get(id);
+                if (report == null) {
+                    if (connection.sentNodes.remove(id) != null) {
+                        gone.add(id);
+                    }
+                    continue;
+                }
+                var shown = index.shownTo(node, ids, report);
+                var sent = connection.sentNodes.get(id);
+                if (sent != shown && !shown.equals(sent)) {
+                    nodes.add(shown);
+                    connection.sentNodes.put(id, shown);
+                }
+            }
+            List<NodeState> offline = null;
+            if (connection.pendingOffline) {
+                var now = cluster.offline().values().stream().map(n -> index.shownTo(node, ids, n)).toList();
+                if (!now.equals(connection.sentOffline)) {
+                    offline = now;
+                    connection.sentOffline = now;
+                }
+            }
+            clearPending(connection);
+            if (changed.isEmpty() && removed.isEmpty() && leases == null && applications == null && nodes.isEmpty() && gone.isEmpty()
+                    && offline == null) {
+                return; // nothing this node is shown changed
+            }
+            text = AgentMessage.write(new AgentMessage.Diff(
+                    new ConfigurationDiff(connection.sentVersion, config.version(), changed, removed, applications, leases),
+                    new ClusterStateDiff(nodes, gone, offline)));
         }
+        clearPending(connection);
+        connection.sentVersion = config.version();
         connection.lastPush = System.currentTimeMillis();
-        connection.sentFrom = source;
-        connection.sentConfiguration = view.configuration();
-        connection.sentState = view.state();
-        connection.socket.writeTextMessage(text);
+        connection.context.runOnContext(v -> connection.socket.writeTextMessage(text));
+    }
+
+    private static void clearPending(Connection connection) {
+        connection.pendingDatasets.clear();
+        connection.pendingNodes.clear();
+        connection.pendingApplications = false;
+        connection.pendingOffline = false;
     }
 }
