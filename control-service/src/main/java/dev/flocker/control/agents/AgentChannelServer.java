@@ -334,6 +334,7 @@ public final class AgentChannelServer {
                 applications = List.copyOf(config.applications().values());
                 connection.sentApplications = config.applications();
             }
+            var sharing = index.sharing(node);
             var nodes = new java.util.ArrayList<NodeState>();
             var gone = new java.util.ArrayList<NodeId>();
             for (var id : connection.pendingNodes) {
@@ -344,7 +345,7 @@ public final class AgentChannelServer {
                     }
                     continue;
                 }
-                var shown = index.shownTo(node, ids, report);
+                var shown = index.shownTo(node, ids, sharing, report);
                 var sent = connection.sentNodes.get(id);
                 if (sent != shown && !shown.equals(sent)) {
                     nodes.add(shown);
@@ -353,7 +354,7 @@ public final class AgentChannelServer {
             }
             List<NodeState> offline = null;
             if (connection.pendingOffline) {
-                var now = cluster.offline().values().stream().map(n -> index.shownTo(node, ids, n)).toList();
+                var now = cluster.offline().values().stream().map(n -> index.shownTo(node, ids, sharing, n)).toList();
                 if (!now.equals(connection.sentOffline)) {
                     offline = now;
                     connection.sentOffline = now;

@@ -245,20 +245,29 @@ final class ViewIndex {
 
     ClusterState stateFor(NodeId node) {
         var ids = datasetsOf(node);
+        var sharing = sharing(node);
         var nodes = new HashMap<NodeId, NodeState>();
-        state.nodes().values().forEach(n -> nodes.put(n.uuid(), shownTo(node, ids, n)));
+        state.nodes().values().forEach(n -> nodes.put(n.uuid(), shownTo(node, ids, sharing, n)));
         var offline = new HashMap<NodeId, NodeState>();
-        state.offline().values().forEach(n -> offline.put(n.uuid(), shownTo(node, ids, n)));
+        state.offline().values().forEach(n -> offline.put(n.uuid(), shownTo(node, ids, sharing, n)));
         return new ClusterState(nodes, offline);
     }
 
-    /** {@code n}'s report as {@code self}, concerned by {@code ids}, is shown it. */
-    NodeState shownTo(NodeId self, Set<DatasetId> ids, NodeState n) {
+    /** The nodes that share a dataset with {@code node}: the only ones whose reports it is shown more of than their address. */
+    Set<NodeId> sharing(NodeId node) {
+        var nodes = new HashSet<NodeId>();
+        for (var id : datasetsOf(node)) {
+            nodes.addAll(concerned.getOrDefault(id, Set.of()));
+        }
+        return nodes;
+    }
+
+    /** {@code n}'s report as {@code self} is shown it, given its datasets {@code ids} and the nodes {@link #sharing} them. */
+    NodeState shownTo(NodeId self, Set<DatasetId> ids, Set<NodeId> sharing, NodeState n) {
         if (n.uuid().equals(self)) {
             return n;
         }
-        boolean shares = n.datasets().stream().anyMatch(d -> ids.contains(d.datasetId())) || n.moves().stream().anyMatch(m -> ids.contains(m.datasetId()));
-        if (!shares) {
+        if (!sharing.contains(n.uuid())) {
             var cached = stripped.get(n.uuid());
             return cached != null && state.nodes().get(n.uuid()) == n ? cached : strip(n);
         }

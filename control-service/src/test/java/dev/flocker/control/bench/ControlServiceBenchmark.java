@@ -161,7 +161,10 @@ public final class ControlServiceBenchmark {
         }
         // Each agent reports the datasets it is primary for; it records when it first sees each configuration version.
         var seenBy = new ConcurrentHashMap<NodeId, java.util.concurrent.ConcurrentSkipListMap<Long, Long>>();
-        var channels = new ArrayList<LightAgent>();
+        var channels = new java.util.concurrent.CopyOnWriteArrayList<LightAgent>();
+        // Every agent pings every second, as real agents do: 1,000 agents are 1,000 liveness messages a second.
+        var pinger = Executors.newSingleThreadScheduledExecutor();
+        pinger.scheduleAtFixedRate(() -> channels.forEach(LightAgent::ping), 1, 1, TimeUnit.SECONDS);
         long setupStart = System.nanoTime();
         var byNode = new LinkedHashMap<NodeId, List<NodeState.DatasetState>>();
         seeded.values().forEach(d -> byNode.computeIfAbsent(d.primary(), k -> new ArrayList<>())
@@ -270,6 +273,7 @@ public final class ControlServiceBenchmark {
             runJcmd(services.get(r).pid(), "GC.run");
             heap = Math.max(heap, healthHeap(bases.get(r)));
         }
+        pinger.shutdownNow();
         channels.forEach(LightAgent::close);
         var firstError = FIRST_ERROR.get(); // refused connections while the replicas restart below are not errors
         var lastTag = HTTP.send(HttpRequest.newBuilder(base.resolve("/v1/_health")).build(), HttpResponse.BodyHandlers.ofString())
@@ -340,9 +344,21 @@ public final class ControlServiceBenchmark {
             return null;
         }
 
+        private volatile java.util.concurrent.CompletableFuture<?> sending = java.util.concurrent.CompletableFuture.completedFuture(null);
+
         void send(String text) {
-            socket.sendText(text, true).join();
+            sending = socket.sendText(text, true);
+            sending.join();
         }
+
+        /** A ping, as real agents send every second (their liveness); skipped while the last send is still going. */
+        void ping() {
+            if (sending.isDone()) {
+                sending = socket.sendText(PING, true);
+            }
+        }
+
+        private static final String PING = "{\"type\":\"ping\"}";
 
         void close() {
             socket.abort();
