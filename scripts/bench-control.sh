@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Control-service benchmark: N datasets, M simulated agents, 200 reads/s plus conditional writes, on one or more
 # replicas, then every replica restarted from its disk.
-# Usage: scripts/bench-control.sh [datasets=10000] [agents=100] [seconds=20] [writes/s=4] [metrics=on|off|both|off,on] [replicas=1]
+# Usage: scripts/bench-control.sh [datasets=10000] [agents=100] [seconds=20] [writes/s=4] [metrics=on|off|both|off,on] [replicas=1] [reads/s=200]
 # The issue's runs: scripts/bench-control.sh 100000 1000 60 20 on 1   and   ... 100000 1000 60 20 on 3
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"

@@ -37,6 +37,8 @@ public final class ControlServiceBenchmark {
     private static int writesPerSecond;
     /** Control-service replicas (each its own JVM); agents, reads and writes are spread over them. */
     private static int replicas = 1;
+    /** Reads per second, half of each list (open loop). */
+    private static int readsPerSecond = 200;
     private static final int WARM_UP_SECONDS = 5;
     /** The benchmark's cluster CA: the service's certificate, a user's for the readers and writers, one per agent. */
     private static final dev.flocker.ca.ClusterCertificates CERTS = certificates();
@@ -62,6 +64,7 @@ public final class ControlServiceBenchmark {
         var metrics = args.length > 4 ? args[4] : "on";
         var modes = metrics.equals("both") ? List.of("on", "off") : List.of(metrics.split(","));
         replicas = args.length > 5 ? Integer.parseInt(args[5]) : 1;
+        readsPerSecond = args.length > 6 ? Integer.parseInt(args[6]) : 200;
         for (var mode : modes) {
             runOnce(datasets, agents, seconds, mode);
         }
@@ -221,7 +224,7 @@ public final class ControlServiceBenchmark {
                             }
                         }
                     });
-        }, 0, 5, TimeUnit.MILLISECONDS);
+        }, 0, 1_000_000 / readsPerSecond, TimeUnit.MICROSECONDS);
         var writeCount = new java.util.concurrent.atomic.AtomicLong();
         var writeNode = new ConcurrentHashMap<Long, NodeId>();
         var writer = scheduler.scheduleAtFixedRate(() -> workers.submit(() -> {
@@ -298,8 +301,8 @@ public final class ControlServiceBenchmark {
         }
         double restartSeconds = (System.nanoTime() - restartStart) / 1e9;
 
-        System.out.printf("%n## Control service benchmark: %d datasets, %d agents, %d replica(s), %d s at 200 reads/s + %d conditional writes/s,"
-                + " metrics %s%n%n", seeded.size(), nodes.size(), replicas, seconds, writesPerSecond, mode);
+        System.out.printf("%n## Control service benchmark: %d datasets, %d agents, %d replica(s), %d s at %d reads/s + %d conditional writes/s,"
+                + " metrics %s%n%n", seeded.size(), nodes.size(), replicas, seconds, readsPerSecond, writesPerSecond, mode);
         P99.put(mode, new double[] {p99(reads), p99(stateReads), p99(writes)});
         System.out.println("| measure | n | p50 ms | p99 ms | max ms | target |");
         System.out.println("|---|---|---|---|---|---|");
