@@ -370,6 +370,7 @@ public final class ControlService implements AutoCloseable {
             LOG.atWarn().setCause(e).log("vert.x did not close cleanly");
         }
         configuration.close();
+        state.close();
         hazelcast.shutdown();
         closeTunnels();
     }

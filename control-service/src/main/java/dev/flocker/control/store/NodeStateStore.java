@@ -47,6 +47,9 @@ public final class NodeStateStore {
     /** @param seen when each node's agent last sent anything (epoch millis), shared by the replicas: its liveness */
     public NodeStateStore(IMap<String, String> map, IMap<String, String> lastReports, IMap<String, Long> seen, Duration expiry) {
         this.seen = seen;
+        if (seen != null) {
+            seenFlusher.scheduleWithFixedDelay(this::flushSeen, SEEN_FLUSH_MILLIS, SEEN_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
+        }
         this.map = map;
         this.lastReports = lastReports;
         this.expiry = expiry;
@@ -132,6 +135,7 @@ public final class NodeStateStore {
         var key = state.uuid().toString();
         markSeen(key);
         map.put(key, Json.write(state), expiry.toMillis(), TimeUnit.MILLISECONDS);
+        ttlRenewed.put(key, System.currentTimeMillis());
         var before = last.get(state.uuid());
         // Only what it holds: moves' progress changes many times a second and does not matter here.
         var holdings = state.holdings();
@@ -151,21 +155,79 @@ public final class NodeStateStore {
         }
     }
 
-    /** Keeps a node's last report alive (its agent is still connected) without changing it. */
+    /**
+     * Keeps a node's last report alive (its agent is still connected) without changing it. Agents ping every second;
+     * the report's time to live is renewed at most every fifth of the expiry time (so a node is forgotten 80-100% of
+     * the expiry after its last message), which at 1,000 agents is a few hundred cluster operations a second, not
+     * thousands.
+     */
     public void refresh(NodeId node) {
-        markSeen(node.toString());
-        map.setTtl(node.toString(), expiry.toMillis(), TimeUnit.MILLISECONDS);
+        var key = node.toString();
+        markSeen(key);
+        long now = System.currentTimeMillis();
+        var renewed = ttlRenewed.get(key);
+        if (renewed == null || now - renewed >= expiry.toMillis() / 5) {
+            ttlRenewed.put(key, now);
+            map.setTtl(key, expiry.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 
+    private final Map<String, Long> ttlRenewed = new ConcurrentHashMap<>();
+    /** Liveness noted since the last flush: written to the shared map in one batch every {@link #SEEN_FLUSH_MILLIS}. */
+    private final Map<String, Long> seenPending = new ConcurrentHashMap<>();
+    static final long SEEN_FLUSH_MILLIS = 250;
+    private final java.util.concurrent.ScheduledExecutorService seenFlusher = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        var t = new Thread(r, "node-seen-flush");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /**
+     * Notes that a node's agent was heard from now. The shared record is written in batches (every 250 ms, one
+     * operation per partition): at most that much later than the acknowledgement the agent gets, which the failover
+     * timing allows for (a standby is promoted no sooner than 10 s after the last record, the agent fences 5 s after
+     * its last acknowledged message).
+     */
     private void markSeen(String key) {
         if (seen != null) {
-            seen.set(key, System.currentTimeMillis());
+            seenPending.put(key, System.currentTimeMillis());
+        }
+    }
+
+    private void flushSeen() {
+        if (seenPending.isEmpty()) {
+            return;
+        }
+        var batch = new java.util.HashMap<String, Long>();
+        for (var key : seenPending.keySet()) {
+            var at = seenPending.remove(key);
+            if (at != null) {
+                batch.put(key, at);
+            }
+        }
+        try {
+            seen.putAll(batch);
+        } catch (RuntimeException e) {
+            batch.forEach(seenPending::putIfAbsent); // retried with the next flush
+            org.slf4j.LoggerFactory.getLogger(NodeStateStore.class).atWarn().setCause(e).log("cannot record node liveness");
+        }
+    }
+
+    /** Stops the liveness flusher after one last flush. */
+    public void close() {
+        seenFlusher.shutdown();
+        if (seen != null) {
+            try {
+                flushSeen();
+            } catch (RuntimeException e) {
+                // the cluster is going away with this replica
+            }
         }
     }
 
     /** When {@code node}'s agent last sent a state or ping to any replica, if one ever did since the replicas started. */
     public java.util.Optional<java.time.Instant> lastSeen(NodeId node) {
-        var at = seen == null ? null : seen.get(node.toString());
+        var at = seen == null ? null : seenPending.getOrDefault(node.toString(), seen.get(node.toString()));
         return at == null ? java.util.Optional.empty() : java.util.Optional.of(java.time.Instant.ofEpochMilli(at));
     }
 }
