@@ -243,7 +243,8 @@ public final class AgentChannelServer {
         dispatchScheduled.set(false);
         lastDispatch = System.currentTimeMillis();
         try {
-            var changes = index.advance(configuration.current(), state.current());
+            var latest = configuration.current();
+            var changes = index.advance(latest, state.current(), configuration.datasetsChanged(index.configuration().version(), latest.version()));
             if (!changes.none()) {
                 note(changes);
             }

@@ -61,10 +61,22 @@ final class ViewIndex {
 
     /** Moves the index to {@code next} and {@code nextState}. */
     Changes advance(Configuration next, ClusterState nextState) {
+        return advance(next, nextState, null);
+    }
+
+    /**
+     * Moves the index to {@code next} and {@code nextState}; {@code changed}, when known, names every dataset whose
+     * entry or lease differs between the last configuration and {@code next} (else the two are compared).
+     */
+    Changes advance(Configuration next, ClusterState nextState, Set<DatasetId> changed) {
         var touched = new HashSet<DatasetId>();
         var before = configuration;
-        ConfigurationChange.diff(before.datasets(), next.datasets(), (id, d) -> touched.add(id), touched::add);
-        ConfigurationChange.diff(before.leases(), next.leases(), (id, l) -> touched.add(id), touched::add);
+        if (changed != null) {
+            touched.addAll(changed);
+        } else {
+            ConfigurationChange.diff(before.datasets(), next.datasets(), (id, d) -> touched.add(id), touched::add);
+            ConfigurationChange.diff(before.leases(), next.leases(), (id, l) -> touched.add(id), touched::add);
+        }
         boolean applications = before.applications() != next.applications() && !before.applications().equals(next.applications());
         if (applications) {
             touched.addAll(usedBy.keySet());

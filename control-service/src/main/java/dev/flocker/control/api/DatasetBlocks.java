@@ -38,9 +38,22 @@ final class DatasetBlocks {
 
     /** The list of {@code config}'s datasets, each as {@code json} gives it. */
     RawJson render(Configuration config, Function<Dataset, byte[]> json) {
+        return render(config, json, (from, to) -> null);
+    }
+
+    /** The datasets changed between two versions, or null when not known. */
+    interface Changes {
+        java.util.Set<DatasetId> between(long from, long to);
+    }
+
+    /** As {@link #render(Configuration, Function)}; {@code changes} spares comparing the whole list with the last one. */
+    RawJson render(Configuration config, Function<Dataset, byte[]> json, Changes changes) {
         var dirty = new boolean[BLOCKS];
+        var known = shown == null ? null : changes.between(shown.version(), config.version());
         if (shown == null) {
             java.util.Arrays.fill(dirty, true);
+        } else if (known != null) {
+            known.forEach(id -> dirty[block(id)] = true);
         } else {
             ConfigurationChange.diff(shown.datasets(), config.datasets(), (id, d) -> dirty[block(id)] = true, id -> dirty[block(id)] = true);
         }

@@ -37,13 +37,14 @@ public final class FlockerApi {
     private final NodeStateStore state;
     private final Clock clock;
     private final java.util.function.IntSupplier replicas;
-    private final RenderedViews views = new RenderedViews();
+    private final RenderedViews views;
     private final java.util.function.Function<String, io.micrometer.core.instrument.Counter> writes;
 
     /** @param replicas how many control-service replicas this one currently sees (itself included) */
     public FlockerApi(ConfigurationStore configuration, NodeStateStore state, Clock clock, java.util.function.IntSupplier replicas,
                       io.micrometer.core.instrument.MeterRegistry metrics) {
         this.configuration = configuration;
+        this.views = new RenderedViews(configuration::datasetsChanged);
         this.state = state;
         this.clock = clock;
         this.replicas = replicas;

@@ -30,6 +30,15 @@ final class RenderedViews {
      * compressed again, which keeps a 100,000-dataset list cheap to re-render (and gzip) on every write.
      */
     private final DatasetBlocks blocks = new DatasetBlocks();
+    private final DatasetBlocks.Changes changes;
+
+    RenderedViews(DatasetBlocks.Changes changes) {
+        this.changes = changes;
+    }
+
+    RenderedViews() {
+        this((from, to) -> null);
+    }
 
     private synchronized RawJson renderDatasets(Configuration config) {
         var json = blocks.render(config, dataset -> {
@@ -39,7 +48,7 @@ final class RenderedViews {
                 datasetJson.put(dataset.datasetId(), cached);
             }
             return cached.json();
-        });
+        }, changes);
         if (datasetJson.size() > config.datasets().size() * 2 + 100) {
             datasetJson.keySet().retainAll(config.datasets().keySet());
         }

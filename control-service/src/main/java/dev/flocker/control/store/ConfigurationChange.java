@@ -113,6 +113,17 @@ public record ConfigurationChange(long version, Map<String, String> puts, List<S
         return base.with(version, datasets, removedDatasets, applications, removedApplications, leases, removedLeases);
     }
 
+    /** Adds the datasets whose entry or lease this change touches to {@code into}. */
+    void touchedDatasets(java.util.Set<DatasetId> into) {
+        for (var key : keys()) {
+            if (key.startsWith(DATASET)) {
+                into.add(DatasetId.of(key.substring(DATASET.length())));
+            } else if (key.startsWith(LEASE)) {
+                into.add(DatasetId.of(key.substring(LEASE.length())));
+            }
+        }
+    }
+
     /** Every key this change touches. */
     java.util.Set<String> keys() {
         var keys = new java.util.HashSet<>(puts.keySet());

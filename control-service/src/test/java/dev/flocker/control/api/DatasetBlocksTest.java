@@ -23,7 +23,19 @@ class DatasetBlocksTest {
         }
     }
 
-    private static void check(DatasetBlocks blocks, Configuration config) throws Exception {
+    /** Renders with the changes named (as the store names them), not found by comparing. */
+    private final DatasetBlocks told = new DatasetBlocks();
+    private Configuration toldLast;
+
+    private void check(DatasetBlocks blocks, Configuration config) throws Exception {
+        var previous = toldLast;
+        toldLast = config;
+        var named = told.render(config, d -> Json.write(d).getBytes(StandardCharsets.UTF_8), (from, to) -> {
+            var ids = new java.util.HashSet<DatasetId>();
+            dev.flocker.control.store.ConfigurationChange.diff(previous.datasets(), config.datasets(), (id, d) -> ids.add(id), ids::add);
+            return ids;
+        });
+        assertThat(gunzip(named.gzipped())).isEqualTo(Json.write(config.datasets().values()));
         var json = blocks.render(config, d -> Json.write(d).getBytes(StandardCharsets.UTF_8));
         var expected = Json.write(config.datasets().values());
         assertThat(new String(json.bytes(), StandardCharsets.UTF_8)).isEqualTo(expected);
