@@ -39,7 +39,7 @@ public final class ControlServiceBenchmark {
     private static int replicas = 1;
     /** Reads per second, half of each list (open loop). */
     private static int readsPerSecond = 200;
-    private static final int WARM_UP_SECONDS = 5;
+    private static final int WARM_UP_SECONDS = 15;
     /** The benchmark's cluster CA: the service's certificate, a user's for the readers and writers, one per agent. */
     private static final dev.flocker.ca.ClusterCertificates CERTS = certificates();
     private static final dev.flocker.api.tls.TlsFiles USER = CERTS.user("bench");
@@ -216,6 +216,10 @@ public final class ControlServiceBenchmark {
                     .onComplete(result -> {
                         if (start >= measureFrom) {
                             (state ? stateReads : reads).add((System.nanoTime() - start) / 1e6);
+                            if (System.nanoTime() - start > 500_000_000L) {
+                                SLOW.add(String.format("%.1f s: %s took %.0f ms", (start - measureFrom) / 1e9, state ? "state" : "config",
+                                        (System.nanoTime() - start) / 1e6));
+                            }
                         }
                         if (result.failed() || result.result() != 200) {
                             errors.incrementAndGet();
@@ -313,6 +317,9 @@ public final class ControlServiceBenchmark {
         System.out.printf("%nService heap after full GC: %.0f MiB (largest replica; target < 2048). Errors (non-2xx other than 412): %d.%n",
                 heap / 1048576.0, errors.get());
         System.out.printf("Every replica stopped and started again: all serve tag %s after %.1f s (target < 30).%n", lastTag, restartSeconds);
+        if (!SLOW.isEmpty()) {
+            System.out.println("Reads slower than 500 ms: " + SLOW.size() + ", the first: " + SLOW.get(0) + ", the last: " + SLOW.get(SLOW.size() - 1));
+        }
         if (firstError != null) {
             System.out.println("First error: " + firstError);
         }
@@ -386,6 +393,9 @@ public final class ControlServiceBenchmark {
     private static double pct(List<Double> sorted, int p) {
         return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
     }
+
+    /** Reads slower than 500 ms, with when they started (seconds into the measurement): when the service stalled. */
+    private static final List<String> SLOW = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private static final java.util.concurrent.atomic.AtomicReference<String> FIRST_ERROR = new java.util.concurrent.atomic.AtomicReference<>();
 
