@@ -47,6 +47,10 @@ class ConfigurationStoreTest {
             var config = new Config().setClusterName(cluster);
             config.setProperty("hazelcast.phone.home.enabled", "false");
             config.setProperty("hazelcast.logging.type", "slf4j");
+            // As the service runs its members (ControlService.hazelcastConfig): a lost member is declared gone within 10 s, not
+            // Hazelcast's default 60 s, during which operations on the partitions it owned wait.
+            config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+            config.setProperty("hazelcast.max.no.heartbeat.seconds", "10");
             var network = config.getNetworkConfig().setPort(base + i).setPortAutoIncrement(false);
             network.getJoin().getMulticastConfig().setEnabled(false);
             network.getJoin().getAutoDetectionConfig().setEnabled(false);
