@@ -66,11 +66,6 @@ public record ConfigurationDiff(
         return new Configuration(version, datasetMap, applicationMap, leaseMap);
     }
 
-    /** True when no dataset, application or lease changed (the version may have: other entries did). */
-    public boolean noEntryChanged() {
-        return datasets.isEmpty() && removedDatasets.isEmpty() && applications == null && leases == null;
-    }
-
     public boolean empty() {
         return fromVersion == version && datasets.isEmpty() && removedDatasets.isEmpty() && applications == null && leases == null;
     }

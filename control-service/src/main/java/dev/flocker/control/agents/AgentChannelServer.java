@@ -1,12 +1,9 @@
 package dev.flocker.control.agents;
 
 import dev.flocker.api.model.AgentMessage;
-import dev.flocker.api.model.ClusterState;
 import dev.flocker.api.model.ClusterStateDiff;
 import dev.flocker.api.model.ConfigurationDiff;
-import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.DatasetId;
-import java.util.List;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
 import dev.flocker.api.tls.Identity;
@@ -19,6 +16,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.ServerWebSocket;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -257,6 +255,7 @@ public final class AgentChannelServer {
                 long due = connection.lastPush + minIntervalMillis;
                 if (due <= now) {
                     push(connection);
+                    clearPending(connection);
                 } else {
                     next = Math.min(next, due);
                 }
@@ -361,7 +360,6 @@ public final class AgentChannelServer {
                     connection.sentOffline = now;
                 }
             }
-            clearPending(connection);
             if (changed.isEmpty() && removed.isEmpty() && leases == null && applications == null && nodes.isEmpty() && gone.isEmpty()
                     && offline == null) {
                 return; // nothing this node is shown changed
@@ -370,7 +368,6 @@ public final class AgentChannelServer {
                     new ConfigurationDiff(connection.sentVersion, config.version(), changed, removed, applications, leases),
                     new ClusterStateDiff(nodes, gone, offline)));
         }
-        clearPending(connection);
         connection.sentVersion = config.version();
         connection.lastPush = System.currentTimeMillis();
         connection.context.runOnContext(v -> connection.socket.writeTextMessage(text));

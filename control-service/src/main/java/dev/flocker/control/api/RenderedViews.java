@@ -36,10 +36,6 @@ final class RenderedViews {
         this.changes = changes;
     }
 
-    RenderedViews() {
-        this((from, to) -> null);
-    }
-
     private synchronized RawJson renderDatasets(Configuration config) {
         var json = blocks.render(config, dataset -> {
             var cached = datasetJson.get(dataset.datasetId());

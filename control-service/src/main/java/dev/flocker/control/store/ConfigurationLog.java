@@ -123,7 +123,12 @@ public final class ConfigurationLog implements AutoCloseable {
      * Appends {@code change}, which made {@code after}, and forces it to disk. Changes must come in version order;
      * one already logged is ignored.
      */
-    public synchronized void append(ConfigurationChange change, Configuration after) {
+    public void append(ConfigurationChange change, Configuration after) {
+        append(change, change.toJson(), after);
+    }
+
+    /** As {@link #append(ConfigurationChange, Configuration)}, with the change's JSON at hand (one line, as the register holds it). */
+    public synchronized void append(ConfigurationChange change, String json, Configuration after) {
         if (change.version() <= lastVersion) {
             return;
         }
@@ -132,7 +137,7 @@ public final class ConfigurationLog implements AutoCloseable {
             snapshotNow(after);
             return;
         }
-        var bytes = (change.toJson() + "\n").getBytes(StandardCharsets.UTF_8);
+        var bytes = (json + "\n").getBytes(StandardCharsets.UTF_8);
         try {
             if (segment == null) {
                 Files.createDirectories(dir);

@@ -130,7 +130,7 @@ public final class ConfigurationStore implements AutoCloseable {
 
         private void changed(String json) {
             try {
-                apply(ConfigurationChange.parse(json), null);
+                apply(ConfigurationChange.parse(json), json, null);
             } catch (RuntimeException e) {
                 LOG.atError().setCause(e).log("cannot apply a configuration change");
             }
@@ -138,10 +138,10 @@ public final class ConfigurationStore implements AutoCloseable {
     }
 
     /**
-     * Applies {@code change} to this replica's copy if it is the next one (a known result may be given), reloads the
-     * whole configuration if changes were missed, and logs it to disk.
+     * Applies {@code change} (whose JSON, as the register holds it, is {@code json}) to this replica's copy if it is the
+     * next one (a known result may be given), reloads the whole configuration if changes were missed, and logs it to disk.
      */
-    private synchronized void apply(ConfigurationChange change, Configuration result) {
+    private synchronized void apply(ConfigurationChange change, String json, Configuration result) {
         var now = current;
         if (now != null && change.version() <= now.version()) {
             return;
@@ -151,7 +151,7 @@ public final class ConfigurationStore implements AutoCloseable {
             return;
         }
         var next = result != null ? result : change.applyTo(now);
-        log.append(change, next);
+        log.append(change, json, next);
         remember(change);
         accept(next);
     }
@@ -233,8 +233,8 @@ public final class ConfigurationStore implements AutoCloseable {
 
     /** The configuration as the cluster holds it now (the register is read; the local copy catches up to it). */
     public Configuration latest() {
-        var last = ConfigurationChange.parse(withMajority(() -> head.get(HEAD)));
-        apply(last, null);
+        var registered = withMajority(() -> head.get(HEAD));
+        apply(ConfigurationChange.parse(registered), registered, null);
         return current;
     }
 
@@ -252,7 +252,7 @@ public final class ConfigurationStore implements AutoCloseable {
         while (true) {
             var registered = withMajority(() -> head.get(HEAD));
             var last = ConfigurationChange.parse(registered);
-            apply(last, null);
+            apply(last, registered, null);
             var before = current;
             if (before.version() != last.version()) {
                 continue; // a newer change arrived meanwhile: read the register again
@@ -276,7 +276,7 @@ public final class ConfigurationStore implements AutoCloseable {
             }
             wroteLast = version;
             writeEntries(delta);
-            apply(delta, after);
+            apply(delta, json, after);
             return after;
         }
     }

@@ -31,6 +31,7 @@ import java.util.function.Consumer;
  * That record goes when the node reports again, or when none of what it held is in the configuration any more.
  */
 public final class NodeStateStore {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NodeStateStore.class);
     private final IMap<String, String> map;
     private final IMap<String, String> lastReports;
     private final IMap<String, Long> seen;
@@ -108,6 +109,7 @@ public final class NodeStateStore {
         }
 
         private void remove(String key) {
+            ttlRenewed.remove(key); // gone: the next message from it renews whatever it writes
             if (local.remove(NodeId.of(key)) != null) {
                 publish();
             }
@@ -209,7 +211,7 @@ public final class NodeStateStore {
             seen.putAll(batch);
         } catch (RuntimeException e) {
             batch.forEach(seenPending::putIfAbsent); // retried with the next flush
-            org.slf4j.LoggerFactory.getLogger(NodeStateStore.class).atWarn().setCause(e).log("cannot record node liveness");
+            LOG.atWarn().setCause(e).log("cannot record node liveness");
         }
     }
 
