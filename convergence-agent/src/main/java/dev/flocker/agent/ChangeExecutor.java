@@ -182,9 +182,10 @@ final class ChangeExecutor {
             case Change.StopApplication c -> containers.stop(c.name());
             case Change.HoldConnections c -> c.ports().forEach(port -> proxy.route(port, Route.hold("handoff to " + c.to())));
             case Change.StopUsers c -> containers.stopUsing(c.dataset());
-            case Change.MakeReadOnly c -> driver.makeReplica(c.dataset());
+            case Change.Unmount c -> driver.unmount(c.dataset());
+            case Change.PrepareMount c -> driver.prepareMount(c.dataset());
             case Change.RecordOwner c -> driver.setOwner(c.dataset(), c.to(), c.generation());
-            case Change.PassOwnership c -> shipping.passOwnership(c);
+            case Change.PassOwnership c -> shipping.passOwnership(c, false);
             case Change.PushIncrement c -> shipping.push(c, new Transfer());
             case Change.Handoff c -> throw new IllegalArgumentException("a handoff runs in the background: " + c);
             case Change.AbandonPreCopy c -> throw new IllegalArgumentException("a pre-copy is stopped by the mover: " + c);
@@ -211,9 +212,17 @@ final class ChangeExecutor {
         }
     }
 
-    /** Stops the dataset's users; returns their names. */
+    /** Stops the dataset's users, leaving their containers for the end of the handoff to remove; returns their names. */
     List<String> stopUsers(Change.StopUsers change) {
-        return counted(change, () -> containers.stopUsing(change.dataset()));
+        return counted(change, () -> containers.stopUsing(change.dataset(), null, false));
+    }
+
+    /** Passes ownership to the peer; with {@code mount}, its copy is made writable and mounted in the same remote command. */
+    void passOwnership(Change.PassOwnership change, boolean mount) {
+        counted(change, () -> {
+            shipping.passOwnership(change, mount);
+            return null;
+        });
     }
 
     /** Sends the increment; {@code transfer} receives its progress and may cancel it. */

@@ -246,16 +246,7 @@ public final class Containers implements AutoCloseable {
     }
 
     private void stop(String name, Map<String, String> labels, Duration atMost) {
-        var grace = labels == null ? null : labels.get(STOP_TIMEOUT);
-        int seconds = grace == null ? (int) stopTimeout.toSeconds() : Integer.parseInt(grace);
-        if (atMost != null) {
-            seconds = (int) Math.min(seconds, Math.max(0, atMost.toSeconds()));
-        }
-        try {
-            forStop(seconds).stopContainerCmd(name).withTimeout(seconds).exec();
-        } catch (NotModifiedException alreadyStopped) {
-            // fine
-        } catch (NotFoundException gone) {
+        if (!stopOnly(name, labels, atMost)) {
             return;
         }
         try {
@@ -275,7 +266,25 @@ public final class Containers implements AutoCloseable {
         } catch (java.io.IOException e) {
             LOG.atWarn().addKeyValue("application", name).log("could not remove its configs and secrets: " + e.getMessage());
         }
+        LOG.atInfo().addKeyValue("application", name).log("removed application");
+    }
+
+    /** Stops the container within its grace period (at most {@code atMost}); false when it does not exist. */
+    private boolean stopOnly(String name, Map<String, String> labels, Duration atMost) {
+        var grace = labels == null ? null : labels.get(STOP_TIMEOUT);
+        int seconds = grace == null ? (int) stopTimeout.toSeconds() : Integer.parseInt(grace);
+        if (atMost != null) {
+            seconds = (int) Math.min(seconds, Math.max(0, atMost.toSeconds()));
+        }
+        try {
+            forStop(seconds).stopContainerCmd(name).withTimeout(seconds).exec();
+        } catch (NotModifiedException alreadyStopped) {
+            // fine
+        } catch (NotFoundException gone) {
+            return false;
+        }
         LOG.atInfo().addKeyValue("application", name).log("stopped application");
+        return true;
     }
 
     /** The client whose time-out outlasts a stop of {@code seconds}: the usual one, unless the grace period nears its time-out. */
@@ -336,12 +345,24 @@ public final class Containers implements AutoCloseable {
      * grace period): fencing must end every write well within the control service's failover time.
      */
     public List<String> stopUsing(DatasetId dataset, Duration grace) {
+        return stopUsing(dataset, grace, true);
+    }
+
+    /**
+     * As {@link #stopUsing(DatasetId, Duration)}; without {@code remove} the stopped containers stay (a handoff removes
+     * them once the outage is over: removing one takes Docker tens of milliseconds).
+     */
+    public List<String> stopUsing(DatasetId dataset, Duration grace, boolean remove) {
         var stopped = new ArrayList<String>();
         for (var container : docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(MANAGED, "true")).exec()) {
             var labels = container.getLabels();
             var datasets = labels.get(DATASET);
             if (labels.get(APP) != null && datasets != null && List.of(datasets.split(",")).contains(dataset.toString())) {
-                stop(labels.get(APP), labels, grace);
+                if (remove) {
+                    stop(labels.get(APP), labels, grace);
+                } else if (!"exited".equals(container.getState()) && !"created".equals(container.getState())) {
+                    stopOnly(labels.get(APP), labels, grace);
+                }
                 stopped.add(labels.get(APP));
             }
         }

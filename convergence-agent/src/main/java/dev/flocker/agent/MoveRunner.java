@@ -154,8 +154,12 @@ final class MoveRunner {
         var id = handoff.dataset();
         long started = System.nanoTime();
         long lastIncrement = 0;
+        boolean targetPrepared = false;
+        long passed = 0;
         var stopped = List.<String>of();
+        var took = new StringBuilder(); // each step's milliseconds, for the log: where an outage went
         for (var step : handoff.steps()) {
+            long stepStarted = System.nanoTime();
             switch (step) {
                 case Change.HoldConnections c -> {
                     move.detail = "holding connections";
@@ -165,24 +169,39 @@ final class MoveRunner {
                     move.detail = "stopping applications";
                     stopped = executor.stopUsers(c);
                 }
-                case Change.MakeReadOnly c -> {
-                    move.detail = "making the copy read-only";
+                case Change.Unmount c -> {
+                    move.detail = "unmounting the copy";
                     executor.apply(c);
-                    Failpoints.pause("handoff-read-only");
+                    Failpoints.pause("handoff-unmounted");
                 }
                 case Change.PushIncrement c -> {
                     move.detail = "final increment" + (stopped.isEmpty() ? "" : " (stopped " + String.join(", ", stopped) + ")");
-                    lastIncrement = push(move, c).bytes();
+                    var result = push(move, c);
+                    lastIncrement = result.bytes();
+                    targetPrepared = result.peerMountPrepared();
                 }
                 case Change.RecordOwner c -> {
                     move.detail = "passing ownership (generation " + c.generation() + ")";
                     executor.apply(c);
                     Failpoints.pause("handoff-owner-recorded");
                 }
+                case Change.PassOwnership c -> {
+                    executor.passOwnership(c, targetPrepared);
+                    passed = System.nanoTime();
+                }
+                case Change.MakeReplica c -> {
+                    try {
+                        executor.apply(c); // after the outage; the planner makes it a replica later if this fails
+                    } catch (RuntimeException e) {
+                        LOG.atWarn().addKeyValue("dataset", id).log("handed off, but this copy is not a replica yet: " + e.getMessage());
+                    }
+                }
                 default -> executor.apply(step);
             }
+            took.append(took.isEmpty() ? "" : " ").append(step.getClass().getSimpleName()).append('=')
+                    .append((System.nanoTime() - stepStarted) / 1_000_000);
         }
-        long ms = (System.nanoTime() - started) / 1_000_000;
+        long ms = ((passed == 0 ? System.nanoTime() : passed) - started) / 1_000_000; // the tail after it is not outage
         progress.put(id, MoveProgress.towards(handoff.to().node()).passed(handoff.generation(), Instant.now()));
         var total = Duration.ofNanos(System.nanoTime() - move.started);
         var registry = io.micrometer.core.instrument.Metrics.globalRegistry;
@@ -197,7 +216,8 @@ final class MoveRunner {
         finish(move, MovePhase.DONE, String.format(java.util.Locale.ROOT, "moved in %.1f s, handoff %.1f s, %s in the last increment",
                 total.toMillis() / 1000.0, ms / 1000.0, bytes(lastIncrement)));
         LOG.atInfo().addKeyValue("dataset", id).addKeyValue("to", handoff.to().host()).addKeyValue("handoff_ms", ms)
-                .addKeyValue("last_increment_bytes", lastIncrement).log("moved");
+                .addKeyValue("last_increment_bytes", lastIncrement).addKeyValue("target_mounted_by_us", targetPrepared)
+                .addKeyValue("steps_ms", took.toString()).log("moved");
         executor.pruneSnapshots(id);
     }
 

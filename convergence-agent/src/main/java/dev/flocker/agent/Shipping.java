@@ -17,12 +17,28 @@ record Shipping(DatasetShipper shipper, SshConnections ssh, Function<Change.Peer
 
     /** Sends the increment; {@code transfer} receives its progress and may cancel it. */
     TransferResult push(Change.PushIncrement change, Transfer transfer) {
-        return shipper.push(change.dataset(), resolve.apply(change.to()), transfer);
+        return shipper.push(change.dataset(), resolve.apply(change.to()), transfer,
+                change.phase() == dev.flocker.api.model.MovePhase.HANDOFF);
     }
 
-    /** Records the new owner and generation on the peer's copy. */
-    void passOwnership(Change.PassOwnership change) {
+    /**
+     * Records the new owner and generation on the peer's copy; with {@code mount} (its host prepared its mountpoint) also
+     * makes it writable and mounts it, in the same remote command.
+     */
+    void passOwnership(Change.PassOwnership change, boolean mount) {
         var peer = resolve.apply(change.to());
-        ssh.run(peer, RemoteZfs.passOwnership(peer.root() + "/" + change.dataset(), change.to().node(), change.generation()));
+        var dataset = peer.root() + "/" + change.dataset();
+        try {
+            ssh.run(peer, RemoteZfs.passOwnership(dataset, change.to().node(), change.generation(), mount));
+        } catch (dev.flocker.volume.transfer.RemoteCommandException e) {
+            if (!mount) {
+                throw e;
+            }
+            // The peer's agent saw the ownership arrive and mounted the copy itself first ("already mounted"), or the mount
+            // failed: either way the ownership is what must land, and recording it again is harmless; its agent mounts it.
+            org.slf4j.LoggerFactory.getLogger(Shipping.class).atInfo().addKeyValue("dataset", change.dataset())
+                    .log("the peer did not take the mount with the ownership (" + e.getMessage().strip() + "); passing ownership alone");
+            ssh.run(peer, RemoteZfs.passOwnership(dataset, change.to().node(), change.generation(), false));
+        }
     }
 }

@@ -55,26 +55,43 @@ public sealed interface Change {
         }
     }
 
-    /** Stops and removes every container on this host that uses the dataset. */
+    /**
+     * Stops every container on this host that uses the dataset. In a handoff they are removed at its end
+     * ({@link MakeReplica}), after the outage; elsewhere at once.
+     */
     record StopUsers(DatasetId dataset) implements Change {
     }
 
-    /** Unmounts this host's copy and makes it read-only, keeping its owner: nothing can write it from here on. */
-    record MakeReadOnly(DatasetId dataset) implements Change {
+    /**
+     * Unmounts this host's copy, keeping its owner: nothing can write it from here on. zfs-fuse ignores {@code readonly=on}
+     * on a mounted file system, so the unmount is the fence; the handoff makes the copy read-only at its end.
+     */
+    record Unmount(DatasetId dataset) implements Change {
+    }
+
+    /**
+     * Gives this host's replica of a dataset the configuration wants here its mountpoint, unmounted, while the data is still
+     * arriving: the handoff's outage then only has to make it writable and mount it.
+     */
+    record PrepareMount(DatasetId dataset) implements Change {
     }
 
     /** Records {@code to} as the owner at {@code generation} on this host's copy: from here on this host never writes it. */
     record RecordOwner(DatasetId dataset, NodeId to, long generation) implements Change {
     }
 
-    /** Records the new owner on its own copy (over SSH), which alone lets it make that copy writable; idempotent. */
+    /**
+     * Records the new owner on its own copy (over SSH), which alone lets it make that copy writable; idempotent. In a
+     * handoff, when the final increment found that copy prepared ({@link PrepareMount}), the same remote command also
+     * makes it writable and mounts it, so the target only has to start the applications.
+     */
     record PassOwnership(DatasetId dataset, Peer to, long generation) implements Change {
     }
 
     /**
-     * The handoff of a move: {@code steps} (hold connections, stop the users, make read-only, final increment, record
-     * and pass ownership) run in order in the background, and the first failure stops the rest. The planner leaves out
-     * steps whose effect it already observes, so a handoff interrupted anywhere resumes where it stopped.
+     * The handoff of a move: {@code steps} (hold connections, stop the users, unmount, final increment, record and pass
+     * ownership, then make this copy a replica) run in order in the background, and the first failure stops the rest. The
+     * planner leaves out steps whose effect it already observes, so a handoff interrupted anywhere resumes where it stopped.
      */
     record Handoff(DatasetId dataset, Peer to, long generation, List<Change> steps) implements Change {
         public Handoff {

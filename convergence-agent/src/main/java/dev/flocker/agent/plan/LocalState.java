@@ -26,7 +26,7 @@ public record LocalState(Map<DatasetId, LocalDataset> datasets, Map<String, Loca
      * A dataset's copy on this host, as the backend shows it.
      *
      * @param maximumSize the size limit in bytes, or null for none
-     * @param mountpoint  where it is mounted (or would be), or null when it has none (replicas)
+     * @param mountpoint  where it is mounted (or would be), or null when it has none (replicas, until one the configuration wants here is prepared)
      * @param owner       the node recorded with the data as its owner, or null when none was recorded
      * @param generation  the handoff generation recorded with the data (0 when none)
      * @param usedBytes   what its data takes (ZFS's referenced bytes: snapshots not counted), what a full copy sends

@@ -189,6 +189,9 @@ public final class Planner {
             }
             var owner = local.owner() == null ? in.cluster().primaryOf(id).map(NodeState::uuid).orElse(null) : local.owner();
             var reporting = owner != null && in.cluster().node(owner).isPresent();
+            if (reporting && local.mountpoint() == null && !local.mounted() && local.snapshots() > 0) {
+                changes.add(new Change.PrepareMount(id)); // while its owner hands it here: making it writable is then one step
+            }
             if (!reporting) {
                 waits.add(new Wait(id, owner, in.self(), owner == null
                         ? "this host has a replica but no host reports the writable copy; waiting for its owner"
@@ -233,7 +236,9 @@ public final class Planner {
                 peer(in, local.owner()).ifPresent(p -> changes.add(new PassOwnership(id, p, local.generation())));
             }
         }
-        if (local.mounted() && !local.readOnly()) {
+        // Mounted, or not read-only: a handoff from here that stopped before its last step, or a copy mounted by hand.
+        boolean handingOff = in.progress(id) != null && in.progress(id).running() == dev.flocker.api.model.MovePhase.HANDOFF;
+        if ((local.mounted() || !local.readOnly()) && !handingOff) {
             changes.add(new MakeReplica(id, "this host is not the owner"));
         }
     }

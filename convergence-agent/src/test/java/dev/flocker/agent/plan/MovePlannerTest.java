@@ -32,8 +32,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class MovePlannerTest {
     static final long MIB = 1L << 20;
-    static final String FULL_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, MakeReadOnly, PushIncrement, RecordOwner, PassOwnership";
-    static final String RESUMED_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership";
+    static final String FULL_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, MakeReplica";
+    static final String RESUMED_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership, MakeReplica";
 
     /** D is wanted on B, A owns it at generation 4 and its app "db" (port 5432) is configured on B. */
     static World moving(boolean writable, boolean appRunsHere) {
@@ -73,7 +73,7 @@ class MovePlannerTest {
         return w;
     }
 
-    static final String HANDOFF_E = "Handoff eeeeeeee -> 10.0.0.2 gen 5: HoldConnections, StopUsers, MakeReadOnly, PushIncrement, RecordOwner, PassOwnership";
+    static final String HANDOFF_E = "Handoff eeeeeeee -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, MakeReplica";
 
     static Stream<Arguments> decisions() {
         var rows = new ArrayList<Arguments>();
@@ -139,7 +139,7 @@ class MovePlannerTest {
                 moving(true, true), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
         rows.add(row("crash after the apps stopped, copy still writable: pre-copy again, the app stays stopped (configured on B)",
                 moving(true, false), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
-        rows.add(row("crash after the copy became read-only (handoff-read-only): the handoff resumes at the final increment",
+        rows.add(row("crash after the copy was unmounted (handoff-unmounted): the handoff resumes at the final increment",
                 moving(false, false), RESUMED_HANDOFF));
         rows.add(row("crash after the final increment, before recording the owner: the same (the increment is empty now)",
                 moving(false, false).node(B, "10.0.0.2", held(D, false, 0)), RESUMED_HANDOFF));

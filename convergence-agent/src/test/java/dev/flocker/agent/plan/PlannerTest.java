@@ -126,6 +126,12 @@ class PlannerTest {
             return this;
         }
 
+        /** A copy here as ZFS shows it: its mountpoint (null: none), whether mounted, its readonly property, 3 snapshots. */
+        World copyAs(DatasetId id, NodeId owner, long generation, String mountpoint, boolean mounted, boolean readOnly) {
+            volumes.put(id, new LocalState.LocalDataset(id, null, mountpoint, mounted, readOnly, owner, generation, 1000, NOW, 3));
+            return this;
+        }
+
         /** A copy here: owner, generation, mounted read-write or not. */
         World local(DatasetId id, NodeId owner, long generation, boolean writable, Long size) {
             volumes.put(id, new LocalState.LocalDataset(id, size, writable ? "/flocker/" + id : null, writable, !writable, owner, generation, 1000));
@@ -220,17 +226,29 @@ class PlannerTest {
                 world().dataset(D, A, GIB).local(D, A, 2, true, GIB)));
         rows.add(row("a replica here whose owner elsewhere is live, wanted elsewhere: nothing",
                 world().dataset(D, B, null).local(D, B, 2, false, null).node(B, "10.0.0.2", held(D, true, 2))));
+        rows.add(row("a replica here with its data, wanted here, its owner reporting (a move to here): its mountpoint prepared, unmounted",
+                world().dataset(D, A, null).copyAs(D, B, 2, null, false, true).node(B, "10.0.0.2", held(D, true, 2)), "PrepareMount dddddddd"));
+        rows.add(row("a prepared replica, wanted here, its owner reporting: nothing (the handoff makes it writable)",
+                world().dataset(D, A, null).copyAs(D, B, 2, "/flocker/" + D, false, true).node(B, "10.0.0.2", held(D, true, 2))));
+        rows.add(row("a replica without data yet (a first copy arriving), wanted here: not prepared before it has a snapshot",
+                world().dataset(D, A, null).local(D, B, 2, false, null).node(B, "10.0.0.2", held(D, true, 2))));
+        rows.add(row("handed off from here but not made a replica (its last step failed or was cut off): made one",
+                world().dataset(D, B, null).copyAs(D, B, 5, "/flocker/" + D, false, false).node(B, "10.0.0.2", held(D, true, 5)),
+                "MakeReplica dddddddd"));
+        var tail = world().dataset(D, B, null).copyAs(D, B, 5, "/flocker/" + D, false, false).node(B, "10.0.0.2", held(D, false, 4));
+        tail.moves.put(D, MoveProgress.towards(B).running(dev.flocker.api.model.MovePhase.HANDOFF));
+        rows.add(row("handed off from here, the handoff still running: its own last step makes it a replica", tail));
         rows.add(row("a replica here, wanted here, owner not reporting: wait instead of inventing data",
                 world().dataset(D, A, null).local(D, B, 2, false, null),
                 "Wait dddddddd: the owner " + B + " is not reporting; waiting for it to hand the dataset over instead of inventing data"));
         rows.add(row("owned here, wanted on a live node, no application with it (idle): handed off at once, no pre-copy",
                 world().dataset(D, B, null).local(D, A, 4, true, null).node(B, "10.0.0.2"),
-                "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, MakeReadOnly, PushIncrement, RecordOwner, PassOwnership"));
+                "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, MakeReplica"));
         var withUser = world().dataset(D, B, null).app("db", B, D, "postgres").local(D, A, 4, true, null).node(B, "10.0.0.2");
         rows.add(row("owned here, wanted on a live node with the application configured with it: pre-copied (it may still write)",
                 withUser, "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
         rows.add(row("owned here and read-only (a handoff interrupted by a crash), still wanted elsewhere: the move resumes",
-                world().dataset(D, B, null).local(D, A, 4, false, null).node(B, "10.0.0.2"), "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership"));
+                world().dataset(D, B, null).local(D, A, 4, false, null).node(B, "10.0.0.2"), "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership, MakeReplica"));
         rows.add(row("owned here and read-only, now wanted here again: made writable (the handoff never happened)",
                 world().dataset(D, A, null).local(D, A, 4, false, null).node(B, "10.0.0.2", held(D, false, 0)), "MakeWritable dddddddd"));
         rows.add(row("wanted on a node that is not reporting: stays here, reported as waiting",
@@ -241,10 +259,10 @@ class PlannerTest {
                 "Wait dddddddd: leased to this host"));
         rows.add(row("a lease elsewhere does not hold it here (and, idle, it is handed off at once)",
                 world().dataset(D, B, null).lease(D, C).local(D, A, 1, true, null).node(B, "10.0.0.2"),
-                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, MakeReadOnly, PushIncrement, RecordOwner, PassOwnership"));
+                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, MakeReplica"));
         rows.add(row("leased to the target (a Docker Mount waits there), no application with it: moved without pre-copy",
                 world().dataset(D, B, null).lease(D, B).local(D, A, 1, true, null).node(B, "10.0.0.2"),
-                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, MakeReadOnly, PushIncrement, RecordOwner, PassOwnership"));
+                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, MakeReplica"));
         var withApp = world().dataset(D, B, null).lease(D, B).app("db", B, D, "postgres").local(D, A, 1, true, null).node(B, "10.0.0.2");
         rows.add(row("leased to the target but an application goes with it: pre-copied",
                 withApp, "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));

@@ -32,11 +32,29 @@ public interface VolumeDriver {
     /** Takes a snapshot whose name sorts after every earlier one of this driver. */
     Snapshot snapshot(DatasetId id);
 
+    /**
+     * Takes a snapshot as {@link #snapshot} does and returns the dataset as it is then, the new snapshot its newest: one
+     * backend call fewer than the two apart (a handoff's final increment waits for both).
+     */
+    Volume snapshotAndGet(DatasetId id);
+
     /** Records who owns the dataset and the handoff generation, in the backend itself. */
     void setOwner(DatasetId id, NodeId owner, long generation);
 
     /** Makes the dataset the writable copy: mounted read-write at its mountpoint. */
     Volume makeWritable(DatasetId id);
+
+    /**
+     * Unmounts the dataset, changing nothing else: from here on nothing on this host writes it. The fence of a handoff,
+     * before its final snapshot; nothing to do when it is not mounted.
+     */
+    void unmount(DatasetId id);
+
+    /**
+     * Gives a replica that is about to become this host's writable copy its mountpoint, without mounting it: making it
+     * writable is then a property change and a mount. Received increments do not mount it either.
+     */
+    void prepareMount(DatasetId id);
 
     /** Makes the dataset a replica: unmounted and read-only, ready to receive increments. */
     Volume makeReplica(DatasetId id);

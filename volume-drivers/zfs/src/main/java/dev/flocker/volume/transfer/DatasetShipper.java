@@ -67,17 +67,27 @@ public final class DatasetShipper {
 
     /** Pushes synchronously; {@code transfer} receives progress and may cancel. */
     public TransferResult push(DatasetId id, Peer peer, Transfer transfer) {
+        return push(id, peer, transfer, false);
+    }
+
+    /**
+     * Pushes synchronously; with {@code askMount} (a handoff's final increment) the result also says whether the peer's
+     * copy has its mountpoint prepared, asked in the same remote command.
+     */
+    public TransferResult push(DatasetId id, Peer peer, Transfer transfer, boolean askMount) {
         long start = System.nanoTime();
         var remoteName = peer.root() + "/" + id;
         var key = peer.address() + "/" + remoteName;
         transfer.report(TransferProgress.of(TransferProgress.Phase.SNAPSHOTTING, 0, -1, start));
-        var snapshot = local.snapshot(id);
-        var mine = local.get(id).orElseThrow(() -> new TransferException("dataset " + id + " vanished while pushing it")).snapshots();
+        var volume = local.snapshotAndGet(id);
+        var snapshot = volume.latestSnapshot().orElseThrow();
+        var mine = volume.snapshots();
 
         var hint = Optional.ofNullable(lastVerified.get(key)).flatMap(h -> Snapshot.latestCommon(mine, List.of(h)));
         if (hint.isPresent()) {
             try {
-                return finish(id, peer, hint, snapshot, stream(id, peer, remoteName, hint, snapshot, false, transfer, start), start, transfer, key);
+                return finish(id, peer, hint, snapshot, stream(id, peer, remoteName, hint, snapshot, false, askMount, transfer, start), start,
+                        transfer, key);
             } catch (RemoteCommandException e) {
                 // zfs recv refused the stream before applying anything ("cannot receive incremental stream:
                 // destination ... does not exist / most recent snapshot ... does not match incremental source").
@@ -104,7 +114,7 @@ public final class DatasetShipper {
             theirs = Optional.empty();
         }
         try {
-            return finish(id, peer, base, snapshot, stream(id, peer, remoteName, base, snapshot, theirs.isEmpty(), transfer, start),
+            return finish(id, peer, base, snapshot, stream(id, peer, remoteName, base, snapshot, theirs.isEmpty(), askMount, transfer, start),
                     start, transfer, key);
         } catch (TransferException e) {
             if (base.isEmpty()) {
@@ -114,15 +124,21 @@ public final class DatasetShipper {
         }
     }
 
-    private TransferResult finish(DatasetId id, Peer peer, Optional<Snapshot> base, Snapshot snapshot, long bytes, long start,
+    /** What the remote command of a push reported: the bytes sent, and whether the peer's mount is prepared. */
+    private record Streamed(long bytes, boolean peerMountPrepared) {
+    }
+
+    private TransferResult finish(DatasetId id, Peer peer, Optional<Snapshot> base, Snapshot snapshot, Streamed streamed, long start,
                                   Transfer transfer, String key) {
+        long bytes = streamed.bytes();
         lastVerified.put(key, snapshot);
         var duration = Duration.ofNanos(System.nanoTime() - start);
         io.micrometer.core.instrument.Counter.builder("flocker.shipped.bytes").tag("kind", base.isPresent() ? "incremental" : "full")
                 .description("Bytes of zfs send streams shipped to peers").baseUnit("bytes")
                 .register(io.micrometer.core.instrument.Metrics.globalRegistry).increment(bytes);
         transfer.report(TransferProgress.of(TransferProgress.Phase.DONE, bytes, bytes, start));
-        var result = new TransferResult(id, peer.address(), base.map(Snapshot::name).orElse(null), snapshot.name(), bytes, duration);
+        var result = new TransferResult(id, peer.address(), base.map(Snapshot::name).orElse(null), snapshot.name(), bytes, duration,
+                streamed.peerMountPrepared());
         LOG.atLevel(level(transfer, base)).addKeyValue("dataset", id).addKeyValue("peer", peer.address()).addKeyValue("base", result.base())
                 .addKeyValue("snapshot", snapshot.name()).addKeyValue("bytes", bytes).addKeyValue("ms", duration.toMillis())
                 .log("push done");
@@ -131,12 +147,12 @@ public final class DatasetShipper {
 
     /**
      * Streams send -> {@code zfs recv} on the peer and verifies the arrival in the same remote command.
-     * Returns the bytes sent. Cleans up both ends on any failure.
+     * Returns the bytes sent, and what the peer said of its mount when asked. Cleans up both ends on any failure.
      */
-    private long stream(DatasetId id, Peer peer, String remoteName, Optional<Snapshot> base, Snapshot snapshot,
-                        boolean newReplica, Transfer transfer, long start) {
+    private Streamed stream(DatasetId id, Peer peer, String remoteName, Optional<Snapshot> base, Snapshot snapshot,
+                            boolean newReplica, boolean askMount, Transfer transfer, long start) {
         var arrived = remoteName + "@" + snapshot.name();
-        var command = RemoteZfs.receive(remoteName, snapshot.name(), newReplica);
+        var command = RemoteZfs.receive(remoteName, snapshot.name(), newReplica, askMount);
         LOG.atLevel(level(transfer, base)).addKeyValue("dataset", id).addKeyValue("peer", peer.address())
                 .addKeyValue("base", base.map(Snapshot::name).orElse(null)).addKeyValue("snapshot", snapshot.name())
                 .log(base.isPresent() ? "incremental push" : "full push");
@@ -195,12 +211,12 @@ public final class DatasetShipper {
             if (channel.getExitStatus() != 0) {
                 throw failure(peer, command, channel, remoteErr, "after " + bytes + " bytes");
             }
-            var guid = remoteOut.toString(StandardCharsets.UTF_8).strip();
-            if (!guid.equals(snapshot.guid())) {
-                throw new TransferException("peer " + peer.address() + " reports snapshot " + arrived + " with guid " + guid
+            var reported = RemoteZfs.arrived(remoteName, snapshot.name(), askMount, remoteOut.toString(StandardCharsets.UTF_8));
+            if (!reported.guid().equals(snapshot.guid())) {
+                throw new TransferException("peer " + peer.address() + " reports snapshot " + arrived + " with guid " + reported.guid()
                         + " but this host sent guid " + snapshot.guid());
             }
-            return bytes;
+            return new Streamed(bytes, reported.preparedMount());
         } catch (JSchException | IOException e) {
             throw new TransferException("cannot start '" + command + "' on " + peer.address() + ": " + e.getMessage(), e);
         } catch (TransferException e) {

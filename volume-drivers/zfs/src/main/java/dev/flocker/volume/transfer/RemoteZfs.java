@@ -3,6 +3,7 @@ package dev.flocker.volume.transfer;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.volume.zfs.ZfsVolumeDriver;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Every zfs command this host runs on a peer over SSH, built in one place. The cluster's SSH key may run only these
@@ -18,16 +19,38 @@ public final class RemoteZfs {
 
     /**
      * Receives a send stream into {@code dataset}, and prints the guid of the snapshot it brought, so the sender can check
-     * what arrived. A new replica is made unmounted and read-only at once, until it is handed over.
+     * what arrived. A new replica is made unmounted and read-only at once, until it is handed over. With
+     * {@code askMount} (a handoff's final increment) the same {@code zfs get} also prints the copy's canmount and
+     * mountpoint, so the sender knows whether passing ownership can also mount it ({@link #passOwnership}); the output is
+     * then {@code zfs get}'s name, property, value lines ({@link #arrived}).
      */
-    public static String receive(String dataset, String snapshot, boolean newReplica) {
+    public static String receive(String dataset, String snapshot, boolean newReplica, boolean askMount) {
         var parts = new java.util.ArrayList<>(List.of("zfs recv -F " + dataset));
         if (newReplica) {
             parts.add("zfs set mountpoint=none " + dataset);
             parts.add("zfs set readonly=on " + dataset);
         }
-        parts.add("zfs get -H -p -o value guid " + dataset + "@" + snapshot);
+        parts.add(askMount ? "zfs get -H -p -o name,property,value guid,canmount,mountpoint " + dataset + "@" + snapshot + " " + dataset
+                : "zfs get -H -p -o value guid " + dataset + "@" + snapshot);
         return String.join(" && ", parts);
+    }
+
+    /** What {@link #receive} printed: the guid of the snapshot that arrived, and whether the copy's mount is prepared. */
+    public record Arrived(String guid, boolean preparedMount) {
+    }
+
+    /**
+     * Reads what {@link #receive} printed. A prepared copy was given its mountpoint by its host, with {@code canmount=noauto}
+     * so that nothing but an explicit mount mounts it.
+     */
+    public static Arrived arrived(String dataset, String snapshot, boolean askMount, String output) {
+        if (!askMount) {
+            return new Arrived(output.strip(), false);
+        }
+        var props = dev.flocker.volume.zfs.ZfsGetOutput.parse(output.strip());
+        var copy = props.getOrDefault(dataset, Map.of());
+        var guid = props.getOrDefault(dataset + "@" + snapshot, Map.of()).getOrDefault("guid", "");
+        return new Arrived(guid, "noauto".equals(copy.get("canmount")) && copy.getOrDefault("mountpoint", "").startsWith("/"));
     }
 
     /** Prints the dataset's recorded owner ("-" when none). */
@@ -53,9 +76,14 @@ public final class RemoteZfs {
         return "zfs destroy -r " + dataset;
     }
 
-    /** Records a new owner and generation on the peer's copy: the last step of a handoff. */
-    public static String passOwnership(String dataset, NodeId owner, long generation) {
-        return "zfs set " + ZfsVolumeDriver.OWNER + "=" + owner + " " + dataset + " && zfs set " + ZfsVolumeDriver.GENERATION + "="
+    /**
+     * Records a new owner and generation on the peer's copy: the last step of a handoff. With {@code mount} (the copy has
+     * its mountpoint, prepared by its host), then makes it writable and mounts it, in that order and only after the
+     * ownership is recorded: a copy is writable only where it records its own host as owner.
+     */
+    public static String passOwnership(String dataset, NodeId owner, long generation, boolean mount) {
+        var command = "zfs set " + ZfsVolumeDriver.OWNER + "=" + owner + " " + dataset + " && zfs set " + ZfsVolumeDriver.GENERATION + "="
                 + generation + " " + dataset;
+        return mount ? command + " && zfs set readonly=off " + dataset + " && zfs mount " + dataset : command;
     }
 }

@@ -214,6 +214,17 @@ public final class ZfsVolumeDriver implements VolumeDriver {
     }
 
     @Override
+    public Volume snapshotAndGet(DatasetId id) {
+        var name = SnapshotName.next();
+        zfs.zfs("snapshot", snapshotName(id, name));
+        var volume = require(id);
+        if (volume.latestSnapshot().filter(s -> s.name().equals(name)).isEmpty()) {
+            throw new VolumeException("snapshot " + name + " of dataset " + id + " is not its newest after taking it: " + volume.snapshots());
+        }
+        return volume;
+    }
+
+    @Override
     public void setOwner(DatasetId id, NodeId owner, long generation) {
         if (generation < 0) {
             throw new IllegalArgumentException("generation " + generation + " for dataset " + id + " must not be negative");
@@ -231,20 +242,49 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         if (!target.equals(volume.mountpoint())) {
             // A file system whose mountpoint changes from none is mounted there by ZFS itself (zfs-fuse too).
             zfs.zfs("set", "mountpoint=" + target, datasetName(id));
+            volume = require(id);
         }
-        var now = require(id);
-        if (!now.mounted()) {
-            zfs.zfs("mount", datasetName(id));
-            now = require(id);
+        if (!volume.mounted()) {
+            try {
+                zfs.zfs("mount", datasetName(id)); // a prepared replica (canmount=noauto): readonly=off and this are all it takes
+            } catch (ZfsException e) {
+                if (!require(id).mounted()) {
+                    throw e;
+                }
+                // mounted meanwhile: the old owner's handoff mounts a prepared copy as it passes ownership
+            }
         }
-        return now;
+        return new Volume(volume.id(), volume.usedBytes(), volume.referencedBytes(), volume.maximumSize(), target, true, false,
+                volume.owner(), volume.generation(), volume.snapshots());
+    }
+
+    @Override
+    public void unmount(DatasetId id) {
+        try {
+            unmountRetrying(id);
+        } catch (ZfsException e) {
+            if (require(id).mounted()) {
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public void prepareMount(DatasetId id) {
+        var volume = require(id);
+        if (volume.mountpoint() != null || volume.mounted()) {
+            return;
+        }
+        // noauto first: a file system given a mountpoint is otherwise mounted at once, read-write in zfs-fuse's eyes.
+        zfs.zfs("set", "canmount=noauto", datasetName(id));
+        zfs.zfs("set", "mountpoint=" + config.mountRoot().resolve(id.toString()), datasetName(id));
     }
 
     @Override
     public Volume makeReplica(DatasetId id) {
         var volume = require(id);
         if (volume.mounted()) {
-            unmount(id);
+            unmountRetrying(id);
         }
         if (volume.mountpoint() != null) {
             zfs.zfs("set", "mountpoint=none", datasetName(id));
@@ -253,7 +293,7 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         return require(id);
     }
 
-    private void unmount(DatasetId id) {
+    private void unmountRetrying(DatasetId id) {
         retryWhileBusy(() -> zfs.zfs("unmount", datasetName(id)));
     }
 

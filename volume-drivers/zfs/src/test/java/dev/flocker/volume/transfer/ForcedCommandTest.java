@@ -34,13 +34,15 @@ class ForcedCommandTest {
     static List<String> shippingCommands() {
         var snapshot = SnapshotName.next();
         return List.of(
-                RemoteZfs.receive(DATASET, snapshot, true),
-                RemoteZfs.receive(DATASET, snapshot, false),
+                RemoteZfs.receive(DATASET, snapshot, true, false),
+                RemoteZfs.receive(DATASET, snapshot, false, false),
+                RemoteZfs.receive(DATASET, snapshot, false, true),
                 RemoteZfs.owner(DATASET),
                 RemoteZfs.generation(DATASET),
                 RemoteZfs.snapshots(DATASET),
                 RemoteZfs.destroy(DATASET),
-                RemoteZfs.passOwnership(DATASET, NodeId.random(), 7));
+                RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, false),
+                RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, true));
     }
 
     @Test
@@ -67,7 +69,7 @@ class ForcedCommandTest {
 
     @Test
     void anythingElseIsRefusedAndNothingRuns() throws Exception {
-        for (var command : List.of("", "sh -c id", "zfs set readonly=off " + DATASET, "zfs destroy -r fl-x-n2",
+        for (var command : List.of("", "sh -c id", "zfs set mountpoint=/etc " + DATASET, "zfs mount -a", "zfs destroy -r fl-x-n2",
                 "zfs recv -F other/" + DatasetId.random(), RemoteZfs.owner(DATASET) + "; id", RemoteZfs.owner(DATASET) + " && rm -rf /",
                 "zfs destroy -r " + DATASET + "/../x", RemoteZfs.owner(DATASET) + "\nid")) {
             var run = forced(command);

@@ -86,6 +86,36 @@ class ShippingTest {
     }
 
     @Test
+    void aHandoffsFinalPushFindsAPreparedCopyAndPassingOwnershipMountsItWritableThroughTheForcedCommand() throws Exception {
+        var id = DatasetId.random();
+        var mount = source.create(id, null, NODE1).mountpoint();
+        FileTree.writeRandom(mount.resolve("base.bin"), 2 * MIB, 3);
+        shipper.push(id, peer, new Transfer());
+        FileTree.writeRandom(mount.resolve("more.bin"), MIB, 4);
+        assertThat(shipper.push(id, peer, new Transfer(), true).peerMountPrepared()).as("a replica its host did not prepare").isFalse();
+
+        target.prepareMount(id);
+        FileTree.writeRandom(mount.resolve("last.bin"), MIB, 5);
+        source.unmount(id);
+        var last = shipper.push(id, peer, new Transfer(), true);
+        assertThat(last.peerMountPrepared()).isTrue();
+        assertThat(target.get(id).orElseThrow().mounted()).as("the final increment leaves a prepared copy unmounted").isFalse();
+
+        var node2 = NodeId.of("22222222-2222-4222-8222-222222222222");
+        ssh.run(peer, RemoteZfs.passOwnership(h2.pool() + "/" + id, node2, 1, true));
+        var handed = target.get(id).orElseThrow();
+        assertThat(handed.owner()).isEqualTo(node2);
+        assertThat(handed.generation()).isEqualTo(1);
+        assertThat(handed.mounted()).isTrue();
+        assertThat(handed.readOnly()).isFalse();
+        source.makeWritable(id); // to compare: the source's copy as it was handed over
+        assertThat(FileTree.checksum(handed.mountpoint())).isEqualTo(FileTree.checksum(mount));
+        Files.writeString(handed.mountpoint().resolve("written-after.txt"), "the new owner writes");
+        source.destroy(id);
+        target.destroy(id);
+    }
+
+    @Test
     void aPushKilledOnTheReceivingZfsOrTheSshSideLeavesThePeerAtItsLastSnapshotAndTheNextPushCompletes() throws Exception {
         var id = DatasetId.random();
         var mount = source.create(id, null, NODE1).mountpoint();

@@ -163,6 +163,48 @@ class ZfsVolumeDriverTest {
         driver.destroy(replica);
     }
 
+    @Test
+    void aPreparedReplicaReceivesUnmountedReadOnlyAndIsMadeWritableByAMount() throws Exception {
+        var source = DatasetId.random();
+        var volume = driver.create(source, null, NODE);
+        FileTree.writeRandom(volume.mountpoint().resolve("a.bin"), MIB, 7);
+        var first = driver.snapshot(source);
+        var replica = DatasetId.random();
+        pipe(source, Optional.empty(), first, replica);
+
+        driver.prepareMount(replica);
+        var prepared = driver.get(replica).orElseThrow();
+        assertThat(prepared.mountpoint()).isEqualTo(driver.mountpoint(replica));
+        assertThat(prepared.mounted()).as("a prepared replica is not mounted").isFalse();
+        assertThat(prepared.readOnly()).isTrue();
+        driver.prepareMount(replica); // idempotent
+
+        // The handoff's fence: unmounted, nothing else changed; idempotent.
+        FileTree.writeRandom(volume.mountpoint().resolve("b.bin"), MIB, 8);
+        driver.unmount(source);
+        driver.unmount(source);
+        var fenced = driver.get(source).orElseThrow();
+        assertThat(fenced.mounted()).isFalse();
+        assertThat(fenced.mountpoint()).isEqualTo(volume.mountpoint());
+        assertThat(fenced.owner()).isEqualTo(NODE);
+        var last = driver.snapshot(source);
+        pipe(source, Optional.of(first), last, replica);
+        assertThat(driver.get(replica).orElseThrow().mounted()).as("an increment does not mount a prepared replica").isFalse();
+
+        var writable = driver.makeWritable(replica);
+        assertThat(writable.mounted()).isTrue();
+        assertThat(writable.readOnly()).isFalse();
+        var seen = driver.get(replica).orElseThrow();
+        assertThat(seen.mounted()).isTrue();
+        assertThat(seen.readOnly()).isFalse();
+        java.nio.file.Files.writeString(seen.mountpoint().resolve("written.txt"), "after the handoff");
+        for (var file : java.util.List.of("a.bin", "b.bin", "written.txt")) {
+            assertThat(seen.mountpoint().resolve(file)).as("what was written before the fence, and after the handoff").exists();
+        }
+        driver.destroy(source);
+        driver.destroy(replica);
+    }
+
     private static void pipe(DatasetId from, Optional<dev.flocker.volume.Snapshot> base, dev.flocker.volume.Snapshot snapshot,
                              DatasetId to) throws Exception {
         try (var send = driver.send(from, base, snapshot)) {
