@@ -146,6 +146,7 @@ final class ConvergenceLoop {
             }
             waits = plan.waits();
             parts.peers().addresses = peerAddresses(cluster);
+            parts.proxy().peers(parts.peers().addresses);
             parts.proxy().update(proxyRoutes(Routes.of(self, view.configuration(), cluster, local, plan.holding())));
         }
         var state = parts.report().of(local, parts.runner().states(), waits, parts.executor().errors(), applicationErrors,

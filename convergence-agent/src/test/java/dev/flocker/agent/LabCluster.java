@@ -31,6 +31,8 @@ final class LabCluster implements AutoCloseable {
     private final Path work;
     private final Map<Integer, Process> agents = new ConcurrentHashMap<>();
     /** The Docker plugin's settings in the agent.yml of the agents started next (short, so tests see leases lapse). */
+    /** More lines of YAML for the agents' configuration (e.g. {@code proxy: {kernel_forwarding: false}}), empty by default. */
+    volatile String extraAgentConfig = "";
     volatile String pluginSettings = "lease_seconds: 6, lease_wait_seconds: 3, mount_timeout_seconds: 20, mount_grace_seconds: 5";
 
     /** Short, so tests can see tombstones go. */
@@ -115,9 +117,10 @@ final class LabCluster implements AutoCloseable {
                     interval: 1000
                     plugin: {listen: "%s", api_port: %d, %s}
                     tls: {ca: "%s", node_cert: "%s", node_key: "%s", plugin_cert: "%s", plugin_key: "%s"}
+                    %s
                     """.formatted(lab.bridgeIp(), control.agentPort(), host.pool(), host.mountRoot(), host.ip(), nodeId(i),
                     host.dir().resolve("agent"), host.dockerHost(), lab.sshKey(), lab.knownHosts(), Lab.PLUGIN_URL, control.apiPort(), pluginSettings,
-                    nodeTls.ca(), nodeTls.certificate(), nodeTls.key(), pluginTls.certificate(), pluginTls.key()));
+                    nodeTls.ca(), nodeTls.certificate(), nodeTls.key(), pluginTls.certificate(), pluginTls.key(), extraAgentConfig));
             var options = new java.util.ArrayList<>(List.of("-Dflocker.failpoints=" + failpoints));
             options.addAll(jvmOptions);
             var command = Lab.javaCommand(host, options, AgentMain.class, "--config", config.toString());

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -40,7 +41,7 @@ public final class KernelForwarding implements AutoCloseable {
     private final String snat;
     private final String forward;
     private final String address; // the host's, whose external ports the rules forward
-    private Map<Integer, InetSocketAddress> applied = Map.of(); // guarded by this
+    private Applied applied = Applied.NONE; // guarded by this; null when unknown
     private final Map<InetAddress, Optional<String>> links = new java.util.HashMap<>(); // guarded by this
     private boolean closed;
 
@@ -145,7 +146,20 @@ public final class KernelForwarding implements AutoCloseable {
      * transaction; nothing is run when they are what is applied already.
      */
     public synchronized void apply(Map<Integer, InetSocketAddress> routes) throws IOException {
-        if (closed || routes.equals(applied)) {
+        apply(routes, Map.of(), Set.of());
+    }
+
+    /**
+     * As {@link #apply(Map)}, and also forwards the ports in {@code remote} to another host (whose own routing takes them
+     * on), the way kube-proxy's iptables mode does: DNAT to that host, and SNAT to this host's address so that the answers
+     * come back the same way. Connections from {@code peers} (other hosts of the cluster) are never sent on to a remote
+     * target (routes must not loop while hosts' views differ): they reach the proxy's listener, which delivers or holds
+     * them. One transaction, as for local targets.
+     */
+    public synchronized void apply(Map<Integer, InetSocketAddress> routes, Map<Integer, InetSocketAddress> remote, Set<InetAddress> peers)
+            throws IOException {
+        var wanted = new Applied(Map.copyOf(routes), Map.copyOf(remote), remote.isEmpty() ? Set.of() : Set.copyOf(peers));
+        if (closed || wanted.equals(applied)) {
             return;
         }
         var natRules = new ArrayList<String>(List.of("*nat", ":" + nat + " - [0:0]", ":" + snat + " - [0:0]"));
@@ -158,19 +172,29 @@ public final class KernelForwarding implements AutoCloseable {
             link.ifPresent(subnet -> natRules.add("-A " + snat + " -s " + subnet + " " + original + " -j MASQUERADE"));
             filterRules.add("-A " + forward + " " + original + " -j ACCEPT");
         });
+        // After every local rule (a peer's connection is delivered to a local application), before any remote one.
+        wanted.peers().stream().map(InetAddress::getHostAddress).sorted()
+                .forEach(peer -> natRules.add("-A " + nat + " -s " + peer + "/32 -d " + address + "/32 -j RETURN"));
+        remote.forEach((port, target) -> {
+            var to = target.getAddress().getHostAddress() + ":" + target.getPort();
+            var original = "-p tcp -m conntrack --ctstate DNAT --ctorigdst " + address + " --ctorigdstport " + port;
+            natRules.add("-A " + nat + " -d " + address + "/32 -p tcp -m tcp --dport " + port + " -j DNAT --to-destination " + to);
+            natRules.add("-A " + snat + " " + original + " -j SNAT --to-source " + address);
+            filterRules.add("-A " + forward + " " + original + " -j ACCEPT");
+        });
         natRules.add("COMMIT");
         filterRules.add("COMMIT");
         natRules.addAll(filterRules);
         natRules.add("");
         try {
             restore(String.join("\n", natRules));
-            applied = Map.copyOf(routes);
+            applied = wanted;
         } catch (IOException e) {
             // Never leave a rule that may point at a container about to stop: without rules the proxy carries all.
             applied = null;
             try {
                 restore(String.join("\n", "*nat", ":" + nat + " - [0:0]", ":" + snat + " - [0:0]", "COMMIT", ""));
-                applied = Map.of();
+                applied = Applied.NONE;
             } catch (IOException again) {
                 e.addSuppressed(again);
             }
@@ -178,9 +202,19 @@ public final class KernelForwarding implements AutoCloseable {
         }
     }
 
-    /** The ports the kernel forwards now, with their targets. */
+    /** What the rules forward: local targets, remote ones, and the peers kept from the remote ones. */
+    private record Applied(Map<Integer, InetSocketAddress> local, Map<Integer, InetSocketAddress> remote, Set<InetAddress> peers) {
+        static final Applied NONE = new Applied(Map.of(), Map.of(), Set.of());
+    }
+
+    /** The ports the kernel forwards now, with their targets (this host's containers, and other hosts). */
     public synchronized Map<Integer, InetSocketAddress> applied() {
-        return applied == null ? Map.of() : applied;
+        if (applied == null) {
+            return Map.of();
+        }
+        var all = new java.util.TreeMap<>(applied.local());
+        all.putAll(applied.remote());
+        return all;
     }
 
     private static final Pattern SUBNET = Pattern.compile("^([0-9.]+/[0-9]+) ");

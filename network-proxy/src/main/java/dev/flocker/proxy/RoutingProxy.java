@@ -19,9 +19,10 @@ import org.slf4j.LoggerFactory;
  * which it is unbound or points nowhere.
  *
  * <p>With {@link KernelForwarding}, a port whose application runs on this host and has accepted a connection through
- * the proxy is then forwarded by the kernel (a DNAT rule), at the cost of a direct connection; any other route (hold,
- * another host, a new container not answering yet) takes the rule away first, in the same call that changes the route,
- * so the proxy's listener sees every new connection it must hold or carry.
+ * the proxy is then forwarded by the kernel (a DNAT rule), at the cost of a direct connection; so is a port whose
+ * application runs on another host (DNAT to that host, SNAT back through this one), unless the connection comes from
+ * another host. A hold or a new container not answering yet takes the rule away first, in the same call that changes
+ * the route, so the proxy's listener sees every new connection it must hold or carry.
  */
 public final class RoutingProxy implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RoutingProxy.class);
@@ -34,6 +35,7 @@ public final class RoutingProxy implements AutoCloseable {
     private final KernelForwarding kernel; // null: the proxy carries every connection
     /** Ports whose local route has answered: the kernel forwards them while the route stays. */
     private final Map<Integer, Route.Forward> answered = new TreeMap<>();
+    private java.util.Set<InetAddress> peers = java.util.Set.of();
 
     /**
      * @param bind     the host's address, where clients and other hosts' proxies connect
@@ -112,7 +114,21 @@ public final class RoutingProxy implements AutoCloseable {
         }
     }
 
-    /** Gives the kernel the ports whose route still is the local one that answered, and nothing else. */
+    /**
+     * The other hosts of the cluster: their connections are never sent on by the kernel to a third host (see
+     * {@link KernelForwarding#apply(Map, Map, java.util.Set)}); the proxy's own rule for them is {@code fromPeer}.
+     */
+    public synchronized void peers(java.util.Set<InetAddress> peers) {
+        if (!peers.equals(this.peers)) {
+            this.peers = java.util.Set.copyOf(peers);
+            syncKernel();
+        }
+    }
+
+    /**
+     * Gives the kernel the ports whose route still is the local one that answered, and those routed to another host (that
+     * host's own routing holds or delivers them, as the proxy's copies would reach it), and nothing else.
+     */
     private void syncKernel() {
         if (kernel == null) {
             return;
@@ -120,15 +136,28 @@ public final class RoutingProxy implements AutoCloseable {
         answered.entrySet().removeIf(e -> !ports.containsKey(e.getKey()) || !e.getValue().equals(ports.get(e.getKey()).route()));
         var forwarded = new TreeMap<Integer, InetSocketAddress>();
         answered.forEach((port, forward) -> forwarded.put(port, forward.target()));
+        var remote = new TreeMap<Integer, InetSocketAddress>();
+        ports.forEach((port, proxy) -> {
+            if (proxy.route() instanceof Route.Forward f && !f.local()) {
+                remote.put(port, f.target());
+            }
+        });
         var before = kernel.applied();
         try {
-            kernel.apply(forwarded);
+            kernel.apply(forwarded, remote, peers);
             forwarded.forEach((port, target) -> {
                 if (!target.equals(before.get(port))) {
                     LOG.atInfo().addKeyValue("port", port).addKeyValue("target", target)
                             .log("the application answers; the kernel forwards new connections to it");
                 }
             });
+            remote.forEach((port, target) -> {
+                if (!target.equals(before.get(port))) {
+                    LOG.atInfo().addKeyValue("port", port).addKeyValue("target", target)
+                            .log("the application runs on another host; the kernel forwards new connections there");
+                }
+            });
+            forwarded.putAll(remote);
             before.keySet().stream().filter(port -> !forwarded.containsKey(port)).forEach(port -> LOG.atInfo().addKeyValue("port", port)
                     .log("the kernel no longer forwards this port; new connections come to the proxy"));
         } catch (java.io.IOException e) {
@@ -142,7 +171,7 @@ public final class RoutingProxy implements AutoCloseable {
         return java.util.Set.copyOf(ports.keySet());
     }
 
-    /** Whether new connections to this port are forwarded by the kernel now (not through the proxy). */
+    /** Whether new connections to this port are forwarded by the kernel now (not through the proxy), to here or elsewhere. */
     public synchronized boolean kernelForwards(int port) {
         return kernel != null && kernel.applied().containsKey(port);
     }

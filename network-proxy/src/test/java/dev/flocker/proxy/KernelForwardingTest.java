@@ -92,7 +92,7 @@ class KernelForwardingTest extends RoutingProxyTest {
     }
 
     @Test
-    void aRemoteRouteStaysInTheProxyAndTakesTheLocalRuleAway() throws Exception {
+    void aRemoteRouteIsForwardedByTheKernelAtOnceButNotForPeersWhoseConnectionsTheProxyTakes() throws Exception {
         var here = new LineServer("here", FreePorts.next());
         var there = new LineServer("there", FreePorts.next());
         var proxy = proxy(FAST, false);
@@ -102,13 +102,55 @@ class KernelForwardingTest extends RoutingProxyTest {
             assertThat(ask(client, "a")).isEqualTo("here:a");
         }
         proxy.update(Map.of(port, Route.remote("127.0.0.1", there.port())));
-        assertThat(proxy.kernelForwards(port)).isFalse();
-        try (var client = connect(port)) {
-            assertThat(ask(client, "b")).isEqualTo("there:b");
+        assertThat(proxy.kernelForwards(port)).as("another host's application: forwarded by the kernel at once").isTrue();
+        var rules = iptables("nat", null);
+        assertThat(rules).contains("--dport " + port + " -j DNAT --to-destination 127.0.0.1:" + there.port())
+                .contains("--ctorigdstport " + port + " -j SNAT --to-source 127.0.0.1");
+        long accepted = proxy.stats(port).orElseThrow().accepted();
+        for (int i = 0; i < 10; i++) {
+            try (var client = connect(port)) {
+                assertThat(ask(client, "b" + i)).isEqualTo("there:b" + i);
+            }
         }
+        assertThat(proxy.stats(port).orElseThrow().accepted()).as("the kernel carried them").isEqualTo(accepted);
+
+        // A connection from another host of the cluster is never sent on by the kernel: the proxy takes it (and decides).
+        proxy.peers(java.util.Set.of(LOOPBACK));
+        assertThat(iptables("nat", "FLOCKER-" + tag)).contains("-s 127.0.0.1/32 -d 127.0.0.1/32 -j RETURN");
+        try (var client = connect(port)) {
+            assertThat(ask(client, "c")).isEqualTo("there:c");
+        }
+        assertThat(proxy.stats(port).orElseThrow().accepted()).as("the proxy saw the peer's connection").isEqualTo(accepted + 1);
+
+        proxy.route(port, Route.hold("handoff"));
         assertThat(proxy.kernelForwards(port)).isFalse();
         proxy.update(Map.of());
         assertThat(iptables("nat", "FLOCKER-" + tag)).doesNotContain("DNAT");
+    }
+
+    /**
+     * With the kernel forwarding a remote route, a connection to a host whose port is closed is refused by that host
+     * itself, at once (as a direct connection would be), instead of being accepted and closed by the proxy.
+     */
+    @Override
+    @Test
+    void aDeadTargetHostFailsConnectionsFastAndTheListenerStaysUp() throws Exception {
+        var proxy = proxy(FAST, false);
+        int port = FreePorts.next();
+        proxy.update(Map.of(port, Route.remote("127.0.0.1", FreePorts.next())));
+        long start = System.nanoTime();
+        try (var client = new java.net.Socket()) {
+            client.connect(new InetSocketAddress(LOOPBACK, port), 2000);
+            assertThat(client.getInputStream().read()).isEqualTo(-1);
+        } catch (java.net.ConnectException refused) {
+            // the dead target's refusal, passed on by the kernel
+        }
+        assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(1000);
+        var app = new LineServer("back", FreePorts.next());
+        proxy.update(Map.of(port, Route.remote("127.0.0.1", app.port())));
+        try (var client = connect(port)) {
+            assertThat(ask(client, "up")).isEqualTo("back:up");
+        }
     }
 
     @Test

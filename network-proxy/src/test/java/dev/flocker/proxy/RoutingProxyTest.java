@@ -96,6 +96,9 @@ class RoutingProxyTest {
     RoutingProxy proxy(ProxySettings settings, boolean everyoneIsAPeer) {
         var proxy = new RoutingProxy(LOOPBACK, settings, address -> everyoneIsAPeer, kernel());
         closing.add(proxy);
+        if (everyoneIsAPeer) {
+            proxy.peers(java.util.Set.of(LOOPBACK)); // the agent tells its proxy the peers its predicate knows
+        }
         return proxy;
     }
 
