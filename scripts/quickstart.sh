@@ -54,7 +54,7 @@ version: 1
 control-service: {hostname: "$ip", port: 4524}
 dataset: {backend: zfs, pool: "fl-$name-n$i", mount_root: "$lab/n$i/flocker"}
 node: {address: "$host_ip", state_path: "$lab/n$i/agent"}
-docker: {host: "unix:///run/fl-$name-n$i/docker.sock"}
+docker: {host: "unix:///run/fl-$name-n$i/docker.sock", sandbox_image: "flocker/busybox:local"}
 ssh: {identity: "$lab/id_ed25519", known_hosts: "$lab/known_hosts"}
 plugin: {listen: "tcp://127.0.0.1:4525"}
 tls: {ca: "$lab/n$i/certs/cluster.crt", node_cert: "$lab/n$i/certs/node.crt", node_key: "$lab/n$i/certs/node.key",

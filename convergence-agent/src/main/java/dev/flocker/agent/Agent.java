@@ -47,7 +47,8 @@ public final class Agent implements AutoCloseable {
             throw new AgentConfig.ConfigException("ssh.identity " + config.sshIdentity() + " cannot be read: " + e.getMessage());
         }
         this.ssh = new SshConnections(key, Duration.ofSeconds(10));
-        this.containers = new Containers(config.dockerHost(), config.address(), config.stopTimeout(), config.statePath().resolve("files"));
+        this.containers = new Containers(config.dockerHost(), config.address(), config.stopTimeout(), config.statePath().resolve("files"),
+                config.sandboxImage());
         var address = hostAddress(config);
         var peers = new ConvergenceLoop.PeerHosts();
         // Chains named after this node, so two agents sharing a network namespace (never in production) keep apart.

@@ -27,7 +27,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * control-service: {hostname: 10.0.0.1, port: 4524, api_port: 4523}   # api_port: the HTTP API (default: plugin.api_port)
  * dataset: {backend: zfs, pool: flocker, mount_root: /flocker}      # optional: pool_file, pool_size
  * node: {address: 10.0.0.11, uuid: ..., state_path: /var/lib/flocker/agent}
- * docker: {host: unix:///var/run/docker.sock}
+ * docker: {host: unix:///var/run/docker.sock, sandbox_image: busybox:1.36}   # sandbox_image: optional, see below
  * ssh: {identity: /etc/flocker/id_ed25519, known_hosts: /etc/flocker/known_hosts, port: 22, user: root}
  * moves: {precopy_threshold: 16777216, precopy_rounds: 8, stop_timeout: 30}
  * proxy: {max_hold_seconds: 30, max_held: 1000, idle_timeout_seconds: 600, connect_timeout_ms: 2000, kernel_forwarding: true}
@@ -47,13 +47,15 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * @param tls            the cluster CA and this node's certificate (its CN, node-&lt;uuid&gt;, is the node's identity)
  * @param pluginTls      the cluster CA and the Docker plugin's API user certificate (CN user-plugin)
  * @param metrics        where Prometheus metrics are served over plain HTTP ({@code /metrics}), or null: off
+ * @param sandboxImage   an image on this host whose {@code sleep} holds each application's network namespace, or null: none
+ *                       (each container gets its own; see {@link Containers})
  * @param replication    how often datasets with standbys are shipped to them, and this node's lease on writing them
  */
 public record AgentConfig(String controlHost, int controlPort, int controlApiPort, String pool, Path mountRoot, Path poolFile, long poolSize,
                           String address, NodeId nodeId, Path statePath, String dockerHost, Path sshIdentity, Path knownHosts,
                           int sshPort, String sshUser, long precopyBytes, int precopyRounds, Duration stopTimeout,
                           Duration interval, ProxySettings proxy, Plugin plugin, TlsFiles tls, TlsFiles pluginTls,
-                          java.net.InetSocketAddress metrics, Replication replication) {
+                          java.net.InetSocketAddress metrics, Replication replication, String sandboxImage) {
 
     /**
      * Continuous replication to standbys.
@@ -128,7 +130,7 @@ public record AgentConfig(String controlHost, int controlPort, int controlApiPor
         var node = reader.section(top, "node", true);
         reader.known(node, "node.", Set.of("address", "uuid", "state_path"));
         var docker = reader.section(top, "docker", false);
-        reader.known(docker, "docker.", Set.of("host"));
+        reader.known(docker, "docker.", Set.of("host", "sandbox_image"));
         var ssh = reader.section(top, "ssh", false);
         reader.known(ssh, "ssh.", Set.of("identity", "known_hosts", "port", "user"));
         var moves = reader.section(top, "moves", false);
@@ -211,7 +213,7 @@ public record AgentConfig(String controlHost, int controlPort, int controlApiPor
                                 Duration.ofSeconds(reader.integer(plugin, "plugin.lease_wait_seconds", 20)),
                                 VolumePlugin.Settings.DEFAULT.poll(),
                                 Duration.ofSeconds(reader.integer(plugin, "plugin.mount_grace_seconds", 60)))),
-                nodeTls, pluginTls, metrics, replication);
+                nodeTls, pluginTls, metrics, replication, sandboxImage(reader, docker));
     }
 
     /** {@code host:port} (port 0: any free one), or {@code off}. */
@@ -227,6 +229,19 @@ public record AgentConfig(String controlHost, int controlPort, int controlApiPor
     }
 
     /** The driver name: plugin.name, or the socket's file name without ".sock", or "flocker". */
+    /** docker.sandbox_image: an image reference, or absent (no sandboxes). */
+    private static String sandboxImage(Reader reader, Map<?, ?> docker) {
+        var image = reader.string(docker, "docker.sandbox_image", "");
+        if (image.isEmpty()) {
+            return null;
+        }
+        if (!image.matches("^[a-z0-9][a-z0-9._/:@-]*$")) {
+            throw new ConfigException(reader.file() + ": docker.sandbox_image '" + image + "' must be an image reference such as busybox:1.36"
+                    + " (lower-case letters, digits and . _ / : @ -)");
+        }
+        return image;
+    }
+
     private static String pluginName(Reader reader, Map<?, ?> plugin, PluginEndpoint endpoint) {
         var fallback = endpoint.socket() == null ? "flocker" : endpoint.socket().getFileName().toString().replaceFirst("\\.sock$", "");
         var name = reader.string(plugin, "plugin.name", fallback);

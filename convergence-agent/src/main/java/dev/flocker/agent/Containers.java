@@ -40,6 +40,10 @@ public final class Containers implements AutoCloseable {
     static final String STOP_TIMEOUT = "dev.flocker.stop-timeout";
     /** The networks a container joined (comma-separated): those left without containers go when it stops. */
     static final String NETWORKS = "dev.flocker.networks";
+    /** On an application's container: the name of the sandbox whose network it joined. On a sandbox: the application's name. */
+    static final String SANDBOX = "dev.flocker.sandbox";
+    /** A sandbox older than this whose application has no container any more is removed (one left by a crash). */
+    private static final Duration ORPHAN_AFTER = Duration.ofMinutes(2);
 
     private final DockerClient docker;
     /** The usual calls' time-out: the agent's stop time-out plus this. */
@@ -49,6 +53,8 @@ public final class Containers implements AutoCloseable {
     private final String hostAddress;
     private final Duration stopTimeout;
     private final ContainerSettings settings;
+    private final String sandboxImage;
+    private volatile Boolean sandboxImagePresent;
     private volatile String apiVersion;
 
     /**
@@ -63,6 +69,14 @@ public final class Containers implements AutoCloseable {
      *                  bound read-only into its container), or null when none may be
      */
     public Containers(String dockerHost, String hostAddress, Duration stopTimeout, Path filesRoot) {
+        this(dockerHost, hostAddress, stopTimeout, filesRoot, null);
+    }
+
+    /**
+     * @param sandboxImage an image whose {@code sleep} holds the network namespace of each application that can use one
+     *                     (see {@link #create}), or null: every container gets a network of its own
+     */
+    public Containers(String dockerHost, String hostAddress, Duration stopTimeout, Path filesRoot, String sandboxImage) {
         var config = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(dockerHost).build();
         var http = new ZerodepDockerHttpClient.Builder().dockerHost(config.getDockerHost()).maxConnections(32)
                 .connectionTimeout(Duration.ofSeconds(10)).responseTimeout(stopTimeout.plusSeconds(USUAL_TIMEOUT_MARGIN_SECONDS)).build();
@@ -74,12 +88,25 @@ public final class Containers implements AutoCloseable {
         this.hostAddress = hostAddress;
         this.stopTimeout = stopTimeout;
         this.settings = new ContainerSettings(filesRoot);
+        this.sandboxImage = sandboxImage;
     }
 
     /** Every managed container, running or not. */
     public Map<String, LocalContainer> list() {
         var result = new HashMap<String, LocalContainer>();
-        for (var container : docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(MANAGED, "true")).exec()) {
+        var listed = docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(MANAGED, "true")).exec();
+        var sandboxes = new HashMap<String, com.github.dockerjava.api.model.Container>();
+        var apps = new java.util.HashSet<String>();
+        for (var container : listed) {
+            var labels = container.getLabels();
+            if (labels.get(APP) != null) {
+                apps.add(labels.get(APP));
+            } else if (labels.get(SANDBOX) != null) {
+                sandboxes.put(sandboxName(labels.get(SANDBOX)), container);
+            }
+        }
+        removeOrphans(sandboxes, apps);
+        for (var container : listed) {
             var labels = container.getLabels();
             var name = labels.get(APP);
             if (name == null) {
@@ -89,7 +116,9 @@ public final class Containers implements AutoCloseable {
             var volumes = datasets == null || datasets.isEmpty() ? List.<DatasetId>of()
                     : java.util.Arrays.stream(datasets.split(",")).map(DatasetId::of).toList();
             boolean running = "running".equals(container.getState());
-            result.put(name, new LocalContainer(name, labels.get(CONFIG), running, volumes, running ? address(container) : null,
+            var sandbox = labels.get(SANDBOX) == null ? null : sandboxes.get(labels.get(SANDBOX));
+            var address = sandbox == null ? address(container) : address(sandbox); // joined: it has no network settings of its own
+            result.put(name, new LocalContainer(name, labels.get(CONFIG), running, volumes, running ? address : null,
                     running ? health(container.getStatus()) : null, "created".equals(container.getState())));
         }
         return result;
@@ -152,6 +181,8 @@ public final class Containers implements AutoCloseable {
         }
         if (id == null) {
             id = create(app, paths);
+        } else if (sandboxable(app)) {
+            ensureSandbox(app.name()); // made with the container; running unless Docker restarted or someone stopped it
         }
         docker.startContainerCmd(id).exec();
         LOG.atInfo().addKeyValue("application", app.name()).addKeyValue("image", app.imageWithTag()).addKeyValue("datasets", app.datasets())
@@ -166,11 +197,17 @@ public final class Containers implements AutoCloseable {
         labels.put(CONFIG, ApplicationHash.of(app));
         labels.put(DATASET, String.join(",", app.datasets().stream().map(DatasetId::toString).toList()));
 
+        var sandbox = sandboxable(app) ? ensureSandbox(app.name()) : null;
         var exposed = new ArrayList<ExposedPort>();
         for (var port : app.ports()) {
             exposed.add(ExposedPort.tcp(port.internal()));
         }
         var host = HostConfig.newHostConfig().withInit(app.init() == null || app.init()).withRestartPolicy(restartPolicy(app));
+        if (sandbox != null) {
+            host.withNetworkMode("container:" + sandbox);
+            labels.put(SANDBOX, sandbox);
+            exposed.clear(); // Docker refuses exposed ports on a joined network; they were only ever documentation here
+        }
         var binds = new ArrayList<Bind>();
         for (var mount : app.allVolumes()) {
             binds.add(new Bind(paths.get(mount.datasetId()).toString(), new com.github.dockerjava.api.model.Volume(mount.mountpoint()),
@@ -258,6 +295,9 @@ public final class Containers implements AutoCloseable {
             // it is stopped already, since the stop above returned, and its removal is under way.
             LOG.atDebug().addKeyValue("application", name).log("already being removed: " + beingRemoved.getMessage());
         }
+        if (labels != null && labels.get(SANDBOX) != null) {
+            removeSandbox(labels.get(SANDBOX));
+        }
         if (labels != null && labels.get(NETWORKS) != null) {
             removeUnused(List.of(labels.get(NETWORKS).split(",")));
         }
@@ -267,6 +307,90 @@ public final class Containers implements AutoCloseable {
             LOG.atWarn().addKeyValue("application", name).log("could not remove its configs and secrets: " + e.getMessage());
         }
         LOG.atInfo().addKeyValue("application", name).log("removed application");
+    }
+
+    /**
+     * Whether the application's container joins a sandbox's network namespace instead of getting one of its own. A
+     * sandbox (Kubernetes' pause container, with {@code sleep} from the configured image) is made and started with the
+     * container, during a move's pre-copy on the target: Docker then neither wires a network at the container's start
+     * nor tears one down at its stop, about a tenth of a second each here, both inside a move's outage. Only for
+     * applications without network settings of their own (user networks, hostname, DNS, extra hosts, sysctls), which
+     * Docker would refuse on a joined network; and only when the image is on this host.
+     */
+    private boolean sandboxable(Application app) {
+        if (sandboxImage == null) {
+            return false;
+        }
+        var options = app.docker();
+        if (options != null && (!options.networks().isEmpty() || options.hostname() != null || !options.dns().isEmpty()
+                || !options.dnsSearch().isEmpty() || !options.extraHosts().isEmpty() || !options.sysctls().isEmpty())) {
+            return false;
+        }
+        var present = sandboxImagePresent;
+        if (present == null) {
+            try {
+                docker.inspectImageCmd(sandboxImage).exec();
+                present = true;
+            } catch (NotFoundException absent) {
+                present = false;
+                LOG.atWarn().addKeyValue("image", sandboxImage).log("the sandbox image is not on this host; applications get networks of their"
+                        + " own, which adds Docker's network set-up to every move's outage (load the image, then restart the agent)");
+            }
+            sandboxImagePresent = present;
+        }
+        return present;
+    }
+
+    static String sandboxName(String app) {
+        return "flocker-sandbox-" + app;
+    }
+
+    /** Makes and starts the application's sandbox unless it runs; its name. */
+    private String ensureSandbox(String app) {
+        var name = sandboxName(app);
+        try {
+            var existing = docker.inspectContainerCmd(name).exec();
+            if (!Boolean.TRUE.equals(existing.getState().getRunning())) {
+                docker.startContainerCmd(name).exec();
+            }
+            return name;
+        } catch (NotFoundException absent) {
+            // made now
+        }
+        var host = HostConfig.newHostConfig().withInit(true).withRestartPolicy(RestartPolicy.unlessStoppedRestart());
+        try {
+            docker.createContainerCmd(sandboxImage).withName(name).withCmd("sleep", "2147483647").withHostConfig(host)
+                    .withLabels(Map.of(MANAGED, "true", SANDBOX, app)).exec();
+        } catch (com.github.dockerjava.api.exception.ConflictException madeMeanwhile) {
+            // another change made it a moment ago
+        }
+        try {
+            docker.startContainerCmd(name).exec();
+        } catch (NotModifiedException running) {
+            // started meanwhile
+        }
+        LOG.atInfo().addKeyValue("application", app).addKeyValue("sandbox", name).log("made the application's network sandbox");
+        return name;
+    }
+
+    private void removeSandbox(String name) {
+        try {
+            docker.removeContainerCmd(name).withForce(true).exec();
+        } catch (NotFoundException | com.github.dockerjava.api.exception.ConflictException gone) {
+            // removed already, or being removed
+        }
+    }
+
+    /** Removes sandboxes whose application has had no container for a while (an agent killed between the two removals). */
+    private void removeOrphans(Map<String, com.github.dockerjava.api.model.Container> sandboxes, java.util.Set<String> apps) {
+        long now = System.currentTimeMillis() / 1000;
+        sandboxes.forEach((name, container) -> {
+            var app = container.getLabels().get(SANDBOX);
+            if (!apps.contains(app) && container.getCreated() != null && now - container.getCreated() > ORPHAN_AFTER.toSeconds()) {
+                LOG.atInfo().addKeyValue("sandbox", name).log("removing a network sandbox whose application has no container");
+                removeSandbox(name);
+            }
+        });
     }
 
     /** Stops the container within its grace period (at most {@code atMost}); false when it does not exist. */

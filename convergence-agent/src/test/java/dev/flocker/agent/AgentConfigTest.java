@@ -44,6 +44,12 @@ class AgentConfigTest {
     }
 
     @Test
+    void applicationsGetANetworkSandboxOnlyWhenAnImageForItIsNamed() {
+        assertThat(AgentConfig.parse("agent.yml", MINIMAL).sandboxImage()).isNull();
+        assertThat(AgentConfig.parse("agent.yml", MINIMAL + "docker: {sandbox_image: 'busybox:1.36'}\n").sandboxImage()).isEqualTo("busybox:1.36");
+    }
+
+    @Test
     void metricsAreServedAtTheNodesAddressUnlessConfiguredElsewhereOrOff() {
         assertThat(AgentConfig.parse("agent.yml", MINIMAL).metrics()).isEqualTo(new java.net.InetSocketAddress("10.0.0.11", 4528));
         assertThat(AgentConfig.parse("agent.yml", MINIMAL + "metrics: {listen: '127.0.0.1:9100'}\n").metrics())
@@ -62,6 +68,7 @@ class AgentConfigTest {
             relative mount root        | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {mount_root: flocker}\\nnode: {address: 10.0.0.1} | agent.yml: dataset.mount_root 'flocker' must be an absolute path
             bad uuid                   | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1, uuid: xyz} | agent.yml: node.uuid:
             docker host scheme         | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\ndocker: {host: /var/run/docker.sock} | agent.yml: docker.host '/var/run/docker.sock' must be unix:///path/to/docker.sock or tcp://host:port
+            sandbox image              | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\ndocker: {sandbox_image: 'Busy Box'} | agent.yml: docker.sandbox_image 'Busy Box' must be an image reference such as busybox:1.36
             negative threshold         | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nmoves: {precopy_threshold: -1} | agent.yml: moves.precopy_threshold must be a whole number of at least 0, not '-1'
             zero hold time             | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nproxy: {max_hold_seconds: 0} | agent.yml: proxy.max_hold_seconds is 0; it must be a whole number of at least 1
             typo in a proxy key        | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nproxy: {max_hold: 5} | agent.yml: unknown key proxy.max_hold; valid here:

@@ -111,7 +111,7 @@ final class LabCluster implements AutoCloseable {
                     control-service: {hostname: "%s", port: %d}
                     dataset: {backend: zfs, pool: "%s", mount_root: "%s"}
                     node: {address: "%s", uuid: "%s", state_path: "%s"}
-                    docker: {host: "%s"}
+                    docker: {host: "%s", sandbox_image: "flocker/busybox:local"}
                     ssh: {identity: "%s", known_hosts: "%s"}
                     moves: {precopy_threshold: 4194304, stop_timeout: 10}
                     interval: 1000

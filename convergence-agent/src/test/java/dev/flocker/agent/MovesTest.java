@@ -110,8 +110,14 @@ class MovesTest extends AgentLabTest {
         }
         assertThat(docker(2, "inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", "ticker")).contains("GREETING=hello");
         assertThat(docker(2, "inspect", "-f", "{{.HostConfig.Memory}}", "ticker").strip()).isEqualTo(Long.toString(64L << 20));
+        // Its network is its sandbox's (made with the container during the pre-copy); n1 removed both once it handed over.
+        assertThat(docker(2, "inspect", "-f", "{{.HostConfig.NetworkMode}}", "ticker").strip()).isEqualTo("container:flocker-sandbox-ticker");
+        assertThat(running(2, "flocker-sandbox-ticker")).isTrue();
+        cluster.await("n1 removed the app's container and its sandbox", 30,
+                () -> docker(1, "ps", "-aq", "--filter", "name=^ticker$").isBlank() && docker(1, "ps", "-aq", "--filter", "name=^flocker-sandbox-ticker$").isBlank());
         cluster.client.deleteContainer("ticker");
-        cluster.await("the app is gone", 30, () -> !running(2, "ticker"));
+        cluster.await("the app is gone, with its sandbox", 30, () -> !running(2, "ticker")
+                && docker(2, "ps", "-aq", "--filter", "name=^flocker-sandbox-ticker$").isBlank());
     }
 
     @Test
