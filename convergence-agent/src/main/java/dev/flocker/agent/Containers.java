@@ -118,7 +118,10 @@ public final class Containers implements AutoCloseable {
             boolean running = "running".equals(container.getState());
             var sandbox = labels.get(SANDBOX) == null ? null : sandboxes.get(labels.get(SANDBOX));
             var address = sandbox == null ? address(container) : address(sandbox); // joined: it has no network settings of its own
-            result.put(name, new LocalContainer(name, labels.get(CONFIG), running, volumes, running ? address : null,
+            boolean created = "created".equals(container.getState());
+            // A made container that joins a running sandbox already has the address it will listen at.
+            boolean addressed = running || (created && sandbox != null && "running".equals(sandbox.getState()));
+            result.put(name, new LocalContainer(name, labels.get(CONFIG), running, volumes, addressed ? address : null,
                     running ? health(container.getStatus()) : null, "created".equals(container.getState())));
         }
         return result;

@@ -35,7 +35,8 @@ import java.util.regex.Pattern;
  *
  * <p>Last, the agent's steady-state loop (discover, plan, report) with N datasets on the host, from its debug log.
  *
- * <p>Run with {@code scripts/bench-move.sh [moves=5] [sizes in MiB=1024,4096] [datasets for the loop=1000]}.
+ * <p>Run with {@code scripts/bench-move.sh [moves=5] [sizes in MiB=1024,4096] [datasets for the loop=1000] [idle moves=5]
+ * [quiet|load]}; {@code load} runs everything beside a steady CPU and disk load ({@link Load}).
  */
 public final class MoveOutageBenchmark {
     private static final String LAB = "bmove";
@@ -60,6 +61,10 @@ public final class MoveOutageBenchmark {
         var sizes = args.length > 1 ? Arrays.stream(args[1].split(",")).map(Integer::parseInt).toList() : List.of(1024, 4096);
         int loopDatasets = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
         int idleMoves = args.length > 3 ? Integer.parseInt(args[3]) : 5;
+        boolean loaded = args.length > 4 && args[4].equals("load");
+        if (args.length > 4 && !loaded && !args[4].equals("quiet")) {
+            throw new IllegalArgumentException("the fifth argument is 'quiet' (the default) or 'load', not '" + args[4] + "'");
+        }
         Lab.down(LAB);
         var lab = Lab.upWithPoolSize(LAB, 2, "16G", "busybox");
         var work = Files.createTempDirectory("flocker-bench-move");
@@ -70,6 +75,10 @@ public final class MoveOutageBenchmark {
             cluster.startAgent(2, "", debug);
             cluster.await("both agents report", 60, () -> cluster.client.nodes().size() == 2);
             var bench = new MoveOutageBenchmark(cluster);
+            if (loaded) {
+                Load.start(lab);
+                report.append("UNDER LOAD: " + Load.DESCRIPTION + "\n");
+            }
             report.append(String.format("%-9s %-6s %-5s %-28s %-10s %-10s%n", "volume", "method", "n", "outage ms min/median/max", "vs floor",
                     "vs docker"));
             var medians = new java.util.LinkedHashMap<Integer, Double>();
@@ -102,6 +111,7 @@ public final class MoveOutageBenchmark {
                 report.append(String.format("agent loop with %d datasets on the host: n=%d, ms %s%n", loopDatasets, loops.size(), stats(loops)));
             }
         } finally {
+            Load.stop(lab);
             System.out.println();
             System.out.print(report);
             if (System.getenv("FLOCKER_BENCH_KEEP") == null) {

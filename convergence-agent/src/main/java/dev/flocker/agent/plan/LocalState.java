@@ -52,7 +52,8 @@ public record LocalState(Map<DatasetId, LocalDataset> datasets, Map<String, Loca
      * @param configHash {@link ApplicationHash} of the application it was started from
      * @param volumes    the datasets bound into it, in the application's order (empty when none)
      * @param address    its address on this host's container network (where the routing proxy sends its clients), or
-     *                   null when it is not running
+     *                   null when it is not running, unless it was made and joins a running network sandbox (then the
+     *                   address it will listen at)
      * @param health     Docker's health status ("starting", "healthy", "unhealthy"), or null when it has no health check
      * @param created    made and never started (Docker's "created"): an application moving here, made during the pre-copy
      *                   so that the handoff only has to start it

@@ -211,11 +211,26 @@ public final class Planner {
             return;
         }
         if (!local.mounted() || local.readOnly()) {
-            changes.add(new MakeWritable(id));
+            if (mountedByTheHandoff(in, id, local)) {
+                // Its old owner mounts it in the command that passed ownership, a moment after: both at once only collide.
+                waits.add(new Wait(id, local.owner(), in.self(), "the old owner's handoff mounts it as it passes ownership"));
+            } else {
+                changes.add(new MakeWritable(id));
+            }
         }
         if (!Objects.equals(local.maximumSize(), dataset.maximumSize())) {
             changes.add(new ResizeDataset(id, dataset.maximumSize()));
         }
+    }
+
+    /**
+     * A prepared copy (its mountpoint set, {@code readonly=off}, unmounted) just handed to this host by a handoff that still
+     * runs: the old owner's command that passed ownership mounts it next. Once that handoff is reported ended (or its host
+     * stops reporting), the copy is made writable here like any other.
+     */
+    private static boolean mountedByTheHandoff(Input in, DatasetId id, LocalDataset local) {
+        return local.mountpoint() != null && !local.mounted() && !local.readOnly() && in.cluster().moves().stream()
+                .anyMatch(m -> m.datasetId().equals(id) && in.self().equals(m.to()) && m.phase() == dev.flocker.api.model.MovePhase.HANDOFF);
     }
 
     /** The configuration wants the writable copy on another host, and this host has a copy it does not own (any more). */

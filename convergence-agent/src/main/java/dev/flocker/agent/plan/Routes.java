@@ -17,7 +17,9 @@ import java.util.TreeMap;
  * delivers locally), else it holds connections until the application runs somewhere. An application with a health
  * check counts as running once its check has passed (or failed for good), not while Docker says "starting": after a
  * move, clients reach the new container when it answers, not when its process exists. An application whose dataset is
- * being handed off from this host holds from the moment the handoff begins, before its container stops.
+ * being handed off from this host holds from the moment the handoff begins, before its container stops. One configured
+ * here whose container is made but not started, running nowhere (a handoff to here), goes to where that container will
+ * listen when that is known already (a network sandbox's address) and it has no health check to wait for.
  */
 public final class Routes {
     private Routes() {
@@ -49,6 +51,12 @@ public final class Routes {
                 .min(Comparator.comparing((NodeState n) -> !n.uuid().equals(app.node())).thenComparing(n -> n.uuid().toString()));
         if (elsewhere.isPresent()) {
             return new PortRoute.ToHost(elsewhere.get().host(), port.external());
+        }
+        if (here != null && here.created() && here.address() != null && self.equals(app.node()) && app.healthcheck() == null) {
+            // Configured here and made, its address known (its sandbox runs), running nowhere: a move's handoff to here.
+            // The proxy connects as soon as it listens (a local target that refuses is retried until the connection's
+            // deadline, as a hold would keep it), without waiting for a loop to see it running.
+            return new PortRoute.ToContainer(here.address(), port.internal());
         }
         return new PortRoute.Hold(app.name() + " is not running on any host yet");
     }

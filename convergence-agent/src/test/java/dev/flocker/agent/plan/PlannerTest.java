@@ -230,6 +230,14 @@ class PlannerTest {
                 world().dataset(D, A, null).copyAs(D, B, 2, null, false, true).node(B, "10.0.0.2", held(D, true, 2)), "PrepareMount dddddddd"));
         rows.add(row("a prepared replica, wanted here, its owner reporting: nothing (the handoff makes it writable)",
                 world().dataset(D, A, null).copyAs(D, B, 2, "/flocker/" + D, false, true).node(B, "10.0.0.2", held(D, true, 2))));
+        var passing = world().dataset(D, A, null).copyAs(D, A, 3, "/flocker/" + D, false, false);
+        passing.live.put(B, new NodeState(B, "10.0.0.2", "e", List.of(held(D, false, 2)), List.of(), List.of(new NodeState.MoveState(D, B, A,
+                dev.flocker.api.model.MovePhase.HANDOFF, 0, 0, 0, null, "passing ownership")), "pool-10.0.0.2"));
+        rows.add(row("a prepared copy just handed here, its handoff still running: the old owner mounts it, not both at once", passing,
+                "Wait dddddddd: the old owner's handoff mounts it as it passes ownership"));
+        rows.add(row("a prepared copy handed here, no handoff running any more (its old owner stopped before mounting it): made writable",
+                world().dataset(D, A, null).copyAs(D, A, 3, "/flocker/" + D, false, false).node(B, "10.0.0.2", held(D, false, 2)),
+                "MakeWritable dddddddd"));
         rows.add(row("a replica without data yet (a first copy arriving), wanted here: not prepared before it has a snapshot",
                 world().dataset(D, A, null).local(D, B, 2, false, null).node(B, "10.0.0.2", held(D, true, 2))));
         rows.add(row("handed off from here but not made a replica (its last step failed or was cut off): made one",

@@ -74,6 +74,28 @@ class RoutesTest {
     }
 
     @Test
+    void aMadeContainerConfiguredHereWhoseAddressIsKnownIsSentClientsOnceItRunsNowhereElse() {
+        var moving = CONFIG.withApplication(new Application(A, "db", "flocker/postgres:15", List.of(new Application.Port(5432, 15432)), Map.of(),
+                null, List.of(), List.of(new Application.Volume(D, "/data")), null, null, List.of()));
+        here.put("db", new LocalContainer("db", "h", false, List.of(D), "172.17.0.7", null, true)); // made, in a running sandbox
+        nodes.put(B, node(B, "10.0.0.2", true));
+        assertThat(Routes.of(A, moving, new ClusterState(nodes), new LocalState(Map.of(), here), Set.of()).get(15432))
+                .as("during the pre-copy it runs on B: clients go there").isEqualTo(new PortRoute.ToHost("10.0.0.2", 15432));
+        nodes.put(B, node(B, "10.0.0.2", false));
+        assertThat(Routes.of(A, moving, new ClusterState(nodes), new LocalState(Map.of(), here), Set.of()).get(15432))
+                .as("handing over to here: where it will listen").isEqualTo(new PortRoute.ToContainer("172.17.0.7", 5432));
+        assertThat(route(Set.of())).as("configured on another host: not here").isInstanceOf(PortRoute.Hold.class);
+        here.put("db", new LocalContainer("db", "h", false, List.of(D), null, null, true)); // no sandbox: address unknown
+        assertThat(Routes.of(A, moving, new ClusterState(nodes), new LocalState(Map.of(), here), Set.of()).get(15432)).isInstanceOf(PortRoute.Hold.class);
+        var checked = CONFIG.withApplication(new Application(A, "db", "flocker/postgres:15", List.of(new Application.Port(5432, 15432)), Map.of(),
+                null, List.of(), List.of(new Application.Volume(D, "/data")), null, null, List.of(), null, null,
+                new Application.HealthCheck(List.of("CMD", "true"), null, null, null, null), null, null, null, null));
+        here.put("db", new LocalContainer("db", "h", false, List.of(D), "172.17.0.7", null, true));
+        assertThat(Routes.of(A, checked, new ClusterState(nodes), new LocalState(Map.of(), here), Set.of()).get(15432))
+                .as("with a health check, clients wait for it to pass").isInstanceOf(PortRoute.Hold.class);
+    }
+
+    @Test
     void aHandoffFromHereHoldsEvenWhileTheContainerStillRuns() {
         here.put("db", new LocalContainer("db", "h", true, D, "172.17.0.5"));
         assertThat(route(Set.of(D))).isInstanceOf(PortRoute.Hold.class);

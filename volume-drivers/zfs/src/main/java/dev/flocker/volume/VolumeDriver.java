@@ -51,8 +51,9 @@ public interface VolumeDriver {
     void unmount(DatasetId id);
 
     /**
-     * Gives a replica that is about to become this host's writable copy its mountpoint, without mounting it: making it
-     * writable is then a property change and a mount. Received increments do not mount it either.
+     * Gives a replica that is about to become this host's writable copy its mountpoint, without mounting it, and lets it
+     * be mounted read-write: making it writable is then a mount, which only an explicit one does (received increments do
+     * not mount it either). Its owner is still another host, so nothing here mounts it before the handoff.
      */
     void prepareMount(DatasetId id);
 

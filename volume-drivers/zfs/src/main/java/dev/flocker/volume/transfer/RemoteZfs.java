@@ -30,7 +30,7 @@ public final class RemoteZfs {
             parts.add("zfs set mountpoint=none " + dataset);
             parts.add("zfs set readonly=on " + dataset);
         }
-        parts.add(askMount ? "zfs get -H -p -o name,property,value guid,canmount,mountpoint " + dataset + "@" + snapshot + " " + dataset
+        parts.add(askMount ? "zfs get -H -p -o name,property,value guid,canmount,mountpoint,readonly " + dataset + "@" + snapshot + " " + dataset
                 : "zfs get -H -p -o value guid " + dataset + "@" + snapshot);
         return String.join(" && ", parts);
     }
@@ -41,7 +41,7 @@ public final class RemoteZfs {
 
     /**
      * Reads what {@link #receive} printed. A prepared copy was given its mountpoint by its host, with {@code canmount=noauto}
-     * so that nothing but an explicit mount mounts it.
+     * so that nothing but an explicit mount mounts it, and {@code readonly=off}, so that the mount is all it takes.
      */
     public static Arrived arrived(String dataset, String snapshot, boolean askMount, String output) {
         if (!askMount) {
@@ -50,7 +50,8 @@ public final class RemoteZfs {
         var props = dev.flocker.volume.zfs.ZfsGetOutput.parse(output.strip());
         var copy = props.getOrDefault(dataset, Map.of());
         var guid = props.getOrDefault(dataset + "@" + snapshot, Map.of()).getOrDefault("guid", "");
-        return new Arrived(guid, "noauto".equals(copy.get("canmount")) && copy.getOrDefault("mountpoint", "").startsWith("/"));
+        return new Arrived(guid, "noauto".equals(copy.get("canmount")) && copy.getOrDefault("mountpoint", "").startsWith("/")
+                && "off".equals(copy.get("readonly")));
     }
 
     /** Prints the dataset's recorded owner ("-" when none). */
@@ -77,13 +78,13 @@ public final class RemoteZfs {
     }
 
     /**
-     * Records a new owner and generation on the peer's copy: the last step of a handoff. With {@code mount} (the copy has
-     * its mountpoint, prepared by its host), then makes it writable and mounts it, in that order and only after the
-     * ownership is recorded: a copy is writable only where it records its own host as owner.
+     * Records a new owner and generation on the peer's copy: the last step of a handoff. With {@code mount} (its host
+     * prepared the copy: its mountpoint, {@code readonly=off}), then mounts it, only after the ownership is recorded: a
+     * copy is mounted writable only where it records its own host as owner.
      */
     public static String passOwnership(String dataset, NodeId owner, long generation, boolean mount) {
         var command = "zfs set " + ZfsVolumeDriver.OWNER + "=" + owner + " " + dataset + " && zfs set " + ZfsVolumeDriver.GENERATION + "="
                 + generation + " " + dataset;
-        return mount ? command + " && zfs set readonly=off " + dataset + " && zfs mount " + dataset : command;
+        return mount ? command + " && zfs mount " + dataset : command;
     }
 }

@@ -278,6 +278,9 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         // noauto first: a file system given a mountpoint is otherwise mounted at once, read-write in zfs-fuse's eyes.
         zfs.zfs("set", "canmount=noauto", datasetName(id));
         zfs.zfs("set", "mountpoint=" + config.mountRoot().resolve(id.toString()), datasetName(id));
+        // Nothing mounts it but an explicit mount (noauto), which happens only once it records this host as owner; so the
+        // handoff's outage need not change this property too.
+        zfs.zfs("set", "readonly=off", datasetName(id));
     }
 
     @Override

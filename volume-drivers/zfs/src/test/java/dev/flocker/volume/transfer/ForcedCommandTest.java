@@ -69,7 +69,7 @@ class ForcedCommandTest {
 
     @Test
     void anythingElseIsRefusedAndNothingRuns() throws Exception {
-        for (var command : List.of("", "sh -c id", "zfs set mountpoint=/etc " + DATASET, "zfs mount -a", "zfs destroy -r fl-x-n2",
+        for (var command : List.of("", "sh -c id", "zfs set readonly=off " + DATASET, "zfs set mountpoint=/etc " + DATASET, "zfs mount -a", "zfs destroy -r fl-x-n2",
                 "zfs recv -F other/" + DatasetId.random(), RemoteZfs.owner(DATASET) + "; id", RemoteZfs.owner(DATASET) + " && rm -rf /",
                 "zfs destroy -r " + DATASET + "/../x", RemoteZfs.owner(DATASET) + "\nid")) {
             var run = forced(command);

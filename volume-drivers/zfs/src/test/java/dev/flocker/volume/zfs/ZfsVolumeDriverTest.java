@@ -176,7 +176,7 @@ class ZfsVolumeDriverTest {
         var prepared = driver.get(replica).orElseThrow();
         assertThat(prepared.mountpoint()).isEqualTo(driver.mountpoint(replica));
         assertThat(prepared.mounted()).as("a prepared replica is not mounted").isFalse();
-        assertThat(prepared.readOnly()).isTrue();
+        assertThat(prepared.readOnly()).as("a mount is all it takes to make it writable").isFalse();
         driver.prepareMount(replica); // idempotent
 
         // The handoff's fence: unmounted, nothing else changed; idempotent.
