@@ -54,7 +54,7 @@ public final class PostgresMoveBenchmark {
             throw new IllegalArgumentException("the second argument is 'quiet' (the default) or 'load', not '" + args[1] + "'");
         }
         Lab.down(LAB);
-        var lab = Lab.upWithPoolSize(LAB, 2, "4G", "busybox,postgres");
+        var lab = Lab.upWithPoolSize(LAB, 2, "4G", "busybox", "postgres");
         var work = Files.createTempDirectory("flocker-bench-pg");
         var report = new ArrayList<String>();
         try (var cluster = new LabCluster(lab, work)) {
