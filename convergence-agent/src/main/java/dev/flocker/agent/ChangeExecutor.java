@@ -173,11 +173,12 @@ final class ChangeExecutor {
                 driver.makeReplica(c.dataset());
             }
             case Change.DeleteDataset c -> driver.destroy(c.dataset());
-            case Change.StartApplication c -> containers.start(c.application(), volumePaths(c.application()));
+            case Change.StartApplication c -> containers.start(c.application(), mounted(c.application()));
             case Change.CreateApplication c -> containers.create(c.application(), volumePaths(c.application()));
             case Change.RestartApplication c -> {
+                var paths = mounted(c.application());
                 containers.stop(c.application().name());
-                containers.start(c.application(), volumePaths(c.application()));
+                containers.start(c.application(), paths);
             }
             case Change.StopApplication c -> containers.stop(c.name());
             case Change.HoldConnections c -> c.ports().forEach(port -> proxy.route(port, Route.hold("handoff to " + c.to())));
@@ -259,6 +260,33 @@ final class ChangeExecutor {
     /** Keeps a few snapshots after a handoff (the newest is the base of the next increment); failures only logged. */
     void pruneSnapshots(DatasetId id) {
         pruneSnapshots(id, Set.of());
+    }
+
+    /**
+     * The application's volume paths, each checked to be a mount (its device is not its parent directory's): a container
+     * started on a dataset that is not mounted would write into the bare directory beneath, where no copy, snapshot or
+     * move ever looks. The planner never plans that; this is the last line.
+     */
+    private Map<DatasetId, Path> mounted(dev.flocker.api.model.Application application) {
+        var paths = volumePaths(application);
+        requireMounts(paths, application.name());
+        return paths;
+    }
+
+    /** Fails naming the first of {@code paths} that is not a mount point (see {@link #mounted}). */
+    static void requireMounts(Map<DatasetId, Path> paths, String application) {
+        paths.forEach((id, path) -> {
+            boolean mount;
+            try {
+                mount = !java.nio.file.Files.getAttribute(path, "unix:dev").equals(java.nio.file.Files.getAttribute(path.getParent(), "unix:dev"));
+            } catch (java.io.IOException | RuntimeException e) {
+                mount = false;
+            }
+            if (!mount) {
+                throw new IllegalStateException("dataset " + id + " is not mounted at " + path + "; not starting " + application
+                        + " on the bare directory beneath");
+            }
+        });
     }
 
     private Map<DatasetId, Path> volumePaths(dev.flocker.api.model.Application application) {

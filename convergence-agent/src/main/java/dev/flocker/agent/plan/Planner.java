@@ -288,8 +288,10 @@ public final class Planner {
             // A copy owned here that is not writable yet is made writable by this plan's dataset step, which runs before
             // its starts (the executor skips a start whose dataset's change failed): the app starts in the same loop as
             // the handoff lands, which is part of a move's outage. With several datasets, it starts once all are here.
+            // Not while the old owner's handoff is still to mount it (no MakeWritable is planned then): a container started on
+            // an unmounted copy would write into the bare directory beneath it, not into the dataset.
             var ready = local != null && in.self().equals(local.owner()) && !supersededElsewhere(in, volume, local)
-                    && !ReplicaPlanner.fenced(in, in.configuration().dataset(volume).orElse(null));
+                    && !ReplicaPlanner.fenced(in, in.configuration().dataset(volume).orElse(null)) && !mountedByTheHandoff(in, volume, local);
             if (!ready) {
                 if (container != null && !container.created() && container.volumes().stream().anyMatch(id -> notOwnedHere(in, id))) {
                     stops.add(new StopApplication(app.name(), first(container.volumes()))); // never run on a copy this host does not own

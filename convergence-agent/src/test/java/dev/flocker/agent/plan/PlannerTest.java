@@ -235,6 +235,12 @@ class PlannerTest {
                 dev.flocker.api.model.MovePhase.HANDOFF, 0, 0, 0, null, "passing ownership")), "pool-10.0.0.2"));
         rows.add(row("a prepared copy just handed here, its handoff still running: the old owner mounts it, not both at once", passing,
                 "Wait dddddddd: the old owner's handoff mounts it as it passes ownership"));
+        var passingWithApp = world().dataset(D, A, null).app("db", A, D, "postgres").copyAs(D, A, 3, "/flocker/" + D, false, false);
+        passingWithApp.live.putAll(passing.live);
+        passingWithApp.containers.put("db", new LocalContainer("db", ApplicationHash.of(passingWithApp.application("db")), false, List.of(D),
+                "172.17.0.9", null, true));
+        rows.add(row("its application is not started before that mount: it would write into the bare directory beneath", passingWithApp,
+                "Wait dddddddd: the old owner's handoff mounts it as it passes ownership"));
         rows.add(row("a prepared copy handed here, no handoff running any more (its old owner stopped before mounting it): made writable",
                 world().dataset(D, A, null).copyAs(D, A, 3, "/flocker/" + D, false, false).node(B, "10.0.0.2", held(D, false, 2)),
                 "MakeWritable dddddddd"));
