@@ -133,6 +133,10 @@ public final class Planner {
             if (container.volumes().stream().anyMatch(moves.leaving::contains)) {
                 continue; // the move's handoff stops it, after the pre-copy
             }
+            if (!container.running() && container.volumes().stream().anyMatch(id -> in.progress(id) != null
+                    && in.progress(id).running() == dev.flocker.api.model.MovePhase.HANDOFF)) {
+                continue; // stopped by a handoff still running, whose last step removes it once the outage is over
+            }
             if (stops.stream().noneMatch(c -> c instanceof StopApplication s && s.name().equals(container.name()))) {
                 stops.add(new StopApplication(container.name(), first(container.volumes())));
             }

@@ -252,6 +252,15 @@ class PlannerTest {
         var tail = world().dataset(D, B, null).copyAs(D, B, 5, "/flocker/" + D, false, false).node(B, "10.0.0.2", held(D, false, 4));
         tail.moves.put(D, MoveProgress.towards(B).running(dev.flocker.api.model.MovePhase.HANDOFF));
         rows.add(row("handed off from here, the handoff still running: its own last step makes it a replica", tail));
+        var stopped = world().dataset(D, B, null).app("db", B, D, "postgres").copyAs(D, B, 5, "/flocker/" + D, false, false)
+                .node(B, "10.0.0.2", held(D, false, 4));
+        stopped.containers.put("db", new LocalContainer("db", "h", false, List.of(D), null, null, false));
+        stopped.moves.put(D, MoveProgress.towards(B).running(dev.flocker.api.model.MovePhase.HANDOFF));
+        rows.add(row("its stopped container is left to that last step too, not removed while the target starts", stopped));
+        var done = world().dataset(D, B, null).app("db", B, D, "postgres").copyAs(D, B, 5, null, false, true)
+                .node(B, "10.0.0.2", held(D, true, 5));
+        done.containers.put("db", new LocalContainer("db", "h", false, List.of(D), null, null, false));
+        rows.add(row("once no handoff runs, a stopped container left here is removed", done, "StopApplication db"));
         rows.add(row("a replica here, wanted here, owner not reporting: wait instead of inventing data",
                 world().dataset(D, A, null).local(D, B, 2, false, null),
                 "Wait dddddddd: the owner " + B + " is not reporting; waiting for it to hand the dataset over instead of inventing data"));
