@@ -15,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
 
 /**
  * Cross-host routing benchmark (issue: moves at the physical floor). On a 2-host lab with a control service and an agent
@@ -176,28 +175,9 @@ public final class CrossHostBenchmark {
         return done.get() / (double) seconds;
     }
 
-    private static final Pattern RATE = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
-    private static final Pattern P99 = Pattern.compile("99%\\s+([0-9.]+)(us|ms|s)");
-
     /** wrk -t2 -c16 against the small page: {requests/s, p99 latency in ms}. */
     private static double[] wrk(String ip, int seconds) throws IOException, InterruptedException {
-        var process = new ProcessBuilder("wrk", "-t2", "-c16", "-d" + seconds + "s", "--latency", "http://" + ip + ":" + PORT + "/index.html")
-                .redirectErrorStream(true).start();
-        var out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (process.waitFor() != 0) {
-            throw new IllegalStateException("wrk failed: " + out);
-        }
-        var rate = RATE.matcher(out);
-        var p99 = P99.matcher(out);
-        if (!rate.find() || !p99.find()) {
-            throw new IllegalStateException("cannot read wrk's output: " + out);
-        }
-        double latency = Double.parseDouble(p99.group(1));
-        latency = switch (p99.group(2)) {
-            case "us" -> latency / 1000;
-            case "s" -> latency * 1000;
-            default -> latency;
-        };
-        return new double[] {Double.parseDouble(rate.group(1)), latency};
+        var result = dev.flocker.lab.Wrk.run("http://" + ip + ":" + PORT + "/index.html", seconds);
+        return new double[] {result.requestsPerSecond(), result.p99Millis()};
     }
 }

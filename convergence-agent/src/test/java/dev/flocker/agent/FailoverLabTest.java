@@ -88,7 +88,9 @@ class FailoverLabTest extends AgentLabTest {
             // (2) n2, now the primary, is cut off with everything running: a client on n2 writes straight to its database. (Watched
             // from here: in (1) the dead host's copy stays mounted in the one zfs-fuse all lab hosts share, though nothing can write it.)
             watching = Thread.ofVirtual().start(watcher);
-            var address = cluster.docker(2, "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", "pg").strip();
+            // The container's address is its network sandbox's (it joined that namespace), as the agent's routes use it.
+            var address = cluster.docker(2, "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                    Containers.sandboxName("pg")).strip();
             var local = new Writer(2, address);
             var localWriting = Thread.ofVirtual().start(local);
             cluster.await("the client on n2 inserts", 30, () -> local.acknowledged.size() > 20);

@@ -61,7 +61,9 @@ class MovesTest extends AgentLabTest {
         var all = new TreeMap<>(files);
         all.putAll(more);
         assertThat(checksums(cluster.mountpoint(1, id))).isEqualTo(all);
-        assertThat(zfs("get", "-H", "-o", "value", "readonly", cluster.host(2).pool() + "/" + id).strip()).isEqualTo("on");
+        // The handoff's last step, a second after it passed ownership, makes the old copy a read-only replica.
+        cluster.await("n2's copy is a read-only replica", 30,
+                () -> zfs("get", "-H", "-o", "value", "readonly", cluster.host(2).pool() + "/" + id).strip().equals("on"));
         // Ownership is passed once per handoff: the old owner waits for the new one's report instead of writing again.
         Thread.sleep(3000);
         long passes = 0;
@@ -111,7 +113,8 @@ class MovesTest extends AgentLabTest {
         assertThat(docker(2, "inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", "ticker")).contains("GREETING=hello");
         assertThat(docker(2, "inspect", "-f", "{{.HostConfig.Memory}}", "ticker").strip()).isEqualTo(Long.toString(64L << 20));
         // Its network is its sandbox's (made with the container during the pre-copy); n1 removed both once it handed over.
-        assertThat(docker(2, "inspect", "-f", "{{.HostConfig.NetworkMode}}", "ticker").strip()).isEqualTo("container:flocker-sandbox-ticker");
+        assertThat(docker(2, "inspect", "-f", "{{.HostConfig.NetworkMode}}", "ticker").strip())
+                .isEqualTo("container:" + docker(2, "inspect", "-f", "{{.Id}}", "flocker-sandbox-ticker").strip());
         assertThat(running(2, "flocker-sandbox-ticker")).isTrue();
         cluster.await("n1 removed the app's container and its sandbox", 30,
                 () -> docker(1, "ps", "-aq", "--filter", "name=^ticker$").isBlank() && docker(1, "ps", "-aq", "--filter", "name=^flocker-sandbox-ticker$").isBlank());

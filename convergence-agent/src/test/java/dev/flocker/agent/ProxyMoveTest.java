@@ -102,15 +102,15 @@ class ProxyMoveTest extends AgentLabTest {
         var viaN2 = new Outcomes();
         // Both hosts' proxies answer before the first request: one through n1's own container, one through n1's proxy.
         cluster.await("the app answers through both hosts", 90, () -> answers(cluster.host(1).ip()) && answers(cluster.host(2).ip()));
-        assertThat(kernelForwards(1)).as("n1, where the app answered, forwards its port in the kernel").isTrue();
-        assertThat(kernelForwards(2)).as("n2's proxy carries its connections to n1 itself").isFalse();
+        assertThat(dnatTarget(1)).as("n1, where the app answered, forwards its port in the kernel to the container").startsWith("172.");
+        assertThat(dnatTarget(2)).as("n2, which does not run it, forwards its port in the kernel to n1").isEqualTo(cluster.host(1).ip() + ":" + PORT);
         assertThat(cluster.control.clusterState().nodes().values()).as("a proxy's own listener is not another program's")
                 .allSatisfy(n -> assertThat(n.busyPorts()).contains(22).doesNotContain(PORT));
         // The kernel hands the app each client's own address (the proxy's copies would show n1's, a masquerade 172.17.0.1).
         assertThat(answers(cluster.host(1).ip())).isTrue();
         cluster.await("httpd logs a request from the test's own address", 10, () -> dockerLogs(1, "web").contains(":" + cluster.lab.bridgeIp() + "]:"));
         // Containers reach it at their own host's address as links do: on n1 through the kernel's rule back onto the same
-        // bridge (masqueraded, or the answer would bypass the rule), on n2 through n2's proxy.
+        // bridge (masqueraded, or the answer would bypass the rule), on n2 through n2's rule to n1 (SNAT'd back through n2).
         for (int i : new int[] {1, 2}) {
             var answer = cluster.docker(i, "run", "--rm", "flocker/busybox:local", "sh", "-c",
                     "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 5 " + cluster.host(i).ip() + " " + PORT);
@@ -130,8 +130,10 @@ class ProxyMoveTest extends AgentLabTest {
             cluster.client.moves().stream().filter(m -> m.datasetId().equals(id) && m.to().equals(to))
                     .forEach(m -> System.out.println("proxy move to " + to + ": " + m.detail()));
             int target = to.equals(N1) ? 1 : 2;
-            cluster.await("the kernel forwards the port on " + to + " (its clients were answered)", 30, () -> kernelForwards(target));
-            assertThat(kernelForwards(3 - target)).as("the source host's rule went with the app").isFalse();
+            cluster.await("the kernel forwards the port on " + to + " to its container (its clients were answered)", 30,
+                    () -> dnatTarget(target) != null && dnatTarget(target).startsWith("172."));
+            cluster.await("the source host's rule went with the app: it forwards to " + to, 30,
+                    () -> (cluster.host(target).ip() + ":" + PORT).equals(dnatTarget(3 - target)));
         }
         // Both agents' and the control service's /metrics count the moves, with how long each source held connections.
         for (int host = 1; host <= 2; host++) {
@@ -185,6 +187,13 @@ class ProxyMoveTest extends AgentLabTest {
     }
 
     /** Whether host n{@code i}'s agent has a DNAT rule for the app's port (kernel forwarding, not its proxy's copies). */
+    /** Where host {@code i}'s kernel forwards the port ("address:port"), or null when it does not. */
+    String dnatTarget(int i) {
+        return cluster.lab.exec(cluster.host(i), "iptables", "-w", "5", "-t", "nat", "-S").lines()
+                .filter(rule -> rule.contains("--dport " + PORT + " -j DNAT --to-destination "))
+                .map(rule -> rule.substring(rule.indexOf("--to-destination ") + "--to-destination ".length()).strip()).findFirst().orElse(null);
+    }
+
     boolean kernelForwards(int i) {
         return cluster.lab.exec(cluster.host(i), "iptables", "-w", "5", "-t", "nat", "-S").lines()
                 .anyMatch(rule -> rule.contains("--dport " + PORT + " -j DNAT"));

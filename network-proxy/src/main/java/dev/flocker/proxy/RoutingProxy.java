@@ -116,13 +116,12 @@ public final class RoutingProxy implements AutoCloseable {
 
     /**
      * The other hosts of the cluster: their connections are never sent on by the kernel to a third host (see
-     * {@link KernelForwarding#apply(Map, Map, java.util.Set)}); the proxy's own rule for them is {@code fromPeer}.
+     * {@link KernelForwarding#apply(Map, Map, java.util.Set)}); the proxy's own rule for them is {@code fromPeer}. Applied
+     * by the next {@link #update}: not before, since an agent's first update is what binds the listeners under the rules
+     * a previous agent left, and rewriting the rules before that would leave the ports with neither.
      */
     public synchronized void peers(java.util.Set<InetAddress> peers) {
-        if (!peers.equals(this.peers)) {
-            this.peers = java.util.Set.copyOf(peers);
-            syncKernel();
-        }
+        this.peers = java.util.Set.copyOf(peers);
     }
 
     /**

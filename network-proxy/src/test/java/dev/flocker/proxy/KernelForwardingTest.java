@@ -116,6 +116,8 @@ class KernelForwardingTest extends RoutingProxyTest {
 
         // A connection from another host of the cluster is never sent on by the kernel: the proxy takes it (and decides).
         proxy.peers(java.util.Set.of(LOOPBACK));
+        assertThat(iptables("nat", "FLOCKER-" + tag)).as("applied by the next update").doesNotContain("RETURN");
+        proxy.update(Map.of(port, Route.remote("127.0.0.1", there.port())));
         assertThat(iptables("nat", "FLOCKER-" + tag)).contains("-s 127.0.0.1/32 -d 127.0.0.1/32 -j RETURN");
         try (var client = connect(port)) {
             assertThat(ask(client, "c")).isEqualTo("there:c");
