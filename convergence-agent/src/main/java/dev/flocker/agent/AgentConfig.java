@@ -228,7 +228,6 @@ public record AgentConfig(String controlHost, int controlPort, int controlApiPor
         return new java.net.InetSocketAddress(m.group(1), Integer.parseInt(m.group(2)));
     }
 
-    /** The driver name: plugin.name, or the socket's file name without ".sock", or "flocker". */
     /** docker.sandbox_image: an image reference, or absent (no sandboxes). */
     private static String sandboxImage(Reader reader, Map<?, ?> docker) {
         var image = reader.string(docker, "docker.sandbox_image", "");
@@ -242,6 +241,7 @@ public record AgentConfig(String controlHost, int controlPort, int controlApiPor
         return image;
     }
 
+    /** The driver name: plugin.name, or the socket's file name without ".sock", or "flocker". */
     private static String pluginName(Reader reader, Map<?, ?> plugin, PluginEndpoint endpoint) {
         var fallback = endpoint.socket() == null ? "flocker" : endpoint.socket().getFileName().toString().replaceFirst("\\.sock$", "");
         var name = reader.string(plugin, "plugin.name", fallback);

@@ -122,7 +122,7 @@ public final class Containers implements AutoCloseable {
             // A made container that joins a running sandbox already has the address it will listen at.
             boolean addressed = running || (created && sandbox != null && "running".equals(sandbox.getState()));
             result.put(name, new LocalContainer(name, labels.get(CONFIG), running, volumes, addressed ? address : null,
-                    running ? health(container.getStatus()) : null, "created".equals(container.getState())));
+                    running ? health(container.getStatus()) : null, created));
         }
         return result;
     }

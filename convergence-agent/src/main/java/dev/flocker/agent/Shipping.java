@@ -14,6 +14,7 @@ import java.util.function.Function;
  * peer the planner names resolved to an address, account and pinned host key.
  */
 record Shipping(DatasetShipper shipper, SshConnections ssh, Function<Change.Peer, Peer> resolve) {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Shipping.class);
 
     /** Sends the increment; {@code transfer} receives its progress and may cancel it. */
     TransferResult push(Change.PushIncrement change, Transfer transfer) {
@@ -36,7 +37,7 @@ record Shipping(DatasetShipper shipper, SshConnections ssh, Function<Change.Peer
             }
             // The peer's agent saw the ownership arrive and mounted the copy itself first ("already mounted"), or the mount
             // failed: either way the ownership is what must land, and recording it again is harmless; its agent mounts it.
-            org.slf4j.LoggerFactory.getLogger(Shipping.class).atInfo().addKeyValue("dataset", change.dataset())
+            LOG.atInfo().addKeyValue("dataset", change.dataset())
                     .log("the peer did not take the mount with the ownership (" + e.getMessage().strip() + "); passing ownership alone");
             ssh.run(peer, RemoteZfs.passOwnership(dataset, change.to().node(), change.generation(), false));
         }

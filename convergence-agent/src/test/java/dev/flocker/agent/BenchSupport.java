@@ -39,6 +39,18 @@ final class BenchSupport {
         return lab.exec(lab.host(host), command.toArray(String[]::new));
     }
 
+    /**
+     * Destroys a floor's dataset on host {@code host}'s pool, if it is there: zfs-fuse calls a dataset written through its
+     * mount busy unless it is unmounted first, and sometimes for a moment after; a few attempts, failures ignored.
+     */
+    static void destroyDataset(dev.flocker.lab.Lab lab, int host, String dataset) {
+        for (int attempt = 0; attempt < 5 && run(lab, host, List.of("zfs", "list", "-H", "-o", "name", "-r", lab.host(host).pool()))
+                .lines().anyMatch(dataset::equals); attempt++) {
+            tryRun(lab, host, List.of("zfs", "unmount", "-f", dataset));
+            tryRun(lab, host, List.of("zfs", "destroy", "-r", dataset));
+        }
+    }
+
     /** As {@link #run}, for cleanup of what may not exist (any failure is ignored). */
     static void tryRun(dev.flocker.lab.Lab lab, int host, List<String> command) {
         try {

@@ -1,7 +1,6 @@
 package dev.flocker.agent;
 
 import dev.flocker.api.model.Application;
-import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.NodeId;
 import static dev.flocker.agent.BenchSupport.fill;
 import static dev.flocker.agent.BenchSupport.median;
@@ -219,12 +218,7 @@ public final class MoveOutageBenchmark {
         } finally {
             for (int i = 1; i <= 2; i++) {
                 tryRun(i, List.of("/usr/bin/docker", "-H", lab.host(i).dockerHost(), "rm", "-f", "floor"));
-                // zfs-fuse calls a dataset written through its mount busy unless it is unmounted first.
-                for (int attempt = 0; attempt < 5 && !run(i, List.of("zfs", "list", "-H", "-o", "name", "-r", lab.host(i).pool()))
-                        .lines().noneMatch(floorDataset(i)::equals); attempt++) {
-                    tryRun(i, List.of("zfs", "unmount", "-f", floorDataset(i)));
-                    tryRun(i, List.of("zfs", "destroy", "-r", floorDataset(i)));
-                }
+                BenchSupport.destroyDataset(lab, i, floorDataset(i));
             }
         }
         return outages;
@@ -292,11 +286,7 @@ public final class MoveOutageBenchmark {
             }
         } finally {
             for (int i = 1; i <= 2; i++) {
-                for (int attempt = 0; attempt < 5 && !run(i, List.of("zfs", "list", "-H", "-o", "name", "-r", lab.host(i).pool()))
-                        .lines().noneMatch(floorDataset(i)::equals); attempt++) {
-                    tryRun(i, List.of("zfs", "unmount", "-f", floorDataset(i)));
-                    tryRun(i, List.of("zfs", "destroy", "-r", floorDataset(i)));
-                }
+                BenchSupport.destroyDataset(lab, i, floorDataset(i));
             }
         }
         return times;

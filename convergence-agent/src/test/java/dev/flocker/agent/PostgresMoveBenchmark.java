@@ -128,7 +128,7 @@ public final class PostgresMoveBenchmark {
                     ssh.pipe(1, 2, "zfs send " + floorDataset(1) + "@f0", "zfs recv -F " + floorDataset(2));
                     zfs("set", "mountpoint=" + floorMount(2), floorDataset(2));
                 }
-                docker(i, args.toArray(String[]::new));
+                cluster.docker(i, args.toArray(String[]::new));
                 if (i == 1) {
                     cluster.await("the floor's PostgreSQL answers on n1", 180, () -> psql(lab.host(1).ip(), FLOOR_PORT, "select 1"));
                     if (!psql(lab.host(1).ip(), FLOOR_PORT, "create table rows (id serial primary key, body text)")) {
@@ -147,11 +147,11 @@ public final class PostgresMoveBenchmark {
                     ssh.pipe(from, to, "zfs send -i @" + common + " " + floorDataset(from) + "@" + pre, "zfs recv -F " + floorDataset(to));
                     long start = System.nanoTime();
                     writer.host = lab.host(to).ip();
-                    docker(from, "stop", "pgfloor");
+                    cluster.docker(from, "stop", "pgfloor");
                     String last = "l" + m;
                     zfs("snapshot", floorDataset(from) + "@" + last);
                     ssh.pipe(from, to, "zfs send -i @" + pre + " " + floorDataset(from) + "@" + last, "zfs recv -F " + floorDataset(to));
-                    docker(to, "start", "pgfloor");
+                    cluster.docker(to, "start", "pgfloor");
                     cluster.await("inserts go on at n" + to, 120, () -> writer.acknowledgedAfter(start) > 5);
                     Thread.sleep(1000);
                     var gap = writer.longestGap(start, System.nanoTime());
@@ -163,11 +163,7 @@ public final class PostgresMoveBenchmark {
         } finally {
             for (int i = 1; i <= 2; i++) {
                 BenchSupport.tryRun(lab, i, List.of("/usr/bin/docker", "-H", lab.host(i).dockerHost(), "rm", "-f", "pgfloor"));
-                for (int attempt = 0; attempt < 5 && BenchSupport.run(lab, i, List.of("zfs", "list", "-H", "-o", "name", "-r", lab.host(i).pool()))
-                        .lines().anyMatch(floorDataset(i)::equals); attempt++) {
-                    BenchSupport.tryRun(lab, i, List.of("zfs", "unmount", "-f", floorDataset(i)));
-                    BenchSupport.tryRun(lab, i, List.of("zfs", "destroy", "-r", floorDataset(i)));
-                }
+                BenchSupport.destroyDataset(lab, i, floorDataset(i));
             }
         }
         return gaps;
@@ -244,12 +240,6 @@ public final class PostgresMoveBenchmark {
 
     private Path floorMount(int host) {
         return lab.host(host).dir().resolve("pgfloor");
-    }
-
-    private String docker(int host, String... args) {
-        var command = new ArrayList<>(List.of("/usr/bin/docker", "-H", lab.host(host).dockerHost()));
-        command.addAll(List.of(args));
-        return BenchSupport.run(lab, host, command);
     }
 
     private String zfs(String... args) {

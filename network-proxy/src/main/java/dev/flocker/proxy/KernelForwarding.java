@@ -165,22 +165,16 @@ public final class KernelForwarding implements AutoCloseable {
         var natRules = new ArrayList<String>(List.of("*nat", ":" + nat + " - [0:0]", ":" + snat + " - [0:0]"));
         var filterRules = new ArrayList<String>(List.of("*filter", ":" + forward + " - [0:0]"));
         routes.forEach((port, target) -> {
-            var to = target.getAddress().getHostAddress() + ":" + target.getPort();
-            var original = "-p tcp -m conntrack --ctstate DNAT --ctorigdst " + address + " --ctorigdstport " + port;
-            natRules.add("-A " + nat + " -d " + address + "/32 -p tcp -m tcp --dport " + port + " -j DNAT --to-destination " + to);
+            var original = forwardRules(port, target, natRules, filterRules);
             var link = links.computeIfAbsent(target.getAddress(), KernelForwarding::linkOf);
             link.ifPresent(subnet -> natRules.add("-A " + snat + " -s " + subnet + " " + original + " -j MASQUERADE"));
-            filterRules.add("-A " + forward + " " + original + " -j ACCEPT");
         });
         // After every local rule (a peer's connection is delivered to a local application), before any remote one.
         wanted.peers().stream().map(InetAddress::getHostAddress).sorted()
                 .forEach(peer -> natRules.add("-A " + nat + " -s " + peer + "/32 -d " + address + "/32 -j RETURN"));
         remote.forEach((port, target) -> {
-            var to = target.getAddress().getHostAddress() + ":" + target.getPort();
-            var original = "-p tcp -m conntrack --ctstate DNAT --ctorigdst " + address + " --ctorigdstport " + port;
-            natRules.add("-A " + nat + " -d " + address + "/32 -p tcp -m tcp --dport " + port + " -j DNAT --to-destination " + to);
+            var original = forwardRules(port, target, natRules, filterRules);
             natRules.add("-A " + snat + " " + original + " -j SNAT --to-source " + address);
-            filterRules.add("-A " + forward + " " + original + " -j ACCEPT");
         });
         natRules.add("COMMIT");
         filterRules.add("COMMIT");
@@ -200,6 +194,18 @@ public final class KernelForwarding implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * Adds the DNAT of this host's {@code port} to {@code target} and the FORWARD acceptance of what it forwards; returns
+     * the match of those forwarded connections, for their source NAT.
+     */
+    private String forwardRules(int port, InetSocketAddress target, List<String> natRules, List<String> filterRules) {
+        var to = target.getAddress().getHostAddress() + ":" + target.getPort();
+        var original = "-p tcp -m conntrack --ctstate DNAT --ctorigdst " + address + " --ctorigdstport " + port;
+        natRules.add("-A " + nat + " -d " + address + "/32 -p tcp -m tcp --dport " + port + " -j DNAT --to-destination " + to);
+        filterRules.add("-A " + forward + " " + original + " -j ACCEPT");
+        return original;
     }
 
     /** What the rules forward: local targets, remote ones, and the peers kept from the remote ones. */

@@ -74,6 +74,12 @@ public final class Planner {
         MoveProgress progress(DatasetId id) {
             return moves.get(id);
         }
+
+        /** Whether a handoff of {@code id} from this host is running now. */
+        boolean handingOff(DatasetId id) {
+            var progress = moves.get(id);
+            return progress != null && progress.running() == dev.flocker.api.model.MovePhase.HANDOFF;
+        }
     }
 
     /** A pre-copy is done when an increment is at most {@code smallEnoughBytes}, or after {@code maxRounds} rounds. */
@@ -133,8 +139,7 @@ public final class Planner {
             if (container.volumes().stream().anyMatch(moves.leaving::contains)) {
                 continue; // the move's handoff stops it, after the pre-copy
             }
-            if (!container.running() && container.volumes().stream().anyMatch(id -> in.progress(id) != null
-                    && in.progress(id).running() == dev.flocker.api.model.MovePhase.HANDOFF)) {
+            if (!container.running() && container.volumes().stream().anyMatch(in::handingOff)) {
                 continue; // stopped by a handoff still running, whose last step removes it once the outage is over
             }
             if (stops.stream().noneMatch(c -> c instanceof StopApplication s && s.name().equals(container.name()))) {
@@ -256,8 +261,7 @@ public final class Planner {
             }
         }
         // Mounted, or not read-only: a handoff from here that stopped before its last step, or a copy mounted by hand.
-        boolean handingOff = in.progress(id) != null && in.progress(id).running() == dev.flocker.api.model.MovePhase.HANDOFF;
-        if ((local.mounted() || !local.readOnly()) && !handingOff) {
+        if ((local.mounted() || !local.readOnly()) && !in.handingOff(id)) {
             changes.add(new MakeReplica(id, "this host is not the owner"));
         }
     }

@@ -30,11 +30,13 @@ public interface VolumeDriver {
     Optional<Volume> get(DatasetId id);
 
     /** Takes a snapshot whose name sorts after every earlier one of this driver. */
-    Snapshot snapshot(DatasetId id);
+    default Snapshot snapshot(DatasetId id) {
+        return snapshotAndGet(id).latestSnapshot().orElseThrow();
+    }
 
     /**
      * Takes a snapshot as {@link #snapshot} does and returns the dataset as it is then, the new snapshot its newest: one
-     * backend call fewer than the two apart (a handoff's final increment waits for both).
+     * backend call fewer than taking it and listing the dataset apart (a handoff's final increment waits for both).
      */
     Volume snapshotAndGet(DatasetId id);
 

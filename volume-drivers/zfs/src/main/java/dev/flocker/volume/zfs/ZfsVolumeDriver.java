@@ -205,15 +205,6 @@ public final class ZfsVolumeDriver implements VolumeDriver {
     }
 
     @Override
-    public Snapshot snapshot(DatasetId id) {
-        var name = SnapshotName.next();
-        var full = snapshotName(id, name);
-        zfs.zfs("snapshot", full);
-        var props = ZfsGetOutput.parse(zfs.zfs("get", "-H", "-p", "-o", "name,property,value", "guid,createtxg", full));
-        return ZfsGetOutput.snapshots(props, datasetName(id)).get(datasetName(id)).get(0);
-    }
-
-    @Override
     public Volume snapshotAndGet(DatasetId id) {
         var name = SnapshotName.next();
         zfs.zfs("snapshot", snapshotName(id, name));
