@@ -271,9 +271,12 @@ public final class ConfigurationStore implements AutoCloseable {
                 writeEntries(last); // its writer may have died before it did
             }
             var json = delta.toJson();
-            if (!withMajority(() -> head.replace(HEAD, registered, json))) {
+            if (!withMajority(() -> head.replace(HEAD, registered, json)) && !json.equals(withMajority(() -> head.get(HEAD)))) {
                 continue;
             }
+            // Taken, or refused while the register holds exactly this change: when the member owning the register dies
+            // mid-call, Hazelcast runs the compare-and-set again on the new owner, which finds it done and answers false.
+            // Writing it again would give one change two versions, and a conditional writer a 412 for a write taken.
             wroteLast = version;
             writeEntries(delta);
             apply(delta, json, after);
