@@ -182,6 +182,7 @@ final class ChangeExecutor {
             }
             case Change.StopApplication c -> containers.stop(c.name());
             case Change.HoldConnections c -> c.ports().forEach(port -> proxy.route(port, Route.hold("handoff to " + c.to())));
+            case Change.ForwardConnections c -> c.ports().forEach(port -> proxy.route(port, Route.remote(c.host(), port)));
             case Change.StopUsers c -> containers.stopUsing(c.dataset());
             case Change.Unmount c -> driver.unmount(c.dataset());
             case Change.PrepareMount c -> driver.prepareMount(c.dataset());

@@ -147,7 +147,7 @@ final class ConvergenceLoop {
             waits = plan.waits();
             parts.peers().addresses = peerAddresses(cluster);
             parts.proxy().peers(parts.peers().addresses);
-            parts.proxy().update(proxyRoutes(Routes.of(self, view.configuration(), cluster, local, plan.holding())));
+            parts.proxy().update(proxyRoutes(Routes.of(self, view.configuration(), cluster, local, plan.holding(), plan.handedTo())));
         }
         var state = parts.report().of(local, parts.runner().states(), waits, parts.executor().errors(), applicationErrors,
                 view == null ? null : view.configuration(), new StateReport.Replication(parts.replicator()::states, parts.executor().setAside(),

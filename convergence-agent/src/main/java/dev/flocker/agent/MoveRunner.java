@@ -190,6 +190,13 @@ final class MoveRunner {
                 case Change.PassOwnership c -> {
                     executor.passOwnership(c, targetPrepared);
                     passed = System.nanoTime();
+                    // The planner routes the application's clients to the new owner from now on, not only once it reports.
+                    progress.put(id, MoveProgress.towards(handoff.to().node()).passed(handoff.generation(), Instant.now())
+                            .running(MovePhase.HANDOFF));
+                }
+                case Change.ForwardConnections c -> {
+                    move.detail = "ownership passed; sending connections to " + c.host();
+                    executor.apply(c);
                 }
                 case Change.MakeReplica c -> {
                     try {

@@ -35,8 +35,8 @@ record Shipping(DatasetShipper shipper, SshConnections ssh, Function<Change.Peer
             if (!mount) {
                 throw e;
             }
-            // The peer's agent saw the ownership arrive and mounted the copy itself first ("already mounted"), or the mount
-            // failed: either way the ownership is what must land, and recording it again is harmless; its agent mounts it.
+            // The mount failed (or an earlier attempt mounted it: "already mounted"), or the command was cut off after it:
+            // the ownership is what must land, and recording it again is harmless; its agent mounts the copy if need be.
             LOG.atInfo().addKeyValue("dataset", change.dataset())
                     .log("the peer did not take the mount with the ownership (" + e.getMessage().strip() + "); passing ownership alone");
             ssh.run(peer, RemoteZfs.passOwnership(dataset, change.to().node(), change.generation(), false));

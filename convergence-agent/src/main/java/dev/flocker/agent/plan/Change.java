@@ -82,16 +82,29 @@ public sealed interface Change {
 
     /**
      * Records the new owner on its own copy (over SSH), which alone lets it make that copy writable; idempotent. In a
-     * handoff, when the final increment found that copy prepared ({@link PrepareMount}), the same remote command also
-     * makes it writable and mounts it, so the target only has to start the applications.
+     * handoff, when the final increment found that copy prepared ({@link PrepareMount}), the same remote command first
+     * mounts it, so the target only has to start the applications once it sees itself the owner.
      */
     record PassOwnership(DatasetId dataset, Peer to, long generation) implements Change {
     }
 
     /**
+     * Sends new connections to these external ports, and those held since {@link HoldConnections}, to the host the dataset
+     * was just handed to ({@code host}, the same ports): its proxy holds them, or retries its own container, until the
+     * application answers there. A client of this host's address so waits for the target's start, not for the control
+     * service to report it.
+     */
+    record ForwardConnections(DatasetId dataset, NodeId to, String host, List<Integer> ports) implements Change {
+        public ForwardConnections {
+            ports = List.copyOf(ports);
+        }
+    }
+
+    /**
      * The handoff of a move: {@code steps} (hold connections, stop the users, unmount, final increment, record and pass
-     * ownership, then make this copy a replica) run in order in the background, and the first failure stops the rest. The
-     * planner leaves out steps whose effect it already observes, so a handoff interrupted anywhere resumes where it stopped.
+     * ownership, send the connections to the new owner, then make this copy a replica) run in order in the background, and
+     * the first failure stops the rest. The planner leaves out steps whose effect it already observes, so a handoff
+     * interrupted anywhere resumes where it stopped.
      */
     record Handoff(DatasetId dataset, Peer to, long generation, List<Change> steps) implements Change {
         public Handoff {

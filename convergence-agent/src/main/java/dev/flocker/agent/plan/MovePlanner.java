@@ -105,7 +105,8 @@ final class MovePlanner {
         }
         var generation = local.generation() + 1;
         var steps = new ArrayList<Change>();
-        steps.add(new HoldConnections(id, target, portsUsing(in, id)));
+        var ports = portsUsing(in, id);
+        steps.add(new HoldConnections(id, target, ports));
         if (local.mounted()) {
             steps.add(new StopUsers(id));
             steps.add(new Unmount(id));
@@ -115,6 +116,7 @@ final class MovePlanner {
         steps.add(new PushIncrement(id, peer.get(), MovePhase.HANDOFF, 0));
         steps.add(new RecordOwner(id, target, generation));
         steps.add(new PassOwnership(id, peer.get(), generation));
+        steps.add(new Change.ForwardConnections(id, target, peer.get().host(), ports));
         steps.add(new MakeReplica(id, "handed off to " + target));
         moves.background.add(new Handoff(id, peer.get(), generation, steps));
         moves.holding.add(id);
@@ -161,13 +163,19 @@ final class MovePlanner {
      * The target is being told by the handoff running now (its last step passes ownership), or was told of this
      * generation moments ago and is about to report it: telling it again would only repeat an SSH write.
      */
+    /**
+     * This host passed ownership of this generation to the owner its copy records, by a handoff still finishing or ended
+     * moments ago ({@link #REPORT_GRACE}).
+     */
+    static boolean justPassed(Planner.Input in, DatasetId id, LocalDataset local) {
+        var progress = in.progress(id);
+        return progress != null && local.owner() != null && local.owner().equals(progress.to()) && progress.passedGeneration() == local.generation()
+                && progress.passedAt() != null && progress.passedAt().plus(REPORT_GRACE).isAfter(in.now());
+    }
+
     static boolean beingOrJustPassed(Planner.Input in, DatasetId id, LocalDataset local) {
         var progress = in.progress(id);
-        if (progress == null || !local.owner().equals(progress.to())) {
-            return false;
-        }
-        return progress.running() == MovePhase.HANDOFF || (progress.passedGeneration() == local.generation() && progress.passedAt() != null
-                && progress.passedAt().plus(REPORT_GRACE).isAfter(in.now()));
+        return (progress != null && local.owner().equals(progress.to()) && progress.running() == MovePhase.HANDOFF) || justPassed(in, id, local);
     }
 
     private static boolean usedHere(Planner.Input in, DatasetId id) {

@@ -12,9 +12,12 @@ import java.util.stream.Stream;
  * executor starts them beside the steps, one at a time per dataset, and wakes the loop when they end so that the
  * planner chooses what follows.
  *
- * @param holding datasets whose applications' connections are held now (a handoff runs or is planned)
+ * @param holding   datasets whose applications' connections are held now (a handoff runs or is planned)
+ * @param handedTo  datasets this host handed to another moments ago, by the node now owning them: their applications'
+ *                  connections go there before it reports them running
  */
-public record Plan(List<List<Change>> steps, List<Change> background, List<Wait> waits, Set<DatasetId> holding) {
+public record Plan(List<List<Change>> steps, List<Change> background, List<Wait> waits, Set<DatasetId> holding,
+                   java.util.Map<DatasetId, dev.flocker.api.model.NodeId> handedTo) {
     public static final Plan NOTHING = new Plan(List.of(), List.of(), List.of(), Set.of());
 
     public Plan {
@@ -22,6 +25,11 @@ public record Plan(List<List<Change>> steps, List<Change> background, List<Wait>
         background = List.copyOf(background);
         waits = List.copyOf(waits);
         holding = Set.copyOf(holding);
+        handedTo = java.util.Map.copyOf(handedTo);
+    }
+
+    public Plan(List<List<Change>> steps, List<Change> background, List<Wait> waits, Set<DatasetId> holding) {
+        this(steps, background, waits, holding, java.util.Map.of());
     }
 
     public boolean isEmpty() {

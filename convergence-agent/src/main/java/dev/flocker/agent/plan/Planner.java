@@ -20,6 +20,7 @@ import dev.flocker.api.model.NodeState;
 import dev.flocker.agent.plan.LocalState.LocalDataset;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -111,7 +112,7 @@ public final class Planner {
             } else if (local != null && in.self().equals(local.owner()) && !supersededElsewhere(in, dataset.datasetId(), local)) {
                 MovePlanner.planMoveAway(in, dataset, local, moves, waits);
             } else if (local != null) {
-                planElsewhere(in, dataset, local, datasetChanges);
+                planElsewhere(in, dataset, local, datasetChanges, moves);
             }
         }
 
@@ -146,7 +147,7 @@ public final class Planner {
                 stops.add(new StopApplication(container.name(), first(container.volumes())));
             }
         }
-        return new Plan(List.of(stops, datasetChanges, deletes, starts), moves.background, waits, moves.holding);
+        return new Plan(List.of(stops, datasetChanges, deletes, starts), moves.background, waits, moves.holding, moves.handedTo);
     }
 
     /**
@@ -167,6 +168,7 @@ public final class Planner {
         /** Datasets moving away: their applications keep running until the handoff stops them. */
         final Set<DatasetId> leaving = new HashSet<>();
         final Set<DatasetId> holding = new HashSet<>();
+        final Map<DatasetId, NodeId> handedTo = new HashMap<>();
     }
 
     /** The configuration wants the writable copy here. */
@@ -220,31 +222,19 @@ public final class Planner {
             return;
         }
         if (!local.mounted() || local.readOnly()) {
-            if (mountedByTheHandoff(in, id, local)) {
-                // Its old owner mounts it in the command that passed ownership, a moment after: both at once only collide.
-                waits.add(new Wait(id, local.owner(), in.self(), "the old owner's handoff mounts it as it passes ownership"));
-            } else {
-                changes.add(new MakeWritable(id));
-            }
+            changes.add(new MakeWritable(id)); // a handoff that mounts it does so before it records this host as owner
         }
         if (!Objects.equals(local.maximumSize(), dataset.maximumSize())) {
             changes.add(new ResizeDataset(id, dataset.maximumSize()));
         }
     }
 
-    /**
-     * A prepared copy (its mountpoint set, {@code readonly=off}, unmounted) just handed to this host by a handoff that still
-     * runs: the old owner's command that passed ownership mounts it next. Once that handoff is reported ended (or its host
-     * stops reporting), the copy is made writable here like any other.
-     */
-    private static boolean mountedByTheHandoff(Input in, DatasetId id, LocalDataset local) {
-        return local.mountpoint() != null && !local.mounted() && !local.readOnly() && in.cluster().moves().stream()
-                .anyMatch(m -> m.datasetId().equals(id) && in.self().equals(m.to()) && m.phase() == dev.flocker.api.model.MovePhase.HANDOFF);
-    }
-
     /** The configuration wants the writable copy on another host, and this host has a copy it does not own (any more). */
-    private static void planElsewhere(Input in, Dataset dataset, LocalDataset local, List<Change> changes) {
+    private static void planElsewhere(Input in, Dataset dataset, LocalDataset local, List<Change> changes, Moves moves) {
         var id = dataset.datasetId();
+        if (MovePlanner.justPassed(in, id, local) && local.owner().equals(dataset.primary())) {
+            moves.handedTo.put(id, local.owner());
+        }
         if (local.snapshots() > ReplicaPlanner.STANDBY_SNAPSHOTS_MAX && !in.self().equals(local.owner())) {
             changes.add(new Change.PruneSnapshots(id, ReplicaPlanner.STANDBY_SNAPSHOTS_KEPT)); // a standby's, shipped to often
         }
@@ -296,10 +286,8 @@ public final class Planner {
             // A copy owned here that is not writable yet is made writable by this plan's dataset step, which runs before
             // its starts (the executor skips a start whose dataset's change failed): the app starts in the same loop as
             // the handoff lands, which is part of a move's outage. With several datasets, it starts once all are here.
-            // Not while the old owner's handoff is still to mount it (no MakeWritable is planned then): a container started on
-            // an unmounted copy would write into the bare directory beneath it, not into the dataset.
             var ready = local != null && in.self().equals(local.owner()) && !supersededElsewhere(in, volume, local)
-                    && !ReplicaPlanner.fenced(in, in.configuration().dataset(volume).orElse(null)) && !mountedByTheHandoff(in, volume, local);
+                    && !ReplicaPlanner.fenced(in, in.configuration().dataset(volume).orElse(null));
             if (!ready) {
                 if (container != null && !container.created() && container.volumes().stream().anyMatch(id -> notOwnedHere(in, id))) {
                     stops.add(new StopApplication(app.name(), first(container.volumes()))); // never run on a copy this host does not own

@@ -19,7 +19,9 @@ import java.util.TreeMap;
  * move, clients reach the new container when it answers, not when its process exists. An application whose dataset is
  * being handed off from this host holds from the moment the handoff begins, before its container stops. One configured
  * here whose container is made but not started, running nowhere (a handoff to here), goes to where that container will
- * listen when that is known already (a network sandbox's address) and it has no health check to wait for.
+ * listen when that is known already (a network sandbox's address) and it has no health check to wait for. One whose
+ * dataset this host has just handed to the host it is configured on goes to that host at once: its proxy holds the
+ * connections until the application answers there.
  */
 public final class Routes {
     private Routes() {
@@ -27,17 +29,23 @@ public final class Routes {
 
     public static Map<Integer, PortRoute> of(NodeId self, Configuration configuration, ClusterState cluster, LocalState local,
                                          Set<DatasetId> handingOff) {
+        return of(self, configuration, cluster, local, handingOff, Map.of());
+    }
+
+    /** @param handedTo datasets this host has just handed over, by their new owner ({@link Plan#handedTo()}) */
+    public static Map<Integer, PortRoute> of(NodeId self, Configuration configuration, ClusterState cluster, LocalState local,
+                                         Set<DatasetId> handingOff, Map<DatasetId, NodeId> handedTo) {
         var routes = new TreeMap<Integer, PortRoute>();
         for (var app : configuration.applications().values()) {
             for (var port : app.ports()) {
-                routes.put(port.external(), route(self, app, port, cluster, local, handingOff));
+                routes.put(port.external(), route(self, app, port, cluster, local, handingOff, handedTo));
             }
         }
         return routes;
     }
 
     private static PortRoute route(NodeId self, Application app, Application.Port port, ClusterState cluster, LocalState local,
-                               Set<DatasetId> handingOff) {
+                               Set<DatasetId> handingOff, Map<DatasetId, NodeId> handedTo) {
         if (app.datasets().stream().anyMatch(handingOff::contains)) {
             return new PortRoute.Hold("handoff of " + app.name());
         }
@@ -51,6 +59,14 @@ public final class Routes {
                 .min(Comparator.comparing((NodeState n) -> !n.uuid().equals(app.node())).thenComparing(n -> n.uuid().toString()));
         if (elsewhere.isPresent()) {
             return new PortRoute.ToHost(elsewhere.get().host(), port.external());
+        }
+        if (!self.equals(app.node()) && app.datasets().stream().anyMatch(d -> app.node().equals(handedTo.get(d)))) {
+            // Handed from here to the host it is configured on, which starts it now: that host's proxy holds or delivers
+            // the connections, so they wait there for the start rather than here for the control service to report it.
+            var host = cluster.node(app.node()).map(NodeState::host);
+            if (host.isPresent()) {
+                return new PortRoute.ToHost(host.get(), port.external());
+            }
         }
         if (here != null && here.created() && here.address() != null && self.equals(app.node()) && app.healthcheck() == null) {
             // Configured here and made, its address known (its sandbox runs), running nowhere: a move's handoff to here.

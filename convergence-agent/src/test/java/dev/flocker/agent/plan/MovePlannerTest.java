@@ -32,8 +32,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class MovePlannerTest {
     static final long MIB = 1L << 20;
-    static final String FULL_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, MakeReplica";
-    static final String RESUMED_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership, MakeReplica";
+    static final String FULL_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections, MakeReplica";
+    static final String RESUMED_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership, ForwardConnections, MakeReplica";
 
     /** D is wanted on B, A owns it at generation 4 and its app "db" (port 5432) is configured on B. */
     static World moving(boolean writable, boolean appRunsHere) {
@@ -73,7 +73,7 @@ class MovePlannerTest {
         return w;
     }
 
-    static final String HANDOFF_E = "Handoff eeeeeeee -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, MakeReplica";
+    static final String HANDOFF_E = "Handoff eeeeeeee -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections, MakeReplica";
 
     static Stream<Arguments> decisions() {
         var rows = new ArrayList<Arguments>();
@@ -186,5 +186,23 @@ class MovePlannerTest {
         var running = progress(moving(false, false), MoveProgress.towards(B).running(MovePhase.HANDOFF));
         assertThat(Planner.plan(running.input()).holding()).containsExactly(D);
         assertThat(Planner.plan(moving(true, true).input()).holding()).as("pre-copy: connections flow").isEmpty();
+        assertThat(handoff.steps()).as("right after ownership passes, connections go to the new owner")
+                .containsSubsequence(new Change.PassOwnership(D, handoff.to(), 5), new Change.ForwardConnections(D, B, "10.0.0.2", List.of(15432)));
+    }
+
+    @Test
+    void aDatasetJustHandedToItsConfiguredHostIsNamedForRoutingThereUntilTheGraceEnds() {
+        var passedHere = world().dataset(D, B, null).local(D, B, 5, false, null).node(B, "10.0.0.2", held(D, false, 4));
+        var tail = progress(passedHere, MoveProgress.towards(B).passed(5, NOW).running(MovePhase.HANDOFF));
+        assertThat(Planner.plan(tail.input()).handedTo()).as("the handoff's last step still runs").containsExactly(Map.entry(D, B));
+        assertThat(Planner.plan(tail.input()).holding()).isEmpty();
+        var recent = progress(passedHere, MoveProgress.towards(B).passed(5, NOW.minusSeconds(2)));
+        assertThat(Planner.plan(recent.input()).handedTo()).containsExactly(Map.entry(D, B));
+        var old = progress(passedHere, MoveProgress.towards(B).passed(5, NOW.minusSeconds(60)));
+        assertThat(Planner.plan(old.input()).handedTo()).as("by then B reports it, or it is held until it runs somewhere").isEmpty();
+        var recorded = progress(passedHere, MoveProgress.towards(B).running(MovePhase.HANDOFF));
+        assertThat(Planner.plan(recorded.input()).handedTo()).as("owner recorded here, B not told yet").isEmpty();
+        var earlier = progress(passedHere, MoveProgress.towards(B).passed(4, NOW));
+        assertThat(Planner.plan(earlier.input()).handedTo()).as("a pass of another generation").isEmpty();
     }
 }

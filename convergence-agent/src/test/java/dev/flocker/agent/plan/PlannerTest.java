@@ -233,14 +233,14 @@ class PlannerTest {
         var passing = world().dataset(D, A, null).copyAs(D, A, 3, "/flocker/" + D, false, false);
         passing.live.put(B, new NodeState(B, "10.0.0.2", "e", List.of(held(D, false, 2)), List.of(), List.of(new NodeState.MoveState(D, B, A,
                 dev.flocker.api.model.MovePhase.HANDOFF, 0, 0, 0, null, "passing ownership")), "pool-10.0.0.2"));
-        rows.add(row("a prepared copy just handed here, its handoff still running: the old owner mounts it, not both at once", passing,
-                "Wait dddddddd: the old owner's handoff mounts it as it passes ownership"));
+        rows.add(row("a prepared copy handed here unmounted while its handoff runs (the handoff's command mounts before it records the"
+                + " owner, so it did not mount this one): made writable here", passing, "MakeWritable dddddddd"));
         var passingWithApp = world().dataset(D, A, null).app("db", A, D, "postgres").copyAs(D, A, 3, "/flocker/" + D, false, false);
         passingWithApp.live.putAll(passing.live);
         passingWithApp.containers.put("db", new LocalContainer("db", ApplicationHash.of(passingWithApp.application("db")), false, List.of(D),
                 "172.17.0.9", null, true));
-        rows.add(row("its application is not started before that mount: it would write into the bare directory beneath", passingWithApp,
-                "Wait dddddddd: the old owner's handoff mounts it as it passes ownership"));
+        rows.add(row("its application starts after that mount, in the step after it (a failed mount skips the start)", passingWithApp,
+                "MakeWritable dddddddd", "StartApplication db"));
         rows.add(row("a prepared copy handed here, no handoff running any more (its old owner stopped before mounting it): made writable",
                 world().dataset(D, A, null).copyAs(D, A, 3, "/flocker/" + D, false, false).node(B, "10.0.0.2", held(D, false, 2)),
                 "MakeWritable dddddddd"));
@@ -266,12 +266,12 @@ class PlannerTest {
                 "Wait dddddddd: the owner " + B + " is not reporting; waiting for it to hand the dataset over instead of inventing data"));
         rows.add(row("owned here, wanted on a live node, no application with it (idle): handed off at once, no pre-copy",
                 world().dataset(D, B, null).local(D, A, 4, true, null).node(B, "10.0.0.2"),
-                "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, MakeReplica"));
+                "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections, MakeReplica"));
         var withUser = world().dataset(D, B, null).app("db", B, D, "postgres").local(D, A, 4, true, null).node(B, "10.0.0.2");
         rows.add(row("owned here, wanted on a live node with the application configured with it: pre-copied (it may still write)",
                 withUser, "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
         rows.add(row("owned here and read-only (a handoff interrupted by a crash), still wanted elsewhere: the move resumes",
-                world().dataset(D, B, null).local(D, A, 4, false, null).node(B, "10.0.0.2"), "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership, MakeReplica"));
+                world().dataset(D, B, null).local(D, A, 4, false, null).node(B, "10.0.0.2"), "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership, ForwardConnections, MakeReplica"));
         rows.add(row("owned here and read-only, now wanted here again: made writable (the handoff never happened)",
                 world().dataset(D, A, null).local(D, A, 4, false, null).node(B, "10.0.0.2", held(D, false, 0)), "MakeWritable dddddddd"));
         rows.add(row("wanted on a node that is not reporting: stays here, reported as waiting",
@@ -282,10 +282,10 @@ class PlannerTest {
                 "Wait dddddddd: leased to this host"));
         rows.add(row("a lease elsewhere does not hold it here (and, idle, it is handed off at once)",
                 world().dataset(D, B, null).lease(D, C).local(D, A, 1, true, null).node(B, "10.0.0.2"),
-                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, MakeReplica"));
+                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections, MakeReplica"));
         rows.add(row("leased to the target (a Docker Mount waits there), no application with it: moved without pre-copy",
                 world().dataset(D, B, null).lease(D, B).local(D, A, 1, true, null).node(B, "10.0.0.2"),
-                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, MakeReplica"));
+                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections, MakeReplica"));
         var withApp = world().dataset(D, B, null).lease(D, B).app("db", B, D, "postgres").local(D, A, 1, true, null).node(B, "10.0.0.2");
         rows.add(row("leased to the target but an application goes with it: pre-copied",
                 withApp, "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));

@@ -102,6 +102,23 @@ class RoutesTest {
     }
 
     @Test
+    void anApplicationJustHandedFromHereGoesToItsNewHostBeforeThatHostReportsItRunning() {
+        nodes.put(B, node(B, "10.0.0.2", false)); // B starts db now; the control service does not know yet
+        nodes.put(C, node(C, "10.0.0.3", false));
+        here.put("db", new LocalContainer("db", "h", false, D, null)); // stopped by the handoff, removed by its last step
+        var state = new LocalState(Map.of(), here);
+        assertThat(Routes.of(A, CONFIG, new ClusterState(nodes), state, Set.of(), Map.of(D, B)).get(15432))
+                .as("B's proxy holds them until db answers there").isEqualTo(new PortRoute.ToHost("10.0.0.2", 15432));
+        assertThat(Routes.of(A, CONFIG, new ClusterState(nodes), state, Set.of(D), Map.of(D, B)).get(15432))
+                .as("while the handoff still holds, it holds").isInstanceOf(PortRoute.Hold.class);
+        assertThat(Routes.of(A, CONFIG, new ClusterState(nodes), state, Set.of(), Map.of(D, C)).get(15432))
+                .as("handed to a host the configuration no longer wants it on: held until it runs somewhere").isInstanceOf(PortRoute.Hold.class);
+        nodes.remove(B);
+        assertThat(Routes.of(A, CONFIG, new ClusterState(nodes), state, Set.of(), Map.of(D, B)).get(15432))
+                .as("its new host stopped reporting: held here").isInstanceOf(PortRoute.Hold.class);
+    }
+
+    @Test
     void whenTwoOtherHostsReportItRunningTheConfiguredOneIsChosen() {
         nodes.put(C, node(C, "10.0.0.3", true));
         nodes.put(B, node(B, "10.0.0.2", true));

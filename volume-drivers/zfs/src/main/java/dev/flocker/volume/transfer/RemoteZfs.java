@@ -79,12 +79,15 @@ public final class RemoteZfs {
 
     /**
      * Records a new owner and generation on the peer's copy: the last step of a handoff. With {@code mount} (its host
-     * prepared the copy: its mountpoint, {@code readonly=off}), then mounts it, only after the ownership is recorded: a
-     * copy is mounted writable only where it records its own host as owner.
+     * prepared the copy: its mountpoint, {@code readonly=off}), mounts it first, in the same command: its host sees itself
+     * the owner only once the copy is mounted, so it never has to guess whether the mount is still coming, and never
+     * starts an application on the bare directory beneath. Nothing on that host writes a copy it does not own (its agent
+     * starts no application on it), and a command cut off between the mount and the ownership is repeated without the
+     * mount by the old owner until its host reports the generation.
      */
     public static String passOwnership(String dataset, NodeId owner, long generation, boolean mount) {
         var command = "zfs set " + ZfsVolumeDriver.OWNER + "=" + owner + " " + dataset + " && zfs set " + ZfsVolumeDriver.GENERATION + "="
                 + generation + " " + dataset;
-        return mount ? command + " && zfs mount " + dataset : command;
+        return mount ? "zfs mount " + dataset + " && " + command : command;
     }
 }

@@ -56,6 +56,14 @@ class ForcedCommandTest {
     }
 
     @Test
+    void passingOwnershipWithTheMountMountsBeforeTheOwnerIsRecorded() throws Exception {
+        // The target's agent acts on the owner it reads: once it sees itself owner, the copy must be mounted already.
+        var run = forced(RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, true));
+        assertThat(run.zfsCalls.get(0)).isEqualTo("mount " + DATASET);
+        assertThat(run.zfsCalls.get(1)).startsWith("set flocker:owner=");
+    }
+
+    @Test
     void everyFormTheForcedCommandAllowsIsOneShippingSends() throws Exception {
         var parts = shippingCommands().stream().flatMap(c -> Arrays.stream(c.split(" && "))).toList();
         var forms = allowedForms();
