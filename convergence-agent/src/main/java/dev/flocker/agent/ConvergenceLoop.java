@@ -123,6 +123,7 @@ final class ConvergenceLoop {
         if (view != null) {
             var cluster = view.clusterState();
             handoffComing = cluster.moves().stream().anyMatch(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF);
+            long planned = System.nanoTime(); // the moves' progress is read now: a handoff's own route switches after this win
             var plan = Planner.plan(new Planner.Input(self, view.configuration(), cluster, local, parts.runner().progress(), settings,
                     Instant.now(), parts.replicator().progress(), leaseHeld, replicateEvery));
             parts.replicator().retain(view.configuration().datasets().values().stream().filter(d -> self.equals(d.primary()))
@@ -147,7 +148,7 @@ final class ConvergenceLoop {
             waits = plan.waits();
             parts.peers().addresses = peerAddresses(cluster);
             parts.proxy().peers(parts.peers().addresses);
-            parts.proxy().update(proxyRoutes(Routes.of(self, view.configuration(), cluster, local, plan.holding(), plan.handedTo())));
+            parts.proxy().update(proxyRoutes(Routes.of(self, view.configuration(), cluster, local, plan.holding(), plan.handedTo())), planned);
         }
         var state = parts.report().of(local, parts.runner().states(), waits, parts.executor().errors(), applicationErrors,
                 view == null ? null : view.configuration(), new StateReport.Replication(parts.replicator()::states, parts.executor().setAside(),

@@ -36,6 +36,8 @@ public final class RoutingProxy implements AutoCloseable {
     /** Ports whose local route has answered: the kernel forwards them while the route stays. */
     private final Map<Integer, Route.Forward> answered = new TreeMap<>();
     private java.util.Set<InetAddress> peers = java.util.Set.of();
+    /** When {@link #route} last switched each port ({@link System#nanoTime()}). */
+    private final Map<Integer, Long> switchedAt = new HashMap<>();
 
     /**
      * @param bind     the host's address, where clients and other hosts' proxies connect
@@ -63,6 +65,16 @@ public final class RoutingProxy implements AutoCloseable {
      * host); they are tried again at the next update.
      */
     public synchronized Map<Integer, String> update(Map<Integer, Route> routes) {
+        return update(routes, Long.MAX_VALUE);
+    }
+
+    /**
+     * The same, for routes computed from what the agent knew at {@code plannedAt} ({@link System#nanoTime()}): a port whose
+     * route was switched by {@link #route} after that keeps it, since that switch (a handoff's hold, or its forward to the
+     * new owner) is newer than what these routes were planned from. The next update planned after it decides.
+     */
+    public synchronized Map<Integer, String> update(Map<Integer, Route> routes, long plannedAt) {
+        switchedAt.keySet().retainAll(routes.keySet());
         for (var it = ports.entrySet().iterator(); it.hasNext(); ) {
             var entry = it.next();
             if (!routes.containsKey(entry.getKey())) {
@@ -75,7 +87,9 @@ public final class RoutingProxy implements AutoCloseable {
         routes.forEach((port, route) -> {
             var proxy = ports.get(port);
             if (proxy != null) {
-                if (!route.equals(proxy.route())) {
+                var switched = switchedAt.get(port);
+                boolean newer = switched != null && switched - plannedAt > 0;
+                if (!route.equals(proxy.route()) && !newer) {
                     proxy.route(route);
                 }
                 return;
@@ -102,6 +116,7 @@ public final class RoutingProxy implements AutoCloseable {
         var proxy = ports.get(port);
         if (proxy != null) {
             proxy.route(route);
+            switchedAt.put(port, System.nanoTime());
             syncKernel();
         }
     }

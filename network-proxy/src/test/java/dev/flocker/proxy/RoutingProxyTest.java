@@ -164,6 +164,24 @@ class RoutingProxyTest {
     }
 
     @Test
+    void routesPlannedBeforeAHandoffsOwnSwitchDoNotUndoIt() throws Exception {
+        var old = new LineServer("old", FreePorts.next());
+        var proxy = proxy(FAST, false);
+        int port = FreePorts.next();
+        proxy.update(Map.of(port, Route.local("127.0.0.1", old.port())));
+        long plannedBefore = System.nanoTime(); // a loop reads the moves' progress, then the handoff switches the port
+        var moved = new LineServer("new", FreePorts.next());
+        proxy.route(port, Route.remote("127.0.0.1", moved.port()));
+        proxy.update(Map.of(port, Route.hold("planned before the switch")), plannedBefore);
+        assertThat(proxy.routeOf(port)).as("the older plan is not applied to this port").contains(Route.remote("127.0.0.1", moved.port()));
+        try (var client = connect(port)) {
+            assertThat(ask(client, "hi")).isEqualTo("new:hi");
+        }
+        proxy.update(Map.of(port, Route.local("127.0.0.1", old.port())), System.nanoTime());
+        assertThat(proxy.routeOf(port)).as("a plan made after the switch is").contains(Route.local("127.0.0.1", old.port()));
+    }
+
+    @Test
     void aLocalApplicationThatIsNotListeningYetIsRetriedUntilItAnswers() throws Exception {
         var proxy = proxy(FAST, false);
         int port = FreePorts.next();
