@@ -32,6 +32,7 @@ public final class Agent implements AutoCloseable {
     private final ConvergenceLoop loop;
     private final AgentMetrics metrics;
     private PluginHost plugin;
+    private final HandoffWake wake; // null when the wake file cannot be watched
 
     private Agent(AgentConfig config) {
         this.identity = NodeIdentity.of(config);
@@ -59,6 +60,7 @@ public final class Agent implements AutoCloseable {
                 p -> new Peer(p.host(), config.sshPort(), config.sshUser(), knownHosts.keyFor(p.host()), p.datasetRoot()));
         var executor = new ChangeExecutor(self, driver, containers, proxy, shipping);
         var wakeup = new Wakeup();
+        this.wake = HandoffWake.start(self, wakeup);
         this.link = new ControlLink(config.controlHost(), config.controlPort(), config.tls(), wakeup, config.replication().fenceAfter());
         var report = new StateReport(identity, config.address(), address, config.pool(), proxy);
         this.metrics = AgentMetrics.start(config.metrics());
@@ -127,5 +129,8 @@ public final class Agent implements AutoCloseable {
         containers.close();
         proxy.closeLeavingKernelRules(); // the apps here stay reachable at this host's address until the agent is back
         metrics.close();
+        if (wake != null) {
+            wake.close();
+        }
     }
 }

@@ -87,7 +87,19 @@ public final class RemoteZfs {
      */
     public static String passOwnership(String dataset, NodeId owner, long generation, boolean mount) {
         var command = "zfs set " + ZfsVolumeDriver.OWNER + "=" + owner + " " + dataset + " && zfs set " + ZfsVolumeDriver.GENERATION + "="
-                + generation + " " + dataset;
+                + generation + " " + dataset + " && touch -c " + wakeFile(owner);
         return mount ? "zfs mount " + dataset + " && " + command : command;
     }
+
+    /**
+     * The file whose change wakes {@code node}'s agent at once (it watches it), touched last by {@link #passOwnership}: the
+     * new owner starts the applications without waiting for its next look at ZFS. Never created by the toucher
+     * ({@code touch -c}), so a host whose agent does not watch is left as it was.
+     */
+    public static java.nio.file.Path wakeFile(NodeId node) {
+        return WAKE_DIRECTORY.resolve(node.toString());
+    }
+
+    /** Where agents keep their wake files, one per node (lab hosts share one file system). */
+    public static final java.nio.file.Path WAKE_DIRECTORY = java.nio.file.Path.of("/run/flocker/wake");
 }
