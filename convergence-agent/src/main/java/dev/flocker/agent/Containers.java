@@ -187,9 +187,10 @@ public final class Containers implements AutoCloseable {
         } else if (sandboxable(app)) {
             ensureSandbox(app.name()); // made with the container; running unless Docker restarted or someone stopped it
         }
+        long starting = System.nanoTime();
         docker.startContainerCmd(id).exec();
         LOG.atInfo().addKeyValue("application", app.name()).addKeyValue("image", app.imageWithTag()).addKeyValue("datasets", app.datasets())
-                .log("started application");
+                .addKeyValue("docker_start_ms", (System.nanoTime() - starting) / 1_000_000).log("started application");
     }
 
     /** Makes the application's container without starting it (see {@link #start}); returns its id. */
