@@ -255,7 +255,13 @@ class MovesTest extends AgentLabTest {
     }
 
     private static String ownerOnDisk(int host, DatasetId id) {
-        return zfs("get", "-H", "-o", "value", "flocker:owner", cluster.host(host).pool() + "/" + id).strip();
+        return ownerOf(zfs("get", "-H", "-o", "value", "flocker:owner", cluster.host(host).pool() + "/" + id));
+    }
+
+    /** The node in a {@code flocker:owner} value ({@code <node>@<generation>}, or a node alone as older copies have it). */
+    private static String ownerOf(String value) {
+        var owner = value.strip();
+        return owner.contains("@") ? owner.substring(0, owner.indexOf('@')) : owner;
     }
 
     private static boolean exists(int host, DatasetId id) {
@@ -324,7 +330,7 @@ class MovesTest extends AgentLabTest {
                         var name = cluster.host(host).pool() + "/" + id;
                         try {
                             var values = zfs("get", "-H", "-o", "value", "flocker:owner,mounted", name).lines().toList();
-                            if (values.size() == 2 && values.get(0).equals(LabCluster.nodeId(host).toString()) && values.get(1).equals("yes")) {
+                            if (values.size() == 2 && ownerOf(values.get(0)).equals(LabCluster.nodeId(host).toString()) && values.get(1).equals("yes")) {
                                 writable.add("n" + host);
                             }
                         } catch (LabException absent) {

@@ -297,8 +297,8 @@ public final class DatasetShipper {
         long ours = local.get(id).map(dev.flocker.volume.Volume::generation).orElse(0L);
         long theirs;
         try {
-            theirs = Long.parseLong(generation);
-        } catch (NumberFormatException none) {
+            theirs = dev.flocker.volume.zfs.Ownership.parse(owner, generation).generation();
+        } catch (IllegalArgumentException unreadable) { // NumberFormatException included: never overwrite what cannot be read
             return false;
         }
         if (theirs >= ours) {

@@ -83,11 +83,11 @@ public final class RemoteZfs {
      * the owner only once the copy is mounted, so it never has to guess whether the mount is still coming, and never
      * starts an application on the bare directory beneath. Nothing on that host writes a copy it does not own (its agent
      * starts no application on it), and a command cut off between the mount and the ownership is repeated without the
-     * mount by the old owner until its host reports the generation.
+     * mount by the old owner until its host reports the generation. The owner and generation are one property, one call.
      */
     public static String passOwnership(String dataset, NodeId owner, long generation, boolean mount) {
-        var command = "zfs set " + ZfsVolumeDriver.OWNER + "=" + owner + " " + dataset + " && zfs set " + ZfsVolumeDriver.GENERATION + "="
-                + generation + " " + dataset + " && touch -c " + wakeFile(owner);
+        var command = "zfs set " + new dev.flocker.volume.zfs.Ownership(owner, generation).property() + " " + dataset + " && touch -c "
+                + wakeFile(owner);
         return mount ? "zfs mount " + dataset + " && " + command : command;
     }
 

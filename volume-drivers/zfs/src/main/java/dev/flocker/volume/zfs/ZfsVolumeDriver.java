@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * commands and flags both have ({@code get -Hp}, one property per {@code set}, {@code recv -F}).
  */
 public final class ZfsVolumeDriver implements VolumeDriver {
+    /** The owner and handoff generation, {@code <node>@<generation>} ({@link Ownership}). */
     public static final String OWNER = "flocker:owner";
+    /** The generation of copies written before it joined {@link #OWNER}: read, never written. */
     public static final String GENERATION = "flocker:generation";
     /** Flocker's minimum maximum_size. */
     public static final long MIN_SIZE = 64L << 20;
@@ -113,7 +115,7 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         if (maximumSize != null) {
             args.addAll(List.of("-o", "refquota=" + maximumSize));
         }
-        args.addAll(List.of("-o", OWNER + "=" + owner, "-o", GENERATION + "=0", name));
+        args.addAll(List.of("-o", new Ownership(owner, 0).property(), name));
         zfs.zfs(args.toArray(String[]::new));
         LOG.atInfo().addKeyValue("dataset", id).addKeyValue("maximum_size", maximumSize).log("created dataset");
         return require(id);
@@ -190,15 +192,13 @@ public final class ZfsVolumeDriver implements VolumeDriver {
             }
             var p = entry.getValue();
             var mountpoint = p.getOrDefault("mountpoint", "none");
-            var owner = p.getOrDefault(OWNER, "-");
-            var generation = p.getOrDefault(GENERATION, "-");
+            var ownership = Ownership.parse(p.get(OWNER), p.get(GENERATION));
             long quota = ZfsGetOutput.number(p.get("refquota"));
             volumes.add(new Volume(DatasetId.of(leaf), ZfsGetOutput.number(p.get("used")), ZfsGetOutput.number(p.get("referenced")),
                     quota == 0 ? null : quota,
                     mountpoint.startsWith("/") ? Path.of(mountpoint) : null,
                     "yes".equals(p.get("mounted")), "on".equals(p.get("readonly")),
-                    owner.equals("-") ? null : NodeId.of(owner),
-                    generation.equals("-") ? 0 : ZfsGetOutput.number(generation),
+                    ownership.owner(), ownership.generation(),
                     snapshots.getOrDefault(name, List.of())));
         }
         return volumes;
@@ -220,8 +220,7 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         if (generation < 0) {
             throw new IllegalArgumentException("generation " + generation + " for dataset " + id + " must not be negative");
         }
-        zfs.zfs("set", OWNER + "=" + owner, datasetName(id));
-        zfs.zfs("set", GENERATION + "=" + generation, datasetName(id));
+        zfs.zfs("set", new Ownership(owner, generation).property(), datasetName(id)); // one call: both, atomically
     }
 
     @Override

@@ -55,7 +55,31 @@ class ZfsVolumeDriverTest {
         assertThat(again.maximumSize()).isEqualTo(128 * MIB);
         driver.setOwner(id, NODE, 7);
         assertThat(pool.driver().get(id).orElseThrow().generation()).isEqualTo(7);
+        assertThat(zfsGet(id, "flocker:owner")).as("owner and generation in one property, one zfs call").isEqualTo(NODE + "@7");
         driver.destroy(id);
+    }
+
+    @Test
+    void aCopyWrittenBeforeOwnerAndGenerationWereOnePropertyIsReadAndRewrittenInTheNewForm() {
+        var id = DatasetId.random();
+        driver.create(id, null, NODE);
+        var name = pool.name() + "/" + id;
+        var other = NodeId.of("7a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d");
+        new ZfsCommand().zfs("set", "flocker:owner=" + other, name); // as an agent of the previous version left it
+        new ZfsCommand().zfs("set", "flocker:generation=12", name);
+        var old = pool.driver().get(id).orElseThrow();
+        assertThat(old.owner()).isEqualTo(other);
+        assertThat(old.generation()).isEqualTo(12);
+        driver.setOwner(id, NODE, 13);
+        var now = pool.driver().get(id).orElseThrow();
+        assertThat(now.owner()).isEqualTo(NODE);
+        assertThat(now.generation()).isEqualTo(13);
+        assertThat(zfsGet(id, "flocker:owner")).isEqualTo(NODE + "@13");
+        driver.destroy(id);
+    }
+
+    private static String zfsGet(DatasetId id, String property) {
+        return new ZfsCommand().zfs("get", "-H", "-o", "value", property, pool.name() + "/" + id).strip();
     }
 
     @Test
