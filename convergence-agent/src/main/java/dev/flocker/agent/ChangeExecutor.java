@@ -173,7 +173,7 @@ final class ChangeExecutor {
                 driver.makeReplica(c.dataset());
             }
             case Change.DeleteDataset c -> driver.destroy(c.dataset());
-            case Change.StartApplication c -> containers.start(c.application(), mounted(c.application()));
+            case Change.StartApplication c -> containers.start(c.application(), mounted(c.application()), c.made());
             case Change.CreateApplication c -> containers.create(c.application(), volumePaths(c.application()));
             case Change.RestartApplication c -> {
                 var paths = mounted(c.application());

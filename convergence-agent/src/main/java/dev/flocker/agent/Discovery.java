@@ -5,6 +5,7 @@ import dev.flocker.api.model.DatasetId;
 import dev.flocker.volume.SnapshotName;
 import dev.flocker.volume.VolumeDriver;
 import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Reads this host as it is now: every dataset of the volume backend, every container this agent manages, and, when
@@ -14,6 +15,9 @@ record Discovery(VolumeDriver driver, Containers containers) {
 
     /** @param withImages whether to list Docker's images too (else the state has none) */
     LocalState now(boolean withImages) {
+        // Docker's list and ZFS's are independent: read both at once (each loop's, and a handoff's target's, wait).
+        var listing = new java.util.concurrent.FutureTask<>(containers::list);
+        Thread.ofVirtual().name("discovery-containers").start(listing);
         var datasets = new HashMap<DatasetId, LocalState.LocalDataset>();
         for (var v : driver.list()) {
             var ours = v.snapshots().stream().filter(s -> SnapshotName.isOurs(s.name())).toList();
@@ -21,6 +25,20 @@ record Discovery(VolumeDriver driver, Containers containers) {
             datasets.put(v.id(), new LocalState.LocalDataset(v.id(), v.maximumSize(), v.mountpoint() == null ? null : v.mountpoint().toString(),
                     v.mounted(), v.readOnly(), v.owner(), v.generation(), v.referencedBytes(), newest, ours.size()));
         }
-        return new LocalState(datasets, containers.list(), withImages ? containers.imageIds() : java.util.Set.of());
+        return new LocalState(datasets, containersOf(listing), withImages ? containers.imageIds() : java.util.Set.of());
+    }
+
+    private static Map<String, LocalState.LocalContainer> containersOf(java.util.concurrent.FutureTask<Map<String, LocalState.LocalContainer>> listing) {
+        try {
+            return listing.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while listing containers", e);
+        }
     }
 }

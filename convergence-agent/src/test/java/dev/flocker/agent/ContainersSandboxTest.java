@@ -50,6 +50,31 @@ class ContainersSandboxTest {
     }
 
     @Test
+    void aMadeContainerIsStartedAsItIsAndOneThatCannotStartSoIsMadeAgain(Lab lab) {
+        var host = lab.host(1);
+        try (var containers = new Containers(host.dockerHost(), host.ip(), Duration.ofSeconds(10), null, "flocker/busybox:local")) {
+            containers.create(app("made"), Map.of());
+            var made = docker(lab, "inspect", "-f", "{{.Id}}", "made");
+            containers.start(app("made"), Map.of(), true);
+            assertThat(docker(lab, "inspect", "-f", "{{.Id}} {{.State.Running}}", "made")).isEqualTo(made + " true");
+            containers.stop("made");
+
+            // Made, then its sandbox stopped (someone stopped it): joining it fails, so the whole way is gone again.
+            containers.create(app("made"), Map.of());
+            docker(lab, "stop", "-t", "0", Containers.sandboxName("made"));
+            containers.start(app("made"), Map.of(), true);
+            assertThat(docker(lab, "inspect", "-f", "{{.State.Running}}", "made")).isEqualTo("true");
+            assertThat(docker(lab, "inspect", "-f", "{{.State.Running}}", Containers.sandboxName("made"))).isEqualTo("true");
+            containers.stop("made");
+
+            // Removed since discovery saw it made: made and started afresh.
+            containers.start(app("made"), Map.of(), true);
+            assertThat(docker(lab, "inspect", "-f", "{{.State.Running}}", "made")).isEqualTo("true");
+            containers.stop("made");
+        }
+    }
+
+    @Test
     void withASandboxImageTheHostLacksAContainerGetsANetworkOfItsOwn(Lab lab) {
         var host = lab.host(1);
         try (var containers = new Containers(host.dockerHost(), host.ip(), Duration.ofSeconds(10), null, "flocker/no-such-image:1")) {

@@ -136,9 +136,14 @@ public sealed interface Change {
 
     /**
      * Starts an application's container (the one made by {@link CreateApplication} when it is there and current); its
-     * datasets are local and writable.
+     * datasets are local and writable. {@code made}: discovery found that container made and current, so starting it is
+     * all there is to do (a handoff's outage: no look at it first); if it is gone or cannot start as it is, it is made
+     * again as when not {@code made}.
      */
-    record StartApplication(Application application) implements ApplicationChange {
+    record StartApplication(Application application, boolean made) implements ApplicationChange {
+        public StartApplication(Application application) {
+            this(application, false);
+        }
     }
 
     /**

@@ -305,7 +305,7 @@ public final class Planner {
         if (!imageHere || !dependenciesMet(in, app)) {
             return; // started (or replaced) once its image is here and what it depends on runs, or is healthy, on some host
         }
-        starts.add(container == null || current ? new StartApplication(app) : new RestartApplication(app));
+        starts.add(container == null || current ? new StartApplication(app, current) : new RestartApplication(app));
     }
 
     /** A copy of {@code id} is here and records another owner. */

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -413,5 +414,15 @@ class PlannerTest {
         for (int i = 0; i < expected.size(); i++) {
             assertThat(lines.get(i)).as(situation).startsWith(expected.get(i));
         }
+    }
+
+    @Test
+    void aContainerMadeAndCurrentIsOnlyStartedAndAnyOtherIsMadeFirst() {
+        var w = world().dataset(D, A, null).app("db", A, D, "postgres").local(D, A, 2, true, null);
+        assertThat(Planner.plan(w.input()).changes(Change.StartApplication.class)).singleElement()
+                .extracting(Change.StartApplication::made).isEqualTo(false);
+        w.containers.put("db", new LocalContainer("db", ApplicationHash.of(w.application("db")), false, List.of(D), "172.17.0.9", null, true));
+        assertThat(Planner.plan(w.input()).changes(Change.StartApplication.class)).singleElement()
+                .extracting(Change.StartApplication::made).isEqualTo(true);
     }
 }
