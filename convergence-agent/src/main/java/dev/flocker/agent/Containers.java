@@ -184,14 +184,12 @@ public final class Containers implements AutoCloseable {
             long starting = System.nanoTime();
             try {
                 docker.startContainerCmd(app.name()).exec();
-                LOG.atInfo().addKeyValue("application", app.name()).addKeyValue("image", app.imageWithTag())
-                        .addKeyValue("datasets", app.datasets()).addKeyValue("docker_start_ms", (System.nanoTime() - starting) / 1_000_000)
-                        .log("started application");
+                logStarted(app, starting);
                 return;
             } catch (NotModifiedException running) {
                 return; // started meanwhile
             } catch (com.github.dockerjava.api.exception.DockerException e) {
-                LOG.atInfo().addKeyValue("application", app.name()).log("starting the made container failed (" + e.getMessage().strip()
+                LOG.atInfo().addKeyValue("application", app.name()).log("starting the made container failed (" + String.valueOf(e.getMessage()).strip()
                         + "); making sure of it and its sandbox");
             }
         }
@@ -213,8 +211,12 @@ public final class Containers implements AutoCloseable {
         }
         long starting = System.nanoTime();
         docker.startContainerCmd(id).exec();
+        logStarted(app, starting);
+    }
+
+    private static void logStarted(Application app, long startingNanos) {
         LOG.atInfo().addKeyValue("application", app.name()).addKeyValue("image", app.imageWithTag()).addKeyValue("datasets", app.datasets())
-                .addKeyValue("docker_start_ms", (System.nanoTime() - starting) / 1_000_000).log("started application");
+                .addKeyValue("docker_start_ms", (System.nanoTime() - startingNanos) / 1_000_000).log("started application");
     }
 
     /** Makes the application's container without starting it (see {@link #start}); returns its id. */
