@@ -26,8 +26,6 @@ final class MoveRunner {
     private static final Logger LOG = LoggerFactory.getLogger(MoveRunner.class);
     private static final Duration KEEP_FINISHED = Duration.ofSeconds(30);
     private static final Duration KEEP_PASSED = Duration.ofMinutes(1);
-    /** How long a handoff waits after passing ownership before its last step (see there). */
-    static final Duration TAIL_DELAY = Duration.ofSeconds(1);
 
     private final NodeId self;
     private final ChangeExecutor executor;
@@ -197,18 +195,6 @@ final class MoveRunner {
                 case Change.ForwardConnections c -> {
                     move.detail = "ownership passed; sending connections to " + c.host();
                     executor.apply(c);
-                }
-                case Change.MakeReplica c -> {
-                    try {
-                        // After the outage, but not in the target's way: it is starting the application now, and removing
-                        // containers and changing ZFS properties at that moment slows its start on these shared cores.
-                        Thread.sleep(TAIL_DELAY.toMillis());
-                        executor.apply(c); // the planner makes it a replica later if this fails
-                    } catch (RuntimeException e) {
-                        LOG.atWarn().addKeyValue("dataset", id).log("handed off, but this copy is not a replica yet: " + e.getMessage());
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
                 }
                 default -> executor.apply(step);
             }

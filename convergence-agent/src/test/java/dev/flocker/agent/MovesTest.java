@@ -61,7 +61,7 @@ class MovesTest extends AgentLabTest {
         var all = new TreeMap<>(files);
         all.putAll(more);
         assertThat(checksums(cluster.mountpoint(1, id))).isEqualTo(all);
-        // The handoff's last step, a second after it passed ownership, makes the old copy a read-only replica.
+        // A loop a second or so after the handoff passed ownership makes the old copy a read-only replica.
         cluster.await("n2's copy is a read-only replica", 30,
                 () -> zfs("get", "-H", "-o", "value", "readonly", cluster.host(2).pool() + "/" + id).strip().equals("on"));
         // Ownership is passed once per handoff: the old owner waits for the new one's report instead of writing again.

@@ -56,8 +56,8 @@ public sealed interface Change {
     }
 
     /**
-     * Stops every container on this host that uses the dataset. In a handoff they are removed at its end
-     * ({@link MakeReplica}), after the outage; elsewhere at once.
+     * Stops every container on this host that uses the dataset. In a handoff they are removed by a later loop, after the
+     * outage and the handoff's tail; elsewhere at once.
      */
     record StopUsers(DatasetId dataset) implements Change {
     }
@@ -102,8 +102,8 @@ public sealed interface Change {
 
     /**
      * The handoff of a move: {@code steps} (hold connections, stop the users, unmount, final increment, record and pass
-     * ownership, send the connections to the new owner, then make this copy a replica) run in order in the background, and
-     * the first failure stops the rest. The planner leaves out steps whose effect it already observes, so a handoff
+     * ownership, send the connections to the new owner) run in order in the background, and the first failure stops the
+     * rest. A later loop makes this copy a replica ({@link MakeReplica}) from what it finds then. The planner leaves out steps whose effect it already observes, so a handoff
      * interrupted anywhere resumes where it stopped.
      */
     record Handoff(DatasetId dataset, Peer to, long generation, List<Change> steps) implements Change {

@@ -3,7 +3,6 @@ package dev.flocker.agent.plan;
 import dev.flocker.agent.plan.Change.AbandonPreCopy;
 import dev.flocker.agent.plan.Change.Handoff;
 import dev.flocker.agent.plan.Change.HoldConnections;
-import dev.flocker.agent.plan.Change.MakeReplica;
 import dev.flocker.agent.plan.Change.PassOwnership;
 import dev.flocker.agent.plan.Change.PushIncrement;
 import dev.flocker.agent.plan.Change.RecordOwner;
@@ -117,7 +116,9 @@ final class MovePlanner {
         steps.add(new RecordOwner(id, target, generation));
         steps.add(new PassOwnership(id, peer.get(), generation));
         steps.add(new Change.ForwardConnections(id, target, peer.get().host(), ports));
-        steps.add(new MakeReplica(id, "handed off to " + target));
+        // Making this copy a replica (read-only, no mountpoint) and removing the stopped containers is planned by a later
+        // loop, from what it finds then (Planner.planElsewhere), after the tail (TAIL): never a blind last step, which
+        // would undo the dataset coming back here meanwhile (a move back, a second after).
         moves.background.add(new Handoff(id, peer.get(), generation, steps));
         moves.holding.add(id);
     }
@@ -160,9 +161,23 @@ final class MovePlanner {
     }
 
     /**
-     * The target is being told by the handoff running now (its last step passes ownership), or was told of this
+     * The target is being told by the handoff running now (its step that passes ownership), or was told of this
      * generation moments ago and is about to report it: telling it again would only repeat an SSH write.
      */
+    /**
+     * After a handoff passed ownership, this host leaves its copy and the stopped containers as they are for this long: the
+     * target is starting the applications now, and removing containers and changing ZFS properties at that moment slows
+     * its start on shared cores. The copy is unmounted already: nothing writes it.
+     */
+    static final Duration TAIL = Duration.ofSeconds(1);
+
+    /** A handoff from this host passed the ownership of {@code id} less than {@link #TAIL} ago. */
+    static boolean inTail(Planner.Input in, DatasetId id) {
+        var progress = in.progress(id);
+        return progress != null && progress.running() == null && progress.passedAt() != null
+                && progress.passedAt().plus(TAIL).isAfter(in.now());
+    }
+
     /**
      * This host passed ownership of this generation to the owner its copy records, by a handoff still finishing or ended
      * moments ago ({@link #REPORT_GRACE}).

@@ -140,8 +140,8 @@ public final class Planner {
             if (container.volumes().stream().anyMatch(moves.leaving::contains)) {
                 continue; // the move's handoff stops it, after the pre-copy
             }
-            if (!container.running() && container.volumes().stream().anyMatch(in::handingOff)) {
-                continue; // stopped by a handoff still running, whose last step removes it once the outage is over
+            if (!container.running() && container.volumes().stream().anyMatch(id -> in.handingOff(id) || MovePlanner.inTail(in, id))) {
+                continue; // stopped by a handoff still running or just ended: removed once its target has started (MovePlanner.TAIL)
             }
             if (stops.stream().noneMatch(c -> c instanceof StopApplication s && s.name().equals(container.name()))) {
                 stops.add(new StopApplication(container.name(), first(container.volumes())));
@@ -251,7 +251,7 @@ public final class Planner {
             }
         }
         // Mounted, or not read-only: a handoff from here that stopped before its last step, or a copy mounted by hand.
-        if ((local.mounted() || !local.readOnly()) && !in.handingOff(id)) {
+        if ((local.mounted() || !local.readOnly()) && !in.handingOff(id) && !MovePlanner.inTail(in, id)) {
             changes.add(new MakeReplica(id, "this host is not the owner"));
         }
     }

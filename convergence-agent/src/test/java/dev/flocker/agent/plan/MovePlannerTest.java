@@ -32,8 +32,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class MovePlannerTest {
     static final long MIB = 1L << 20;
-    static final String FULL_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections, MakeReplica";
-    static final String RESUMED_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership, ForwardConnections, MakeReplica";
+    static final String FULL_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections";
+    static final String RESUMED_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership, ForwardConnections";
 
     /** D is wanted on B, A owns it at generation 4 and its app "db" (port 5432) is configured on B. */
     static World moving(boolean writable, boolean appRunsHere) {
@@ -73,7 +73,7 @@ class MovePlannerTest {
         return w;
     }
 
-    static final String HANDOFF_E = "Handoff eeeeeeee -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections, MakeReplica";
+    static final String HANDOFF_E = "Handoff eeeeeeee -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections";
 
     static Stream<Arguments> decisions() {
         var rows = new ArrayList<Arguments>();
@@ -194,7 +194,7 @@ class MovePlannerTest {
     void aDatasetJustHandedToItsConfiguredHostIsNamedForRoutingThereUntilTheGraceEnds() {
         var passedHere = world().dataset(D, B, null).local(D, B, 5, false, null).node(B, "10.0.0.2", held(D, false, 4));
         var tail = progress(passedHere, MoveProgress.towards(B).passed(5, NOW).running(MovePhase.HANDOFF));
-        assertThat(Planner.plan(tail.input()).handedTo()).as("the handoff's last step still runs").containsExactly(Map.entry(D, B));
+        assertThat(Planner.plan(tail.input()).handedTo()).as("the handoff still runs (its forward)").containsExactly(Map.entry(D, B));
         assertThat(Planner.plan(tail.input()).holding()).isEmpty();
         var recent = progress(passedHere, MoveProgress.towards(B).passed(5, NOW.minusSeconds(2)));
         assertThat(Planner.plan(recent.input()).handedTo()).containsExactly(Map.entry(D, B));
@@ -204,5 +204,26 @@ class MovePlannerTest {
         assertThat(Planner.plan(recorded.input()).handedTo()).as("owner recorded here, B not told yet").isEmpty();
         var earlier = progress(passedHere, MoveProgress.towards(B).passed(4, NOW));
         assertThat(Planner.plan(earlier.input()).handedTo()).as("a pass of another generation").isEmpty();
+    }
+
+    @Test
+    void theCopyAndTheStoppedContainersAreLeftForATailAfterThePassThenPlannedFromWhatIsFoundThen() {
+        // A handoff to B ended here: the copy records B, unmounted, not read-only yet; the app's container stopped.
+        var handed = world().dataset(D, B, null).app("db", B, D, "postgres").copyAs(D, B, 5, "/flocker/" + D, false, false)
+                .node(B, "10.0.0.2", held(D, true, 5));
+        handed.containers.put("db", new LocalState.LocalContainer("db", "h", false, List.of(D), null, null, false));
+        var justEnded = progress(handed, MoveProgress.towards(B).passed(5, NOW));
+        assertThat(Planner.plan(justEnded.input()).steps()).as("within the tail: nothing").isEmpty();
+        var later = progress(handed, MoveProgress.towards(B).passed(5, NOW.minus(MovePlanner.TAIL)));
+        assertPlans("after the tail", Planner.plan(later.input()), List.of("StopApplication db", "MakeReplica dddddddd"));
+
+        // Moved back here within the tail (B passed generation 6 to this host): the copy is this host's again, and made
+        // writable, never a replica.
+        var back = world().dataset(D, A, null).app("db", A, D, "postgres").copyAs(D, A, 6, "/flocker/" + D, false, false)
+                .node(B, "10.0.0.2", held(D, false, 5));
+        back.containers.put("db", new LocalState.LocalContainer("db", "h", false, List.of(D), null, null, false));
+        var plan = Planner.plan(progress(back, MoveProgress.towards(B).passed(5, NOW)).input());
+        assertThat(plan.changes(Change.MakeReplica.class)).isEmpty();
+        assertThat(plan.changes(Change.MakeWritable.class)).hasSize(1);
     }
 }

@@ -267,12 +267,12 @@ class PlannerTest {
                 "Wait dddddddd: the owner " + B + " is not reporting; waiting for it to hand the dataset over instead of inventing data"));
         rows.add(row("owned here, wanted on a live node, no application with it (idle): handed off at once, no pre-copy",
                 world().dataset(D, B, null).local(D, A, 4, true, null).node(B, "10.0.0.2"),
-                "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections, MakeReplica"));
+                "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections"));
         var withUser = world().dataset(D, B, null).app("db", B, D, "postgres").local(D, A, 4, true, null).node(B, "10.0.0.2");
         rows.add(row("owned here, wanted on a live node with the application configured with it: pre-copied (it may still write)",
                 withUser, "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
         rows.add(row("owned here and read-only (a handoff interrupted by a crash), still wanted elsewhere: the move resumes",
-                world().dataset(D, B, null).local(D, A, 4, false, null).node(B, "10.0.0.2"), "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership, ForwardConnections, MakeReplica"));
+                world().dataset(D, B, null).local(D, A, 4, false, null).node(B, "10.0.0.2"), "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership, ForwardConnections"));
         rows.add(row("owned here and read-only, now wanted here again: made writable (the handoff never happened)",
                 world().dataset(D, A, null).local(D, A, 4, false, null).node(B, "10.0.0.2", held(D, false, 0)), "MakeWritable dddddddd"));
         rows.add(row("wanted on a node that is not reporting: stays here, reported as waiting",
@@ -283,10 +283,10 @@ class PlannerTest {
                 "Wait dddddddd: leased to this host"));
         rows.add(row("a lease elsewhere does not hold it here (and, idle, it is handed off at once)",
                 world().dataset(D, B, null).lease(D, C).local(D, A, 1, true, null).node(B, "10.0.0.2"),
-                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections, MakeReplica"));
+                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections"));
         rows.add(row("leased to the target (a Docker Mount waits there), no application with it: moved without pre-copy",
                 world().dataset(D, B, null).lease(D, B).local(D, A, 1, true, null).node(B, "10.0.0.2"),
-                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections, MakeReplica"));
+                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections"));
         var withApp = world().dataset(D, B, null).lease(D, B).app("db", B, D, "postgres").local(D, A, 1, true, null).node(B, "10.0.0.2");
         rows.add(row("leased to the target but an application goes with it: pre-copied",
                 withApp, "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));

@@ -105,7 +105,7 @@ class RoutesTest {
     void anApplicationJustHandedFromHereGoesToItsNewHostBeforeThatHostReportsItRunning() {
         nodes.put(B, node(B, "10.0.0.2", false)); // B starts db now; the control service does not know yet
         nodes.put(C, node(C, "10.0.0.3", false));
-        here.put("db", new LocalContainer("db", "h", false, D, null)); // stopped by the handoff, removed by its last step
+        here.put("db", new LocalContainer("db", "h", false, D, null)); // stopped by the handoff, removed by a later loop
         var state = new LocalState(Map.of(), here);
         assertThat(Routes.of(A, CONFIG, new ClusterState(nodes), state, Set.of(), Map.of(D, B)).get(15432))
                 .as("B's proxy holds them until db answers there").isEqualTo(new PortRoute.ToHost("10.0.0.2", 15432));
