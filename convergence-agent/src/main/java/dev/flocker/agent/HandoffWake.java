@@ -21,10 +21,12 @@ final class HandoffWake implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HandoffWake.class);
 
     private final WatchService watch;
+    private final Path file;
     private final Thread thread;
 
     private HandoffWake(WatchService watch, Path file, Wakeup wakeup) {
         this.watch = watch;
+        this.file = file;
         this.thread = Thread.ofPlatform().daemon().name("handoff-wake").start(() -> run(file, wakeup));
     }
 
@@ -64,6 +66,7 @@ final class HandoffWake implements AutoCloseable {
         }
     }
 
+    /** Stops watching and removes the wake file (an old owner's {@code touch -c} then does nothing until the next agent). */
     @Override
     public void close() {
         try {
@@ -72,5 +75,10 @@ final class HandoffWake implements AutoCloseable {
             // nothing left to watch
         }
         thread.interrupt();
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.atDebug().log("cannot remove " + file + ": " + e.getMessage());
+        }
     }
 }

@@ -40,6 +40,7 @@ class HandoffWakeTest {
         } finally {
             wake.close();
         }
+        assertThat(file).as("removed with the watch").doesNotExist();
     }
 
     @Test

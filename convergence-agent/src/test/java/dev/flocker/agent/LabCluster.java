@@ -221,6 +221,9 @@ final class LabCluster implements AutoCloseable {
         for (var i : List.copyOf(agents.keySet())) {
             killAgent(i);
         }
+        for (var i : List.of(1, 2, 3)) {
+            Files.deleteIfExists(dev.flocker.volume.transfer.RemoteZfs.wakeFile(nodeId(i))); // a killed agent leaves its wake file
+        }
         control.close();
         // Keep the agents' logs where a failed run can be read after the lab is gone.
         var keep = Path.of("target", "agent-logs", lab.name());
