@@ -108,7 +108,9 @@ gap=$(awk 'NR > 1 {g = ($2 - t) / 1e6; if (g > max) max = g} {t = $2} END {print
 stored=$(sql "select count(*) from ledger where id between $first and $last")
 expected=$((last - first + 1))
 [ "$stored" -eq "$expected" ] || die "only $stored of $expected acknowledged rows are in the database after the move"
-runs_on=$(api "https://$ip:4523/v1/state/containers" | grep -o '"node_uuid": *"[^"]*"' | head -1 | grep -o '[0-9a-f-]\{36\}')
+# The host that reports ledger-db running (the old host may still list its stopped container for a moment).
+runs_on=$(api "https://$ip:4523/v1/state/containers" | grep -oE '"node_uuid": *"[^"]*"|"running": *(true|false)' \
+  | awk -F'"' '/node_uuid/ {node = $4} /running": *true/ {print node; exit}' || true)
 [ "$runs_on" = "$(cat "$lab/n2/agent/node.uuid")" ] || die "ledger-db is not running on n2 after the move"
 say "moved: ledger-db now runs on n2 ($ip2); all $expected rows (10000 before, $n written during the move) read back through $ip:15432"
 say "outage the writing client saw (longest gap between acknowledged inserts): $gap ms; no insert was lost"

@@ -219,6 +219,11 @@ final class MoveRunner {
                 .addKeyValue("last_increment_bytes", lastIncrement).addKeyValue("target_mounted_by_us", targetPrepared)
                 .addKeyValue("steps_ms", took.toString()).log("moved");
         executor.pruneSnapshots(id);
+        // The loop that makes this copy a replica and removes the stopped containers runs once the tail is over.
+        Thread.ofVirtual().name("tail-" + id).start(() -> {
+            Agent.sleep(dev.flocker.agent.plan.Planner.HANDOFF_TAIL.toMillis() + 50);
+            wakeup.signal();
+        });
     }
 
     private dev.flocker.volume.transfer.TransferResult push(Active move, Change.PushIncrement push) {

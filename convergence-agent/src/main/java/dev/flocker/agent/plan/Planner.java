@@ -88,6 +88,9 @@ public final class Planner {
         public static final MoveSettings DEFAULT = new MoveSettings(16L << 20, 8);
     }
 
+    /** How long after a handoff passed ownership its copy and stopped containers are left as they are (see MovePlanner). */
+    public static final java.time.Duration HANDOFF_TAIL = MovePlanner.TAIL;
+
     public static Plan plan(Input in) {
         var stops = new ArrayList<Change>();
         var datasetChanges = new ArrayList<Change>();
