@@ -103,8 +103,8 @@ public sealed interface Change {
     /**
      * The handoff of a move: {@code steps} (hold connections, stop the users, unmount, final increment, record and pass
      * ownership, send the connections to the new owner) run in order in the background, and the first failure stops the
-     * rest. A later loop makes this copy a replica ({@link MakeReplica}) from what it finds then. The planner leaves out steps whose effect it already observes, so a handoff
-     * interrupted anywhere resumes where it stopped.
+     * rest. A later loop makes this copy a replica ({@link MakeReplica}) from what it finds then. The planner leaves out
+     * steps whose effect it already observes, so a handoff interrupted anywhere resumes where it stopped.
      */
     record Handoff(DatasetId dataset, Peer to, long generation, List<Change> steps) implements Change {
         public Handoff {

@@ -117,7 +117,7 @@ final class MovePlanner {
         steps.add(new PassOwnership(id, peer.get(), generation));
         steps.add(new Change.ForwardConnections(id, target, peer.get().host(), ports));
         // Making this copy a replica (read-only, no mountpoint) and removing the stopped containers is planned by a later
-        // loop, from what it finds then (Planner.planElsewhere), after the tail (TAIL): never a blind last step, which
+        // loop, from what it finds then (Planner.planElsewhere), after the tail (Planner.HANDOFF_TAIL): never a blind last step, which
         // would undo the dataset coming back here meanwhile (a move back, a second after).
         moves.background.add(new Handoff(id, peer.get(), generation, steps));
         moves.holding.add(id);
@@ -164,18 +164,10 @@ final class MovePlanner {
      * The target is being told by the handoff running now (its step that passes ownership), or was told of this
      * generation moments ago and is about to report it: telling it again would only repeat an SSH write.
      */
-    /**
-     * After a handoff passed ownership, this host leaves its copy and the stopped containers as they are for this long: the
-     * target is starting the applications now, and removing containers and changing ZFS properties at that moment slows
-     * its start on shared cores. The copy is unmounted already: nothing writes it.
-     */
-    static final Duration TAIL = Duration.ofSeconds(1);
-
-    /** A handoff from this host passed the ownership of {@code id} less than {@link #TAIL} ago. */
+    /** A handoff from this host passed the ownership of {@code id} less than {@link Planner#HANDOFF_TAIL} ago. */
     static boolean inTail(Planner.Input in, DatasetId id) {
         var progress = in.progress(id);
-        return progress != null && progress.running() == null && progress.passedAt() != null
-                && progress.passedAt().plus(TAIL).isAfter(in.now());
+        return progress != null && progress.running() == null && progress.passedWithin(Planner.HANDOFF_TAIL, in.now());
     }
 
     /**
@@ -185,7 +177,7 @@ final class MovePlanner {
     static boolean justPassed(Planner.Input in, DatasetId id, LocalDataset local) {
         var progress = in.progress(id);
         return progress != null && local.owner() != null && local.owner().equals(progress.to()) && progress.passedGeneration() == local.generation()
-                && progress.passedAt() != null && progress.passedAt().plus(REPORT_GRACE).isAfter(in.now());
+                && progress.passedWithin(REPORT_GRACE, in.now());
     }
 
     static boolean beingOrJustPassed(Planner.Input in, DatasetId id, LocalDataset local) {

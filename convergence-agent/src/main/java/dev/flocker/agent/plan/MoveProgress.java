@@ -45,6 +45,11 @@ public record MoveProgress(NodeId to, MovePhase running, int rounds, long lastBy
         return new MoveProgress(to, null, 0, 0, Long.MAX_VALUE, null, generation, at);
     }
 
+    /** This host passed ownership less than {@code within} before {@code now}. */
+    public boolean passedWithin(java.time.Duration within, Instant now) {
+        return passedAt != null && passedAt.plus(within).isAfter(now);
+    }
+
     /**
      * The pre-copy has done what it can: its last increment is small enough, increments stopped shrinking (the writers
      * are as fast as the copy), or the budget of rounds is spent.

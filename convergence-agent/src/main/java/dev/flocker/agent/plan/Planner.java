@@ -88,8 +88,12 @@ public final class Planner {
         public static final MoveSettings DEFAULT = new MoveSettings(16L << 20, 8);
     }
 
-    /** How long after a handoff passed ownership its copy and stopped containers are left as they are (see MovePlanner). */
-    public static final java.time.Duration HANDOFF_TAIL = MovePlanner.TAIL;
+    /**
+     * After a handoff passed ownership, its host leaves its copy and the stopped containers as they are for this long: the
+     * target is starting the applications now, and removing containers and changing ZFS properties at that moment slows
+     * its start on shared cores. The copy is unmounted already: nothing writes it. A later loop then plans what is left.
+     */
+    public static final java.time.Duration HANDOFF_TAIL = java.time.Duration.ofSeconds(1);
 
     public static Plan plan(Input in) {
         var stops = new ArrayList<Change>();
@@ -144,7 +148,7 @@ public final class Planner {
                 continue; // the move's handoff stops it, after the pre-copy
             }
             if (!container.running() && container.volumes().stream().anyMatch(id -> in.handingOff(id) || MovePlanner.inTail(in, id))) {
-                continue; // stopped by a handoff still running or just ended: removed once its target has started (MovePlanner.TAIL)
+                continue; // stopped by a handoff still running or just ended: removed once its target has started (HANDOFF_TAIL)
             }
             if (stops.stream().noneMatch(c -> c instanceof StopApplication s && s.name().equals(container.name()))) {
                 stops.add(new StopApplication(container.name(), first(container.volumes())));

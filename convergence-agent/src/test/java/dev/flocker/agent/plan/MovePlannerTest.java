@@ -214,7 +214,7 @@ class MovePlannerTest {
         handed.containers.put("db", new LocalState.LocalContainer("db", "h", false, List.of(D), null, null, false));
         var justEnded = progress(handed, MoveProgress.towards(B).passed(5, NOW));
         assertThat(Planner.plan(justEnded.input()).steps()).as("within the tail: nothing").isEmpty();
-        var later = progress(handed, MoveProgress.towards(B).passed(5, NOW.minus(MovePlanner.TAIL)));
+        var later = progress(handed, MoveProgress.towards(B).passed(5, NOW.minus(Planner.HANDOFF_TAIL)));
         assertPlans("after the tail", Planner.plan(later.input()), List.of("StopApplication db", "MakeReplica dddddddd"));
 
         // Moved back here within the tail (B passed generation 6 to this host): the copy is this host's again, and made

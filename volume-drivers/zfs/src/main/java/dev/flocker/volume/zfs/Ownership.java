@@ -33,13 +33,14 @@ public record Ownership(NodeId owner, long generation) {
 
     /**
      * Reads {@code ownerValue} (of {@link ZfsVolumeDriver#OWNER}) and, for copies written in the older form only,
-     * {@code legacyGeneration} (of {@link ZfsVolumeDriver#GENERATION}); "-" or null is a property not set.
+     * {@code legacyGeneration} (of {@link ZfsVolumeDriver#GENERATION}); "-" or null is a property not set, and an empty
+     * value is refused (an unreadable answer must never read as "no owner" or "generation 0").
      *
      * @throws IllegalArgumentException for a value neither form allows
      */
     public static Ownership parse(String ownerValue, String legacyGeneration) {
         var value = ownerValue == null ? NONE : ownerValue.strip();
-        if (value.equals(NONE) || value.isEmpty()) {
+        if (value.equals(NONE)) {
             return new Ownership(null, generation(legacyGeneration));
         }
         int at = value.indexOf('@');
@@ -49,7 +50,8 @@ public record Ownership(NodeId owner, long generation) {
         return new Ownership(NodeId.of(value.substring(0, at)), Long.parseLong(value.substring(at + 1)));
     }
 
+    /** An unset property ("-") is 0; anything else not a number (an empty answer included) is refused. */
     private static long generation(String value) {
-        return value == null || value.strip().equals(NONE) || value.isBlank() ? 0 : Long.parseLong(value.strip());
+        return ZfsGetOutput.number(value == null ? null : value.strip());
     }
 }

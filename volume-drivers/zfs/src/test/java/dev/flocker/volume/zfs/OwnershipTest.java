@@ -31,5 +31,7 @@ class OwnershipTest {
         assertThatThrownBy(() -> Ownership.parse("not-a-node@3", "-")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Ownership.parse(NODE + "@-1", "-")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Ownership.parse(NODE.toString(), "many")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Ownership.parse("", "-")).as("an empty answer is not 'no owner'").isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Ownership.parse(NODE.toString(), "")).as("nor generation 0").isInstanceOf(IllegalArgumentException.class);
     }
 }
