@@ -113,6 +113,21 @@ public record ConfigurationChange(long version, Map<String, String> puts, List<S
         return base.with(version, datasets, removedDatasets, applications, removedApplications, leases, removedLeases);
     }
 
+    /** The JSON of entry {@code key} in {@code configuration} (as a change would put it), or null when it has none. */
+    static String entryOf(Configuration configuration, String key) {
+        Object entry;
+        if (key.startsWith(DATASET)) {
+            entry = configuration.datasets().get(DatasetId.of(key.substring(DATASET.length())));
+        } else if (key.startsWith(APPLICATION)) {
+            entry = configuration.applications().get(key.substring(APPLICATION.length()));
+        } else if (key.startsWith(LEASE)) {
+            entry = configuration.leases().get(DatasetId.of(key.substring(LEASE.length())));
+        } else {
+            throw new IllegalArgumentException("unknown configuration entry " + key);
+        }
+        return entry == null ? null : Json.write(entry);
+    }
+
     /** Adds the datasets whose entry or lease this change touches to {@code into}. */
     void touchedDatasets(java.util.Set<DatasetId> into) {
         for (var key : keys()) {

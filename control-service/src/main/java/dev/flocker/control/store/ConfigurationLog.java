@@ -172,6 +172,27 @@ public final class ConfigurationLog implements AutoCloseable {
         lastVersion = configuration.version();
     }
 
+    /**
+     * Writes {@code configuration}, older than what was logged, as the snapshot and drops every logged change: those
+     * after it were lost by the cluster (see ConfigurationStore's rewind). The changes go first, so a crash in between
+     * leaves an older configuration on this disk (the cluster has the newer one), never the lost change.
+     */
+    public synchronized void rewind(Configuration configuration) {
+        closeSegment();
+        try {
+            for (var old : segments()) {
+                Files.deleteIfExists(old);
+            }
+            if (Files.isDirectory(dir)) {
+                syncDirectory();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot drop the configuration log in " + dir + ": " + e.getMessage(), e);
+        }
+        writeSnapshot(configuration);
+        lastVersion = configuration.version();
+    }
+
     private void closeSegment() {
         if (segment != null) {
             try {

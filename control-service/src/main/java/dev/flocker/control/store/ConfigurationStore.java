@@ -48,6 +48,15 @@ public final class ConfigurationStore implements AutoCloseable {
     private final ConfigurationLog log;
     private final List<Consumer<Configuration>> listeners = new CopyOnWriteArrayList<>();
     private volatile Configuration current;
+    /** The register's JSON of the change that made {@link #current} (set with it). */
+    private volatile String currentJson;
+    /** The last configurations this replica held, with their changes' JSON, newest last: what a rewind repairs entries from. */
+    private final java.util.ArrayDeque<Applied> history = new java.util.ArrayDeque<>();
+    private static final int HISTORY = 16;
+
+    /** A configuration this replica held, and the register's JSON of the change that made it. */
+    private record Applied(Configuration configuration, String json) {
+    }
     /** The last version this replica wrote itself (its entries are known to be written). */
     private volatile long wroteLast = -1;
 
@@ -130,7 +139,11 @@ public final class ConfigurationStore implements AutoCloseable {
 
         private void changed(String json) {
             try {
-                apply(ConfigurationChange.parse(json), json, null);
+                var change = ConfigurationChange.parse(json);
+                apply(change, json, null);
+                if (change.version() < current.version()) {
+                    verify(); // usually this replica applied newer changes first; or the register lost what it showed
+                }
             } catch (RuntimeException e) {
                 LOG.atError().setCause(e).log("cannot apply a configuration change");
             }
@@ -143,7 +156,13 @@ public final class ConfigurationStore implements AutoCloseable {
      */
     private synchronized void apply(ConfigurationChange change, String json, Configuration result) {
         var now = current;
-        if (now != null && change.version() <= now.version()) {
+        if (now != null && change.version() < now.version()) {
+            return;
+        }
+        if (now != null && change.version() == now.version()) {
+            if (!json.equals(currentJson)) {
+                rewind(); // the register holds another change at this version: the one applied here was lost
+            }
             return;
         }
         if (now == null || change.version() != now.version() + 1) {
@@ -153,18 +172,109 @@ public final class ConfigurationStore implements AutoCloseable {
         var next = result != null ? result : change.applyTo(now);
         log.append(change, json, next);
         remember(change);
-        accept(next);
+        accept(next, json, false);
+    }
+
+    /**
+     * Rewinds this replica if the register is behind or beside its copy. Hazelcast shows a write to events and readers
+     * before its backups have it; when the member owning the register dies in that window, the write is gone from the
+     * cluster (its writer got no answer) but this replica may have applied it.
+     */
+    private void verify() {
+        var seen = applied();
+        var registered = withMajority(() -> head.get(HEAD));
+        var last = ConfigurationChange.parse(registered);
+        if (last.version() < seen.configuration().version()
+                || last.version() == seen.configuration().version() && !registered.equals(seen.json())) {
+            rewind();
+        }
+    }
+
+    private synchronized Applied applied() {
+        return new Applied(current, currentJson);
+    }
+
+    /**
+     * Replaces this replica's copy by the cluster's, also when that is older (see {@link #verify()}), under the register's
+     * lock. Entries written for a lost change (a writer applies the register's last change to the entries before its own
+     * commit) are put back as they were, from this replica's history: an entry newer than the register, or at its
+     * version but not touched by its change, was written for a lost one.
+     */
+    private synchronized void rewind() {
+        withMajority(() -> {
+            head.lock(HEAD);
+            return null;
+        });
+        try {
+            var registered = withMajority(() -> head.get(HEAD));
+            var last = ConfigurationChange.parse(registered);
+            if (current != null && last.version() == current.version() && registered.equals(currentJson)) {
+                return; // another thread of this replica rewound already
+            }
+            repairEntries(last, registered);
+            var from = current == null ? -1 : current.version();
+            recent.clear();
+            load(true);
+            LOG.atWarn().addKeyValue("from", from).addKeyValue("to", current.version())
+                    .log("this replica held a change the cluster lost (its register's owner died before backing it up): rewound to the cluster's configuration");
+        } finally {
+            head.unlock(HEAD);
+        }
+    }
+
+    private void repairEntries(ConfigurationChange last, String registered) {
+        var touched = last.keys();
+        var lost = new HashMap<String, String>();
+        withMajority(() -> Map.copyOf(entries)).forEach((key, value) -> {
+            long version = Long.parseLong(value.substring(0, value.indexOf(':')));
+            if (version > last.version() || version == last.version() && !touched.isEmpty() && !touched.contains(key)) {
+                lost.put(key, value);
+            }
+        });
+        if (lost.isEmpty()) {
+            return;
+        }
+        // An entry's value at the register's version: from the configuration this replica held at that version, or, for
+        // an entry the register's change did not touch, at the version before (the change was made on top of it).
+        var at = history.stream().filter(a -> a.configuration().version() == last.version() && a.json().equals(registered)).findFirst();
+        var below = history.stream().filter(a -> a.configuration().version() == last.version() - 1).reduce((a, b) -> b);
+        var repaired = new HashMap<String, String>();
+        var unknown = new java.util.TreeSet<String>();
+        lost.keySet().forEach(key -> {
+            var source = at.isPresent() ? at : touched.contains(key) ? java.util.Optional.<Applied>empty() : below;
+            if (source.isEmpty()) {
+                unknown.add(key);
+                return;
+            }
+            var json = ConfigurationChange.entryOf(source.get().configuration(), key);
+            repaired.put(key, last.version() + ":" + (json == null ? "" : json));
+        });
+        repaired.entrySet().removeIf(e -> e.getValue().equals(lost.get(e.getKey()))); // put back already
+        lost.keySet().retainAll(repaired.keySet());
+        if (!lost.isEmpty()) {
+            withMajority(() -> entries.executeOnKeys(lost.keySet(), new ReplaceIfUnchanged(lost, repaired)));
+            LOG.atWarn().addKeyValue("version", last.version()).addKeyValue("entries", lost.keySet()).log("put back entries written for a lost change");
+        }
+        if (!unknown.isEmpty()) {
+            LOG.atError().addKeyValue("version", last.version()).addKeyValue("entries", unknown)
+                    .log("entries were written for a lost change, and this replica does not hold what they were before: they stay as written");
+        }
     }
 
     /**
      * Reads the whole configuration from the cluster: the entries, and the register's change on top (it may not have
      * reached the entries yet). Retries until the register did not move while the entries were read.
      */
-    private synchronized void load() {
+    private void load() {
+        load(false);
+    }
+
+    /** As {@link #load()}; {@code rewinding}, it takes the cluster's configuration also when it is not newer. */
+    private synchronized void load(boolean rewinding) {
         while (true) {
             var before = withMajority(() -> head.get(HEAD));
             var last = ConfigurationChange.parse(before);
-            if (current != null && last.version() <= current.version()) {
+            if (!rewinding && current != null && last.version() <= current.version()) {
                 return;
             }
             var all = withMajority(() -> Map.copyOf(entries));
@@ -179,11 +289,13 @@ public final class ConfigurationStore implements AutoCloseable {
                 }
             });
             var loaded = last.applyTo(new ConfigurationChange(last.version(), puts, List.of()).applyTo(Configuration.EMPTY));
-            if (current != null) {
+            if (rewinding) {
+                log.rewind(loaded); // the log may hold the lost change
+            } else if (current != null) {
                 log.snapshotNow(loaded);
                 LOG.atInfo().addKeyValue("from", current.version()).addKeyValue("to", loaded.version()).log("reloaded the configuration");
             }
-            accept(loaded);
+            accept(loaded, before, rewinding);
             return;
         }
     }
@@ -218,11 +330,16 @@ public final class ConfigurationStore implements AutoCloseable {
         return changed;
     }
 
-    private synchronized void accept(Configuration configuration) {
-        if (current != null && configuration.version() <= current.version()) {
+    private synchronized void accept(Configuration configuration, String json, boolean rewinding) {
+        if (!rewinding && current != null && configuration.version() <= current.version()) {
             return;
         }
         current = configuration;
+        currentJson = json;
+        history.addLast(new Applied(configuration, json));
+        if (history.size() > HISTORY) {
+            history.removeFirst();
+        }
         listeners.forEach(l -> l.accept(configuration));
     }
 
@@ -233,8 +350,14 @@ public final class ConfigurationStore implements AutoCloseable {
 
     /** The configuration as the cluster holds it now (the register is read; the local copy catches up to it). */
     public Configuration latest() {
+        var seen = applied();
         var registered = withMajority(() -> head.get(HEAD));
-        apply(ConfigurationChange.parse(registered), registered, null);
+        var last = ConfigurationChange.parse(registered);
+        if (last.version() < seen.configuration().version()) {
+            rewind();
+        } else {
+            apply(last, registered, null);
+        }
         return current;
     }
 
@@ -250,11 +373,17 @@ public final class ConfigurationStore implements AutoCloseable {
      */
     public Configuration update(String ifMatches, UnaryOperator<Configuration> change) {
         while (true) {
+            var seen = applied();
             var registered = withMajority(() -> head.get(HEAD));
             var last = ConfigurationChange.parse(registered);
+            if (last.version() < seen.configuration().version()) {
+                rewind(); // the register cannot go back but by losing a change this replica applied (see verify)
+                continue;
+            }
             apply(last, registered, null);
-            var before = current;
-            if (before.version() != last.version()) {
+            var now = applied();
+            var before = now.configuration();
+            if (before.version() != last.version() || !registered.equals(now.json())) {
                 continue; // a newer change arrived meanwhile: read the register again
             }
             if (ifMatches != null && !ifMatches.equals(before.tag())) {
@@ -268,7 +397,7 @@ public final class ConfigurationStore implements AutoCloseable {
             after = after.atVersion(version);
             var delta = ConfigurationChange.between(before, after, version);
             if (wroteLast != last.version()) {
-                writeEntries(last); // its writer may have died before it did
+                writeEntries(last, false); // its writer may have died before it did
             }
             var json = delta.toJson();
             if (!withMajority(() -> head.replace(HEAD, registered, json)) && !json.equals(withMajority(() -> head.get(HEAD)))) {
@@ -278,36 +407,61 @@ public final class ConfigurationStore implements AutoCloseable {
             // mid-call, Hazelcast runs the compare-and-set again on the new owner, which finds it done and answers false.
             // Writing it again would give one change two versions, and a conditional writer a 412 for a write taken.
             wroteLast = version;
-            writeEntries(delta);
+            writeEntries(delta, true);
             apply(delta, json, after);
             return after;
         }
     }
 
-    private void writeEntries(ConfigurationChange change) {
+    /** Writes a change's entries: {@code committed} by its writer, whose commit was acknowledged (see {@link PutIfNewer}). */
+    private void writeEntries(ConfigurationChange change, boolean committed) {
         if (change.puts().isEmpty() && change.removes().isEmpty()) {
             return;
         }
-        withMajority(() -> entries.executeOnKeys(change.keys(), new PutIfNewer(change.version(), change.puts())));
+        withMajority(() -> entries.executeOnKeys(change.keys(), new PutIfNewer(change.version(), change.puts(), committed)));
     }
 
     /**
-     * Sets an entry to its value in a change (or marks it removed), unless the entry already holds a newer version:
-     * run where the entry lives, and on its backups.
+     * Sets an entry to its value in a change (or marks it removed), unless the entry already holds a newer version (or
+     * the same one: only the change's own writer, {@code committed}, overwrites that, which was then written for a lost
+     * change): run where the entry lives, and on its backups.
      */
-    record PutIfNewer(long version, Map<String, String> puts) implements EntryProcessor<String, String, Boolean>, java.io.Serializable {
+    record PutIfNewer(long version, Map<String, String> puts, boolean committed) implements EntryProcessor<String, String, Boolean>, java.io.Serializable {
         PutIfNewer {
             puts = new HashMap<>(puts);
+        }
+
+        PutIfNewer(long version, Map<String, String> puts) {
+            this(version, puts, false);
         }
 
         @Override
         public Boolean process(Map.Entry<String, String> entry) {
             var existing = entry.getValue();
-            if (existing != null && Long.parseLong(existing.substring(0, existing.indexOf(':'))) >= version) {
+            long held = existing == null ? -1 : Long.parseLong(existing.substring(0, existing.indexOf(':')));
+            if (held > version || held == version && (!committed || existing.equals(version + ":" + puts.getOrDefault(entry.getKey(), "")))) {
                 return false;
             }
             var json = puts.get(entry.getKey());
             entry.setValue(version + ":" + (json == null ? "" : json));
+            return true;
+        }
+    }
+
+    /** Puts back entries that still hold what a rewind found in them (see {@link #rewind()}). */
+    record ReplaceIfUnchanged(Map<String, String> expected, Map<String, String> replacements)
+            implements EntryProcessor<String, String, Boolean>, java.io.Serializable {
+        ReplaceIfUnchanged {
+            expected = new HashMap<>(expected);
+            replacements = new HashMap<>(replacements);
+        }
+
+        @Override
+        public Boolean process(Map.Entry<String, String> entry) {
+            if (!java.util.Objects.equals(expected.get(entry.getKey()), entry.getValue())) {
+                return false;
+            }
+            entry.setValue(replacements.get(entry.getKey()));
             return true;
         }
     }

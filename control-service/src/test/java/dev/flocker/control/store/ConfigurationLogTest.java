@@ -59,6 +59,19 @@ class ConfigurationLogTest {
     }
 
     @Test
+    void aRewindDropsTheLoggedChangesAfterItAndTheLogContinuesFromIt(@TempDir Path dir) {
+        var log = new ConfigurationLog(dir, 100);
+        log.read();
+        var kept = logSteps(log, Configuration.EMPTY, 0, 5);
+        logSteps(log, kept, 5, 1); // version 6, which the cluster then lost
+        log.rewind(kept);
+        var other = withDatasets(kept, 50, 1); // another version 6
+        log.append(ConfigurationChange.between(kept, other, other.version()), other);
+        log.close();
+        assertThat(new ConfigurationLog(dir).read()).isEqualTo(other);
+    }
+
+    @Test
     void aLastLineCutShortByACrashIsIgnoredAndADamagedLineInTheMiddleIsAnErrorNamingFileAndLine(@TempDir Path dir) throws Exception {
         var log = new ConfigurationLog(dir);
         log.read();

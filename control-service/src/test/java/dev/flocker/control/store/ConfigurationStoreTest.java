@@ -141,6 +141,58 @@ class ConfigurationStoreTest {
         assertThat(replicas.get(0).current()).isEqualTo(replicas.get(2).current());
     }
 
+    /**
+     * Hazelcast shows a write to events and readers before its backups have it: when the register's owner dies in that
+     * window, every replica may have applied a change (and a writer written its entries) that the cluster then lacks. Here
+     * the register is set to such a change and back by hand, as the owner's death does.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 90, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void aChangeTheClusterShowedAndThenLostIsRewoundEverywhereAndItsEntriesPutBack(@TempDir Path data) throws Exception {
+        var replicas = start(data, 2);
+        var kept = dataset("kept");
+        var committed = replicas.get(0).update(null, c -> c.withDataset(kept));
+        var changed = new Dataset(kept.datasetId(), kept.primary(), false, Map.of("writer", "lost"), null);
+        var lostDataset = dataset("lost");
+        var lost = ConfigurationChange.between(committed, committed.withDataset(changed).withDataset(lostDataset), committed.version() + 1);
+        var head = members.get(0).<String, String>getMap("head");
+        var entries = members.get(0).<String, String>getMap("entries");
+        var committedJson = head.get(ConfigurationStore.HEAD);
+        head.set(ConfigurationStore.HEAD, lost.toJson());
+        for (var store : replicas) {
+            awaitVersion(store, lost.version());
+        }
+        entries.executeOnKeys(lost.keys(), new ConfigurationStore.PutIfNewer(lost.version(), lost.puts())); // a writer's help
+        head.set(ConfigurationStore.HEAD, committedJson); // the owner died: its successor holds the committed change
+
+        var next = dataset("next");
+        var after = replicas.get(1).update(committed.tag(), c -> c.withDataset(next));
+        assertThat(after.version()).isEqualTo(committed.version() + 1);
+        assertThat(after.datasets()).containsOnlyKeys(kept.datasetId(), next.datasetId());
+        assertThat(after.datasets().get(kept.datasetId())).isEqualTo(kept);
+        awaitVersion(replicas.get(0), after.version());
+        assertThat(replicas.get(0).latest()).isEqualTo(after);
+        assertThat(entries.get("dataset/" + lostDataset.datasetId().value())).isEqualTo(committed.version() + ":");
+        assertThat(entries.get("dataset/" + kept.datasetId().value())).startsWith(committed.version() + ":").contains("\"kept\"");
+        for (int i = 0; i < 2; i++) {
+            replicas.get(i).close();
+            assertThat(new ConfigurationLog(data.resolve("r" + i)).read()).as("replica %s's disk", i).isEqualTo(after);
+        }
+        // A replica started now loads the entries: nothing of the lost change is among them.
+        stop();
+        stores.clear();
+        members.clear();
+        assertThat(start(data, 1).get(0).current()).isEqualTo(after);
+    }
+
+    private static void awaitVersion(ConfigurationStore store, long version) throws InterruptedException {
+        var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (store.current().version() != version) {
+            assertThat(System.nanoTime()).as("replica at version %s, not %s", store.current().version(), version).isLessThan(deadline);
+            Thread.sleep(10);
+        }
+    }
+
     @Test
     void everyReplicaRestartedFromItsDiskServesExactlyTheConfigurationItHad(@TempDir Path data) throws Exception {
         var replicas = start(data, 3);
