@@ -312,6 +312,49 @@ class AgentChannelTest {
         }
     }
 
+    /**
+     * Others' reports are pushed at most once per push interval; a change of the node's own desired state (a move
+     * starting) does not wait for that interval: it goes out when the last such change was pushed an interval ago.
+     */
+    @Test
+    void aChangeOfTheNodesDesiredStateIsPushedAtOnceWhileOthersReportsAreRateLimited() throws Exception {
+        var mine = NodeId.random();
+        var noisy = NodeId.random();
+        try (var slow = RunningService.start(data.resolve("slow-pushes"), Duration.ofSeconds(30), ControlService.Settings.DELETED_RETENTION,
+                Duration.ofSeconds(5)); var a = new FakeAgent(slow, mine); var b = new FakeAgent(slow, noisy)) {
+            a.next();
+            b.next();
+            var running = new java.util.concurrent.atomic.AtomicBoolean(true);
+            var reports = Thread.ofVirtual().start(() -> {
+                for (int i = 0; running.get(); i++) {
+                    b.report(holding(noisy, "10.9.8." + (i % 2 + 1)));
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            try {
+                JsonNode push;
+                do {
+                    push = a.next(); // a push of b's changing address: the interval starts now
+                } while (!push.toString().contains("10.9.8."));
+                long pushed = System.nanoTime();
+                var id = DatasetId.random();
+                slow.call("POST", "/v1/configuration/datasets", "{\"primary\":\"" + mine + "\",\"dataset_id\":\"" + id + "\"}");
+                do {
+                    push = a.next();
+                } while (!push.path("configuration").toString().contains(id.toString()));
+                assertThat(Duration.ofNanos(System.nanoTime() - pushed)).as("the new dataset, pushed without waiting for the 5 s interval")
+                        .isLessThan(Duration.ofMillis(2500));
+            } finally {
+                running.set(false);
+                reports.join();
+            }
+        }
+    }
+
     @Test
     void aNodeIsForgottenAfterItsAgentIsGoneForTheExpiryTime() throws Exception {
         var node = NodeId.random();

@@ -33,7 +33,11 @@ final class RunningService implements AutoCloseable {
     }
 
     static RunningService start(Path dataPath, Duration nodeExpiry, Duration deletedRetention) {
-        var settings = new ControlService.Settings(dataPath, "127.0.0.1", 0, 0, freePort(), List.of(), nodeExpiry, Duration.ofMillis(200),
+        return start(dataPath, nodeExpiry, deletedRetention, Duration.ofMillis(200));
+    }
+
+    static RunningService start(Path dataPath, Duration nodeExpiry, Duration deletedRetention, Duration pushInterval) {
+        var settings = new ControlService.Settings(dataPath, "127.0.0.1", 0, 0, freePort(), List.of(), nodeExpiry, pushInterval,
                 CERTS.control()).withDeletedRetention(deletedRetention);
         return new RunningService(ControlService.start(settings), dataPath);
     }

@@ -64,6 +64,13 @@ public final class AgentChannelServer {
         volatile NodeId node;
         // The rest is the dispatcher thread's: what the agent was sent, and what may have changed for it since.
         long lastPush;
+        /**
+         * The last push that carried a change of this node's desired state: such a change goes at once when that was
+         * at least a push interval ago, however recently others' reports were pushed (a move starts without waiting
+         * for the report traffic's interval); changes in a burst are coalesced as before.
+         */
+        long lastConfigPush;
+        boolean pendingConfig;
         boolean sentWhole;
         long sentVersion;
         final Set<DatasetId> sentDatasets = new java.util.HashSet<>();
@@ -96,7 +103,7 @@ public final class AgentChannelServer {
         this.configuration = configuration;
         this.state = state;
         this.minIntervalMillis = minPushInterval.toMillis();
-        configuration.onChange(c -> changed());
+        configuration.onChange(c -> scheduleDispatch(0)); // desired state: worked out at once (see Connection.lastConfigPush)
         state.onChange(s -> changed());
         changed();
     }
@@ -230,21 +237,35 @@ public final class AgentChannelServer {
         scheduleDispatch(Math.max(0, lastDispatch + DISPATCH_MILLIS - System.currentTimeMillis()));
     }
 
+    /** Runs a dispatch in {@code delayMillis}, unless one is due by then already (an extra one is harmless). */
     private void scheduleDispatch(long delayMillis) {
-        if (!dispatchScheduled.getAndSet(true)) {
-            dispatcher.schedule(this::dispatch, delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        long due = System.currentTimeMillis() + delayMillis;
+        synchronized (dispatchScheduled) {
+            if (dispatchScheduled.get() && scheduledFor <= due) {
+                return;
+            }
+            dispatchScheduled.set(true);
+            scheduledFor = due;
         }
+        dispatcher.schedule(this::dispatch, delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
+
+    /** When the next dispatch is due (guarded by {@link #dispatchScheduled}). */
+    private long scheduledFor;
 
     /** Advances the index, notes for each connection what may have changed for it, and pushes where the interval allows. */
     private void dispatch() {
-        dispatchScheduled.set(false);
+        synchronized (dispatchScheduled) {
+            dispatchScheduled.set(false);
+        }
         lastDispatch = System.currentTimeMillis();
         try {
             var latest = configuration.current();
-            var changes = index.advance(latest, state.current(), configuration.datasetsChanged(index.configuration().version(), latest.version()));
+            long from = index.configuration().version();
+            var configChanged = configuration.datasetsChanged(from, latest.version());
+            var changes = index.advance(latest, state.current(), configChanged);
             if (!changes.none()) {
-                note(changes);
+                note(changes, latest.version() == from ? Set.of() : configChanged);
             }
             long now = System.currentTimeMillis();
             long next = Long.MAX_VALUE;
@@ -253,6 +274,9 @@ public final class AgentChannelServer {
                     continue;
                 }
                 long due = connection.lastPush + minIntervalMillis;
+                if (connection.pendingConfig) {
+                    due = Math.min(due, connection.lastConfigPush + minIntervalMillis);
+                }
                 if (due <= now) {
                     push(connection);
                     clearPending(connection);
@@ -269,11 +293,14 @@ public final class AgentChannelServer {
         }
     }
 
-    private void note(ViewIndex.Changes changes) {
+    /** {@code configChanged}: the datasets whose desired state changed (null: any of them may have). */
+    private void note(ViewIndex.Changes changes, Set<DatasetId> configChanged) {
         changes.datasets().forEach((dataset, nodes) -> {
+            boolean desired = configChanged == null || configChanged.contains(dataset);
             for (var node : nodes) {
                 for (var connection : byNode.getOrDefault(node, Set.of())) {
                     connection.pendingDatasets.add(dataset);
+                    connection.pendingConfig |= desired;
                     connection.pendingNodes.addAll(nodes); // their reports, as this node sees them, may change
                 }
             }
@@ -286,6 +313,7 @@ public final class AgentChannelServer {
         for (var connection : connections) {
             connection.pendingNodes.addAll(changes.everyone());
             connection.pendingApplications |= changes.applications();
+            connection.pendingConfig |= changes.applications();
             connection.pendingOffline |= changes.offline();
         }
     }
@@ -370,6 +398,9 @@ public final class AgentChannelServer {
         }
         connection.sentVersion = config.version();
         connection.lastPush = System.currentTimeMillis();
+        if (connection.pendingConfig) {
+            connection.lastConfigPush = connection.lastPush;
+        }
         connection.context.runOnContext(v -> connection.socket.writeTextMessage(text));
     }
 
@@ -378,5 +409,6 @@ public final class AgentChannelServer {
         connection.pendingNodes.clear();
         connection.pendingApplications = false;
         connection.pendingOffline = false;
+        connection.pendingConfig = false;
     }
 }
