@@ -187,7 +187,7 @@ final class ChangeExecutor {
             case Change.Unmount c -> driver.unmount(c.dataset());
             case Change.PrepareMount c -> driver.prepareMount(c.dataset());
             case Change.RecordOwner c -> driver.setOwner(c.dataset(), c.to(), c.generation());
-            case Change.PassOwnership c -> shipping.passOwnership(c, false);
+            case Change.PassOwnership c -> shipping.passOwnership(c, dev.flocker.volume.transfer.RemoteZfs.PeerMount.NONE);
             case Change.PushIncrement c -> shipping.push(c, new Transfer());
             case Change.Handoff c -> throw new IllegalArgumentException("a handoff runs in the background: " + c);
             case Change.AbandonPreCopy c -> throw new IllegalArgumentException("a pre-copy is stopped by the mover: " + c);
@@ -219,8 +219,8 @@ final class ChangeExecutor {
         return counted(change, () -> containers.stopUsing(change.dataset(), null, false));
     }
 
-    /** Passes ownership to the peer; with {@code mount}, its copy is made writable and mounted in the same remote command. */
-    void passOwnership(Change.PassOwnership change, boolean mount) {
+    /** Passes ownership to the peer; with {@code mount} other than none, its copy is made writable and mounted in the same remote command. */
+    void passOwnership(Change.PassOwnership change, dev.flocker.volume.transfer.RemoteZfs.PeerMount mount) {
         counted(change, () -> {
             shipping.passOwnership(change, mount);
             return null;

@@ -154,7 +154,7 @@ final class MoveRunner {
         var id = handoff.dataset();
         long started = System.nanoTime();
         long lastIncrement = 0;
-        boolean targetPrepared = false;
+        var targetMount = dev.flocker.volume.transfer.RemoteZfs.PeerMount.NONE;
         long passed = 0;
         var stopped = List.<String>of();
         var took = new StringBuilder(); // each step's milliseconds, for the log: where an outage went
@@ -178,7 +178,7 @@ final class MoveRunner {
                     move.detail = "final increment" + (stopped.isEmpty() ? "" : " (stopped " + String.join(", ", stopped) + ")");
                     var result = push(move, c);
                     lastIncrement = result.bytes();
-                    targetPrepared = result.peerMountPrepared();
+                    targetMount = result.peerMount();
                 }
                 case Change.RecordOwner c -> {
                     move.detail = "passing ownership (generation " + c.generation() + ")";
@@ -186,7 +186,7 @@ final class MoveRunner {
                     Failpoints.pause("handoff-owner-recorded");
                 }
                 case Change.PassOwnership c -> {
-                    executor.passOwnership(c, targetPrepared);
+                    executor.passOwnership(c, targetMount);
                     passed = System.nanoTime();
                     // The planner routes the application's clients to the new owner from now on, not only once it reports.
                     progress.put(id, MoveProgress.towards(handoff.to().node()).passed(handoff.generation(), Instant.now())
@@ -216,7 +216,7 @@ final class MoveRunner {
         finish(move, MovePhase.DONE, String.format(java.util.Locale.ROOT, "moved in %.1f s, handoff %.1f s, %s in the last increment",
                 total.toMillis() / 1000.0, ms / 1000.0, bytes(lastIncrement)));
         LOG.atInfo().addKeyValue("dataset", id).addKeyValue("to", handoff.to().host()).addKeyValue("handoff_ms", ms)
-                .addKeyValue("last_increment_bytes", lastIncrement).addKeyValue("target_mounted_by_us", targetPrepared)
+                .addKeyValue("last_increment_bytes", lastIncrement).addKeyValue("target_mount", targetMount)
                 .addKeyValue("steps_ms", took.toString()).log("moved");
         executor.pruneSnapshots(id);
         // The loop that makes this copy a replica and removes the stopped containers runs once the tail is over.

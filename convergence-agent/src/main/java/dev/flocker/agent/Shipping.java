@@ -23,23 +23,23 @@ record Shipping(DatasetShipper shipper, SshConnections ssh, Function<Change.Peer
     }
 
     /**
-     * Records the new owner and generation on the peer's copy; with {@code mount} (its host prepared its mountpoint) also
-     * makes it writable and mounts it, in the same remote command.
+     * Records the new owner and generation on the peer's copy; with {@code mount} other than none (the copy has its
+     * mountpoint) also makes it writable and mounts it, in the same remote command.
      */
-    void passOwnership(Change.PassOwnership change, boolean mount) {
+    void passOwnership(Change.PassOwnership change, RemoteZfs.PeerMount mount) {
         var peer = resolve.apply(change.to());
         var dataset = peer.root() + "/" + change.dataset();
         try {
             ssh.run(peer, RemoteZfs.passOwnership(dataset, change.to().node(), change.generation(), mount));
         } catch (dev.flocker.volume.transfer.RemoteCommandException e) {
-            if (!mount) {
+            if (mount == RemoteZfs.PeerMount.NONE) {
                 throw e;
             }
             // The mount failed (or an earlier attempt mounted it: "already mounted"), or the command was cut off after it:
             // the ownership is what must land, and recording it again is harmless; its agent mounts the copy if need be.
             LOG.atInfo().addKeyValue("dataset", change.dataset())
                     .log("the peer did not take the mount with the ownership (" + e.getMessage().strip() + "); passing ownership alone");
-            ssh.run(peer, RemoteZfs.passOwnership(dataset, change.to().node(), change.generation(), false));
+            ssh.run(peer, RemoteZfs.passOwnership(dataset, change.to().node(), change.generation(), RemoteZfs.PeerMount.NONE));
         }
     }
 }

@@ -255,6 +255,7 @@ public final class MoveOutageBenchmark {
             int to = m % 2 == 0 ? 2 : 1;
             Thread.sleep(1000);
             long start = System.nanoTime();
+            var requested = java.time.Instant.now(); // printed, to match against the agents' logs
             client.moveDataset(id, node(to));
             while (client.datasetState().stream().noneMatch(d -> d.datasetId().equals(id) && node(to).equals(d.primary()) && d.path() != null)) {
                 Thread.sleep(5);
@@ -263,7 +264,7 @@ public final class MoveOutageBenchmark {
                 }
             }
             double ms = (System.nanoTime() - start) / 1e6;
-            System.out.printf("ours idle move %d to n%d: request to mounted %.0f ms%n", m + 1, to, ms);
+            System.out.printf("ours idle move %d to n%d (requested %s): request to mounted %.0f ms%n", m + 1, to, requested, ms);
             times.add(ms);
         }
         client.deleteDataset(id);

@@ -207,7 +207,7 @@ public final class Planner {
             }
             var owner = local.owner() == null ? in.cluster().primaryOf(id).map(NodeState::uuid).orElse(null) : local.owner();
             var reporting = owner != null && in.cluster().node(owner).isPresent();
-            if (reporting && local.mountpoint() == null && !local.mounted() && local.snapshots() > 0) {
+            if (reporting && (local.mountpoint() == null || local.readOnly()) && !local.mounted() && local.snapshots() > 0) {
                 changes.add(new Change.PrepareMount(id)); // while its owner hands it here: making it writable is then one step
             }
             if (!reporting) {

@@ -229,8 +229,11 @@ class PlannerTest {
                 world().dataset(D, B, null).local(D, B, 2, false, null).node(B, "10.0.0.2", held(D, true, 2))));
         rows.add(row("a replica here with its data, wanted here, its owner reporting (a move to here): its mountpoint prepared, unmounted",
                 world().dataset(D, A, null).copyAs(D, B, 2, null, false, true).node(B, "10.0.0.2", held(D, true, 2)), "PrepareMount dddddddd"));
-        rows.add(row("a prepared replica, wanted here, its owner reporting: nothing (the handoff makes it writable)",
-                world().dataset(D, A, null).copyAs(D, B, 2, "/flocker/" + D, false, true).node(B, "10.0.0.2", held(D, true, 2))));
+        rows.add(row("a prepared replica (its mountpoint, readonly=off), wanted here, its owner reporting: nothing (the handoff makes it writable)",
+                world().dataset(D, A, null).copyAs(D, B, 2, "/flocker/" + D, false, false).node(B, "10.0.0.2", held(D, true, 2))));
+        rows.add(row("a former writable copy made a replica here (its mountpoint kept, read-only), wanted here again: prepared",
+                world().dataset(D, A, null).copyAs(D, B, 2, "/flocker/" + D, false, true).node(B, "10.0.0.2", held(D, true, 2)),
+                "PrepareMount dddddddd"));
         var passing = world().dataset(D, A, null).copyAs(D, A, 3, "/flocker/" + D, false, false);
         passing.live.put(B, new NodeState(B, "10.0.0.2", "e", List.of(held(D, false, 2)), List.of(), List.of(new NodeState.MoveState(D, B, A,
                 dev.flocker.api.model.MovePhase.HANDOFF, 0, 0, 0, null, "passing ownership")), "pool-10.0.0.2"));

@@ -59,7 +59,10 @@ public interface VolumeDriver {
      */
     void prepareMount(DatasetId id);
 
-    /** Makes the dataset a replica: unmounted and read-only, ready to receive increments. */
+    /**
+     * Makes the dataset a replica: unmounted and read-only, ready to receive increments. A former writable copy keeps its
+     * mountpoint, but only an explicit mount mounts it.
+     */
     Volume makeReplica(DatasetId id);
 
     /**

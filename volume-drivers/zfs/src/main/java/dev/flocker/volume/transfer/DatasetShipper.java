@@ -125,7 +125,7 @@ public final class DatasetShipper {
     }
 
     /** What the remote command of a push reported: the bytes sent, and whether the peer's mount is prepared. */
-    private record Streamed(long bytes, boolean peerMountPrepared) {
+    private record Streamed(long bytes, RemoteZfs.PeerMount peerMount) {
     }
 
     private TransferResult finish(DatasetId id, Peer peer, Optional<Snapshot> base, Snapshot snapshot, Streamed streamed, long start,
@@ -138,7 +138,7 @@ public final class DatasetShipper {
                 .register(io.micrometer.core.instrument.Metrics.globalRegistry).increment(bytes);
         transfer.report(TransferProgress.of(TransferProgress.Phase.DONE, bytes, bytes, start));
         var result = new TransferResult(id, peer.address(), base.map(Snapshot::name).orElse(null), snapshot.name(), bytes, duration,
-                streamed.peerMountPrepared());
+                streamed.peerMount());
         LOG.atLevel(level(transfer, base)).addKeyValue("dataset", id).addKeyValue("peer", peer.address()).addKeyValue("base", result.base())
                 .addKeyValue("snapshot", snapshot.name()).addKeyValue("bytes", bytes).addKeyValue("ms", duration.toMillis())
                 .log("push done");
@@ -216,7 +216,7 @@ public final class DatasetShipper {
                 throw new TransferException("peer " + peer.address() + " reports snapshot " + arrived + " with guid " + reported.guid()
                         + " but this host sent guid " + snapshot.guid());
             }
-            return new Streamed(bytes, reported.preparedMount());
+            return new Streamed(bytes, reported.mount());
         } catch (JSchException | IOException e) {
             throw new TransferException("cannot start '" + command + "' on " + peer.address() + ": " + e.getMessage(), e);
         } catch (TransferException e) {

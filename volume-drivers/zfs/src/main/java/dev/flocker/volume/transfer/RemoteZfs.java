@@ -35,23 +35,38 @@ public final class RemoteZfs {
         return String.join(" && ", parts);
     }
 
-    /** What {@link #receive} printed: the guid of the snapshot that arrived, and whether the copy's mount is prepared. */
-    public record Arrived(String guid, boolean preparedMount) {
+    /** What {@link #receive} printed: the guid of the snapshot that arrived, and what passing ownership can mount. */
+    public record Arrived(String guid, PeerMount mount) {
+    }
+
+    /** What the pass can do with the peer's copy, from what its final increment found ({@link #arrived}). */
+    public enum PeerMount {
+        /** No mountpoint (or one ZFS may mount by itself): the pass records the owner only; the peer's agent mounts it. */
+        NONE,
+        /** Prepared by its host (mountpoint, {@code canmount=noauto}, {@code readonly=off}): the pass mounts it. */
+        MOUNT,
+        /**
+         * A mountpoint and {@code canmount=noauto}, still read-only (a former writable copy there, made a replica, that
+         * its host had not prepared yet): the pass sets {@code readonly=off}, then mounts it.
+         */
+        UNLOCK_AND_MOUNT
     }
 
     /**
-     * Reads what {@link #receive} printed. A prepared copy was given its mountpoint by its host, with {@code canmount=noauto}
-     * so that nothing but an explicit mount mounts it, and {@code readonly=off}, so that the mount is all it takes.
+     * Reads what {@link #receive} printed. A copy with its mountpoint and {@code canmount=noauto} is mounted by nothing but
+     * an explicit mount; with {@code readonly=off} too (prepared), the mount is all it takes.
      */
     public static Arrived arrived(String dataset, String snapshot, boolean askMount, String output) {
         if (!askMount) {
-            return new Arrived(output.strip(), false);
+            return new Arrived(output.strip(), PeerMount.NONE);
         }
         var props = dev.flocker.volume.zfs.ZfsGetOutput.parse(output.strip());
         var copy = props.getOrDefault(dataset, Map.of());
         var guid = props.getOrDefault(dataset + "@" + snapshot, Map.of()).getOrDefault("guid", "");
-        return new Arrived(guid, "noauto".equals(copy.get("canmount")) && copy.getOrDefault("mountpoint", "").startsWith("/")
-                && "off".equals(copy.get("readonly")));
+        if (!"noauto".equals(copy.get("canmount")) || !copy.getOrDefault("mountpoint", "").startsWith("/")) {
+            return new Arrived(guid, PeerMount.NONE);
+        }
+        return new Arrived(guid, "off".equals(copy.get("readonly")) ? PeerMount.MOUNT : PeerMount.UNLOCK_AND_MOUNT);
     }
 
     /** Prints the dataset's recorded owner ("-" when none). */
@@ -78,17 +93,22 @@ public final class RemoteZfs {
     }
 
     /**
-     * Records a new owner and generation on the peer's copy: the last step of a handoff. With {@code mount} (its host
-     * prepared the copy: its mountpoint, {@code readonly=off}), mounts it first, in the same command: its host sees itself
+     * Records a new owner and generation on the peer's copy: the last step of a handoff. With {@code mount} other than
+     * {@link PeerMount#NONE} (the copy has its mountpoint, mounted by nothing but an explicit mount), mounts it first (after
+     * {@code readonly=off} where still read-only), in the same command: its host sees itself
      * the owner only once the copy is mounted, so it never has to guess whether the mount is still coming, and never
      * starts an application on the bare directory beneath. Nothing on that host writes a copy it does not own (its agent
      * starts no application on it), and a command cut off between the mount and the ownership is repeated without the
      * mount by the old owner until its host reports the generation. The owner and generation are one property, one call.
      */
-    public static String passOwnership(String dataset, NodeId owner, long generation, boolean mount) {
+    public static String passOwnership(String dataset, NodeId owner, long generation, PeerMount mount) {
         var command = "zfs set " + new dev.flocker.volume.zfs.Ownership(owner, generation).property() + " " + dataset + " && touch -c "
                 + wakeFile(owner);
-        return mount ? "zfs mount " + dataset + " && " + command : command;
+        return switch (mount) {
+            case NONE -> command;
+            case MOUNT -> "zfs mount " + dataset + " && " + command;
+            case UNLOCK_AND_MOUNT -> "zfs set readonly=off " + dataset + " && zfs mount " + dataset + " && " + command;
+        };
     }
 
     /**

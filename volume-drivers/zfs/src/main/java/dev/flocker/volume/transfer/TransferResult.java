@@ -8,10 +8,10 @@ import java.time.Duration;
  *
  * @param base     the snapshot the stream was incremental from, or null for a full stream
  * @param snapshot the snapshot both hosts now share (verified by guid on the peer)
- * @param peerMountPrepared whether the peer's copy has its mountpoint prepared (asked by a handoff's final increment only)
+ * @param peerMount what passing ownership can mount of the peer's copy (asked by a handoff's final increment only)
  */
 public record TransferResult(DatasetId dataset, String peer, String base, String snapshot, long bytes, Duration duration,
-                             boolean peerMountPrepared) {
+                             RemoteZfs.PeerMount peerMount) {
     public boolean incremental() {
         return base != null;
     }

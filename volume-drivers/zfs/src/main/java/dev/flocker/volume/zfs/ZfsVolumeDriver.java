@@ -262,7 +262,14 @@ public final class ZfsVolumeDriver implements VolumeDriver {
     @Override
     public void prepareMount(DatasetId id) {
         var volume = require(id);
-        if (volume.mountpoint() != null || volume.mounted()) {
+        if (volume.mounted()) {
+            return;
+        }
+        if (volume.mountpoint() != null) {
+            // A former writable copy made a replica here keeps its mountpoint, with canmount=noauto (makeReplica): one call.
+            if (volume.readOnly()) {
+                zfs.zfs("set", "readonly=off", datasetName(id));
+            }
             return;
         }
         // noauto first: a file system given a mountpoint is otherwise mounted at once, read-write in zfs-fuse's eyes.
@@ -280,7 +287,9 @@ public final class ZfsVolumeDriver implements VolumeDriver {
             unmountRetrying(id);
         }
         if (volume.mountpoint() != null) {
-            zfs.zfs("set", "mountpoint=none", datasetName(id));
+            // The mountpoint stays, and only an explicit mount mounts it (noauto): when the dataset comes back here,
+            // preparing its mount is one call (readonly=off), done before its old owner's final increment arrives.
+            zfs.zfs("set", "canmount=noauto", datasetName(id));
         }
         zfs.zfs("set", "readonly=on", datasetName(id));
         return require(id);

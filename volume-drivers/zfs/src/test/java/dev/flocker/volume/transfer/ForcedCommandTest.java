@@ -41,8 +41,9 @@ class ForcedCommandTest {
                 RemoteZfs.generation(DATASET),
                 RemoteZfs.snapshots(DATASET),
                 RemoteZfs.destroy(DATASET),
-                RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, false),
-                RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, true));
+                RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.NONE),
+                RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.MOUNT),
+                RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.UNLOCK_AND_MOUNT));
     }
 
     @Test
@@ -59,9 +60,12 @@ class ForcedCommandTest {
     @Test
     void passingOwnershipWithTheMountMountsBeforeTheOwnerIsRecorded() throws Exception {
         // The target's agent acts on the owner it reads: once it sees itself owner, the copy must be mounted already.
-        var run = forced(RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, true));
+        var run = forced(RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.MOUNT));
         assertThat(run.zfsCalls.get(0)).isEqualTo("mount " + DATASET);
         assertThat(run.zfsCalls.get(1)).startsWith("set flocker:owner=");
+        var unlocking = forced(RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.UNLOCK_AND_MOUNT));
+        assertThat(unlocking.zfsCalls.subList(0, 2)).containsExactly("set readonly=off " + DATASET, "mount " + DATASET);
+        assertThat(unlocking.zfsCalls.get(2)).startsWith("set flocker:owner=");
     }
 
     @Test
@@ -78,7 +82,7 @@ class ForcedCommandTest {
 
     @Test
     void anythingElseIsRefusedAndNothingRuns() throws Exception {
-        for (var command : List.of("", "sh -c id", "zfs set readonly=off " + DATASET, "zfs set mountpoint=/etc " + DATASET, "zfs mount -a", "zfs destroy -r fl-x-n2",
+        for (var command : List.of("", "sh -c id", "zfs set readonly=off other/" + DatasetId.random(), "zfs set canmount=on " + DATASET, "zfs set mountpoint=/etc " + DATASET, "zfs mount -a", "zfs destroy -r fl-x-n2",
                 "zfs recv -F other/" + DatasetId.random(), RemoteZfs.owner(DATASET) + "; id", RemoteZfs.owner(DATASET) + " && rm -rf /",
                 "zfs destroy -r " + DATASET + "/../x", RemoteZfs.owner(DATASET) + "\nid", "touch /run/flocker/wake/" + NodeId.random(),
                 "touch -c /etc/passwd", "touch -c /run/flocker/wake/../../../etc/passwd")) {

@@ -92,17 +92,17 @@ class ShippingTest {
         FileTree.writeRandom(mount.resolve("base.bin"), 2 * MIB, 3);
         shipper.push(id, peer, new Transfer());
         FileTree.writeRandom(mount.resolve("more.bin"), MIB, 4);
-        assertThat(shipper.push(id, peer, new Transfer(), true).peerMountPrepared()).as("a replica its host did not prepare").isFalse();
+        assertThat(shipper.push(id, peer, new Transfer(), true).peerMount()).as("a replica its host did not prepare").isEqualTo(RemoteZfs.PeerMount.NONE);
 
         target.prepareMount(id);
         FileTree.writeRandom(mount.resolve("last.bin"), MIB, 5);
         source.unmount(id);
         var last = shipper.push(id, peer, new Transfer(), true);
-        assertThat(last.peerMountPrepared()).isTrue();
+        assertThat(last.peerMount()).isEqualTo(RemoteZfs.PeerMount.MOUNT);
         assertThat(target.get(id).orElseThrow().mounted()).as("the final increment leaves a prepared copy unmounted").isFalse();
 
         var node2 = NodeId.of("22222222-2222-4222-8222-222222222222");
-        ssh.run(peer, RemoteZfs.passOwnership(h2.pool() + "/" + id, node2, 1, true));
+        ssh.run(peer, RemoteZfs.passOwnership(h2.pool() + "/" + id, node2, 1, last.peerMount()));
         var handed = target.get(id).orElseThrow();
         assertThat(handed.owner()).isEqualTo(node2);
         assertThat(handed.generation()).isEqualTo(1);
@@ -111,6 +111,22 @@ class ShippingTest {
         source.makeWritable(id); // to compare: the source's copy as it was handed over
         assertThat(FileTree.checksum(handed.mountpoint())).isEqualTo(FileTree.checksum(mount));
         Files.writeString(handed.mountpoint().resolve("written-after.txt"), "the new owner writes");
+
+        // Back again: the copy there, made a replica, keeps its mountpoint read-only; its host has not prepared it (its
+        // agent was busy): the pass makes it writable and mounts it, through the forced command.
+        source.makeReplica(id);
+        target.makeReplica(id);
+        var kept = target.get(id).orElseThrow();
+        assertThat(kept.readOnly()).isTrue();
+        assertThat(kept.mountpoint()).isEqualTo(handed.mountpoint());
+        var back = shipper.push(id, peer, new Transfer(), true);
+        assertThat(back.peerMount()).isEqualTo(RemoteZfs.PeerMount.UNLOCK_AND_MOUNT);
+        assertThat(target.get(id).orElseThrow().mounted()).isFalse();
+        ssh.run(peer, RemoteZfs.passOwnership(h2.pool() + "/" + id, node2, 2, back.peerMount()));
+        var unlocked = target.get(id).orElseThrow();
+        assertThat(unlocked.mounted()).isTrue();
+        assertThat(unlocked.readOnly()).isFalse();
+        assertThat(unlocked.generation()).isEqualTo(2);
         source.destroy(id);
         target.destroy(id);
     }

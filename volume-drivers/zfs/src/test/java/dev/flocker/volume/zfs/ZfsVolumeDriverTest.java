@@ -182,7 +182,21 @@ class ZfsVolumeDriverTest {
         assertThat(writable.readOnly()).isFalse();
         assertThat(FileTree.checksum(writable.mountpoint())).isEqualTo(FileTree.checksum(volume.mountpoint()));
         driver.makeReplica(replica);
-        assertThat(driver.get(replica).orElseThrow().mounted()).isFalse();
+        var again = driver.get(replica).orElseThrow();
+        assertThat(again.mounted()).isFalse();
+        assertThat(again.readOnly()).isTrue();
+        assertThat(again.mountpoint()).as("a former writable copy keeps its mountpoint").isEqualTo(writable.mountpoint());
+        FileTree.writeRandom(volume.mountpoint().resolve("d.bin"), MIB, 6);
+        var third = driver.snapshot(source);
+        pipe(source, Optional.of(second), third, replica);
+        assertThat(driver.get(replica).orElseThrow().mounted()).as("an increment does not mount it (canmount=noauto)").isFalse();
+        driver.prepareMount(replica); // coming back here: one call
+        var prepared = driver.get(replica).orElseThrow();
+        assertThat(prepared.mounted()).isFalse();
+        assertThat(prepared.readOnly()).isFalse();
+        var back = driver.makeWritable(replica);
+        assertThat(back.mounted()).isTrue();
+        assertThat(FileTree.checksum(back.mountpoint())).isEqualTo(FileTree.checksum(volume.mountpoint()));
         driver.destroy(source);
         driver.destroy(replica);
     }
