@@ -104,6 +104,9 @@ final class ConvergenceLoop {
         boolean builtImages = view != null && view.configuration().applications().values().stream()
                 .anyMatch(a -> self.equals(a.node()) && a.docker() != null && a.docker().imageId() != null);
         var local = parts.discovery().now(builtImages);
+        long discovered = System.nanoTime();
+        long executed = discovered;
+        long routed = discovered;
         Failpoints.pause("loop"); // a slow loop (a busy pool or dockerd), for tests
         List<Wait> waits = List.of();
         var applicationErrors = new java.util.HashMap<>(parts.executor().applicationErrors());
@@ -145,10 +148,12 @@ final class ConvergenceLoop {
                 progressed = parts.executor().execute(plan.steps());
                 local = parts.discovery().now(builtImages);
             }
+            executed = System.nanoTime();
             waits = plan.waits();
             parts.peers().addresses = peerAddresses(cluster);
             parts.proxy().peers(parts.peers().addresses);
             parts.proxy().update(proxyRoutes(Routes.of(self, view.configuration(), cluster, local, plan.holding(), plan.handedTo())), planned);
+            routed = System.nanoTime();
         }
         var state = parts.report().of(local, parts.runner().states(), waits, parts.executor().errors(), applicationErrors,
                 view == null ? null : view.configuration(), new StateReport.Replication(parts.replicator()::states, parts.executor().setAside(),
@@ -158,7 +163,10 @@ final class ConvergenceLoop {
         long took = System.nanoTime() - started;
         loops.record(took, java.util.concurrent.TimeUnit.NANOSECONDS);
         // Read by the move benchmark (MoveOutageBenchmark) to time the steady-state loop.
-        LOG.atDebug().addKeyValue("ms", took / 1_000_000).addKeyValue("datasets", local.datasets().size()).log("loop done");
+        LOG.atDebug().addKeyValue("ms", took / 1_000_000).addKeyValue("datasets", local.datasets().size())
+                .addKeyValue("discovery_ms", (discovered - started) / 1_000_000).addKeyValue("plan_execute_ms", (executed - discovered) / 1_000_000)
+                .addKeyValue("routes_ms", (routed - executed) / 1_000_000).addKeyValue("report_ms", (System.nanoTime() - routed) / 1_000_000)
+                .log("loop done");
         return progressed;
     }
 

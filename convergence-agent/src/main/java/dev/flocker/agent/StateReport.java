@@ -24,8 +24,12 @@ import org.slf4j.LoggerFactory;
  * What this agent tells the control service about its host: the datasets and containers discovery found, the moves
  * away from it (running, just ended, waiting and why, or failed), and the ports other programs hold here.
  */
-record StateReport(NodeIdentity identity, String host, Inet4Address address, String datasetRoot, RoutingProxy proxy) {
+record StateReport(NodeIdentity identity, String host, String datasetRoot, RoutingProxy proxy, BusyPorts busy) {
     private static final Logger LOG = LoggerFactory.getLogger(StateReport.class);
+
+    StateReport(NodeIdentity identity, String host, Inet4Address address, String datasetRoot, RoutingProxy proxy) {
+        this(identity, host, datasetRoot, proxy, new BusyPorts(address, proxy::listening, BusyPorts.EVERY));
+    }
 
     /**
      * @param applicationErrors why applications configured here could not start (or their images load), by name; those
@@ -64,7 +68,7 @@ record StateReport(NodeIdentity identity, String host, Inet4Address address, Str
                 moves.add(new MoveState(dataset, self, null, MovePhase.ERROR, 0, 0, 0, null, error));
             }
         });
-        return new NodeState(self, host, identity.era(), datasets, apps, moves, datasetRoot, busyPorts(), replication.setAside(),
+        return new NodeState(self, host, identity.era(), datasets, apps, moves, datasetRoot, busy.latest(), replication.setAside(),
                 replication.fenceAfter() == null ? null : replication.fenceAfter().toMillis() / 1000.0);
     }
 
@@ -81,15 +85,55 @@ record StateReport(NodeIdentity identity, String host, Inet4Address address, Str
         return (bytes + (1 << 19)) >> 20 << 20;
     }
 
-    /** Ports other programs listen on at this host's address (not this agent's proxy): no application may take them. */
-    private List<Integer> busyPorts() {
-        try {
-            var busy = new TreeSet<>(ListeningPorts.at(address));
-            busy.removeAll(proxy.listening());
-            return List.copyOf(busy);
-        } catch (IOException | RuntimeException e) {
-            LOG.atWarn().log("cannot read this host's listening ports: " + e.getMessage());
-            return List.of();
+    /**
+     * Ports other programs listen on at this host's address (not this agent's proxy): no application may take them. Read
+     * from the kernel's socket tables, which list every connection too: with a busy host's thousands of connections that
+     * took 20-50 ms, on every loop, a handoff's target's included. So they are read in the background at most every
+     * {@link #EVERY}, and a report carries the last reading (the first is read at once).
+     */
+    static final class BusyPorts {
+        static final java.time.Duration EVERY = java.time.Duration.ofSeconds(2);
+        private final Inet4Address address;
+        private final java.util.function.Supplier<? extends java.util.Collection<Integer>> ours;
+        private final long everyNanos;
+        private volatile List<Integer> latest;
+        private volatile long readAt;
+        private final java.util.concurrent.atomic.AtomicBoolean reading = new java.util.concurrent.atomic.AtomicBoolean();
+
+        /** @param ours the ports this agent's proxy listens on (not reported) */
+        BusyPorts(Inet4Address address, java.util.function.Supplier<? extends java.util.Collection<Integer>> ours, java.time.Duration every) {
+            this.address = address;
+            this.ours = ours;
+            this.everyNanos = every.toNanos();
+        }
+
+        List<Integer> latest() {
+            if (latest == null) {
+                read();
+            } else if (System.nanoTime() - readAt >= everyNanos && reading.compareAndSet(false, true)) {
+                Thread.ofVirtual().name("busy-ports").start(() -> {
+                    try {
+                        read();
+                    } finally {
+                        reading.set(false);
+                    }
+                });
+            }
+            return latest;
+        }
+
+        private void read() {
+            List<Integer> now;
+            try {
+                var busy = new TreeSet<>(ListeningPorts.at(address));
+                busy.removeAll(ours.get());
+                now = List.copyOf(busy);
+            } catch (IOException | RuntimeException e) {
+                LOG.atWarn().log("cannot read this host's listening ports: " + e.getMessage());
+                now = List.of();
+            }
+            readAt = System.nanoTime();
+            latest = now;
         }
     }
 

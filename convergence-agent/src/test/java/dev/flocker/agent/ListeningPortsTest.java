@@ -43,4 +43,24 @@ class ListeningPortsTest {
             assertThat(ports).contains(onAddress.getLocalPort(), onAll.getLocalPort()).doesNotContain(elsewhere.getLocalPort());
         }
     }
+    /** A report carries the last reading: the first is read at once, later ones in the background once it is old enough. */
+    @Test
+    void busyPortsAreReadAtOnceThenRefreshedInTheBackgroundAndOurOwnAreLeftOut() throws Exception {
+        var loopback = ListeningPorts.ipv4("127.0.0.1");
+        try (var first = new ServerSocket(0, 5, InetAddress.getByName("127.0.0.1"));
+             var ours = new ServerSocket(0, 5, InetAddress.getByName("127.0.0.1"))) {
+            var fresh = new StateReport.BusyPorts(loopback, () -> java.util.Set.of(ours.getLocalPort()), java.time.Duration.ZERO);
+            var cached = new StateReport.BusyPorts(loopback, () -> java.util.Set.of(ours.getLocalPort()), java.time.Duration.ofHours(1));
+            assertThat(fresh.latest()).contains(first.getLocalPort()).doesNotContain(ours.getLocalPort());
+            assertThat(cached.latest()).contains(first.getLocalPort());
+            try (var later = new ServerSocket(0, 5, InetAddress.getByName("127.0.0.1"))) {
+                assertThat(cached.latest()).as("not read again within the hour").doesNotContain(later.getLocalPort());
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+                while (!fresh.latest().contains(later.getLocalPort())) {
+                    assertThat(System.nanoTime()).as("read again in the background").isLessThan(deadline);
+                    Thread.sleep(10);
+                }
+            }
+        }
+    }
 }
