@@ -261,6 +261,39 @@ class ZfsVolumeDriverTest {
         }
     }
 
+    /** zfs-fuse calls a file system with an open file busy: the unmount waits for it, briefly at first, and then succeeds. */
+    @Test
+    void anUnmountWaitsWhileTheFileSystemIsBusyAndSucceedsOnceItIsNot() throws Exception {
+        var id = DatasetId.random();
+        var volume = driver.create(id, null, NODE);
+        var held = java.nio.channels.FileChannel.open(volume.mountpoint().resolve("open.bin"), java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE);
+        var closer = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(300);
+                held.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        driver.unmount(id);
+        closer.join();
+        assertThat(held.isOpen()).as("the unmount went through only after the file was closed").isFalse();
+        assertThat(driver.get(id).orElseThrow().mounted()).isFalse();
+        driver.destroy(id);
+    }
+
+    @Test
+    void busyWaitsStartShortAndStillAddUpToSeconds() {
+        assertThat(ZfsVolumeDriver.busyWaitMillis(1)).isEqualTo(10);
+        long total = 0;
+        for (int attempt = 1; attempt < 20; attempt++) {
+            assertThat(ZfsVolumeDriver.busyWaitMillis(attempt + 1)).isGreaterThan(ZfsVolumeDriver.busyWaitMillis(attempt));
+            total += ZfsVolumeDriver.busyWaitMillis(attempt);
+        }
+        assertThat(total).as("patience over the 20 attempts, ms").isGreaterThan(15_000);
+    }
+
     @Test
     void badInputIsRefusedWithTheValueNamedAndNothingChanges() {
         var before = driver.list();
