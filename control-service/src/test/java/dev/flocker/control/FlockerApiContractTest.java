@@ -80,6 +80,29 @@ class FlockerApiContractTest {
         assertThat(unlimited.body().has("maximum_size")).isFalse();
     }
 
+    /** A client that polls the configuration gets 304 and no body while its tag is current (an addition to Flocker's API). */
+    @Test
+    void aReadOfTheConfigurationIsValidatedByItsTag() {
+        post("/v1/configuration/datasets", "{\"primary\":\"" + NODE_A + "\"}");
+        var first = svc.call("GET", "/v1/configuration/datasets", null);
+        assertThat(first.etag()).isEqualTo("W/\"" + first.tag() + "\"");
+        for (var match : new String[] {first.etag(), "\"" + first.tag() + "\"", "\"0\", " + first.etag(), "*"}) {
+            var same = svc.call("GET", "/v1/configuration/datasets", null, "If-None-Match", match);
+            assertThat(same.status()).as(match).isEqualTo(304);
+            assertThat(same.raw()).as(match).isEmpty();
+            assertThat(same.tag()).isEqualTo(first.tag());
+        }
+        assertThat(svc.call("GET", "/v1/configuration/datasets", null, "If-None-Match", "W/\"0\"").status()).isEqualTo(200);
+        post("/v1/configuration/datasets", "{\"primary\":\"" + NODE_A + "\"}");
+        var changed = svc.call("GET", "/v1/configuration/datasets", null, "If-None-Match", first.etag());
+        assertThat(changed.status()).isEqualTo(200);
+        assertThat(changed.tag()).isNotEqualTo(first.tag());
+        assertThat(changed.etag()).isEqualTo("W/\"" + changed.tag() + "\"");
+        // Writes are never answered 304, whatever the request says.
+        var write = svc.call("POST", "/v1/configuration/datasets", "{\"primary\":\"" + NODE_A + "\"}", "If-None-Match", "*");
+        assertThat(write.status()).isEqualTo(201);
+    }
+
     @Test
     void schemaFailuresAre400WithEveryErrorListed() {
         var cases = Map.of(

@@ -67,7 +67,7 @@ final class RunningService implements AutoCloseable {
         return URI.create("wss://127.0.0.1:" + service.agentPort() + "/v1/agent");
     }
 
-    record Answer(int status, JsonNode body, String tag, String raw) {
+    record Answer(int status, JsonNode body, String tag, String raw, String etag) {
     }
 
     Answer call(String method, String path, String body, String... headers) {
@@ -88,7 +88,8 @@ final class RunningService implements AutoCloseable {
             } catch (IOException notJson) {
                 // left null; the raw body is kept
             }
-            return new Answer(response.statusCode(), json, response.headers().firstValue("X-Configuration-Tag").orElse(null), response.body());
+            return new Answer(response.statusCode(), json, response.headers().firstValue("X-Configuration-Tag").orElse(null), response.body(),
+                    response.headers().firstValue("ETag").orElse(null));
         } catch (IOException e) {
             throw new IllegalStateException(method + " " + path + ": " + e, e);
         } catch (InterruptedException e) {
