@@ -50,7 +50,9 @@ public final class AgentChannelServer {
         t.setDaemon(true);
         return t;
     });
-    private final java.util.concurrent.atomic.AtomicBoolean dispatchScheduled = new java.util.concurrent.atomic.AtomicBoolean();
+    /** When the next dispatch is due ({@link Long#MAX_VALUE}: none is scheduled); guarded by {@link #dispatchLock}. */
+    private long scheduledFor = Long.MAX_VALUE;
+    private final Object dispatchLock = new Object();
     private volatile long lastDispatch;
     static final long DISPATCH_MILLIS = 50;
     /** Owned by the dispatcher thread. */
@@ -240,23 +242,19 @@ public final class AgentChannelServer {
     /** Runs a dispatch in {@code delayMillis}, unless one is due by then already (an extra one is harmless). */
     private void scheduleDispatch(long delayMillis) {
         long due = System.currentTimeMillis() + delayMillis;
-        synchronized (dispatchScheduled) {
-            if (dispatchScheduled.get() && scheduledFor <= due) {
+        synchronized (dispatchLock) {
+            if (scheduledFor <= due) {
                 return;
             }
-            dispatchScheduled.set(true);
             scheduledFor = due;
         }
         dispatcher.schedule(this::dispatch, delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
-    /** When the next dispatch is due (guarded by {@link #dispatchScheduled}). */
-    private long scheduledFor;
-
     /** Advances the index, notes for each connection what may have changed for it, and pushes where the interval allows. */
     private void dispatch() {
-        synchronized (dispatchScheduled) {
-            dispatchScheduled.set(false);
+        synchronized (dispatchLock) {
+            scheduledFor = Long.MAX_VALUE;
         }
         lastDispatch = System.currentTimeMillis();
         try {

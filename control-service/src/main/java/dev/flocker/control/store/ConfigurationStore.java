@@ -142,7 +142,7 @@ public final class ConfigurationStore implements AutoCloseable {
                 var change = ConfigurationChange.parse(json);
                 apply(change, json, null);
                 if (change.version() < current.version()) {
-                    verify(); // usually this replica applied newer changes first; or the register lost what it showed
+                    catchUp(); // usually this replica applied newer changes first; or the register lost what it showed
                 }
             } catch (RuntimeException e) {
                 LOG.atError().setCause(e).log("cannot apply a configuration change");
@@ -175,19 +175,27 @@ public final class ConfigurationStore implements AutoCloseable {
         accept(next, json, false);
     }
 
+    /** The register as read: its JSON and the change it holds. */
+    private record Registered(String json, ConfigurationChange last) {
+    }
+
     /**
-     * Rewinds this replica if the register is behind or beside its copy. Hazelcast shows a write to events and readers
-     * before its backups have it; when the member owning the register dies in that window, the write is gone from the
-     * cluster (its writer got no answer) but this replica may have applied it.
+     * Reads the register and brings this replica to it: applies what it lacks, or rewinds when the register is behind
+     * its copy or holds another change at its version ({@link #apply} sees to that one). Hazelcast shows a write to events
+     * and readers before its backups have it; when the member owning the register dies in that window, the write is gone
+     * from the cluster (its writer got no answer) but this replica may have applied it. The register cannot go back
+     * otherwise.
      */
-    private void verify() {
-        var seen = applied();
+    private Registered catchUp() {
+        long seen = current.version();
         var registered = withMajority(() -> head.get(HEAD));
         var last = ConfigurationChange.parse(registered);
-        if (last.version() < seen.configuration().version()
-                || last.version() == seen.configuration().version() && !registered.equals(seen.json())) {
+        if (last.version() < seen) {
             rewind();
+        } else {
+            apply(last, registered, null);
         }
+        return new Registered(registered, last);
     }
 
     private synchronized Applied applied() {
@@ -195,7 +203,7 @@ public final class ConfigurationStore implements AutoCloseable {
     }
 
     /**
-     * Replaces this replica's copy by the cluster's, also when that is older (see {@link #verify()}), under the register's
+     * Replaces this replica's copy by the cluster's, also when that is older (see {@link #catchUp()}), under the register's
      * lock. Entries written for a lost change (a writer applies the register's last change to the entries before its own
      * commit) are put back as they were, from this replica's history: an entry newer than the register, or at its
      * version but not touched by its change, was written for a lost one.
@@ -350,14 +358,7 @@ public final class ConfigurationStore implements AutoCloseable {
 
     /** The configuration as the cluster holds it now (the register is read; the local copy catches up to it). */
     public Configuration latest() {
-        var seen = applied();
-        var registered = withMajority(() -> head.get(HEAD));
-        var last = ConfigurationChange.parse(registered);
-        if (last.version() < seen.configuration().version()) {
-            rewind();
-        } else {
-            apply(last, registered, null);
-        }
+        catchUp();
         return current;
     }
 
@@ -373,14 +374,9 @@ public final class ConfigurationStore implements AutoCloseable {
      */
     public Configuration update(String ifMatches, UnaryOperator<Configuration> change) {
         while (true) {
-            var seen = applied();
-            var registered = withMajority(() -> head.get(HEAD));
-            var last = ConfigurationChange.parse(registered);
-            if (last.version() < seen.configuration().version()) {
-                rewind(); // the register cannot go back but by losing a change this replica applied (see verify)
-                continue;
-            }
-            apply(last, registered, null);
+            var read = catchUp();
+            var registered = read.json();
+            var last = read.last();
             var now = applied();
             var before = now.configuration();
             if (before.version() != last.version() || !registered.equals(now.json())) {
