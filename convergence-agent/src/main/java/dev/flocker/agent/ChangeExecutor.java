@@ -184,7 +184,7 @@ final class ChangeExecutor {
             case Change.HoldConnections c -> c.ports().forEach(port -> proxy.route(port, Route.hold("handoff to " + c.to())));
             case Change.ForwardConnections c -> c.ports().forEach(port -> proxy.route(port, Route.remote(c.host(), port)));
             case Change.StopUsers c -> containers.stopUsing(c.dataset());
-            case Change.Unmount c -> driver.unmount(c.dataset());
+            case Change.Freeze c -> driver.freeze(c.dataset());
             case Change.PrepareMount c -> driver.prepareMount(c.dataset());
             case Change.RecordOwner c -> driver.setOwner(c.dataset(), c.to(), c.generation());
             case Change.PassOwnership c -> shipping.passOwnership(c, dev.flocker.volume.transfer.RemoteZfs.PeerMount.NONE);

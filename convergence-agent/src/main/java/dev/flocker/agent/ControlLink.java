@@ -139,7 +139,7 @@ final class ControlLink implements AutoCloseable {
                         current.close();
                     }
                 }
-                wakeup.signal(); // the loop fences (or writes again) at once
+                wakeup.signal("lease-lapsed"); // the loop fences (or writes again) at once
             }
             var now = Instant.now();
             if (lastReported.isAfter(Instant.EPOCH) && lastReported.plus(SLOW_AFTER).isBefore(now) && !dumped) {
@@ -164,7 +164,7 @@ final class ControlLink implements AutoCloseable {
             try {
                 var connected = AgentChannel.connect(uri, tls, view -> {
                     lastView = view;
-                    wakeup.signal();
+                    wakeup.signal("push");
                 });
                 connected.onAck(() -> {
                     var sent = unacknowledged.poll();
@@ -179,7 +179,7 @@ final class ControlLink implements AutoCloseable {
                 }
                 backoff = 200;
                 LOG.atInfo().addKeyValue("control", uri).log("connected to the control service");
-                wakeup.signal();
+                wakeup.signal("connected");
                 var reason = connected.closed().join();
                 LOG.atWarn().addKeyValue("reason", reason).log("lost the control service; reconnecting");
             } catch (RuntimeException e) {

@@ -74,17 +74,20 @@ final class ConvergenceLoop {
         int streak = 0;
         while (!stopping) {
             try {
+                java.util.Set<String> woken;
                 if (streak == 0) {
                     // While a move to this host is handing over, look at ZFS often: ownership lands in this host's copy
                     // (over SSH from the old owner) before the control service can say so, and the wait is outage.
-                    parts.wakeup().await(handoffComing ? HANDOFF_POLL_MILLIS : intervalMillis);
+                    woken = parts.wakeup().await(handoffComing ? HANDOFF_POLL_MILLIS : intervalMillis);
                 } else {
-                    parts.wakeup().drain();
+                    woken = parts.wakeup().drain();
+                    woken.add("changes-applied");
                 }
                 if (!stopping) {
                     // Changes that worked often enable the next ones (a copy made writable lets its application start,
                     // which is the outage of a move): plan again at once rather than wait, a few loops in a row at most.
-                    streak = converge() && streak < MAX_EAGER_LOOPS ? streak + 1 : 0;
+                    streak = converge(woken.isEmpty() ? (handoffComing ? "handoff-poll" : "interval") : String.join(",", woken))
+                            && streak < MAX_EAGER_LOOPS ? streak + 1 : 0;
                 }
             } catch (InterruptedException e) {
                 return;
@@ -98,6 +101,11 @@ final class ConvergenceLoop {
 
     /** One loop: discover, plan, execute, report. True when it applied changes and none failed. */
     boolean converge() {
+        return converge("called");
+    }
+
+    /** @param woken what started this loop, for its debug line */
+    private boolean converge(String woken) {
         long started = System.nanoTime();
         var view = parts.link().view();
         // Docker's image list is read only while an application configured here runs a built image (the planner's only use).
@@ -165,7 +173,7 @@ final class ConvergenceLoop {
         // Read by the move benchmark (MoveOutageBenchmark) to time the steady-state loop.
         LOG.atDebug().addKeyValue("ms", took / 1_000_000).addKeyValue("datasets", local.datasets().size())
                 .addKeyValue("discovery_ms", (discovered - started) / 1_000_000).addKeyValue("plan_execute_ms", (executed - discovered) / 1_000_000)
-                .addKeyValue("routes_ms", (routed - executed) / 1_000_000).addKeyValue("report_ms", (System.nanoTime() - routed) / 1_000_000)
+                .addKeyValue("routes_ms", (routed - executed) / 1_000_000).addKeyValue("report_ms", (System.nanoTime() - routed) / 1_000_000).addKeyValue("woken_by", woken)
                 .log("loop done");
         return progressed;
     }
@@ -196,7 +204,7 @@ final class ConvergenceLoop {
     /** Stops looping after the current loop (waits for it at most 30 s). */
     void stop() {
         stopping = true;
-        parts.wakeup().signal();
+        parts.wakeup().signal("stopping");
         if (thread != null) {
             try {
                 thread.join(30_000);

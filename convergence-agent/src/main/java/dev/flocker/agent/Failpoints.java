@@ -7,7 +7,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Named points in a move where a test can make the agent pause, to kill it there and prove the move still completes, and
  * {@code loop} in every convergence loop, to make it slow:
- * {@code -Dflocker.failpoints=handoff-unmounted:5000,handoff-owner-recorded:5000} (name:milliseconds), or
+ * {@code -Dflocker.failpoints=handoff-frozen:5000,handoff-owner-recorded:5000} (name:milliseconds), or
  * {@code loop:60000@/path/file} to pause only while that file exists. Unset in production, where every point is a no-op.
  */
 final class Failpoints {

@@ -58,7 +58,7 @@ final class HandoffWake implements AutoCloseable {
                 boolean ours = key.pollEvents().stream().anyMatch(e -> name.equals(e.context()));
                 key.reset();
                 if (ours) {
-                    wakeup.signal();
+                    wakeup.signal("handoff-wake");
                 }
             }
         } catch (InterruptedException | ClosedWatchServiceException e) {

@@ -68,7 +68,7 @@ final class Images {
                         .log("cannot load the image; trying again in " + RETRY_AFTER.toSeconds() + " s: " + ChangeExecutor.rootMessage(e));
             } finally {
                 loading.remove(id);
-                wakeup.signal();
+                wakeup.signal("image-loaded");
             }
         });
     }

@@ -135,10 +135,10 @@ final class MoveRunner {
                 }
             } finally {
                 move.running = false;
-                wakeup.signal();
+                wakeup.signal("move-step-ended");
             }
         });
-        wakeup.signal();
+        wakeup.signal("move-step-started");
     }
 
     private void preCopy(Active move, Change.PushIncrement push) {
@@ -169,10 +169,10 @@ final class MoveRunner {
                     move.detail = "stopping applications";
                     stopped = executor.stopUsers(c);
                 }
-                case Change.Unmount c -> {
-                    move.detail = "unmounting the copy";
+                case Change.Freeze c -> {
+                    move.detail = "making the copy read-only";
                     executor.apply(c);
-                    Failpoints.pause("handoff-unmounted");
+                    Failpoints.pause("handoff-frozen");
                 }
                 case Change.PushIncrement c -> {
                     move.detail = "final increment" + (stopped.isEmpty() ? "" : " (stopped " + String.join(", ", stopped) + ")");
@@ -222,14 +222,14 @@ final class MoveRunner {
         // The loop that makes this copy a replica and removes the stopped containers runs once the tail is over.
         Thread.ofVirtual().name("tail-" + id).start(() -> {
             Agent.sleep(dev.flocker.agent.plan.Planner.HANDOFF_TAIL.toMillis() + 50);
-            wakeup.signal();
+            wakeup.signal("handoff-tail-over");
         });
     }
 
     private dev.flocker.volume.transfer.TransferResult push(Active move, Change.PushIncrement push) {
         var transfer = new Transfer();
         move.transfer = transfer;
-        wakeup.signal(); // report that a copy started
+        wakeup.signal("copy-started"); // report that a copy started
         if (move.abandoned) {
             transfer.cancel();
         }

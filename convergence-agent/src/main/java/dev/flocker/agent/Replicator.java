@@ -133,11 +133,11 @@ final class Replicator {
                 round.failed = !allDone;
                 round.endedAt = Instant.now();
                 round.running = false;
-                wakeup.signal();
+                wakeup.signal("replication-round-ended");
                 long wait = (allDone ? interval : ReplicationProgress.RETRY_AFTER_FAILURE).toMillis();
                 Thread.ofVirtual().start(() -> {
                     Agent.sleep(wait);
-                    wakeup.signal(); // the next round is due
+                    wakeup.signal("replication-due"); // the next round is due
                 });
             }
         });

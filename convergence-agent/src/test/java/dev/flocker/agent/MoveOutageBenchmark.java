@@ -47,7 +47,7 @@ public final class MoveOutageBenchmark {
     private static final String APP = "mkdir -p /data/www && echo ok > /data/www/index.html && httpd -p %d -h /data/www && i=0; "
             + "while true; do dd if=/dev/urandom of=/data/churn bs=1M count=1 seek=$((i %% 64)) conv=notrunc 2>/dev/null; "
             + "i=$((i+1)); sleep 0.1; done";
-    private static final Pattern LOOP = Pattern.compile("ms=(\\d+) datasets=(\\d+) loop done");
+    private static final Pattern LOOP = Pattern.compile("\\bms=(\\d+) datasets=(\\d+) .*loop done");
 
     private final LabCluster cluster;
     private final Lab lab;

@@ -125,7 +125,7 @@ class MovesTest extends AgentLabTest {
 
     @Test
     void killingTheSourceAgentDuringPreCopyOrHandoffAndTheTargetBeforeItStartsTheAppLosesNothing() throws Exception {
-        for (var failpoint : List.of("pre-copy", "handoff-unmounted", "handoff-owner-recorded", "target-down")) {
+        for (var failpoint : List.of("pre-copy", "handoff-frozen", "handoff-owner-recorded", "target-down")) {
             var id = cluster.client.createDataset(N1, null, Map.of(), null, null).datasetId();
             cluster.await("n1 mounts it", 30, () -> N1.equals(cluster.primaryOf(id)));
             var files = writeFiles(cluster.mountpoint(1, id), 12, 16 << 20); // 192 MiB: the full send takes seconds

@@ -63,10 +63,11 @@ public sealed interface Change {
     }
 
     /**
-     * Unmounts this host's copy, keeping its owner: nothing can write it from here on. zfs-fuse ignores {@code readonly=on}
-     * on a mounted file system, so the unmount is the fence; the handoff makes the copy read-only at its end.
+     * Makes this host's copy read-only where it is mounted, keeping its owner: nothing can write it from here on (the
+     * kernel's read-only remount, which waits while a file is open for writing). It stays mounted, read-only, until a
+     * later loop makes it a replica.
      */
-    record Unmount(DatasetId dataset) implements Change {
+    record Freeze(DatasetId dataset) implements Change {
     }
 
     /**

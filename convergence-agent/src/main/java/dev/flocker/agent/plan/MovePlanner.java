@@ -1,13 +1,13 @@
 package dev.flocker.agent.plan;
 
 import dev.flocker.agent.plan.Change.AbandonPreCopy;
+import dev.flocker.agent.plan.Change.Freeze;
 import dev.flocker.agent.plan.Change.Handoff;
 import dev.flocker.agent.plan.Change.HoldConnections;
 import dev.flocker.agent.plan.Change.PassOwnership;
 import dev.flocker.agent.plan.Change.PushIncrement;
 import dev.flocker.agent.plan.Change.RecordOwner;
 import dev.flocker.agent.plan.Change.StopUsers;
-import dev.flocker.agent.plan.Change.Unmount;
 import dev.flocker.api.model.Dataset;
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.MovePhase;
@@ -24,14 +24,14 @@ import java.util.List;
  * <li>pre-copy: {@link PushIncrement} rounds while the applications keep running, as long as increments are large and
  *     shrinking (a budget of rounds, not a fixed count); skipped when nothing writes the copy (no application is
  *     configured with it or runs with it here: an idle dataset, e.g. one a Docker Mount waits for elsewhere);</li>
- * <li>the {@link Handoff}: hold connections, stop the users, unmount the copy, push the final increment, record the new
+ * <li>the {@link Handoff}: hold connections, stop the users, freeze the copy (read-only where it is mounted), push the final increment, record the new
  *     owner with the next generation here, then on the target's copy, which alone may then be made writable (the same
  *     remote command does that when the target prepared its mountpoint); last, this copy becomes a read-only replica and
  *     the stopped containers are removed, after the outage.</li>
  * </ol>
  * Every step between the stop and the target's start is outage, so the handoff has as few ZFS calls and round trips
- * as keep it safe. A handoff interrupted anywhere (kill -9) is planned again from what ZFS shows: an unmounted copy still
- * owned here resumes at the final increment; a copy that records the new owner only needs the target told
+ * as keep it safe. A handoff interrupted anywhere (kill -9) is planned again from what ZFS shows: a frozen (or unmounted)
+ * copy still owned here resumes at the final increment; a copy that records the new owner only needs the target told
  * ({@link PassOwnership}, planned in {@link Planner}). There are never two writable copies.
  */
 final class MovePlanner {
@@ -106,11 +106,11 @@ final class MovePlanner {
         var steps = new ArrayList<Change>();
         var ports = portsUsing(in, id);
         steps.add(new HoldConnections(id, target, ports));
-        if (local.mounted()) {
+        if (writable) {
             steps.add(new StopUsers(id));
-            steps.add(new Unmount(id));
+            steps.add(new Freeze(id));
         } else if (usedHere(in, id)) {
-            steps.add(new StopUsers(id)); // never expected: nothing runs on an unmounted copy; stopped all the same
+            steps.add(new StopUsers(id)); // never expected: nothing runs on a frozen or unmounted copy; stopped all the same
         }
         steps.add(new PushIncrement(id, peer.get(), MovePhase.HANDOFF, 0));
         steps.add(new RecordOwner(id, target, generation));

@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class MovePlannerTest {
     static final long MIB = 1L << 20;
-    static final String FULL_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections";
+    static final String FULL_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Freeze, PushIncrement, RecordOwner, PassOwnership, ForwardConnections";
     static final String RESUMED_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership, ForwardConnections";
 
     /** D is wanted on B, A owns it at generation 4 and its app "db" (port 5432) is configured on B. */
@@ -73,7 +73,7 @@ class MovePlannerTest {
         return w;
     }
 
-    static final String HANDOFF_E = "Handoff eeeeeeee -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections";
+    static final String HANDOFF_E = "Handoff eeeeeeee -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Freeze, PushIncrement, RecordOwner, PassOwnership, ForwardConnections";
 
     static Stream<Arguments> decisions() {
         var rows = new ArrayList<Arguments>();
@@ -139,7 +139,9 @@ class MovePlannerTest {
                 moving(true, true), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
         rows.add(row("crash after the apps stopped, copy still writable: pre-copy again, the app stays stopped (configured on B)",
                 moving(true, false), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
-        rows.add(row("crash after the copy was unmounted (handoff-unmounted): the handoff resumes at the final increment",
+        rows.add(row("crash after the copy was frozen (handoff-frozen: mounted, read-only): the handoff resumes at the final increment",
+                moving(false, false).copyAs(D, A, 4, "/flocker/" + D, true, true), RESUMED_HANDOFF));
+        rows.add(row("crash after an older agent's handoff unmounted the copy: the same",
                 moving(false, false), RESUMED_HANDOFF));
         rows.add(row("crash after the final increment, before recording the owner: the same (the increment is empty now)",
                 moving(false, false).node(B, "10.0.0.2", held(D, false, 0)), RESUMED_HANDOFF));
@@ -208,8 +210,8 @@ class MovePlannerTest {
 
     @Test
     void theCopyAndTheStoppedContainersAreLeftForATailAfterThePassThenPlannedFromWhatIsFoundThen() {
-        // A handoff to B ended here: the copy records B, unmounted, not read-only yet; the app's container stopped.
-        var handed = world().dataset(D, B, null).app("db", B, D, "postgres").copyAs(D, B, 5, "/flocker/" + D, false, false)
+        // A handoff to B ended here: the copy records B, frozen (mounted read-only); the app's container stopped.
+        var handed = world().dataset(D, B, null).app("db", B, D, "postgres").copyAs(D, B, 5, "/flocker/" + D, true, true)
                 .node(B, "10.0.0.2", held(D, true, 5));
         handed.containers.put("db", new LocalState.LocalContainer("db", "h", false, List.of(D), null, null, false));
         var justEnded = progress(handed, MoveProgress.towards(B).passed(5, NOW));
@@ -219,7 +221,7 @@ class MovePlannerTest {
 
         // Moved back here within the tail (B passed generation 6 to this host): the copy is this host's again, and made
         // writable, never a replica.
-        var back = world().dataset(D, A, null).app("db", A, D, "postgres").copyAs(D, A, 6, "/flocker/" + D, false, false)
+        var back = world().dataset(D, A, null).app("db", A, D, "postgres").copyAs(D, A, 6, "/flocker/" + D, true, true)
                 .node(B, "10.0.0.2", held(D, false, 5));
         back.containers.put("db", new LocalState.LocalContainer("db", "h", false, List.of(D), null, null, false));
         var plan = Planner.plan(progress(back, MoveProgress.towards(B).passed(5, NOW)).input());

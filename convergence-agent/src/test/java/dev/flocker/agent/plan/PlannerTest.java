@@ -221,6 +221,8 @@ class PlannerTest {
                 world().dataset(D, A, null).offlineNode(B, "10.0.0.2", held(E, true, 1)), "CreateDataset dddddddd"));
         rows.add(row("owned here but unmounted (after a handoff to here, or a restart): made writable",
                 world().dataset(D, A, null).local(D, A, 2, false, null), "MakeWritable dddddddd"));
+        rows.add(row("owned here and frozen (a handoff interrupted, then the configuration wanted it here again): made writable",
+                world().dataset(D, A, null).copyAs(D, A, 2, "/flocker/" + D, true, true), "MakeWritable dddddddd"));
         rows.add(row("owned and writable, size changed: resized",
                 world().dataset(D, A, 2 * GIB).local(D, A, 2, true, GIB), "ResizeDataset dddddddd " + 2 * GIB));
         rows.add(row("owned and writable, unchanged: nothing",
@@ -270,7 +272,7 @@ class PlannerTest {
                 "Wait dddddddd: the owner " + B + " is not reporting; waiting for it to hand the dataset over instead of inventing data"));
         rows.add(row("owned here, wanted on a live node, no application with it (idle): handed off at once, no pre-copy",
                 world().dataset(D, B, null).local(D, A, 4, true, null).node(B, "10.0.0.2"),
-                "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections"));
+                "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Freeze, PushIncrement, RecordOwner, PassOwnership, ForwardConnections"));
         var withUser = world().dataset(D, B, null).app("db", B, D, "postgres").local(D, A, 4, true, null).node(B, "10.0.0.2");
         rows.add(row("owned here, wanted on a live node with the application configured with it: pre-copied (it may still write)",
                 withUser, "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));
@@ -286,10 +288,10 @@ class PlannerTest {
                 "Wait dddddddd: leased to this host"));
         rows.add(row("a lease elsewhere does not hold it here (and, idle, it is handed off at once)",
                 world().dataset(D, B, null).lease(D, C).local(D, A, 1, true, null).node(B, "10.0.0.2"),
-                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections"));
+                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, Freeze, PushIncrement, RecordOwner, PassOwnership, ForwardConnections"));
         rows.add(row("leased to the target (a Docker Mount waits there), no application with it: moved without pre-copy",
                 world().dataset(D, B, null).lease(D, B).local(D, A, 1, true, null).node(B, "10.0.0.2"),
-                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, Unmount, PushIncrement, RecordOwner, PassOwnership, ForwardConnections"));
+                "Handoff dddddddd -> 10.0.0.2 gen 2: HoldConnections, StopUsers, Freeze, PushIncrement, RecordOwner, PassOwnership, ForwardConnections"));
         var withApp = world().dataset(D, B, null).lease(D, B).app("db", B, D, "postgres").local(D, A, 1, true, null).node(B, "10.0.0.2");
         rows.add(row("leased to the target but an application goes with it: pre-copied",
                 withApp, "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1"));

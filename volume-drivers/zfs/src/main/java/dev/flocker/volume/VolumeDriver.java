@@ -47,10 +47,12 @@ public interface VolumeDriver {
     Volume makeWritable(DatasetId id);
 
     /**
-     * Unmounts the dataset, changing nothing else: from here on nothing on this host writes it. The fence of a handoff,
-     * before its final snapshot; nothing to do when it is not mounted.
+     * Makes the mounted dataset read-only where it is mounted, changing nothing else: from here on nothing on this host
+     * writes it. The fence of a handoff, before its final snapshot. It waits while a file is open for writing (briefly,
+     * then fails); the copy stays mounted, read-only, until it is made a replica or writable again. Nothing to do when it
+     * is not mounted.
      */
-    void unmount(DatasetId id);
+    void freeze(DatasetId id);
 
     /**
      * Gives a replica that is about to become this host's writable copy its mountpoint, without mounting it, and lets it

@@ -38,6 +38,11 @@ public final class ZfsCommand {
         return run(command("zpool", args), null);
     }
 
+    /** Runs util-linux {@code mount} (a remount of a dataset's file system, which needs no call to ZFS). */
+    public String mount(String... args) {
+        return run(command("mount", args), null);
+    }
+
     /** Runs zfs with {@code stdin} piped in (a receive). */
     public String zfsWithInput(InputStream stdin, String... args) {
         return run(command("zfs", args), stdin);

@@ -96,7 +96,7 @@ class ShippingTest {
 
         target.prepareMount(id);
         FileTree.writeRandom(mount.resolve("last.bin"), MIB, 5);
-        source.unmount(id);
+        source.freeze(id);
         var last = shipper.push(id, peer, new Transfer(), true);
         assertThat(last.peerMount()).isEqualTo(RemoteZfs.PeerMount.MOUNT);
         assertThat(target.get(id).orElseThrow().mounted()).as("the final increment leaves a prepared copy unmounted").isFalse();

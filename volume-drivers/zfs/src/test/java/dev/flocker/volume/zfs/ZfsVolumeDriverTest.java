@@ -217,14 +217,17 @@ class ZfsVolumeDriverTest {
         assertThat(prepared.readOnly()).as("a mount is all it takes to make it writable").isFalse();
         driver.prepareMount(replica); // idempotent
 
-        // The handoff's fence: unmounted, nothing else changed; idempotent.
+        // The handoff's fence: frozen (mounted, read-only in the kernel), nothing else changed; idempotent.
         FileTree.writeRandom(volume.mountpoint().resolve("b.bin"), MIB, 8);
-        driver.unmount(source);
-        driver.unmount(source);
+        driver.freeze(source);
+        driver.freeze(source);
         var fenced = driver.get(source).orElseThrow();
-        assertThat(fenced.mounted()).isFalse();
+        assertThat(fenced.mounted()).isTrue();
+        assertThat(fenced.readOnly()).as("discovery sees a frozen copy as mounted read-only").isTrue();
         assertThat(fenced.mountpoint()).isEqualTo(volume.mountpoint());
         assertThat(fenced.owner()).isEqualTo(NODE);
+        assertThatThrownBy(() -> java.nio.file.Files.writeString(volume.mountpoint().resolve("late.txt"), "after the fence"))
+                .as("nothing writes a frozen copy").isInstanceOf(IOException.class).hasMessageContaining("Read-only file system");
         var last = driver.snapshot(source);
         pipe(source, Optional.of(first), last, replica);
         assertThat(driver.get(replica).orElseThrow().mounted()).as("an increment does not mount a prepared replica").isFalse();
@@ -239,6 +242,7 @@ class ZfsVolumeDriverTest {
         for (var file : java.util.List.of("a.bin", "b.bin", "written.txt")) {
             assertThat(seen.mountpoint().resolve(file)).as("what was written before the fence, and after the handoff").exists();
         }
+        assertThat(seen.mountpoint().resolve("late.txt")).doesNotExist();
         driver.destroy(source);
         driver.destroy(replica);
     }
@@ -261,26 +265,45 @@ class ZfsVolumeDriverTest {
         }
     }
 
-    /** zfs-fuse calls a file system with an open file busy: the unmount waits for it, briefly at first, and then succeeds. */
+    /**
+     * zfs-fuse calls a file system with an open file busy, and the kernel refuses a read-only remount while a file is open
+     * for writing: the freeze waits for it, briefly at first, and then succeeds; so does the unmount of a replica.
+     */
     @Test
-    void anUnmountWaitsWhileTheFileSystemIsBusyAndSucceedsOnceItIsNot() throws Exception {
+    void aFreezeAndAnUnmountWaitWhileAFileIsOpenForWritingAndSucceedOnceItIsNot() throws Exception {
         var id = DatasetId.random();
         var volume = driver.create(id, null, NODE);
-        var held = java.nio.channels.FileChannel.open(volume.mountpoint().resolve("open.bin"), java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.WRITE);
-        var closer = Thread.ofVirtual().start(() -> {
+        var held = closedIn(300, java.nio.channels.FileChannel.open(volume.mountpoint().resolve("open.bin"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE));
+        driver.freeze(id);
+        held.join();
+        assertThat(driver.get(id).orElseThrow().readOnly()).as("the freeze went through only after the file was closed").isTrue();
+
+        // A frozen copy wanted writable here again (a handoff interrupted, then cancelled): writable, mounted where it was.
+        var writable = driver.makeWritable(id);
+        assertThat(writable.readOnly()).isFalse();
+        assertThat(driver.get(id).orElseThrow().readOnly()).isFalse();
+        java.nio.file.Files.writeString(volume.mountpoint().resolve("again.txt"), "writable again");
+
+        held = closedIn(300, java.nio.channels.FileChannel.open(volume.mountpoint().resolve("again.txt"), java.nio.file.StandardOpenOption.WRITE));
+        driver.freeze(id);
+        held.join();
+        var replica = driver.makeReplica(id);
+        assertThat(replica.mounted()).as("a frozen copy made a replica is unmounted").isFalse();
+        assertThat(replica.readOnly()).isTrue();
+        driver.destroy(id);
+    }
+
+    /** Closes {@code channel} after {@code millis}, on a thread of its own. */
+    private static Thread closedIn(long millis, java.nio.channels.FileChannel channel) {
+        return Thread.ofVirtual().start(() -> {
             try {
-                Thread.sleep(300);
-                held.close();
+                Thread.sleep(millis);
+                channel.close();
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         });
-        driver.unmount(id);
-        closer.join();
-        assertThat(held.isOpen()).as("the unmount went through only after the file was closed").isFalse();
-        assertThat(driver.get(id).orElseThrow().mounted()).isFalse();
-        driver.destroy(id);
     }
 
     @Test
