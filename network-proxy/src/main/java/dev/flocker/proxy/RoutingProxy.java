@@ -111,10 +111,18 @@ public final class RoutingProxy implements AutoCloseable {
         return Map.copyOf(errors);
     }
 
-    /** Switches one open port's route now (e.g. hold at the start of a handoff); ignored for ports not open. */
+    /**
+     * Switches one open port's route now (e.g. hold at the start of a handoff); ignored for ports not open. A hold of a
+     * port the kernel forwards to a local application takes the rule away first, while the proxy still carries new
+     * connections to the application: clients are answered during the rule change (an iptables call, 20-50 ms, which
+     * was outage when the hold came first), and held from the moment the hold is set.
+     */
     public synchronized void route(int port, Route route) {
         var proxy = ports.get(port);
         if (proxy != null) {
+            if (route instanceof Route.Hold && answered.remove(port) != null) {
+                syncKernel();
+            }
             proxy.route(route);
             switchedAt.put(port, System.nanoTime());
             syncKernel();

@@ -91,6 +91,45 @@ class KernelForwardingTest extends RoutingProxyTest {
         }
     }
 
+    /**
+     * The rule goes before the hold: connections made while the rule is being taken away reach the proxy, which still
+     * carries them to the old place, so a client is answered until the hold itself is set.
+     */
+    @Test
+    void connectionsMadeWhileAHoldTakesTheRuleAwayAreCarriedToTheOldPlaceNotHeld() throws Exception {
+        var old = new LineServer("old", FreePorts.next());
+        var proxy = proxy(FAST, false);
+        int port = FreePorts.next();
+        proxy.update(Map.of(port, Route.local("127.0.0.1", old.port())));
+        try (var first = connect(port)) {
+            assertThat(ask(first, "first")).isEqualTo("old:first");
+        }
+        assertThat(proxy.kernelForwards(port)).isTrue();
+        long forwardedBefore = proxy.stats(port).orElseThrow().forwarded();
+        var holding = new java.util.concurrent.atomic.AtomicBoolean();
+        var answeredByOld = new java.util.concurrent.atomic.AtomicInteger();
+        var client = Thread.ofPlatform().start(() -> {
+            while (!holding.get()) {
+                try (var socket = connect(port)) {
+                    socket.setSoTimeout(100);
+                    if (ask(socket, "x").equals("old:x")) {
+                        answeredByOld.incrementAndGet();
+                    }
+                } catch (IOException heldOrRefused) {
+                    return; // held (no answer within 100 ms): the hold is set
+                }
+            }
+        });
+        Thread.sleep(20);
+        proxy.route(port, Route.hold("handoff"));
+        holding.set(true);
+        client.join(5_000);
+        assertThat(proxy.kernelForwards(port)).isFalse();
+        assertThat(proxy.stats(port).orElseThrow().forwarded()).as("connections carried by the proxy during the rule change")
+                .isGreaterThan(forwardedBefore);
+        assertThat(answeredByOld.get()).isPositive();
+    }
+
     @Test
     void aRemoteRouteIsForwardedByTheKernelAtOnceButNotForPeersWhoseConnectionsTheProxyTakes() throws Exception {
         var here = new LineServer("here", FreePorts.next());
