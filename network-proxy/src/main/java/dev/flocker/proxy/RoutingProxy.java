@@ -84,12 +84,20 @@ public final class RoutingProxy implements AutoCloseable {
             }
         }
         errors.keySet().retainAll(routes.keySet());
+        // Holds first take their ports' rules away, while the proxy still carries new connections (see route).
+        boolean unforwarded = false;
+        for (var entry : routes.entrySet()) {
+            if (entry.getValue() instanceof Route.Hold && !newer(entry.getKey(), plannedAt) && answered.remove(entry.getKey()) != null) {
+                unforwarded = true;
+            }
+        }
+        if (unforwarded) {
+            syncKernel();
+        }
         routes.forEach((port, route) -> {
             var proxy = ports.get(port);
             if (proxy != null) {
-                var switched = switchedAt.get(port);
-                boolean newer = switched != null && switched - plannedAt > 0;
-                if (!route.equals(proxy.route()) && !newer) {
+                if (!route.equals(proxy.route()) && !newer(port, plannedAt)) {
                     proxy.route(route);
                 }
                 return;
@@ -109,6 +117,12 @@ public final class RoutingProxy implements AutoCloseable {
         });
         syncKernel();
         return Map.copyOf(errors);
+    }
+
+    /** Whether {@link #route} switched the port after {@code plannedAt}: then its switch is newer than a plan of then. */
+    private boolean newer(int port, long plannedAt) {
+        var switched = switchedAt.get(port);
+        return switched != null && switched - plannedAt > 0;
     }
 
     /**

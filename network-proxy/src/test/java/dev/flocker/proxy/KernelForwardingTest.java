@@ -97,6 +97,16 @@ class KernelForwardingTest extends RoutingProxyTest {
      */
     @Test
     void connectionsMadeWhileAHoldTakesTheRuleAwayAreCarriedToTheOldPlaceNotHeld() throws Exception {
+        carriedWhileTheRuleGoes((proxy, port) -> proxy.route(port, Route.hold("handoff")));
+    }
+
+    /** The same for a hold that comes with the agent loop's whole route table (the loop that plans a handoff routes it too). */
+    @Test
+    void theSameForAHoldInAnUpdateOfTheWholeTable() throws Exception {
+        carriedWhileTheRuleGoes((proxy, port) -> proxy.update(Map.of(port, Route.hold("handoff"))));
+    }
+
+    private void carriedWhileTheRuleGoes(java.util.function.ObjIntConsumer<RoutingProxy> hold) throws Exception {
         var old = new LineServer("old", FreePorts.next());
         var proxy = proxy(FAST, false);
         int port = FreePorts.next();
@@ -121,7 +131,7 @@ class KernelForwardingTest extends RoutingProxyTest {
             }
         });
         Thread.sleep(20);
-        proxy.route(port, Route.hold("handoff"));
+        hold.accept(proxy, port);
         holding.set(true);
         client.join(5_000);
         assertThat(proxy.kernelForwards(port)).isFalse();
