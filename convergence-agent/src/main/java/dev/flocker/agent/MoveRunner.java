@@ -229,7 +229,11 @@ final class MoveRunner {
     private dev.flocker.volume.transfer.TransferResult push(Active move, Change.PushIncrement push) {
         var transfer = new Transfer();
         move.transfer = transfer;
-        wakeup.signal("copy-started"); // report that a copy started
+        if (push.phase() != MovePhase.HANDOFF) {
+            // Report that a copy started; not a handoff's final increment, whose loop (a zfs listing) would only compete
+            // with its snapshot and send in ZFS: its progress is reported by the loops that run anyway.
+            wakeup.signal("copy-started");
+        }
         if (move.abandoned) {
             transfer.cancel();
         }
