@@ -355,6 +355,55 @@ class AgentChannelTest {
         }
     }
 
+    /**
+     * A move's progress (bytes copied) changes its source's report on every loop; agents plan from none of it, and each push
+     * runs a loop on the agent. Progress alone reaches the other agent at most once a second, the latest of it is not
+     * lost, and a change of the move's phase goes at once.
+     */
+    @Test
+    void aReportsProgressAloneReachesAnotherAgentAtMostOnceASecondWhileAPhaseChangeGoesAtOnce() throws Exception {
+        var target = NodeId.random();
+        var source = NodeId.random();
+        var id = DatasetId.random();
+        try (var a = new FakeAgent(svc, target); var b = new FakeAgent(svc, source)) {
+            a.next();
+            b.next();
+            b.report(moving(source, target, id, dev.flocker.api.model.MovePhase.PRE_COPY, 1));
+            JsonNode push;
+            do {
+                push = a.next();
+            } while (!push.toString().contains(id.toString()));
+            Thread.sleep(1100); // the first progress may go at once; from here on at most once a second
+            a.received.clear();
+            for (int i = 2; i <= 40; i++) { // 2 s of progress, a report every 50 ms
+                b.report(moving(source, target, id, dev.flocker.api.model.MovePhase.PRE_COPY, i * 1000L));
+                Thread.sleep(50);
+            }
+            var progress = new java.util.ArrayList<JsonNode>();
+            a.received.drainTo(progress);
+            assertThat(progress.size()).as("pushes of progress alone in 2 s (one every 200 ms before): " + progress).isBetween(1, 3);
+            long deadline = System.nanoTime() + Duration.ofMillis(1500).toNanos();
+            boolean latest = progress.stream().anyMatch(p -> p.toString().contains("\"bytes\":40000"));
+            while (!latest && System.nanoTime() < deadline) {
+                var next = a.received.poll(100, TimeUnit.MILLISECONDS);
+                latest = next != null && next.toString().contains("\"bytes\":40000");
+            }
+            assertThat(latest).as("the latest progress arrives").isTrue();
+
+            b.report(moving(source, target, id, dev.flocker.api.model.MovePhase.HANDOFF, 40000));
+            long reported = System.nanoTime();
+            do {
+                push = a.next();
+            } while (!push.toString().contains("\"handoff\""));
+            assertThat(Duration.ofNanos(System.nanoTime() - reported)).as("the phase change, at the push interval").isLessThan(Duration.ofMillis(700));
+        }
+    }
+
+    private static NodeState moving(NodeId source, NodeId target, DatasetId id, dev.flocker.api.model.MovePhase phase, long bytes) {
+        return new NodeState(source, "10.9.7.1", "era-moving", List.of(new NodeState.DatasetState(id, true, "/flocker/" + id, null, 1)), List.of(),
+                List.of(new NodeState.MoveState(id, source, target, phase, bytes, 100_000, 1e6, 0.1, "round " + bytes)));
+    }
+
     @Test
     void aNodeIsForgottenAfterItsAgentIsGoneForTheExpiryTime() throws Exception {
         var node = NodeId.random();

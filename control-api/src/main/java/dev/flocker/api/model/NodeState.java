@@ -64,6 +64,19 @@ public record NodeState(
         setAside = setAside == null ? List.of() : List.copyOf(setAside);
     }
 
+    /**
+     * The same report without its progress: the sizes, snapshot times and standbys' replication of its datasets, and its
+     * moves' bytes, rates and details. Two reports that differ only in these differ in nothing an agent plans from
+     * (its planner reads other nodes' copies, generations, applications, moves' phases and hosts), only in what the
+     * API shows; the control service pushes such changes to agents less often.
+     */
+    public NodeState withoutProgress() {
+        var plainDatasets = datasets.stream().map(d -> new DatasetState(d.datasetId(), d.primary(), d.path(), d.maximumSize(), d.generation(),
+                null, null, List.of())).toList();
+        var plainMoves = moves.stream().map(m -> new MoveState(m.datasetId(), m.from(), m.to(), m.phase(), 0, 0, 0, null, null)).toList();
+        return new NodeState(uuid, host, era, plainDatasets, applications, plainMoves, datasetRoot, busyPorts, setAside, fenceAfterSeconds);
+    }
+
     /** This node's report of {@code dataset}, if it holds a copy. */
     public java.util.Optional<DatasetState> dataset(DatasetId dataset) {
         return datasets.stream().filter(d -> d.datasetId().equals(dataset)).findFirst();

@@ -55,6 +55,13 @@ public final class AgentChannelServer {
     private final Object dispatchLock = new Object();
     private volatile long lastDispatch;
     static final long DISPATCH_MILLIS = 50;
+    /**
+     * A report that changed only in its progress (bytes copied, rates, sizes, snapshot times: {@link NodeState#withoutProgress})
+     * is pushed to an agent at most this often, unless a push goes anyway. Agents plan from none of it, and each push
+     * runs a loop on each agent (a zfs listing): during a move both hosts looped every 60-100 ms on each other's
+     * progress, their listings competing with the handoff's own zfs calls.
+     */
+    static final long PROGRESS_MILLIS = 1000;
     /** Owned by the dispatcher thread. */
     private final ViewIndex index = new ViewIndex();
     private final Map<NodeId, Set<Connection>> byNode = new ConcurrentHashMap<>();
@@ -75,18 +82,27 @@ public final class AgentChannelServer {
         boolean pendingConfig;
         boolean sentWhole;
         long sentVersion;
-        final Set<DatasetId> sentDatasets = new java.util.HashSet<>();
+        /** The desired state of each dataset the agent was sent, as sent: one is sent again only when it changed. */
+        final Map<DatasetId, dev.flocker.api.model.Dataset> sentDatasets = new java.util.HashMap<>();
         List<dev.flocker.api.model.Lease> sentLeases = List.of();
         Map<String, dev.flocker.api.model.Application> sentApplications = Map.of();
         final Map<NodeId, NodeState> sentNodes = new java.util.HashMap<>();
         List<NodeState> sentOffline = List.of();
         final Set<DatasetId> pendingDatasets = new java.util.HashSet<>();
         final Set<NodeId> pendingNodes = new java.util.HashSet<>();
+        /** Reports changed only in their progress since last sent, held back until {@link #PROGRESS_MILLIS} after the last such push. */
+        final Set<NodeId> progressNodes = new java.util.HashSet<>();
+        long lastProgressPush;
         boolean pendingApplications;
         boolean pendingOffline;
 
         boolean pending() {
             return !sentWhole || !pendingDatasets.isEmpty() || !pendingNodes.isEmpty() || pendingApplications || pendingOffline;
+        }
+
+        /** Whatever is pending is only reports' progress (see {@link #PROGRESS_MILLIS}). */
+        boolean progressOnly() {
+            return sentWhole && pendingDatasets.isEmpty() && !pendingApplications && !pendingOffline && progressNodes.containsAll(pendingNodes);
         }
 
         /** The node the connection's certificate speaks for: it may report that node's state only. */
@@ -275,6 +291,9 @@ public final class AgentChannelServer {
                 if (connection.pendingConfig) {
                     due = Math.min(due, connection.lastConfigPush + minIntervalMillis);
                 }
+                if (connection.progressOnly()) {
+                    due = Math.max(due, connection.lastProgressPush + PROGRESS_MILLIS);
+                }
                 if (due <= now) {
                     push(connection);
                     clearPending(connection);
@@ -300,16 +319,19 @@ public final class AgentChannelServer {
                     connection.pendingDatasets.add(dataset);
                     connection.pendingConfig |= desired;
                     connection.pendingNodes.addAll(nodes); // their reports, as this node sees them, may change
+                    connection.progressNodes.removeAll(nodes); // maybe more than progress now: push() looks again
                 }
             }
         });
         for (var node : changes.reports()) {
             for (var connection : byNode.getOrDefault(node, Set.of())) {
                 connection.pendingNodes.add(node);
+                connection.progressNodes.remove(node);
             }
         }
         for (var connection : connections) {
             connection.pendingNodes.addAll(changes.everyone());
+            connection.progressNodes.removeAll(changes.everyone());
             connection.pendingApplications |= changes.applications();
             connection.pendingConfig |= changes.applications();
             connection.pendingOffline |= changes.offline();
@@ -328,12 +350,13 @@ public final class AgentChannelServer {
             text = AgentMessage.write(new AgentMessage.Update(view, viewState));
             connection.sentWhole = true;
             connection.sentDatasets.clear();
-            connection.sentDatasets.addAll(view.datasets().keySet());
+            connection.sentDatasets.putAll(view.datasets());
             connection.sentLeases = List.copyOf(view.leases().values());
             connection.sentApplications = config.applications();
             connection.sentNodes.clear();
             connection.sentNodes.putAll(viewState.nodes());
             connection.sentOffline = List.copyOf(viewState.offline().values());
+            connection.progressNodes.clear();
         } else {
             var ids = index.datasetsOf(node);
             var changed = new java.util.ArrayList<dev.flocker.api.model.Dataset>();
@@ -341,9 +364,11 @@ public final class AgentChannelServer {
             for (var id : connection.pendingDatasets) {
                 var dataset = config.datasets().get(id);
                 if (dataset != null && ids.contains(id)) {
-                    changed.add(dataset);
-                    connection.sentDatasets.add(id);
-                } else if (connection.sentDatasets.remove(id)) {
+                    var sent = connection.sentDatasets.put(id, dataset);
+                    if (sent != dataset && !dataset.equals(sent)) {
+                        changed.add(dataset); // not one whose hosts' reports alone changed: the agent has it as it is
+                    }
+                } else if (connection.sentDatasets.remove(id) != null) {
                     removed.add(id);
                 }
             }
@@ -363,6 +388,9 @@ public final class AgentChannelServer {
             var sharing = index.sharing(node);
             var nodes = new java.util.ArrayList<NodeState>();
             var gone = new java.util.ArrayList<NodeId>();
+            var heldBack = new java.util.HashMap<NodeId, NodeState>();
+            boolean progressDue = connection.lastProgressPush + PROGRESS_MILLIS <= System.currentTimeMillis();
+            boolean progressSent = false;
             for (var id : connection.pendingNodes) {
                 var report = cluster.nodes().get(id);
                 if (report == null) {
@@ -374,6 +402,13 @@ public final class AgentChannelServer {
                 var shown = index.shownTo(node, ids, sharing, report);
                 var sent = connection.sentNodes.get(id);
                 if (sent != shown && !shown.equals(sent)) {
+                    if (sent != null && shown.withoutProgress().equals(sent.withoutProgress())) {
+                        if (!progressDue) {
+                            heldBack.put(id, shown); // sent with a push that goes anyway, or once due
+                            continue;
+                        }
+                        progressSent = true;
+                    }
                     nodes.add(shown);
                     connection.sentNodes.put(id, shown);
                 }
@@ -386,9 +421,19 @@ public final class AgentChannelServer {
                     connection.sentOffline = now;
                 }
             }
+            connection.progressNodes.clear();
             if (changed.isEmpty() && removed.isEmpty() && leases == null && applications == null && nodes.isEmpty() && gone.isEmpty()
                     && offline == null) {
-                return; // nothing this node is shown changed
+                connection.progressNodes.addAll(heldBack.keySet()); // still pending (clearPending keeps them)
+                return; // nothing else this node is shown changed
+            }
+            if (!heldBack.isEmpty()) {
+                nodes.addAll(heldBack.values()); // a push goes anyway: the progress rides along
+                connection.sentNodes.putAll(heldBack);
+                progressSent = true;
+            }
+            if (progressSent) {
+                connection.lastProgressPush = System.currentTimeMillis();
             }
             text = AgentMessage.write(new AgentMessage.Diff(
                     new ConfigurationDiff(connection.sentVersion, config.version(), changed, removed, applications, leases),
@@ -405,6 +450,7 @@ public final class AgentChannelServer {
     private static void clearPending(Connection connection) {
         connection.pendingDatasets.clear();
         connection.pendingNodes.clear();
+        connection.pendingNodes.addAll(connection.progressNodes); // held back (push), not sent
         connection.pendingApplications = false;
         connection.pendingOffline = false;
         connection.pendingConfig = false;
