@@ -218,10 +218,11 @@ final class MoveRunner {
         LOG.atInfo().addKeyValue("dataset", id).addKeyValue("to", handoff.to().host()).addKeyValue("handoff_ms", ms)
                 .addKeyValue("last_increment_bytes", lastIncrement).addKeyValue("target_mount", targetMount)
                 .addKeyValue("steps_ms", took.toString()).log("moved");
-        executor.pruneSnapshots(id);
-        // The loop that makes this copy a replica and removes the stopped containers runs once the tail is over.
+        // The loop that makes this copy a replica and removes the stopped containers runs once the tail is over; old
+        // snapshots are pruned then too, not while the target starts the application (zfs destroy is slow in zfs-fuse).
         Thread.ofVirtual().name("tail-" + id).start(() -> {
             Agent.sleep(dev.flocker.agent.plan.Planner.HANDOFF_TAIL.toMillis() + 50);
+            executor.pruneSnapshots(id);
             wakeup.signal("handoff-tail-over");
         });
     }

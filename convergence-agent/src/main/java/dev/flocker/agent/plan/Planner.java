@@ -242,7 +242,10 @@ public final class Planner {
         if (MovePlanner.justPassed(in, id, local) && local.owner().equals(dataset.primary())) {
             moves.handedTo.put(id, local.owner());
         }
-        if (local.snapshots() > ReplicaPlanner.STANDBY_SNAPSHOTS_MAX && !in.self().equals(local.owner())) {
+        // Not while a handoff from here runs or in its tail: a zfs destroy then competes with the target's start (one
+        // zfs-fuse daemon serves both in the lab; the container's mount of the copy goes through it).
+        if (local.snapshots() > ReplicaPlanner.STANDBY_SNAPSHOTS_MAX && !in.self().equals(local.owner()) && !in.handingOff(id)
+                && !MovePlanner.inTail(in, id)) {
             changes.add(new Change.PruneSnapshots(id, ReplicaPlanner.STANDBY_SNAPSHOTS_KEPT)); // a standby's, shipped to often
         }
         if (in.self().equals(local.owner())) {

@@ -209,6 +209,17 @@ class MovePlannerTest {
     }
 
     @Test
+    void oldSnapshotsOfTheCopyHandedAwayArePrunedAfterTheTailNotWhileTheTargetStarts() {
+        var handed = world().dataset(D, B, null).copy(D, B, 5, false, 12, java.time.Duration.ofSeconds(1)).node(B, "10.0.0.2", held(D, true, 5));
+        var running = progress(handed, MoveProgress.towards(B).passed(5, NOW).running(MovePhase.HANDOFF));
+        assertThat(Planner.plan(running.input()).changes(Change.PruneSnapshots.class)).as("the handoff still runs").isEmpty();
+        var justEnded = progress(handed, MoveProgress.towards(B).passed(5, NOW));
+        assertThat(Planner.plan(justEnded.input()).changes(Change.PruneSnapshots.class)).as("within the tail").isEmpty();
+        var later = progress(handed, MoveProgress.towards(B).passed(5, NOW.minus(Planner.HANDOFF_TAIL)));
+        assertThat(Planner.plan(later.input()).changes(Change.PruneSnapshots.class)).hasSize(1);
+    }
+
+    @Test
     void theCopyAndTheStoppedContainersAreLeftForATailAfterThePassThenPlannedFromWhatIsFoundThen() {
         // A handoff to B ended here: the copy records B, frozen (mounted read-only); the app's container stopped.
         var handed = world().dataset(D, B, null).app("db", B, D, "postgres").copyAs(D, B, 5, "/flocker/" + D, true, true)

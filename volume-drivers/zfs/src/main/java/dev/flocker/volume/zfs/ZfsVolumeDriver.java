@@ -398,8 +398,15 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         for (int i = 0; i < ours.size() - keepNewest; i++) {
             var snapshot = ours.get(i);
             if (!protectedNames.contains(snapshot.name())) {
-                zfs.zfs("destroy", snapshotName(id, snapshot.name()));
-                destroyed.add(snapshot.name());
+                try {
+                    zfs.zfs("destroy", snapshotName(id, snapshot.name()));
+                    destroyed.add(snapshot.name());
+                } catch (ZfsException e) {
+                    if (!e.datasetMissing()) {
+                        throw e;
+                    }
+                    // pruned meanwhile by another pass (the planner's and a handoff's tail may both prune): gone is what was wanted
+                }
             }
         }
         return destroyed;
