@@ -365,7 +365,10 @@ class AgentChannelTest {
         var target = NodeId.random();
         var source = NodeId.random();
         var id = DatasetId.random();
-        try (var a = new FakeAgent(svc, target); var b = new FakeAgent(svc, source)) {
+        // Its own service: with the class's 2 s node expiry, the source's report could expire during the waits below,
+        // and its coming back is a push of its own.
+        try (var service = RunningService.start(data.resolve("progress"), Duration.ofSeconds(30));
+             var a = new FakeAgent(service, target); var b = new FakeAgent(service, source)) {
             a.next();
             b.next();
             b.report(moving(source, target, id, dev.flocker.api.model.MovePhase.PRE_COPY, 1));
