@@ -273,8 +273,13 @@ class ZfsVolumeDriverTest {
     void aFreezeAndAnUnmountWaitWhileAFileIsOpenForWritingAndSucceedOnceItIsNot() throws Exception {
         var id = DatasetId.random();
         var volume = driver.create(id, null, NODE);
-        var held = closedIn(300, java.nio.channels.FileChannel.open(volume.mountpoint().resolve("open.bin"),
-                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE));
+        var writer = java.nio.channels.FileChannel.open(volume.mountpoint().resolve("open.bin"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        try (var reader = java.nio.channels.FileChannel.open(volume.mountpoint().resolve("open.bin"))) {
+            assertThat(OpenWriters.on(volume.mountpoint(), 5)).as("what the log names when the freeze is busy: the writer, not the reader")
+                    .containsExactly(ProcessHandle.current().pid() + " (java) " + volume.mountpoint().resolve("open.bin"));
+        }
+        var held = closedIn(300, writer);
         driver.freeze(id);
         held.join();
         assertThat(driver.get(id).orElseThrow().readOnly()).as("the freeze went through only after the file was closed").isTrue();
