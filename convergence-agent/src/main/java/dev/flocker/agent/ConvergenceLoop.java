@@ -99,12 +99,11 @@ final class ConvergenceLoop {
         }
     }
 
-    /** One loop: discover, plan, execute, report. True when it applied changes and none failed. */
-    boolean converge() {
-        return converge("called");
-    }
-
-    /** @param woken what started this loop, for its debug line */
+    /**
+     * One loop: discover, plan, execute, report. True when it applied changes and none failed.
+     *
+     * @param woken what started this loop, for its debug line
+     */
     private boolean converge(String woken) {
         long started = System.nanoTime();
         var view = parts.link().view();

@@ -1,10 +1,10 @@
 package dev.flocker.agent;
 
 import dev.flocker.volume.Volume;
+import dev.flocker.volume.zfs.MountTable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -38,8 +38,8 @@ final class MountNamespace {
         }
         Set<String> mounted;
         try {
-            mounted = mountPoints(Files.readAllLines(Path.of("/proc/self/mountinfo")));
-        } catch (IOException e) {
+            mounted = MountTable.read().mountPoints();
+        } catch (java.io.UncheckedIOException e) {
             return Optional.empty(); // no /proc: nothing to compare
         }
         return unseen(volumes, mounted).map(v -> "ZFS says dataset " + v.id() + " is mounted at " + v.mountpoint()
@@ -49,32 +49,6 @@ final class MountNamespace {
     /** A dataset ZFS calls mounted that the mount table {@code mounted} lacks. */
     static Optional<Volume> unseen(List<Volume> volumes, Set<String> mounted) {
         return volumes.stream().filter(v -> v.mounted() && v.mountpoint() != null && !mounted.contains(v.mountpoint().toString())).findFirst();
-    }
-
-    /** The mount points of a {@code /proc/<pid>/mountinfo} (the fifth field, with its octal escapes undone). */
-    static Set<String> mountPoints(List<String> mountinfo) {
-        var points = new HashSet<String>();
-        for (var line : mountinfo) {
-            var fields = line.split(" ");
-            if (fields.length > 4) {
-                points.add(unescape(fields[4]));
-            }
-        }
-        return points;
-    }
-
-    private static String unescape(String field) {
-        var out = new StringBuilder();
-        for (int i = 0; i < field.length(); i++) {
-            char c = field.charAt(i);
-            if (c == '\\' && i + 3 < field.length() && field.substring(i + 1, i + 4).matches("[0-7]{3}")) {
-                out.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
-                i += 3;
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
     }
 
     private static Optional<String> namespace(Path process) {

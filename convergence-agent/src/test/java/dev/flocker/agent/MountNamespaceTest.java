@@ -21,13 +21,13 @@ class MountNamespaceTest {
 
     @Test
     void readsMountPointsWithTheirEscapesUndone() {
-        assertThat(MountNamespace.mountPoints(MOUNTINFO.lines().toList())).containsExactlyInAnyOrder("/",
+        assertThat(new dev.flocker.volume.zfs.MountTable(MOUNTINFO.lines().toList()).mountPoints()).containsExactlyInAnyOrder("/",
                 "/var/lib/flocker-lab/x/n1/flocker/aaaaaaaa-0000-4000-8000-000000000001", "/mnt/with space");
     }
 
     @Test
     void aDatasetZfsCallsMountedThatThisProcessDoesNotSeeIsFound() {
-        var points = MountNamespace.mountPoints(MOUNTINFO.lines().toList());
+        var points = new dev.flocker.volume.zfs.MountTable(MOUNTINFO.lines().toList()).mountPoints();
         var seen = volume("aaaaaaaa-0000-4000-8000-000000000001", "/var/lib/flocker-lab/x/n1/flocker/aaaaaaaa-0000-4000-8000-000000000001", true);
         var unmounted = volume("bbbbbbbb-0000-4000-8000-000000000002", "/flocker/b", false);
         var replica = volume("cccccccc-0000-4000-8000-000000000003", null, false);

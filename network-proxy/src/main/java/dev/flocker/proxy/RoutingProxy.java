@@ -87,9 +87,7 @@ public final class RoutingProxy implements AutoCloseable {
         // Holds first take their ports' rules away, while the proxy still carries new connections (see route).
         boolean unforwarded = false;
         for (var entry : routes.entrySet()) {
-            if (entry.getValue() instanceof Route.Hold && !newer(entry.getKey(), plannedAt) && answered.remove(entry.getKey()) != null) {
-                unforwarded = true;
-            }
+            unforwarded |= !newer(entry.getKey(), plannedAt) && unforwardForHold(entry.getKey(), entry.getValue());
         }
         if (unforwarded) {
             syncKernel();
@@ -119,6 +117,14 @@ public final class RoutingProxy implements AutoCloseable {
         return Map.copyOf(errors);
     }
 
+    /**
+     * For a hold of a port the kernel forwards to its answered local application: forgets that answer, so the next
+     * {@link #syncKernel} takes the rule away while the proxy's route still carries new connections there. True when it did.
+     */
+    private boolean unforwardForHold(int port, Route route) {
+        return route instanceof Route.Hold && answered.remove(port) != null;
+    }
+
     /** Whether {@link #route} switched the port after {@code plannedAt}: then its switch is newer than a plan of then. */
     private boolean newer(int port, long plannedAt) {
         var switched = switchedAt.get(port);
@@ -134,7 +140,7 @@ public final class RoutingProxy implements AutoCloseable {
     public synchronized void route(int port, Route route) {
         var proxy = ports.get(port);
         if (proxy != null) {
-            if (route instanceof Route.Hold && answered.remove(port) != null) {
+            if (unforwardForHold(port, route)) {
                 syncKernel();
             }
             proxy.route(route);

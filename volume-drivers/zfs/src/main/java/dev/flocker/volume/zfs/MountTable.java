@@ -4,21 +4,38 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * This process's mounts, from {@code /proc/self/mountinfo}: which file system is mounted where. Reading it is a file read,
- * not a call to ZFS (zfs-fuse serves one call at a time, for every pool on the machine).
+ * not a call to ZFS (zfs-fuse serves one call at a time, for every pool on the machine). The agent's start-up check of
+ * its mount namespace reads it too.
+ *
+ * @param lines the lines of a {@code /proc/<pid>/mountinfo}
  */
-record MountTable(List<String> lines) {
+public record MountTable(List<String> lines) {
     private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
 
-    static MountTable read() {
+    public static MountTable read() {
         try {
             return new MountTable(Files.readAllLines(MOUNTINFO));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + MOUNTINFO, e);
         }
+    }
+
+    /** Every mount point (the fifth field, with its octal escapes undone). */
+    public Set<String> mountPoints() {
+        var points = new HashSet<String>();
+        for (var line : lines) {
+            var fields = line.split(" ");
+            if (fields.length > 4) {
+                points.add(unescape(fields[4]));
+            }
+        }
+        return points;
     }
 
     /** Whether {@code source} (a dataset's full name) is mounted at {@code path}, as ZFS mounts it (type zfs or fuse.zfs). */

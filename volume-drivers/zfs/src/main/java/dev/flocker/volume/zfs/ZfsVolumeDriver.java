@@ -270,9 +270,10 @@ public final class ZfsVolumeDriver implements VolumeDriver {
             }
             return;
         }
+        Runnable remount = () -> zfs.mount("-i", "-o", "remount,ro", path.toString());
         try {
             try {
-                zfs.mount("-i", "-o", "remount,ro", path.toString());
+                remount.run();
                 return;
             } catch (ZfsException e) {
                 if (!e.busy()) {
@@ -281,7 +282,7 @@ public final class ZfsVolumeDriver implements VolumeDriver {
                 // Named once: what the fence waits for (a handoff's outage), for whoever reads the log.
                 LOG.atInfo().addKeyValue("dataset", id).log("the copy is busy; files open for writing on it: " + OpenWriters.on(path, 5));
             }
-            retryWhileBusy(() -> zfs.mount("-i", "-o", "remount,ro", path.toString()));
+            retryWhileBusy(remount);
         } catch (ZfsException e) {
             if (e.busy()) {
                 throw e;
@@ -342,7 +343,6 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         retryWhileBusy(() -> zfs.zfs("unmount", datasetName(id)));
     }
 
-    /** zfs-fuse reports a dataset "busy" for a moment after its last writer closed; retry briefly. */
     /**
      * How long to wait after the {@code attempt}th "busy": 10, 20, 40, 80 ms, then 100 ms times the attempt. The busy
      * moment after a container's stop is usually over in a few ms, and a handoff's unmount is outage: a first wait of
@@ -352,6 +352,7 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         return attempt <= 4 ? 10L << (attempt - 1) : 100L * attempt;
     }
 
+    /** zfs-fuse reports a dataset "busy" for a moment after its last writer closed; retry briefly. */
     private static void retryWhileBusy(Runnable action) {
         for (int attempt = 1; ; attempt++) {
             try {
