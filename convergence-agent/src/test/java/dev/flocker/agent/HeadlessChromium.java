@@ -32,6 +32,8 @@ final class HeadlessChromium implements AutoCloseable {
     private final AtomicInteger ids = new AtomicInteger();
     private final Map<Integer, CompletableFuture<JsonNode>> calls = new ConcurrentHashMap<>();
     private final StringBuilder partial = new StringBuilder();
+    /** A WebSocket takes one send at a time ("Send pending" otherwise): the test's calls and the dialog's answer share it. */
+    private final Object sending = new Object();
 
     private HeadlessChromium(Process process, WebSocket page) {
         this.process = process;
@@ -97,7 +99,13 @@ final class HeadlessChromium implements AutoCloseable {
             }
         } else if (message.path("method").asText().equals("Page.javascriptDialogOpening")) {
             // A confirm() from the page: the user says yes.
-            Thread.ofVirtual().start(() -> call("Page.handleJavaScriptDialog", Map.of("accept", true)));
+            Thread.ofVirtual().start(() -> {
+                try {
+                    call("Page.handleJavaScriptDialog", Map.of("accept", true));
+                } catch (RuntimeException e) {
+                    System.err.println("chromium: the dialog could not be accepted: " + e);
+                }
+            });
         }
     }
 
@@ -107,7 +115,9 @@ final class HeadlessChromium implements AutoCloseable {
         calls.put(id, future);
         ObjectNode message = Json.MAPPER.createObjectNode().put("id", id).put("method", method);
         message.set("params", Json.MAPPER.valueToTree(params));
-        page.sendText(Json.write(message), true).join();
+        synchronized (sending) {
+            page.sendText(Json.write(message), true).join();
+        }
         try {
             var answer = future.get(30, TimeUnit.SECONDS);
             if (answer.has("error")) {
