@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.pcollections.HashTreePSet;
+import org.pcollections.PSet;
 import org.pcollections.TreePMap;
 
 /**
@@ -23,7 +25,8 @@ public record Configuration(
         long version,
         Map<DatasetId, Dataset> datasets,
         Map<String, Application> applications,
-        Map<DatasetId, Lease> leases) {
+        Map<DatasetId, Lease> leases,
+        @JsonIgnore Edits edits) {
 
     public static final Configuration EMPTY = new Configuration(0, TreePMap.empty(), TreePMap.empty(), TreePMap.empty());
 
@@ -31,6 +34,66 @@ public record Configuration(
         datasets = sorted(datasets);
         applications = sorted(applications);
         leases = sorted(leases);
+    }
+
+    public Configuration(long version, Map<DatasetId, Dataset> datasets, Map<String, Application> applications, Map<DatasetId, Lease> leases) {
+        this(version, datasets, applications, leases, null);
+    }
+
+    /**
+     * Which entries a chain of changes touched since a base configuration ({@link #tracked}): the control service's writer
+     * finds its change from these keys, O(changes), instead of comparing 100,000-entry maps (~13 ms a write). A null set
+     * means that whole map may have changed (it is then compared). Not part of the configuration's value: equality,
+     * hashing and JSON ignore it.
+     */
+    public record Edits(Map<DatasetId, Dataset> baseDatasets, Map<String, Application> baseApplications, Map<DatasetId, Lease> baseLeases,
+                        PSet<DatasetId> datasets, PSet<String> applications, PSet<DatasetId> leases) {
+        Edits dataset(Collection<DatasetId> ids) {
+            return new Edits(baseDatasets, baseApplications, baseLeases, datasets == null ? null : datasets.plusAll(ids), applications, leases);
+        }
+
+        Edits application(Collection<String> names) {
+            return new Edits(baseDatasets, baseApplications, baseLeases, datasets, applications == null ? null : applications.plusAll(names), leases);
+        }
+
+        Edits lease(Collection<DatasetId> ids) {
+            return new Edits(baseDatasets, baseApplications, baseLeases, datasets, applications, leases == null ? null : leases.plusAll(ids));
+        }
+
+        Edits allApplications() {
+            return new Edits(baseDatasets, baseApplications, baseLeases, datasets, null, leases);
+        }
+    }
+
+    /** This configuration, noting from now on which entries each change touches ({@link #edits}). */
+    public Configuration tracked() {
+        return new Configuration(version, datasets, applications, leases,
+                new Edits(datasets, applications, leases, HashTreePSet.empty(), HashTreePSet.empty(), HashTreePSet.empty()));
+    }
+
+    /** This configuration without its {@link #edits} (what a store keeps: the edits hold on to their base's maps). */
+    public Configuration untracked() {
+        return edits == null ? this : new Configuration(version, datasets, applications, leases);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Configuration c && version == c.version && datasets.equals(c.datasets) && applications.equals(c.applications)
+                && leases.equals(c.leases);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(version, datasets, applications, leases);
+    }
+
+    @Override
+    public String toString() {
+        return "Configuration[version=" + version + ", datasets=" + datasets + ", applications=" + applications + ", leases=" + leases + "]";
+    }
+
+    private Edits touched(java.util.function.UnaryOperator<Edits> how) {
+        return edits == null ? null : how.apply(edits);
     }
 
     /** The JSON form: lists rather than maps, so it reads like Flocker's API. */
@@ -59,27 +122,30 @@ public record Configuration(
     }
 
     public Configuration withDataset(Dataset dataset) {
-        return new Configuration(version + 1, tree(datasets).plus(dataset.datasetId(), dataset), applications, leases);
+        return new Configuration(version + 1, tree(datasets).plus(dataset.datasetId(), dataset), applications, leases,
+                touched(e -> e.dataset(List.of(dataset.datasetId()))));
     }
 
     public Configuration withoutDataset(DatasetId id) {
-        return new Configuration(version + 1, tree(datasets).minus(id), applications, leases);
+        return new Configuration(version + 1, tree(datasets).minus(id), applications, leases, touched(e -> e.dataset(List.of(id))));
     }
 
     public Configuration withApplication(Application application) {
-        return new Configuration(version + 1, datasets, tree(applications).plus(application.name(), application), leases);
+        return new Configuration(version + 1, datasets, tree(applications).plus(application.name(), application), leases,
+                touched(e -> e.application(List.of(application.name()))));
     }
 
     public Configuration withoutApplication(String name) {
-        return new Configuration(version + 1, datasets, tree(applications).minus(name), leases);
+        return new Configuration(version + 1, datasets, tree(applications).minus(name), leases, touched(e -> e.application(List.of(name))));
     }
 
     public Configuration withLease(Lease lease) {
-        return new Configuration(version + 1, datasets, applications, tree(leases).plus(lease.datasetId(), lease));
+        return new Configuration(version + 1, datasets, applications, tree(leases).plus(lease.datasetId(), lease),
+                touched(e -> e.lease(List.of(lease.datasetId()))));
     }
 
     public Configuration withoutLease(DatasetId id) {
-        return new Configuration(version + 1, datasets, applications, tree(leases).minus(id));
+        return new Configuration(version + 1, datasets, applications, tree(leases).minus(id), touched(e -> e.lease(List.of(id))));
     }
 
     /**
@@ -101,19 +167,22 @@ public record Configuration(
         for (var l : putLeases) {
             ls = ls.plus(l.datasetId(), l);
         }
-        return new Configuration(newVersion, ds, apps, ls);
+        return new Configuration(newVersion, ds, apps, ls, touched(e -> e
+                .dataset(removeDatasets).dataset(putDatasets.stream().map(Dataset::datasetId).toList())
+                .application(removeApplications).application(putApplications.stream().map(Application::name).toList())
+                .lease(removeLeases).lease(putLeases.stream().map(Lease::datasetId).toList())));
     }
 
     /** This configuration as another version (the store numbers versions itself). */
     public Configuration atVersion(long newVersion) {
-        return newVersion == version ? this : new Configuration(newVersion, datasets, applications, leases);
+        return newVersion == version ? this : new Configuration(newVersion, datasets, applications, leases, edits);
     }
 
     /** Leases still in force at {@code now}. */
     public Configuration withoutExpiredLeases(Instant now) {
-        var live = leases.values().stream().filter(l -> !l.expired(now)).toList();
-        return live.size() == leases.size() ? this
-                : new Configuration(version + 1, datasets, applications, index(live, Lease::datasetId));
+        var expired = leases.values().stream().filter(l -> l.expired(now)).map(Lease::datasetId).toList();
+        return expired.isEmpty() ? this
+                : new Configuration(version + 1, datasets, applications, tree(leases).minusAll(expired), touched(e -> e.lease(expired)));
     }
 
     /** Replaces the applications and the datasets they create (what {@code flocker-deploy} sends). */
@@ -122,7 +191,8 @@ public record Configuration(
         for (var d : newDatasets) {
             ds = ds.plus(d.datasetId(), d);
         }
-        return new Configuration(version + 1, ds, index(newApplications, Application::name), leases);
+        return new Configuration(version + 1, ds, index(newApplications, Application::name), leases,
+                touched(e -> e.dataset(newDatasets.stream().map(Dataset::datasetId).toList()).allApplications()));
     }
 
     /**

@@ -38,14 +38,43 @@ public record ConfigurationChange(long version, Map<String, String> puts, List<S
         return new ConfigurationChange(version, Map.of(), List.of());
     }
 
-    /** What turns {@code before} into {@code after}, as version {@code version}: a merge of the sorted maps, O(n) only where they differ. */
+    /**
+     * What turns {@code before} into {@code after}, as version {@code version}. Where {@code after} was made from
+     * {@code before} {@linkplain Configuration#tracked() tracked}, only the entries its edits name are looked at, O(changes);
+     * otherwise the sorted maps are merged, O(n).
+     */
     public static ConfigurationChange between(Configuration before, Configuration after, long version) {
         var puts = new TreeMap<String, String>();
         var removes = new ArrayList<String>();
-        diff(before.datasets(), after.datasets(), (id, d) -> puts.put(DATASET + id.value(), Json.write(d)), id -> removes.add(DATASET + id.value()));
-        diff(before.applications(), after.applications(), (name, a) -> puts.put(APPLICATION + name, Json.write(a)), name -> removes.add(APPLICATION + name));
-        diff(before.leases(), after.leases(), (id, l) -> puts.put(LEASE + id.value(), Json.write(l)), id -> removes.add(LEASE + id.value()));
+        var edits = after.edits();
+        compare(before.datasets(), after.datasets(), edits == null || edits.baseDatasets() != before.datasets() ? null : edits.datasets(),
+                (id, d) -> puts.put(DATASET + id.value(), Json.write(d)), id -> removes.add(DATASET + id.value()));
+        compare(before.applications(), after.applications(),
+                edits == null || edits.baseApplications() != before.applications() ? null : edits.applications(),
+                (name, a) -> puts.put(APPLICATION + name, Json.write(a)), name -> removes.add(APPLICATION + name));
+        compare(before.leases(), after.leases(), edits == null || edits.baseLeases() != before.leases() ? null : edits.leases(),
+                (id, l) -> puts.put(LEASE + id.value(), Json.write(l)), id -> removes.add(LEASE + id.value()));
         return new ConfigurationChange(version, puts, removes);
+    }
+
+    /** {@link #diff}, but only over {@code touched} when it is known (the only keys that can differ). */
+    private static <K extends Comparable<? super K>, V> void compare(Map<K, V> a, Map<K, V> b, java.util.Set<K> touched, BiConsumer<K, V> put,
+                                                                    Consumer<K> remove) {
+        if (touched == null) {
+            diff(a, b, put, remove);
+            return;
+        }
+        for (var key : new java.util.TreeSet<>(touched)) { // in order, as the merge gives them
+            V was = a.get(key);
+            V is = b.get(key);
+            if (is == null) {
+                if (was != null) {
+                    remove.accept(key);
+                }
+            } else if (was != is && !is.equals(was)) {
+                put.accept(key, is);
+            }
+        }
     }
 
     /** Every entry of {@code configuration}, as one change (seeding the cluster, restoring it from disk). */

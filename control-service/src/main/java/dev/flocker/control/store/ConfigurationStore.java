@@ -385,12 +385,12 @@ public final class ConfigurationStore implements AutoCloseable {
             if (ifMatches != null && !ifMatches.equals(before.tag())) {
                 throw new TagMismatchException(ifMatches, before.tag());
             }
-            var after = change.apply(before);
-            if (after == before) {
+            var tracked = before.tracked();
+            var after = change.apply(tracked);
+            if (after == tracked) {
                 return before;
             }
             long version = before.version() + 1;
-            after = after.atVersion(version);
             var delta = ConfigurationChange.between(before, after, version);
             if (wroteLast != last.version()) {
                 writeEntries(last, false); // its writer may have died before it did
@@ -403,6 +403,7 @@ public final class ConfigurationStore implements AutoCloseable {
             // mid-call, Hazelcast runs the compare-and-set again on the new owner, which finds it done and answers false.
             // Writing it again would give one change two versions, and a conditional writer a 412 for a write taken.
             wroteLast = version;
+            after = after.atVersion(version).untracked();
             writeEntries(delta, true);
             apply(delta, json, after);
             return after;
