@@ -35,12 +35,25 @@ public final class ConfigurationFile {
     }
 
     public Optional<Configuration> read() {
+        return readSnapshot().map(Snapshot::configuration);
+    }
+
+    /**
+     * The configuration and, since a snapshot records it, the JSON of the change that made its version as the cluster's
+     * register held it ({@code last_change}; null when unknown): a replica restarting finds the cluster's register
+     * holding exactly that change when its disk has what the cluster has.
+     */
+    public record Snapshot(Configuration configuration, String lastChange) {
+    }
+
+    public Optional<Snapshot> readSnapshot() {
         if (!Files.exists(file)) {
             return Optional.empty();
         }
         try {
             var root = Json.MAPPER.readTree(Files.readString(file));
-            return Optional.of(upgrade(root));
+            var lastChange = root.path("last_change");
+            return Optional.of(new Snapshot(upgrade(root), lastChange.isTextual() ? lastChange.asText() : null));
         } catch (IOException | RuntimeException e) {
             throw new IllegalStateException("cannot read the configuration file " + file + ": " + e.getMessage()
                     + " (fix or move it aside; the service will not start on a configuration it cannot read)", e);
@@ -63,12 +76,20 @@ public final class ConfigurationFile {
     }
 
     /** Writes {@code configuration} unless a version at least as new was written already by this process. */
-    public synchronized void write(Configuration configuration) {
+    public void write(Configuration configuration) {
+        write(configuration, null);
+    }
+
+    /** As {@link #write(Configuration)}, recording {@code lastChange} (the change that made this version; may be null). */
+    public synchronized void write(Configuration configuration, String lastChange) {
         if (configuration.version() <= writtenVersion) {
             return;
         }
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("schema_version", SCHEMA_VERSION);
+        if (lastChange != null) {
+            root.put("last_change", lastChange);
+        }
         root.set("configuration", Json.MAPPER.valueToTree(configuration));
         try {
             Files.createDirectories(file.getParent());

@@ -56,8 +56,18 @@ public final class ConfigurationLog implements AutoCloseable {
     }
 
     /** The configuration as this replica last wrote it: the snapshot plus every change logged after it. */
-    public synchronized Configuration read() {
-        var configuration = snapshot.read().orElse(Configuration.EMPTY);
+    public Configuration read() {
+        return readWithLastChange().configuration();
+    }
+
+    /**
+     * As {@link #read()}, with the JSON of the change that made the configuration's version, as the cluster's register held
+     * it (null when this disk does not know it: a snapshot written before snapshots recorded it, or an empty disk).
+     */
+    public synchronized ConfigurationFile.Snapshot readWithLastChange() {
+        var read = snapshot.readSnapshot().orElse(new ConfigurationFile.Snapshot(Configuration.EMPTY, null));
+        var configuration = read.configuration();
+        var lastChange = read.lastChange() != null && changeVersion(read.lastChange()) == configuration.version() ? read.lastChange() : null;
         var segments = segments();
         for (int s = 0; s < segments.size(); s++) {
             var file = segments.get(s);
@@ -85,6 +95,9 @@ public final class ConfigurationLog implements AutoCloseable {
                             + " (a line in the middle of the log is damaged; restore the data directory from a replica or a backup)", e);
                 }
                 if (change.version() <= configuration.version()) {
+                    if (change.version() == configuration.version() && lastChange == null) {
+                        lastChange = line;
+                    }
                     continue; // already in the snapshot
                 }
                 if (change.version() != configuration.version() + 1) {
@@ -92,10 +105,19 @@ public final class ConfigurationLog implements AutoCloseable {
                             + " but the configuration read so far is version " + configuration.version() + "; versions in between are missing");
                 }
                 configuration = change.applyTo(configuration);
+                lastChange = line;
             }
         }
         lastVersion = configuration.version();
-        return configuration;
+        return new ConfigurationFile.Snapshot(configuration, lastChange);
+    }
+
+    private static long changeVersion(String json) {
+        try {
+            return ConfigurationChange.parse(json).version();
+        } catch (IllegalArgumentException e) {
+            return -1;
+        }
     }
 
     private List<Path> segments() {
@@ -134,7 +156,7 @@ public final class ConfigurationLog implements AutoCloseable {
         }
         if (lastVersion >= 0 && change.version() != lastVersion + 1) {
             // A gap (this replica missed changes): the whole configuration is written instead.
-            snapshotNow(after);
+            snapshotNow(after, json);
             return;
         }
         var bytes = (json + "\n").getBytes(StandardCharsets.UTF_8);
@@ -161,14 +183,14 @@ public final class ConfigurationLog implements AutoCloseable {
         if (segmentChanges >= rollChanges || segmentBytes >= ROLL_BYTES) {
             closeSegment();
             var covered = after;
-            snapshots.execute(() -> writeSnapshot(covered));
+            snapshots.execute(() -> writeSnapshot(covered, json));
         }
     }
 
     /** Writes {@code configuration} as the snapshot now and starts the log afresh after it (start-up, a gap). */
-    public synchronized void snapshotNow(Configuration configuration) {
+    public synchronized void snapshotNow(Configuration configuration, String lastChange) {
         closeSegment();
-        writeSnapshot(configuration);
+        writeSnapshot(configuration, lastChange);
         lastVersion = configuration.version();
     }
 
@@ -177,7 +199,7 @@ public final class ConfigurationLog implements AutoCloseable {
      * after it were lost by the cluster (see ConfigurationStore's rewind). The changes go first, so a crash in between
      * leaves an older configuration on this disk (the cluster has the newer one), never the lost change.
      */
-    public synchronized void rewind(Configuration configuration) {
+    public synchronized void rewind(Configuration configuration, String lastChange) {
         closeSegment();
         try {
             for (var old : segments()) {
@@ -189,7 +211,7 @@ public final class ConfigurationLog implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot drop the configuration log in " + dir + ": " + e.getMessage(), e);
         }
-        writeSnapshot(configuration);
+        writeSnapshot(configuration, lastChange);
         lastVersion = configuration.version();
     }
 
@@ -205,9 +227,9 @@ public final class ConfigurationLog implements AutoCloseable {
     }
 
     /** The snapshot, then the segments it covers are deleted. */
-    private void writeSnapshot(Configuration configuration) {
+    private void writeSnapshot(Configuration configuration, String lastChange) {
         try {
-            snapshot.write(configuration);
+            snapshot.write(configuration, lastChange);
             for (var old : segments()) {
                 // A segment starting at or before the snapshot's version ended there: the next one starts after it.
                 if (firstVersion(old) <= configuration.version()) {

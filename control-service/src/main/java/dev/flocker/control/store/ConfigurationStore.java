@@ -69,27 +69,51 @@ public final class ConfigurationStore implements AutoCloseable {
         this.entries = entries;
         this.log = log;
         head.addEntryListener(new Listener(), HEAD, true);
-        var fromDisk = log.read();
+        var disk = log.readWithLastChange();
+        var fromDisk = disk.configuration();
         // The first replica up seeds the cluster from its disk; a replica that has seen a newer configuration than the
         // cluster holds (all replicas were down, and it was the last to go) brings it back. Writers wait meanwhile.
+        // A replica whose disk ends with the very change the register holds has the cluster's configuration already
+        // (as a replica running compares changes: same version, same change) and does not copy 100,000 entries back.
         withMajority(() -> {
             head.lock(HEAD);
             return null;
         });
         try {
-            var inCluster = head.get(HEAD);
-            if (inCluster == null || ConfigurationChange.parse(inCluster).version() < fromDisk.version()) {
-                restore(fromDisk, inCluster != null);
+            synchronized (this) { // the register's event of a restore is applied after the copy is set here, and finds it so
+                var inCluster = head.get(HEAD);
+                if (inCluster == null || ConfigurationChange.parse(inCluster).version() < fromDisk.version()) {
+                    accept(fromDisk, restore(fromDisk, disk.lastChange(), inCluster != null), false);
+                } else if (inCluster.equals(disk.lastChange())) {
+                    accept(fromDisk, inCluster, false);
+                } else {
+                    load();
+                }
             }
-            load();
         } finally {
             head.unlock(HEAD);
         }
-        log.snapshotNow(current);
+        if (current != fromDisk || disk.lastChange() == null) { // a snapshot also records the change (and upgrades old files)
+            log.snapshotNow(current, currentJson);
+        }
+        startedFromDisk = current == fromDisk;
+        LOG.atInfo().addKeyValue("version", current.version()).addKeyValue("datasets", current.datasets().size())
+                .addKeyValue("from", startedFromDisk ? "disk" : "cluster").log("configuration ready");
     }
 
-    /** Writes {@code configuration} into the cluster in place of what it holds (under the register's lock). */
-    private void restore(Configuration configuration, boolean replacing) {
+    private final boolean startedFromDisk;
+
+    /** Whether this replica started on its disk's configuration (seeding the cluster, or holding what it holds) rather than a copy. */
+    boolean startedFromDisk() {
+        return startedFromDisk;
+    }
+
+    /**
+     * Writes {@code configuration} into the cluster in place of what it holds (under the register's lock), and returns what
+     * the register now holds: {@code lastChange}, the change that made this version, when the disk knows it (replicas
+     * whose disks end with it need not copy the entries), else a mark of the version alone.
+     */
+    private String restore(Configuration configuration, String lastChange, boolean replacing) {
         var stamp = configuration.version() + ":";
         var whole = ConfigurationChange.whole(configuration);
         if (replacing) {
@@ -117,13 +141,15 @@ public final class ConfigurationStore implements AutoCloseable {
                 batch.clear();
             }
         }
+        var register = lastChange != null ? lastChange : ConfigurationChange.mark(configuration.version()).toJson();
         withMajority(() -> {
             entries.putAll(batch);
-            head.set(HEAD, ConfigurationChange.mark(configuration.version()).toJson());
+            head.set(HEAD, register);
             return null;
         });
         LOG.atInfo().addKeyValue("version", configuration.version()).addKeyValue("entries", whole.puts().size())
                 .log(replacing ? "restored a newer configuration from disk" : "seeded the cluster's configuration from disk");
+        return register;
     }
 
     private final class Listener implements EntryAddedListener<String, String>, EntryUpdatedListener<String, String> {
@@ -298,9 +324,9 @@ public final class ConfigurationStore implements AutoCloseable {
             });
             var loaded = last.applyTo(new ConfigurationChange(last.version(), puts, List.of()).applyTo(Configuration.EMPTY));
             if (rewinding) {
-                log.rewind(loaded); // the log may hold the lost change
+                log.rewind(loaded, before); // the log may hold the lost change
             } else if (current != null) {
-                log.snapshotNow(loaded);
+                log.snapshotNow(loaded, before);
                 LOG.atInfo().addKeyValue("from", current.version()).addKeyValue("to", loaded.version()).log("reloaded the configuration");
             }
             accept(loaded, before, rewinding);

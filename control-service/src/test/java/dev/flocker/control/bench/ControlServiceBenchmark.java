@@ -117,7 +117,7 @@ public final class ControlServiceBenchmark {
                     files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
                 }
             } else {
-                System.out.println("Kept " + data + " (r*/service.log, gc.log, configuration)");
+                System.out.println("Kept " + data + " (r*/service.log, gc.log, configuration; FLOCKER_BENCH_LOG_LEVEL=INFO logs more)");
             }
         }
     }
@@ -129,7 +129,7 @@ public final class ControlServiceBenchmark {
         for (int r = 0; r < replicas; r++) {
             var dir = data.resolve("r" + r);
             var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g",
-                    "-Xlog:gc:file=" + dir.resolve("gc.log"), "-Dflocker.log.level=WARN", "-cp", System.getProperty("java.class.path"),
+                    "-Xlog:gc:file=" + dir.resolve("gc.log"), "-Dflocker.log.level=" + System.getenv().getOrDefault("FLOCKER_BENCH_LOG_LEVEL", "WARN"), "-cp", System.getProperty("java.class.path"),
                     ControlServiceMain.class.getName(), "--data-path", dir.toString(), "--bind", "127.0.0.1", "--port",
                     Integer.toString(apiPorts.get(r)), "--agent-port", Integer.toString(freePort()), "--cluster-port", Integer.toString(cluster.get(r)),
                     "--certificates-path", CERTS.dir().toString(), "--metrics-port", metricsMode.equals("off") ? "off" : Integer.toString(freePort())));

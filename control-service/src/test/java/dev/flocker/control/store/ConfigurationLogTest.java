@@ -64,7 +64,7 @@ class ConfigurationLogTest {
         log.read();
         var kept = logSteps(log, Configuration.EMPTY, 0, 5);
         logSteps(log, kept, 5, 1); // version 6, which the cluster then lost
-        log.rewind(kept);
+        log.rewind(kept, null);
         var other = withDatasets(kept, 50, 1); // another version 6
         log.append(ConfigurationChange.between(kept, other, other.version()), other);
         log.close();

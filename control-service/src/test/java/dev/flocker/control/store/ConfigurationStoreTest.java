@@ -216,9 +216,44 @@ class ConfigurationStoreTest {
         for (var store : restarted) {
             assertThat(store.current()).isEqualTo(last);
             assertThat(store.current().datasets()).doesNotContainKey(removed);
+            // The first seeded the cluster from its disk; the others' disks end with the change the register then holds.
+            assertThat(store.startedFromDisk()).isTrue();
         }
         var d = dataset("after");
-        assertThat(restarted.get(2).update(last.tag(), c -> c.withDataset(d)).version()).isEqualTo(last.version() + 1);
+        var after = restarted.get(2).update(last.tag(), c -> c.withDataset(d));
+        assertThat(after.version()).isEqualTo(last.version() + 1);
+
+        // Restarted again, one replica's disk behind (it missed the last change) and one holding another change at the
+        // last version (one the cluster lost): each serves the cluster's configuration, copied, not its own.
+        for (var store : restarted) {
+            awaitVersion(store, after.version());
+        }
+        stop();
+        stores.clear();
+        members.clear();
+        var behind = data.resolve("r1");
+        try (var files = java.nio.file.Files.list(behind)) {
+            for (var file : files.toList()) {
+                java.nio.file.Files.delete(file);
+            }
+        }
+        new ConfigurationFile(behind).write(last);
+        var other = new ConfigurationLog(data.resolve("r2"));
+        var diverged = other.read();
+        assertThat(diverged).isEqualTo(after);
+        other.rewind(last, null);
+        var lostDataset = dataset("lost");
+        var lostConfig = last.withDataset(lostDataset);
+        other.append(ConfigurationChange.between(last, lostConfig, after.version()), lostConfig.atVersion(after.version()));
+        other.close();
+        var again = start(data, 3);
+        for (var store : again) {
+            assertThat(store.current()).isEqualTo(after);
+        }
+        assertThat(again.get(0).startedFromDisk()).isTrue();
+        assertThat(again.get(1).startedFromDisk()).as("a replica whose disk is behind").isFalse();
+        assertThat(again.get(2).startedFromDisk()).as("a replica whose disk holds another change at that version").isFalse();
+        assertThat(new ConfigurationLog(data.resolve("r2")).read()).as("its disk, rewritten").isEqualTo(after);
     }
 
     @Test
