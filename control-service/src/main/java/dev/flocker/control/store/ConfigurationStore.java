@@ -98,7 +98,9 @@ public final class ConfigurationStore implements AutoCloseable {
         }
         startedFromDisk = current == fromDisk;
         LOG.atInfo().addKeyValue("version", current.version()).addKeyValue("datasets", current.datasets().size())
-                .addKeyValue("from", startedFromDisk ? "disk" : "cluster").log("configuration ready");
+                .addKeyValue("from", startedFromDisk ? "disk" : "cluster").addKeyValue("disk_version", fromDisk.version())
+                .addKeyValue("disk_change", disk.lastChange() == null ? "unknown" : disk.lastChange().length() > 80 ? disk.lastChange().substring(0, 80) : disk.lastChange())
+                .log("configuration ready");
     }
 
     private final boolean startedFromDisk;
@@ -164,6 +166,11 @@ public final class ConfigurationStore implements AutoCloseable {
         }
 
         private void changed(String json) {
+            if (current == null) {
+                // Still starting: the constructor reads the register under its lock and takes what it holds from there.
+                // Loading here instead copied every entry back, while the disk held the same configuration.
+                return;
+            }
             try {
                 var change = ConfigurationChange.parse(json);
                 apply(change, json, null);

@@ -40,6 +40,11 @@ class ConfigurationStoreTest {
     }
 
     private List<ConfigurationStore> start(Path data, int replicas) {
+        return start(data, replicas, false);
+    }
+
+    /** {@code together}: the stores start at once, as replicas' processes do (each hears the others' seeding as it starts). */
+    private List<ConfigurationStore> start(Path data, int replicas, boolean together) {
         var cluster = "store-test-" + ProcessHandle.current().pid() + "-" + CLUSTERS.incrementAndGet();
         int base = 5900 + (int) (ProcessHandle.current().pid() % 50) * 4;
         var started = new ArrayList<HazelcastInstance>();
@@ -65,10 +70,23 @@ class ConfigurationStoreTest {
         }
         members.addAll(started);
         var result = new ArrayList<ConfigurationStore>();
-        for (int i = 0; i < replicas; i++) {
-            var m = started.get(i);
-            var store = new ConfigurationStore(m.getMap("head"), m.getMap("entries"), new ConfigurationLog(data.resolve("r" + i), 50));
-            result.add(store);
+        var starting = new ArrayList<java.util.concurrent.Future<ConfigurationStore>>();
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < replicas; i++) {
+                var m = started.get(i);
+                var log = new ConfigurationLog(data.resolve("r" + i), 50);
+                java.util.concurrent.Callable<ConfigurationStore> store = () -> new ConfigurationStore(m.getMap("head"), m.getMap("entries"), log);
+                if (together) {
+                    starting.add(threads.submit(store));
+                } else {
+                    result.add(store.call());
+                }
+            }
+            for (var future : starting) {
+                result.add(future.get(60, TimeUnit.SECONDS));
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("a store did not start", e);
         }
         stores.addAll(result);
         return result;
@@ -212,7 +230,7 @@ class ConfigurationStoreTest {
         stop();
         stores.clear();
         members.clear();
-        var restarted = start(data, 3);
+        var restarted = start(data, 3, true);
         for (var store : restarted) {
             assertThat(store.current()).isEqualTo(last);
             assertThat(store.current().datasets()).doesNotContainKey(removed);
