@@ -43,6 +43,11 @@ final class ChangeExecutor {
     private final Map<String, String> applicationErrors = new ConcurrentHashMap<>();
     private volatile List<String> setAside;
 
+    /** Opens SSH sessions to the cluster's other hosts ahead of use (small clusters: {@link Shipping#warm}). */
+    void warmPeers(java.util.Collection<Change.Peer> peers) {
+        shipping.warm(peers);
+    }
+
     ChangeExecutor(NodeId self, VolumeDriver driver, Containers containers, RoutingProxy proxy, Shipping shipping) {
         this.self = self;
         this.driver = driver;

@@ -158,6 +158,8 @@ final class ConvergenceLoop {
             executed = System.nanoTime();
             waits = plan.waits();
             parts.peers().addresses = peerAddresses(cluster);
+            parts.executor().warmPeers(cluster.nodes().values().stream().filter(n -> !n.uuid().equals(self) && n.host() != null && n.datasetRoot() != null)
+                    .map(n -> new Change.Peer(n.uuid(), n.host(), n.datasetRoot())).toList());
             parts.proxy().peers(parts.peers().addresses);
             parts.proxy().update(proxyRoutes(Routes.of(self, view.configuration(), cluster, local, plan.holding(), plan.handedTo())), planned);
             routed = System.nanoTime();

@@ -16,6 +16,26 @@ import java.util.function.Function;
 record Shipping(DatasetShipper shipper, SshConnections ssh, Function<Change.Peer, Peer> resolve) {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Shipping.class);
 
+    /** Clusters up to this many other hosts have sessions to all of them opened ahead of use ({@link #warm}). */
+    static final int WARM_PEERS = 16;
+
+    /**
+     * Opens SSH sessions ahead of use to every other host of a small cluster ({@link #WARM_PEERS} at most): a move or a
+     * standby's first copy then starts sending at once. Larger clusters open them on first use.
+     */
+    void warm(java.util.Collection<Change.Peer> peers) {
+        if (peers.size() > WARM_PEERS) {
+            return;
+        }
+        for (var peer : peers) {
+            try {
+                ssh.warm(resolve.apply(peer));
+            } catch (RuntimeException e) {
+                LOG.atDebug().addKeyValue("peer", peer.host()).log("no ssh session ahead of use: " + e.getMessage()); // e.g. no pinned key yet
+            }
+        }
+    }
+
     /** Sends the increment; {@code transfer} receives its progress and may cancel it. */
     TransferResult push(Change.PushIncrement change, Transfer transfer) {
         return shipper.push(change.dataset(), resolve.apply(change.to()), transfer,

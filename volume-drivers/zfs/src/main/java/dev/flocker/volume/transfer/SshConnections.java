@@ -34,6 +34,48 @@ public final class SshConnections implements AutoCloseable {
         this.connectTimeout = connectTimeout;
     }
 
+    private final Map<Peer, Long> warming = new ConcurrentHashMap<>();
+    /** After a failed warm-up, a peer is not tried in the background again for this long (a use still tries at once). */
+    static final long WARM_RETRY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+
+    /**
+     * Opens a session to {@code peer} in the background unless one is open or being opened, so the first transfer to it
+     * (an idle dataset's or a Docker volume's first move, whose whole send is waited for) does not pay the handshake
+     * (about 0.3 s here). A failure is logged and not tried in the background again for 30 s.
+     */
+    public void warm(Peer peer) {
+        var existing = sessions.get(peer);
+        if (existing != null && existing.session().isConnected()) {
+            return;
+        }
+        long now = System.nanoTime();
+        var claimed = new boolean[1];
+        warming.compute(peer, (p, since) -> {
+            if (since != null && now - since < WARM_RETRY_NANOS) {
+                return since;
+            }
+            claimed[0] = true;
+            return now;
+        });
+        if (!claimed[0]) {
+            return;
+        }
+        Thread.ofVirtual().name("ssh-warm-" + peer.host()).start(() -> {
+            try {
+                session(peer);
+                warming.remove(peer);
+            } catch (RuntimeException e) {
+                LOG.atInfo().addKeyValue("peer", peer.address()).log("ssh session not opened ahead of use: " + e.getMessage());
+            }
+        });
+    }
+
+    /** Whether a session to {@code peer} is open now. */
+    public boolean isOpen(Peer peer) {
+        var existing = sessions.get(peer);
+        return existing != null && existing.session().isConnected();
+    }
+
     /** The connected session to {@code peer}, opening (or re-opening) it when needed. */
     public Session session(Peer peer) {
         var connection = sessions.compute(peer, (p, existing) -> {

@@ -256,6 +256,30 @@ class ShippingTest {
     }
 
     @Test
+    void aSessionWarmedAheadOfUseIsTheOneTheFirstTransferUses(Lab lab) throws Exception {
+        try (var fresh = new SshConnections(lab.sshPrivateKey(), Duration.ofSeconds(5))) {
+            var closed = new Peer(h2.ip(), 2, "root", h2.sshHostKey(), h2.pool());
+            fresh.warm(closed); // unreachable: logged, never thrown
+            assertThat(fresh.isOpen(peer)).isFalse();
+            fresh.warm(peer);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (!fresh.isOpen(peer) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(fresh.isOpen(peer)).as("opened in the background").isTrue();
+            var warmed = fresh.session(peer);
+            var id = DatasetId.random();
+            source.create(id, null, NODE1);
+            new DatasetShipper(source, fresh).start(id, peer).await(WAIT);
+            assertThat(fresh.session(peer)).as("the transfer's session").isSameAs(warmed);
+            assertThat(target.get(id)).isPresent();
+            assertThat(fresh.isOpen(closed)).isFalse();
+            source.destroy(id);
+            target.destroy(id);
+        }
+    }
+
+    @Test
     void anUnreachablePeerGivesAClearErrorNamingIt(Lab lab) {
         var id = DatasetId.random();
         source.create(id, null, NODE1);
