@@ -74,6 +74,9 @@ public final class Agent implements AutoCloseable {
         });
         this.loop = new ConvergenceLoop(self, config, new ConvergenceLoop.Parts(new Discovery(driver, containers), link, executor,
                 new MoveRunner(self, executor, wakeup), replicator, images, proxy, report, peers, wakeup, metrics));
+        if (wake != null) {
+            loop.wakeWatched();
+        }
     }
 
     /** Starts the agent: it connects to the control service (and keeps reconnecting), converges and serves Docker. */

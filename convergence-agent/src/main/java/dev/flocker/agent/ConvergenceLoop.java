@@ -32,6 +32,12 @@ final class ConvergenceLoop {
     private static final Logger LOG = LoggerFactory.getLogger(ConvergenceLoop.class);
     private static final int MAX_EAGER_LOOPS = 5;
     private static final long HANDOFF_POLL_MILLIS = 50;
+    /**
+     * The same look when the old owner's touch of the wake file starts a loop at once ({@link HandoffWake}): only a
+     * fallback then. Looking every 50 ms kept a loop's zfs listing running most of the handoff, in the one zfs-fuse
+     * daemon that also takes the final increment and the pass's mount and ownership.
+     */
+    static final long HANDOFF_POLL_WATCHED_MILLIS = 500;
 
     /** The other hosts of the cluster, by address: the proxy forwards only their connections onward. */
     static final class PeerHosts {
@@ -54,7 +60,11 @@ final class ConvergenceLoop {
     private final Parts parts;
     private final io.micrometer.core.instrument.Timer loops = io.micrometer.core.instrument.Timer.builder("flocker.agent.loop")
             .description("Convergence loops: discover, plan, execute, report").register(io.micrometer.core.instrument.Metrics.globalRegistry);
+    /** SSH sessions to peers are opened ahead of use ({@link ChangeExecutor#warmPeers}) at most this often. */
+    private static final long WARM_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    private long lastWarm = System.nanoTime() - WARM_EVERY_NANOS;
     private volatile boolean handoffComing;
+    private volatile long handoffPollMillis = HANDOFF_POLL_MILLIS;
     private volatile boolean stopping;
     private Thread thread;
 
@@ -70,6 +80,11 @@ final class ConvergenceLoop {
         thread = Thread.ofPlatform().name("agent-loop").start(this::run);
     }
 
+    /** The wake file is watched: while a handoff comes, the loop looks at ZFS itself only every {@link #HANDOFF_POLL_WATCHED_MILLIS}. */
+    void wakeWatched() {
+        handoffPollMillis = HANDOFF_POLL_WATCHED_MILLIS;
+    }
+
     private void run() {
         int streak = 0;
         while (!stopping) {
@@ -78,7 +93,7 @@ final class ConvergenceLoop {
                 if (streak == 0) {
                     // While a move to this host is handing over, look at ZFS often: ownership lands in this host's copy
                     // (over SSH from the old owner) before the control service can say so, and the wait is outage.
-                    woken = parts.wakeup().await(handoffComing ? HANDOFF_POLL_MILLIS : intervalMillis);
+                    woken = parts.wakeup().await(handoffComing ? Math.min(handoffPollMillis, intervalMillis) : intervalMillis);
                 } else {
                     woken = parts.wakeup().drain();
                     woken.add("changes-applied");
@@ -151,6 +166,12 @@ final class ConvergenceLoop {
                     parts.runner().run(change);
                 }
             }
+            if (plan.steps().stream().flatMap(List::stream).anyMatch(c -> c instanceof Change.StartApplication)) {
+                // An application starts here now (a handoff to here, most often): its ports go to where it will listen
+                // before it starts (Routes.startsHere), so its first clients get in as it listens, not after this loop has
+                // looked again and routed (~45 ms of a move's outage).
+                parts.proxy().update(proxyRoutes(Routes.of(self, view.configuration(), cluster, local, plan.holding(), plan.handedTo())), planned);
+            }
             if (!plan.steps().isEmpty()) {
                 progressed = parts.executor().execute(plan.steps());
                 local = parts.discovery().now(builtImages);
@@ -158,8 +179,11 @@ final class ConvergenceLoop {
             executed = System.nanoTime();
             waits = plan.waits();
             parts.peers().addresses = peerAddresses(cluster);
-            parts.executor().warmPeers(cluster.nodes().values().stream().filter(n -> !n.uuid().equals(self) && n.host() != null && n.datasetRoot() != null)
-                    .map(n -> new Change.Peer(n.uuid(), n.host(), n.datasetRoot())).toList());
+            if (System.nanoTime() - lastWarm > WARM_EVERY_NANOS) { // reading the pinned keys, not every loop
+                lastWarm = System.nanoTime();
+                parts.executor().warmPeers(cluster.nodes().values().stream().filter(n -> !n.uuid().equals(self) && n.host() != null && n.datasetRoot() != null)
+                        .map(n -> new Change.Peer(n.uuid(), n.host(), n.datasetRoot())).toList());
+            }
             parts.proxy().peers(parts.peers().addresses);
             parts.proxy().update(proxyRoutes(Routes.of(self, view.configuration(), cluster, local, plan.holding(), plan.handedTo())), planned);
             routed = System.nanoTime();

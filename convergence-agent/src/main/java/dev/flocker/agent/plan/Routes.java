@@ -19,7 +19,8 @@ import java.util.TreeMap;
  * move, clients reach the new container when it answers, not when its process exists. An application whose dataset is
  * being handed off from this host holds from the moment the handoff begins, before its container stops. One configured
  * here whose container is made but not started, running nowhere (a handoff to here), goes to where that container will
- * listen when that is known already (a network sandbox's address) and it has no health check to wait for. One whose
+ * listen when that is known already (a network sandbox's address) and it has no health check to wait for; so does one whose
+ * data was just handed to this host (owned and writable here), even while the old host's report still shows it running. One whose
  * dataset this host has just handed to the host it is configured on goes to that host at once: its proxy holds the
  * connections until the application answers there.
  */
@@ -53,6 +54,12 @@ public final class Routes {
         if (here != null && here.ready() && here.address() != null) {
             return new PortRoute.ToContainer(here.address(), port.internal());
         }
+        if (startsHere(self, app, here, local)) {
+            // Its data was just handed to this host (owned and writable here) and its made container is about to start:
+            // a report of it running elsewhere is from before the handoff, which stopped it there. The proxy connects
+            // as soon as it listens (a local target that refuses is retried, as a hold would keep the connection).
+            return new PortRoute.ToContainer(here.address(), port.internal());
+        }
         // Another host that reports it running; the configured host first when several do (a move just ended there).
         var elsewhere = cluster.nodes().values().stream()
                 .filter(n -> !n.uuid().equals(self) && runs(n, app.name()))
@@ -75,6 +82,18 @@ public final class Routes {
             return new PortRoute.ToContainer(here.address(), port.internal());
         }
         return new PortRoute.Hold(app.name() + " is not running on any host yet");
+    }
+
+    /**
+     * Configured here, made in a running network sandbox (its address known), no health check to wait for, and every
+     * dataset it uses owned by this host and writable here: nothing else can run it against that data.
+     */
+    private static boolean startsHere(NodeId self, Application app, LocalState.LocalContainer here, LocalState local) {
+        return here != null && here.created() && here.address() != null && self.equals(app.node()) && app.healthcheck() == null
+                && !app.datasets().isEmpty() && app.datasets().stream().allMatch(d -> {
+                    var copy = local.datasets().get(d);
+                    return copy != null && self.equals(copy.owner()) && copy.writable();
+                });
     }
 
     private static boolean runs(NodeState node, String application) {

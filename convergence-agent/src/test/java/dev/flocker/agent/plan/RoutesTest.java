@@ -96,6 +96,25 @@ class RoutesTest {
     }
 
     @Test
+    void aMadeContainerWhoseDataWasJustHandedHereIsSentClientsWhileTheOldHostStillReportsItRunning() {
+        var moving = CONFIG.withApplication(new Application(A, "db", "flocker/postgres:15", List.of(new Application.Port(5432, 15432)), Map.of(),
+                null, List.of(), List.of(new Application.Volume(D, "/data")), null, null, List.of()));
+        here.put("db", new LocalContainer("db", "h", false, List.of(D), "172.17.0.7", null, true)); // made, in a running sandbox
+        nodes.put(B, node(B, "10.0.0.2", true)); // B's last report: running (the handoff has stopped it since)
+        java.util.function.Function<LocalState.LocalDataset, PortRoute> routeWith = copy ->
+                Routes.of(A, moving, new ClusterState(nodes), new LocalState(Map.of(D, copy), here), Set.of()).get(15432);
+        assertThat(routeWith.apply(new LocalState.LocalDataset(D, null, "/m", false, true, B, 3, 0)))
+                .as("a replica here, owned by B: clients go to B").isEqualTo(new PortRoute.ToHost("10.0.0.2", 15432));
+        assertThat(routeWith.apply(new LocalState.LocalDataset(D, null, "/m", false, true, A, 4, 0)))
+                .as("owned here but not yet writable").isEqualTo(new PortRoute.ToHost("10.0.0.2", 15432));
+        assertThat(routeWith.apply(new LocalState.LocalDataset(D, null, "/m", true, false, A, 4, 0)))
+                .as("owned and writable here: where it is about to listen").isEqualTo(new PortRoute.ToContainer("172.17.0.7", 5432));
+        here.put("db", new LocalContainer("db", "h", false, List.of(D), null, null, true)); // no sandbox: address unknown
+        assertThat(routeWith.apply(new LocalState.LocalDataset(D, null, "/m", true, false, A, 4, 0)))
+                .isEqualTo(new PortRoute.ToHost("10.0.0.2", 15432));
+    }
+
+    @Test
     void aHandoffFromHereHoldsEvenWhileTheContainerStillRuns() {
         here.put("db", new LocalContainer("db", "h", true, D, "172.17.0.5"));
         assertThat(route(Set.of(D))).isInstanceOf(PortRoute.Hold.class);
