@@ -58,7 +58,7 @@ public final class ConfigurationStore implements AutoCloseable {
     private record Applied(Configuration configuration, String json) {
     }
     /** The last version this replica wrote itself (its entries are known to be written). */
-    private volatile long wroteLast = -1;
+    private final java.util.concurrent.atomic.AtomicLong wroteLast = new java.util.concurrent.atomic.AtomicLong(-1);
 
     /**
      * @param head    the commit register (one entry)
@@ -425,7 +425,7 @@ public final class ConfigurationStore implements AutoCloseable {
             }
             long version = before.version() + 1;
             var delta = ConfigurationChange.between(before, after, version);
-            if (wroteLast != last.version()) {
+            if (wroteLast.get() != last.version()) {
                 writeEntries(last, false); // its writer may have died before it did
             }
             var json = delta.toJson();
@@ -435,9 +435,13 @@ public final class ConfigurationStore implements AutoCloseable {
             // Taken, or refused while the register holds exactly this change: when the member owning the register dies
             // mid-call, Hazelcast runs the compare-and-set again on the new owner, which finds it done and answers false.
             // Writing it again would give one change two versions, and a conditional writer a 412 for a write taken.
-            wroteLast = version;
             after = after.atVersion(version).untracked();
             writeEntries(delta, true);
+            // Only now: another writer on this replica that commits the next change meanwhile writes this one's entries
+            // first. Set at the commit (before), it skipped them while they were still being written, and a replica that
+            // loaded the entries then (a gap in its events) lost this acknowledged change for good (a CI failure of
+            // ConfigurationStoreTest's concurrent writers, one dataset missing on one replica).
+            wroteLast.accumulateAndGet(version, Math::max);
             apply(delta, json, after);
             return after;
         }
