@@ -59,6 +59,8 @@ public final class ConfigurationStore implements AutoCloseable {
     }
     /** The last version this replica wrote itself (its entries are known to be written). */
     private final java.util.concurrent.atomic.AtomicLong wroteLast = new java.util.concurrent.atomic.AtomicLong(-1);
+    /** Tests only: runs in a writer between its commit and the writing of its entries (a slow writer, held there). */
+    static volatile java.util.function.LongConsumer afterCommit = version -> { };
 
     /**
      * @param head    the commit register (one entry)
@@ -436,6 +438,7 @@ public final class ConfigurationStore implements AutoCloseable {
             // mid-call, Hazelcast runs the compare-and-set again on the new owner, which finds it done and answers false.
             // Writing it again would give one change two versions, and a conditional writer a 412 for a write taken.
             after = after.atVersion(version).untracked();
+            afterCommit.accept(version);
             writeEntries(delta, true);
             // Only now: another writer on this replica that commits the next change meanwhile writes this one's entries
             // first. Set at the commit (before), it skipped them while they were still being written, and a replica that

@@ -275,6 +275,48 @@ class ConfigurationStoreTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(value = 90, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void aChangeWhoseWriterIsStillWritingItsEntriesIsNotLostByTheNextWriterOfTheSameReplica(@TempDir Path data) throws Exception {
+        var replicas = start(data, 1);
+        var first = replicas.get(0).update(null, c -> c.withDataset(dataset("first")));
+        var held = new java.util.concurrent.CountDownLatch(1);
+        var release = new java.util.concurrent.CountDownLatch(1);
+        long slowVersion = first.version() + 1;
+        ConfigurationStore.afterCommit = version -> {
+            if (version == slowVersion) {
+                held.countDown();
+                try {
+                    release.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        var threads = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            var slow = dataset("slow");
+            var slowWrite = threads.submit(() -> replicas.get(0).update(null, c -> c.withDataset(slow)));
+            assertThat(held.await(30, TimeUnit.SECONDS)).as("the slow writer committed").isTrue();
+            // Committed, its entries not written yet: another writer of the same replica commits the next change.
+            var next = dataset("next");
+            var afterNext = replicas.get(0).update(null, c -> c.withDataset(next));
+            assertThat(afterNext.version()).isEqualTo(slowVersion + 1);
+            // A replica loading the cluster's configuration now (a new one, or one that missed events) has both.
+            var late = new ConfigurationStore(members.get(0).getMap("head"), members.get(0).getMap("entries"),
+                    new ConfigurationLog(data.resolve("late"), 50));
+            stores.add(late);
+            assertThat(late.current().datasets()).containsKeys(slow.datasetId(), next.datasetId());
+            assertThat(late.current()).isEqualTo(afterNext);
+            release.countDown();
+            assertThat(slowWrite.get(30, TimeUnit.SECONDS).datasets()).containsKey(slow.datasetId());
+        } finally {
+            release.countDown();
+            threads.close();
+            ConfigurationStore.afterCommit = version -> { };
+        }
+    }
+
+    @Test
     void aWriterThatWakesUpLateCannotUndoANewerChangeOfAnEntry(@TempDir Path data) {
         var replicas = start(data, 1);
         var d = dataset("x");
