@@ -154,6 +154,21 @@ public final class ControlService implements AutoCloseable {
     private int agentPort;
     private int metricsPort = Settings.METRICS_OFF;
 
+    /** What the disk read gave, or its own exception (a damaged file names itself and its line). */
+    private static dev.flocker.control.store.ConfigurationFile.Snapshot read(java.util.concurrent.FutureTask<dev.flocker.control.store.ConfigurationFile.Snapshot> disk) {
+        try {
+            return disk.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading the configuration from disk", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
     private ControlService(Settings settings) {
         this.settings = settings;
         try {
@@ -163,6 +178,10 @@ public final class ControlService implements AutoCloseable {
             throw new IllegalStateException("cannot listen on the cluster port " + settings.bindHost() + ":" + settings.clusterPort() + ": "
                     + e.getMessage(), e);
         }
+        // The configuration on disk is read while the replicas find each other (at 100,000 datasets each takes seconds).
+        var log = new ConfigurationLog(settings.dataPath());
+        var disk = new java.util.concurrent.FutureTask<>(log::readWithLastChange);
+        Thread.ofPlatform().name("configuration-read").daemon().start(disk);
         try {
             this.hazelcast = Hazelcast.newHazelcastInstance(hazelcastConfig(settings));
         } catch (RuntimeException e) {
@@ -172,7 +191,7 @@ public final class ControlService implements AutoCloseable {
         try {
             awaitMajority(hazelcast, settings.replicas());
             this.configuration = new ConfigurationStore(hazelcast.getMap(CONFIGURATION_HEAD_MAP), hazelcast.getMap(CONFIGURATION_MAP),
-                    new ConfigurationLog(settings.dataPath()));
+                    log, read(disk));
             this.state = new NodeStateStore(hazelcast.getMap(NODE_STATE_MAP), hazelcast.getMap(LAST_REPORTS_MAP),
                     hazelcast.getMap(NODE_SEEN_MAP), settings.nodeExpiry());
         } catch (RuntimeException e) {

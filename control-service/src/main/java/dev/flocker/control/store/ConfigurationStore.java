@@ -67,11 +67,15 @@ public final class ConfigurationStore implements AutoCloseable {
      * @param entries the configuration's entries
      */
     public ConfigurationStore(IMap<String, String> head, IMap<String, String> entries, ConfigurationLog log) {
+        this(head, entries, log, log.readWithLastChange());
+    }
+
+    /** As above, with {@code log} read already ({@link ConfigurationLog#readWithLastChange}: a service reads it while its cluster forms). */
+    public ConfigurationStore(IMap<String, String> head, IMap<String, String> entries, ConfigurationLog log, ConfigurationFile.Snapshot disk) {
         this.head = head;
         this.entries = entries;
         this.log = log;
         head.addEntryListener(new Listener(), HEAD, true);
-        var disk = log.readWithLastChange();
         var fromDisk = disk.configuration();
         // The first replica up seeds the cluster from its disk; a replica that has seen a newer configuration than the
         // cluster holds (all replicas were down, and it was the last to go) brings it back. Writers wait meanwhile.
