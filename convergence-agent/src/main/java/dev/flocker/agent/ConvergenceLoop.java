@@ -185,8 +185,8 @@ final class ConvergenceLoop {
             parts.peers().addresses = peerAddresses(cluster);
             if (System.nanoTime() - lastWarm > WARM_EVERY_NANOS) { // reading the pinned keys, not every loop
                 lastWarm = System.nanoTime();
-                parts.executor().warmPeers(cluster.nodes().values().stream().filter(n -> !n.uuid().equals(self) && n.host() != null && n.datasetRoot() != null)
-                        .map(n -> new Change.Peer(n.uuid(), n.host(), n.datasetRoot())).toList());
+                parts.executor().warmPeers(cluster.nodes().values().stream().filter(n -> !n.uuid().equals(self) && n.host() != null)
+                        .flatMap(n -> Planner.peer(n).stream()).toList());
             }
             parts.proxy().peers(parts.peers().addresses);
             if (routedEarly != null) {

@@ -46,15 +46,19 @@ public record ConfigurationChange(long version, Map<String, String> puts, List<S
     public static ConfigurationChange between(Configuration before, Configuration after, long version) {
         var puts = new TreeMap<String, String>();
         var removes = new ArrayList<String>();
-        var edits = after.edits();
-        compare(before.datasets(), after.datasets(), edits == null || edits.baseDatasets() != before.datasets() ? null : edits.datasets(),
+        var e = after.edits();
+        compare(before.datasets(), after.datasets(), e == null ? null : touched(e.baseDatasets(), before.datasets(), e.datasets()),
                 (id, d) -> puts.put(DATASET + id.value(), Json.write(d)), id -> removes.add(DATASET + id.value()));
-        compare(before.applications(), after.applications(),
-                edits == null || edits.baseApplications() != before.applications() ? null : edits.applications(),
+        compare(before.applications(), after.applications(), e == null ? null : touched(e.baseApplications(), before.applications(), e.applications()),
                 (name, a) -> puts.put(APPLICATION + name, Json.write(a)), name -> removes.add(APPLICATION + name));
-        compare(before.leases(), after.leases(), edits == null || edits.baseLeases() != before.leases() ? null : edits.leases(),
+        compare(before.leases(), after.leases(), e == null ? null : touched(e.baseLeases(), before.leases(), e.leases()),
                 (id, l) -> puts.put(LEASE + id.value(), Json.write(l)), id -> removes.add(LEASE + id.value()));
         return new ConfigurationChange(version, puts, removes);
+    }
+
+    /** The keys edits touched in a map, when they were tracked from {@code before}'s map itself; null when unknown. */
+    private static <K> java.util.Set<K> touched(Map<K, ?> base, Map<K, ?> before, java.util.Set<K> keys) {
+        return base == before ? keys : null;
     }
 
     /** {@link #diff}, but only over {@code touched} when it is known (the only keys that can differ). */

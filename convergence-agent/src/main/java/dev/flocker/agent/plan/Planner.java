@@ -388,7 +388,12 @@ public final class Planner {
     }
 
     static Optional<Peer> peer(Input in, NodeId node) {
-        return in.cluster().node(node).filter(n -> n.datasetRoot() != null).map(n -> new Peer(n.uuid(), n.host(), n.datasetRoot()));
+        return in.cluster().node(node).flatMap(Planner::peer);
+    }
+
+    /** {@code node} as a host datasets can be shipped to, when it reports where it keeps them. */
+    public static Optional<Peer> peer(NodeState node) {
+        return Optional.of(node).filter(n -> n.datasetRoot() != null).map(n -> new Peer(n.uuid(), n.host(), n.datasetRoot()));
     }
 
     private static String hosts(List<NodeState> nodes) {

@@ -75,7 +75,7 @@ public final class Routes {
                 return new PortRoute.ToHost(host.get(), port.external());
             }
         }
-        if (here != null && here.created() && here.address() != null && self.equals(app.node()) && app.healthcheck() == null) {
+        if (madeHere(self, app, here)) {
             // Configured here and made, its address known (its sandbox runs), running nowhere: a move's handoff to here.
             // The proxy connects as soon as it listens (a local target that refuses is retried until the connection's
             // deadline, as a hold would keep it), without waiting for a loop to see it running.
@@ -89,11 +89,15 @@ public final class Routes {
      * dataset it uses owned by this host and writable here: nothing else can run it against that data.
      */
     private static boolean startsHere(NodeId self, Application app, LocalState.LocalContainer here, LocalState local) {
-        return here != null && here.created() && here.address() != null && self.equals(app.node()) && app.healthcheck() == null
-                && !app.datasets().isEmpty() && app.datasets().stream().allMatch(d -> {
+        return madeHere(self, app, here) && !app.datasets().isEmpty() && app.datasets().stream().allMatch(d -> {
                     var copy = local.datasets().get(d);
                     return copy != null && self.equals(copy.owner()) && copy.writable();
                 });
+    }
+
+    /** Configured here, made in a running network sandbox (its address known), no health check to wait for. */
+    private static boolean madeHere(NodeId self, Application app, LocalState.LocalContainer here) {
+        return here != null && here.created() && here.address() != null && self.equals(app.node()) && app.healthcheck() == null;
     }
 
     private static boolean runs(NodeState node, String application) {

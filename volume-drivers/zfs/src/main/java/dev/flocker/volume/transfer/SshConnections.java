@@ -82,8 +82,7 @@ public final class SshConnections implements AutoCloseable {
      * (about 0.3 s here). A failure is logged and not tried in the background again for 30 s.
      */
     public void warm(Peer peer) {
-        var existing = sessions.get(peer);
-        if (existing != null && existing.session().isConnected()) {
+        if (isOpen(peer)) {
             return;
         }
         long now = System.nanoTime();
