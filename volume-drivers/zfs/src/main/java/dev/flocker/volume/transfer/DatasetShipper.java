@@ -81,13 +81,14 @@ public final class DatasetShipper {
         transfer.report(TransferProgress.of(TransferProgress.Phase.SNAPSHOTTING, 0, -1, start));
         var volume = local.snapshotAndGet(id);
         var snapshot = volume.latestSnapshot().orElseThrow();
+        long snapshotted = System.nanoTime();
         var mine = volume.snapshots();
 
         var hint = Optional.ofNullable(lastVerified.get(key)).flatMap(h -> Snapshot.latestCommon(mine, List.of(h)));
         if (hint.isPresent()) {
             try {
                 return finish(id, peer, hint, snapshot, stream(id, peer, remoteName, hint, snapshot, false, askMount, transfer, start), start,
-                        transfer, key);
+                        snapshotted, transfer, key);
             } catch (RemoteCommandException e) {
                 // zfs recv refused the stream before applying anything ("cannot receive incremental stream:
                 // destination ... does not exist / most recent snapshot ... does not match incremental source").
@@ -115,7 +116,7 @@ public final class DatasetShipper {
         }
         try {
             return finish(id, peer, base, snapshot, stream(id, peer, remoteName, base, snapshot, theirs.isEmpty(), askMount, transfer, start),
-                    start, transfer, key);
+                    start, snapshotted, transfer, key);
         } catch (TransferException e) {
             if (base.isEmpty()) {
                 cleanUpAfterFailedFullReceive(peer, remoteName, e);
@@ -125,11 +126,11 @@ public final class DatasetShipper {
     }
 
     /** What the remote command of a push reported: the bytes sent, and whether the peer's mount is prepared. */
-    private record Streamed(long bytes, RemoteZfs.PeerMount peerMount) {
+    private record Streamed(long bytes, RemoteZfs.PeerMount peerMount, String stepsMs) {
     }
 
     private TransferResult finish(DatasetId id, Peer peer, Optional<Snapshot> base, Snapshot snapshot, Streamed streamed, long start,
-                                  Transfer transfer, String key) {
+                                  long snapshotted, Transfer transfer, String key) {
         long bytes = streamed.bytes();
         lastVerified.put(key, snapshot);
         var duration = Duration.ofNanos(System.nanoTime() - start);
@@ -141,6 +142,7 @@ public final class DatasetShipper {
                 streamed.peerMount());
         LOG.atLevel(level(transfer, base)).addKeyValue("dataset", id).addKeyValue("peer", peer.address()).addKeyValue("base", result.base())
                 .addKeyValue("snapshot", snapshot.name()).addKeyValue("bytes", bytes).addKeyValue("ms", duration.toMillis())
+                .addKeyValue("steps_ms", "snapshot=" + (snapshotted - start) / 1_000_000 + " " + streamed.stepsMs())
                 .log("push done");
         return result;
     }
@@ -156,19 +158,22 @@ public final class DatasetShipper {
         LOG.atLevel(level(transfer, base)).addKeyValue("dataset", id).addKeyValue("peer", peer.address())
                 .addKeyValue("base", base.map(Snapshot::name).orElse(null)).addKeyValue("snapshot", snapshot.name())
                 .log(base.isPresent() ? "incremental push" : "full push");
+        long begun = System.nanoTime();
         var channel = ssh.exec(peer, command);
         var remoteErr = new ByteArrayOutputStream();
         var remoteOut = new ByteArrayOutputStream();
         channel.setErrStream(remoteErr);
         channel.setOutputStream(remoteOut);
         long bytes = 0;
+        long sent = 0;
         try (SendStream send = local.send(id, base, snapshot)) {
             transfer.onCancel(() -> {
                 send.cancel();
                 channel.disconnect();
             });
             var out = channel.getOutputStream();
-            channel.connect(10_000);
+            SshConnections.start(channel);
+            long connected = System.nanoTime();
             var chunks = readAhead(send.stream());
             long lastReport = 0;
             long expected = send.expectedBytes();
@@ -187,6 +192,7 @@ public final class DatasetShipper {
                 }
                 out.flush();
                 out.close();
+                sent = System.nanoTime();
             } catch (IOException e) {
                 if (transfer.cancelled()) {
                     throw new TransferException("transfer of " + id + " to " + peer.address() + " was cancelled", e);
@@ -207,7 +213,9 @@ public final class DatasetShipper {
             }
             transfer.report(TransferProgress.of(TransferProgress.Phase.VERIFYING, bytes, bytes, start));
             // zfs recv commits what it received and names its snapshot: seconds, even after a large stream.
+            long sendDone = System.nanoTime();
             SshConnections.awaitClosed(channel, Duration.ofMinutes(10), "zfs recv of " + id + " on " + peer.address());
+            long closed = System.nanoTime();
             if (channel.getExitStatus() != 0) {
                 throw failure(peer, command, channel, remoteErr, "after " + bytes + " bytes");
             }
@@ -216,7 +224,11 @@ public final class DatasetShipper {
                 throw new TransferException("peer " + peer.address() + " reports snapshot " + arrived + " with guid " + reported.guid()
                         + " but this host sent guid " + snapshot.guid());
             }
-            return new Streamed(bytes, reported.mount());
+            // Where a push's time went (the handoff's final increment is outage): the channel's start (the peer's sshd and
+            // forced command), the stream, the local send's exit, the peer's receive and check after the stream ended.
+            var steps = "connect=" + (connected - begun) / 1_000_000 + " stream=" + (sent - connected) / 1_000_000 + " send_exit="
+                    + (sendDone - sent) / 1_000_000 + " remote=" + (closed - sendDone) / 1_000_000;
+            return new Streamed(bytes, reported.mount(), steps);
         } catch (JSchException | IOException e) {
             throw new TransferException("cannot start '" + command + "' on " + peer.address() + ": " + e.getMessage(), e);
         } catch (TransferException e) {

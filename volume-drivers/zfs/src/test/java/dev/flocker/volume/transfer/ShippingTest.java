@@ -289,6 +289,26 @@ class ShippingTest {
         source.destroy(id);
     }
 
+    /**
+     * Commands are sent without waiting for the peer's answer to them (SshConnections.start): a command the peer's forced
+     * command refuses must still come back as a failure with the peer's reason, and a command that runs with its output.
+     */
+    @Test
+    void aCommandThePeerRefusesFailsWithItsReasonAndAnAllowedOneAnswers() {
+        var refused = ssh.runForResult(peer, "rm -rf /" + h2.pool());
+        assertThat(refused.exit()).isNotZero();
+        assertThat(refused.stderr()).contains("flocker-ssh-command: refused");
+        var missing = ssh.runForResult(peer, RemoteZfs.owner(h2.pool() + "/" + DatasetId.random()));
+        assertThat(missing.exit()).isNotZero();
+        assertThat(missing.stderr()).contains("does not exist");
+        var id = DatasetId.random();
+        source.create(id, null, NODE1);
+        shipper.start(id, peer).await(WAIT);
+        assertThat(ssh.run(peer, RemoteZfs.owner(h2.pool() + "/" + id)).strip()).isEqualTo("-");
+        target.destroy(id);
+        source.destroy(id);
+    }
+
     @Test
     void aPeerCopyWithNoCommonSnapshotIsNeverOverwritten() {
         var id = DatasetId.random();
