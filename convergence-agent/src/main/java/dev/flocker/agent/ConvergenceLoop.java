@@ -98,6 +98,7 @@ final class ConvergenceLoop {
                     woken = parts.wakeup().drain();
                     woken.add("changes-applied");
                 }
+                woken = quietDuringHandoffs(woken);
                 if (!stopping) {
                     // Changes that worked often enable the next ones (a copy made writable lets its application start,
                     // which is the outage of a move): plan again at once rather than wait, a few loops in a row at most.
@@ -113,6 +114,49 @@ final class ConvergenceLoop {
             }
         }
     }
+
+    /**
+     * Keeps this host's loops out of the ZFS part of a move's outage, where their listings (15-55 ms each in the lab,
+     * several per handoff, most started by the control service's pushes of the move's progress) would slow the final
+     * snapshot, the receive, the mount and the pass; level-triggered, a loop a moment later misses nothing:
+     * <ul>
+     * <li>while a handoff from here is between its freeze and its pass, every loop waits for the pass;</li>
+     * <li>while one to here is reported, a loop started by pushes alone waits for another reason to run (the old owner's
+     *     wake at the pass, most often).</li>
+     * </ul>
+     * Both at most {@link #QUIET_MAX_MILLIS}, so a handoff stuck in a step (or paused by a test) slows loops, never stops
+     * them.
+     */
+    private java.util.Set<String> quietDuringHandoffs(java.util.Set<String> woken) throws InterruptedException {
+        if (parts.runner().awaitQuiet(QUIET_MAX_MILLIS)) {
+            var all = parts.wakeup().drain();
+            all.addAll(woken);
+            all.add("after-handoff-zfs");
+            return all;
+        }
+        if (woken.isEmpty() || !woken.stream().allMatch("push"::equals) || !handoffComing(parts.link().view())) {
+            return woken; // the view now, not the last loop's: the push that brings the handoff's news waits already
+        }
+        var all = new java.util.TreeSet<>(woken);
+        long deadline = System.nanoTime() + QUIET_MAX_MILLIS * 1_000_000;
+        for (long left = QUIET_MAX_MILLIS; left > 0 && !stopping; left = (deadline - System.nanoTime()) / 1_000_000) {
+            var more = parts.wakeup().await(left);
+            all.addAll(more);
+            if (more.stream().anyMatch(reason -> !reason.equals("push"))) {
+                break;
+            }
+        }
+        all.add("deferred-for-handoff");
+        return all;
+    }
+
+    /** The cluster reports a move to this host handing over. */
+    private boolean handoffComing(dev.flocker.api.client.AgentChannel.View view) {
+        return view != null && view.clusterState().moves().stream().anyMatch(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF);
+    }
+
+    /** The longest a loop waits for a handoff's ZFS steps ({@link #quietDuringHandoffs}). */
+    static final long QUIET_MAX_MILLIS = 400;
 
     /**
      * One loop: discover, plan, execute, report. True when it applied changes and none failed.
@@ -147,7 +191,7 @@ final class ConvergenceLoop {
         }
         if (view != null) {
             var cluster = view.clusterState();
-            handoffComing = cluster.moves().stream().anyMatch(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF);
+            handoffComing = handoffComing(view);
             long planned = System.nanoTime(); // the moves' progress is read now: a handoff's own route switches after this win
             var plan = Planner.plan(new Planner.Input(self, view.configuration(), cluster, local, parts.runner().progress(), settings,
                     Instant.now(), parts.replicator().progress(), leaseHeld, replicateEvery));

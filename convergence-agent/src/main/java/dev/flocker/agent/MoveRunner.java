@@ -33,6 +33,8 @@ final class MoveRunner {
     private final Map<DatasetId, MoveProgress> progress = new ConcurrentHashMap<>();
     private final Map<DatasetId, Active> active = new ConcurrentHashMap<>();
     private final Map<DatasetId, Finished> finished = new ConcurrentHashMap<>();
+    /** How many handoffs are between their freeze and their pass (the ZFS part of their outage); guarded by itself. */
+    private final int[] quiet = {0};
 
     /** A move in flight as users see it; between two pre-copy rounds it stays, with nothing running. */
     private final class Active {
@@ -158,48 +160,59 @@ final class MoveRunner {
         long passed = 0;
         var stopped = List.<String>of();
         var took = new StringBuilder(); // each step's milliseconds, for the log: where an outage went
-        for (var step : handoff.steps()) {
-            long stepStarted = System.nanoTime();
-            switch (step) {
-                case Change.HoldConnections c -> {
-                    move.detail = "holding connections";
-                    executor.apply(c);
+        boolean quieted = false;
+        try {
+            for (var step : handoff.steps()) {
+                long stepStarted = System.nanoTime();
+                if (!quieted && (step instanceof Change.Freeze || step instanceof Change.PushIncrement)) {
+                    quieted = quiet(+1); // the loops here wait until the pass (ConvergenceLoop): their ZFS listings slow these steps
                 }
-                case Change.StopUsers c -> {
-                    move.detail = "stopping applications";
-                    stopped = executor.stopUsers(c);
+                switch (step) {
+                    case Change.HoldConnections c -> {
+                        move.detail = "holding connections";
+                        executor.apply(c);
+                    }
+                    case Change.StopUsers c -> {
+                        move.detail = "stopping applications";
+                        stopped = executor.stopUsers(c);
+                    }
+                    case Change.Freeze c -> {
+                        move.detail = "making the copy read-only";
+                        executor.apply(c);
+                        Failpoints.pause("handoff-frozen");
+                    }
+                    case Change.PushIncrement c -> {
+                        move.detail = "final increment" + (stopped.isEmpty() ? "" : " (stopped " + String.join(", ", stopped) + ")");
+                        var result = push(move, c);
+                        lastIncrement = result.bytes();
+                        targetMount = result.peerMount();
+                    }
+                    case Change.RecordOwner c -> {
+                        move.detail = "passing ownership (generation " + c.generation() + ")";
+                        executor.apply(c);
+                        Failpoints.pause("handoff-owner-recorded");
+                    }
+                    case Change.PassOwnership c -> {
+                        executor.passOwnership(c, targetMount);
+                        passed = System.nanoTime();
+                        // The planner routes the application's clients to the new owner from now on, not only once it reports.
+                        progress.put(id, MoveProgress.towards(handoff.to().node()).passed(handoff.generation(), Instant.now())
+                                .running(MovePhase.HANDOFF));
+                        quieted = quieted && quiet(-1);
+                    }
+                    case Change.ForwardConnections c -> {
+                        move.detail = "ownership passed; sending connections to " + c.host();
+                        executor.apply(c);
+                    }
+                    default -> executor.apply(step);
                 }
-                case Change.Freeze c -> {
-                    move.detail = "making the copy read-only";
-                    executor.apply(c);
-                    Failpoints.pause("handoff-frozen");
-                }
-                case Change.PushIncrement c -> {
-                    move.detail = "final increment" + (stopped.isEmpty() ? "" : " (stopped " + String.join(", ", stopped) + ")");
-                    var result = push(move, c);
-                    lastIncrement = result.bytes();
-                    targetMount = result.peerMount();
-                }
-                case Change.RecordOwner c -> {
-                    move.detail = "passing ownership (generation " + c.generation() + ")";
-                    executor.apply(c);
-                    Failpoints.pause("handoff-owner-recorded");
-                }
-                case Change.PassOwnership c -> {
-                    executor.passOwnership(c, targetMount);
-                    passed = System.nanoTime();
-                    // The planner routes the application's clients to the new owner from now on, not only once it reports.
-                    progress.put(id, MoveProgress.towards(handoff.to().node()).passed(handoff.generation(), Instant.now())
-                            .running(MovePhase.HANDOFF));
-                }
-                case Change.ForwardConnections c -> {
-                    move.detail = "ownership passed; sending connections to " + c.host();
-                    executor.apply(c);
-                }
-                default -> executor.apply(step);
+                took.append(took.isEmpty() ? "" : " ").append(step.getClass().getSimpleName()).append('=')
+                        .append((System.nanoTime() - stepStarted) / 1_000_000);
             }
-            took.append(took.isEmpty() ? "" : " ").append(step.getClass().getSimpleName()).append('=')
-                    .append((System.nanoTime() - stepStarted) / 1_000_000);
+        } finally {
+            if (quieted) {
+                quiet(-1); // a step failed before the pass
+            }
         }
         long ms = ((passed == 0 ? System.nanoTime() : passed) - started) / 1_000_000; // the tail after it is not outage
         progress.put(id, MoveProgress.towards(handoff.to().node()).passed(handoff.generation(), Instant.now()));
@@ -225,6 +238,32 @@ final class MoveRunner {
             executor.pruneSnapshots(id);
             wakeup.signal("handoff-tail-over");
         });
+    }
+
+    /** Counts a handoff into ({@code +1}) or out of ({@code -1}) the ZFS part of its outage; true when counted in. */
+    private boolean quiet(int delta) {
+        synchronized (quiet) {
+            quiet[0] += delta;
+            quiet.notifyAll();
+        }
+        return delta > 0;
+    }
+
+    /**
+     * Waits while a handoff from here is between its freeze and its pass, at most {@code maxMillis}; true if it waited.
+     * The loop calls this before it looks: its ZFS listing (tens of ms) would otherwise run beside the final snapshot, the
+     * receive and the pass, which are outage, and it has nothing to do for the handoff, which runs on its own.
+     */
+    boolean awaitQuiet(long maxMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + maxMillis * 1_000_000;
+        boolean waited = false;
+        synchronized (quiet) {
+            for (long left = maxMillis; quiet[0] > 0 && left > 0; left = (deadline - System.nanoTime()) / 1_000_000) {
+                waited = true;
+                quiet.wait(left);
+            }
+        }
+        return waited;
     }
 
     private dev.flocker.volume.transfer.TransferResult push(Active move, Change.PushIncrement push) {
