@@ -193,6 +193,7 @@ final class ChangeExecutor {
             case Change.PrepareMount c -> driver.prepareMount(c.dataset());
             case Change.RecordOwner c -> driver.setOwner(c.dataset(), c.to(), c.generation());
             case Change.PassOwnership c -> shipping.passOwnership(c, dev.flocker.volume.transfer.RemoteZfs.PeerMount.NONE);
+            case Change.ResumePass c -> shipping.resumePass(c);
             case Change.PushIncrement c -> shipping.push(c, new Transfer());
             case Change.Handoff c -> throw new IllegalArgumentException("a handoff runs in the background: " + c);
             case Change.AbandonPreCopy c -> throw new IllegalArgumentException("a pre-copy is stopped by the mover: " + c);

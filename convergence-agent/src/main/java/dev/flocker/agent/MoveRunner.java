@@ -161,10 +161,11 @@ final class MoveRunner {
         var stopped = List.<String>of();
         var took = new StringBuilder(); // each step's milliseconds, for the log: where an outage went
         boolean quieted = false;
+        java.util.concurrent.FutureTask<Long> recording = null; // the owner recorded beside the steps after it, in ms
         try {
             for (var step : handoff.steps()) {
                 long stepStarted = System.nanoTime();
-                if (!quieted && (step instanceof Change.Freeze || step instanceof Change.PushIncrement)) {
+                if (!quieted && (step instanceof Change.Freeze || step instanceof Change.RecordOwner || step instanceof Change.PushIncrement)) {
                     quieted = quiet(+1); // the loops here wait until the pass (ConvergenceLoop): their ZFS listings slow these steps
                 }
                 switch (step) {
@@ -183,16 +184,27 @@ final class MoveRunner {
                     }
                     case Change.PushIncrement c -> {
                         move.detail = "final increment" + (stopped.isEmpty() ? "" : " (stopped " + String.join(", ", stopped) + ")");
+                        Failpoints.pause("handoff-final-increment");
                         var result = push(move, c);
                         lastIncrement = result.bytes();
                         targetMount = result.peerMount();
                     }
                     case Change.RecordOwner c -> {
-                        move.detail = "passing ownership (generation " + c.generation() + ")";
-                        executor.apply(c);
-                        Failpoints.pause("handoff-owner-recorded");
+                        // Beside the steps after it (Change.RecordOwner); the pass waits for it.
+                        recording = new java.util.concurrent.FutureTask<>(() -> {
+                            long t = System.nanoTime();
+                            executor.apply(c);
+                            Failpoints.pause("handoff-owner-recorded");
+                            return (System.nanoTime() - t) / 1_000_000;
+                        });
+                        Thread.ofVirtual().name("record-owner-" + id).start(recording);
                     }
                     case Change.PassOwnership c -> {
+                        if (recording != null) {
+                            took.append(" (RecordOwner beside=").append(await(recording)).append(')');
+                            recording = null;
+                        }
+                        move.detail = "passing ownership (generation " + c.generation() + ")";
                         executor.passOwnership(c, targetMount);
                         passed = System.nanoTime();
                         // The planner routes the application's clients to the new owner from now on, not only once it reports.
@@ -210,8 +222,11 @@ final class MoveRunner {
                         .append((System.nanoTime() - stepStarted) / 1_000_000);
             }
         } finally {
+            if (recording != null) {
+                awaitQuietly(recording); // a step failed before the pass: the record ends before the move is reported failed
+            }
             if (quieted) {
-                quiet(-1); // a step failed before the pass
+                quiet(-1);
             }
         }
         long ms = ((passed == 0 ? System.nanoTime() : passed) - started) / 1_000_000; // the tail after it is not outage
@@ -238,6 +253,28 @@ final class MoveRunner {
             executor.pruneSnapshots(id);
             wakeup.signal("handoff-tail-over");
         });
+    }
+
+    /** The result of a step run beside others; its failure is the handoff's. */
+    private static long await(java.util.concurrent.FutureTask<Long> step) {
+        try {
+            return step.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while recording the new owner", e);
+        }
+    }
+
+    private static void awaitQuietly(java.util.concurrent.FutureTask<Long> step) {
+        try {
+            step.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.atWarn().setCause(e.getCause()).log("recording the new owner failed too");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Counts a handoff into ({@code +1}) or out of ({@code -1}) the ZFS part of its outage; true when counted in. */

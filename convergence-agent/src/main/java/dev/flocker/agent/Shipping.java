@@ -43,6 +43,25 @@ record Shipping(DatasetShipper shipper, SshConnections ssh, Function<Change.Peer
     }
 
     /**
+     * Finishes a handoff that recorded the new owner here and stopped before the pass landed ({@link Change.ResumePass}):
+     * nothing when the peer's copy records this generation (or a later one) already; else the increment from this copy,
+     * then the pass, mounting the peer's copy when it is prepared, as a handoff does.
+     */
+    void resumePass(Change.ResumePass change) {
+        var peer = resolve.apply(change.to());
+        var theirs = shipper.peerOwnership(peer, change.dataset());
+        if (theirs.isPresent() && theirs.get().generation() >= change.generation()) {
+            LOG.atInfo().addKeyValue("dataset", change.dataset()).addKeyValue("peer", peer.address()).addKeyValue("their_ownership", theirs.get().value())
+                    .log("the peer's copy records this handoff already; waiting for its report");
+            return;
+        }
+        var sent = shipper.push(change.dataset(), peer, new Transfer(), true);
+        LOG.atInfo().addKeyValue("dataset", change.dataset()).addKeyValue("peer", peer.address()).addKeyValue("bytes", sent.bytes())
+                .log("resuming a handoff: the peer's copy did not record it; sent the increment, passing ownership");
+        passOwnership(new Change.PassOwnership(change.dataset(), change.to(), change.generation()), sent.peerMount());
+    }
+
+    /**
      * Records the new owner and generation on the peer's copy; with {@code mount} other than none (the copy has its
      * mountpoint) also makes it writable and mounts it, in the same remote command.
      */

@@ -125,11 +125,20 @@ class MovesTest extends AgentLabTest {
 
     @Test
     void killingTheSourceAgentDuringPreCopyOrHandoffAndTheTargetBeforeItStartsTheAppLosesNothing() throws Exception {
-        for (var failpoint : List.of("pre-copy", "handoff-frozen", "handoff-owner-recorded", "target-down")) {
+        for (var failpoint : List.of("pre-copy", "handoff-frozen", "handoff-final-increment", "handoff-owner-recorded", "target-down")) {
             var id = cluster.client.createDataset(N1, null, Map.of(), null, null).datasetId();
             cluster.await("n1 mounts it", 30, () -> N1.equals(cluster.primaryOf(id)));
             var files = writeFiles(cluster.mountpoint(1, id), 12, 16 << 20); // 192 MiB: the full send takes seconds
             watcher = new OwnerWatcher(cluster, id);
+            if (failpoint.equals("handoff-final-increment")) {
+                // n2 holds a copy first (there and back), so n1 records the new owner beside the final increment; the kill
+                // then leaves n1's copy recording n2 while n2 lacks what was written since: the resume must send it first.
+                cluster.client.moveDataset(id, N2);
+                cluster.await("it reaches n2", 120, () -> N2.equals(cluster.primaryOf(id)));
+                cluster.client.moveDataset(id, N1);
+                cluster.await("it is back on n1", 120, () -> N1.equals(cluster.primaryOf(id)));
+                files = writeFiles(cluster.mountpoint(1, id), 2, 8 << 20); // what only the final increment carries
+            }
             if (!failpoint.equals("pre-copy") && !failpoint.equals("target-down")) {
                 cluster.killAgent(1);
                 cluster.startAgent(1, failpoint + ":20000");
@@ -154,6 +163,10 @@ class MovesTest extends AgentLabTest {
                     cluster.await("n1 hands it over", 60, () -> ownerOnDisk(1, id).equals(N2.toString()));
                     Thread.sleep(1000);
                     cluster.startAgent(2, "");
+                }
+                case "handoff-final-increment" -> {
+                    cluster.await("n1 pauses at " + failpoint, 60, () -> logHas(1, "failpoint=" + failpoint));
+                    cluster.await("n1 records n2 as the owner beside it", 30, () -> ownerOnDisk(1, id).equals(N2.toString()));
                 }
                 default -> cluster.await("n1 pauses at " + failpoint, 60, () -> logHas(1, "failpoint=" + failpoint));
             }

@@ -77,7 +77,11 @@ public sealed interface Change {
     record PrepareMount(DatasetId dataset) implements Change {
     }
 
-    /** Records {@code to} as the owner at {@code generation} on this host's copy: from here on this host never writes it. */
+    /**
+     * Records {@code to} as the owner at {@code generation} on this host's copy: from here on this host never writes it.
+     * In a handoff it runs beside the steps after it (the final increment, when the target holds a copy already), and the
+     * pass waits for it: the copy is frozen by then, so recording is independent of sending, and only the pass needs it.
+     */
     record RecordOwner(DatasetId dataset, NodeId to, long generation) implements Change {
     }
 
@@ -87,6 +91,17 @@ public sealed interface Change {
      * mounts it, so the target only has to start the applications once it sees itself the owner.
      */
     record PassOwnership(DatasetId dataset, Peer to, long generation) implements Change {
+    }
+
+    /**
+     * Finishes a handoff from here that recorded the new owner and stopped before the pass landed, perhaps before its final
+     * increment did (the two run side by side): asks the peer's copy for its owner, and if it does not record this
+     * generation yet, sends the increment from this copy (frozen since before the owner was recorded, so nothing newer
+     * exists) and passes ownership as a handoff does. Asking first is what makes the send safe: only this host passes
+     * this generation, and the peer writes its copy only once it records itself the owner, so a copy that does not record
+     * it holds nothing the increment could roll back. Idempotent.
+     */
+    record ResumePass(DatasetId dataset, Peer to, long generation) implements Change {
     }
 
     /**

@@ -25,14 +25,16 @@ import java.util.List;
  *     shrinking (a budget of rounds, not a fixed count); skipped when nothing writes the copy (no application is
  *     configured with it or runs with it here: an idle dataset, e.g. one a Docker Mount waits for elsewhere);</li>
  * <li>the {@link Handoff}: hold connections, stop the users, freeze the copy (read-only where it is mounted), push the final increment, record the new
- *     owner with the next generation here, then on the target's copy, which alone may then be made writable (the same
- *     remote command does that when the target prepared its mountpoint); last, this copy becomes a read-only replica and
- *     the stopped containers are removed, after the outage.</li>
+ *     owner with the next generation here (beside the final increment when the target holds a copy), then on the
+ *     target's copy, which alone may then be made writable (the same remote command does that when the target prepared
+ *     its mountpoint); last, this copy becomes a read-only replica and the stopped containers are removed, after the
+ *     outage.</li>
  * </ol>
  * Every step between the stop and the target's start is outage, so the handoff has as few ZFS calls and round trips
  * as keep it safe. A handoff interrupted anywhere (kill -9) is planned again from what ZFS shows: a frozen (or unmounted)
- * copy still owned here resumes at the final increment; a copy that records the new owner only needs the target told
- * ({@link PassOwnership}, planned in {@link Planner}). There are never two writable copies.
+ * copy still owned here resumes at the final increment; a copy that records the new owner needs the target told, after
+ * the final increment if that did not land ({@link Change.ResumePass}, planned in {@link Planner}). There are never two
+ * writable copies: the pass follows the record, and a target writes only once it is passed.
  */
 final class MovePlanner {
     /** After a failure, the next attempt waits this long (a target that refuses at once is not hammered). */
@@ -112,8 +114,18 @@ final class MovePlanner {
         } else if (usedHere(in, id)) {
             steps.add(new StopUsers(id)); // never expected: nothing runs on a frozen or unmounted copy; stopped all the same
         }
+        // The owner is recorded beside the final increment (RecordOwner runs beside the steps after it) when the target
+        // holds a copy already: a handoff stopped after the record and before the pass then resumes with the target still
+        // reporting its older copy (Change.ResumePass sends the increment again if it did not land). A target with no copy
+        // yet gets it whole here first, as before: a record ahead of it would leave no copy there to resume towards.
+        boolean targetHasCopy = in.cluster().node(target).flatMap(n -> n.dataset(id)).isPresent();
+        if (targetHasCopy) {
+            steps.add(new RecordOwner(id, target, generation));
+        }
         steps.add(new PushIncrement(id, peer.get(), MovePhase.HANDOFF, 0));
-        steps.add(new RecordOwner(id, target, generation));
+        if (!targetHasCopy) {
+            steps.add(new RecordOwner(id, target, generation));
+        }
         steps.add(new PassOwnership(id, peer.get(), generation));
         steps.add(new Change.ForwardConnections(id, target, peer.get().host(), ports));
         // Making this copy a replica (read-only, no mountpoint) and removing the stopped containers is planned by a later

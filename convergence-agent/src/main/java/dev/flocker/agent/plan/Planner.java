@@ -4,7 +4,6 @@ import dev.flocker.agent.plan.Change.CreateDataset;
 import dev.flocker.agent.plan.Change.DeleteDataset;
 import dev.flocker.agent.plan.Change.MakeReplica;
 import dev.flocker.agent.plan.Change.MakeWritable;
-import dev.flocker.agent.plan.Change.PassOwnership;
 import dev.flocker.agent.plan.Change.Peer;
 import dev.flocker.agent.plan.Change.ResizeDataset;
 import dev.flocker.agent.plan.Change.RestartApplication;
@@ -257,7 +256,7 @@ public final class Planner {
         if (local.owner() != null) {
             var theirs = in.cluster().node(local.owner()).flatMap(n -> n.dataset(id));
             if (theirs.isPresent() && theirs.get().generation() < local.generation() && !MovePlanner.beingOrJustPassed(in, id, local)) {
-                peer(in, local.owner()).ifPresent(p -> changes.add(new PassOwnership(id, p, local.generation())));
+                peer(in, local.owner()).ifPresent(p -> changes.add(new Change.ResumePass(id, p, local.generation())));
             }
         }
         // Mounted, or not read-only: a handoff from here that stopped before its last step, or a copy mounted by hand.

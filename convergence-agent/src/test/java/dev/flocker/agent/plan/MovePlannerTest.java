@@ -128,6 +128,9 @@ class MovePlannerTest {
                 group(null, null, true), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1", "PushIncrement eeeeeeee -> 10.0.0.2 pre-copy round 1"));
         rows.add(row("group: D is pre-copied, E's round still runs: D waits (the app keeps running), E is left to finish",
                 group(rounds(MIB), MoveProgress.towards(B).running(MovePhase.PRE_COPY), true)));
+        rows.add(row("pre-copied and B reports its copy: the owner is recorded beside the final increment, the pass waits for both",
+                progress(moving(true, true).node(B, "10.0.0.2", held(D, false, 0)), rounds(900 * MIB, MIB)),
+                "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Freeze, RecordOwner, PushIncrement, PassOwnership, ForwardConnections"));
         rows.add(row("group: D is pre-copied, E needs another round: only E's round",
                 group(rounds(MIB), rounds(900 * MIB), true), "PushIncrement eeeeeeee -> 10.0.0.2 pre-copy round 2"));
         rows.add(row("group: both pre-copied: both handoffs in one plan (the app stops once, before either final snapshot)",
@@ -143,24 +146,26 @@ class MovePlannerTest {
                 moving(false, false).copyAs(D, A, 4, "/flocker/" + D, true, true), RESUMED_HANDOFF));
         rows.add(row("crash after an older agent's handoff unmounted the copy: the same",
                 moving(false, false), RESUMED_HANDOFF));
-        rows.add(row("crash after the final increment, before recording the owner: the same (the increment is empty now)",
-                moving(false, false).node(B, "10.0.0.2", held(D, false, 0)), RESUMED_HANDOFF));
-        rows.add(row("crash after recording the owner here (handoff-owner-recorded): B is told",
+        rows.add(row("crash after the final increment, before recording the owner: the same, with the owner recorded beside the "
+                        + "increment (empty now) as B holds a copy", moving(false, false).node(B, "10.0.0.2", held(D, false, 0)),
+                "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, RecordOwner, PushIncrement, PassOwnership, ForwardConnections"));
+        rows.add(row("crash after recording the owner here (handoff-owner-recorded), the final increment sent beside it or not "
+                        + "(handoff-final-increment): B is told, after the increment if its copy does not record the generation",
                 world().dataset(D, B, null).local(D, B, 5, false, null).node(B, "10.0.0.2", held(D, false, 0)),
-                "PassOwnership dddddddd -> 10.0.0.2 gen 5"));
+                "ResumePass dddddddd -> 10.0.0.2 gen 5"));
         rows.add(row("the running handoff has recorded B as owner here and is about to tell B: not told twice",
                 progress(world().dataset(D, B, null).local(D, B, 5, false, null).node(B, "10.0.0.2", held(D, false, 4)),
                         MoveProgress.towards(B).running(MovePhase.HANDOFF))));
         rows.add(row("crash after telling B, before B reports it: B is told once more (idempotent)",
                 world().dataset(D, B, null).local(D, B, 5, false, null).node(B, "10.0.0.2", held(D, false, 4)),
-                "PassOwnership dddddddd -> 10.0.0.2 gen 5"));
+                "ResumePass dddddddd -> 10.0.0.2 gen 5"));
         rows.add(row("no crash: B was told moments ago and has not reported yet: wait for its report, no second write",
                 progress(world().dataset(D, B, null).local(D, B, 5, false, null).node(B, "10.0.0.2", held(D, false, 4)),
                         MoveProgress.towards(B).passed(5, NOW.minusSeconds(2)))));
         rows.add(row("B was told long ago and still reports the old generation: told again",
                 progress(world().dataset(D, B, null).local(D, B, 5, false, null).node(B, "10.0.0.2", held(D, false, 4)),
                         MoveProgress.towards(B).passed(5, NOW.minusSeconds(60))),
-                "PassOwnership dddddddd -> 10.0.0.2 gen 5"));
+                "ResumePass dddddddd -> 10.0.0.2 gen 5"));
         rows.add(row("B was told and went down before reporting: nothing until it is back",
                 world().dataset(D, B, null).local(D, B, 5, false, null).offlineNode(B, "10.0.0.2", held(D, false, 4))));
         rows.add(row("B reports the new generation: done, this copy stays a replica",

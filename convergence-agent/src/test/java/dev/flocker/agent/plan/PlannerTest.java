@@ -182,6 +182,7 @@ class PlannerTest {
                 case Change.Handoff m -> name + " " + shortId(m.dataset()) + " -> " + m.to().host() + " gen " + m.generation() + ": "
                         + String.join(", ", m.steps().stream().map(step -> step.getClass().getSimpleName()).toList());
                 case Change.PassOwnership m -> name + " " + shortId(m.dataset()) + " -> " + m.to().host() + " gen " + m.generation();
+                case Change.ResumePass m -> name + " " + shortId(m.dataset()) + " -> " + m.to().host() + " gen " + m.generation();
                 case Change.AbandonPreCopy m -> name + " " + shortId(m.dataset()) + ": " + m.reason();
                 case Change.StartApplication s -> name + " " + s.application().name();
                 case Change.CreateApplication s -> name + " " + s.application().name();
@@ -391,7 +392,7 @@ class PlannerTest {
                 world().local(E, A, 1, true, null).local(D, null, 0, false, null)));
         rows.add(row("handed over by this host but the new owner's copy does not record it (crash mid-handoff): completed",
                 world().dataset(D, B, null).local(D, B, 3, false, null).node(B, "10.0.0.2", held(D, false, 0)),
-                "PassOwnership dddddddd -> 10.0.0.2 gen 3"));
+                "ResumePass dddddddd -> 10.0.0.2 gen 3"));
         rows.add(row("the new owner records the handoff: nothing",
                 world().dataset(D, B, null).local(D, B, 3, false, null).node(B, "10.0.0.2", held(D, true, 3))));
         var stale = world().dataset(D, A, null).app("db", A, D, "postgres").local(D, A, 2, true, null).node(B, "10.0.0.2", held(D, true, 3));

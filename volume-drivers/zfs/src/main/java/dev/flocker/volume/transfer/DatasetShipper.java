@@ -298,7 +298,6 @@ public final class DatasetShipper {
      * Anything else (an owner with the same or a newer generation) is never overwritten.
      */
     private boolean replaceStaleReplica(DatasetId id, Peer peer, String remoteName) {
-        var generation = ssh.run(peer, RemoteZfs.generation(remoteName)).strip();
         var owner = ssh.run(peer, RemoteZfs.owner(remoteName)).strip();
         if (owner.equals("-")) {
             LOG.atWarn().addKeyValue("peer", peer.address()).addKeyValue("dataset", remoteName)
@@ -309,7 +308,7 @@ public final class DatasetShipper {
         long ours = local.get(id).map(dev.flocker.volume.Volume::generation).orElse(0L);
         long theirs;
         try {
-            theirs = dev.flocker.volume.zfs.Ownership.parse(owner, generation).generation();
+            theirs = ownership(peer, remoteName, owner).generation();
         } catch (IllegalArgumentException unreadable) { // NumberFormatException included: never overwrite what cannot be read
             return false;
         }
@@ -320,6 +319,30 @@ public final class DatasetShipper {
                 .addKeyValue("our_generation", ours).log("replacing a stale replica that shares no snapshot with this copy: sending it whole");
         destroyRemote(peer, remoteName);
         return true;
+    }
+
+    /**
+     * The owner and generation the peer's copy of {@code id} records; empty when the peer has no copy.
+     *
+     * @throws IllegalArgumentException when the peer's answer is unreadable (never taken for "no owner")
+     */
+    public Optional<dev.flocker.volume.zfs.Ownership> peerOwnership(Peer peer, DatasetId id) {
+        var remoteName = peer.root() + "/" + id;
+        var result = ssh.runForResult(peer, RemoteZfs.owner(remoteName));
+        if (result.exit() != 0) {
+            if (result.stderr().contains("dataset does not exist")) {
+                return Optional.empty();
+            }
+            throw new RemoteCommandException(peer, RemoteZfs.owner(remoteName), result.exit(), result.stderr());
+        }
+        return Optional.of(ownership(peer, remoteName, result.stdout()));
+    }
+
+    /** Reads an owner value the peer printed; asks for the generation apart only for a copy of the older, two-property form. */
+    private dev.flocker.volume.zfs.Ownership ownership(Peer peer, String remoteName, String owner) {
+        var value = owner.strip();
+        var legacy = value.equals("-") || value.contains("@") ? null : ssh.run(peer, RemoteZfs.generation(remoteName)).strip();
+        return dev.flocker.volume.zfs.Ownership.parse(value, legacy);
     }
 
     private boolean removeInterruptedReceive(Peer peer, String remoteName) {
