@@ -47,6 +47,15 @@ final class SshMasters implements AutoCloseable {
             command.addAll(1, List.of("-O", "exit"));
             tryRun(pair[0], command);
         }
+        // Its control sockets are gone with the masters; the directory goes too (each run made one under /tmp).
+        try (var left = Files.list(dir)) {
+            for (var file : left.toList()) {
+                Files.deleteIfExists(file);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            System.err.println("cannot remove " + dir + ": " + e.getMessage());
+        }
     }
 
     private String run(int host, List<String> command) {

@@ -48,7 +48,16 @@ public final class ControlServiceBenchmark {
 
     private static dev.flocker.ca.ClusterCertificates certificates() {
         try {
-            return dev.flocker.ca.ClusterCertificates.in(Files.createTempDirectory("bench-control-certs"), "bench", List.of("127.0.0.1"));
+            var dir = Files.createTempDirectory("bench-control-certs");
+            // A thousand agents' keys: removed when the benchmark's JVM ends, however it ends short of a kill.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try (var tree = Files.walk(dir)) {
+                    tree.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+                } catch (java.io.IOException e) {
+                    System.err.println("cannot remove " + dir + ": " + e.getMessage());
+                }
+            }));
+            return dev.flocker.ca.ClusterCertificates.in(dir, "bench", List.of("127.0.0.1"));
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }
