@@ -101,6 +101,7 @@ final class MoveRunner {
             case Change.AbandonPreCopy c -> abandon(c);
             case Change.PushIncrement c -> start(c.dataset(), c.to().node(), MovePhase.PRE_COPY, a -> preCopy(a, c));
             case Change.Handoff c -> start(c.dataset(), c.to().node(), MovePhase.HANDOFF, a -> handoff(a, c));
+            case Change.ResumePass c -> start(c.dataset(), c.to().node(), MovePhase.HANDOFF, a -> resumePass(a, c));
             default -> throw new IllegalArgumentException("not a background change: " + change);
         }
     }
@@ -301,6 +302,17 @@ final class MoveRunner {
             }
         }
         return waited;
+    }
+
+    /**
+     * Finishes a handoff that stopped after recording the new owner here ({@link Change.ResumePass}); while it runs the
+     * planner plans nothing else for the dataset, as during a handoff, and once it passed, it waits for the target's report.
+     */
+    private void resumePass(Active move, Change.ResumePass resume) {
+        move.detail = "resuming the handoff of generation " + resume.generation();
+        executor.apply(resume);
+        progress.put(resume.dataset(), MoveProgress.towards(resume.to().node()).passed(resume.generation(), Instant.now()));
+        finish(move, MovePhase.DONE, "handed over (a resumed handoff, generation " + resume.generation() + ")");
     }
 
     private dev.flocker.volume.transfer.TransferResult push(Active move, Change.PushIncrement push) {

@@ -256,7 +256,8 @@ public final class Planner {
         if (local.owner() != null) {
             var theirs = in.cluster().node(local.owner()).flatMap(n -> n.dataset(id));
             if (theirs.isPresent() && theirs.get().generation() < local.generation() && !MovePlanner.beingOrJustPassed(in, id, local)) {
-                peer(in, local.owner()).ifPresent(p -> changes.add(new Change.ResumePass(id, p, local.generation())));
+                // In the background (MoveRunner), as the handoff it finishes: its increment may take a while.
+                peer(in, local.owner()).ifPresent(p -> moves.background.add(new Change.ResumePass(id, p, local.generation())));
             }
         }
         // Mounted, or not read-only: a handoff from here that stopped before its last step, or a copy mounted by hand.
