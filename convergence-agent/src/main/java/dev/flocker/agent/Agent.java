@@ -83,7 +83,7 @@ public final class Agent implements AutoCloseable {
     public static Agent start(AgentConfig config) {
         var agent = new Agent(config);
         if (config.plugin() != null) {
-            agent.plugin = PluginHost.start(config, agent.identity.node(), agent.containers);
+            agent.plugin = PluginHost.start(config, agent.identity.node(), agent.containers, agent.link.reported);
         }
         agent.link.start();
         agent.loop.start();

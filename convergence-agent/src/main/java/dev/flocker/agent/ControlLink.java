@@ -86,6 +86,9 @@ final class ControlLink implements AutoCloseable {
     }
 
     /** Sends {@code state} if it differs from the last one sent on this connection; the loop calls it once per loop. */
+    /** What the loop reported last, for the Docker plugin's Mount. */
+    final ReportedState reported = new ReportedState();
+
     void report(NodeState state) {
         lastReported = Instant.now();
         dumped = false;
@@ -94,6 +97,7 @@ final class ControlLink implements AutoCloseable {
             LOG.atInfo().log("the convergence loop reports again; pinging again");
         }
         send(state);
+        reported.published(state);
     }
 
     /** One sender at a time: a WebSocket takes one message at a time. A null state is a ping. */

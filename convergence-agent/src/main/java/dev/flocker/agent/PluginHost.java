@@ -26,7 +26,8 @@ final class PluginHost implements AutoCloseable {
         this.server = server;
     }
 
-    static PluginHost start(AgentConfig config, NodeId self, Containers containers) {
+    /** @param reported what this host's loop reports: a Mount looks again as soon as its volume is reported here */
+    static PluginHost start(AgentConfig config, NodeId self, Containers containers, ReportedState reported) {
         var settings = config.plugin();
         FlockerClient api;
         try {
@@ -35,7 +36,7 @@ final class PluginHost implements AutoCloseable {
             throw new AgentConfig.ConfigException("tls (the Docker plugin's certificate): " + e.getMessage());
         }
         var plugin = new VolumePlugin(api, self, settings.settings(), config.statePath().resolve("docker-mounts.json"),
-                () -> containers.volumesInUse(settings.name()));
+                () -> containers.volumesInUse(settings.name()), reported);
         PluginHttpServer server;
         try {
             server = PluginHttpServer.start(settings.listen(), plugin);

@@ -70,11 +70,17 @@ public final class VolumePlugin implements PluginHttpServer.Handler, AutoCloseab
      *              lease does not outlive them.
      */
     public VolumePlugin(FlockerClient api, NodeId self, Settings settings, Path mountsFile, Supplier<Set<String>> inUse) {
+        this(api, self, settings, mountsFile, inUse, null);
+    }
+
+    /** @param reports what this host's agent reports (null: a Mount polls the cluster's state only) */
+    public VolumePlugin(FlockerClient api, NodeId self, Settings settings, Path mountsFile, Supplier<Set<String>> inUse,
+                        AgentReports reports) {
         this.api = api;
         this.self = self;
         this.settings = settings;
         this.mounts = new Mounts(mountsFile);
-        this.where = new Whereabouts(api, self);
+        this.where = new Whereabouts(api, self, reports);
         this.leases = new Leases(api, self, settings, mounts, locks, inUse, where::describe);
     }
 

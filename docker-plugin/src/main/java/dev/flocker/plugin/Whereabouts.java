@@ -15,16 +15,29 @@ import java.util.Optional;
  * involved ("node &lt;uuid&gt; (&lt;address&gt;)"), a move's progress, and what keeps a volume from arriving.
  */
 final class Whereabouts {
+    /**
+     * How often a Mount asks the cluster's state once this host has reported its volume here: the control service takes
+     * the report in a few ms, and the Mount returns as soon as the cluster's state agrees.
+     */
+    static final long AGREE_POLL_MILLIS = 5;
+
     private final FlockerClient api;
     private final NodeId self;
+    private final AgentReports reports;
 
     Whereabouts(FlockerClient api, NodeId self) {
+        this(api, self, null);
+    }
+
+    Whereabouts(FlockerClient api, NodeId self, AgentReports reports) {
         this.api = api;
         this.self = self;
+        this.reports = reports;
     }
 
     /** Waits until this host reports the dataset writable and mounted; an error that says what blocks it otherwise. */
     String awaitHere(String name, DatasetId dataset, NodeId wasOn, long deadline, Duration timeout, Duration poll) {
+        long agreeSince = 0; // when this host first reported it here, while the cluster's state did not say so yet
         while (true) {
             var states = api.datasetState();
             var path = localPath(dataset, states);
@@ -35,7 +48,22 @@ final class Whereabouts {
                 throw new PluginError("volume " + name + " did not reach this host within " + timeout.toSeconds() + " s: "
                         + blocking(dataset, wasOn, states) + "; the move goes on, so mounting again later may succeed");
             }
-            PluginError.pause(poll.toMillis());
+            if (reports == null) {
+                PluginError.pause(poll.toMillis());
+            } else if (reports.writableHere(dataset)) {
+                // Reported here: the cluster's state has it within moments. Only for a second: a cluster that keeps
+                // disagreeing (another host reports a newer generation) is asked at the usual pace.
+                agreeSince = agreeSince == 0 ? System.nanoTime() : agreeSince;
+                PluginError.pause(System.nanoTime() - agreeSince < 1_000_000_000L ? AGREE_POLL_MILLIS : poll.toMillis());
+            } else {
+                agreeSince = 0;
+                try {
+                    reports.awaitNext(poll.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new PluginError("interrupted");
+                }
+            }
         }
     }
 
