@@ -87,7 +87,7 @@ final class ControlLink implements AutoCloseable {
 
     /** Sends {@code state} if it differs from the last one sent on this connection; the loop calls it once per loop. */
     /** What the loop reported last, for the Docker plugin's Mount. */
-    final ReportedState reported = new ReportedState();
+    final dev.flocker.plugin.ReportedState reported = new dev.flocker.plugin.ReportedState();
 
     void report(NodeState state) {
         lastReported = Instant.now();

@@ -27,7 +27,7 @@ final class PluginHost implements AutoCloseable {
     }
 
     /** @param reported what this host's loop reports: a Mount looks again as soon as its volume is reported here */
-    static PluginHost start(AgentConfig config, NodeId self, Containers containers, ReportedState reported) {
+    static PluginHost start(AgentConfig config, NodeId self, Containers containers, dev.flocker.plugin.ReportedState reported) {
         var settings = config.plugin();
         FlockerClient api;
         try {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.flocker.api.client.AgentChannel;
 import dev.flocker.api.client.FlockerClient;
-import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.Json;
 import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
@@ -31,30 +30,6 @@ class MountWakeTest {
     @TempDir
     Path dir;
 
-    /** What an agent's loop publishes after each report (the agent's ReportedState). */
-    static final class Reports implements AgentReports {
-        private NodeState last;
-
-        synchronized void publish(NodeState state) {
-            last = state;
-            notifyAll();
-        }
-
-        @Override
-        public synchronized boolean writableHere(DatasetId dataset) {
-            return last != null && last.dataset(dataset).filter(d -> d.primary() && d.path() != null).isPresent();
-        }
-
-        @Override
-        public synchronized void awaitNext(long millis) throws InterruptedException {
-            var before = last;
-            long deadline = System.nanoTime() + millis * 1_000_000;
-            for (long left = millis; last == before && left > 0; left = (deadline - System.nanoTime()) / 1_000_000) {
-                wait(left);
-            }
-        }
-    }
-
     /** With a 10 s poll, the Mount must still answer within moments of this host's report. */
     @Test
     void aMountLooksAgainAsSoonAsThisHostsAgentReportsTheVolumeHere() throws Exception {
@@ -63,7 +38,7 @@ class MountWakeTest {
                 List.of(), Duration.ofSeconds(15), Duration.ofMillis(100), certificates.control()))) {
             var api = new FlockerClient(URI.create("https://127.0.0.1:" + control.apiPort()), certificates.user("plugin"));
             var host = NodeId.of("33333333-3333-4333-8333-333333333333");
-            var reports = new Reports();
+            var reports = new ReportedState();
             var plugin = new VolumePlugin(api, host, new VolumePlugin.Settings(Duration.ofSeconds(30), Duration.ofSeconds(30),
                     Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(60)), null, null, reports);
             var id = api.createDataset(host, null, Map.of("name", "prompt"), null, null).datasetId();
@@ -78,7 +53,7 @@ class MountWakeTest {
                 agent.firstView().get(10, TimeUnit.SECONDS);
                 long reported = System.nanoTime();
                 agent.report(state);
-                reports.publish(state);
+                reports.published(state);
                 var reply = Json.MAPPER.readTree(mount.get(5, TimeUnit.SECONDS).json());
                 long ms = (System.nanoTime() - reported) / 1_000_000;
                 assertThat(reply.path("Err").asText("")).isEmpty();

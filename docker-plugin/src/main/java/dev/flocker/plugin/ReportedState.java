@@ -1,17 +1,17 @@
-package dev.flocker.agent;
+package dev.flocker.plugin;
 
 import dev.flocker.api.model.DatasetId;
 import dev.flocker.api.model.NodeState;
-import dev.flocker.plugin.AgentReports;
 
 /**
- * This host's state as the loop last reported it, for the Docker plugin's Mount: it looks at the cluster's state again
- * as soon as this host reports the volume here ({@link AgentReports}), not at its next poll (100 ms).
+ * This host's state as its agent's loop last reported it, for the Mount ({@link AgentReports}): the agent publishes each
+ * report here, and a Mount looks at the cluster's state again as soon as one has its volume, not at its next poll.
  */
-final class ReportedState implements AgentReports {
+public final class ReportedState implements AgentReports {
     private NodeState last; // guarded by this
 
-    synchronized void published(NodeState state) {
+    /** Called by the agent after each report it sends. */
+    public synchronized void published(NodeState state) {
         last = state;
         notifyAll();
     }
