@@ -11,6 +11,23 @@ final class BenchSupport {
     private BenchSupport() {}
 
     /** Writes {@code sizeMiB} MiB of incompressible data and syncs it. */
+    /**
+     * Unless {@code FLOCKER_BENCH_KEEP} is set: removes the benchmark's lab and its work directory (the agents' logs and
+     * configuration, the cluster's certificates and keys); else says what it kept.
+     */
+    static void cleanUp(String lab, Path work) {
+        if (System.getenv("FLOCKER_BENCH_KEEP") != null) {
+            System.out.println("Kept " + work + " and the lab " + lab + " (FLOCKER_BENCH_KEEP); remove it with bin/flocker-lab down --name " + lab);
+            return;
+        }
+        dev.flocker.lab.Lab.down(lab);
+        try (var tree = java.nio.file.Files.walk(work)) {
+            tree.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            System.err.println("cannot remove " + work + ": " + e.getMessage());
+        }
+    }
+
     static void fill(Path file, int sizeMiB) throws IOException {
         var block = new byte[1 << 20];
         var random = new Random(42);

@@ -78,9 +78,7 @@ public final class CrossHostBenchmark {
         } finally {
             System.out.println();
             report.forEach(System.out::println);
-            if (System.getenv("FLOCKER_BENCH_KEEP") == null) {
-                Lab.down(LAB);
-            }
+            BenchSupport.cleanUp(LAB, work);
         }
     }
 

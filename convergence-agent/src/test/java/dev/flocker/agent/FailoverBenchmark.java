@@ -55,9 +55,7 @@ public final class FailoverBenchmark {
             FailoverLabTest.cluster = null;
             System.out.println();
             System.out.print(report);
-            if (System.getenv("FLOCKER_BENCH_KEEP") == null) {
-                Lab.down(LAB);
-            }
+            BenchSupport.cleanUp(LAB, work);
         }
     }
 

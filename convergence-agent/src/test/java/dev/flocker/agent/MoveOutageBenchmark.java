@@ -117,9 +117,7 @@ public final class MoveOutageBenchmark {
             Load.stop(lab);
             System.out.println();
             System.out.print(report);
-            if (System.getenv("FLOCKER_BENCH_KEEP") == null) {
-                Lab.down(LAB);
-            }
+            BenchSupport.cleanUp(LAB, work);
         }
     }
 

@@ -52,9 +52,7 @@ public final class PluginMountBenchmark {
         } finally {
             System.out.println();
             System.out.print(report);
-            if (System.getenv("FLOCKER_BENCH_KEEP") == null) {
-                Lab.down(LAB);
-            }
+            BenchSupport.cleanUp(LAB, work);
         }
     }
 

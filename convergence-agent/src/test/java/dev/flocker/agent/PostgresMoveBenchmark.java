@@ -74,9 +74,7 @@ public final class PostgresMoveBenchmark {
             Load.stop(lab);
             System.out.println();
             report.forEach(System.out::println);
-            if (System.getenv("FLOCKER_BENCH_KEEP") == null) {
-                Lab.down(LAB);
-            }
+            BenchSupport.cleanUp(LAB, work);
         }
     }
 
