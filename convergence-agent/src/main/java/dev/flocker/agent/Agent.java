@@ -116,6 +116,24 @@ public final class Agent implements AutoCloseable {
         }
     }
 
+    /**
+     * The result of {@code task}, run on another thread: its own exception when it threw one (a RuntimeException as it
+     * is), an IllegalStateException naming {@code what} when this thread is interrupted while waiting.
+     */
+    static <T> T result(java.util.concurrent.Future<T> task, String what) {
+        try {
+            return task.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while " + what, e);
+        }
+    }
+
     /** Waits {@code millis}; an interrupt ends the wait early and stays set for the caller's loop to see. */
     static void sleep(long millis) {
         java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(millis));

@@ -85,10 +85,10 @@ final class ControlLink implements AutoCloseable {
         return current == null ? null : current.view();
     }
 
-    /** Sends {@code state} if it differs from the last one sent on this connection; the loop calls it once per loop. */
     /** What the loop reported last, for the Docker plugin's Mount. */
     final dev.flocker.plugin.ReportedState reported = new dev.flocker.plugin.ReportedState();
 
+    /** Sends {@code state} if it differs from the last one sent on this connection; the loop calls it once per loop. */
     void report(NodeState state) {
         lastReported = Instant.now();
         dumped = false;

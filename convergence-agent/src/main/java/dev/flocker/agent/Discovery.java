@@ -5,7 +5,6 @@ import dev.flocker.api.model.DatasetId;
 import dev.flocker.volume.SnapshotName;
 import dev.flocker.volume.VolumeDriver;
 import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Reads this host as it is now: every dataset of the volume backend, every container this agent manages, and, when
@@ -25,20 +24,6 @@ record Discovery(VolumeDriver driver, Containers containers) {
             datasets.put(v.id(), new LocalState.LocalDataset(v.id(), v.maximumSize(), v.mountpoint() == null ? null : v.mountpoint().toString(),
                     v.mounted(), v.readOnly(), v.owner(), v.generation(), v.referencedBytes(), newest, ours.size()));
         }
-        return new LocalState(datasets, containersOf(listing), withImages ? containers.imageIds() : java.util.Set.of());
-    }
-
-    private static Map<String, LocalState.LocalContainer> containersOf(java.util.concurrent.FutureTask<Map<String, LocalState.LocalContainer>> listing) {
-        try {
-            return listing.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while listing containers", e);
-        }
+        return new LocalState(datasets, Agent.result(listing, "listing containers"), withImages ? containers.imageIds() : java.util.Set.of());
     }
 }

@@ -33,8 +33,9 @@ final class MoveRunner {
     private final Map<DatasetId, MoveProgress> progress = new ConcurrentHashMap<>();
     private final Map<DatasetId, Active> active = new ConcurrentHashMap<>();
     private final Map<DatasetId, Finished> finished = new ConcurrentHashMap<>();
-    /** How many handoffs are between their freeze and their pass (the ZFS part of their outage); guarded by itself. */
-    private final int[] quiet = {0};
+    /** How many handoffs are between their freeze and their pass (the ZFS part of their outage); guarded by {@link #quietLock}. */
+    private int quiet;
+    private final Object quietLock = new Object();
 
     /** A move in flight as users see it; between two pre-copy rounds it stays, with nothing running. */
     private final class Active {
@@ -167,7 +168,8 @@ final class MoveRunner {
             for (var step : handoff.steps()) {
                 long stepStarted = System.nanoTime();
                 if (!quieted && (step instanceof Change.Freeze || step instanceof Change.RecordOwner || step instanceof Change.PushIncrement)) {
-                    quieted = quiet(+1); // the loops here wait until the pass (ConvergenceLoop): their ZFS listings slow these steps
+                    quiet(+1); // the loops here wait until the pass (ConvergenceLoop): their ZFS listings slow these steps
+                    quieted = true;
                 }
                 switch (step) {
                     case Change.HoldConnections c -> {
@@ -202,7 +204,7 @@ final class MoveRunner {
                     }
                     case Change.PassOwnership c -> {
                         if (recording != null) {
-                            took.append(" (RecordOwner beside=").append(await(recording)).append(')');
+                            took.append(" (RecordOwner beside=").append(Agent.result(recording, "recording the new owner")).append(')');
                             recording = null;
                         }
                         move.detail = "passing ownership (generation " + c.generation() + ")";
@@ -211,7 +213,10 @@ final class MoveRunner {
                         // The planner routes the application's clients to the new owner from now on, not only once it reports.
                         progress.put(id, MoveProgress.towards(handoff.to().node()).passed(handoff.generation(), Instant.now())
                                 .running(MovePhase.HANDOFF));
-                        quieted = quieted && quiet(-1);
+                        if (quieted) {
+                            quiet(-1);
+                            quieted = false;
+                        }
                     }
                     case Change.ForwardConnections c -> {
                         move.detail = "ownership passed; sending connections to " + c.host();
@@ -256,18 +261,6 @@ final class MoveRunner {
         });
     }
 
-    /** The result of a step run beside others; its failure is the handoff's. */
-    private static long await(java.util.concurrent.FutureTask<Long> step) {
-        try {
-            return step.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while recording the new owner", e);
-        }
-    }
-
     private static void awaitQuietly(java.util.concurrent.FutureTask<Long> step) {
         try {
             step.get();
@@ -278,13 +271,12 @@ final class MoveRunner {
         }
     }
 
-    /** Counts a handoff into ({@code +1}) or out of ({@code -1}) the ZFS part of its outage; true when counted in. */
-    private boolean quiet(int delta) {
-        synchronized (quiet) {
-            quiet[0] += delta;
-            quiet.notifyAll();
+    /** Counts a handoff into ({@code +1}) or out of ({@code -1}) the ZFS part of its outage. */
+    private void quiet(int delta) {
+        synchronized (quietLock) {
+            quiet += delta;
+            quietLock.notifyAll();
         }
-        return delta > 0;
     }
 
     /**
@@ -295,10 +287,10 @@ final class MoveRunner {
     boolean awaitQuiet(long maxMillis) throws InterruptedException {
         long deadline = System.nanoTime() + maxMillis * 1_000_000;
         boolean waited = false;
-        synchronized (quiet) {
-            for (long left = maxMillis; quiet[0] > 0 && left > 0; left = (deadline - System.nanoTime()) / 1_000_000) {
+        synchronized (quietLock) {
+            for (long left = maxMillis; quiet > 0 && left > 0; left = (deadline - System.nanoTime()) / 1_000_000) {
                 waited = true;
-                quiet.wait(left);
+                quietLock.wait(left);
             }
         }
         return waited;

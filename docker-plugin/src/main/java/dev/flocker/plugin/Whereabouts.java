@@ -25,10 +25,7 @@ final class Whereabouts {
     private final NodeId self;
     private final AgentReports reports;
 
-    Whereabouts(FlockerClient api, NodeId self) {
-        this(api, self, null);
-    }
-
+    /** @param reports what this host's agent reports (null: the cluster's state is polled only) */
     Whereabouts(FlockerClient api, NodeId self, AgentReports reports) {
         this.api = api;
         this.self = self;
