@@ -71,7 +71,7 @@ record Shipping(DatasetShipper shipper, SshConnections ssh, Function<Change.Peer
         try {
             ssh.run(peer, RemoteZfs.passOwnership(dataset, change.to().node(), change.generation(), mount));
         } catch (dev.flocker.volume.transfer.RemoteCommandException e) {
-            if (mount == RemoteZfs.PeerMount.NONE) {
+            if (mount.equals(RemoteZfs.PeerMount.NONE)) {
                 throw e;
             }
             // The mount failed (or an earlier attempt mounted it: "already mounted"), or the command was cut off after it:

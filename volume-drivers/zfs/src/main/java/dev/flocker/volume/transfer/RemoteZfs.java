@@ -20,9 +20,9 @@ public final class RemoteZfs {
     /**
      * Receives a send stream into {@code dataset}, and prints the guid of the snapshot it brought, so the sender can check
      * what arrived. A new replica is made unmounted and read-only at once, until it is handed over. With
-     * {@code askMount} (a handoff's final increment) the same {@code zfs get} also prints the copy's canmount and
-     * mountpoint, so the sender knows whether passing ownership can also mount it ({@link #passOwnership}); the output is
-     * then {@code zfs get}'s name, property, value lines ({@link #arrived}).
+     * {@code askMount} (a handoff's final increment) the same {@code zfs get} also prints the copy's canmount,
+     * mountpoint, readonly and mounted, so the sender knows whether passing ownership can also mount it
+     * ({@link #passOwnership}); the output is then {@code zfs get}'s name, property, value lines ({@link #arrived}).
      */
     public static String receive(String dataset, String snapshot, boolean newReplica, boolean askMount) {
         var parts = new java.util.ArrayList<>(List.of("zfs recv -F " + dataset));
@@ -30,7 +30,7 @@ public final class RemoteZfs {
             parts.add("zfs set mountpoint=none " + dataset);
             parts.add("zfs set readonly=on " + dataset);
         }
-        parts.add(askMount ? "zfs get -H -p -o name,property,value guid,canmount,mountpoint,readonly " + dataset + "@" + snapshot + " " + dataset
+        parts.add(askMount ? "zfs get -H -p -o name,property,value guid,canmount,mountpoint,readonly,mounted " + dataset + "@" + snapshot + " " + dataset
                 : "zfs get -H -p -o value guid " + dataset + "@" + snapshot);
         return String.join(" && ", parts);
     }
@@ -39,22 +39,57 @@ public final class RemoteZfs {
     public record Arrived(String guid, PeerMount mount) {
     }
 
-    /** What the pass can do with the peer's copy, from what its final increment found ({@link #arrived}). */
-    public enum PeerMount {
-        /** No mountpoint (or one ZFS may mount by itself): the pass records the owner only; the peer's agent mounts it. */
-        NONE,
-        /** Prepared by its host (mountpoint, {@code canmount=noauto}, {@code readonly=off}): the pass mounts it. */
-        MOUNT,
-        /**
-         * A mountpoint and {@code canmount=noauto}, still read-only (a former writable copy there, made a replica, that
-         * its host had not prepared yet): the pass sets {@code readonly=off}, then mounts it.
-         */
-        UNLOCK_AND_MOUNT
+    /**
+     * What the pass can do with the peer's copy, from what its final increment found ({@link #arrived}): a {@link Kind},
+     * and for {@link Kind#REMOUNT} the copy's mountpoint.
+     */
+    public record PeerMount(Kind kind, String mountpoint) {
+        public static final PeerMount NONE = new PeerMount(Kind.NONE, null);
+        public static final PeerMount MOUNT = new PeerMount(Kind.MOUNT, null);
+        public static final PeerMount UNLOCK_AND_MOUNT = new PeerMount(Kind.UNLOCK_AND_MOUNT, null);
+
+        public enum Kind {
+            /** No mountpoint (or one ZFS may mount by itself): the pass records the owner only; the peer's agent mounts it. */
+            NONE,
+            /** Prepared by its host (mountpoint, {@code canmount=noauto}, {@code readonly=off}): the pass mounts it. */
+            MOUNT,
+            /**
+             * A mountpoint and {@code canmount=noauto}, still read-only (a former writable copy there, made a replica, that
+             * its host had not prepared yet): the pass sets {@code readonly=off}, then mounts it.
+             */
+            UNLOCK_AND_MOUNT,
+            /**
+             * Mounted read-only at its mountpoint: frozen, the peer's own writable copy until it handed the dataset here a
+             * moment ago (a move back within its handoff's tail, before its host made it a replica). The pass remounts
+             * it read-write in the kernel ({@code mount -i -o remount,rw}, a few ms), as {@code makeWritable} does there
+             * ({@code zfs mount} refuses a mounted file system), and sets {@code readonly=off} after the owner.
+             */
+            REMOUNT
+        }
+
+        /** A frozen copy mounted at {@code mountpoint}. */
+        public static PeerMount remount(String mountpoint) {
+            if (!MOUNTPOINT.matcher(mountpoint).matches()) {
+                throw new IllegalArgumentException("mountpoint " + mountpoint + " is not a path of [A-Za-z0-9_/-] ending in a dataset id");
+            }
+            return new PeerMount(Kind.REMOUNT, mountpoint);
+        }
+
+        @Override
+        public String toString() {
+            return kind == Kind.REMOUNT ? "REMOUNT " + mountpoint : kind.name();
+        }
     }
 
+    /** The mountpoints a pass may remount (the forced command allows exactly these): a dataset id under a plain path. */
+    private static final java.util.regex.Pattern MOUNTPOINT = java.util.regex.Pattern.compile(
+            "(/[A-Za-z0-9_-]+)+/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
     /**
-     * Reads what {@link #receive} printed. A copy with its mountpoint and {@code canmount=noauto} is mounted by nothing but
-     * an explicit mount; with {@code readonly=off} too (prepared), the mount is all it takes.
+     * Reads what {@link #receive} printed. A copy mounted read-only is frozen (the remount of a freeze shows as
+     * {@code readonly=on}): the pass remounts it read-write. Otherwise, a copy with its mountpoint and
+     * {@code canmount=noauto} is mounted by nothing but an explicit mount; with {@code readonly=off} too (prepared), the
+     * mount is all it takes.
      */
     public static Arrived arrived(String dataset, String snapshot, boolean askMount, String output) {
         if (!askMount) {
@@ -63,7 +98,11 @@ public final class RemoteZfs {
         var props = dev.flocker.volume.zfs.ZfsGetOutput.parse(output.strip());
         var copy = props.getOrDefault(dataset, Map.of());
         var guid = props.getOrDefault(dataset + "@" + snapshot, Map.of()).getOrDefault("guid", "");
-        if (!"noauto".equals(copy.get("canmount")) || !copy.getOrDefault("mountpoint", "").startsWith("/")) {
+        var mountpoint = copy.getOrDefault("mountpoint", "");
+        if ("yes".equals(copy.get("mounted")) && "on".equals(copy.get("readonly")) && MOUNTPOINT.matcher(mountpoint).matches()) {
+            return new Arrived(guid, PeerMount.remount(mountpoint));
+        }
+        if (!"noauto".equals(copy.get("canmount")) || !mountpoint.startsWith("/")) {
             return new Arrived(guid, PeerMount.NONE);
         }
         return new Arrived(guid, "off".equals(copy.get("readonly")) ? PeerMount.MOUNT : PeerMount.UNLOCK_AND_MOUNT);
@@ -95,7 +134,7 @@ public final class RemoteZfs {
     /**
      * Records a new owner and generation on the peer's copy: the last step of a handoff. With {@code mount} other than
      * {@link PeerMount#NONE} (the copy has its mountpoint, mounted by nothing but an explicit mount), mounts it first (after
-     * {@code readonly=off} where still read-only), in the same command: its host sees itself
+     * {@code readonly=off} where still read-only; a frozen copy is remounted read-write instead), in the same command: its host sees itself
      * the owner only once the copy is mounted, so it never has to guess whether the mount is still coming, and never
      * starts an application on the bare directory beneath. Nothing on that host writes a copy it does not own (its agent
      * starts no application on it), and a command cut off between the mount and the ownership is repeated without the
@@ -104,10 +143,13 @@ public final class RemoteZfs {
     public static String passOwnership(String dataset, NodeId owner, long generation, PeerMount mount) {
         var command = "zfs set " + new dev.flocker.volume.zfs.Ownership(owner, generation).property() + " " + dataset + " && touch -c "
                 + wakeFile(owner);
-        return switch (mount) {
+        return switch (mount.kind()) {
             case NONE -> command;
             case MOUNT -> "zfs mount " + dataset + " && " + command;
             case UNLOCK_AND_MOUNT -> "zfs set readonly=off " + dataset + " && zfs mount " + dataset + " && " + command;
+            // The property last: a frozen copy was writable, so it is off already but for an odd case (set for the next
+            // mount, not this one); the new owner need not wait for this sync task (12 ms in zfs-fuse) to wake.
+            case REMOUNT -> "mount -i -o remount,rw " + mount.mountpoint() + " && " + command + " && zfs set readonly=off " + dataset;
         };
     }
 

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ForcedCommandTest {
     private static final String ROOTS = "fl-x-n[0-9]+";
     private static final String DATASET = "fl-x-n2/" + DatasetId.random();
+    private static final String MOUNTPOINT = "/var/lib/flocker-lab/x/n2/flocker/" + DATASET.substring(DATASET.indexOf('/') + 1);
 
     @TempDir
     Path dir;
@@ -43,7 +44,8 @@ class ForcedCommandTest {
                 RemoteZfs.destroy(DATASET),
                 RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.NONE),
                 RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.MOUNT),
-                RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.UNLOCK_AND_MOUNT));
+                RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.UNLOCK_AND_MOUNT),
+                RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.remount(MOUNTPOINT)));
     }
 
     @Test
@@ -51,8 +53,9 @@ class ForcedCommandTest {
         for (var command : shippingCommands()) {
             var run = forced(command);
             assertThat(run.exit).as("%s: %s", command, run.stderr).isZero();
-            var expected = Arrays.stream(command.split(" && ")).filter(part -> part.startsWith("zfs "))
-                    .map(part -> part.substring("zfs ".length())).toList();
+            // The stubs record zfs's arguments as they are, mount's after "mount: ".
+            var expected = Arrays.stream(command.split(" && ")).filter(part -> part.startsWith("zfs ") || part.startsWith("mount "))
+                    .map(part -> part.startsWith("zfs ") ? part.substring("zfs ".length()) : "mount: " + part.substring("mount ".length())).toList();
             assertThat(run.zfsCalls).as(command).isEqualTo(expected);
         }
     }
@@ -66,6 +69,9 @@ class ForcedCommandTest {
         var unlocking = forced(RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.UNLOCK_AND_MOUNT));
         assertThat(unlocking.zfsCalls.subList(0, 2)).containsExactly("set readonly=off " + DATASET, "mount " + DATASET);
         assertThat(unlocking.zfsCalls.get(2)).startsWith("set flocker:owner=");
+        var remounting = forced(RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.remount(MOUNTPOINT)));
+        assertThat(remounting.zfsCalls.get(0)).isEqualTo("mount: -i -o remount,rw " + MOUNTPOINT);
+        assertThat(remounting.zfsCalls.get(1)).startsWith("set flocker:owner=");
     }
 
     @Test
@@ -85,7 +91,9 @@ class ForcedCommandTest {
         for (var command : List.of("", "sh -c id", "zfs set readonly=off other/" + DatasetId.random(), "zfs set canmount=on " + DATASET, "zfs set mountpoint=/etc " + DATASET, "zfs mount -a", "zfs destroy -r fl-x-n2",
                 "zfs recv -F other/" + DatasetId.random(), RemoteZfs.owner(DATASET) + "; id", RemoteZfs.owner(DATASET) + " && rm -rf /",
                 "zfs destroy -r " + DATASET + "/../x", RemoteZfs.owner(DATASET) + "\nid", "touch /run/flocker/wake/" + NodeId.random(),
-                "touch -c /etc/passwd", "touch -c /run/flocker/wake/../../../etc/passwd")) {
+                "touch -c /etc/passwd", "touch -c /run/flocker/wake/../../../etc/passwd", "mount -i -o remount,rw /etc",
+                "mount -i -o remount,rw /x/../" + DatasetId.random(), "mount -o remount,rw /x/" + DatasetId.random(),
+                "mount -i -o remount,rw,exec /x/" + DatasetId.random(), "mount -i -o remount,rw / /x/" + DatasetId.random())) {
             var run = forced(command);
             assertThat(run.exit).as(command).isEqualTo(126);
             assertThat(run.stderr).as(command).contains("refused");
@@ -96,7 +104,7 @@ class ForcedCommandTest {
     private record Run(int exit, String stderr, List<String> zfsCalls) {
     }
 
-    /** Runs the forced command as sshd would, with a {@code zfs} on the PATH that only records its arguments. */
+    /** Runs the forced command as sshd would, with a {@code zfs} and a {@code mount} on the PATH that only record their arguments. */
     private Run forced(String command) throws Exception {
         var bin = Files.createDirectories(dir.resolve("bin"));
         var calls = dir.resolve("calls");
@@ -104,6 +112,9 @@ class ForcedCommandTest {
         var zfs = bin.resolve("zfs");
         Files.writeString(zfs, "#!/bin/sh\necho \"$*\" >> " + calls + "\n");
         Files.setPosixFilePermissions(zfs, PosixFilePermissions.fromString("rwxr-xr-x"));
+        var mount = bin.resolve("mount");
+        Files.writeString(mount, "#!/bin/sh\necho \"mount: $*\" >> " + calls + "\n");
+        Files.setPosixFilePermissions(mount, PosixFilePermissions.fromString("rwxr-xr-x"));
         var process = new ProcessBuilder("bash", script().toString(), ROOTS).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         process.environment().put("SSH_ORIGINAL_COMMAND", command);
         process.environment().put("PATH", bin + ":" + System.getenv("PATH"));

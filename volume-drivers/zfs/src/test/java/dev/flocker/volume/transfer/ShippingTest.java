@@ -127,6 +127,26 @@ class ShippingTest {
         assertThat(unlocked.mounted()).isTrue();
         assertThat(unlocked.readOnly()).isFalse();
         assertThat(unlocked.generation()).isEqualTo(2);
+
+        // And back within a handoff's tail: that host froze its copy (read-only in the kernel, still mounted) as it handed
+        // the dataset on, and has not made it a replica yet. The final increment lands in the frozen copy; the pass
+        // remounts it read-write, through the forced command.
+        target.freeze(id);
+        assertThat(target.get(id).orElseThrow().mounted()).isTrue();
+        source.makeWritable(id);
+        FileTree.writeRandom(mount.resolve("tail.bin"), MIB, 6);
+        source.freeze(id);
+        var again = shipper.push(id, peer, new Transfer(), true);
+        assertThat(again.peerMount()).isEqualTo(RemoteZfs.PeerMount.remount(unlocked.mountpoint().toString()));
+        assertThat(target.get(id).orElseThrow().readOnly()).as("the final increment leaves a frozen copy frozen").isTrue();
+        ssh.run(peer, RemoteZfs.passOwnership(h2.pool() + "/" + id, node2, 3, again.peerMount()));
+        var remounted = target.get(id).orElseThrow();
+        assertThat(remounted.mounted()).isTrue();
+        assertThat(remounted.readOnly()).isFalse();
+        assertThat(remounted.generation()).isEqualTo(3);
+        source.makeWritable(id);
+        assertThat(FileTree.checksum(remounted.mountpoint())).isEqualTo(FileTree.checksum(mount));
+        Files.writeString(remounted.mountpoint().resolve("written-after-remount.txt"), "the new owner writes again");
         source.destroy(id);
         target.destroy(id);
     }
