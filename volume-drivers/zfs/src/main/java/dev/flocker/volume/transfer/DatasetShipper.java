@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * <p>Every remote command costs a round trip plus the peer's shell start-up, so an incremental push
  * is one remote command: the base is the snapshot the last push to that peer verified. That is a
  * hint, not state: {@code zfs recv} itself refuses a stream whose base the peer does not hold, and
- * then the common snapshot is looked up on the peer and the push retried once.
+ * then the common snapshot is looked up on the peer and the push retried once. A snapshot this host did not take and
+ * holds newer than that hint came from another host (the peer, when the dataset moves back), so it is tried first: it
+ * is what the look-up would find when the peer holds it.
  */
 public final class DatasetShipper {
     private static final Logger LOG = LoggerFactory.getLogger(DatasetShipper.class);
@@ -46,6 +48,9 @@ public final class DatasetShipper {
     private final VolumeDriver local;
     private final SshConnections ssh;
     private final Map<String, Snapshot> lastVerified = new ConcurrentHashMap<>();
+    /** The names of the snapshots this host took lately, per dataset (the rest of ours came from other hosts). */
+    private final Map<DatasetId, java.util.Deque<String>> taken = new ConcurrentHashMap<>();
+    private static final int TAKEN_KEPT = 32;
 
     public DatasetShipper(VolumeDriver local, SshConnections ssh) {
         this.local = local;
@@ -83,8 +88,8 @@ public final class DatasetShipper {
         var snapshot = volume.latestSnapshot().orElseThrow();
         long snapshotted = System.nanoTime();
         var mine = volume.snapshots();
-
-        var hint = Optional.ofNullable(lastVerified.get(key)).flatMap(h -> Snapshot.latestCommon(mine, List.of(h)));
+        var hint = base(mine, snapshot, Optional.ofNullable(lastVerified.get(key)), taken(id));
+        taken(id, snapshot.name());
         if (hint.isPresent()) {
             try {
                 return finish(id, peer, hint, snapshot, stream(id, peer, remoteName, hint, snapshot, false, askMount, transfer, start), start,
@@ -96,7 +101,8 @@ public final class DatasetShipper {
                     throw e;
                 }
                 LOG.atInfo().addKeyValue("dataset", id).addKeyValue("peer", peer.address())
-                        .log("peer no longer holds the last pushed snapshot; looking up the common one");
+                        .addKeyValue("base", hint.get().name())
+                        .log("peer does not hold the base tried (the last pushed snapshot, or one received since); looking up the common one");
                 lastVerified.remove(key);
             }
         }
@@ -122,6 +128,46 @@ public final class DatasetShipper {
                 cleanUpAfterFailedFullReceive(peer, remoteName, e);
             }
             throw e;
+        }
+    }
+
+    /**
+     * The base to try for an incremental push without asking the peer: the newest of {@code mine} (other than the
+     * snapshot just taken) that came from another host, when it is newer than the last snapshot verified on this peer;
+     * else that last verified one, while this host still holds it. Empty: ask the peer.
+     */
+    static Optional<Snapshot> base(List<Snapshot> mine, Snapshot sending, Optional<Snapshot> verified, java.util.Collection<String> takenHere) {
+        var known = verified.flatMap(v -> Snapshot.latestCommon(mine, List.of(v)));
+        for (int i = mine.size() - 1; i >= 0; i--) {
+            var candidate = mine.get(i);
+            if (known.isPresent() && candidate.guid().equals(known.get().guid())) {
+                return known; // nothing received since
+            }
+            if (!candidate.guid().equals(sending.guid()) && dev.flocker.volume.SnapshotName.isOurs(candidate.name())
+                    && !takenHere.contains(candidate.name())) {
+                return Optional.of(candidate); // received after the last verified one (or with none verified)
+            }
+        }
+        return known;
+    }
+
+    private java.util.Collection<String> taken(DatasetId id) {
+        var names = taken.get(id);
+        if (names == null) {
+            return List.of();
+        }
+        synchronized (names) {
+            return List.copyOf(names);
+        }
+    }
+
+    private void taken(DatasetId id, String name) {
+        var names = taken.computeIfAbsent(id, k -> new java.util.ArrayDeque<>());
+        synchronized (names) {
+            names.addLast(name);
+            while (names.size() > TAKEN_KEPT) {
+                names.removeFirst();
+            }
         }
     }
 
