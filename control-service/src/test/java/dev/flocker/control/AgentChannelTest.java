@@ -152,6 +152,40 @@ class AgentChannelTest {
         }
     }
 
+    /** A host reporting {@code dataset} writable and mounted here, at ownership generation {@code generation}. */
+    static NodeState owning(NodeId node, String host, DatasetId dataset, long generation) {
+        return new NodeState(node, host, "era-" + host, List.of(new NodeState.DatasetState(dataset, true, "/flocker/" + host + "/" + dataset,
+                67108864L, generation)), List.of(), List.of());
+    }
+
+    @Test
+    void duringAHandoffBothHostsReportTheDatasetWritableAndTheStateShowsTheNewerGeneration() throws Exception {
+        var a = NodeId.random();
+        var b = NodeId.random();
+        var dataset = DatasetId.random();
+        try (var agentA = new FakeAgent(svc, a); var agentB = new FakeAgent(svc, b)) {
+            agentA.next();
+            agentB.next();
+            // b passed to a: a reports its new copy, b has not reported since its handoff began. Then back again, the other
+            // way round, so whichever order the hosts are kept in, one of the two would show the old owner.
+            for (var round : List.of(new long[] {6, 5}, new long[] {7, 8})) {
+                int acksA = agentA.acks.get();
+                int acksB = agentB.acks.get();
+                agentA.report(owning(a, "10.9.8.21", dataset, round[0]));
+                agentB.report(owning(b, "10.9.8.22", dataset, round[1]));
+                waitFor(() -> agentA.acks.get() > acksA && agentB.acks.get() > acksB); // both stored
+                var newer = round[0] > round[1] ? a : b;
+                var host = round[0] > round[1] ? "10.9.8.21" : "10.9.8.22";
+                java.util.function.Supplier<JsonNode> entry = () -> find(svc.call("GET", "/v1/state/datasets", null).body(), "dataset_id",
+                        dataset.toString());
+                waitFor(() -> newer.toString().equals(entry.get().path("primary").asText()));
+                Thread.sleep(300); // and it stays so: not a moment before the older report was seen
+                assertThat(entry.get().get("primary").asText()).as("generations %d and %d", round[0], round[1]).isEqualTo(newer.toString());
+                assertThat(entry.get().get("path").asText()).isEqualTo("/flocker/" + host + "/" + dataset);
+            }
+        }
+    }
+
     @Test
     void theJavaAgentChannelKeepsAnExactCopyOfItsNodesViewFromAFullStateAndDiffs() throws Exception {
         var node = NodeId.random();

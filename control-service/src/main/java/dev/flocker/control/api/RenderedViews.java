@@ -101,15 +101,26 @@ final class RenderedViews {
         }).toList();
     }
 
+    /**
+     * Where each dataset is. Two hosts both report a writable copy for a moment in each handoff: the new owner as soon as
+     * its copy is mounted, the old one until its next report after the pass. The newer ownership generation is the
+     * owner (the old copy records the new owner already); hosts are taken in a fixed order, so equal ones cannot flip.
+     */
     private static java.util.Collection<Map<String, Object>> renderDatasetState(ClusterState cluster) {
         var result = new LinkedHashMap<DatasetId, Map<String, Object>>();
-        for (var node : cluster.nodes().values()) {
+        var shownGeneration = new java.util.HashMap<DatasetId, Long>();
+        var nodes = cluster.nodes().values().stream().sorted(java.util.Comparator.comparing(n -> n.uuid().toString())).toList();
+        for (var node : nodes) {
             for (var ds : node.datasets()) {
                 var entry = result.computeIfAbsent(ds.datasetId(), k -> new LinkedHashMap<>(Map.of("dataset_id", k)));
                 if (ds.maximumSize() != null) {
                     entry.put("maximum_size", ds.maximumSize());
                 }
-                if (ds.primary() && ds.path() != null) {
+                var shown = shownGeneration.get(ds.datasetId());
+                if (ds.primary() && ds.path() != null && (shown == null || ds.generation() > shown)) {
+                    shownGeneration.put(ds.datasetId(), ds.generation());
+                    entry.remove("used_bytes");
+                    entry.remove("standbys");
                     entry.put("primary", node.uuid());
                     entry.put("path", ds.path());
                     if (ds.usedBytes() != null) {
