@@ -73,7 +73,10 @@ public final class Agent implements AutoCloseable {
             watchdog.lapsed();
         });
         this.loop = new ConvergenceLoop(self, config, new ConvergenceLoop.Parts(new Discovery(driver, containers), link, executor,
-                new MoveRunner(self, executor, wakeup), replicator, images, proxy, report, peers, wakeup, metrics));
+                new MoveRunner(self, executor, wakeup, id -> {
+                    var view = link.view();
+                    return view != null && view.configuration().dataset(id).filter(d -> self.equals(d.primary())).isPresent();
+                }), replicator, images, proxy, report, peers, wakeup, metrics));
         if (wake != null) {
             loop.wakeWatched();
         }

@@ -120,7 +120,8 @@ final class ConvergenceLoop {
      * several per handoff, most started by the control service's pushes of the move's progress) would slow the final
      * snapshot, the receive, the mount and the pass; level-triggered, a loop a moment later misses nothing:
      * <ul>
-     * <li>while a handoff from here is between its freeze and its pass, every loop waits for the pass;</li>
+     * <li>while a handoff from here runs, from its start (the loop that planned it would otherwise run again at once,
+     *     reporting it, beside its freeze and final snapshot) to its pass, every loop waits for the pass;</li>
      * <li>while one to here is reported, a loop started by pushes alone waits for another reason to run (the old owner's
      *     wake at the pass, most often).</li>
      * </ul>

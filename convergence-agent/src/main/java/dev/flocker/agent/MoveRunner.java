@@ -66,10 +66,18 @@ final class MoveRunner {
     }
 
     MoveRunner(NodeId self, ChangeExecutor executor, Wakeup wakeup) {
+        this(self, executor, wakeup, id -> false);
+    }
+
+    /** @param configuredHere whether the control service's configuration puts a dataset on this host now */
+    MoveRunner(NodeId self, ChangeExecutor executor, Wakeup wakeup, java.util.function.Predicate<DatasetId> configuredHere) {
         this.self = self;
         this.executor = executor;
         this.wakeup = wakeup;
+        this.configuredHere = configuredHere;
     }
+
+    private final java.util.function.Predicate<DatasetId> configuredHere;
 
     /** What the planner reads: the moves' progress by dataset. */
     Map<DatasetId, MoveProgress> progress() {
@@ -101,7 +109,14 @@ final class MoveRunner {
         switch (change) {
             case Change.AbandonPreCopy c -> abandon(c);
             case Change.PushIncrement c -> start(c.dataset(), c.to().node(), MovePhase.PRE_COPY, a -> preCopy(a, c));
-            case Change.Handoff c -> start(c.dataset(), c.to().node(), MovePhase.HANDOFF, a -> handoff(a, c));
+            case Change.Handoff c -> {
+                // Counted in before its thread starts: the loop that planned it must not run again (a ZFS listing beside
+                // the freeze and the final snapshot) until the pass; the handoff counts itself out there (see handoff).
+                quiet(+1);
+                if (!start(c.dataset(), c.to().node(), MovePhase.HANDOFF, a -> handoff(a, c))) {
+                    quiet(-1);
+                }
+            }
             case Change.ResumePass c -> start(c.dataset(), c.to().node(), MovePhase.HANDOFF, a -> resumePass(a, c));
             default -> throw new IllegalArgumentException("not a background change: " + change);
         }
@@ -111,10 +126,11 @@ final class MoveRunner {
         void run(Active move);
     }
 
-    private void start(DatasetId id, NodeId to, MovePhase phase, Work work) {
+    /** Starts {@code work} on its own thread; false when a step of this move runs already. */
+    private boolean start(DatasetId id, NodeId to, MovePhase phase, Work work) {
         var current = active.get(id);
         if (current != null && current.running) {
-            return; // the planner never plans a second one; a loop racing the end of this one waits for the next
+            return false; // the planner never plans a second one; a loop racing the end of this one waits for the next
         }
         var move = current != null && current.to.equals(to) ? current : new Active(id, to, phase);
         move.phase = phase;
@@ -143,6 +159,7 @@ final class MoveRunner {
             }
         });
         wakeup.signal("move-step-started");
+        return true;
     }
 
     private void preCopy(Active move, Change.PushIncrement push) {
@@ -162,15 +179,11 @@ final class MoveRunner {
         long passed = 0;
         var stopped = List.<String>of();
         var took = new StringBuilder(); // each step's milliseconds, for the log: where an outage went
-        boolean quieted = false;
+        boolean quieted = true; // counted in by run: the loops here wait until the pass (ConvergenceLoop), at most 400 ms
         java.util.concurrent.FutureTask<Long> recording = null; // the owner recorded beside the steps after it, in ms
         try {
             for (var step : handoff.steps()) {
                 long stepStarted = System.nanoTime();
-                if (!quieted && (step instanceof Change.Freeze || step instanceof Change.RecordOwner || step instanceof Change.PushIncrement)) {
-                    quiet(+1); // the loops here wait until the pass (ConvergenceLoop): their ZFS listings slow these steps
-                    quieted = true;
-                }
                 switch (step) {
                     case Change.HoldConnections c -> {
                         move.detail = "holding connections";
@@ -256,6 +269,13 @@ final class MoveRunner {
         // snapshots are pruned then too, not while the target starts the application (zfs destroy is slow in zfs-fuse).
         Thread.ofVirtual().name("tail-" + id).start(() -> {
             Agent.sleep(dev.flocker.agent.plan.Planner.HANDOFF_TAIL.toMillis() + 50);
+            if (configuredHere.test(id)) {
+                // Moving back here already: its final increment and pass may be on their way now, and a zfs destroy or a
+                // loop's listing would only slow them (the pass wakes the loop). Its next move away prunes; interval
+                // loops do the rest if the move back does not come.
+                LOG.atDebug().addKeyValue("dataset", id).log("handoff tail over; the dataset is configured here again: no prune, no wake");
+                return;
+            }
             executor.pruneSnapshots(id);
             wakeup.signal("handoff-tail-over");
         });
@@ -271,7 +291,7 @@ final class MoveRunner {
         }
     }
 
-    /** Counts a handoff into ({@code +1}) or out of ({@code -1}) the ZFS part of its outage. */
+    /** Counts a handoff into ({@code +1}, as it starts) or out of ({@code -1}, at its pass) its outage. */
     private void quiet(int delta) {
         synchronized (quietLock) {
             quiet += delta;
@@ -280,7 +300,7 @@ final class MoveRunner {
     }
 
     /**
-     * Waits while a handoff from here is between its freeze and its pass, at most {@code maxMillis}; true if it waited.
+     * Waits while a handoff from here runs (from its start to its pass), at most {@code maxMillis}; true if it waited.
      * The loop calls this before it looks: its ZFS listing (tens of ms) would otherwise run beside the final snapshot, the
      * receive and the pass, which are outage, and it has nothing to do for the handoff, which runs on its own.
      */
