@@ -63,6 +63,7 @@ final class ConvergenceLoop {
     /** SSH sessions to peers are opened ahead of use ({@link ChangeExecutor#warmPeers}) at most this often. */
     private static final long WARM_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
     private long lastWarm = System.nanoTime() - WARM_EVERY_NANOS;
+    private java.util.Set<NodeId> warmed = java.util.Set.of();
     private volatile boolean handoffComing;
     private volatile long handoffPollMillis = HANDOFF_POLL_MILLIS;
     private volatile boolean stopping;
@@ -228,10 +229,13 @@ final class ConvergenceLoop {
             executed = System.nanoTime();
             waits = plan.waits();
             parts.peers().addresses = peerAddresses(cluster);
-            if (System.nanoTime() - lastWarm > WARM_EVERY_NANOS) { // reading the pinned keys, not every loop
+            var peerNodes = cluster.nodes().values().stream().filter(n -> !n.uuid().equals(self) && n.host() != null).toList();
+            // Every few seconds (a session that broke), and at once for a host not warmed yet: a host that just joined is
+            // the target of the next move as often as not (a Docker volume's first mount there).
+            if (System.nanoTime() - lastWarm > WARM_EVERY_NANOS || !peerNodes.stream().allMatch(n -> warmed.contains(n.uuid()))) {
                 lastWarm = System.nanoTime();
-                parts.executor().warmPeers(cluster.nodes().values().stream().filter(n -> !n.uuid().equals(self) && n.host() != null)
-                        .flatMap(n -> Planner.peer(n).stream()).toList());
+                warmed = peerNodes.stream().map(dev.flocker.api.model.NodeState::uuid).collect(Collectors.toSet());
+                parts.executor().warmPeers(peerNodes.stream().flatMap(n -> Planner.peer(n).stream()).toList());
             }
             parts.proxy().peers(parts.peers().addresses);
             if (routedEarly != null) {
