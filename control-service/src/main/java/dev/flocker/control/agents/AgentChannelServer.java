@@ -75,8 +75,9 @@ public final class AgentChannelServer {
         long lastPush;
         /**
          * The last push that carried a change of this node's desired state: such a change goes at once when that was
-         * at least a push interval ago, however recently others' reports were pushed (a move starts without waiting
-         * for the report traffic's interval); changes in a burst are coalesced as before.
+         * at least {@link #DISPATCH_MILLIS} ago (or the push interval, if shorter), however recently others' reports were
+         * pushed (a move starts without waiting for the report traffic's interval). Changes in a burst are coalesced
+         * still, but two in a row (a Docker volume's lease, then its move) do not wait a whole push interval (200 ms).
          */
         long lastConfigPush;
         boolean pendingConfig;
@@ -289,7 +290,7 @@ public final class AgentChannelServer {
                 }
                 long due = connection.lastPush + minIntervalMillis;
                 if (connection.pendingConfig) {
-                    due = Math.min(due, connection.lastConfigPush + minIntervalMillis);
+                    due = Math.min(due, connection.lastConfigPush + Math.min(minIntervalMillis, DISPATCH_MILLIS));
                 }
                 if (connection.progressOnly()) {
                     due = Math.max(due, connection.lastProgressPush + PROGRESS_MILLIS);
