@@ -43,7 +43,11 @@ public final class PluginMountBenchmark {
         var lab = Lab.upWithPoolSize(LAB, 2, "8G", "busybox");
         var work = Files.createTempDirectory("flocker-bench-plugin");
         var report = new StringBuilder(String.format("%-9s %-22s %-4s %-22s %s%n", "volume", "what", "n", "ms min/median/max", "vs floor"));
-        try (var cluster = LabCluster.withAgents(lab, work, 2); var ssh = new SshMasters(lab)) {
+        try (var cluster = new LabCluster(lab, work); var ssh = new SshMasters(lab)) {
+            for (int i = 1; i <= 2; i++) {
+                cluster.startAgent(i, "", List.of("-Dflocker.log.debug=dev.flocker.agent.ConvergenceLoop")); // each loop's timing
+            }
+            cluster.await("both agents report", 60, () -> cluster.client.nodes().size() == 2);
             var bench = new PluginMountBenchmark(cluster);
             for (int size : sizes) {
                 bench.measure(size, moves, ssh, report);
