@@ -51,6 +51,7 @@ public final class DatasetShipper {
     /** The names of the snapshots this host took lately, per dataset (the rest of ours came from other hosts). */
     private final Map<DatasetId, java.util.Deque<String>> taken = new ConcurrentHashMap<>();
     private static final int TAKEN_KEPT = 32;
+    private static final int TAKEN_DATASETS = 20_000;
 
     public DatasetShipper(VolumeDriver local, SshConnections ssh) {
         this.local = local;
@@ -162,6 +163,9 @@ public final class DatasetShipper {
     }
 
     private void taken(DatasetId id, String name) {
+        if (taken.size() > TAKEN_DATASETS && !taken.containsKey(id)) {
+            taken.clear(); // deleted datasets' names: forgetting costs at most one wrong guess per dataset (then the look-up)
+        }
         var names = taken.computeIfAbsent(id, k -> new java.util.ArrayDeque<>());
         synchronized (names) {
             names.addLast(name);
