@@ -56,6 +56,12 @@ public final class AgentChannelServer {
     private volatile long lastDispatch;
     static final long DISPATCH_MILLIS = 50;
     /**
+     * The least time between two pushes of a node's desired state (see {@code Connection.lastConfigPush}): a burst of
+     * writes still goes out in a few pushes, and two writes in a row (a Docker volume's lease, then its move) do not make
+     * the second wait long.
+     */
+    public static final long CONFIG_PUSH_MILLIS = 20;
+    /**
      * A report that changed only in its progress (bytes copied, rates, sizes, snapshot times: {@link NodeState#withoutProgress})
      * is pushed to an agent at most this often, unless a push goes anyway. Agents plan from none of it, and each push
      * runs a loop on each agent (a zfs listing): during a move both hosts looped every 60-100 ms on each other's
@@ -75,7 +81,7 @@ public final class AgentChannelServer {
         long lastPush;
         /**
          * The last push that carried a change of this node's desired state: such a change goes at once when that was
-         * at least {@link #DISPATCH_MILLIS} ago (or the push interval, if shorter), however recently others' reports were
+         * at least {@link #CONFIG_PUSH_MILLIS} ago (or the push interval, if shorter), however recently others' reports were
          * pushed (a move starts without waiting for the report traffic's interval). Changes in a burst are coalesced
          * still, but two in a row (a Docker volume's lease, then its move) do not wait a whole push interval (200 ms).
          */
@@ -290,7 +296,7 @@ public final class AgentChannelServer {
                 }
                 long due = connection.lastPush + minIntervalMillis;
                 if (connection.pendingConfig) {
-                    due = Math.min(due, connection.lastConfigPush + Math.min(minIntervalMillis, DISPATCH_MILLIS));
+                    due = Math.min(due, connection.lastConfigPush + Math.min(minIntervalMillis, CONFIG_PUSH_MILLIS));
                 }
                 if (connection.progressOnly()) {
                     due = Math.max(due, connection.lastProgressPush + PROGRESS_MILLIS);
