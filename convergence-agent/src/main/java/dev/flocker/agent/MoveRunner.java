@@ -33,7 +33,7 @@ final class MoveRunner {
     private final Map<DatasetId, MoveProgress> progress = new ConcurrentHashMap<>();
     private final Map<DatasetId, Active> active = new ConcurrentHashMap<>();
     private final Map<DatasetId, Finished> finished = new ConcurrentHashMap<>();
-    /** How many handoffs are between their freeze and their pass (the ZFS part of their outage); guarded by {@link #quietLock}. */
+    /** How many handoffs are between their start and their pass (their outage); guarded by {@link #quietLock}. */
     private int quiet;
     private final Object quietLock = new Object();
 

@@ -10,7 +10,6 @@ import java.util.Random;
 final class BenchSupport {
     private BenchSupport() {}
 
-    /** Writes {@code sizeMiB} MiB of incompressible data and syncs it. */
     /**
      * Unless {@code FLOCKER_BENCH_KEEP} is set: removes the benchmark's lab and its work directory (the agents' logs and
      * configuration, the cluster's certificates and keys); else says what it kept.
@@ -28,6 +27,7 @@ final class BenchSupport {
         }
     }
 
+    /** Writes {@code sizeMiB} MiB of incompressible data and syncs it. */
     static void fill(Path file, int sizeMiB) throws IOException {
         var block = new byte[1 << 20];
         var random = new Random(42);

@@ -102,12 +102,8 @@ class ShippingTest {
         assertThat(target.get(id).orElseThrow().mounted()).as("the final increment leaves a prepared copy unmounted").isFalse();
 
         var node2 = NodeId.of("22222222-2222-4222-8222-222222222222");
-        ssh.run(peer, RemoteZfs.passOwnership(h2.pool() + "/" + id, node2, 1, last.peerMount()));
-        var handed = target.get(id).orElseThrow();
+        var handed = passedMountedWritable(id, node2, 1, last);
         assertThat(handed.owner()).isEqualTo(node2);
-        assertThat(handed.generation()).isEqualTo(1);
-        assertThat(handed.mounted()).isTrue();
-        assertThat(handed.readOnly()).isFalse();
         source.makeWritable(id); // to compare: the source's copy as it was handed over
         assertThat(FileTree.checksum(handed.mountpoint())).isEqualTo(FileTree.checksum(mount));
         Files.writeString(handed.mountpoint().resolve("written-after.txt"), "the new owner writes");
@@ -122,11 +118,7 @@ class ShippingTest {
         var back = shipper.push(id, peer, new Transfer(), true);
         assertThat(back.peerMount()).isEqualTo(RemoteZfs.PeerMount.UNLOCK_AND_MOUNT);
         assertThat(target.get(id).orElseThrow().mounted()).isFalse();
-        ssh.run(peer, RemoteZfs.passOwnership(h2.pool() + "/" + id, node2, 2, back.peerMount()));
-        var unlocked = target.get(id).orElseThrow();
-        assertThat(unlocked.mounted()).isTrue();
-        assertThat(unlocked.readOnly()).isFalse();
-        assertThat(unlocked.generation()).isEqualTo(2);
+        var unlocked = passedMountedWritable(id, node2, 2, back);
 
         // And back within a handoff's tail: that host froze its copy (read-only in the kernel, still mounted) as it handed
         // the dataset on, and has not made it a replica yet. The final increment lands in the frozen copy; the pass
@@ -139,11 +131,7 @@ class ShippingTest {
         var again = shipper.push(id, peer, new Transfer(), true);
         assertThat(again.peerMount()).isEqualTo(RemoteZfs.PeerMount.remount(unlocked.mountpoint().toString()));
         assertThat(target.get(id).orElseThrow().readOnly()).as("the final increment leaves a frozen copy frozen").isTrue();
-        ssh.run(peer, RemoteZfs.passOwnership(h2.pool() + "/" + id, node2, 3, again.peerMount()));
-        var remounted = target.get(id).orElseThrow();
-        assertThat(remounted.mounted()).isTrue();
-        assertThat(remounted.readOnly()).isFalse();
-        assertThat(remounted.generation()).isEqualTo(3);
+        var remounted = passedMountedWritable(id, node2, 3, again);
         source.makeWritable(id);
         assertThat(FileTree.checksum(remounted.mountpoint())).isEqualTo(FileTree.checksum(mount));
         Files.writeString(remounted.mountpoint().resolve("written-after-remount.txt"), "the new owner writes again");
@@ -385,6 +373,19 @@ class ShippingTest {
     }
 
     /** Starts a push, waits until data flows, kills {@code victim} ("zfs" recv or the "sshd" serving it) on the peer, and awaits the failure. */
+    /**
+     * Passes ownership of {@code id} to {@code owner} through the forced command, with the mount its final increment
+     * found ({@code last}); the peer's copy must then be mounted, writable, at {@code generation}.
+     */
+    private static dev.flocker.volume.Volume passedMountedWritable(DatasetId id, NodeId owner, long generation, TransferResult last) {
+        ssh.run(peer, RemoteZfs.passOwnership(h2.pool() + "/" + id, owner, generation, last.peerMount()));
+        var copy = target.get(id).orElseThrow();
+        assertThat(copy.generation()).isEqualTo(generation);
+        assertThat(copy.mounted()).isTrue();
+        assertThat(copy.readOnly()).isFalse();
+        return copy;
+    }
+
     private static void pushAndKill(DatasetId id, String victim) throws Exception {
         var transfer = shipper.start(id, peer);
         awaitStreaming(transfer);
