@@ -138,7 +138,8 @@ public final class AgentChannelServer {
         revocations = tls.revocations();
         // A node with thousands of datasets reports megabytes; the default 256 KiB message limit would cut it off.
         var options = MutualTls.serverOptions(tls).setMaxWebSocketMessageSize(MAX_MESSAGE);
-        return vertx.createHttpServer(options).webSocketHandshakeHandler(this::handshake).webSocketHandler(this::accept).listen(port, host);
+        return dev.flocker.control.EventLoopServers.listen(vertx,
+                () -> vertx.createHttpServer(options).webSocketHandshakeHandler(this::handshake).webSocketHandler(this::accept), host, port);
     }
 
     /** The cluster's revocation list, once listening. */

@@ -28,12 +28,17 @@ final class DatasetBlocks {
     private static final byte[] OPEN_DEFLATED = deflate(OPEN);
     private static final byte[] COMMA_DEFLATED = deflate(COMMA);
     private static final byte[] CLOSE_DEFLATED = deflate(CLOSE);
+    private static final int OPEN_CRC = crc(OPEN);
+    private static final int COMMA_CRC = crc(COMMA);
+    private static final int CLOSE_CRC = crc(CLOSE);
     /** An empty final block with fixed codes: the end of the deflate stream. */
     private static final byte[] FINAL = {0x03, 0x00};
     private static final byte[] GZIP_HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff};
 
     private final byte[][] raw = new byte[BLOCKS][];
     private final byte[][] deflated = new byte[BLOCKS][];
+    /** The CRC-32 of each block's JSON. */
+    private final int[] crcs = new int[BLOCKS];
     private Configuration shown;
 
     /** The list of {@code config}'s datasets, each as {@code json} gives it. */
@@ -74,14 +79,19 @@ final class DatasetBlocks {
             }
             raw[b] = out.toByteArray();
             deflated[b] = raw[b].length == 0 ? new byte[0] : deflate(raw[b]);
+            crcs[b] = crc(raw[b]);
         }
         shown = config;
 
+        // The text's parts, and the gzip answer's parts: header, the blocks' segments, the end and the trailer. The CRC of
+        // the whole text is folded from each part's, so a version reads none of the unchanged blocks again.
         var parts = new ArrayList<byte[]>(BLOCKS * 2 + 2);
-        var gzip = new ByteArrayOutputStream(64 + java.util.Arrays.stream(deflated).mapToInt(d -> d.length + COMMA_DEFLATED.length).sum());
-        gzip.writeBytes(GZIP_HEADER);
+        var gzip = new ArrayList<byte[]>(BLOCKS * 2 + 5);
+        gzip.add(GZIP_HEADER);
         parts.add(OPEN);
-        gzip.writeBytes(OPEN_DEFLATED);
+        gzip.add(OPEN_DEFLATED);
+        int crc = Crc32Combine.combine(0, OPEN_CRC, OPEN.length);
+        long length = OPEN.length;
         boolean first = true;
         for (int b = 0; b < BLOCKS; b++) {
             if (raw[b].length == 0) {
@@ -89,24 +99,24 @@ final class DatasetBlocks {
             }
             if (!first) {
                 parts.add(COMMA);
-                gzip.writeBytes(COMMA_DEFLATED);
+                gzip.add(COMMA_DEFLATED);
+                crc = Crc32Combine.combine(crc, COMMA_CRC, COMMA.length);
+                length += COMMA.length;
             }
             parts.add(raw[b]);
-            gzip.writeBytes(deflated[b]);
+            gzip.add(deflated[b]);
+            crc = Crc32Combine.combine(crc, crcs[b], raw[b].length);
+            length += raw[b].length;
             first = false;
         }
         parts.add(CLOSE);
-        gzip.writeBytes(CLOSE_DEFLATED);
-        gzip.writeBytes(FINAL);
-        var crc = new CRC32();
-        long length = 0;
-        for (var part : parts) {
-            crc.update(part);
-            length += part.length;
-        }
-        writeIntLe(gzip, (int) crc.getValue());
-        writeIntLe(gzip, (int) length);
-        return new RawJson(List.copyOf(parts), length, gzip.toByteArray());
+        gzip.add(CLOSE_DEFLATED);
+        crc = Crc32Combine.combine(crc, CLOSE_CRC, CLOSE.length);
+        length += CLOSE.length;
+        gzip.add(FINAL);
+        gzip.add(new byte[] {(byte) crc, (byte) (crc >>> 8), (byte) (crc >>> 16), (byte) (crc >>> 24),
+                (byte) length, (byte) (length >>> 8), (byte) (length >>> 16), (byte) (length >>> 24)});
+        return new RawJson(List.copyOf(parts), length, List.copyOf(gzip));
     }
 
     static int block(DatasetId id) {
@@ -136,10 +146,9 @@ final class DatasetBlocks {
         }
     }
 
-    private static void writeIntLe(ByteArrayOutputStream out, int value) {
-        out.write(value);
-        out.write(value >>> 8);
-        out.write(value >>> 16);
-        out.write(value >>> 24);
+    private static int crc(byte[] bytes) {
+        var crc = new CRC32();
+        crc.update(bytes);
+        return (int) crc.getValue();
     }
 }

@@ -51,7 +51,8 @@ public final class HttpApiServer {
     /** Listens with mutual TLS: only API users' certificates ({@code user-<name>}) of the cluster CA are served. */
     public Future<HttpServer> listen(String host, int port, TlsFiles tls) {
         revocations = tls.revocations();
-        return vertx.createHttpServer(MutualTls.serverOptions(tls)).requestHandler(router()).listen(port, host);
+        var options = MutualTls.serverOptions(tls);
+        return dev.flocker.control.EventLoopServers.listen(vertx, () -> vertx.createHttpServer(options).requestHandler(router()), host, port);
     }
 
     /** The cluster's revocation list, once listening. */
@@ -185,7 +186,7 @@ public final class HttpApiServer {
                 }
                 if (reply.body() instanceof RawJson raw && acceptsGzip(ctx) && raw.length() > 8192) {
                     response.putHeader("Content-Encoding", "gzip");
-                    sendBytes(response, reply.status(), raw.gzipped(), reply.headers());
+                    sendBuffer(response, reply.status(), raw.gzippedBuffer(), reply.headers());
                 } else {
                     send(response, reply.status(), reply.body(), reply.headers());
                 }
@@ -230,13 +231,13 @@ public final class HttpApiServer {
         return accept != null && accept.toLowerCase().contains("gzip");
     }
 
-    private static void sendBytes(HttpServerResponse response, int status, byte[] body, Map<String, String> headers) {
+    private static void sendBuffer(HttpServerResponse response, int status, io.vertx.core.buffer.Buffer body, Map<String, String> headers) {
         if (response.ended() || response.closed()) {
             return;
         }
         response.setStatusCode(status).putHeader("Content-Type", "application/json");
         headers.forEach(response::putHeader);
-        response.end(io.vertx.core.buffer.Buffer.buffer(body));
+        response.end(body);
     }
 
     static void error(HttpServerResponse response, int status, String description) {
@@ -244,8 +245,7 @@ public final class HttpApiServer {
     }
 
     static void send(HttpServerResponse response, int status, Object body, Map<String, String> headers) {
-        var bytes = body instanceof RawJson raw ? raw.bytes() : Json.write(body).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        sendBytes(response, status, bytes, headers);
+        sendBuffer(response, status, body instanceof RawJson raw ? raw.buffer() : io.vertx.core.buffer.Buffer.buffer(Json.write(body)), headers);
     }
 
     private void events(RoutingContext ctx) {
