@@ -164,6 +164,35 @@ class ConfigurationStoreTest {
      * window, every replica may have applied a change (and a writer written its entries) that the cluster then lacks. Here
      * the register is set to such a change and back by hand, as the owner's death does.
      */
+    /**
+     * A writer starts from its replica's copy, which the register's events bring up to date a moment after another replica
+     * writes: a tag the client read on that other replica a moment ago is still the cluster's, and must be taken, never
+     * answered 412 from the copy; a tag one change old must still be refused, on either replica.
+     */
+    @Test
+    void aTagJustReadOnAnotherReplicaIsTakenAndAnOldOneRefusedWhateverThisReplicasCopyHoldsYet(@TempDir Path data) {
+        var replicas = start(data, 3);
+        var tag = replicas.get(0).update(null, c -> c.withDataset(dataset("start"))).tag();
+        for (int i = 0; i < 60; i++) {
+            var written = replicas.get(i % 3).update(tag, c -> c.withDataset(dataset("a" + c.version())));
+            var stale = tag;
+            tag = written.tag();
+            var next = replicas.get((i + 1) % 3);
+            // Right away, on the next replica, whose copy may not have the write yet.
+            var after = next.update(tag, c -> c.withDataset(dataset("b" + c.version())));
+            assertThat(after.version()).isEqualTo(written.version() + 1);
+            tag = after.tag();
+            for (var replica : replicas) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> replica.update(stale, c -> c.withDataset(dataset("never"))))
+                        .isInstanceOf(TagMismatchException.class);
+            }
+        }
+        for (var replica : replicas) {
+            assertThat(replica.latest().tag()).isEqualTo(tag);
+            assertThat(replica.latest().datasets().values()).noneMatch(d -> "never".equals(d.metadata().get("name")));
+        }
+    }
+
     @Test
     @org.junit.jupiter.api.Timeout(value = 90, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
     void aChangeTheClusterShowedAndThenLostIsRewoundEverywhereAndItsEntriesPutBack(@TempDir Path data) throws Exception {
