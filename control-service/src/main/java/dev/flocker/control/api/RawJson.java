@@ -9,7 +9,7 @@ package dev.flocker.control.api;
  * answer is a view of it: a 100,000-dataset list is 5 MB gzipped, and copying it into a new heap buffer per answer
  * (what {@code Buffer.buffer(byte[])} does), then again into native memory for BoringSSL, cost a third of the service's
  * time at 200 reads/s, and its garbage more (each copy a humongous object for G1). The native copy is a JDK direct
- * buffer, freed by the garbage collector once no answer uses it.
+ * buffer, freed by the garbage collector once no answer uses it; all of them together stay within {@link #nativeBudget}.
  */
 final class RawJson {
     private volatile byte[] bytes;
@@ -88,13 +88,13 @@ final class RawJson {
         }
     }
 
-    /** {@link #bytes()} in native memory, copied once; each answer is a view of it (never released by one). */
+    /** {@link #bytes()} as sent: in native memory, copied once (see {@link #direct}); each answer is a view of it. */
     io.vertx.core.buffer.Buffer buffer() {
         var result = buffer;
         if (result == null) {
             synchronized (this) {
                 if (buffer == null) {
-                    buffer = parts == null ? direct(java.util.List.of(bytes())) : direct(parts);
+                    buffer = direct(parts == null ? java.util.List.of(bytes()) : parts, this::bytes);
                 }
                 result = buffer;
             }
@@ -102,14 +102,14 @@ final class RawJson {
         return result;
     }
 
-    /** {@link #gzipped()} in native memory, copied once (from its parts when made ahead). */
+    /** {@link #gzipped()} as sent: in native memory, copied once (from its parts when made ahead). */
     io.vertx.core.buffer.Buffer gzippedBuffer() {
         var result = gzippedBuffer;
         if (result == null) {
             var gzip = gzipParts != null ? gzipParts : java.util.List.of(gzipped());
             synchronized (this) {
                 if (gzippedBuffer == null) {
-                    gzippedBuffer = direct(gzip);
+                    gzippedBuffer = direct(gzip, this::gzipped);
                 }
                 result = gzippedBuffer;
             }
@@ -123,11 +123,35 @@ final class RawJson {
         return out.toByteArray();
     }
 
-    private static io.vertx.core.buffer.Buffer direct(java.util.List<byte[]> parts) {
-        var direct = java.nio.ByteBuffer.allocateDirect(parts.stream().mapToInt(p -> p.length).sum());
+    /**
+     * How much native memory the answers' copies may hold at once. The JDK frees a direct buffer only when the garbage
+     * collector finds it unreachable, and stalls an allocation that finds the JVM's limit reached (a System.gc(), then up
+     * to half a second of waiting). Versions come 20 a second in the benchmark at 100,000 datasets (5 MB each, gzipped),
+     * and young collections can be 10 s apart: beyond this budget a version's answers are served from the heap instead
+     * (BoringSSL's handler then copies them, 16 KB at a time) until collected copies give the budget back.
+     */
+    static volatile long nativeBudget = 512L << 20; // tests set less
+    private static final java.util.concurrent.atomic.AtomicLong NATIVE_HELD = new java.util.concurrent.atomic.AtomicLong();
+    private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
+
+    /** Native bytes held by answers' copies now (until the collector frees them). */
+    static long nativeHeld() {
+        return NATIVE_HELD.get();
+    }
+
+    /** {@code parts} joined in native memory, or {@code heap} (the same bytes) when the budget is spent. */
+    private static io.vertx.core.buffer.Buffer direct(java.util.List<byte[]> parts, java.util.function.Supplier<byte[]> heap) {
+        long size = parts.stream().mapToLong(p -> p.length).sum();
+        if (NATIVE_HELD.addAndGet(size) > nativeBudget) {
+            NATIVE_HELD.addAndGet(-size);
+            return io.vertx.core.internal.buffer.BufferInternal.buffer(io.netty.buffer.Unpooled.wrappedBuffer(heap.get()));
+        }
+        var direct = java.nio.ByteBuffer.allocateDirect((int) size);
         parts.forEach(direct::put);
-        // A wrapped JDK buffer is not freed by Netty's release (the JDK's cleaner frees it), and the views Vert.x hands each
-        // answer are unreleasable slices with their own indexes: answers on several event loops read it at once.
+        // Given back when the buffer is collected (its memory freed by the JDK then), whoever held it last.
+        CLEANER.register(direct, () -> NATIVE_HELD.addAndGet(-size));
+        // A wrapped JDK buffer is not freed by Netty's release, and the views Vert.x hands each answer are unreleasable
+        // slices with their own indexes: answers on several event loops read it at once.
         return io.vertx.core.internal.buffer.BufferInternal.buffer(io.netty.buffer.Unpooled.wrappedBuffer(direct.flip()));
     }
 }

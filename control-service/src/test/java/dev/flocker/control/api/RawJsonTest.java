@@ -1,0 +1,66 @@
+package dev.flocker.control.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.internal.buffer.BufferInternal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Answers' copies in native memory, within their budget: beyond it the same bytes come from the heap. */
+class RawJsonTest {
+    private final long budget = RawJson.nativeBudget;
+
+    @AfterEach
+    void restore() {
+        RawJson.nativeBudget = budget;
+    }
+
+    private static byte[] text(int size, long seed) {
+        var bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
+    }
+
+    private static byte[] sent(io.vertx.core.buffer.Buffer buffer) {
+        var view = ((BufferInternal) buffer).getByteBuf(); // what an answer writes
+        var bytes = new byte[view.readableBytes()];
+        view.getBytes(view.readerIndex(), bytes);
+        return bytes;
+    }
+
+    @Test
+    void answersAreNativeCopiesUntilTheBudgetIsSpentThenHeapOnesAndNativeAgainOnceCollected() throws Exception {
+        RawJson.nativeBudget = RawJson.nativeHeld() + (1 << 20);
+        var held = new ArrayList<RawJson>();
+        var kinds = new ArrayList<Boolean>();
+        for (int i = 0; i < 4; i++) {
+            var bytes = text(400_000, i);
+            var json = new RawJson(bytes);
+            var buffer = json.buffer();
+            assertThat(sent(buffer)).isEqualTo(bytes);
+            assertThat(json.buffer()).as("made once").isSameAs(buffer);
+            kinds.add(((BufferInternal) buffer).getByteBuf().isDirect());
+            held.add(json);
+        }
+        assertThat(kinds).containsExactly(true, true, false, false);
+
+        // Parts and their gzip form made ahead: the same, joined.
+        var parts = List.of(text(1000, 7), text(2000, 8));
+        var gzip = List.of(text(300, 9), text(200, 10));
+        var joined = new RawJson(parts, 3000, gzip);
+        assertThat(sent(joined.buffer())).isEqualTo(joined.bytes()).startsWith(parts.get(0)).hasSize(3000);
+        assertThat(sent(joined.gzippedBuffer())).isEqualTo(joined.gzipped()).hasSize(500);
+
+        held.clear();
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (RawJson.nativeHeld() + 400_000 > RawJson.nativeBudget && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        var again = new RawJson(text(400_000, 99));
+        assertThat(((BufferInternal) again.buffer()).getByteBuf().isDirect()).as("native again once the collector freed the others").isTrue();
+    }
+}
