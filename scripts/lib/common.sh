@@ -90,14 +90,15 @@ launch_jar() {
 }
 
 # run_test_main MODULE CLASS ARGS...: builds MODULE (and what it needs) and runs CLASS, a benchmark among its tests,
-# with the module's test classpath. Quiet logs: a benchmark prints its own report.
+# with the module's test classpath (and FLOCKER_JAVA_OPTS, e.g. -Xlog:gc:file=bench-gc.log). Quiet logs: a benchmark
+# prints its own report.
 run_test_main() {
   local module=$1 class=$2; shift 2
   mvn_build -q -DskipTests -pl "$module" -am install
   local cp; cp=$(mktemp)
   mvn_build -q -pl "$module" dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp"
   local m=$FLOCKER_ROOT/$module/target status=0
-  "$JAVA_HOME/bin/java" -Dflocker.log.level=WARN -Dflocker.project.root="$FLOCKER_ROOT" \
+  "$JAVA_HOME/bin/java" -Dflocker.log.level=WARN -Dflocker.project.root="$FLOCKER_ROOT" ${FLOCKER_JAVA_OPTS:-} \
     -cp "$m/test-classes:$m/classes:$(cat "$cp")" "$class" "$@" || status=$?
   rm -f "$cp"
   return $status

@@ -47,7 +47,10 @@ public final class DatasetShipper {
 
     private final VolumeDriver local;
     private final SshConnections ssh;
+    /** The last snapshot each peer was seen to hold, per peer and dataset: a push's base without asking the peer. */
     private final Map<String, Snapshot> lastVerified = new ConcurrentHashMap<>();
+    /** At most this many peer-and-dataset pairs are remembered (deleted datasets', gone peers'): see {@link #verified}. */
+    static final int VERIFIED_KEPT = 100_000;
     /** The names of the snapshots this host took lately, per dataset (the rest of ours came from other hosts). */
     private final Map<DatasetId, java.util.Deque<String>> taken = new ConcurrentHashMap<>();
     private static final int TAKEN_KEPT = 32;
@@ -152,6 +155,17 @@ public final class DatasetShipper {
         return known;
     }
 
+    /**
+     * Notes that the peer of {@code key} holds {@code snapshot}. A new pair beyond {@link #VERIFIED_KEPT} forgets them all
+     * first: forgetting costs each dataset at most one look-up of the peer's snapshots on its next push.
+     */
+    static <V> void verified(Map<String, V> verified, String key, V snapshot) {
+        if (verified.size() >= VERIFIED_KEPT && !verified.containsKey(key)) {
+            verified.clear();
+        }
+        verified.put(key, snapshot);
+    }
+
     private java.util.Collection<String> taken(DatasetId id) {
         var names = taken.get(id);
         if (names == null) {
@@ -182,7 +196,7 @@ public final class DatasetShipper {
     private TransferResult finish(DatasetId id, Peer peer, Optional<Snapshot> base, Snapshot snapshot, Streamed streamed, long start,
                                   long snapshotted, Transfer transfer, String key) {
         long bytes = streamed.bytes();
-        lastVerified.put(key, snapshot);
+        verified(lastVerified, key, snapshot);
         var duration = Duration.ofNanos(System.nanoTime() - start);
         io.micrometer.core.instrument.Counter.builder("flocker.shipped.bytes").tag("kind", base.isPresent() ? "incremental" : "full")
                 .description("Bytes of zfs send streams shipped to peers").baseUnit("bytes")

@@ -52,4 +52,16 @@ class PushBaseTest {
         // The last verified one is gone here (pruned): ask the peer, unless something came from elsewhere.
         assertThat(DatasetShipper.base(List.of(s2, sending), sending, Optional.of(s1), Set.of(s2.name()))).isEmpty();
     }
+
+    @Test
+    void theSnapshotsVerifiedOnPeersAreBoundedAndTheNewestIsAlwaysKept() {
+        var verified = new java.util.HashMap<String, Snapshot>();
+        for (int i = 0; i < DatasetShipper.VERIFIED_KEPT; i++) {
+            DatasetShipper.verified(verified, "peer/" + i, s1);
+        }
+        DatasetShipper.verified(verified, "peer/0", s2); // a pair it holds: updated, nothing forgotten
+        assertThat(verified).hasSize(DatasetShipper.VERIFIED_KEPT).containsEntry("peer/0", s2);
+        DatasetShipper.verified(verified, "peer/new", s3); // one more pair: the others are forgotten, this one kept
+        assertThat(verified).containsOnlyKeys("peer/new").containsEntry("peer/new", s3);
+    }
 }
