@@ -229,15 +229,20 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         var target = config.mountRoot().resolve(id.toString());
         // Always set: zfs-fuse shows a mounted dataset's readonly as "off (temporary)" whatever its setting.
         zfs.zfs("set", "readonly=off", datasetName(id));
+        boolean mounted = volume.mounted();
+        boolean readOnly = volume.readOnly();
         if (!target.equals(volume.mountpoint())) {
-            // A file system whose mountpoint changes from none is mounted there by ZFS itself (zfs-fuse too).
+            // A file system whose mountpoint changes from none is mounted there by ZFS itself (zfs-fuse too), read-write
+            // now. Whether it was is read from the kernel's mount table (well under a millisecond), not from another zfs
+            // listing (15-30 ms on a first move's path); a mount the table does not show yet is found by the mount below.
             zfs.zfs("set", "mountpoint=" + target, datasetName(id));
-            volume = require(id);
+            mounted = MountTable.read().mounts(datasetName(id), target);
+            readOnly = false;
         }
-        if (volume.mounted() && volume.readOnly()) {
+        if (mounted && readOnly) {
             // Frozen by a handoff that did not finish (freeze): readonly=off leaves the kernel's read-only mount as it is.
             zfs.mount("-i", "-o", "remount,rw", target.toString());
-        } else if (!volume.mounted()) {
+        } else if (!mounted) {
             try {
                 zfs.zfs("mount", datasetName(id)); // a prepared replica (canmount=noauto): readonly=off and this are all it takes
             } catch (ZfsException e) {
