@@ -127,10 +127,11 @@ final class RawJson {
      * How much native memory the answers' copies may hold at once. The JDK frees a direct buffer only when the garbage
      * collector finds it unreachable, and stalls an allocation that finds the JVM's limit reached (a System.gc(), then up
      * to half a second of waiting). Versions come 20 a second in the benchmark at 100,000 datasets (5 MB each, gzipped),
-     * and young collections can be 10 s apart: beyond this budget a version's answers are served from the heap instead
+     * and young collections can be 10 s apart: beyond this budget (512 MB, or a quarter of the heap's maximum, which is also
+     * the JDK's default limit of direct memory, when that is less) a version's answers are served from the heap instead
      * (BoringSSL's handler then copies them, 16 KB at a time) until collected copies give the budget back.
      */
-    static volatile long nativeBudget = 512L << 20; // tests set less
+    static volatile long nativeBudget = Math.min(512L << 20, Runtime.getRuntime().maxMemory() / 4); // tests set less
     private static final java.util.concurrent.atomic.AtomicLong NATIVE_HELD = new java.util.concurrent.atomic.AtomicLong();
     private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
 

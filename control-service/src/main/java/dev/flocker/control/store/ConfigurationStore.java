@@ -442,8 +442,21 @@ public final class ConfigurationStore implements AutoCloseable {
                 throw new TagMismatchException(ifMatches, before.tag());
             }
             var tracked = before.tracked();
-            var after = change.apply(tracked);
+            Configuration after;
+            try {
+                after = change.apply(tracked);
+            } catch (RuntimeException refused) {
+                if (fromCopy) {
+                    fromCopy = false; // refused (a 409, a 400) by a copy that may be behind: decided on the register's
+                    continue;
+                }
+                throw refused;
+            }
             if (after == tracked) {
+                if (fromCopy) {
+                    fromCopy = false; // nothing to do, by a copy that may be behind: only the register's says so
+                    continue;
+                }
                 return before;
             }
             long version = before.version() + 1;
