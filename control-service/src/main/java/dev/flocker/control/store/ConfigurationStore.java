@@ -412,30 +412,63 @@ public final class ConfigurationStore implements AutoCloseable {
      * unchanged one when {@code change} returned its argument.
      */
     public Configuration update(String ifMatches, UnaryOperator<Configuration> change) {
+        // First from this replica's copy, which the register's events keep current: the compare-and-set below is what
+        // makes a write atomic, and it fails when the copy was behind. Only then (or before answering 412) is the register
+        // read: one round trip to the member that owns it fewer per write, which is most of a write on three replicas.
+        boolean fromCopy = true;
         while (true) {
-            var read = catchUp();
-            var registered = read.json();
-            var last = read.last();
-            var now = applied();
-            var before = now.configuration();
-            if (before.version() != last.version() || !registered.equals(now.json())) {
-                continue; // a newer change arrived meanwhile: read the register again
+            Applied now;
+            String registered;
+            ConfigurationChange last;
+            if (fromCopy && (now = applied()).json() != null) {
+                registered = now.json();
+                last = null; // parsed only if its entries need writing
+            } else {
+                fromCopy = false;
+                var read = catchUp();
+                registered = read.json();
+                last = read.last();
+                now = applied();
+                if (now.configuration().version() != last.version() || !registered.equals(now.json())) {
+                    continue; // a newer change arrived meanwhile: read the register again
+                }
             }
+            var before = now.configuration();
             if (ifMatches != null && !ifMatches.equals(before.tag())) {
+                if (fromCopy) {
+                    fromCopy = false; // the copy may be behind the tag the client read elsewhere: ask the register
+                    continue;
+                }
                 throw new TagMismatchException(ifMatches, before.tag());
             }
             var tracked = before.tracked();
-            var after = change.apply(tracked);
+            Configuration after;
+            try {
+                after = change.apply(tracked);
+            } catch (RuntimeException refused) {
+                if (fromCopy) {
+                    fromCopy = false; // refused (a 409, a 400) by a copy that may be behind: decided on the register's
+                    continue;
+                }
+                throw refused;
+            }
             if (after == tracked) {
+                if (fromCopy) {
+                    fromCopy = false; // nothing to do, by a copy that may be behind: only the register's says so
+                    continue;
+                }
                 return before;
             }
             long version = before.version() + 1;
             var delta = ConfigurationChange.between(before, after, version);
-            if (wroteLast.get() != last.version()) {
-                writeEntries(last, false); // its writer may have died before it did
+            if (wroteLast.get() != before.version()) {
+                // Its writer may have died before it did.
+                writeEntries(last != null ? last : ConfigurationChange.parse(registered), false);
             }
             var json = delta.toJson();
-            if (!withMajority(() -> head.replace(HEAD, registered, json)) && !json.equals(withMajority(() -> head.get(HEAD)))) {
+            String expected = registered;
+            if (!withMajority(() -> head.replace(HEAD, expected, json)) && !json.equals(withMajority(() -> head.get(HEAD)))) {
+                fromCopy = false;
                 continue;
             }
             // Taken, or refused while the register holds exactly this change: when the member owning the register dies

@@ -164,6 +164,111 @@ class ConfigurationStoreTest {
      * window, every replica may have applied a change (and a writer written its entries) that the cluster then lacks. Here
      * the register is set to such a change and back by hand, as the owner's death does.
      */
+    /**
+     * A writer starts from its replica's copy, which the register's events bring up to date a moment after another replica
+     * writes: a tag the client read on that other replica a moment ago is still the cluster's, and must be taken, never
+     * answered 412 from the copy; a tag one change old must still be refused, on either replica.
+     */
+    @Test
+    void aTagJustReadOnAnotherReplicaIsTakenAndAnOldOneRefusedWhateverThisReplicasCopyHoldsYet(@TempDir Path data) {
+        var replicas = start(data, 3);
+        var tag = replicas.get(0).update(null, c -> c.withDataset(dataset("start"))).tag();
+        for (int i = 0; i < 60; i++) {
+            var written = replicas.get(i % 3).update(tag, c -> c.withDataset(dataset("a" + c.version())));
+            var stale = tag;
+            tag = written.tag();
+            var next = replicas.get((i + 1) % 3);
+            // Right away, on the next replica, whose copy may not have the write yet.
+            var after = next.update(tag, c -> c.withDataset(dataset("b" + c.version())));
+            assertThat(after.version()).isEqualTo(written.version() + 1);
+            tag = after.tag();
+            for (var replica : replicas) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> replica.update(stale, c -> c.withDataset(dataset("never"))))
+                        .isInstanceOf(TagMismatchException.class);
+            }
+        }
+        for (var replica : replicas) {
+            assertThat(replica.latest().tag()).isEqualTo(tag);
+            assertThat(replica.latest().datasets().values()).noneMatch(d -> "never".equals(d.metadata().get("writer")));
+        }
+    }
+
+    /**
+     * A replica whose copy is held behind (its register events wait behind a listener that blocks): a write there with the
+     * cluster's tag is taken, and a change's own refusal, or finding nothing to do, is decided on the register, never on
+     * the copy: right after another replica removed a dataset, creating it again is not refused; right after another
+     * added one, removing it is not found to be nothing.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 90, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void aReplicaWhoseCopyIsBehindDecidesTagsRefusalsAndNoOpsOnTheRegister(@TempDir Path data) throws Exception {
+        var replicas = start(data, 3);
+        var a = replicas.get(0);
+        var b = replicas.get(1);
+        var d = dataset("d");
+        var hold = new java.util.concurrent.atomic.AtomicBoolean();
+        var release = new java.util.concurrent.CountDownLatch(1);
+        var held = new java.util.concurrent.CountDownLatch(1);
+        // Events of the register reach a member's listeners in order, on one thread: while this one waits in an event, the
+        // store's listener hears that event or not (their order is not given), and no later one.
+        members.get(1).<String, String>getMap("head").addEntryListener((com.hazelcast.map.listener.EntryUpdatedListener<String, String>) event -> {
+            if (hold.get()) {
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, true);
+        try {
+            var withD = a.update(null, c -> c.withDataset(d));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (b.current().version() < withD.version() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(b.current().datasets()).containsKey(d.datasetId());
+            hold.set(true);
+            var other = a.update(null, c -> c.withDataset(dataset("other"))); // b's event thread waits in this one
+            assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+            var withoutD = a.update(other.tag(), c -> c.withoutDataset(d.datasetId()));
+            Thread.sleep(200);
+            assertThat(b.current().version()).as("b's copy is held behind").isLessThan(withoutD.version());
+            assertThat(b.current().datasets()).containsKey(d.datasetId());
+
+            // Refused while it exists (unconditional: no tag to catch the copy's age first): not refused, since it is gone
+            // from the cluster's configuration.
+            var created = b.update(null, c -> {
+                if (c.datasets().containsKey(d.datasetId())) {
+                    throw new IllegalStateException("dataset in use");
+                }
+                return c.withDataset(d);
+            });
+            assertThat(created.version()).isEqualTo(withoutD.version() + 1);
+            assertThat(created.datasets()).containsKey(d.datasetId());
+
+            // b heard nothing of this one (its event waits), though it caught up above: removing it if present is not
+            // nothing to do.
+            var e = dataset("e");
+            var withE = a.update(null, c -> c.withDataset(e));
+            var removed = b.update(null, c -> c.datasets().containsKey(e.datasetId()) ? c.withoutDataset(e.datasetId()) : c);
+            assertThat(removed.version()).isEqualTo(withE.version() + 1);
+            assertThat(removed.datasets()).doesNotContainKey(e.datasetId()).containsKey(d.datasetId());
+
+            // A tag b's copy does not have yet (b caught up on each fallback above; this change's event waits too): taken.
+            var newer = a.update(null, c -> c.withDataset(dataset("newer")));
+            var tagged = b.update(newer.tag(), c -> c.withDataset(dataset("tagged")));
+            assertThat(tagged.version()).isEqualTo(newer.version() + 1);
+        } finally {
+            hold.set(false);
+            release.countDown();
+        }
+        var last = a.latest();
+        for (var replica : replicas) {
+            assertThat(replica.latest().tag()).isEqualTo(last.tag());
+        }
+    }
+
     @Test
     @org.junit.jupiter.api.Timeout(value = 90, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
     void aChangeTheClusterShowedAndThenLostIsRewoundEverywhereAndItsEntriesPutBack(@TempDir Path data) throws Exception {
