@@ -140,19 +140,109 @@ final class RawJson {
         return NATIVE_HELD.get();
     }
 
+    /**
+     * Parts are copied to native memory in runs of this many, each run shared by every version that holds the very same
+     * parts ({@link DatasetBlocks} keeps an unchanged block's arrays from version to version): a change of one dataset
+     * copies the run of its block and the last part (the gzip trailer, new in every version), about 0.3 MB of a
+     * 100,000-dataset list's 5 MB. Copying all of it per version (20 a second) spent the native budget between two
+     * collections, and the versions beyond it were then joined and served from the heap. More runs would copy less, but
+     * Netty walks every run of an answer for each 16 KB TLS record (a list as 515 runs was slower than one copy).
+     */
+    static final int RUN_PARTS = 32;
+    /** Runs kept for later versions to share, least recently used first; at most half the native budget. */
+    private static final java.util.LinkedHashMap<Run, java.nio.ByteBuffer> RUNS = new java.util.LinkedHashMap<>(64, 0.75f, true);
+    private static long runsBytes;
+
+    private static synchronized java.nio.ByteBuffer kept(Run run) {
+        return RUNS.get(run);
+    }
+
+    private static synchronized void keep(Run run, java.nio.ByteBuffer copy) {
+        if (RUNS.put(run, copy) == null) {
+            runsBytes += copy.capacity();
+        }
+        for (var eldest = RUNS.values().iterator(); runsBytes > nativeBudget / 2 && eldest.hasNext(); ) {
+            runsBytes -= eldest.next().capacity(); // its answers still hold it; the collector frees it after them
+            eldest.remove();
+        }
+    }
+
+    /** Consecutive parts, equal to another run only when it holds the same arrays (not merely equal bytes). */
+    private record Run(java.util.List<byte[]> parts) {
+        @Override
+        public boolean equals(Object other) {
+            if (!(other instanceof Run run) || run.parts.size() != parts.size()) {
+                return false;
+            }
+            for (int i = 0; i < parts.size(); i++) {
+                if (parts.get(i) != run.parts.get(i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public int hashCode() {
+            int hash = 1;
+            for (var part : parts) {
+                hash = 31 * hash + System.identityHashCode(part);
+            }
+            return hash;
+        }
+    }
+
     /** {@code parts} joined in native memory, or {@code heap} (the same bytes) when the budget is spent. */
     private static io.vertx.core.buffer.Buffer direct(java.util.List<byte[]> parts, java.util.function.Supplier<byte[]> heap) {
+        if (parts.size() <= RUN_PARTS) {
+            var copy = copy(parts);
+            return copy == null ? onHeap(heap) : view(copy.duplicate());
+        }
+        var runs = new java.util.ArrayList<java.nio.ByteBuffer>(parts.size() / RUN_PARTS + 2);
+        int last = parts.size() - 1;
+        var ranges = new java.util.ArrayList<int[]>();
+        for (int from = 0; from < last; from += RUN_PARTS) {
+            ranges.add(new int[] {from, Math.min(from + RUN_PARTS, last)});
+        }
+        ranges.add(new int[] {last, last + 1}); // alone: a gzip trailer (CRC and length) differs in every version
+        for (var range : ranges) {
+            var run = new Run(java.util.List.copyOf(parts.subList(range[0], range[1])));
+            var copy = kept(run);
+            if (copy == null) {
+                copy = copy(run.parts());
+                if (copy == null) {
+                    return onHeap(heap);
+                }
+                keep(run, copy);
+            }
+            runs.add(copy.duplicate());
+        }
+        // A wrapped JDK buffer is not freed by Netty's release, and the views Vert.x hands each answer are unreleasable
+        // slices with their own indexes: answers on several event loops read it at once.
+        return io.vertx.core.internal.buffer.BufferInternal.buffer(
+                io.netty.buffer.Unpooled.wrappedBuffer(runs.size(), runs.toArray(java.nio.ByteBuffer[]::new)));
+    }
+
+    private static io.vertx.core.buffer.Buffer view(java.nio.ByteBuffer copy) {
+        // See direct(): unreleasable views, freed by the collector.
+        return io.vertx.core.internal.buffer.BufferInternal.buffer(io.netty.buffer.Unpooled.wrappedBuffer(copy));
+    }
+
+    private static io.vertx.core.buffer.Buffer onHeap(java.util.function.Supplier<byte[]> heap) {
+        return io.vertx.core.internal.buffer.BufferInternal.buffer(io.netty.buffer.Unpooled.wrappedBuffer(heap.get()));
+    }
+
+    /** {@code parts} joined in a new native buffer, or null when the budget is spent. */
+    private static java.nio.ByteBuffer copy(java.util.List<byte[]> parts) {
         long size = parts.stream().mapToLong(p -> p.length).sum();
         if (NATIVE_HELD.addAndGet(size) > nativeBudget) {
             NATIVE_HELD.addAndGet(-size);
-            return io.vertx.core.internal.buffer.BufferInternal.buffer(io.netty.buffer.Unpooled.wrappedBuffer(heap.get()));
+            return null;
         }
         var direct = java.nio.ByteBuffer.allocateDirect((int) size);
         parts.forEach(direct::put);
         // Given back when the buffer is collected (its memory freed by the JDK then), whoever held it last.
         CLEANER.register(direct, () -> NATIVE_HELD.addAndGet(-size));
-        // A wrapped JDK buffer is not freed by Netty's release, and the views Vert.x hands each answer are unreleasable
-        // slices with their own indexes: answers on several event loops read it at once.
-        return io.vertx.core.internal.buffer.BufferInternal.buffer(io.netty.buffer.Unpooled.wrappedBuffer(direct.flip()));
+        return direct.flip();
     }
 }
