@@ -24,7 +24,17 @@ final class Crc32Combine {
 
     /** The CRC-32 of A followed by B, given CRC-32(A), CRC-32(B) and B's length in bytes. */
     static int combine(int crcA, int crcB, long lengthB) {
-        return multiply(x2n(lengthB, 3), crcA) ^ crcB;
+        return combineShifted(crcA, crcB, shift(lengthB));
+    }
+
+    /** What {@link #combineShifted} takes for a B of {@code length} bytes: kept with B, it spares most of the work. */
+    static int shift(long length) {
+        return x2n(length, 3);
+    }
+
+    /** As {@link #combine}, with B's length given as {@link #shift}{@code (lengthB)}. */
+    static int combineShifted(int crcA, int crcB, int shiftB) {
+        return multiply(shiftB, crcA) ^ crcB;
     }
 
     /** a times b modulo the polynomial (both reflected). */

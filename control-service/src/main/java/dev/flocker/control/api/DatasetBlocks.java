@@ -13,15 +13,15 @@ import java.util.zip.Deflater;
 import org.pcollections.TreePMap;
 
 /**
- * The dataset list as blocks kept between versions: each block (the datasets whose ids start with the same two hex
- * digits) as JSON and as a deflate segment of its own. A new version re-renders and re-compresses only the blocks its
+ * The dataset list as blocks kept between versions: each block (the datasets whose ids start with the same 10 bits,
+ * about 100 of 100,000) as JSON and as a deflate segment of its own. A new version re-renders and re-compresses only the blocks its
  * changes touch; the gzip answer is the blocks' segments joined, as pigz joins its parallel pieces: each segment is
  * compressed by a fresh compressor and ends on a byte boundary (a sync flush), so their concatenation is one valid
  * deflate stream, closed by an empty final block, with the gzip header and the CRC-32 and length of the whole text.
  * Not thread-safe: {@link RenderedViews} renders under its lock.
  */
 final class DatasetBlocks {
-    static final int BLOCKS = 256;
+    static final int BLOCKS = 1024;
     private static final byte[] OPEN = {'['};
     private static final byte[] COMMA = {','};
     private static final byte[] CLOSE = {']'};
@@ -30,6 +30,7 @@ final class DatasetBlocks {
     private static final byte[] CLOSE_DEFLATED = deflate(CLOSE);
     private static final int OPEN_CRC = crc(OPEN);
     private static final int COMMA_CRC = crc(COMMA);
+    private static final int COMMA_SHIFT = Crc32Combine.shift(COMMA.length);
     private static final int CLOSE_CRC = crc(CLOSE);
     /** An empty final block with fixed codes: the end of the deflate stream. */
     private static final byte[] FINAL = {0x03, 0x00};
@@ -39,7 +40,12 @@ final class DatasetBlocks {
     private final byte[][] deflated = new byte[BLOCKS][];
     /** The CRC-32 of each block's JSON. */
     private final int[] crcs = new int[BLOCKS];
+    /** Each block's length as {@link Crc32Combine#shift}: a version folds 1,024 CRCs, most of them unchanged. */
+    private final int[] shifts = new int[BLOCKS];
     private Configuration shown;
+    /** A zlib stream's set-up (its tables) costs as much as compressing a block: one, reset for each block. */
+    private final Deflater deflater = new Deflater(Deflater.BEST_SPEED, true);
+    private final byte[] deflateBuffer = new byte[1 << 16];
 
     /** The list of {@code config}'s datasets, each as {@code json} gives it. */
     RawJson render(Configuration config, Function<Dataset, byte[]> json) {
@@ -78,8 +84,9 @@ final class DatasetBlocks {
                 first = false;
             }
             raw[b] = out.toByteArray();
-            deflated[b] = raw[b].length == 0 ? new byte[0] : deflate(raw[b]);
+            deflated[b] = raw[b].length == 0 ? new byte[0] : deflate(deflater, raw[b], deflateBuffer);
             crcs[b] = crc(raw[b]);
+            shifts[b] = Crc32Combine.shift(raw[b].length);
         }
         shown = config;
 
@@ -100,12 +107,12 @@ final class DatasetBlocks {
             if (!first) {
                 parts.add(COMMA);
                 gzip.add(COMMA_DEFLATED);
-                crc = Crc32Combine.combine(crc, COMMA_CRC, COMMA.length);
+                crc = Crc32Combine.combineShifted(crc, COMMA_CRC, COMMA_SHIFT);
                 length += COMMA.length;
             }
             parts.add(raw[b]);
             gzip.add(deflated[b]);
-            crc = Crc32Combine.combine(crc, crcs[b], raw[b].length);
+            crc = Crc32Combine.combineShifted(crc, crcs[b], shifts[b]);
             length += raw[b].length;
             first = false;
         }
@@ -119,31 +126,37 @@ final class DatasetBlocks {
         return new RawJson(List.copyOf(parts), length, List.copyOf(gzip));
     }
 
+    /** The block of {@code id}: the first 10 bits of its (lower-case hex) value. */
     static int block(DatasetId id) {
-        return Integer.parseInt(id.value().substring(0, 2), 16);
+        return Integer.parseInt(id.value().substring(0, 3), 16) >> 2;
     }
 
-    /** The smallest version-4 id whose first two hex digits are {@code b}. */
+    /** The smallest version-4 id of block {@code b}. */
     private static DatasetId lowest(int b) {
-        return DatasetId.of(String.format("%02x000000-0000-4000-8000-000000000000", b));
+        return DatasetId.of(String.format("%03x00000-0000-4000-8000-000000000000", b << 2));
     }
 
     /** {@code bytes} compressed on their own and flushed to a byte boundary, not finished: a piece of a longer stream. */
     static byte[] deflate(byte[] bytes) {
         var deflater = new Deflater(Deflater.BEST_SPEED, true);
         try {
-            deflater.setInput(bytes);
-            var out = new ByteArrayOutputStream(bytes.length / 4 + 64);
-            var buffer = new byte[1 << 16];
-            int n;
-            do {
-                n = deflater.deflate(buffer, 0, buffer.length, Deflater.SYNC_FLUSH);
-                out.write(buffer, 0, n);
-            } while (n == buffer.length);
-            return out.toByteArray();
+            return deflate(deflater, bytes, new byte[1 << 16]);
         } finally {
             deflater.end();
         }
+    }
+
+    /** As {@link #deflate(byte[])}, with a compressor (reset first) and a buffer used again for every block. */
+    private static byte[] deflate(Deflater deflater, byte[] bytes, byte[] buffer) {
+        deflater.reset();
+        deflater.setInput(bytes);
+        var out = new ByteArrayOutputStream(bytes.length / 4 + 64);
+        int n;
+        do {
+            n = deflater.deflate(buffer, 0, buffer.length, Deflater.SYNC_FLUSH);
+            out.write(buffer, 0, n);
+        } while (n == buffer.length);
+        return out.toByteArray();
     }
 
     private static int crc(byte[] bytes) {

@@ -148,7 +148,7 @@ final class RawJson {
      * collections, and the versions beyond it were then joined and served from the heap. More runs would copy less, but
      * Netty walks every run of an answer for each 16 KB TLS record (a list as 515 runs was slower than one copy).
      */
-    static final int RUN_PARTS = 32;
+    static final int RUN_PARTS = 64;
     /** Runs kept for later versions to share, least recently used first; at most half the native budget. */
     private static final java.util.LinkedHashMap<Run, java.nio.ByteBuffer> RUNS = new java.util.LinkedHashMap<>(64, 0.75f, true);
     private static long runsBytes;

@@ -61,6 +61,17 @@ class DatasetBlocksTest {
         config = config.withDataset(new Dataset(DatasetId.of("00000000-0000-4000-8000-000000000001"), NODE, false, Map.of(), null))
                 .withDataset(new Dataset(DatasetId.of("ffffffff-ffff-4fff-bfff-ffffffffffff"), NODE, false, Map.of(), null));
         check(blocks, config);
+        // Either side of a block's edge (blocks are the ids' first 10 bits), added, then changed.
+        var lastOfBlock0 = DatasetId.of("003fffff-ffff-4fff-bfff-ffffffffffff");
+        var firstOfBlock1 = DatasetId.of("00400000-0000-4000-8000-000000000000");
+        org.assertj.core.api.Assertions.assertThat(DatasetBlocks.block(lastOfBlock0)).isZero();
+        org.assertj.core.api.Assertions.assertThat(DatasetBlocks.block(firstOfBlock1)).isEqualTo(1);
+        config = config.withDataset(new Dataset(lastOfBlock0, NODE, false, Map.of(), null))
+                .withDataset(new Dataset(firstOfBlock1, NODE, false, Map.of(), null));
+        check(blocks, config);
+        config = config.withDataset(new Dataset(lastOfBlock0, NODE, false, Map.of("name", "a"), null))
+                .withDataset(new Dataset(firstOfBlock1, NODE, false, Map.of("name", "b"), null));
+        check(blocks, config);
         var few = Configuration.EMPTY.withDataset(new Dataset(DatasetId.of("ffffffff-ffff-4fff-bfff-ffffffffffff"), NODE, false, Map.of(), null));
         check(blocks, few);
         check(blocks, Configuration.EMPTY);
