@@ -25,7 +25,7 @@ final class RenderedViews {
     private final Map<DatasetId, DatasetJson> datasetJson = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
-     * The dataset list, in {@link DatasetBlocks#BLOCKS} blocks by the ids' first two hex digits, each kept as JSON and
+     * The dataset list, in {@link DatasetBlocks#BLOCKS} blocks by the ids' first 10 bits, each kept as JSON and
      * deflated between versions: after a change only the changed datasets are serialised again and only their blocks
      * compressed again, which keeps a 100,000-dataset list cheap to re-render (and gzip) on every write.
      */
