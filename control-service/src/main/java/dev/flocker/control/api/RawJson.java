@@ -143,13 +143,13 @@ final class RawJson {
     /**
      * Parts are copied to native memory in runs of this many, each run shared by every version that holds the very same
      * parts ({@link DatasetBlocks} keeps an unchanged block's arrays from version to version): a change of one dataset
-     * copies the run of its block and the last part (the gzip trailer, new in every version), about 0.15 MB of a
-     * 100,000-dataset list's 5 MB (2,051 parts: 33 runs). Copying all of it per version (20 a second) spent the native
+     * copies the run of its block and the last part (the gzip trailer, new in every version), about 0.3 MB of a
+     * 100,000-dataset list's 5 MB (2,051 parts: 17 runs). Copying all of it per version (20 a second) spent the native
      * budget between two collections, and the versions beyond it were then joined and served from the heap. More runs
-     * would copy less, but Netty walks every run of an answer for each 16 KB TLS record (a list as 515 runs was slower
-     * than one copy).
+     * would copy less, but Netty walks every run of an answer for each 16 KB TLS record: at 200 reads/s, 33 runs tripled
+     * the reads' p50 against 17 (a list as 515 runs was slower than one copy).
      */
-    static final int RUN_PARTS = 64;
+    static final int RUN_PARTS = 128;
     /** Runs kept for later versions to share, least recently used first; at most half the native budget. */
     private static final java.util.LinkedHashMap<Run, java.nio.ByteBuffer> RUNS = new java.util.LinkedHashMap<>(64, 0.75f, true);
     private static long runsBytes;
