@@ -135,6 +135,13 @@ final class RawJson {
     private static final java.util.concurrent.atomic.AtomicLong NATIVE_HELD = new java.util.concurrent.atomic.AtomicLong();
     private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
 
+    private static final java.util.concurrent.atomic.AtomicLong COPIED = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Bytes copied into native memory so far (tests: what a version copied, whatever the collector freed meanwhile). */
+    static long copiedBytes() {
+        return COPIED.get();
+    }
+
     /** Native bytes held by answers' copies now (until the collector frees them). */
     static long nativeHeld() {
         return NATIVE_HELD.get();
@@ -150,9 +157,19 @@ final class RawJson {
      * the reads' p50 against 17 (a list as 515 runs was slower than one copy).
      */
     static final int RUN_PARTS = 128;
-    /** Runs kept for later versions to share, least recently used first; at most half the native budget. */
+    /**
+     * Runs kept for later versions to share, least recently used first: at most {@link #RUNS_KEPT} (a version of the
+     * list looks up all of its 17, so the current ones are never the eldest; the rest are runs of recent versions, which
+     * hold their parts' arrays on the heap too), and at most half the native budget.
+     */
     private static final java.util.LinkedHashMap<Run, java.nio.ByteBuffer> RUNS = new java.util.LinkedHashMap<>(64, 0.75f, true);
+    static final int RUNS_KEPT = 64;
     private static long runsBytes;
+
+    /** How many runs are kept now (tests). */
+    static synchronized int runsKept() {
+        return RUNS.size();
+    }
 
     private static synchronized java.nio.ByteBuffer kept(Run run) {
         return RUNS.get(run);
@@ -162,7 +179,7 @@ final class RawJson {
         if (RUNS.put(run, copy) == null) {
             runsBytes += copy.capacity();
         }
-        for (var eldest = RUNS.values().iterator(); runsBytes > nativeBudget / 2 && eldest.hasNext(); ) {
+        for (var eldest = RUNS.values().iterator(); (runsBytes > nativeBudget / 2 || RUNS.size() > RUNS_KEPT) && eldest.hasNext(); ) {
             runsBytes -= eldest.next().capacity(); // its answers still hold it; the collector frees it after them
             eldest.remove();
         }
@@ -242,6 +259,7 @@ final class RawJson {
         }
         var direct = java.nio.ByteBuffer.allocateDirect((int) size);
         parts.forEach(direct::put);
+        COPIED.addAndGet(size);
         // Given back when the buffer is collected (its memory freed by the JDK then), whoever held it last.
         CLEANER.register(direct, () -> NATIVE_HELD.addAndGet(-size));
         return direct.flip();

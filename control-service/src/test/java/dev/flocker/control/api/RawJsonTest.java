@@ -77,19 +77,30 @@ class RawJsonTest {
         }
         parts.add(text(8, 1));
         var first = new RawJson(List.of(new byte[0]), 0, List.copyOf(parts));
-        long before = RawJson.nativeHeld();
+        long before = RawJson.copiedBytes();
         var firstSent = first.gzippedBuffer();
-        assertThat(RawJson.nativeHeld() - before).as("all of it, once").isEqualTo((3L * run + 5) * 1000 + 8);
+        assertThat(RawJson.copiedBytes() - before).as("all of it, once").isEqualTo((3L * run + 5) * 1000 + 8);
         assertThat(sent(firstSent)).isEqualTo(first.gzipped());
         assertThat(((BufferInternal) firstSent).getByteBuf().isDirect()).isTrue();
 
         parts.set(run + 6, text(900, 7)); // in the second run
         parts.set(parts.size() - 1, text(8, 2));
         var second = new RawJson(List.of(new byte[0]), 0, List.copyOf(parts));
-        before = RawJson.nativeHeld();
+        before = RawJson.copiedBytes();
         var secondSent = second.gzippedBuffer();
-        assertThat(RawJson.nativeHeld() - before).as("the changed run and the trailer").isEqualTo((run - 1) * 1000L + 900 + 8);
+        assertThat(RawJson.copiedBytes() - before).as("the changed run and the trailer").isEqualTo((run - 1) * 1000L + 900 + 8);
         assertThat(sent(secondSent)).isEqualTo(second.gzipped()).isNotEqualTo(first.gzipped());
         assertThat(sent(firstSent)).as("the first version's answer is unchanged").isEqualTo(first.gzipped());
+
+        // Many versions later (more than the runs kept), the runs no version changed are still shared.
+        for (int v = 0; v < 2 * RawJson.RUNS_KEPT; v++) {
+            parts.set(run + 6, text(900, 1000 + v));
+            parts.set(parts.size() - 1, text(8, 3 + v));
+            var next = new RawJson(List.of(new byte[0]), 0, List.copyOf(parts));
+            before = RawJson.copiedBytes();
+            assertThat(sent(next.gzippedBuffer())).isEqualTo(next.gzipped());
+            assertThat(RawJson.copiedBytes() - before).as("version %s", v).isEqualTo((run - 1) * 1000L + 900 + 8);
+        }
+        assertThat(RawJson.runsKept()).as("older versions' runs are let go").isLessThanOrEqualTo(RawJson.RUNS_KEPT);
     }
 }
