@@ -14,10 +14,11 @@ import org.pcollections.TreePMap;
 
 /**
  * The dataset list as blocks kept between versions: each block (the datasets whose ids start with the same 10 bits,
- * about 100 of 100,000) as JSON and as a deflate segment of its own. A new version re-renders and re-compresses only the blocks its
- * changes touch; the gzip answer is the blocks' segments joined, as pigz joins its parallel pieces: each segment is
- * compressed by a fresh compressor and ends on a byte boundary (a sync flush), so their concatenation is one valid
- * deflate stream, closed by an empty final block, with the gzip header and the CRC-32 and length of the whole text.
+ * about 100 of 100,000) as JSON and as a deflate segment of its own. A new version re-renders and re-compresses only
+ * the blocks its changes touch; the gzip answer is the blocks' segments joined, as pigz joins its parallel pieces: each
+ * segment is compressed by a fresh (reset) compressor and ends on a byte boundary (a sync flush), so their
+ * concatenation is one valid deflate stream, closed by an empty final block, with the gzip header and the CRC-32 and
+ * length of the whole text.
  * Not thread-safe: {@link RenderedViews} renders under its lock.
  */
 final class DatasetBlocks {
