@@ -160,10 +160,15 @@ public final class DatasetShipper {
      * first: forgetting costs each dataset at most one look-up of the peer's snapshots on its next push.
      */
     static <V> void verified(Map<String, V> verified, String key, V snapshot) {
-        if (verified.size() >= VERIFIED_KEPT && !verified.containsKey(key)) {
-            verified.clear();
-        }
+        makeRoom(verified, key, VERIFIED_KEPT);
         verified.put(key, snapshot);
+    }
+
+    /** Forgets all of {@code memory} when it holds {@code limit} keys and {@code key} is not one of them. */
+    private static <K> void makeRoom(Map<K, ?> memory, K key, int limit) {
+        if (memory.size() >= limit && !memory.containsKey(key)) {
+            memory.clear();
+        }
     }
 
     private java.util.Collection<String> taken(DatasetId id) {
@@ -177,9 +182,9 @@ public final class DatasetShipper {
     }
 
     private void taken(DatasetId id, String name) {
-        if (taken.size() > TAKEN_DATASETS && !taken.containsKey(id)) {
-            taken.clear(); // deleted datasets' names: forgetting costs at most one wrong guess per dataset (then the look-up)
-        }
+        // Deleted datasets' names: forgetting costs at most one wrong guess per dataset (then the look-up). Forgotten once it
+        // holds more than TAKEN_DATASETS, as it always was.
+        makeRoom(taken, id, TAKEN_DATASETS + 1);
         var names = taken.computeIfAbsent(id, k -> new java.util.ArrayDeque<>());
         synchronized (names) {
             names.addLast(name);

@@ -229,17 +229,15 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         var target = config.mountRoot().resolve(id.toString());
         // Always set: zfs-fuse shows a mounted dataset's readonly as "off (temporary)" whatever its setting.
         zfs.zfs("set", "readonly=off", datasetName(id));
-        boolean mounted = volume.mounted();
-        boolean readOnly = volume.readOnly();
-        if (!target.equals(volume.mountpoint())) {
+        boolean moved = !target.equals(volume.mountpoint());
+        if (moved) {
             // A file system whose mountpoint changes from none is mounted there by ZFS itself (zfs-fuse too), read-write
             // now. Whether it was is read from the kernel's mount table (well under a millisecond), not from another zfs
             // listing (15-30 ms on a first move's path); a mount the table does not show yet is found by the mount below.
             zfs.zfs("set", "mountpoint=" + target, datasetName(id));
-            mounted = MountTable.read().mounts(datasetName(id), target);
-            readOnly = false;
         }
-        if (mounted && readOnly) {
+        boolean mounted = moved ? MountTable.read().mounts(datasetName(id), target) : volume.mounted();
+        if (!moved && mounted && volume.readOnly()) {
             // Frozen by a handoff that did not finish (freeze): readonly=off leaves the kernel's read-only mount as it is.
             zfs.mount("-i", "-o", "remount,rw", target.toString());
         } else if (!mounted) {
