@@ -38,7 +38,15 @@ public interface VolumeDriver {
      * Takes a snapshot as {@link #snapshot} does and returns the dataset as it is then, the new snapshot its newest: one
      * backend call fewer than taking it and listing the dataset apart (a handoff's final increment waits for both).
      */
-    Volume snapshotAndGet(DatasetId id);
+    default Volume snapshotAndGet(DatasetId id) {
+        return snapshotAndGet(id, SnapshotName.next());
+    }
+
+    /**
+     * {@link #snapshotAndGet(DatasetId)} under a name from {@link SnapshotName#next()} chosen beforehand: a push starts the
+     * peer's receive, whose command names the snapshot, while the snapshot is taken.
+     */
+    Volume snapshotAndGet(DatasetId id, String name);
 
     /** Records who owns the dataset and the handoff generation, in the backend itself. */
     void setOwner(DatasetId id, NodeId owner, long generation);

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,16 +89,29 @@ public final class DatasetShipper {
         var remoteName = peer.root() + "/" + id;
         var key = peer.address() + "/" + remoteName;
         transfer.report(TransferProgress.of(TransferProgress.Phase.SNAPSHOTTING, 0, -1, start));
-        var volume = local.snapshotAndGet(id);
+        var name = dev.flocker.volume.SnapshotName.next();
+        // A peer this host pushed the dataset to before most likely takes an increment on what it verified: its receive
+        // (the channel, the peer's sshd and forced command, zfs recv waiting for the stream: 6-30 ms) starts while the
+        // snapshot is taken, its command naming the snapshot to come. Unused, it is closed before any byte: nothing received.
+        var early = lastVerified.containsKey(key) ? receiveEarly(peer, RemoteZfs.receive(remoteName, name, false, askMount)) : null;
+        dev.flocker.volume.Volume volume;
+        try {
+            volume = local.snapshotAndGet(id, name);
+        } catch (RuntimeException e) {
+            discard(early);
+            throw e;
+        }
         var snapshot = volume.latestSnapshot().orElseThrow();
         long snapshotted = System.nanoTime();
         var mine = volume.snapshots();
         var hint = base(mine, snapshot, Optional.ofNullable(lastVerified.get(key)), taken(id));
         taken(id, snapshot.name());
-        if (hint.isPresent()) {
+        if (hint.isEmpty()) {
+            discard(early);
+        } else {
             try {
-                return finish(id, peer, hint, snapshot, stream(id, peer, remoteName, hint, snapshot, false, askMount, transfer, start), start,
-                        snapshotted, transfer, key);
+                return finish(id, peer, hint, snapshot, stream(id, peer, remoteName, hint, snapshot, false, askMount, transfer, start, early),
+                        start, snapshotted, transfer, key);
             } catch (RemoteCommandException e) {
                 // zfs recv refused the stream before applying anything ("cannot receive incremental stream:
                 // destination ... does not exist / most recent snapshot ... does not match incremental source").
@@ -125,8 +139,8 @@ public final class DatasetShipper {
             theirs = Optional.empty();
         }
         try {
-            return finish(id, peer, base, snapshot, stream(id, peer, remoteName, base, snapshot, theirs.isEmpty(), askMount, transfer, start),
-                    start, snapshotted, transfer, key);
+            return finish(id, peer, base, snapshot, stream(id, peer, remoteName, base, snapshot, theirs.isEmpty(), askMount, transfer, start,
+                    null), start, snapshotted, transfer, key);
         } catch (TransferException e) {
             if (base.isEmpty()) {
                 cleanUpAfterFailedFullReceive(peer, remoteName, e);
@@ -216,23 +230,72 @@ public final class DatasetShipper {
         return result;
     }
 
+    /** The peer's side of a push: an exec channel running {@link RemoteZfs#receive}, its output and errors collected. */
+    private final class Receive {
+        final String command;
+        final ChannelExec channel;
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+        Receive(Peer peer, String command) {
+            this.command = command;
+            this.channel = ssh.exec(peer, command);
+            channel.setErrStream(err);
+            channel.setOutputStream(out);
+        }
+
+        Receive start() throws JSchException {
+            SshConnections.start(channel);
+            return this;
+        }
+    }
+
+    /** A receive started on a virtual thread ({@link #push}: while the snapshot is taken). */
+    private CompletableFuture<Receive> receiveEarly(Peer peer, String command) {
+        var started = new CompletableFuture<Receive>();
+        Thread.ofVirtual().name("receive-" + peer.host()).start(() -> {
+            try {
+                started.complete(new Receive(peer, command).start());
+            } catch (Throwable t) {
+                started.completeExceptionally(t);
+            }
+        });
+        return started;
+    }
+
+    /** Closes an early receive that will not be used, once started: its zfs recv reads an empty stream and changes nothing. */
+    private static void discard(CompletableFuture<Receive> early) {
+        if (early != null) {
+            early.thenAccept(receive -> receive.channel.disconnect());
+        }
+    }
+
     /**
-     * Streams send -> {@code zfs recv} on the peer and verifies the arrival in the same remote command.
-     * Returns the bytes sent, and what the peer said of its mount when asked. Cleans up both ends on any failure.
+     * Streams send -> {@code zfs recv} on the peer and verifies the arrival in the same remote command, on {@code early}'s
+     * channel when given (its command is this push's), else on one started now. Returns the bytes sent, and what the peer
+     * said of its mount when asked. Cleans up both ends on any failure.
      */
     private Streamed stream(DatasetId id, Peer peer, String remoteName, Optional<Snapshot> base, Snapshot snapshot,
-                            boolean newReplica, boolean askMount, Transfer transfer, long start) {
+                            boolean newReplica, boolean askMount, Transfer transfer, long start, CompletableFuture<Receive> early) {
         var arrived = remoteName + "@" + snapshot.name();
         var command = RemoteZfs.receive(remoteName, snapshot.name(), newReplica, askMount);
         LOG.atLevel(level(transfer, base)).addKeyValue("dataset", id).addKeyValue("peer", peer.address())
                 .addKeyValue("base", base.map(Snapshot::name).orElse(null)).addKeyValue("snapshot", snapshot.name())
                 .log(base.isPresent() ? "incremental push" : "full push");
         long begun = System.nanoTime();
-        var channel = ssh.exec(peer, command);
-        var remoteErr = new ByteArrayOutputStream();
-        var remoteOut = new ByteArrayOutputStream();
-        channel.setErrStream(remoteErr);
-        channel.setOutputStream(remoteOut);
+        Receive receive;
+        try {
+            receive = early == null ? new Receive(peer, command) : early.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw new TransferException("cannot start '" + command + "' on " + peer.address() + ": " + e.getCause().getMessage(), e.getCause());
+        }
+        if (!receive.command.equals(command)) {
+            receive.channel.disconnect();
+            throw new IllegalStateException("the receive started early runs '" + receive.command + "', not this push's '" + command + "'");
+        }
+        var channel = receive.channel;
+        var remoteErr = receive.err;
+        var remoteOut = receive.out;
         long bytes = 0;
         long sent = 0;
         try (SendStream send = local.send(id, base, snapshot)) {
@@ -241,7 +304,9 @@ public final class DatasetShipper {
                 channel.disconnect();
             });
             var out = channel.getOutputStream();
-            SshConnections.start(channel);
+            if (early == null) {
+                receive.start();
+            }
             long connected = System.nanoTime();
             var chunks = readAhead(send.stream());
             long lastReport = 0;

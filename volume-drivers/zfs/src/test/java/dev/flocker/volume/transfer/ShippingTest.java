@@ -35,12 +35,13 @@ class ShippingTest {
     private static SshConnections ssh;
     private static DatasetShipper shipper;
     private static Peer peer;
+    private static LabHost h1;
     private static LabHost h2;
     private static final ZfsCommand zfs = new ZfsCommand();
 
     @BeforeAll
     static void drivers(Lab lab) {
-        var h1 = lab.host(1);
+        h1 = lab.host(1);
         h2 = lab.host(2);
         source = ZfsVolumeDriver.open(ZfsConfig.existingPool(h1.pool(), h1.mountRoot()));
         target = ZfsVolumeDriver.open(ZfsConfig.existingPool(h2.pool(), h2.mountRoot()));
@@ -187,6 +188,35 @@ class ShippingTest {
         var third = shipper.start(id, peer).await(WAIT);
         assertThat(third.base()).isEqualTo(first.snapshot());
         assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(mount));
+        source.destroy(id);
+        target.destroy(id);
+    }
+
+    @Test
+    void aReceiveStartedBeforeTheSnapshotButNotUsedChangesNothingOnThePeer() throws Exception {
+        var id = DatasetId.random();
+        var mount = source.create(id, null, NODE1).mountpoint();
+        FileTree.writeRandom(mount.resolve("a.bin"), 2 * MIB, 70);
+        var first = shipper.start(id, peer).await(WAIT);
+        FileTree.writeRandom(mount.resolve("b.bin"), 2 * MIB, 71);
+        var second = shipper.start(id, peer).await(WAIT);
+        // Both hosts lose the snapshot this one last verified on the peer: the next push starts the peer's receive early
+        // (it pushed there before), then finds no base to send from without asking, closes that receive unused and looks
+        // up the common snapshot instead.
+        zfs.zfs("destroy", h1.pool() + "/" + id + "@" + second.snapshot());
+        zfs.zfs("destroy", h2.pool() + "/" + id + "@" + second.snapshot());
+        FileTree.writeRandom(mount.resolve("c.bin"), 2 * MIB, 72);
+        var third = shipper.start(id, peer).await(WAIT);
+        assertThat(third.base()).isEqualTo(first.snapshot());
+        assertThat(target.get(id).orElseThrow().snapshots()).extracting(Snapshot::name).containsExactly(first.snapshot(), third.snapshot());
+        assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(mount));
+        // The receive closed unused has ended too: none of the peer's zfs recv of this dataset is left waiting for a stream.
+        var recv = "zfs recv -F " + peer.root() + "/" + id;
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (processes(recv) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(processes(recv)).as("processes '%s'", recv).isZero();
         source.destroy(id);
         target.destroy(id);
     }
@@ -408,6 +438,13 @@ class ShippingTest {
             Thread.sleep(2);
         }
         throw new AssertionError("transfer never started streaming");
+    }
+
+    private static long processes(String commandLine) throws Exception {
+        var p = new ProcessBuilder("pgrep", "-f", "-x", commandLine).start();
+        var out = new String(p.getInputStream().readAllBytes()).strip();
+        p.waitFor();
+        return out.lines().count();
     }
 
     private static long pgrep(String pattern) throws Exception {
