@@ -149,6 +149,8 @@ public final class ControlService implements AutoCloseable {
     private final FlockerApi api;
     private final long sweeper;
     private final ReplicaTunnels tunnels;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.CompletableFuture<Void> memberStopped = new java.util.concurrent.CompletableFuture<>();
     private final ControlMetrics metrics = new ControlMetrics();
     private int apiPort;
     private int agentPort;
@@ -208,6 +210,41 @@ public final class ControlService implements AutoCloseable {
             failover.run();
             return null;
         }, false));
+        hazelcast.getLifecycleService().addLifecycleListener(event -> {
+            if (event.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.SHUTTING_DOWN) {
+                memberStoppedByItself();
+            }
+        });
+        if (!hazelcast.getLifecycleService().isRunning()) {
+            memberStoppedByItself();
+        }
+    }
+
+    /**
+     * This replica's cluster member stopped without {@link #close} (Hazelcast's own handler of an OutOfMemoryError, a
+     * member that could not rejoin...): its copies of the configuration and state are frozen and every write fails, so
+     * it stops serving (agents and clients go to another replica) rather than answer from them; the process exits for
+     * its supervisor to restart it ({@link #memberStopped}).
+     */
+    private void memberStoppedByItself() {
+        if (closed.get()) {
+            return;
+        }
+        LOG.atError().log("this replica's cluster member stopped by itself; the replica stops serving (see Hazelcast's log above for why)");
+        Thread.ofPlatform().name("member-stopped").start(() -> {
+            close();
+            memberStopped.complete(null);
+        });
+    }
+
+    /** Completes once this replica closed because its cluster member stopped by itself; never after {@link #close}. */
+    public java.util.concurrent.CompletableFuture<Void> memberStopped() {
+        return memberStopped;
+    }
+
+    /** The replica's cluster member, for tests. */
+    HazelcastInstance hazelcast() {
+        return hazelcast;
     }
 
     /** Starts a replica and waits until its API and agent channel listen. */
@@ -382,6 +419,9 @@ public final class ControlService implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         vertx.cancelTimer(sweeper);
         try {
             vertx.close().await(10, TimeUnit.SECONDS);

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -111,16 +110,26 @@ public final class ControlServiceMain implements Callable<Integer> {
             System.err.println("flocker-control: " + e.getMessage());
             return 1;
         }
-        var stopped = new CountDownLatch(1);
+        var exit = new java.util.concurrent.CompletableFuture<Integer>();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             service.close();
-            stopped.countDown();
+            exit.complete(0);
         }));
+        service.memberStopped().thenRun(() -> exit.complete(1));
         System.err.println("flocker-control: API on " + bind + ":" + service.apiPort() + ", agents on " + bind + ":" + service.agentPort()
                 + (service.metricsPort() == ControlService.Settings.METRICS_OFF ? "" : ", metrics on http://"
                 + (metricsBind == null ? bind : metricsBind) + ":" + service.metricsPort() + "/metrics"));
-        stopped.await();
-        return 0;
+        int code;
+        try {
+            code = exit.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+        if (code != 0) {
+            System.err.println("flocker-control: this replica's cluster member stopped by itself (the log says why); it stopped serving and"
+                    + " exits so that its supervisor restarts it");
+        }
+        return code;
     }
 
     public static void main(String[] args) {
