@@ -48,12 +48,6 @@ public interface VolumeDriver {
      */
     Volume snapshotAndGet(DatasetId id, String name);
 
-    /** Takes a snapshot named {@code name} (from {@link SnapshotName#next()}), and nothing else: one backend call. */
-    void takeSnapshot(DatasetId id, String name);
-
-    /** The snapshot {@code name} of the dataset, with its guid and creation txg: one backend call. */
-    Snapshot snapshotOf(DatasetId id, String name);
-
     /** Records who owns the dataset and the handoff generation, in the backend itself. */
     void setOwner(DatasetId id, NodeId owner, long generation);
 
@@ -94,7 +88,7 @@ public interface VolumeDriver {
     List<String> pruneSnapshots(DatasetId id, Set<String> keep, int keepNewest);
 
     /** Starts a stream of {@code snapshot}, incremental from {@code base} when given. */
-    SendStream send(DatasetId id, Optional<Snapshot> base, String snapshot);
+    SendStream send(DatasetId id, Optional<Snapshot> base, Snapshot snapshot);
 
     /** Receives a stream into the dataset (creating it on a full stream); a failed receive leaves it at its last snapshot. */
     void receive(DatasetId id, InputStream stream);

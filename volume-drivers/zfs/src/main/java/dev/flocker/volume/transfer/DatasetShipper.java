@@ -90,39 +90,27 @@ public final class DatasetShipper {
         var key = peer.address() + "/" + remoteName;
         transfer.report(TransferProgress.of(TransferProgress.Phase.SNAPSHOTTING, 0, -1, start));
         var name = dev.flocker.volume.SnapshotName.next();
-        // A peer this host pushed the dataset to before most likely takes an increment on what it verified. Then the
-        // peer's receive (the channel, the peer's sshd and forced command, zfs recv waiting for the stream: 6-30 ms) and
-        // the listing of this dataset's snapshots start beside the snapshot (a snapshot and a listing in a row took ~50 ms
-        // in zfs-fuse, side by side ~38), and the new snapshot's guid is read while it streams: only the snapshot itself
-        // is on the way to the stream. An early receive left unused is closed before any byte: nothing received.
-        boolean pushedBefore = lastVerified.containsKey(key);
-        var early = pushedBefore ? receiveEarly(peer, RemoteZfs.receive(remoteName, name, false, askMount)) : null;
-        List<Snapshot> before; // this dataset's snapshots but the new one, oldest first
-        CompletableFuture<Snapshot> snapshot;
+        // A peer this host pushed the dataset to before most likely takes an increment on what it verified: its receive
+        // (the channel, the peer's sshd and forced command, zfs recv waiting for the stream: 6-30 ms) starts while the
+        // snapshot is taken, its command naming the snapshot to come. Unused, it is closed before any byte: nothing received.
+        var early = lastVerified.containsKey(key) ? receiveEarly(peer, RemoteZfs.receive(remoteName, name, false, askMount)) : null;
+        dev.flocker.volume.Volume volume;
         try {
-            if (pushedBefore) {
-                var listing = async("list-" + id, () -> local.get(id).orElseThrow(
-                        () -> new dev.flocker.volume.VolumeException("dataset " + id + " does not exist here")));
-                local.takeSnapshot(id, name);
-                snapshot = async("snapshot-" + id, () -> local.snapshotOf(id, name));
-                before = join(listing).snapshots().stream().filter(s -> !s.name().equals(name)).toList();
-            } else {
-                var volume = local.snapshotAndGet(id, name);
-                snapshot = CompletableFuture.completedFuture(volume.latestSnapshot().orElseThrow());
-                before = volume.snapshots().subList(0, volume.snapshots().size() - 1);
-            }
+            volume = local.snapshotAndGet(id, name);
         } catch (RuntimeException e) {
             discard(early);
             throw e;
         }
+        var snapshot = volume.latestSnapshot().orElseThrow();
         long snapshotted = System.nanoTime();
-        var hint = base(before, Optional.ofNullable(lastVerified.get(key)), taken(id));
-        taken(id, name);
+        var mine = volume.snapshots();
+        var hint = base(mine, snapshot, Optional.ofNullable(lastVerified.get(key)), taken(id));
+        taken(id, snapshot.name());
         if (hint.isEmpty()) {
             discard(early);
         } else {
             try {
-                return finish(id, peer, hint, stream(id, peer, remoteName, hint, name, snapshot, false, askMount, transfer, start, early),
+                return finish(id, peer, hint, snapshot, stream(id, peer, remoteName, hint, snapshot, false, askMount, transfer, start, early),
                         start, snapshotted, transfer, key);
             } catch (RemoteCommandException e) {
                 // zfs recv refused the stream before applying anything ("cannot receive incremental stream:
@@ -136,8 +124,6 @@ public final class DatasetShipper {
                 lastVerified.remove(key);
             }
         }
-        var mine = new java.util.ArrayList<>(before);
-        mine.add(join(snapshot));
 
         transfer.report(TransferProgress.of(TransferProgress.Phase.NEGOTIATING, 0, -1, start));
         var theirs = remoteSnapshots(peer, remoteName);
@@ -153,7 +139,7 @@ public final class DatasetShipper {
             theirs = Optional.empty();
         }
         try {
-            return finish(id, peer, base, stream(id, peer, remoteName, base, name, snapshot, theirs.isEmpty(), askMount, transfer, start,
+            return finish(id, peer, base, snapshot, stream(id, peer, remoteName, base, snapshot, theirs.isEmpty(), askMount, transfer, start,
                     null), start, snapshotted, transfer, key);
         } catch (TransferException e) {
             if (base.isEmpty()) {
@@ -164,18 +150,18 @@ public final class DatasetShipper {
     }
 
     /**
-     * The base to try for an incremental push without asking the peer: the newest of {@code mine} (the snapshots but the
-     * one being sent) that came from another host, when it is newer than the last snapshot verified on this peer; else
-     * that last verified one, while this host still holds it. Empty: ask the peer.
+     * The base to try for an incremental push without asking the peer: the newest of {@code mine} (other than the
+     * snapshot just taken) that came from another host, when it is newer than the last snapshot verified on this peer;
+     * else that last verified one, while this host still holds it. Empty: ask the peer.
      */
-    static Optional<Snapshot> base(List<Snapshot> mine, Optional<Snapshot> verified, java.util.Collection<String> takenHere) {
+    static Optional<Snapshot> base(List<Snapshot> mine, Snapshot sending, Optional<Snapshot> verified, java.util.Collection<String> takenHere) {
         var known = verified.flatMap(v -> Snapshot.latestCommon(mine, List.of(v)));
         for (int i = mine.size() - 1; i >= 0; i--) {
             var candidate = mine.get(i);
             if (known.isPresent() && candidate.guid().equals(known.get().guid())) {
                 return known; // nothing received since
             }
-            if (dev.flocker.volume.SnapshotName.isOurs(candidate.name())
+            if (!candidate.guid().equals(sending.guid()) && dev.flocker.volume.SnapshotName.isOurs(candidate.name())
                     && !takenHere.contains(candidate.name())) {
                 return Optional.of(candidate); // received after the last verified one (or with none verified)
             }
@@ -223,12 +209,11 @@ public final class DatasetShipper {
     }
 
     /** What the remote command of a push reported: the bytes sent, and whether the peer's mount is prepared. */
-    private record Streamed(Snapshot snapshot, long bytes, RemoteZfs.PeerMount peerMount, String stepsMs) {
+    private record Streamed(long bytes, RemoteZfs.PeerMount peerMount, String stepsMs) {
     }
 
-    private TransferResult finish(DatasetId id, Peer peer, Optional<Snapshot> base, Streamed streamed, long start,
+    private TransferResult finish(DatasetId id, Peer peer, Optional<Snapshot> base, Snapshot snapshot, Streamed streamed, long start,
                                   long snapshotted, Transfer transfer, String key) {
-        var snapshot = streamed.snapshot();
         long bytes = streamed.bytes();
         verified(lastVerified, key, snapshot);
         var duration = Duration.ofNanos(System.nanoTime() - start);
@@ -265,40 +250,17 @@ public final class DatasetShipper {
         }
     }
 
-    /** {@code work} on a virtual thread. */
-    private static <T> CompletableFuture<T> async(String name, java.util.function.Supplier<T> work) {
-        var result = new CompletableFuture<T>();
-        Thread.ofVirtual().name(name).start(() -> {
-            try {
-                result.complete(work.get());
-            } catch (Throwable t) {
-                result.completeExceptionally(t);
-            }
-        });
-        return result;
-    }
-
-    /** The result of {@link #async} work, its own exception rethrown as it was. */
-    private static <T> T join(CompletableFuture<T> work) {
-        try {
-            return work.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            if (e.getCause() instanceof RuntimeException cause) {
-                throw cause;
-            }
-            throw e;
-        }
-    }
-
     /** A receive started on a virtual thread ({@link #push}: while the snapshot is taken). */
     private CompletableFuture<Receive> receiveEarly(Peer peer, String command) {
-        return async("receive-" + peer.host(), () -> {
+        var started = new CompletableFuture<Receive>();
+        Thread.ofVirtual().name("receive-" + peer.host()).start(() -> {
             try {
-                return new Receive(peer, command).start();
-            } catch (JSchException e) {
-                throw new TransferException("cannot start '" + command + "' on " + peer.address() + ": " + e.getMessage(), e);
+                started.complete(new Receive(peer, command).start());
+            } catch (Throwable t) {
+                started.completeExceptionally(t);
             }
         });
+        return started;
     }
 
     /** Closes an early receive that will not be used, once started: its zfs recv reads an empty stream and changes nothing. */
@@ -313,17 +275,20 @@ public final class DatasetShipper {
      * channel when given (its command is this push's), else on one started now. Returns the bytes sent, and what the peer
      * said of its mount when asked. Cleans up both ends on any failure.
      */
-    private Streamed stream(DatasetId id, Peer peer, String remoteName, Optional<Snapshot> base, String name,
-                            CompletableFuture<Snapshot> snapshot, boolean newReplica, boolean askMount, Transfer transfer, long start,
-                            CompletableFuture<Receive> early) {
-        var arrived = remoteName + "@" + name;
-        var command = RemoteZfs.receive(remoteName, name, newReplica, askMount);
+    private Streamed stream(DatasetId id, Peer peer, String remoteName, Optional<Snapshot> base, Snapshot snapshot,
+                            boolean newReplica, boolean askMount, Transfer transfer, long start, CompletableFuture<Receive> early) {
+        var arrived = remoteName + "@" + snapshot.name();
+        var command = RemoteZfs.receive(remoteName, snapshot.name(), newReplica, askMount);
         LOG.atLevel(level(transfer, base)).addKeyValue("dataset", id).addKeyValue("peer", peer.address())
-                .addKeyValue("base", base.map(Snapshot::name).orElse(null)).addKeyValue("snapshot", name)
+                .addKeyValue("base", base.map(Snapshot::name).orElse(null)).addKeyValue("snapshot", snapshot.name())
                 .log(base.isPresent() ? "incremental push" : "full push");
         long begun = System.nanoTime();
         Receive receive;
-        receive = early == null ? new Receive(peer, command) : join(early);
+        try {
+            receive = early == null ? new Receive(peer, command) : early.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw new TransferException("cannot start '" + command + "' on " + peer.address() + ": " + e.getCause().getMessage(), e.getCause());
+        }
         if (!receive.command.equals(command)) {
             receive.channel.disconnect();
             throw new IllegalStateException("the receive started early runs '" + receive.command + "', not this push's '" + command + "'");
@@ -333,7 +298,7 @@ public final class DatasetShipper {
         var remoteOut = receive.out;
         long bytes = 0;
         long sent = 0;
-        try (SendStream send = local.send(id, base, name)) {
+        try (SendStream send = local.send(id, base, snapshot)) {
             transfer.onCancel(() -> {
                 send.cancel();
                 channel.disconnect();
@@ -388,17 +353,16 @@ public final class DatasetShipper {
             if (channel.getExitStatus() != 0) {
                 throw failure(peer, command, channel, remoteErr, "after " + bytes + " bytes");
             }
-            var reported = RemoteZfs.arrived(remoteName, name, askMount, remoteOut.toString(StandardCharsets.UTF_8));
-            var sentSnapshot = join(snapshot);
-            if (!reported.guid().equals(sentSnapshot.guid())) {
+            var reported = RemoteZfs.arrived(remoteName, snapshot.name(), askMount, remoteOut.toString(StandardCharsets.UTF_8));
+            if (!reported.guid().equals(snapshot.guid())) {
                 throw new TransferException("peer " + peer.address() + " reports snapshot " + arrived + " with guid " + reported.guid()
-                        + " but this host sent guid " + sentSnapshot.guid());
+                        + " but this host sent guid " + snapshot.guid());
             }
             // Where a push's time went (the handoff's final increment is outage): the channel's start (the peer's sshd and
             // forced command), the stream, the local send's exit, the peer's receive and check after the stream ended.
             var steps = "connect=" + (connected - begun) / 1_000_000 + " stream=" + (sent - connected) / 1_000_000 + " send_exit="
                     + (sendDone - sent) / 1_000_000 + " remote=" + (closed - sendDone) / 1_000_000;
-            return new Streamed(sentSnapshot, bytes, reported.mount(), steps);
+            return new Streamed(bytes, reported.mount(), steps);
         } catch (JSchException | IOException e) {
             throw new TransferException("cannot start '" + command + "' on " + peer.address() + ": " + e.getMessage(), e);
         } catch (TransferException e) {

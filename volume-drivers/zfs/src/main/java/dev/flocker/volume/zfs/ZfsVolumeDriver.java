@@ -216,22 +216,6 @@ public final class ZfsVolumeDriver implements VolumeDriver {
     }
 
     @Override
-    public void takeSnapshot(DatasetId id, String name) {
-        SnapshotName.requireValidComponent(name);
-        zfs.zfs("snapshot", snapshotName(id, name));
-    }
-
-    @Override
-    public Snapshot snapshotOf(DatasetId id, String name) {
-        var snapshot = snapshotName(id, name);
-        var props = ZfsGetOutput.parse(zfs.zfs("get", "-H", "-p", "-o", "name,property,value", "guid,createtxg", snapshot)).get(snapshot);
-        if (props == null || props.get("guid") == null) {
-            throw new VolumeException("zfs did not report snapshot " + snapshot);
-        }
-        return new Snapshot(name, props.get("guid"), ZfsGetOutput.number(props.get("createtxg")));
-    }
-
-    @Override
     public void setOwner(DatasetId id, NodeId owner, long generation) {
         if (generation < 0) {
             throw new IllegalArgumentException("generation " + generation + " for dataset " + id + " must not be negative");
@@ -443,12 +427,12 @@ public final class ZfsVolumeDriver implements VolumeDriver {
     }
 
     @Override
-    public SendStream send(DatasetId id, Optional<Snapshot> base, String snapshot) {
+    public SendStream send(DatasetId id, Optional<Snapshot> base, Snapshot snapshot) {
         var args = new ArrayList<String>();
         args.add("send");
         base.ifPresent(b -> args.addAll(List.of("-i", snapshotName(id, b.name()))));
-        args.add(snapshotName(id, snapshot));
-        long expected = base.isPresent() ? -1 : referenced(snapshotName(id, snapshot));
+        args.add(snapshotName(id, snapshot.name()));
+        long expected = base.isPresent() ? -1 : referenced(snapshotName(id, snapshot.name()));
         return new ProcessSendStream(zfs.start(args.toArray(String[]::new)), String.join(" ", args), expected);
     }
 

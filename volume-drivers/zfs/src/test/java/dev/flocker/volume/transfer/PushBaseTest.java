@@ -9,8 +9,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * The base a push tries without asking the peer ({@link DatasetShipper#base}): a pure function of this host's snapshots
- * (but the one it sends),
+ * The base a push tries without asking the peer ({@link DatasetShipper#base}): a pure function of this host's snapshots,
  * the last one verified on the peer and the ones this host took. {@code ShippingTest} and the agents' moves use it
  * against real peers; a wrong guess only costs the look-up it replaces, since {@code zfs recv} refuses a base it lacks.
  */
@@ -26,32 +25,32 @@ class PushBaseTest {
 
     @Test
     void theLastVerifiedSnapshotWhenNothingCameFromElsewhereSince() {
-        assertThat(DatasetShipper.base(List.of(s1, s2), Optional.of(s2), Set.of("x"))).contains(s2);
+        assertThat(DatasetShipper.base(List.of(s1, s2, sending), sending, Optional.of(s2), Set.of("x"))).contains(s2);
         // Taken here for pushes to other peers since: still the one this peer holds.
-        assertThat(DatasetShipper.base(List.of(s1, s2, s3), Optional.of(s1), Set.of(s2.name(), s3.name(), sending.name())))
+        assertThat(DatasetShipper.base(List.of(s1, s2, s3, sending), sending, Optional.of(s1), Set.of(s2.name(), s3.name(), sending.name())))
                 .contains(s1);
     }
 
     @Test
     void aSnapshotReceivedSinceTheLastVerifiedOneIsTriedFirst() {
         // The dataset moved here from the peer after this host last pushed s1 there: s3 came with it.
-        assertThat(DatasetShipper.base(List.of(s1, s3), Optional.of(s1), Set.of(s1.name()))).contains(s3);
+        assertThat(DatasetShipper.base(List.of(s1, s3, sending), sending, Optional.of(s1), Set.of(s1.name()))).contains(s3);
         // Nothing ever verified on this peer (the first push back to the host it came from).
-        assertThat(DatasetShipper.base(List.of(s2, s3), Optional.empty(), Set.of())).contains(s3);
+        assertThat(DatasetShipper.base(List.of(s2, s3, sending), sending, Optional.empty(), Set.of())).contains(s3);
         // Taken here after receiving it (for another peer): the received one, not this host's own.
-        assertThat(DatasetShipper.base(List.of(s2, s3), Optional.empty(), Set.of(s3.name()))).contains(s2);
+        assertThat(DatasetShipper.base(List.of(s2, s3, sending), sending, Optional.empty(), Set.of(s3.name()))).contains(s2);
     }
 
     @Test
     void noGuessWhenThereIsNothingToGuessFrom() {
-        assertThat(DatasetShipper.base(List.of(), Optional.empty(), Set.of())).isEmpty();
+        assertThat(DatasetShipper.base(List.of(sending), sending, Optional.empty(), Set.of())).isEmpty();
         // All taken here, none verified on this peer: ask it.
-        assertThat(DatasetShipper.base(List.of(s1, s2), Optional.empty(), Set.of(s1.name(), s2.name()))).isEmpty();
+        assertThat(DatasetShipper.base(List.of(s1, s2, sending), sending, Optional.empty(), Set.of(s1.name(), s2.name()))).isEmpty();
         // A snapshot someone made by hand (not named as ours) is never sent, so never the peer's.
         var byHand = new Snapshot("before-upgrade", "g9", 9);
-        assertThat(DatasetShipper.base(List.of(s1, byHand), Optional.of(s1), Set.of())).contains(s1);
+        assertThat(DatasetShipper.base(List.of(s1, byHand, sending), sending, Optional.of(s1), Set.of())).contains(s1);
         // The last verified one is gone here (pruned): ask the peer, unless something came from elsewhere.
-        assertThat(DatasetShipper.base(List.of(s2), Optional.of(s1), Set.of(s2.name()))).isEmpty();
+        assertThat(DatasetShipper.base(List.of(s2, sending), sending, Optional.of(s1), Set.of(s2.name()))).isEmpty();
     }
 
     @Test

@@ -249,7 +249,7 @@ class ZfsVolumeDriverTest {
 
     private static void pipe(DatasetId from, Optional<dev.flocker.volume.Snapshot> base, dev.flocker.volume.Snapshot snapshot,
                              DatasetId to) throws Exception {
-        try (var send = driver.send(from, base, snapshot.name())) {
+        try (var send = driver.send(from, base, snapshot)) {
             var in = new PipedInputStream(1 << 20);
             var out = new PipedOutputStream(in);
             var copy = ZfsCommand.background(() -> {
