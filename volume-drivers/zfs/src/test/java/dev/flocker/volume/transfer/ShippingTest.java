@@ -176,18 +176,13 @@ class ShippingTest {
     @Test
     void aPeerThatLostTheLastPushedSnapshotIsResumedFromTheNewestCommonOne() throws Exception {
         var id = DatasetId.random();
-        var mount = source.create(id, null, NODE1).mountpoint();
-        FileTree.writeRandom(mount.resolve("a.bin"), 2 * MIB, 50);
-        var first = shipper.start(id, peer).await(WAIT);
-        FileTree.writeRandom(mount.resolve("b.bin"), 2 * MIB, 51);
-        var second = shipper.start(id, peer).await(WAIT);
-        assertThat(second.base()).isEqualTo(first.snapshot());
+        var pushed = pushedTwice(id, 50);
         // The peer loses the snapshot this shipper last verified there (an operator, a rollback...).
-        zfs.zfs("destroy", h2.pool() + "/" + id + "@" + second.snapshot());
-        FileTree.writeRandom(mount.resolve("c.bin"), 2 * MIB, 52);
+        zfs.zfs("destroy", h2.pool() + "/" + id + "@" + pushed.second().snapshot());
+        FileTree.writeRandom(pushed.mount().resolve("c.bin"), 2 * MIB, 52);
         var third = shipper.start(id, peer).await(WAIT);
-        assertThat(third.base()).isEqualTo(first.snapshot());
-        assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(mount));
+        assertThat(third.base()).isEqualTo(pushed.first().snapshot());
+        assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(pushed.mount()));
         source.destroy(id);
         target.destroy(id);
     }
@@ -195,21 +190,17 @@ class ShippingTest {
     @Test
     void aReceiveStartedBeforeTheSnapshotButNotUsedChangesNothingOnThePeer() throws Exception {
         var id = DatasetId.random();
-        var mount = source.create(id, null, NODE1).mountpoint();
-        FileTree.writeRandom(mount.resolve("a.bin"), 2 * MIB, 70);
-        var first = shipper.start(id, peer).await(WAIT);
-        FileTree.writeRandom(mount.resolve("b.bin"), 2 * MIB, 71);
-        var second = shipper.start(id, peer).await(WAIT);
+        var pushed = pushedTwice(id, 70);
         // Both hosts lose the snapshot this one last verified on the peer: the next push starts the peer's receive early
         // (it pushed there before), then finds no base to send from without asking, closes that receive unused and looks
         // up the common snapshot instead.
-        zfs.zfs("destroy", h1.pool() + "/" + id + "@" + second.snapshot());
-        zfs.zfs("destroy", h2.pool() + "/" + id + "@" + second.snapshot());
-        FileTree.writeRandom(mount.resolve("c.bin"), 2 * MIB, 72);
+        zfs.zfs("destroy", h1.pool() + "/" + id + "@" + pushed.second().snapshot());
+        zfs.zfs("destroy", h2.pool() + "/" + id + "@" + pushed.second().snapshot());
+        FileTree.writeRandom(pushed.mount().resolve("c.bin"), 2 * MIB, 72);
         var third = shipper.start(id, peer).await(WAIT);
-        assertThat(third.base()).isEqualTo(first.snapshot());
-        assertThat(target.get(id).orElseThrow().snapshots()).extracting(Snapshot::name).containsExactly(first.snapshot(), third.snapshot());
-        assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(mount));
+        assertThat(third.base()).isEqualTo(pushed.first().snapshot());
+        assertThat(target.get(id).orElseThrow().snapshots()).extracting(Snapshot::name).containsExactly(pushed.first().snapshot(), third.snapshot());
+        assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(pushed.mount()));
         // The receive closed unused has ended too: none of the peer's zfs recv of this dataset is left waiting for a stream.
         var recv = "zfs recv -F " + peer.root() + "/" + id;
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -438,6 +429,20 @@ class ShippingTest {
             Thread.sleep(2);
         }
         throw new AssertionError("transfer never started streaming");
+    }
+
+    /** A new dataset and its two pushes, 2 MiB written before each: the second incremental on the first. */
+    private record Pushed(Path mount, TransferResult first, TransferResult second) {
+    }
+
+    private static Pushed pushedTwice(DatasetId id, int seed) throws Exception {
+        var mount = source.create(id, null, NODE1).mountpoint();
+        FileTree.writeRandom(mount.resolve("a.bin"), 2 * MIB, seed);
+        var first = shipper.start(id, peer).await(WAIT);
+        FileTree.writeRandom(mount.resolve("b.bin"), 2 * MIB, seed + 1);
+        var second = shipper.start(id, peer).await(WAIT);
+        assertThat(second.base()).isEqualTo(first.snapshot());
+        return new Pushed(mount, first, second);
     }
 
     private static long processes(String commandLine) throws Exception {
