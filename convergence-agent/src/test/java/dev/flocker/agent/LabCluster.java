@@ -48,6 +48,25 @@ final class LabCluster implements AutoCloseable {
         this.client = new FlockerClient(URI.create("https://" + lab.bridgeIp() + ":" + control.apiPort()), certificates.user("tester"));
     }
 
+    /**
+     * The names of the API's server-sent events ({@code GET /v1/events}: "configuration", "state") as they arrive, read on
+     * a daemon thread until the control service closes.
+     */
+    java.util.concurrent.BlockingQueue<String> events() {
+        var names = new java.util.concurrent.LinkedBlockingQueue<String>();
+        var http = java.net.http.HttpClient.newBuilder().sslContext(certificates.user("tester").context()).build();
+        var request = java.net.http.HttpRequest.newBuilder(URI.create("https://" + lab.bridgeIp() + ":" + control.apiPort() + "/v1/events")).build();
+        Thread.ofPlatform().daemon().name("api-events").start(() -> {
+            try {
+                http.send(request, java.net.http.HttpResponse.BodyHandlers.ofLines()).body()
+                        .filter(line -> line.startsWith("event: ")).forEach(line -> names.add(line.substring("event: ".length())));
+            } catch (java.io.IOException | InterruptedException | java.io.UncheckedIOException e) {
+                // the service closed
+            }
+        });
+        return names;
+    }
+
     /** A cluster on {@code lab} with an agent on each of hosts 1..{@code agents}, once they all report. */
     static LabCluster withAgents(Lab lab, Path work, int agents) throws InterruptedException {
         var cluster = new LabCluster(lab, work);
