@@ -106,7 +106,30 @@ class KernelForwardingTest extends RoutingProxyTest {
         carriedWhileTheRuleGoes((proxy, port) -> proxy.update(Map.of(port, Route.hold("handoff"))));
     }
 
+    /**
+     * A client connects over and over while {@code hold} takes the rule away: some connection must land after the rule is
+     * gone and before the hold is set, and be carried by the proxy to the old place. That window is the iptables call's
+     * last milliseconds, so a busy machine can let one attempt pass without a connection in it; the scenario is tried
+     * again (at most 5 times, each on its own port and proxy). Holding first, the kernel would answer every connection until
+     * the rule went and the proxy would hold the rest: no attempt would ever see one carried.
+     */
     private void carriedWhileTheRuleGoes(java.util.function.ObjIntConsumer<RoutingProxy> hold) throws Exception {
+        var attempts = new java.util.ArrayList<String>();
+        for (int attempt = 1; attempt <= 5; attempt++) {
+            var outcome = attemptWhileTheRuleGoes(hold);
+            if (outcome.carried() > 0 && outcome.answeredByOld() > 0) {
+                return;
+            }
+            attempts.add(outcome.toString());
+        }
+        throw new AssertionError("no connection made during the rule change was carried by the proxy to the old place in 5 attempts: "
+                + attempts);
+    }
+
+    private record RuleChange(long carried, int answeredByOld) {
+    }
+
+    private RuleChange attemptWhileTheRuleGoes(java.util.function.ObjIntConsumer<RoutingProxy> hold) throws Exception {
         var old = new LineServer("old", FreePorts.next());
         var proxy = proxy(FAST, false);
         int port = FreePorts.next();
@@ -135,9 +158,7 @@ class KernelForwardingTest extends RoutingProxyTest {
         holding.set(true);
         client.join(5_000);
         assertThat(proxy.kernelForwards(port)).isFalse();
-        assertThat(proxy.stats(port).orElseThrow().forwarded()).as("connections carried by the proxy during the rule change")
-                .isGreaterThan(forwardedBefore);
-        assertThat(answeredByOld.get()).isPositive();
+        return new RuleChange(proxy.stats(port).orElseThrow().forwarded() - forwardedBefore, answeredByOld.get());
     }
 
     @Test
