@@ -26,6 +26,8 @@ final class LabCluster implements AutoCloseable {
     final Lab lab;
     final ControlService control;
     final FlockerClient client;
+    /** The control service's API. */
+    private final URI api;
     /** The cluster's CA and certificates (TLS is always on): the control service's, one per node, the plugin's, a user's. */
     final ClusterCertificates certificates;
     private final Path work;
@@ -45,7 +47,8 @@ final class LabCluster implements AutoCloseable {
         this.control = ControlService.start(new ControlService.Settings(work.resolve("control"), lab.bridgeIp(), 0, 0, FreePorts.next(),
                 List.of(), Duration.ofSeconds(15), Duration.ofMillis(100), certificates.control()).withDeletedRetention(DELETED_RETENTION)
                 .withMetrics(lab.bridgeIp(), 0));
-        this.client = new FlockerClient(URI.create("https://" + lab.bridgeIp() + ":" + control.apiPort()), certificates.user("tester"));
+        this.api = URI.create("https://" + lab.bridgeIp() + ":" + control.apiPort());
+        this.client = new FlockerClient(api, certificates.user("tester"));
     }
 
     /**
@@ -55,7 +58,7 @@ final class LabCluster implements AutoCloseable {
     java.util.concurrent.BlockingQueue<String> events() {
         var names = new java.util.concurrent.LinkedBlockingQueue<String>();
         var http = java.net.http.HttpClient.newBuilder().sslContext(certificates.user("tester").context()).build();
-        var request = java.net.http.HttpRequest.newBuilder(URI.create("https://" + lab.bridgeIp() + ":" + control.apiPort() + "/v1/events")).build();
+        var request = java.net.http.HttpRequest.newBuilder(api.resolve("/v1/events")).build();
         Thread.ofPlatform().daemon().name("api-events").start(() -> {
             try {
                 http.send(request, java.net.http.HttpResponse.BodyHandlers.ofLines()).body()

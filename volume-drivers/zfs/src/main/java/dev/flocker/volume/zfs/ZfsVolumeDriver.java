@@ -206,7 +206,6 @@ public final class ZfsVolumeDriver implements VolumeDriver {
 
     @Override
     public Volume snapshotAndGet(DatasetId id, String name) {
-        SnapshotName.requireValidComponent(name);
         zfs.zfs("snapshot", snapshotName(id, name));
         var volume = require(id);
         if (volume.latestSnapshot().filter(s -> s.name().equals(name)).isEmpty()) {

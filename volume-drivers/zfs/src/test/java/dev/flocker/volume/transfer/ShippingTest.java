@@ -178,11 +178,7 @@ class ShippingTest {
         var id = DatasetId.random();
         var pushed = pushedTwice(id, 50);
         // The peer loses the snapshot this shipper last verified there (an operator, a rollback...).
-        zfs.zfs("destroy", h2.pool() + "/" + id + "@" + pushed.second().snapshot());
-        FileTree.writeRandom(pushed.mount().resolve("c.bin"), 2 * MIB, 52);
-        var third = shipper.start(id, peer).await(WAIT);
-        assertThat(third.base()).isEqualTo(pushed.first().snapshot());
-        assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(pushed.mount()));
+        pushAfterLosingTheSecond(id, pushed, 52, h2);
         source.destroy(id);
         target.destroy(id);
     }
@@ -194,13 +190,8 @@ class ShippingTest {
         // Both hosts lose the snapshot this one last verified on the peer: the next push starts the peer's receive early
         // (it pushed there before), then finds no base to send from without asking, closes that receive unused and looks
         // up the common snapshot instead.
-        zfs.zfs("destroy", h1.pool() + "/" + id + "@" + pushed.second().snapshot());
-        zfs.zfs("destroy", h2.pool() + "/" + id + "@" + pushed.second().snapshot());
-        FileTree.writeRandom(pushed.mount().resolve("c.bin"), 2 * MIB, 72);
-        var third = shipper.start(id, peer).await(WAIT);
-        assertThat(third.base()).isEqualTo(pushed.first().snapshot());
+        var third = pushAfterLosingTheSecond(id, pushed, 72, h1, h2);
         assertThat(target.get(id).orElseThrow().snapshots()).extracting(Snapshot::name).containsExactly(pushed.first().snapshot(), third.snapshot());
-        assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(pushed.mount()));
         // The receive closed unused has ended too: none of the peer's zfs recv of this dataset is left waiting for a stream.
         var recv = "zfs recv -F " + peer.root() + "/" + id;
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -445,19 +436,37 @@ class ShippingTest {
         return new Pushed(mount, first, second);
     }
 
-    private static long processes(String commandLine) throws Exception {
+    /**
+     * Destroys the second push's snapshot on {@code losing} hosts' copies, writes 2 MiB more and pushes again: the push
+     * resumes from the first one and leaves the peer's files equal to this host's.
+     */
+    private static TransferResult pushAfterLosingTheSecond(DatasetId id, Pushed pushed, int seed, LabHost... losing) throws Exception {
+        for (var host : losing) {
+            zfs.zfs("destroy", host.pool() + "/" + id + "@" + pushed.second().snapshot());
+        }
+        FileTree.writeRandom(pushed.mount().resolve("c.bin"), 2 * MIB, seed);
+        var third = shipper.start(id, peer).await(WAIT);
+        assertThat(third.base()).isEqualTo(pushed.first().snapshot());
+        assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(pushed.mount()));
+        return third;
+    }
+
+    /** The pids of the processes whose whole command line is {@code commandLine}. */
+    private static List<Long> pids(String commandLine) throws Exception {
         var p = new ProcessBuilder("pgrep", "-f", "-x", commandLine).start();
         var out = new String(p.getInputStream().readAllBytes()).strip();
         p.waitFor();
-        return out.lines().count();
+        return out.lines().map(Long::parseLong).toList();
+    }
+
+    private static long processes(String commandLine) throws Exception {
+        return pids(commandLine).size();
     }
 
     private static long pgrep(String pattern) throws Exception {
-        var p = new ProcessBuilder("pgrep", "-f", "-x", pattern).start();
-        var out = new String(p.getInputStream().readAllBytes()).strip();
-        p.waitFor();
-        assertThat(out).as("process '%s'", pattern).isNotEmpty();
-        return Long.parseLong(out.split("\n")[0]);
+        var pids = pids(pattern);
+        assertThat(pids).as("process '%s'", pattern).isNotEmpty();
+        return pids.get(0);
     }
 
     private static long ancestorNamed(long pid, String name) {
