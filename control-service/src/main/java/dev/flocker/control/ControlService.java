@@ -319,6 +319,9 @@ public final class ControlService implements AutoCloseable {
         }
     }
 
+    /** How long a starting replica waits for the others' answers before it claims to be the cluster's first member. */
+    static final int JOIN_TIMEOUT_SECONDS = 2;
+
     static Config hazelcastConfig(Settings settings) {
         var config = new Config();
         config.setClusterName("flocker");
@@ -339,7 +342,11 @@ public final class ControlService implements AutoCloseable {
         var join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
-        var tcp = join.getTcpIpConfig().setEnabled(true);
+        // The members are loopback addresses (ReplicaTunnels), so connecting to one takes milliseconds; this time-out is also how
+        // long a starting member asks the others for a master before claiming to be one (5 s by default: a third of a
+        // three-replica start on 2 cores). Too short only risks separate clusters that merge 5 s later (merge delay above);
+        // a minority one takes no writes meanwhile (split-brain protection below).
+        var tcp = join.getTcpIpConfig().setEnabled(true).setConnectionTimeoutSeconds(JOIN_TIMEOUT_SECONDS);
         for (var replica : settings.replicaNames()) {
             var loopback = ReplicaTunnels.loopbackFor(replica);
             tcp.addMember(loopback.getAddress().getHostAddress() + ":" + loopback.getPort());
