@@ -23,7 +23,9 @@ class MetricsTest {
 
     @Test
     void apiRequestsWritesConflictsAndAgentsAreCounted() throws Exception {
-        try (var service = start()) {
+        var settings = new ControlService.Settings(dir, "127.0.0.1", 0, 0, RunningService.freePort(), List.of(), Duration.ofSeconds(30),
+                Duration.ofMillis(100), RunningService.CERTS.control()).withMetrics("127.0.0.1", 0);
+        try (var service = ControlService.start(settings)) {
             var api = URI.create("https://127.0.0.1:" + service.apiPort());
             var client = new dev.flocker.api.client.FlockerClient(api, RunningService.USER);
             client.version();
@@ -49,48 +51,6 @@ class MetricsTest {
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(missing.statusCode()).isEqualTo(404);
         }
-    }
-
-    /**
-     * Each new configuration's dataset list is rendered as it arrives, not by the first read of it: reads of the list
-     * after a write find it ready (none counted on_read), which the counters show.
-     */
-    @Test
-    void theDatasetListIsRenderedAheadOfItsReads() throws Exception {
-        try (var service = start()) {
-            var api = URI.create("https://127.0.0.1:" + service.apiPort());
-            var client = new dev.flocker.api.client.FlockerClient(api, RunningService.USER);
-            awaitCounter(service.metricsPort(), "ahead", 1); // the list as the service started with it
-            for (int i = 0; i < 3; i++) {
-                client.createDataset(NodeId.random(), null, Map.of("name", "d" + i), null, null);
-                awaitCounter(service.metricsPort(), "ahead", 2 + i);
-                var read = RunningService.call(api, "GET", "/v1/configuration/datasets", null);
-                assertThat(read.status()).isEqualTo(200);
-                assertThat(read.body()).hasSize(i + 1);
-            }
-            assertThat(scrape(service.metricsPort())).contains("flocker_api_dataset_list_renders_total{when=\"on_read\"} 0.0");
-        }
-    }
-
-    /** A replica with its metrics port, on this test's directory. */
-    private ControlService start() {
-        return ControlService.start(new ControlService.Settings(dir, "127.0.0.1", 0, 0, RunningService.freePort(), List.of(),
-                Duration.ofSeconds(30), Duration.ofMillis(100), RunningService.CERTS.control()).withMetrics("127.0.0.1", 0));
-    }
-
-    private static void awaitCounter(int port, String when, int atLeast) throws Exception {
-        var pattern = java.util.regex.Pattern.compile("flocker_api_dataset_list_renders_total\\{when=\"" + when + "\"} ([0-9.]+)");
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        double seen = -1;
-        while (System.nanoTime() < deadline) {
-            var matcher = pattern.matcher(scrape(port));
-            seen = matcher.find() ? Double.parseDouble(matcher.group(1)) : -1;
-            if (seen >= atLeast) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("renders " + when + " stayed at " + seen + ", expected at least " + atLeast);
     }
 
     static String scrape(int port) throws Exception {

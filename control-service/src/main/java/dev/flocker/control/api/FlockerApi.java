@@ -51,53 +51,6 @@ public final class FlockerApi {
         this.writes = outcome -> io.micrometer.core.instrument.Counter.builder("flocker.configuration.writes").tag("outcome", outcome)
                 .description("Configuration writes by outcome: ok, conflict (412: a stale X-If-Configuration-Matches), no_majority (503)")
                 .register(metrics);
-        java.util.function.Function<String, io.micrometer.core.instrument.Counter> renders = when -> io.micrometer.core.instrument.Counter
-                .builder("flocker.api.dataset.list.renders").tag("when", when)
-                .description("Renderings of the dataset list: ahead (as a new configuration arrives) or on_read (a read that found"
-                        + " its version not rendered yet, and rendered it or waited for it)").register(metrics);
-        this.rendersAhead = renders.apply("ahead");
-        this.rendersOnRead = renders.apply("on_read");
-        configuration.onChange(c -> renderAhead());
-        renderAhead();
-    }
-
-    private final io.micrometer.core.instrument.Counter rendersAhead;
-    private final io.micrometer.core.instrument.Counter rendersOnRead;
-    private final java.util.concurrent.atomic.AtomicBoolean renderingAhead = new java.util.concurrent.atomic.AtomicBoolean();
-    /** The last configuration whose dataset list was rendered ahead (or given up on, after a failure). */
-    private volatile Configuration renderedAhead;
-
-    /**
-     * Renders the dataset list of each new configuration as it arrives, with the gzip form clients are sent in native
-     * memory, on one background thread that takes the newest when it is free (versions that came and went meanwhile are
-     * skipped): a read then finds its version ready instead of rendering it. With 100,000 datasets on three replicas at
-     * 20 reads/s nearly every read was the first of its version, about six changes after the last one read, and paid
-     * the render (re-serialising and re-compressing the changed blocks, copying them to native memory) on its way.
-     */
-    private void renderAhead() {
-        if (!renderingAhead.compareAndSet(false, true)) {
-            return; // the running one looks for the newest again before it ends
-        }
-        Thread.ofPlatform().name("render-ahead").daemon().start(() -> {
-            try {
-                for (var latest = configuration.current(); latest != null && latest != renderedAhead; latest = configuration.current()) {
-                    try {
-                        views.datasets(latest).gzippedBuffer();
-                        rendersAhead.increment();
-                    } catch (RuntimeException e) {
-                        org.slf4j.LoggerFactory.getLogger(FlockerApi.class).atWarn().setCause(e).addKeyValue("tag", latest.tag())
-                                .log("rendering the dataset list ahead failed; reads render it");
-                    }
-                    renderedAhead = latest;
-                }
-            } finally {
-                renderingAhead.set(false);
-            }
-            var latest = configuration.current();
-            if (latest != null && latest != renderedAhead) {
-                renderAhead(); // arrived after the loop's last look, before the flag was down
-            }
-        });
     }
 
     /** Beyond Flocker: what an operator or a load balancer checks. */
@@ -120,9 +73,6 @@ public final class FlockerApi {
 
     Reply listDatasets() {
         var config = configuration.current();
-        if (!views.datasetsRendered(config)) {
-            rendersOnRead.increment();
-        }
         return Reply.ok(views.datasets(config)).withTag(config.tag());
     }
 

@@ -51,12 +51,6 @@ final class RenderedViews {
         return json;
     }
 
-    /** Whether the dataset list of {@code config} is rendered already. */
-    boolean datasetsRendered(Configuration config) {
-        var cached = datasetsRendered;
-        return cached != null && cached.source() == config;
-    }
-
     /** The dataset list of {@code config}, rendered once. */
     RawJson datasets(Configuration config) {
         var cached = datasetsRendered;
