@@ -99,34 +99,35 @@ launch_jar() {
 }
 
 # As launch_jar, for a long-running service (bin/flocker-control, bin/flocker-agent): with JDK 25 or newer it starts
-# from an ahead-of-time cache of the jar's classes (JEP 483/514), loaded and linked before; a control service is ready
-# in 2.0 s with it instead of 4.7-4.9 s here (docs/OPERATIONS.md, "Start-up"). The first start of a jar on a JDK is the
-# cache's training run: the JVM writes the cache when that process exits normally (SIGTERM included, ~9 s more; never
-# after SIGKILL, and the next start trains again). One start trains at a time (a lock); others beside it run without.
-# A new jar or JDK gets a cache of its own (named by both); other caches of the artifact go when one trains.
-# FLOCKER_AOT=off starts without one.
+# from the jar's ahead-of-time cache (JEP 483/514: its classes loaded and linked before) when one was trained; a control
+# service is ready in 2.0-2.6 s with it instead of 4.7-4.9 s here (docs/OPERATIONS.md, "Start-up cache"). Only
+# FLOCKER_AOT=train trains one (scripts/train-start-up-cache.sh does, on a throwaway control service): the JVM records
+# as it runs and writes the cache when it exits normally (SIGTERM included, ~10 s more). A service is never trained
+# while it serves: recording slowed a replica at 100,000 datasets tenfold (docs/BENCHMARKS.md). A new jar or JDK needs a
+# cache of its own (named by both); training removes the artifact's others. FLOCKER_AOT=off starts without one.
 launch_service_jar() {
   local module=$1 artifact=$2; shift 2
   use_java
   local jar; jar=$(runnable_jar "$module" "$artifact")
   local flags; mapfile -t flags < <(java_flags)
-  local aot=() v dir=$FLOCKER_CACHE/aot
+  local aot=() v dir=$FLOCKER_CACHE/aot mode=${FLOCKER_AOT:-on}
   v=$(java_major "$JAVA_HOME")
-  if [ "${FLOCKER_AOT:-on}" != off ] && [ "${v:-0}" -ge 25 ] && mkdir -p "$dir" 2>/dev/null && [ -w "$dir" ]; then
+  if [ "$mode" = train ] && [ "${v:-0}" -lt 25 ]; then
+    die "FLOCKER_AOT=train needs JDK 25 or newer (JAVA_HOME=$JAVA_HOME is $v)"
+  fi
+  if [ "$mode" != off ] && [ "${v:-0}" -ge 25 ] && mkdir -p "$dir" 2>/dev/null && [ -w "$dir" ]; then
     local key cache lock
     key=$({ readlink -f "$jar"; stat -c '%s %Y' "$jar"; readlink -f "$JAVA_HOME"; cat "$JAVA_HOME/release"; } 2>/dev/null | sha256sum | cut -c1-16)
     cache=$dir/$artifact-$key.aot
     exec {lock}>"$dir/$artifact.lock"
-    if flock -n "$lock"; then
-      if [ -s "$cache" ] && [ ! -e "$cache.config" ]; then
-        exec {lock}>&- # made, and no training writes it now (.config is there until the JVM that assembles it is done)
-        aot=(-XX:AOTCache="$cache")
-      else
-        # Trains: the lock stays held by the JVM (the descriptor survives exec) until the cache is written.
-        find "$dir" -maxdepth 1 -name "$artifact-*.aot*" ! -name "$artifact-$key.aot.config" -delete 2>/dev/null || true
-        rm -f "$cache.config"
-        aot=(-XX:AOTCacheOutput="$cache")
-      fi
+    if [ "$mode" = train ]; then
+      # The lock stays held by the JVM (the descriptor survives exec) until it has written the cache.
+      flock -n "$lock" || die "another start is training $artifact's start-up cache now ($dir/$artifact.lock)"
+      find "$dir" -maxdepth 1 -name "$artifact-*.aot*" -delete 2>/dev/null || true
+      aot=(-XX:AOTCacheOutput="$cache")
+    elif flock -n "$lock" && [ -s "$cache" ] && [ ! -e "$cache.config" ]; then
+      exec {lock}>&- # trained, and not being written (.config is there until the JVM assembling it is done)
+      aot=(-XX:AOTCache="$cache")
     else
       exec {lock}>&-
     fi
