@@ -120,11 +120,13 @@ launch_service_jar() {
     key=$({ readlink -f "$jar"; stat -c '%s %Y' "$jar"; readlink -f "$JAVA_HOME"; cat "$JAVA_HOME/release"; } 2>/dev/null | sha256sum | cut -c1-16)
     cache=$dir/$artifact-$key.aot
     exec {lock}>"$dir/$artifact.lock"
-    if [ "$mode" = train ]; then
+    if [ "$mode" = train ] && flock -n "$lock"; then
       # The lock stays held by the JVM (the descriptor survives exec) until it has written the cache.
-      flock -n "$lock" || die "another start is training $artifact's start-up cache now ($dir/$artifact.lock)"
       find "$dir" -maxdepth 1 -name "$artifact-*.aot*" -delete 2>/dev/null || true
       aot=(-XX:AOTCacheOutput="$cache")
+    elif [ "$mode" = train ]; then
+      exec {lock}>&-
+      printf 'warning: another start is training the start-up cache of %s (%s); this one starts without training\n' "$artifact" "$dir/$artifact.lock" >&2
     elif flock -n "$lock" && [ -s "$cache" ] && [ ! -e "$cache.config" ]; then
       exec {lock}>&- # trained, and not being written (.config is there until the JVM assembling it is done)
       aot=(-XX:AOTCache="$cache")

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * a start after it maps the cache. Runs the control service's runnable jar, which the reactor has packaged before this
  * module's tests.
  */
+@Tag("integration")
 class StartupCacheTest {
     @TempDir
     Path dir;
