@@ -11,7 +11,6 @@ require_root() {
   [ "$(id -u)" -eq 0 ] || die "$1 must run as root (it manages namespaces, ZFS pools and daemons); try: sudo $0 $*"
 }
 
-# Prints the home of a JDK >= 21: JAVA_HOME if it qualifies, else the newest under /usr/lib/jvm.
 # A JDK's major version, from its release file when it has one (reading it takes a millisecond; starting a JVM to ask,
 # the fallback, 0.15 s, paid twice by every bin/ command before).
 java_major() {
@@ -22,6 +21,7 @@ java_major() {
   fi
   echo "$v"
 }
+# Prints the home of a JDK >= 21: JAVA_HOME if it qualifies, else the newest under /usr/lib/jvm.
 find_java_home() {
   local best="" best_v=0 v h
   if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
@@ -100,11 +100,12 @@ launch_jar() {
 
 # As launch_jar, for a long-running service (bin/flocker-control, bin/flocker-agent): with JDK 25 or newer it starts
 # from the jar's ahead-of-time cache (JEP 483/514: its classes loaded and linked before) when one was trained; a control
-# service is ready in 2.0-2.6 s with it instead of 4.7-4.9 s here (docs/OPERATIONS.md, "Start-up cache"). Only
+# service is ready in 2.0-2.6 s with it instead of 4.7-5.1 s here (docs/OPERATIONS.md, "Start-up cache"). Only
 # FLOCKER_AOT=train trains one (scripts/train-start-up-cache.sh does, on a throwaway control service): the JVM records
 # as it runs and writes the cache when it exits normally (SIGTERM included, ~10 s more). A service is never trained
-# while it serves: recording slowed a replica at 100,000 datasets tenfold (docs/BENCHMARKS.md). A new jar or JDK needs a
-# cache of its own (named by both); training removes the artifact's others. FLOCKER_AOT=off starts without one.
+# while it serves: with one replica recording, a three-replica run at 100,000 datasets saw the reads' median go from
+# 19 ms to 2.4 s (docs/BENCHMARKS.md). A new jar or JDK needs a cache of its own (named by both); training removes the
+# artifact's others. FLOCKER_AOT=off starts without one.
 launch_service_jar() {
   local module=$1 artifact=$2; shift 2
   use_java
