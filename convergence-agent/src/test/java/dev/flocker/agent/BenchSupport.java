@@ -15,7 +15,7 @@ final class BenchSupport {
      * configuration, the cluster's certificates and keys); else says what it kept.
      */
     static void cleanUp(String lab, Path work) {
-        if (System.getenv("FLOCKER_BENCH_KEEP") != null) {
+        if (!System.getenv().getOrDefault("FLOCKER_BENCH_KEEP", "").isEmpty()) {
             System.out.println("Kept " + work + " and the lab " + lab + " (FLOCKER_BENCH_KEEP); remove it with bin/flocker-lab down --name " + lab);
             return;
         }

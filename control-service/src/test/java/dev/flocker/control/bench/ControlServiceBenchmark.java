@@ -129,7 +129,7 @@ public final class ControlServiceBenchmark {
                 service.waitFor(10, TimeUnit.SECONDS);
                 service.destroyForcibly();
             }
-            if (System.getenv("FLOCKER_BENCH_KEEP") == null) {
+            if (System.getenv().getOrDefault("FLOCKER_BENCH_KEEP", "").isEmpty()) { // set but empty counts as unset
                 try (var files = Files.walk(data)) {
                     files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
                 }
