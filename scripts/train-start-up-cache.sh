@@ -5,6 +5,7 @@
 # Run it after building or upgrading; it leaves nothing else behind. The cache goes to $FLOCKER_CACHE/aot.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
+[ $# -eq 0 ] || die "train-start-up-cache.sh takes no arguments (the cache goes to \$FLOCKER_CACHE/aot, now $FLOCKER_CACHE/aot)"
 use_java
 [ "$(java_major "$JAVA_HOME")" -ge 25 ] || die "a start-up cache needs JDK 25 or newer; $JAVA_HOME is older"
 work=$(mktemp -d /tmp/flocker-aot-training-XXXX)

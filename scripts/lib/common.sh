@@ -77,7 +77,6 @@ wait_for() {
   done
 }
 
-# Runs a module's runnable jar with the given arguments (the bin/ launchers use this).
 # The JVM options our programs need so that neither the JVM nor a library warns at start-up: Hazelcast's access to
 # JDK internals (it prints a multi-line warning without them), native access (Netty's BoringSSL, jsch), and
 # sun.misc.Unsafe (Netty, Hazelcast; JDK 24 and newer warn on first use).
@@ -90,54 +89,63 @@ java_flags() {
   if [ "${v:-0}" -ge 24 ]; then printf '%s\n' --sun-misc-unsafe-memory-access=allow; fi
 }
 
-launch_jar() {
-  local module=$1 artifact=$2; shift 2
+# Runs a module's runnable jar with the given arguments (the bin/ launchers use this).
+launch_jar() { exec_jar no "$@"; }
+
+# As launch_jar, for a long-running service (bin/flocker-control, bin/flocker-agent): from its start-up cache when one was
+# trained (start_up_cache_options).
+launch_service_jar() { exec_jar yes "$@"; }
+
+# exec_jar yes|no MODULE ARTIFACT ARGS...: launch_jar's work; with "yes", from the artifact's start-up cache.
+exec_jar() {
+  local cached=$1 module=$2 artifact=$3; shift 3
   use_java
   local jar; jar=$(runnable_jar "$module" "$artifact")
   local flags; mapfile -t flags < <(java_flags)
-  exec "$JAVA_HOME/bin/java" "${flags[@]}" ${FLOCKER_JAVA_OPTS:-} -jar "$jar" "$@"
+  local aot=()
+  if [ "$cached" = yes ]; then
+    start_up_cache_options "$jar" "$artifact"
+  fi
+  exec "$JAVA_HOME/bin/java" "${flags[@]}" "${aot[@]}" ${FLOCKER_JAVA_OPTS:-} -jar "$jar" "$@"
 }
 
-# As launch_jar, for a long-running service (bin/flocker-control, bin/flocker-agent): with JDK 25 or newer it starts
-# from the jar's ahead-of-time cache (JEP 483/514: its classes loaded and linked before) when one was trained; a control
-# service is ready in 2.0-2.6 s with it instead of 4.7-5.1 s here (docs/OPERATIONS.md, "Start-up cache"). Only
-# FLOCKER_AOT=train trains one (scripts/train-start-up-cache.sh does, on a throwaway control service): the JVM records
-# as it runs and writes the cache when it exits normally (SIGTERM included, ~10 s more). A service is never trained
-# while it serves: with one replica recording, a three-replica run at 100,000 datasets saw the reads' median go from
-# 19 ms to 2.4 s (docs/BENCHMARKS.md). A new jar or JDK needs a cache of its own (named by both); training removes the
-# artifact's others. FLOCKER_AOT=off starts without one.
-launch_service_jar() {
-  local module=$1 artifact=$2; shift 2
-  use_java
-  local jar; jar=$(runnable_jar "$module" "$artifact")
-  local flags; mapfile -t flags < <(java_flags)
-  local aot=() v dir=$FLOCKER_CACHE/aot mode=${FLOCKER_AOT:-on}
+# Sets the caller's array aot to the JVM options for JAR's ahead-of-time cache (JEP 483/514, JDK 25 or newer: its classes
+# loaded and linked before), if one was trained; a control service is ready in 2.0-2.6 s with it instead of 4.7-5.1 s
+# here (docs/OPERATIONS.md, "Start-up cache"). Only FLOCKER_AOT=train trains one (scripts/train-start-up-cache.sh does,
+# on a throwaway control service): the JVM records as it runs and writes the cache when it exits normally (SIGTERM
+# included, ~10 s more). A service is never trained while it serves: with one replica recording, a three-replica run at
+# 100,000 datasets saw the reads' median go from 19 ms to 2.4 s (docs/BENCHMARKS.md). A new jar or JDK needs a cache of
+# its own (named by both); training removes the artifact's others. FLOCKER_AOT=off starts without one.
+start_up_cache_options() {
+  local jar=$1 artifact=$2 v dir=$FLOCKER_CACHE/aot mode=${FLOCKER_AOT:-on}
+  case $mode in
+    on|off|train) ;;
+    *) die "FLOCKER_AOT=$mode: expected on (the default: the start-up cache if one was trained), off or train" ;;
+  esac
   v=$(java_major "$JAVA_HOME")
   if [ "$mode" = train ] && [ "${v:-0}" -lt 25 ]; then
     die "FLOCKER_AOT=train needs JDK 25 or newer (JAVA_HOME=$JAVA_HOME is $v)"
   fi
-  if [ "$mode" != off ] && [ "${v:-0}" -ge 25 ] && mkdir -p "$dir" 2>/dev/null && [ -w "$dir" ]; then
-    local key cache lock
-    key=$({ readlink -f "$jar"; stat -c '%s %Y' "$jar"; readlink -f "$JAVA_HOME"; cat "$JAVA_HOME/release"; } 2>/dev/null | sha256sum | cut -c1-16)
-    cache=$dir/$artifact-$key.aot
-    exec {lock}>"$dir/$artifact.lock"
-    if [ "$mode" = train ] && flock -n "$lock"; then
-      # The lock stays held by the JVM (the descriptor survives exec) until it has written the cache.
-      find "$dir" -maxdepth 1 -name "$artifact-*.aot*" -delete 2>/dev/null || true
-      aot=(-XX:AOTCacheOutput="$cache")
-    elif [ "$mode" = train ]; then
-      exec {lock}>&-
-      printf 'warning: another start is training the start-up cache of %s (%s); this one starts without training\n' "$artifact" "$dir/$artifact.lock" >&2
-    elif flock -n "$lock" && [ -s "$cache" ] && [ ! -e "$cache.config" ]; then
-      exec {lock}>&- # trained, and not being written (.config is there until the JVM assembling it is done)
-      aot=(-XX:AOTCache="$cache")
-    else
-      exec {lock}>&-
-    fi
-    # The cache's many warnings (classes it skips) are noise in a service's log; an unusable cache's errors are not.
-    aot+=(-Xlog:aot*=error,cds*=error)
+  [ "$mode" != off ] && [ "${v:-0}" -ge 25 ] && mkdir -p "$dir" 2>/dev/null && [ -w "$dir" ] || return 0
+  local key cache lock
+  key=$({ readlink -f "$jar"; stat -c '%s %Y' "$jar"; readlink -f "$JAVA_HOME"; cat "$JAVA_HOME/release"; } 2>/dev/null | sha256sum | cut -c1-16)
+  cache=$dir/$artifact-$key.aot
+  exec {lock}>"$dir/$artifact.lock"
+  if [ "$mode" = train ] && flock -n "$lock"; then
+    # The lock stays held by the JVM (the descriptor survives exec) until it has written the cache.
+    find "$dir" -maxdepth 1 -name "$artifact-*.aot*" -delete 2>/dev/null || true
+    aot=(-XX:AOTCacheOutput="$cache")
+  elif [ "$mode" = train ]; then
+    exec {lock}>&-
+    printf 'warning: another start is training the start-up cache of %s (%s); this one starts without training\n' "$artifact" "$dir/$artifact.lock" >&2
+  elif flock -n "$lock" && [ -s "$cache" ] && [ ! -e "$cache.config" ]; then
+    exec {lock}>&- # trained, and not being written (.config is there until the JVM assembling it is done)
+    aot=(-XX:AOTCache="$cache")
+  else
+    exec {lock}>&-
   fi
-  exec "$JAVA_HOME/bin/java" "${flags[@]}" "${aot[@]}" ${FLOCKER_JAVA_OPTS:-} -jar "$jar" "$@"
+  # The cache's many warnings (classes it skips) are noise in a service's log; an unusable cache's errors are not.
+  aot+=(-Xlog:aot*=error,cds*=error)
 }
 
 # run_test_main MODULE CLASS ARGS...: builds MODULE (and what it needs) and runs CLASS, a benchmark among its tests,

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.flocker.ca.ClusterCertificates;
-import java.net.ServerSocket;
+import dev.flocker.lab.FreePorts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,10 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The services' launcher ({@code bin/flocker-control}, {@code launch_service_jar} in scripts/lib/common.sh) and the JDK's
+ * The services' launcher ({@code bin/flocker-control}, {@code start_up_cache_options} in scripts/lib/common.sh) and the JDK's
  * ahead-of-time cache: a start never trains one (recording slows a service that serves), the training script does, and
- * a start after it maps the cache. Runs the control service's runnable jar, which the reactor has packaged before this
- * module's tests.
+ * a start after it maps the cache; a mode it does not know and arguments the script does not take are refused. Runs
+ * the control service's runnable jar, which the reactor has packaged before this module's tests.
  */
 @Tag("integration")
 class StartupCacheTest {
@@ -31,6 +31,14 @@ class StartupCacheTest {
         assumeThat(Runtime.version().feature()).as("the launcher's JDK (this test's): AOT caches need 25").isGreaterThanOrEqualTo(25);
         var certificates = ClusterCertificates.in(dir.resolve("certs"), "startup-cache", List.of("127.0.0.1"));
         var cache = dir.resolve("cache");
+
+        var refused = run(cache, root.resolve("bin/flocker-control").toString(), "--version");
+        assertThat(refused.exit).as("FLOCKER_AOT=bogus").isNotZero();
+        assertThat(refused.output).contains("FLOCKER_AOT=bogus: expected on", "off or train");
+        var extra = run(cache, root.resolve("scripts/train-start-up-cache.sh").toString(), "somewhere");
+        assertThat(extra.exit).isNotZero();
+        assertThat(extra.output).contains("takes no arguments");
+        assertThat(caches(cache)).as("refused, nothing made").isEmpty();
 
         var plain = start(root, certificates, cache, "plain");
         plain.destroy(); // SIGTERM
@@ -56,6 +64,21 @@ class StartupCacheTest {
             cached.destroy();
             cached.waitFor(60, TimeUnit.SECONDS);
         }
+    }
+
+    private record Run(int exit, String output) {
+    }
+
+    /** Runs {@code command} with FLOCKER_AOT=bogus, to its end. */
+    private static Run run(Path cache, String... command) throws Exception {
+        var builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("FLOCKER_CACHE", cache.toString());
+        builder.environment().put("FLOCKER_AOT", "bogus");
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        var process = builder.start();
+        var output = new String(process.getInputStream().readAllBytes());
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Run(process.exitValue(), output);
     }
 
     private static List<Path> caches(Path cache) throws Exception {
@@ -87,9 +110,7 @@ class StartupCacheTest {
         return process;
     }
 
-    private static String port() throws Exception {
-        try (var socket = new ServerSocket(0)) {
-            return Integer.toString(socket.getLocalPort());
-        }
+    private static String port() {
+        return Integer.toString(FreePorts.next()); // below the ephemeral range: no client connection takes it meanwhile
     }
 }
