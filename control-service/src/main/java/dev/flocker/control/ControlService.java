@@ -155,6 +155,8 @@ public final class ControlService implements AutoCloseable {
     private int apiPort;
     private int agentPort;
     private int metricsPort = Settings.METRICS_OFF;
+    /** How long each step of this replica's start took (logged with "control service ready": where a slow restart goes). */
+    private final StartPhases phases = new StartPhases();
 
     /** What the disk read gave, or its own exception (a damaged file names itself and its line). */
     private static dev.flocker.control.store.ConfigurationFile.Snapshot read(java.util.concurrent.FutureTask<dev.flocker.control.store.ConfigurationFile.Snapshot> disk) {
@@ -182,18 +184,24 @@ public final class ControlService implements AutoCloseable {
         }
         // The configuration on disk is read while the replicas find each other (at 100,000 datasets each takes seconds).
         var log = new ConfigurationLog(settings.dataPath());
-        var disk = new java.util.concurrent.FutureTask<>(log::readWithLastChange);
+        var disk = new java.util.concurrent.FutureTask<>(() -> phases.timed("disk read (beside the member's start)", log::readWithLastChange));
         Thread.ofPlatform().name("configuration-read").daemon().start(disk);
+        phases.mark("tunnels");
         try {
             this.hazelcast = Hazelcast.newHazelcastInstance(hazelcastConfig(settings));
         } catch (RuntimeException e) {
             closeTunnels();
             throw e;
         }
+        phases.mark("cluster member");
         try {
             awaitMajority(hazelcast, settings.replicas());
+            phases.mark("majority");
+            var fromDisk = read(disk);
+            phases.mark("disk read's rest");
             this.configuration = new ConfigurationStore(hazelcast.getMap(CONFIGURATION_HEAD_MAP), hazelcast.getMap(CONFIGURATION_MAP),
-                    log, read(disk));
+                    log, fromDisk);
+            phases.mark(configuration.startedFromDisk() ? "configuration (seeded or kept from disk)" : "configuration (copied from the cluster)");
             this.state = new NodeStateStore(hazelcast.getMap(NODE_STATE_MAP), hazelcast.getMap(LAST_REPORTS_MAP),
                     hazelcast.getMap(NODE_SEEN_MAP), settings.nodeExpiry());
         } catch (RuntimeException e) {
@@ -242,6 +250,11 @@ public final class ControlService implements AutoCloseable {
         return memberStopped;
     }
 
+    /** How long each step of this replica's start took, as "step n ms, ..." in their order (the JVM's own start first). */
+    public String startPhases() {
+        return phases.toString();
+    }
+
     /** The replica's cluster member, for tests. */
     HazelcastInstance hazelcast() {
         return hazelcast;
@@ -284,8 +297,10 @@ public final class ControlService implements AutoCloseable {
                         + " (choose another --metrics-port, or off)", e);
             }
         }
+        service.phases.mark("servers");
         LOG.atInfo().addKeyValue("api_port", service.apiPort).addKeyValue("agent_port", service.agentPort)
                 .addKeyValue("data_path", settings.dataPath()).addKeyValue("replicas", settings.replicas()).addKeyValue("tls", MutualTls.engine())
+                .addKeyValue("start", service.phases)
                 .log("control service ready");
         return service;
     }

@@ -119,6 +119,7 @@ public final class ControlServiceMain implements Callable<Integer> {
         System.err.println("flocker-control: API on " + bind + ":" + service.apiPort() + ", agents on " + bind + ":" + service.agentPort()
                 + (service.metricsPort() == ControlService.Settings.METRICS_OFF ? "" : ", metrics on http://"
                 + (metricsBind == null ? bind : metricsBind) + ":" + service.metricsPort() + "/metrics"));
+        System.err.println("flocker-control: started: " + service.startPhases());
         int code = exit.join(); // completed only with a value
         if (code != 0) {
             System.err.println("flocker-control: this replica's cluster member stopped by itself (the log says why); it stopped serving and"

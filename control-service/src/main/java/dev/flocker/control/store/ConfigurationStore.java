@@ -112,7 +112,7 @@ public final class ConfigurationStore implements AutoCloseable {
     private final boolean startedFromDisk;
 
     /** Whether this replica started on its disk's configuration (seeding the cluster, or holding what it holds) rather than a copy. */
-    boolean startedFromDisk() {
+    public boolean startedFromDisk() {
         return startedFromDisk;
     }
 

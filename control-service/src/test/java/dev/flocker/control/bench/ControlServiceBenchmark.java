@@ -343,6 +343,11 @@ public final class ControlServiceBenchmark {
                 heap / 1048576.0, errors.get());
         System.out.printf("Every replica stopped and started again (%s the JVM's start-up cache): all serve tag %s after %.1f s (target < 30).%n",
                 cache, lastTag, restartSeconds);
+        for (int r = 0; r < replicas; r++) {
+            var started = Files.readString(data.resolve("r" + r).resolve("service.log")).lines()
+                    .filter(l -> l.startsWith("flocker-control: started: ")).reduce((a, b) -> b).orElse("(no start line)");
+            System.out.printf("  replica %d %s%n", r, started.replace("flocker-control: ", ""));
+        }
         if (!SLOW.isEmpty()) {
             System.out.println("Reads slower than 500 ms: " + SLOW.size() + ", the first: " + SLOW.get(0) + ", the last: " + SLOW.get(SLOW.size() - 1));
         }
