@@ -211,6 +211,13 @@ public final class ControlService implements AutoCloseable {
         }
         this.vertx = Vertx.vertx();
         this.api = new FlockerApi(configuration, state, Clock.systemUTC(), () -> hazelcast.getCluster().getMembers().size(), metrics.registry());
+        Thread.ofPlatform().name("render-at-start").daemon().start(() -> { // beside the servers' start
+            try {
+                api.renderAhead();
+            } catch (RuntimeException e) {
+                LOG.atWarn().setCause(e).log("rendering the dataset list ahead failed; its first read renders it");
+            }
+        });
         metrics.watch(hazelcast, configuration);
         var failover = new Failover(configuration, state, Clock.systemUTC(), settings.failoverAfter());
         this.sweeper = vertx.setPeriodic(1000, id -> vertx.executeBlocking(() -> {

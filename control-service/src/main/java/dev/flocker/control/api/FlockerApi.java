@@ -53,6 +53,16 @@ public final class FlockerApi {
                 .register(metrics);
     }
 
+    /**
+     * Renders the dataset list of the configuration as it is now, ahead of its first read: after a restart the first
+     * reader (a client listing every dataset, a script's first request) would otherwise wait for the whole list's first
+     * rendering in a JVM that is still cold (seconds at 100,000 datasets). A reader that comes meanwhile waits for this
+     * rendering rather than start its own.
+     */
+    public void renderAhead() {
+        views.datasets(configuration.current());
+    }
+
     /** Beyond Flocker: what an operator or a load balancer checks. */
     Reply health() {
         var config = configuration.current();

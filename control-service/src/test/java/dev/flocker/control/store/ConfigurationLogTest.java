@@ -113,6 +113,34 @@ class ConfigurationLogTest {
     }
 
     @Test
+    void snapshotsOfEverySchemaAreReadAndADamagedOneNamesItsFileAndWhatIsWrong(@TempDir Path dir) throws Exception {
+        var config = withDatasets(Configuration.EMPTY, 0, 4);
+        var file = dir.resolve("current_configuration.json");
+        // Schema 0: the bare configuration, no wrapper (read through the file's tree).
+        Files.writeString(file, Json.write(config));
+        assertThat(new ConfigurationFile(dir).readSnapshot().orElseThrow().configuration()).isEqualTo(config);
+        // Today's, as written, read in one pass; its last change comes back; fields in another order too.
+        new ConfigurationFile(dir).write(config, "{\"version\":4}");
+        var read = new ConfigurationFile(dir).readSnapshot().orElseThrow();
+        assertThat(read.configuration()).isEqualTo(config);
+        assertThat(read.lastChange()).isEqualTo("{\"version\":4}");
+        Files.writeString(file, "{\"configuration\":" + Json.write(config) + ",\"future_field\":{\"a\":[1]},\"schema_version\":2}");
+        assertThat(new ConfigurationFile(dir).readSnapshot().orElseThrow().configuration()).isEqualTo(config);
+        // Damaged: cut short, trailing content, a wrapper without its configuration, a newer schema.
+        var whole = "{\"schema_version\":2,\"configuration\":" + Json.write(config) + "}";
+        for (var damaged : Map.of(whole.substring(0, whole.length() / 2), "Unexpected end-of-input",
+                whole + "{}", "unexpected content after the configuration at line 1",
+                "{\"schema_version\":2}", "schema_version 2 file without a \"configuration\" object",
+                "{\"schema_version\":3,\"configuration\":{}}", "schema_version 3 is newer than this service understands",
+                "[]", "the file is not a JSON object").entrySet()) {
+            Files.writeString(file, damaged.getKey());
+            assertThatThrownBy(() -> new ConfigurationFile(dir).readSnapshot()).as(damaged.getValue())
+                    .hasMessageContaining("cannot read the configuration file " + file).hasMessageContaining(damaged.getValue())
+                    .hasMessageContaining("fix or move it aside");
+        }
+    }
+
+    @Test
     void aChangeIsTheDifferenceOfTwoConfigurationsAndAppliesBackExactly() {
         var a = withDatasets(Configuration.EMPTY, 0, 50);
         var b = withDatasets(a, 50, 2).withoutDataset(DatasetId.of(String.format("00000000-0000-4000-8000-%012d", 7)));
