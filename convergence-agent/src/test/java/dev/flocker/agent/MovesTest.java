@@ -128,7 +128,10 @@ class MovesTest extends AgentLabTest {
         for (var failpoint : List.of("pre-copy", "handoff-frozen", "handoff-final-increment", "handoff-owner-recorded", "target-down")) {
             var id = cluster.client.createDataset(N1, null, Map.of(), null, null).datasetId();
             cluster.await("n1 mounts it", 30, () -> N1.equals(cluster.primaryOf(id)));
-            var files = writeFiles(cluster.mountpoint(1, id), 12, 16 << 20); // 192 MiB: the full send takes seconds
+            // 192 MiB where the kill must land while the pre-copy's full send is in flight (it takes seconds); 32 MiB where
+            // the source pauses at a failpoint and is killed there, or the target's agent is down (the size changes neither).
+            boolean killedInFlight = failpoint.equals("pre-copy");
+            var files = writeFiles(cluster.mountpoint(1, id), killedInFlight ? 12 : 2, 16 << 20);
             watcher = new OwnerWatcher(cluster, id);
             if (failpoint.equals("handoff-final-increment")) {
                 // n2 holds a copy first (there and back), so n1 records the new owner beside the final increment; the kill

@@ -85,10 +85,12 @@ public final class ConfigurationStore implements AutoCloseable {
         // cluster holds (all replicas were down, and it was the last to go) brings it back. Writers wait meanwhile.
         // A replica whose disk ends with the very change the register holds has the cluster's configuration already
         // (as a replica running compares changes: same version, same change) and does not copy 100,000 entries back.
+        long locking = System.nanoTime();
         withMajority(() -> {
             head.lock(HEAD);
             return null;
         });
+        long locked = System.nanoTime();
         try {
             synchronized (this) { // the register's event of a restore is applied after the copy is set here, and finds it so
                 var inCluster = head.get(HEAD);
@@ -109,6 +111,7 @@ public final class ConfigurationStore implements AutoCloseable {
         startedFromDisk = current == fromDisk;
         LOG.atInfo().addKeyValue("version", current.version()).addKeyValue("datasets", current.datasets().size())
                 .addKeyValue("from", startedFromDisk ? "disk" : "cluster").addKeyValue("disk_version", fromDisk.version())
+                .addKeyValue("lock_wait_ms", (locked - locking) / 1_000_000).addKeyValue("after_lock_ms", (System.nanoTime() - locked) / 1_000_000)
                 .addKeyValue("disk_change", disk.lastChange() == null ? "unknown" : disk.lastChange().length() > 80 ? disk.lastChange().substring(0, 80) : disk.lastChange())
                 .log("configuration ready");
     }
@@ -126,8 +129,10 @@ public final class ConfigurationStore implements AutoCloseable {
      * whose disks end with it need not copy the entries), else a mark of the version alone.
      */
     private String restore(Configuration configuration, String lastChange, boolean replacing) {
+        long started = System.nanoTime();
         var stamp = configuration.version() + ":";
         var whole = ConfigurationChange.whole(configuration);
+        long serialised = System.nanoTime();
         if (replacing) {
             var wanted = whole.puts().keySet();
             var stale = new HashMap<String, String>();
@@ -162,6 +167,7 @@ public final class ConfigurationStore implements AutoCloseable {
             return null;
         });
         LOG.atInfo().addKeyValue("version", configuration.version()).addKeyValue("entries", whole.puts().size())
+                .addKeyValue("serialise_ms", (serialised - started) / 1_000_000).addKeyValue("write_ms", (System.nanoTime() - serialised) / 1_000_000)
                 .log(replacing ? "restored a newer configuration from disk" : "seeded the cluster's configuration from disk");
         return register;
     }

@@ -88,6 +88,8 @@ public final class ControlServiceBenchmark {
     /** p99 of configuration reads, state reads and writes, by metrics mode. */
     private static final Map<String, double[]> P99 = new ConcurrentHashMap<>();
     private static String mode = "on";
+    /** JVM options for the replicas (and the cache's training) beyond the benchmark's own, e.g. another collector. */
+    private static final String SERVICE_OPTS = System.getenv().getOrDefault("FLOCKER_BENCH_SERVICE_OPTS", "");
 
     private static void runOnce(int datasets, int agents, int seconds, String metricsMode) throws Exception {
         mode = metricsMode;
@@ -97,6 +99,7 @@ public final class ControlServiceBenchmark {
             var training = new ProcessBuilder(Path.of(System.getProperty("flocker.project.root"), "scripts", "train-start-up-cache.sh").toString())
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(data.resolve("training.log").toFile()));
             training.environment().put("FLOCKER_CACHE", data.resolve("cache").toString());
+            training.environment().put("FLOCKER_JAVA_OPTS", SERVICE_OPTS); // a cache is used only with the options it was trained with
             if (training.start().waitFor() != 0) {
                 throw new IllegalStateException("training the start-up cache failed; see " + data.resolve("training.log"));
             }
@@ -161,7 +164,7 @@ public final class ControlServiceBenchmark {
             }
             Files.deleteIfExists(dir.resolve("service.log"));
             var builder = new ProcessBuilder(command);
-            builder.environment().put("FLOCKER_JAVA_OPTS", "-Xmx2g -Xlog:gc:file=" + dir.resolve("gc.log") + " -Dflocker.log.level="
+            builder.environment().put("FLOCKER_JAVA_OPTS", SERVICE_OPTS + " -Xmx2g -Xlog:gc:file=" + dir.resolve("gc.log") + " -Dflocker.log.level="
                     + System.getenv().getOrDefault("FLOCKER_BENCH_LOG_LEVEL", "WARN"));
             builder.environment().put("FLOCKER_CACHE", data.resolve("cache").toString());
             services.add(builder.redirectErrorStream(true).redirectOutput(
@@ -339,6 +342,9 @@ public final class ControlServiceBenchmark {
 
         System.out.printf("%n## Control service benchmark: %d datasets, %d agents, %d replica(s), %d s at %d reads/s + %d conditional writes/s,"
                 + " metrics %s%n%n", seeded.size(), nodes.size(), replicas, seconds, readsPerSecond, writesPerSecond, mode);
+        if (!SERVICE_OPTS.isBlank()) {
+            System.out.println("Replicas' JVM options beyond -Xmx2g (FLOCKER_BENCH_SERVICE_OPTS): " + SERVICE_OPTS + "\n");
+        }
         P99.put(mode, new double[] {p99(reads), p99(stateReads), p99(writes)});
         System.out.println("| measure | n | p50 ms | p99 ms | max ms | target |");
         System.out.println("|---|---|---|---|---|---|");
