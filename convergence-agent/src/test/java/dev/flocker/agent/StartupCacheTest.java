@@ -44,6 +44,14 @@ class StartupCacheTest {
         plain.destroy(); // SIGTERM
         assertThat(plain.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(Files.readString(dir.resolve("plain.log"))).as("no cache, no training").doesNotContain("AOTConfiguration");
+        // Where its start went, step by step (OPERATIONS.md): each step named with its milliseconds.
+        var started = Files.readString(dir.resolve("plain.log")).lines().filter(l -> l.startsWith("flocker-control: started: ")).toList();
+        assertThat(started).as("the start's steps").singleElement().satisfies(line -> {
+            for (var step : List.of("jvm", "tunnels", "cluster member", "majority", "disk read (beside the member's start)", "disk read's rest",
+                    "configuration (seeded or kept from disk)", "services", "servers (api, agent channel, metrics)")) {
+                assertThat(line).containsPattern(java.util.regex.Pattern.quote(step) + " \\d+ ms");
+            }
+        });
         assertThat(caches(cache)).isEmpty();
 
         var training = new ProcessBuilder(root.resolve("scripts/train-start-up-cache.sh").toString()).redirectErrorStream(true)
