@@ -146,8 +146,9 @@ public final class ConfigurationStore implements AutoCloseable {
                 return null;
             });
         }
-        // Batches written SEED_WRITERS at a time: each putAll waits for its partitions' owners and their backups, so one
-        // at a time left the members mostly waiting on one another (100,000 entries took 4-5 s of a three-replica restart).
+        // Batches written SEED_WRITERS at a time, so the members work on several at once rather than wait for each
+        // putAll's owners and backups in turn. On 2 cores shared by three replicas it saved little (100,000 entries:
+        // ~4 s either way: the write is CPU there, BENCHMARKS.md); not measured with a core per replica.
         var batches = new ArrayList<Map<String, String>>();
         var batch = new HashMap<String, String>();
         for (var e : whole.puts().entrySet()) {
