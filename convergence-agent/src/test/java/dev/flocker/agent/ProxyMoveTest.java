@@ -35,9 +35,13 @@ class ProxyMoveTest extends AgentLabTest {
         final Map<String, String> examples = new ConcurrentHashMap<>();
         volatile long longestMillis;
 
+        /** What the test was doing (a move, an agent's restart), named in the examples of outcomes other than "ok". */
+        static volatile String step = "before the moves";
+
         void add(String kind, String example, long millis) {
             counts.computeIfAbsent(kind, k -> new AtomicLong()).incrementAndGet();
-            examples.putIfAbsent(kind, example);
+            examples.putIfAbsent(kind, kind.equals("ok") ? example
+                    : example + " at " + java.time.Instant.now() + " after " + millis + " ms, during " + step);
             longestMillis = Math.max(longestMillis, millis);
         }
 
@@ -124,6 +128,7 @@ class ProxyMoveTest extends AgentLabTest {
         var clients = List.of(client(cluster.host(1).ip(), viaN1, stop), client(cluster.host(2).ip(), viaN2, stop));
         for (var to : List.of(N2, N1, N2)) {
             long before = viaN1.count("ok") + viaN2.count("ok");
+            Outcomes.step = "the move to " + to;
             cluster.client.moveContainer("web", to);
             cluster.await("the move to " + to + " is done", 120, () -> cluster.client.moves().stream()
                     .anyMatch(m -> m.datasetId().equals(id) && m.to().equals(to) && m.phase() == dev.flocker.api.model.MovePhase.DONE)
@@ -139,6 +144,7 @@ class ProxyMoveTest extends AgentLabTest {
             cluster.await("the source host's rule went with the app: it forwards to " + to, 30,
                     () -> (cluster.host(target).ip() + ":" + PORT).equals(dnatTarget(3 - target)));
         }
+        Outcomes.step = "after the moves";
         // Both agents' and the control service's /metrics count the moves, with how long each source held connections.
         for (int host = 1; host <= 2; host++) {
             var metrics = cluster.agentMetrics(host);
@@ -157,6 +163,7 @@ class ProxyMoveTest extends AgentLabTest {
         // Restarting the agent of the app's host (an upgrade, say) refuses none of its clients: the kernel's rule stays
         // while the agent is away, and the new agent binds its listener before it takes the rule over.
         long beforeRestart = viaN1.count("ok") + viaN2.count("ok");
+        Outcomes.step = "n2's agent's restart";
         cluster.stopAgent(2);
         Thread.sleep(2000);
         assertThat(kernelForwards(2)).as("the rule outlives the agent").isTrue();
@@ -164,6 +171,7 @@ class ProxyMoveTest extends AgentLabTest {
         cluster.startAgent(2, "");
         cluster.await("n2's agent is back: its listener is up and the kernel forwards for it again", 60, () -> kernelForwards(2)
                 && cluster.lab.exec(cluster.host(2), "sh", "-c", "ss -ltn | grep -c ':" + PORT + " ' || true").strip().equals("1"));
+        Outcomes.step = "after n2's agent's restart";
         Thread.sleep(1000);
         stop[0] = true;
         for (var client : clients) {
