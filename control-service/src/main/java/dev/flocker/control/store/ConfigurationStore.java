@@ -158,12 +158,12 @@ public final class ConfigurationStore implements AutoCloseable {
                 batch = new HashMap<>();
             }
         }
-        batches.add(batch);
-        writeAll(batches.subList(0, batches.size() - 1));
-        var last = batch;
+        if (!batch.isEmpty()) {
+            batches.add(batch);
+        }
+        writeAll(batches);
         var register = lastChange != null ? lastChange : ConfigurationChange.mark(configuration.version()).toJson();
-        withMajority(() -> {
-            entries.putAll(last);
+        withMajority(() -> { // once every entry is in
             head.set(HEAD, register);
             return null;
         });
