@@ -29,7 +29,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * node: {address: 10.0.0.11, uuid: ..., state_path: /var/lib/flocker/agent}
  * docker: {host: unix:///var/run/docker.sock, sandbox_image: busybox:1.36}   # sandbox_image: optional, see below
  * ssh: {identity: /etc/flocker/id_ed25519, known_hosts: /etc/flocker/known_hosts, port: 22, user: root}
- * moves: {precopy_threshold: 16777216, precopy_rounds: 8, stop_timeout: 30}
+ * moves: {precopy_threshold: 16777216, precopy_rounds: 8, stop_timeout: 30, drain_ms: 1000}
  * proxy: {max_hold_seconds: 30, max_held: 1000, idle_timeout_seconds: 600, connect_timeout_ms: 2000, kernel_forwarding: true}
  * tls: {ca: /etc/flocker/cluster.crt, node_cert: /etc/flocker/node.crt, node_key: /etc/flocker/node.key,
  *       plugin_cert: /etc/flocker/plugin.crt, plugin_key: /etc/flocker/plugin.key}
@@ -42,6 +42,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * @param precopyBytes   the pre-copy ends once an increment is smaller than this
  * @param precopyRounds  at most this many pre-copy sends before the handoff
  * @param stopTimeout    how long an application gets to stop before it is killed
+ * @param drain          how long a handoff waits for the requests in flight to its applications before it stops them
  * @param proxy          limits of the routing proxy (held connections, idle timeout)
  * @param plugin         where the Docker volume plugin listens (null: off), and its timings
  * @param tls            the cluster CA and this node's certificate (its CN, node-&lt;uuid&gt;, is the node's identity)
@@ -53,7 +54,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  */
 public record AgentConfig(String controlHost, int controlPort, int controlApiPort, String pool, Path mountRoot, Path poolFile, long poolSize,
                           String address, NodeId nodeId, Path statePath, String dockerHost, Path sshIdentity, Path knownHosts,
-                          int sshPort, String sshUser, long precopyBytes, int precopyRounds, Duration stopTimeout,
+                          int sshPort, String sshUser, long precopyBytes, int precopyRounds, Duration stopTimeout, Duration drain,
                           Duration interval, ProxySettings proxy, Plugin plugin, TlsFiles tls, TlsFiles pluginTls,
                           java.net.InetSocketAddress metrics, Replication replication, String sandboxImage) {
 
@@ -134,7 +135,7 @@ public record AgentConfig(String controlHost, int controlPort, int controlApiPor
         var ssh = reader.section(top, "ssh", false);
         reader.known(ssh, "ssh.", Set.of("identity", "known_hosts", "port", "user"));
         var moves = reader.section(top, "moves", false);
-        reader.known(moves, "moves.", Set.of("precopy_threshold", "precopy_rounds", "stop_timeout"));
+        reader.known(moves, "moves.", Set.of("precopy_threshold", "precopy_rounds", "stop_timeout", "drain_ms"));
         var proxy = reader.section(top, "proxy", false);
         reader.known(proxy, "proxy.", Set.of("max_hold_seconds", "max_held", "idle_timeout_seconds", "connect_timeout_ms",
                 "kernel_forwarding"));
@@ -201,6 +202,7 @@ public record AgentConfig(String controlHost, int controlPort, int controlApiPor
                 reader.longValue(moves, "moves.precopy_threshold", 16L << 20),
                 reader.integer(moves, "moves.precopy_rounds", 8),
                 Duration.ofSeconds(reader.integer(moves, "moves.stop_timeout", 30)),
+                Duration.ofMillis(reader.integer(moves, "moves.drain_ms", (int) dev.flocker.agent.plan.Planner.MoveSettings.DRAIN.toMillis())),
                 Duration.ofMillis(reader.longValue(top, "interval", 2000L)),
                 new ProxySettings(Duration.ofSeconds(reader.atLeastOne(proxy, "proxy.max_hold_seconds", 30)),
                         reader.atLeastOne(proxy, "proxy.max_held", 1000),

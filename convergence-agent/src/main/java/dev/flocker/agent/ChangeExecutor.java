@@ -188,6 +188,7 @@ final class ChangeExecutor {
             case Change.StopApplication c -> containers.stop(c.name());
             case Change.HoldConnections c -> c.ports().forEach(port -> proxy.route(port, Route.hold("handoff to " + c.to())));
             case Change.ForwardConnections c -> c.ports().forEach(port -> proxy.route(port, Route.remote(c.host(), port)));
+            case Change.DrainConnections c -> drain(c);
             case Change.StopUsers c -> containers.stopUsing(c.dataset());
             case Change.Freeze c -> driver.freeze(c.dataset());
             case Change.PrepareMount c -> driver.prepareMount(c.dataset());
@@ -217,6 +218,33 @@ final class ChangeExecutor {
                 driver.makeReplica(c.dataset());
             }
             case Change.PruneSnapshots c -> driver.pruneSnapshots(c.dataset(), Set.of(), c.keepNewest());
+        }
+    }
+
+    /** Waits for the requests in flight to the dataset's applications ({@link Change.DrainConnections}); what it found. */
+    InFlight.Drained drain(Change.DrainConnections change) {
+        return counted(change, () -> {
+            long started = System.nanoTime();
+            var pids = new java.util.TreeMap<String, Long>();
+            for (var app : change.ports().keySet()) {
+                try {
+                    containers.process(app).ifPresent(pid -> pids.put(app, pid));
+                } catch (RuntimeException e) {
+                    LOG.atWarn().setCause(e).addKeyValue("application", app)
+                            .log("cannot find the application's process; it stops without waiting for its requests in flight");
+                }
+            }
+            long lookup = (System.nanoTime() - started) / 1_000_000;
+            return InFlight.drain(pids, change.ports(), change.within()).afterLookup(lookup);
+        });
+    }
+
+    /** Looks up the processes of the applications using {@code dataset} ahead of its handoff's drain (Docker calls: not on the outage's path). */
+    void findProcessesUsing(DatasetId dataset) {
+        try {
+            containers.findProcessesUsing(dataset);
+        } catch (RuntimeException e) {
+            LOG.atDebug().setCause(e).addKeyValue("dataset", dataset).log("cannot look up the applications' processes ahead of the handoff");
         }
     }
 

@@ -523,6 +523,58 @@ public final class Containers implements AutoCloseable {
         return stopped;
     }
 
+    /** Each application's main process seen last, as {pid, its start time in clock ticks}: {@link #process} validates it. */
+    private final Map<String, long[]> processes = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Looks up the main process of each running container that uses {@code dataset} (Docker calls), for {@link #process}. */
+    public void findProcessesUsing(DatasetId dataset) {
+        for (var container : docker.listContainersCmd().withStatusFilter(List.of("running")).withLabelFilter(Map.of(MANAGED, "true")).exec()) {
+            var labels = container.getLabels();
+            var datasets = labels.get(DATASET);
+            if (labels.get(APP) != null && datasets != null && List.of(datasets.split(",")).contains(dataset.toString())) {
+                inspectProcess(labels.get(APP), container.getId());
+            }
+        }
+    }
+
+    /**
+     * The main process of application {@code app}'s running container, or none: the one found last
+     * ({@link #findProcessesUsing}, run ahead of a handoff) while it still runs, else asked of Docker now.
+     */
+    public java.util.Optional<Long> process(String app) {
+        var known = processes.get(app);
+        if (known != null && known[1] >= 0 && startTicks(known[0]) == known[1]) {
+            return java.util.Optional.of(known[0]);
+        }
+        return inspectProcess(app, app);
+    }
+
+    private java.util.Optional<Long> inspectProcess(String app, String container) {
+        try {
+            var pid = docker.inspectContainerCmd(container).exec().getState().getPidLong();
+            if (pid == null || pid <= 0) {
+                processes.remove(app);
+                return java.util.Optional.empty();
+            }
+            processes.put(app, new long[] {pid, startTicks(pid)});
+            return java.util.Optional.of(pid);
+        } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+            processes.remove(app);
+            return java.util.Optional.empty();
+        }
+    }
+
+    /** When process {@code pid} started, in clock ticks since boot ({@code /proc/<pid>/stat}, field 22), or -1 when it is gone. */
+    static long startTicks(long pid) {
+        try {
+            var stat = java.nio.file.Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            var fields = stat.substring(stat.lastIndexOf(')') + 2).split(" "); // after the command name, which may hold spaces
+            return Long.parseLong(fields[19]); // field 22 of the whole line; the 20th after the name
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** The daemon's API version, asked once: a daemon is not upgraded under a running agent's feet often enough to ask per start. */
     private String apiVersion() {
         var known = apiVersion;

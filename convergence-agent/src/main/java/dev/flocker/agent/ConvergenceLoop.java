@@ -72,7 +72,7 @@ final class ConvergenceLoop {
     ConvergenceLoop(NodeId self, AgentConfig config, Parts parts) {
         this.self = self;
         this.intervalMillis = config.interval().toMillis();
-        this.settings = new Planner.MoveSettings(config.precopyBytes(), config.precopyRounds());
+        this.settings = new Planner.MoveSettings(config.precopyBytes(), config.precopyRounds(), config.drain());
         this.replicateEvery = config.replication().interval();
         this.parts = parts;
     }

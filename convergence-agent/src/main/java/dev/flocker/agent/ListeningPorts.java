@@ -5,7 +5,9 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -43,22 +45,31 @@ final class ListeningPorts {
         var wildcard6 = "00000000000000000000000000000000";
         var mapped = "0000000000000000FFFF0000" + mine;
         var ports = new TreeSet<Integer>();
-        for (var line : table.lines().skip(1).toList()) {
-            var fields = line.strip().split("\\s+");
-            if (fields.length < 4 || !fields[3].equals(LISTEN)) {
-                continue;
-            }
-            var local = fields[1];
-            int colon = local.indexOf(':');
-            if (colon < 0) {
-                continue;
-            }
-            var host = local.substring(0, colon).toUpperCase();
-            if (host.equals(mine) || host.equals(wildcard4) || host.equals(wildcard6) || host.equals(mapped)) {
-                ports.add(Integer.parseInt(local.substring(colon + 1), 16));
+        for (var socket : sockets(table)) {
+            if (socket.state().equals(LISTEN) && (socket.host().equals(mine) || socket.host().equals(wildcard4) || socket.host().equals(wildcard6)
+                    || socket.host().equals(mapped))) {
+                ports.add(socket.port());
             }
         }
         return ports;
+    }
+
+    /** One row of a socket table: its local address (hex, upper case) and port, and its state (hex: 01 established, 0A listening). */
+    record Socket(String host, int port, String state) {
+    }
+
+    /** The rows of one socket table's text ({@code sl local_address rem_address st ...}, addresses as hex {@code IP:PORT}). */
+    static List<Socket> sockets(String table) {
+        var sockets = new ArrayList<Socket>();
+        for (var line : table.lines().skip(1).toList()) {
+            var fields = line.strip().split("\\s+");
+            int colon = fields.length < 4 ? -1 : fields[1].indexOf(':');
+            if (colon < 0) {
+                continue;
+            }
+            sockets.add(new Socket(fields[1].substring(0, colon).toUpperCase(), Integer.parseInt(fields[1].substring(colon + 1), 16), fields[3]));
+        }
+        return sockets;
     }
 
     /** An IPv4 address as the kernel prints it in /proc/net/tcp: the 32-bit value in host (little-endian) order. */

@@ -166,6 +166,8 @@ final class MoveRunner {
         var previous = progress.get(push.dataset());
         move.detail = "round " + push.round() + (previous == null || previous.rounds() == 0 ? "" : ", previous increment "
                 + previous.lastBytes() + " bytes");
+        // The handoff's drain reads the applications' sockets through their processes: found now, beside the send.
+        Thread.ofVirtual().name("find-processes-" + push.dataset()).start(() -> executor.findProcessesUsing(push.dataset()));
         var result = push(move, push);
         progress.computeIfPresent(push.dataset(), (k, p) -> p.roundDone(result.bytes()));
         move.detail = "round " + push.round() + " sent " + result.bytes() + " bytes";
@@ -178,6 +180,7 @@ final class MoveRunner {
         var targetMount = dev.flocker.volume.transfer.RemoteZfs.PeerMount.NONE;
         long passed = 0;
         var stopped = List.<String>of();
+        InFlight.Drained drained = null;
         var took = new StringBuilder(); // each step's milliseconds, for the log: where an outage went
         boolean quieted = true; // counted in by run: the loops here wait until the pass (ConvergenceLoop), at most 400 ms
         java.util.concurrent.FutureTask<Long> recording = null; // the owner recorded beside the steps after it, in ms
@@ -188,6 +191,10 @@ final class MoveRunner {
                     case Change.HoldConnections c -> {
                         move.detail = "holding connections";
                         executor.apply(c);
+                    }
+                    case Change.DrainConnections c -> {
+                        move.detail = "waiting for the requests in flight";
+                        drained = executor.drain(c);
                     }
                     case Change.StopUsers c -> {
                         move.detail = "stopping applications";
@@ -260,9 +267,10 @@ final class MoveRunner {
                 .description("Bytes of the handoffs' final increments (sent while the applications were stopped)").register(registry)
                 .increment(lastIncrement);
         move.transfer = null; // a finished move shows what it did, not a copy's progress
-        finish(move, MovePhase.DONE, String.format(java.util.Locale.ROOT, "moved in %.1f s, handoff %.1f s, %s in the last increment",
-                total.toMillis() / 1000.0, ms / 1000.0, bytes(lastIncrement)));
+        finish(move, MovePhase.DONE, String.format(java.util.Locale.ROOT, "moved in %.1f s, handoff %.1f s, %s in the last increment%s",
+                total.toMillis() / 1000.0, ms / 1000.0, bytes(lastIncrement), drained == null || drained.awaited() == 0 ? "" : "; " + drained));
         LOG.atInfo().addKeyValue("dataset", id).addKeyValue("to", handoff.to().host()).addKeyValue("handoff_ms", ms)
+                .addKeyValue("in_flight", drained == null ? "not waited for" : drained.detail())
                 .addKeyValue("last_increment_bytes", lastIncrement).addKeyValue("target_mount", targetMount)
                 .addKeyValue("steps_ms", took.toString()).log("moved");
         // The loop that makes this copy a replica and removes the stopped containers runs once the tail is over; old

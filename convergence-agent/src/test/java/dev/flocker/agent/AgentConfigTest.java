@@ -26,6 +26,8 @@ class AgentConfigTest {
         assertThat(config.nodeId()).isNull();
         assertThat(config.sshUser()).isEqualTo("root");
         assertThat(config.proxy()).isEqualTo(dev.flocker.proxy.ProxySettings.DEFAULTS);
+        assertThat(config.drain()).isEqualTo(dev.flocker.agent.plan.Planner.MoveSettings.DRAIN);
+        assertThat(AgentConfig.parse("agent.yml", MINIMAL + "moves: {drain_ms: 0}\n").drain()).isZero();
         assertThat(config.plugin().name()).isEqualTo("flocker");
         assertThat(config.plugin().listen().socket()).isEqualTo(Path.of("/run/docker/plugins/flocker.sock"));
         assertThat(config.plugin().apiPort()).isEqualTo(4523);
@@ -70,6 +72,7 @@ class AgentConfigTest {
             docker host scheme         | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\ndocker: {host: /var/run/docker.sock} | agent.yml: docker.host '/var/run/docker.sock' must be unix:///path/to/docker.sock or tcp://host:port
             sandbox image              | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\ndocker: {sandbox_image: 'Busy Box'} | agent.yml: docker.sandbox_image 'Busy Box' must be an image reference such as busybox:1.36
             negative threshold         | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nmoves: {precopy_threshold: -1} | agent.yml: moves.precopy_threshold must be a whole number of at least 0, not '-1'
+            negative drain             | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nmoves: {drain_ms: -5} | agent.yml: moves.drain_ms must be a whole number of at least 0, not '-5'
             zero hold time             | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nproxy: {max_hold_seconds: 0} | agent.yml: proxy.max_hold_seconds is 0; it must be a whole number of at least 1
             typo in a proxy key        | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nproxy: {max_hold: 5} | agent.yml: unknown key proxy.max_hold; valid here:
             kernel forwarding not bool | version: 1\\ncontrol-service: {hostname: h}\\ndataset: {}\\nnode: {address: 10.0.0.1}\\nproxy: {kernel_forwarding: maybe} | agent.yml: proxy.kernel_forwarding must be true or false, not 'maybe'

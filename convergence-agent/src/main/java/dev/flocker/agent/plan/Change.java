@@ -56,6 +56,19 @@ public sealed interface Change {
     }
 
     /**
+     * Waits, at most {@code within}, for the requests in flight on the applications' connections (to their internal
+     * {@code ports}, by application name) when their new connections began to be held: each is answered, or its
+     * connection closes. A connection whose client spoke last is awaiting its answer; one whose application spoke last
+     * is idle (a pooled or kept-alive connection between requests) and is not waited for. The applications stop after
+     * it: without it, a request the kernel forwarded to them just before the hold was cut by their stop.
+     */
+    record DrainConnections(DatasetId dataset, java.util.Map<String, List<Integer>> ports, java.time.Duration within) implements Change {
+        public DrainConnections {
+            ports = java.util.Map.copyOf(ports);
+        }
+    }
+
+    /**
      * Stops every container on this host that uses the dataset. In a handoff they are removed by a later loop, after the
      * outage and the handoff's tail; elsewhere at once.
      */

@@ -108,6 +108,7 @@ final class MovePlanner {
         var steps = new ArrayList<Change>();
         var ports = portsUsing(in, id);
         steps.add(new HoldConnections(id, target, ports));
+        drain(in, id).ifPresent(steps::add);
         if (writable) {
             steps.add(new StopUsers(id));
             steps.add(new Freeze(id));
@@ -199,6 +200,21 @@ final class MovePlanner {
 
     private static boolean usedHere(Planner.Input in, DatasetId id) {
         return in.local().containers().values().stream().anyMatch(c -> c.running() && c.uses(id));
+    }
+
+    /**
+     * The wait for the requests in flight to the applications running here with {@code id}, by their internal ports,
+     * before they stop; none when none of them has a port or the settings say not to wait.
+     */
+    static java.util.Optional<Change.DrainConnections> drain(Planner.Input in, DatasetId id) {
+        var ports = new java.util.TreeMap<String, List<Integer>>();
+        in.local().containers().values().stream().filter(c -> c.running() && c.uses(id))
+                .forEach(c -> java.util.Optional.ofNullable(in.configuration().applications().get(c.name())).filter(app -> !app.ports().isEmpty())
+                        .ifPresent(app -> ports.put(app.name(), app.ports().stream().map(p -> p.internal()).sorted().toList())));
+        if (ports.isEmpty() || in.settings().drain().isZero()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new Change.DrainConnections(id, ports, in.settings().drain()));
     }
 
     /** External ports of the applications configured with {@code id} as their volume. */

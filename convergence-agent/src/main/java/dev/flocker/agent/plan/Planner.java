@@ -82,9 +82,14 @@ public final class Planner {
         }
     }
 
-    /** A pre-copy is done when an increment is at most {@code smallEnoughBytes}, or after {@code maxRounds} rounds. */
-    public record MoveSettings(long smallEnoughBytes, int maxRounds) {
-        public static final MoveSettings DEFAULT = new MoveSettings(16L << 20, 8);
+    /**
+     * A pre-copy is done when an increment is at most {@code smallEnoughBytes}, or after {@code maxRounds} rounds; a
+     * handoff waits at most {@code drain} for the requests in flight to its applications ({@link Change.DrainConnections};
+     * zero: it does not wait).
+     */
+    public record MoveSettings(long smallEnoughBytes, int maxRounds, java.time.Duration drain) {
+        public static final java.time.Duration DRAIN = java.time.Duration.ofSeconds(1);
+        public static final MoveSettings DEFAULT = new MoveSettings(16L << 20, 8, DRAIN);
     }
 
     /**

@@ -186,7 +186,10 @@ class MovePlannerTest {
                 null, List.of(), List.of(new Application.Volume(D, "/data")), null, null, List.of()));
         var handoff = Planner.plan(progress(w, rounds(MIB)).input()).changes(Change.Handoff.class).get(0);
         assertThat(handoff.steps().get(0)).isEqualTo(new Change.HoldConnections(D, B, List.of(15432)));
-        assertThat(handoff.steps().get(3)).isEqualTo(new Change.PushIncrement(D, handoff.to(), MovePhase.HANDOFF, 0));
+        assertThat(handoff.steps().get(1)).as("then the requests in flight to the running app, on its own port, are answered")
+                .isEqualTo(new Change.DrainConnections(D, Map.of("db", List.of(5432)), Planner.MoveSettings.DRAIN));
+        assertThat(handoff.steps().get(2)).isEqualTo(new Change.StopUsers(D));
+        assertThat(handoff.steps().get(4)).isEqualTo(new Change.PushIncrement(D, handoff.to(), MovePhase.HANDOFF, 0));
         assertThat(handoff.generation()).isEqualTo(5);
         assertThat(Planner.plan(w.input()).holding()).containsExactly(D);
 
@@ -195,6 +198,15 @@ class MovePlannerTest {
         assertThat(Planner.plan(moving(true, true).input()).holding()).as("pre-copy: connections flow").isEmpty();
         assertThat(handoff.steps()).as("right after ownership passes, connections go to the new owner")
                 .containsSubsequence(new Change.PassOwnership(D, handoff.to(), 5), new Change.ForwardConnections(D, B, "10.0.0.2", List.of(15432)));
+
+        var noWait = progress(moving(true, true), rounds(MIB));
+        noWait.config = w.config;
+        noWait.settings = new Planner.MoveSettings(16L << 20, 8, java.time.Duration.ZERO);
+        assertThat(Planner.plan(noWait.input()).changes(Change.Handoff.class).get(0).steps()).as("moves.drain_ms: 0")
+                .extracting(step -> step.getClass().getSimpleName()).startsWith("HoldConnections", "StopUsers");
+        var noPorts = progress(moving(true, true), rounds(MIB));
+        assertThat(Planner.plan(noPorts.input()).changes(Change.Handoff.class).get(0).steps()).as("an application without ports")
+                .extracting(step -> step.getClass().getSimpleName()).startsWith("HoldConnections", "StopUsers");
     }
 
     @Test

@@ -158,9 +158,11 @@ class PlannerTest {
             return config.applications().get(name);
         }
 
+        Planner.MoveSettings settings = Planner.MoveSettings.DEFAULT;
+
         Planner.Input input() {
             return new Planner.Input(A, config, new ClusterState(live, offline), new LocalState(volumes, containers, images), moves,
-                    Planner.MoveSettings.DEFAULT, NOW, replication, leaseHeld, java.time.Duration.ofSeconds(1));
+                    settings, NOW, replication, leaseHeld, java.time.Duration.ofSeconds(1));
         }
     }
 
