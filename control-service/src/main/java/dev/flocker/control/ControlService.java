@@ -220,8 +220,9 @@ public final class ControlService implements AutoCloseable {
         });
         metrics.watch(hazelcast, configuration);
         var failover = new Failover(configuration, state, Clock.systemUTC(), settings.failoverAfter());
+        var housekeeping = new Housekeeping(configuration, state, Clock.systemUTC(), settings.nodeExpiry(), settings.deletedRetention());
         this.sweeper = vertx.setPeriodic(1000, id -> vertx.executeBlocking(() -> {
-            new Housekeeping(configuration, state, Clock.systemUTC(), settings.nodeExpiry(), settings.deletedRetention()).run();
+            housekeeping.run();
             failover.run();
             return null;
         }, false));

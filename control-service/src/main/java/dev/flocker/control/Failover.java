@@ -43,12 +43,15 @@ final class Failover {
     private final NodeStateStore state;
     private final Clock clock;
     private final Duration failoverAfter;
+    /** The datasets with standbys: the only ones that can fail over, kept from the store's changes (never a walk of all every second). */
+    private final DatasetsWhere replicated;
 
     Failover(ConfigurationStore configuration, NodeStateStore state, Clock clock, Duration failoverAfter) {
         this.configuration = configuration;
         this.state = state;
         this.clock = clock;
         this.failoverAfter = failoverAfter;
+        this.replicated = new DatasetsWhere(d -> !d.deleted() && d.replicas() > 0, configuration::datasetsChanged);
     }
 
     /**
@@ -61,9 +64,16 @@ final class Failover {
     /** What to change now, as a pure function of the configuration, the cluster state and the nodes' liveness. */
     static List<Decision> decide(Configuration config, ClusterState cluster, Function<NodeId, Optional<Instant>> lastSeen, Instant started,
                                  Instant now, Duration failoverAfter) {
+        return decide(config, config.datasets().keySet(), cluster, lastSeen, started, now, failoverAfter);
+    }
+
+    /** As above, over the datasets {@code among} (a superset of those with standbys; the others are skipped as ever). */
+    static List<Decision> decide(Configuration config, java.util.Collection<DatasetId> among, ClusterState cluster,
+                                 Function<NodeId, Optional<Instant>> lastSeen, Instant started, Instant now, Duration failoverAfter) {
         var decisions = new ArrayList<Decision>();
-        for (var dataset : config.datasets().values()) {
-            if (dataset.deleted() || dataset.replicas() == 0) {
+        for (var id : among) {
+            var dataset = config.datasets().get(id);
+            if (dataset == null || dataset.deleted() || dataset.replicas() == 0) {
                 continue;
             }
             var primary = dataset.primary();
@@ -124,7 +134,8 @@ final class Failover {
 
     void run() {
         var now = clock.instant();
-        var decisions = decide(configuration.current(), state.current(), state::lastSeen, started, now, failoverAfter);
+        var current = configuration.current();
+        var decisions = decide(current, replicated.in(current), state.current(), state::lastSeen, started, now, failoverAfter);
         for (var decision : decisions) {
             try {
                 configuration.update(null, config -> apply(config, decision, now));

@@ -1,5 +1,6 @@
 package dev.flocker.control;
 
+import dev.flocker.api.model.Dataset;
 import dev.flocker.control.store.ConfigurationStore;
 import dev.flocker.control.store.NodeStateStore;
 import java.time.Clock;
@@ -21,6 +22,8 @@ final class Housekeeping {
     private final Clock clock;
     private final Duration nodeExpiry;
     private final Duration retention;
+    /** The deleted datasets (tombstones), kept from the store's changes rather than found among all datasets every second. */
+    private final DatasetsWhere tombstones;
 
     Housekeeping(ConfigurationStore configuration, NodeStateStore state, Clock clock, Duration nodeExpiry, Duration retention) {
         this.configuration = configuration;
@@ -28,6 +31,7 @@ final class Housekeeping {
         this.clock = clock;
         this.nodeExpiry = nodeExpiry;
         this.retention = retention;
+        this.tombstones = new DatasetsWhere(Dataset::deleted, configuration::datasetsChanged);
     }
 
     void run() {
@@ -47,8 +51,9 @@ final class Housekeeping {
                 state.forgetOffline(node.uuid());
             }
         }
-        for (var dataset : configuration.current().datasets().values()) {
-            var id = dataset.datasetId();
+        var config = configuration.current();
+        for (var id : tombstones.in(config)) {
+            var dataset = config.datasets().get(id);
             if (dataset.deleted() && dataset.deletedAt() == null) {
                 // A tombstone from before deletion times were kept: its retention starts now.
                 configuration.update(null, c -> c.dataset(id).filter(d -> d.deleted() && d.deletedAt() == null).isPresent()

@@ -393,7 +393,8 @@ public final class AgentChannelServer {
                 applications = List.copyOf(config.applications().values());
                 connection.sentApplications = config.applications();
             }
-            var sharing = index.sharing(node);
+            // Which nodes share a dataset with this one (a walk over its datasets): only when reports are to be shown.
+            var sharing = connection.pendingNodes.isEmpty() && !connection.pendingOffline ? Set.<NodeId>of() : index.sharing(node);
             var nodes = new java.util.ArrayList<NodeState>();
             var gone = new java.util.ArrayList<NodeId>();
             var heldBack = new java.util.HashMap<NodeId, NodeState>();
