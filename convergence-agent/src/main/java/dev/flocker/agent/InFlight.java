@@ -12,7 +12,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -124,28 +123,9 @@ final class InFlight {
 
     /** The sockets of process {@code pid}'s network namespace connected to one of {@code ports}. */
     static List<Socket> sockets(long pid, Collection<Integer> ports) throws IOException {
-        var command = List.of("nsenter", "-t", Long.toString(pid), "-n", "ss", "-Htni", "state", "established", "state", "syn-recv");
-        Process process;
-        try {
-            process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            throw new IOException("cannot run nsenter (util-linux) and ss (iproute2): " + e.getMessage(), e);
-        }
-        try {
-            var output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(COMMAND_SECONDS, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException(String.join(" ", command) + " did not finish in " + COMMAND_SECONDS + " s");
-            }
-            if (process.exitValue() != 0) {
-                throw new IOException(String.join(" ", command) + " failed (exit " + process.exitValue() + "): " + output.strip());
-            }
-            return parse(output).stream().filter(s -> ports.contains(s.localPort())).toList();
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while reading the sockets of process " + pid, e);
-        }
+        var output = dev.flocker.proxy.HostCommand.output(null, COMMAND_SECONDS, "nsenter is in util-linux, ss in iproute2",
+                List.of("nsenter", "-t", Long.toString(pid), "-n", "ss", "-Htni", "state", "established", "state", "syn-recv"));
+        return parse(output).stream().filter(s -> ports.contains(s.localPort())).toList();
     }
 
     /**

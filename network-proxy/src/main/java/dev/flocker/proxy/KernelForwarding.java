@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -287,32 +285,7 @@ public final class KernelForwarding implements AutoCloseable {
     }
 
     private static String run(String input, String... command) throws IOException {
-        Process process;
-        try {
-            process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            throw new IOException("cannot run " + command[0] + " (is the iptables package installed?): " + e.getMessage(), e);
-        }
-        try {
-            try (var in = process.getOutputStream()) {
-                if (input != null) {
-                    in.write(input.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            var output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!process.waitFor(COMMAND_SECONDS, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException(String.join(" ", command) + " did not finish in " + COMMAND_SECONDS + " s");
-            }
-            if (process.exitValue() != 0) {
-                throw new IOException(String.join(" ", command) + " failed (exit " + process.exitValue() + "): " + output);
-            }
-            return output;
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException(command[0] + " interrupted", e);
-        }
+        return HostCommand.output(input, COMMAND_SECONDS, "is the iptables package installed?", List.of(command));
     }
 
     /**
