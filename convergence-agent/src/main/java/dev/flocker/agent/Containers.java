@@ -510,8 +510,7 @@ public final class Containers implements AutoCloseable {
         var stopped = new ArrayList<String>();
         for (var container : docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(MANAGED, "true")).exec()) {
             var labels = container.getLabels();
-            var datasets = labels.get(DATASET);
-            if (labels.get(APP) != null && datasets != null && List.of(datasets.split(",")).contains(dataset.toString())) {
+            if (usesDataset(labels, dataset)) {
                 if (remove) {
                     stop(labels.get(APP), labels, grace);
                 } else if (!"exited".equals(container.getState()) && !"created".equals(container.getState())) {
@@ -523,6 +522,12 @@ public final class Containers implements AutoCloseable {
         return stopped;
     }
 
+    /** Whether a managed container with these labels is an application's that uses {@code dataset}. */
+    private static boolean usesDataset(Map<String, String> labels, DatasetId dataset) {
+        var datasets = labels.get(DATASET);
+        return labels.get(APP) != null && datasets != null && List.of(datasets.split(",")).contains(dataset.toString());
+    }
+
     /** Each application's main process seen last, as {pid, its start time in clock ticks}: {@link #process} validates it. */
     private final Map<String, long[]> processes = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -530,8 +535,7 @@ public final class Containers implements AutoCloseable {
     public void findProcessesUsing(DatasetId dataset) {
         for (var container : docker.listContainersCmd().withStatusFilter(List.of("running")).withLabelFilter(Map.of(MANAGED, "true")).exec()) {
             var labels = container.getLabels();
-            var datasets = labels.get(DATASET);
-            if (labels.get(APP) != null && datasets != null && List.of(datasets.split(",")).contains(dataset.toString())) {
+            if (usesDataset(labels, dataset)) {
                 inspectProcess(labels.get(APP), container.getId());
             }
         }

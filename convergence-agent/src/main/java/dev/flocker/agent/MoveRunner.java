@@ -166,8 +166,11 @@ final class MoveRunner {
         var previous = progress.get(push.dataset());
         move.detail = "round " + push.round() + (previous == null || previous.rounds() == 0 ? "" : ", previous increment "
                 + previous.lastBytes() + " bytes");
-        // The handoff's drain reads the applications' sockets through their processes: found now, beside the send.
-        Thread.ofVirtual().name("find-processes-" + push.dataset()).start(() -> executor.findProcessesUsing(push.dataset()));
+        // The handoff's drain reads the applications' sockets through their processes: found beside the first send (the
+        // drain checks them against their start times, and asks Docker again for one that restarted since).
+        if (push.round() == 1) {
+            Thread.ofVirtual().name("find-processes-" + push.dataset()).start(() -> executor.findProcessesUsing(push.dataset()));
+        }
         var result = push(move, push);
         progress.computeIfPresent(push.dataset(), (k, p) -> p.roundDone(result.bytes()));
         move.detail = "round " + push.round() + " sent " + result.bytes() + " bytes";

@@ -199,7 +199,12 @@ final class MovePlanner {
     }
 
     private static boolean usedHere(Planner.Input in, DatasetId id) {
-        return in.local().containers().values().stream().anyMatch(c -> c.running() && c.uses(id));
+        return runningHere(in, id).findAny().isPresent();
+    }
+
+    /** The containers running here with {@code id}. */
+    private static java.util.stream.Stream<LocalState.LocalContainer> runningHere(Planner.Input in, DatasetId id) {
+        return in.local().containers().values().stream().filter(c -> c.running() && c.uses(id));
     }
 
     /**
@@ -208,8 +213,7 @@ final class MovePlanner {
      */
     static java.util.Optional<Change.DrainConnections> drain(Planner.Input in, DatasetId id) {
         var ports = new java.util.TreeMap<String, List<Integer>>();
-        in.local().containers().values().stream().filter(c -> c.running() && c.uses(id))
-                .forEach(c -> java.util.Optional.ofNullable(in.configuration().applications().get(c.name())).filter(app -> !app.ports().isEmpty())
+        runningHere(in, id).forEach(c -> java.util.Optional.ofNullable(in.configuration().applications().get(c.name())).filter(app -> !app.ports().isEmpty())
                         .ifPresent(app -> ports.put(app.name(), app.ports().stream().map(p -> p.internal()).sorted().toList())));
         if (ports.isEmpty() || in.settings().drain().isZero()) {
             return java.util.Optional.empty();
