@@ -443,6 +443,22 @@ public final class ConfigurationStore implements AutoCloseable {
         return current;
     }
 
+    /**
+     * How long a write's steps took on its writer's replica: {@code prepare} (the change worked out on the copy, with
+     * retries after a lost compare-and-set and the entries of a change another replica committed last), {@code register}
+     * (the compare-and-set, waiting for the register's owner and backups), {@code entries} (the change's entries, waiting
+     * for their owners and backups) and {@code disk} (this replica's copy and log, fsynced).
+     */
+    public record CommitTimes(long prepareNanos, long registerNanos, long entriesNanos, long diskNanos) {
+    }
+
+    private final List<Consumer<CommitTimes>> commitWatchers = new CopyOnWriteArrayList<>();
+
+    /** Calls {@code watcher} with the steps' times of every write committed through this replica. */
+    public void onCommit(Consumer<CommitTimes> watcher) {
+        commitWatchers.add(watcher);
+    }
+
     /** Calls {@code listener} with every newer configuration (from any replica). */
     public void onChange(Consumer<Configuration> listener) {
         listeners.add(listener);
@@ -454,6 +470,7 @@ public final class ConfigurationStore implements AutoCloseable {
      * unchanged one when {@code change} returned its argument.
      */
     public Configuration update(String ifMatches, UnaryOperator<Configuration> change) {
+        long started = System.nanoTime();
         // First from this replica's copy, which the register's events keep current: the compare-and-set below is what
         // makes a write atomic, and it fails when the copy was behind. Only then (or before answering 412) is the register
         // read: one round trip to the member that owns it fewer per write, which is most of a write on three replicas.
@@ -509,22 +526,27 @@ public final class ConfigurationStore implements AutoCloseable {
             }
             var json = delta.toJson();
             String expected = registered;
+            long committing = System.nanoTime();
             if (!withMajority(() -> head.replace(HEAD, expected, json)) && !json.equals(withMajority(() -> head.get(HEAD)))) {
                 fromCopy = false;
                 continue;
             }
+            long committed = System.nanoTime();
             // Taken, or refused while the register holds exactly this change: when the member owning the register dies
             // mid-call, Hazelcast runs the compare-and-set again on the new owner, which finds it done and answers false.
             // Writing it again would give one change two versions, and a conditional writer a 412 for a write taken.
             after = after.atVersion(version).untracked();
             afterCommit.accept(version);
             writeEntries(delta, true);
+            long written = System.nanoTime();
             // Only now: another writer on this replica that commits the next change meanwhile writes this one's entries
             // first. Set at the commit (before), it skipped them while they were still being written, and a replica that
             // loaded the entries then (a gap in its events) lost this acknowledged change for good (a CI failure of
             // ConfigurationStoreTest's concurrent writers, one dataset missing on one replica).
             wroteLast.accumulateAndGet(version, Math::max);
             apply(delta, json, after);
+            var times = new CommitTimes(committing - started, committed - committing, written - committed, System.nanoTime() - written);
+            commitWatchers.forEach(w -> w.accept(times));
             return after;
         }
     }
