@@ -34,6 +34,8 @@ public final class ControlService implements AutoCloseable {
     static final String CONFIGURATION_MAP = "flocker-configuration";
     /** The configuration's commit register: its version and last change (one small entry). */
     static final String CONFIGURATION_HEAD_MAP = "flocker-configuration-head";
+    /** Versions whose entries their writer wrote ({@link ConfigurationStore#announceWrittenOn}). */
+    static final String CONFIGURATION_WRITTEN_TOPIC = "flocker-configuration-written";
     /** Each replica's HTTP API address, by Hazelcast member: where the others fetch images from. */
     static final String API_ENDPOINTS_MAP = "flocker-api-endpoints";
     static final String NODE_STATE_MAP = "flocker-node-state";
@@ -201,6 +203,7 @@ public final class ControlService implements AutoCloseable {
             phases.mark("disk read's rest");
             this.configuration = new ConfigurationStore(hazelcast.getMap(CONFIGURATION_HEAD_MAP), hazelcast.getMap(CONFIGURATION_MAP),
                     log, fromDisk);
+            configuration.announceWrittenOn(hazelcast.getTopic(CONFIGURATION_WRITTEN_TOPIC));
             phases.mark(configuration.startedFromDisk() ? "configuration (seeded or kept from disk)" : "configuration (copied from the cluster)");
             this.state = new NodeStateStore(hazelcast.getMap(NODE_STATE_MAP), hazelcast.getMap(LAST_REPORTS_MAP),
                     hazelcast.getMap(NODE_SEEN_MAP), settings.nodeExpiry());

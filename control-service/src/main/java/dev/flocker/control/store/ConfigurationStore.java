@@ -63,6 +63,12 @@ public final class ConfigurationStore implements AutoCloseable {
     }
     /** The last version this replica wrote itself (its entries are known to be written). */
     private final java.util.concurrent.atomic.AtomicLong wroteLast = new java.util.concurrent.atomic.AtomicLong(-1);
+    /**
+     * The newest version whose writer announced its entries written ({@link #announceWrittenOn}): every change up to it is
+     * in the entries, as every writer writes the change before its own first when it does not know it written.
+     */
+    private final java.util.concurrent.atomic.AtomicLong announcedWritten = new java.util.concurrent.atomic.AtomicLong(-1);
+    private volatile com.hazelcast.topic.ITopic<Long> announcements;
     /** Tests only: runs in a writer between its commit and the writing of its entries (a slow writer, held there). */
     static volatile java.util.function.LongConsumer afterCommit = version -> { };
 
@@ -279,9 +285,14 @@ public final class ConfigurationStore implements AutoCloseable {
         return new Registered(registered, last);
     }
 
-    private synchronized Applied applied() {
-        return new Applied(current, currentJson);
+    /** The copy and its change's JSON, as one pair; read without the lock, which {@link #apply} holds while it fsyncs. */
+    private Applied applied() {
+        var latest = this.latest;
+        return latest != null ? latest : new Applied(null, null);
     }
+
+    /** Set with {@link #current} and {@link #currentJson}. */
+    private volatile Applied latest;
 
     /**
      * Replaces this replica's copy by the cluster's, also when that is older (see {@link #catchUp()}), under the register's
@@ -425,7 +436,8 @@ public final class ConfigurationStore implements AutoCloseable {
         }
         current = configuration;
         currentJson = json;
-        history.addLast(new Applied(configuration, json));
+        latest = new Applied(configuration, json);
+        history.addLast(latest);
         if (history.size() > HISTORY) {
             history.removeFirst();
         }
@@ -446,8 +458,9 @@ public final class ConfigurationStore implements AutoCloseable {
     /**
      * How long a write's steps took on its writer's replica: {@code prepare} (the change worked out on the copy, with
      * retries after a lost compare-and-set and the entries of a change another replica committed last), {@code register}
-     * (the compare-and-set, waiting for the register's owner and backups), {@code entries} (the change's entries, waiting
-     * for their owners and backups) and {@code disk} (this replica's copy and log, fsynced).
+     * (the compare-and-set, waiting for the register's owner and backups), then, side by side from the commit on,
+     * {@code entries} (the change's entries, waiting for their owners and backups) and {@code disk} (this replica's copy
+     * and log, fsynced). The answer waits for both.
      */
     public record CommitTimes(long prepareNanos, long registerNanos, long entriesNanos, long diskNanos) {
     }
@@ -457,6 +470,18 @@ public final class ConfigurationStore implements AutoCloseable {
     /** Calls {@code watcher} with the steps' times of every write committed through this replica. */
     public void onCommit(Consumer<CommitTimes> watcher) {
         commitWatchers.add(watcher);
+    }
+
+    /**
+     * Writers announce on {@code topic} that a change's entries are written (after their owners and backups answered), and
+     * this replica hears the others': a writer whose last change came from another replica need not write that change's
+     * entries again before its own commit (a round trip to their owners and backups) once their writer announced them. A
+     * writer that has not heard it yet writes them, as before; an announcement is sent only for a commit that was
+     * acknowledged, so never for a change the cluster then lost.
+     */
+    public void announceWrittenOn(com.hazelcast.topic.ITopic<Long> topic) {
+        topic.addMessageListener(message -> announcedWritten.accumulateAndGet(message.getMessageObject(), Math::max));
+        announcements = topic;
     }
 
     /** Calls {@code listener} with every newer configuration (from any replica). */
@@ -520,7 +545,7 @@ public final class ConfigurationStore implements AutoCloseable {
             }
             long version = before.version() + 1;
             var delta = ConfigurationChange.between(before, after, version);
-            if (wroteLast.get() != before.version()) {
+            if (wroteLast.get() != before.version() && announcedWritten.get() < before.version()) {
                 // Its writer may have died before it did.
                 writeEntries(last != null ? last : ConfigurationChange.parse(registered), false);
             }
@@ -537,15 +562,28 @@ public final class ConfigurationStore implements AutoCloseable {
             // Writing it again would give one change two versions, and a conditional writer a 412 for a write taken.
             after = after.atVersion(version).untracked();
             afterCommit.accept(version);
-            writeEntries(delta, true);
+            // The entries are written by their owners while this replica logs the change to its disk: both are waited for
+            // before the answer, side by side rather than one after the other. Neither needs the other: a replica that
+            // reads the entries meanwhile (a reload) takes the register's change on top of them, and the register has it.
+            var entriesWritten = writeEntriesAsync(delta, true);
+            apply(delta, json, after);
+            long logged = System.nanoTime();
+            awaitEntries(entriesWritten);
             long written = System.nanoTime();
             // Only now: another writer on this replica that commits the next change meanwhile writes this one's entries
             // first. Set at the commit (before), it skipped them while they were still being written, and a replica that
             // loaded the entries then (a gap in its events) lost this acknowledged change for good (a CI failure of
             // ConfigurationStoreTest's concurrent writers, one dataset missing on one replica).
             wroteLast.accumulateAndGet(version, Math::max);
-            apply(delta, json, after);
-            var times = new CommitTimes(committing - started, committed - committing, written - committed, System.nanoTime() - written);
+            var topic = announcements;
+            if (topic != null) {
+                try {
+                    topic.publishAsync(version);
+                } catch (RuntimeException e) { // the next writer elsewhere writes them again, as without announcements
+                    LOG.atDebug().addKeyValue("version", version).log("cannot announce the entries written: " + e);
+                }
+            }
+            var times = new CommitTimes(committing - started, committed - committing, written - committed, logged - committed);
             commitWatchers.forEach(w -> w.accept(times));
             return after;
         }
@@ -553,10 +591,42 @@ public final class ConfigurationStore implements AutoCloseable {
 
     /** Writes a change's entries: {@code committed} by its writer, whose commit was acknowledged (see {@link PutIfNewer}). */
     private void writeEntries(ConfigurationChange change, boolean committed) {
+        awaitEntries(writeEntriesAsync(change, committed));
+    }
+
+    /** A change's entries being written: what was asked of which keys, and the answer to come. */
+    private record EntriesWrite(java.util.Set<String> keys, PutIfNewer processor, java.util.concurrent.CompletableFuture<Map<String, Boolean>> answer) {
+    }
+
+    /** Starts writing a change's entries (null when it has none); {@link #awaitEntries} waits for them. */
+    private EntriesWrite writeEntriesAsync(ConfigurationChange change, boolean committed) {
         if (change.puts().isEmpty() && change.removes().isEmpty()) {
+            return null;
+        }
+        var keys = change.keys();
+        var processor = new PutIfNewer(change.version(), change.puts(), committed);
+        java.util.concurrent.CompletableFuture<Map<String, Boolean>> answer;
+        try {
+            answer = entries.submitToKeys(keys, processor).toCompletableFuture();
+        } catch (SplitBrainProtectionException e) {
+            answer = java.util.concurrent.CompletableFuture.failedFuture(e); // asked again by awaitEntries
+        }
+        return new EntriesWrite(keys, processor, answer);
+    }
+
+    /**
+     * Waits for {@link #writeEntriesAsync}'s write; one refused for want of a majority is asked again, as
+     * {@link #withMajority} retries any operation.
+     */
+    private void awaitEntries(EntriesWrite write) {
+        if (write == null) {
             return;
         }
-        withMajority(() -> onKeys(change.keys(), new PutIfNewer(change.version(), change.puts(), committed)));
+        var answer = new java.util.concurrent.atomic.AtomicReference<>(write.answer());
+        withMajority(() -> {
+            var pending = answer.getAndSet(null);
+            return pending != null ? await(pending) : onKeys(write.keys(), write.processor());
+        });
     }
 
     /**
@@ -612,7 +682,11 @@ public final class ConfigurationStore implements AutoCloseable {
      * in {@code executeOnKeys} with every other writer done), so the wait looks every second whether the member still runs.
      */
     private <R> Map<String, R> onKeys(java.util.Set<String> keys, EntryProcessor<String, String, R> processor) {
-        var future = entries.submitToKeys(keys, processor).toCompletableFuture();
+        return await(entries.submitToKeys(keys, processor).toCompletableFuture());
+    }
+
+    /** Waits for an answer of {@link #onKeys}, looking every second whether this replica's member still runs. */
+    private <R> R await(java.util.concurrent.CompletableFuture<R> future) {
         while (true) {
             try {
                 return future.get(1, java.util.concurrent.TimeUnit.SECONDS);

@@ -75,7 +75,11 @@ class ConfigurationStoreTest {
             for (int i = 0; i < replicas; i++) {
                 var m = started.get(i);
                 var log = new ConfigurationLog(data.resolve("r" + i), 50);
-                java.util.concurrent.Callable<ConfigurationStore> store = () -> new ConfigurationStore(m.getMap("head"), m.getMap("entries"), log);
+                java.util.concurrent.Callable<ConfigurationStore> store = () -> {
+                    var made = new ConfigurationStore(m.getMap("head"), m.getMap("entries"), log);
+                    made.announceWrittenOn(m.getTopic("written")); // as the service's replicas do
+                    return made;
+                };
                 if (together) {
                     starting.add(threads.submit(store));
                 } else {
@@ -422,6 +426,52 @@ class ConfigurationStoreTest {
             stores.add(late);
             assertThat(late.current().datasets()).containsKeys(slow.datasetId(), next.datasetId());
             assertThat(late.current()).isEqualTo(afterNext);
+            release.countDown();
+            assertThat(slowWrite.get(30, TimeUnit.SECONDS).datasets()).containsKey(slow.datasetId());
+        } finally {
+            release.countDown();
+            threads.close();
+            ConfigurationStore.afterCommit = version -> { };
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 90, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void aChangeWhoseWriterHasNotAnnouncedItsEntriesWrittenIsWrittenByTheNextWriterOfAnotherReplica(@TempDir Path data) throws Exception {
+        var replicas = start(data, 2);
+        var first = replicas.get(0).update(null, c -> c.withDataset(dataset("first")));
+        // Announced by now or not, the next change from the other replica keeps it (written again or known written).
+        var second = replicas.get(1).update(null, c -> c.withDataset(dataset("second")));
+        assertThat(second.version()).isEqualTo(first.version() + 1);
+        var held = new java.util.concurrent.CountDownLatch(1);
+        var release = new java.util.concurrent.CountDownLatch(1);
+        long slowVersion = second.version() + 1;
+        ConfigurationStore.afterCommit = version -> {
+            if (version == slowVersion) {
+                held.countDown();
+                try {
+                    release.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        var threads = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            var slow = dataset("slow");
+            var slowWrite = threads.submit(() -> replicas.get(0).update(null, c -> c.withDataset(slow)));
+            assertThat(held.await(30, TimeUnit.SECONDS)).as("the slow writer committed").isTrue();
+            // Committed on replica 0, its entries neither written nor announced: replica 1 commits the next change, as a
+            // writer that dies here would leave it. The entries must then hold the slow change: replica 1 wrote them.
+            awaitVersion(replicas.get(1), slowVersion);
+            var next = dataset("next");
+            var afterNext = replicas.get(1).update(null, c -> c.withDataset(next));
+            assertThat(afterNext.version()).isEqualTo(slowVersion + 1);
+            var late = new ConfigurationStore(members.get(1).getMap("head"), members.get(1).getMap("entries"),
+                    new ConfigurationLog(data.resolve("late"), 50));
+            stores.add(late);
+            assertThat(late.current()).isEqualTo(afterNext);
+            assertThat(late.current().datasets()).containsKeys(slow.datasetId(), next.datasetId());
             release.countDown();
             assertThat(slowWrite.get(30, TimeUnit.SECONDS).datasets()).containsKey(slow.datasetId());
         } finally {
