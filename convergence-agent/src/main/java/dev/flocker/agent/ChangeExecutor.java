@@ -31,6 +31,15 @@ final class ChangeExecutor {
     private static final int KEEP_SNAPSHOTS = 3;
     /** The longest a container's creation or start may take before the change is given up. */
     static final java.time.Duration START_LIMIT = java.time.Duration.ofSeconds(100);
+    /**
+     * How long a loop waits for one dataset change (ZFS, SSH) before it goes on without it. Such a change takes well under
+     * a second, up to ~18 s when a dataset stays busy; zfs-fuse has been seen to hang one for good (an unmount, 90 s a try,
+     * in CI), which held every other dataset's changes, the host's reports and its routes meanwhile. A change still running
+     * then goes on by itself ({@link #lingering}); its dataset's changes wait for it, the others do not.
+     */
+    static final java.time.Duration PATIENCE = java.time.Duration.ofSeconds(10);
+    /** Changes that outlasted {@link #PATIENCE} and still run, by dataset: later loops skip those datasets' changes. */
+    private final Map<DatasetId, Change> lingering = new ConcurrentHashMap<>();
     /** What an application gets to stop when its node is fenced, before it is killed. */
     static final java.time.Duration FENCE_GRACE = java.time.Duration.ofSeconds(1);
 
@@ -76,13 +85,23 @@ final class ChangeExecutor {
             for (var step : steps) {
                 var running = new ArrayList<Map.Entry<Change, Future<?>>>();
                 for (var change : step) {
+                    var waitingFor = change.datasets().stream().map(lingering::get).filter(java.util.Objects::nonNull).findFirst();
+                    if (waitingFor.isPresent()) {
+                        LOG.atDebug().addKeyValue("change", change).log("skipped: " + waitingFor.get() + " still runs");
+                        change.datasets().forEach(failed::add); // nor its later steps
+                        allApplied = false;
+                        continue;
+                    }
                     if (change.datasets().stream().anyMatch(failed::contains)) {
                         // e.g. never start an application on a copy that could not be made writable
                         LOG.atWarn().addKeyValue("change", change).log("skipped: an earlier change of its dataset failed");
                         allApplied = false;
                         continue;
                     }
-                    running.add(Map.entry(change, executor.submit(() -> apply(change))));
+                    // A dataset change is awaited patiently, with a callback for its end (awaitPatiently); others as a task
+                    // whose thread awaitStart can interrupt when it gives up.
+                    running.add(Map.entry(change, patient(change) ? java.util.concurrent.CompletableFuture.runAsync(() -> apply(change), executor)
+                            : executor.submit(() -> apply(change))));
                 }
                 for (var entry : running) {
                     if (!await(entry.getKey(), entry.getValue(), failed)) {
@@ -100,8 +119,11 @@ final class ChangeExecutor {
         try {
             if (change instanceof Change.StartApplication || change instanceof Change.CreateApplication) {
                 awaitStart(change, result);
-            } else {
-                result.get(); // ZFS, SSH and stops are bounded where they are made (a stop, and a restart, by its grace period)
+            } else if (!patient(change)) {
+                result.get(); // stops are bounded by their grace period, the proxy's routes do not wait
+            } else if (!awaitPatiently(change, (java.util.concurrent.CompletableFuture<?>) result)) {
+                change.datasets().forEach(failed::add);
+                return false;
             }
             if (change.dataset() != null) {
                 errors.remove(change.dataset());
@@ -123,6 +145,46 @@ final class ChangeExecutor {
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** A dataset change (ZFS, SSH), awaited at most {@link #PATIENCE}; applications' have limits of their own. */
+    private static boolean patient(Change change) {
+        return !(change instanceof Change.ApplicationChange) && !change.datasets().isEmpty();
+    }
+
+    /**
+     * Waits for a dataset change at most {@link #PATIENCE}; false when it still runs then: it is left to end by itself
+     * ({@link #lingering} until then), and its dataset's error says so meanwhile. Its outcome, when it comes, is kept as
+     * any change's is. Throws as {@link Future#get} does.
+     */
+    private boolean awaitPatiently(Change change, java.util.concurrent.CompletableFuture<?> result) throws InterruptedException, ExecutionException {
+        try {
+            result.get(PATIENCE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            change.datasets().forEach(d -> lingering.put(d, change));
+            var kind = change.getClass().getSimpleName();
+            LOG.atWarn().addKeyValue("change", change).log("still running after " + PATIENCE.toSeconds()
+                    + " s; the loop goes on without it, and its dataset's other changes wait for it");
+            if (change.dataset() != null) {
+                errors.put(change.dataset(), kind + " still running after " + PATIENCE.toSeconds() + " s");
+            }
+            result.whenComplete((ok, failure) -> {
+                change.datasets().forEach(d -> lingering.remove(d, change));
+                if (change.dataset() == null) {
+                    return;
+                }
+                if (failure == null) {
+                    errors.remove(change.dataset());
+                    LOG.atInfo().addKeyValue("change", change).log("done at last");
+                } else {
+                    var cause = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : failure;
+                    LOG.atWarn().addKeyValue("change", change).log("change failed: " + rootMessage(cause));
+                    errors.put(change.dataset(), kind + " failed: " + rootMessage(cause));
+                }
+            });
             return false;
         }
     }
@@ -177,7 +239,10 @@ final class ChangeExecutor {
                 containers.stopUsing(c.dataset());
                 driver.makeReplica(c.dataset());
             }
-            case Change.DeleteDataset c -> driver.destroy(c.dataset());
+            case Change.DeleteDataset c -> {
+                Failpoints.pause("delete-dataset"); // a destroy that hangs, for tests
+                driver.destroy(c.dataset());
+            }
             case Change.StartApplication c -> containers.start(c.application(), mounted(c.application()), c.made());
             case Change.CreateApplication c -> containers.create(c.application(), volumePaths(c.application()));
             case Change.RestartApplication c -> {

@@ -112,6 +112,14 @@ final class LabCluster implements AutoCloseable {
         return work.resolve("agent-n" + i + ".yml");
     }
 
+    /** How long host i's agent holds a dataset's destroy it begins while {@link #holdDeletes}'s file exists. */
+    static final long HELD_DELETE_MILLIS = 20_000;
+
+    /** While this file exists, host {@code i}'s agent holds each destroy it begins, as a hung zfs call would. */
+    Path holdDeletes(int i) {
+        return work.resolve("hold-delete-n" + i);
+    }
+
     Path agentLog(int i) {
         return work.resolve("agent-n" + i + ".log");
     }
@@ -143,7 +151,9 @@ final class LabCluster implements AutoCloseable {
                     """.formatted(lab.bridgeIp(), control.agentPort(), host.pool(), host.mountRoot(), host.ip(), nodeId(i),
                     host.dir().resolve("agent"), host.dockerHost(), lab.sshKey(), lab.knownHosts(), Lab.PLUGIN_URL, control.apiPort(), pluginSettings,
                     nodeTls.ca(), nodeTls.certificate(), nodeTls.key(), pluginTls.certificate(), pluginTls.key(), extraAgentConfig));
-            var options = new java.util.ArrayList<>(List.of("-Dflocker.failpoints=" + failpoints));
+            // Every agent can be made to hold a destroy (holdDeletes); without that file the point is a no-op.
+            var held = "delete-dataset:" + HELD_DELETE_MILLIS + "@" + holdDeletes(i);
+            var options = new java.util.ArrayList<>(List.of("-Dflocker.failpoints=" + (failpoints.isEmpty() ? held : failpoints + "," + held)));
             options.addAll(jvmOptions);
             var command = Lab.javaCommand(host, options, AgentMain.class, "--config", config.toString());
             var process = new ProcessBuilder(command).redirectErrorStream(true)

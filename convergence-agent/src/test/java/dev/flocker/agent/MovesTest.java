@@ -220,6 +220,36 @@ class MovesTest extends AgentLabTest {
     }
 
     /**
+     * A destroy that hangs (zfs-fuse once hung a deleted dataset's unmount for good, on every retry) holds neither the loop
+     * nor other datasets: after ChangeExecutor.PATIENCE the loop goes on without it, and the dataset's state says it is
+     * still being deleted. Here the agent holds the destroy (a failpoint) for longer than the patience.
+     */
+    @Test
+    void aDestroyThatHangsHoldsNeitherTheLoopNorOtherDatasets() throws Exception {
+        var stuck = cluster.client.createDataset(N1, null, Map.of("name", "stuck"), null, null).datasetId();
+        cluster.await("n1 mounts the dataset to delete", 30, () -> N1.equals(cluster.primaryOf(stuck)));
+        var hold = cluster.holdDeletes(1);
+        Files.writeString(hold, "");
+        try {
+            cluster.client.deleteDataset(stuck);
+            cluster.await("n1 holds its destroy", 30, () -> logHas(1, "failpoint=delete-dataset"));
+        } finally {
+            Files.deleteIfExists(hold); // only that destroy is held
+        }
+        var other = cluster.client.createDataset(N1, null, Map.of("name", "beside-a-stuck-delete"), null, null).datasetId();
+        cluster.await("n1 mounts another dataset while the destroy is held", 30, () -> N1.equals(cluster.primaryOf(other)));
+        // Timing-free: the held destroy has not ended (its dataset is still in ZFS), yet the loop made and reported the other.
+        assertThat(exists(1, stuck)).as("the held dataset is still there when the other is mounted").isTrue();
+        assertThat(cluster.client.moves()).as("n1's report while its destroy is held")
+                .anyMatch(m -> m.datasetId().equals(stuck) && m.detail() != null && m.detail().contains("DeleteDataset still running"));
+        cluster.await("the held destroy ends and the dataset is gone", 30 + (int) (LabCluster.HELD_DELETE_MILLIS / 1000),
+                () -> !exists(1, stuck) && !exists(2, stuck));
+        cluster.await("no error is left for it", 30, () -> cluster.client.moves().stream().noneMatch(m -> m.datasetId().equals(stuck)));
+        cluster.client.deleteDataset(other);
+        cluster.await("the other is gone too", 30, () -> !exists(1, other));
+    }
+
+    /**
      * A loop slower than the node expiry (15 s here; a busy pool or dockerd) does not make its node vanish from the
      * cluster state: the agent's pings come from a thread of their own. Before, a deployment then failed with "No known
      * node with address ...".

@@ -34,6 +34,11 @@ public final class ZfsCommand {
         return run(command("zfs", args), null);
     }
 
+    /** As {@link #zfs}, given up after {@code timeoutSeconds} instead of {@link #TIMEOUT_SECONDS}. */
+    public String zfsWithin(long timeoutSeconds, String... args) {
+        return run(command("zfs", args), null, timeoutSeconds);
+    }
+
     public String zpool(String... args) {
         return run(command("zpool", args), null);
     }

@@ -29,4 +29,9 @@ public final class ZfsException extends VolumeException {
     public boolean busy() {
         return stderr.contains("busy");
     }
+
+    /** The command did not end within its time limit and was killed ({@link ZfsCommand}). */
+    public boolean timedOut() {
+        return exitCode == -1 && stderr.startsWith("did not finish in ");
+    }
 }

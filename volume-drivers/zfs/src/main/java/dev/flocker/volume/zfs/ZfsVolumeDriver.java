@@ -140,7 +140,7 @@ public final class ZfsVolumeDriver implements VolumeDriver {
             return;
         }
         if (volume.get().mounted()) {
-            unmount(id);
+            unmountForDestroy(id);
         }
         retryWhileBusy(() -> zfs.zfs("destroy", "-r", datasetName(id)));
         // zfs-fuse leaves the empty mountpoint directory behind; a removed volume should leave nothing.
@@ -330,14 +330,33 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         return require(id);
     }
 
-    /** Unmounts it, waiting while it is busy; an unmount that failed but left it unmounted (by someone else) is fine. */
-    private void unmount(DatasetId id) {
+    /** How long a deleted dataset's unmount may take before it is forced: a plain one takes well under a second. */
+    static final long DESTROY_UNMOUNT_SECONDS = 20;
+
+    /**
+     * Unmounts a dataset about to be destroyed, waiting while it is busy (an unmount that failed but left it unmounted, by
+     * someone else, is fine). zfs-fuse has been seen to hang such an unmount for good (a dataset created
+     * and deleted half a second later, on two pools of one daemon at once: every retry hung again, 90 s each, in CI); one
+     * that has not ended after {@link #DESTROY_UNMOUNT_SECONDS} is given up and the unmount forced ({@code zfs unmount -f}:
+     * the kernel aborts the file system's requests its daemon has not answered). Forcing loses nothing that is kept: the
+     * dataset is being destroyed.
+     */
+    private void unmountForDestroy(DatasetId id) {
         try {
-            unmountRetrying(id);
+            retryWhileBusy(() -> zfs.zfsWithin(DESTROY_UNMOUNT_SECONDS, "unmount", datasetName(id)));
         } catch (ZfsException e) {
-            if (require(id).mounted()) {
-                throw e;
+            if (!e.timedOut()) {
+                if (require(id).mounted()) {
+                    throw e;
+                }
+                return; // unmounted by someone else meanwhile
             }
+            if (!require(id).mounted()) {
+                return; // it ended as it was killed
+            }
+            LOG.atWarn().addKeyValue("dataset", id).log("unmount of a deleted dataset did not end in " + DESTROY_UNMOUNT_SECONDS
+                    + " s; forcing it");
+            zfs.zfs("unmount", "-f", datasetName(id));
         }
     }
 
