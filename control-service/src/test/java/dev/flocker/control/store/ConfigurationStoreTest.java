@@ -398,41 +398,17 @@ class ConfigurationStoreTest {
     void aChangeWhoseWriterIsStillWritingItsEntriesIsNotLostByTheNextWriterOfTheSameReplica(@TempDir Path data) throws Exception {
         var replicas = start(data, 1);
         var first = replicas.get(0).update(null, c -> c.withDataset(dataset("first")));
-        var held = new java.util.concurrent.CountDownLatch(1);
-        var release = new java.util.concurrent.CountDownLatch(1);
-        long slowVersion = first.version() + 1;
-        ConfigurationStore.afterCommit = version -> {
-            if (version == slowVersion) {
-                held.countDown();
-                try {
-                    release.await(60, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        };
-        var threads = Executors.newVirtualThreadPerTaskExecutor();
-        try {
-            var slow = dataset("slow");
-            var slowWrite = threads.submit(() -> replicas.get(0).update(null, c -> c.withDataset(slow)));
-            assertThat(held.await(30, TimeUnit.SECONDS)).as("the slow writer committed").isTrue();
+        var slow = dataset("slow");
+        withWriteHeldAfterCommit(replicas.get(0), slow, first.version() + 1, slowVersion -> {
             // Committed, its entries not written yet: another writer of the same replica commits the next change.
             var next = dataset("next");
             var afterNext = replicas.get(0).update(null, c -> c.withDataset(next));
             assertThat(afterNext.version()).isEqualTo(slowVersion + 1);
             // A replica loading the cluster's configuration now (a new one, or one that missed events) has both.
-            var late = new ConfigurationStore(members.get(0).getMap("head"), members.get(0).getMap("entries"),
-                    new ConfigurationLog(data.resolve("late"), 50));
-            stores.add(late);
+            var late = lateReplica(0, data);
             assertThat(late.current().datasets()).containsKeys(slow.datasetId(), next.datasetId());
             assertThat(late.current()).isEqualTo(afterNext);
-            release.countDown();
-            assertThat(slowWrite.get(30, TimeUnit.SECONDS).datasets()).containsKey(slow.datasetId());
-        } finally {
-            release.countDown();
-            threads.close();
-            ConfigurationStore.afterCommit = version -> { };
-        }
+        });
     }
 
     @Test
@@ -443,11 +419,34 @@ class ConfigurationStoreTest {
         // Announced by now or not, the next change from the other replica keeps it (written again or known written).
         var second = replicas.get(1).update(null, c -> c.withDataset(dataset("second")));
         assertThat(second.version()).isEqualTo(first.version() + 1);
+        var slow = dataset("slow");
+        withWriteHeldAfterCommit(replicas.get(0), slow, second.version() + 1, slowVersion -> {
+            // Committed on replica 0, its entries neither written nor announced: replica 1 commits the next change, as a
+            // writer that dies here would leave it. The entries must then hold the slow change: replica 1 wrote them.
+            awaitVersion(replicas.get(1), slowVersion);
+            var next = dataset("next");
+            var afterNext = replicas.get(1).update(null, c -> c.withDataset(next));
+            assertThat(afterNext.version()).isEqualTo(slowVersion + 1);
+            var late = lateReplica(1, data);
+            assertThat(late.current()).isEqualTo(afterNext);
+            assertThat(late.current().datasets()).containsKeys(slow.datasetId(), next.datasetId());
+        });
+    }
+
+    /** What runs while a write is held between its commit and its entries' write; given the held write's version. */
+    private interface WhileHeld {
+        void run(long heldVersion) throws Exception;
+    }
+
+    /**
+     * Adds {@code slow} through {@code writer}, holds that write (of {@code version}) between its commit and the writing of
+     * its entries while {@code meanwhile} runs, then lets it finish and checks it was taken.
+     */
+    private static void withWriteHeldAfterCommit(ConfigurationStore writer, Dataset slow, long version, WhileHeld meanwhile) throws Exception {
         var held = new java.util.concurrent.CountDownLatch(1);
         var release = new java.util.concurrent.CountDownLatch(1);
-        long slowVersion = second.version() + 1;
-        ConfigurationStore.afterCommit = version -> {
-            if (version == slowVersion) {
+        ConfigurationStore.afterCommit = v -> {
+            if (v == version) {
                 held.countDown();
                 try {
                     release.await(60, TimeUnit.SECONDS);
@@ -458,27 +457,24 @@ class ConfigurationStoreTest {
         };
         var threads = Executors.newVirtualThreadPerTaskExecutor();
         try {
-            var slow = dataset("slow");
-            var slowWrite = threads.submit(() -> replicas.get(0).update(null, c -> c.withDataset(slow)));
+            var slowWrite = threads.submit(() -> writer.update(null, c -> c.withDataset(slow)));
             assertThat(held.await(30, TimeUnit.SECONDS)).as("the slow writer committed").isTrue();
-            // Committed on replica 0, its entries neither written nor announced: replica 1 commits the next change, as a
-            // writer that dies here would leave it. The entries must then hold the slow change: replica 1 wrote them.
-            awaitVersion(replicas.get(1), slowVersion);
-            var next = dataset("next");
-            var afterNext = replicas.get(1).update(null, c -> c.withDataset(next));
-            assertThat(afterNext.version()).isEqualTo(slowVersion + 1);
-            var late = new ConfigurationStore(members.get(1).getMap("head"), members.get(1).getMap("entries"),
-                    new ConfigurationLog(data.resolve("late"), 50));
-            stores.add(late);
-            assertThat(late.current()).isEqualTo(afterNext);
-            assertThat(late.current().datasets()).containsKeys(slow.datasetId(), next.datasetId());
+            meanwhile.run(version);
             release.countDown();
             assertThat(slowWrite.get(30, TimeUnit.SECONDS).datasets()).containsKey(slow.datasetId());
         } finally {
             release.countDown();
             threads.close();
-            ConfigurationStore.afterCommit = version -> { };
+            ConfigurationStore.afterCommit = v -> { };
         }
+    }
+
+    /** A new replica's store on member {@code member}: it loads the cluster's configuration (its disk is empty). */
+    private ConfigurationStore lateReplica(int member, Path data) {
+        var late = new ConfigurationStore(members.get(member).getMap("head"), members.get(member).getMap("entries"),
+                new ConfigurationLog(data.resolve("late"), 50));
+        stores.add(late);
+        return late;
     }
 
     @Test
