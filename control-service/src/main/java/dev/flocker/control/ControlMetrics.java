@@ -45,16 +45,11 @@ final class ControlMetrics {
                 .description("Datasets in the configuration, deleted ones included").register(registry);
         Gauge.builder("flocker.configuration.applications", configuration, c -> c.current().applications().size())
                 .description("Applications in the configuration").register(registry);
-        var steps = java.util.stream.Stream.of("prepare", "register", "entries", "disk").collect(java.util.stream.Collectors.toMap(
+        var steps = ConfigurationStore.CommitTimes.STEPS.stream().collect(java.util.stream.Collectors.toMap(
                 step -> step, step -> io.micrometer.core.instrument.Timer.builder("flocker.configuration.commit")
                         .description("Steps of the configuration writes committed through this replica").tag("step", step)
                         .publishPercentileHistogram().register(registry)));
-        configuration.onCommit(t -> {
-            steps.get("prepare").record(t.prepareNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
-            steps.get("register").record(t.registerNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
-            steps.get("entries").record(t.entriesNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
-            steps.get("disk").record(t.diskNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
-        });
+        configuration.onCommit(t -> t.byStep().forEach((step, nanos) -> steps.get(step).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS)));
     }
 
     void agentsConnected(IntSupplier connections) {

@@ -125,23 +125,13 @@ final class ChangeExecutor {
                 change.datasets().forEach(failed::add);
                 return false;
             }
-            if (change.dataset() != null) {
-                errors.remove(change.dataset());
-            }
-            if (change instanceof Change.ApplicationChange app) {
-                applicationErrors.remove(app.application().name());
-            }
+            succeeded(change);
             return true;
         } catch (ExecutionException e) {
-            var message = rootMessage(e.getCause());
-            LOG.atWarn().addKeyValue("change", change).log("change failed: " + message);
             if (change.dataset() != null) {
                 failed.add(change.dataset());
-                errors.put(change.dataset(), change.getClass().getSimpleName() + " failed: " + message);
             }
-            if (change instanceof Change.ApplicationChange app) {
-                applicationErrors.put(app.application().name(), change.getClass().getSimpleName() + " failed: " + message);
-            }
+            failedWith(change, e.getCause());
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -165,27 +155,43 @@ final class ChangeExecutor {
             return true;
         } catch (java.util.concurrent.TimeoutException e) {
             change.datasets().forEach(d -> lingering.put(d, change));
-            var kind = change.getClass().getSimpleName();
             LOG.atWarn().addKeyValue("change", change).log("still running after " + PATIENCE.toSeconds()
                     + " s; the loop goes on without it, and its dataset's other changes wait for it");
             if (change.dataset() != null) {
-                errors.put(change.dataset(), kind + " still running after " + PATIENCE.toSeconds() + " s");
+                errors.put(change.dataset(), change.getClass().getSimpleName() + " still running after " + PATIENCE.toSeconds() + " s");
             }
             result.whenComplete((ok, failure) -> {
                 change.datasets().forEach(d -> lingering.remove(d, change));
-                if (change.dataset() == null) {
-                    return;
-                }
                 if (failure == null) {
-                    errors.remove(change.dataset());
                     LOG.atInfo().addKeyValue("change", change).log("done at last");
+                    succeeded(change);
                 } else {
-                    var cause = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : failure;
-                    LOG.atWarn().addKeyValue("change", change).log("change failed: " + rootMessage(cause));
-                    errors.put(change.dataset(), kind + " failed: " + rootMessage(cause));
+                    failedWith(change, failure); // rootMessage looks through the CompletionException
                 }
             });
             return false;
+        }
+    }
+
+    /** A change applied: its dataset's and application's last errors go. */
+    private void succeeded(Change change) {
+        if (change.dataset() != null) {
+            errors.remove(change.dataset());
+        }
+        if (change instanceof Change.ApplicationChange app) {
+            applicationErrors.remove(app.application().name());
+        }
+    }
+
+    /** A change failed with {@code cause}: logged, and kept as its dataset's and application's last error. */
+    private void failedWith(Change change, Throwable cause) {
+        var message = rootMessage(cause);
+        LOG.atWarn().addKeyValue("change", change).log("change failed: " + message);
+        if (change.dataset() != null) {
+            errors.put(change.dataset(), change.getClass().getSimpleName() + " failed: " + message);
+        }
+        if (change instanceof Change.ApplicationChange app) {
+            applicationErrors.put(app.application().name(), change.getClass().getSimpleName() + " failed: " + message);
         }
     }
 

@@ -463,6 +463,13 @@ public final class ConfigurationStore implements AutoCloseable {
      * and log, fsynced). The answer waits for both.
      */
     public record CommitTimes(long prepareNanos, long registerNanos, long entriesNanos, long diskNanos) {
+        /** The steps' names, as {@link #byStep} keys them. */
+        public static final List<String> STEPS = List.of("prepare", "register", "entries", "disk");
+
+        /** Each step's time in nanoseconds, by name. */
+        public Map<String, Long> byStep() {
+            return Map.of("prepare", prepareNanos, "register", registerNanos, "entries", entriesNanos, "disk", diskNanos);
+        }
     }
 
     private final List<Consumer<CommitTimes>> commitWatchers = new CopyOnWriteArrayList<>();
@@ -622,11 +629,11 @@ public final class ConfigurationStore implements AutoCloseable {
         if (write == null) {
             return;
         }
-        var answer = new java.util.concurrent.atomic.AtomicReference<>(write.answer());
-        withMajority(() -> {
-            var pending = answer.getAndSet(null);
-            return pending != null ? await(pending) : onKeys(write.keys(), write.processor());
-        });
+        try {
+            await(write.answer());
+        } catch (SplitBrainProtectionException e) {
+            withMajority(() -> onKeys(write.keys(), write.processor()));
+        }
     }
 
     /**

@@ -364,7 +364,7 @@ public final class ControlServiceBenchmark {
                     + " p99 <= %.1f ms (the client's row above: p99 %.1f ms)%n", bucketPercentile(before.get("api"), serverWritesAfter.get("api"), 50),
                     bucketPercentile(before.get("api"), serverWritesAfter.get("api"), 99), p99(writes));
             // Every write committed through any replica (the ones that answered 412 included none of these steps).
-            for (var step : List.of("prepare", "register", "entries", "disk")) {
+            for (var step : dev.flocker.control.store.ConfigurationStore.CommitTimes.STEPS) {
                 var empty = new java.util.TreeMap<Double, Long>();
                 System.out.printf("  its step %s: p50 <= %.1f ms, p99 <= %.1f ms%n", step,
                         bucketPercentile(before.getOrDefault(step, empty), serverWritesAfter.getOrDefault(step, empty), 50),

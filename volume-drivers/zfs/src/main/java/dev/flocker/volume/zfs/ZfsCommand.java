@@ -23,6 +23,8 @@ public final class ZfsCommand {
      * receives stream through {@link #start} and are bounded by their transfers instead.
      */
     static final long TIMEOUT_SECONDS = 90;
+    /** How the error of a command given up at its time limit begins ({@link ZfsException#timedOut}). */
+    static final String TIMED_OUT = "did not finish in ";
     private final AtomicLong invocations = new AtomicLong();
 
     /** How many zfs/zpool processes this instance has started (lets tests hold the one-call listing to its word). */
@@ -98,7 +100,7 @@ public final class ZfsCommand {
         try {
             if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
-                throw new ZfsException(command, -1, "did not finish in " + timeoutSeconds + " s");
+                throw new ZfsException(command, -1, TIMED_OUT + timeoutSeconds + " s");
             }
             stdout = output.get(timeoutSeconds, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

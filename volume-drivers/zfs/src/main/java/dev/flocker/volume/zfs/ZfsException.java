@@ -32,6 +32,6 @@ public final class ZfsException extends VolumeException {
 
     /** The command did not end within its time limit and was killed ({@link ZfsCommand}). */
     public boolean timedOut() {
-        return exitCode == -1 && stderr.startsWith("did not finish in ");
+        return exitCode == -1 && stderr.startsWith(ZfsCommand.TIMED_OUT);
     }
 }
