@@ -65,7 +65,10 @@ runnable_jar() {
 }
 
 # True when the process whose pid is in file $1 is alive.
-pidfile_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A process that has exited but is not yet reaped (state Z: a daemon's parent is PID 1, which here reaps it up to ~2 s
+# later) is not alive: waiting for it to vanish waited that long for nothing.
+pid_alive() { kill -0 "$1" 2>/dev/null && [ "$(cut -d')' -f2 "/proc/$1/stat" 2>/dev/null | cut -d' ' -f2)" != Z ]; }
+pidfile_alive() { [ -s "$1" ] && pid_alive "$(cat "$1")"; }
 
 # Waits up to $2 seconds for command "$3..." to succeed.
 wait_for() {
