@@ -32,6 +32,8 @@ final class LabCluster implements AutoCloseable {
     final ClusterCertificates certificates;
     private final Path work;
     private final Map<Integer, Process> agents = new ConcurrentHashMap<>();
+    /** The host whose agent records the agents' class archive ({@link AgentClassArchive}), 0 when none here does. */
+    private volatile int recording;
     /** The Docker plugin's settings in the agent.yml of the agents started next (short, so tests see leases lapse). */
     /** More lines of YAML for the agents' configuration (e.g. {@code proxy: {kernel_forwarding: false}}), empty by default. */
     volatile String extraAgentConfig = "";
@@ -77,7 +79,35 @@ final class LabCluster implements AutoCloseable {
             cluster.startAgent(i, "");
         }
         cluster.await("all " + agents + " agents report", 60, () -> cluster.client.nodes().size() == agents);
+        if (cluster.recording != 0) {
+            cluster.startRecorderAgain(agents);
+        }
         return cluster;
+    }
+
+    /** Stops the agent that recorded the class archive (it writes it as it exits) and starts it again from it. */
+    private void startRecorderAgain(int agents) throws InterruptedException {
+        int i = recording;
+        recording = 0;
+        long connected = logLines(i, "connected to the control service");
+        long stop = System.nanoTime();
+        stopAgent(i);
+        long start = System.nanoTime();
+        System.err.printf("n%d's agent stopped and %s in %d ms%n", i, AgentClassArchive.written() ? "wrote the agents' class archive"
+                : "wrote no class archive (the next agent started records one)", (start - stop) / 1_000_000);
+        startAgent(i, "");
+        await("n" + i + "'s agent, started again, reports", 60,
+                () -> logLines(i, "connected to the control service") > connected && client.nodes().size() == agents);
+        System.err.printf("n%d's agent started from the archive and reported in %d ms%n", i, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** How many lines of host {@code i}'s agent log (over all its starts) contain {@code text}. */
+    long logLines(int i, String text) {
+        try {
+            return Files.readString(agentLog(i)).lines().filter(l -> l.contains(text)).count();
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     static NodeId nodeId(int host) {
@@ -155,7 +185,9 @@ final class LabCluster implements AutoCloseable {
             var held = "delete-dataset:" + HELD_DELETE_MILLIS + "@" + holdDeletes(i);
             var options = new java.util.ArrayList<>(List.of("-Dflocker.failpoints=" + (failpoints.isEmpty() ? held : failpoints + "," + held)));
             options.addAll(jvmOptions);
-            var command = Lab.javaCommand(host, options, AgentMain.class, "--config", config.toString());
+            var classPath = AgentClassArchive.classPath();
+            options.addAll(AgentClassArchive.options(() -> recording = i));
+            var command = Lab.javaCommand(host, options, classPath, AgentMain.class, "--config", config.toString());
             var process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(agentLog(i).toFile())).start();
             agents.put(i, process);

@@ -296,19 +296,11 @@ class MovesTest extends AgentLabTest {
 
     /** How many times host {@code host}'s agent paused at the {@code loop} failpoint, over all its starts. */
     private static int loopPauses(int host) {
-        try {
-            return (int) Files.readString(cluster.agentLog(host)).lines().filter(l -> l.contains("failpoint=loop")).count();
-        } catch (IOException e) {
-            return 0;
-        }
+        return (int) cluster.logLines(host, "failpoint=loop");
     }
 
     private static boolean logHas(int host, String text) {
-        try {
-            return Files.readString(cluster.agentLog(host)).contains(text);
-        } catch (IOException e) {
-            return false;
-        }
+        return cluster.logLines(host, text) > 0;
     }
 
     private static String ownerOnDisk(int host, DatasetId id) {

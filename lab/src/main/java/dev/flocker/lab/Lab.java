@@ -125,6 +125,11 @@ public record Lab(
 
     /** As {@link #javaCommand(LabHost, Class, String...)}, with JVM options (e.g. {@code -Dname=value}) before the class. */
     public static List<String> javaCommand(LabHost host, List<String> jvmOptions, Class<?> mainClass, String... args) {
+        return javaCommand(host, jvmOptions, System.getProperty("java.class.path"), mainClass, args);
+    }
+
+    /** As {@link #javaCommand(LabHost, List, Class, String...)}, with the class path {@code classPath} instead of this JVM's. */
+    public static List<String> javaCommand(LabHost host, List<String> jvmOptions, String classPath, Class<?> mainClass, String... args) {
         var java = new ArrayList<String>();
         java.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         java.addAll(JVM_FLAGS);
@@ -132,7 +137,7 @@ public record Lab(
             java.add("--sun-misc-unsafe-memory-access=allow");
         }
         java.addAll(jvmOptions);
-        java.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
+        java.addAll(List.of("-cp", classPath, mainClass.getName()));
         java.addAll(List.of(args));
         return List.of(host.inNamespace(java.toArray(String[]::new)));
     }
