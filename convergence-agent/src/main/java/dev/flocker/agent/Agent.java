@@ -58,8 +58,8 @@ public final class Agent implements AutoCloseable {
         var knownHosts = new KnownHosts(config.knownHosts());
         var shipping = new Shipping(new DatasetShipper(driver, ssh), ssh,
                 p -> new Peer(p.host(), config.sshPort(), config.sshUser(), knownHosts.keyFor(p.host()), p.datasetRoot()));
-        var executor = new ChangeExecutor(self, driver, containers, proxy, shipping);
         var wakeup = new Wakeup();
+        var executor = new ChangeExecutor(self, driver, containers, proxy, shipping, wakeup);
         this.wake = HandoffWake.start(self, wakeup);
         this.link = new ControlLink(config.controlHost(), config.controlPort(), config.tls(), wakeup, config.replication().fenceAfter());
         var report = new StateReport(identity, config.address(), address, config.pool(), proxy);

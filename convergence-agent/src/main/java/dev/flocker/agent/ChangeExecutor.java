@@ -48,6 +48,8 @@ final class ChangeExecutor {
     private final Containers containers;
     private final RoutingProxy proxy;
     private final Shipping shipping;
+    /** Told when a change that outlasted {@link #PATIENCE} ends: its dataset's waiting changes can go at once. */
+    private final Wakeup wakeup;
     private final Map<DatasetId, String> errors = new ConcurrentHashMap<>();
     private final Map<String, String> applicationErrors = new ConcurrentHashMap<>();
     private volatile List<String> setAside;
@@ -57,7 +59,8 @@ final class ChangeExecutor {
         shipping.warm(peers);
     }
 
-    ChangeExecutor(NodeId self, VolumeDriver driver, Containers containers, RoutingProxy proxy, Shipping shipping) {
+    ChangeExecutor(NodeId self, VolumeDriver driver, Containers containers, RoutingProxy proxy, Shipping shipping, Wakeup wakeup) {
+        this.wakeup = wakeup;
         this.self = self;
         this.driver = driver;
         this.containers = containers;
@@ -168,6 +171,7 @@ final class ChangeExecutor {
                 } else {
                     failedWith(change, failure); // rootMessage looks through the CompletionException
                 }
+                wakeup.signal("lingering-change-ended");
             });
             return false;
         }
