@@ -51,9 +51,11 @@ public final class ConfigurationStore implements AutoCloseable {
     private final IMap<String, String> entries;
     private final ConfigurationLog log;
     private final List<Consumer<Configuration>> listeners = new CopyOnWriteArrayList<>();
-    private volatile Configuration current;
-    /** The register's JSON of the change that made {@link #current} (set with it). */
-    private volatile String currentJson;
+    /**
+     * This replica's copy and the register's JSON of the change that made it, as one pair (both null while it starts);
+     * read without the lock, which {@link #apply} holds while it fsyncs.
+     */
+    private volatile Applied latest = new Applied(null, null);
     /** The last configurations this replica held, with their changes' JSON, newest last: what a rewind repairs entries from. */
     private final java.util.ArrayDeque<Applied> history = new java.util.ArrayDeque<>();
     private static final int HISTORY = 16;
@@ -111,11 +113,12 @@ public final class ConfigurationStore implements AutoCloseable {
         } finally {
             head.unlock(HEAD);
         }
-        if (current != fromDisk || disk.lastChange() == null) { // a snapshot also records the change (and upgrades old files)
-            log.snapshotNow(current, currentJson);
+        var held = latest;
+        if (held.configuration() != fromDisk || disk.lastChange() == null) { // a snapshot also records the change (and upgrades old files)
+            log.snapshotNow(held.configuration(), held.json());
         }
-        startedFromDisk = current == fromDisk;
-        LOG.atInfo().addKeyValue("version", current.version()).addKeyValue("datasets", current.datasets().size())
+        startedFromDisk = held.configuration() == fromDisk;
+        LOG.atInfo().addKeyValue("version", held.configuration().version()).addKeyValue("datasets", held.configuration().datasets().size())
                 .addKeyValue("from", startedFromDisk ? "disk" : "cluster").addKeyValue("disk_version", fromDisk.version())
                 .addKeyValue("lock_wait_ms", (locked - locking) / 1_000_000).addKeyValue("after_lock_ms", (System.nanoTime() - locked) / 1_000_000)
                 .addKeyValue("disk_change", disk.lastChange() == null ? "unknown" : disk.lastChange().length() > 80 ? disk.lastChange().substring(0, 80) : disk.lastChange())
@@ -220,7 +223,7 @@ public final class ConfigurationStore implements AutoCloseable {
         }
 
         private void changed(String json) {
-            if (current == null) {
+            if (current() == null) {
                 // Still starting: the constructor reads the register under its lock and takes what it holds from there.
                 // Loading here instead copied every entry back, while the disk held the same configuration.
                 return;
@@ -228,7 +231,7 @@ public final class ConfigurationStore implements AutoCloseable {
             try {
                 var change = ConfigurationChange.parse(json);
                 apply(change, json, null);
-                if (change.version() < current.version()) {
+                if (change.version() < current().version()) {
                     catchUp(); // usually this replica applied newer changes first; or the register lost what it showed
                 }
             } catch (RuntimeException e) {
@@ -242,12 +245,13 @@ public final class ConfigurationStore implements AutoCloseable {
      * next one (a known result may be given), reloads the whole configuration if changes were missed, and logs it to disk.
      */
     private synchronized void apply(ConfigurationChange change, String json, Configuration result) {
-        var now = current;
+        var held = latest;
+        var now = held.configuration();
         if (now != null && change.version() < now.version()) {
             return;
         }
         if (now != null && change.version() == now.version()) {
-            if (!json.equals(currentJson)) {
+            if (!json.equals(held.json())) {
                 rewind(); // the register holds another change at this version: the one applied here was lost
             }
             return;
@@ -274,7 +278,7 @@ public final class ConfigurationStore implements AutoCloseable {
      * otherwise.
      */
     private Registered catchUp() {
-        long seen = current.version();
+        long seen = current().version();
         var registered = withMajority(() -> head.get(HEAD));
         var last = ConfigurationChange.parse(registered);
         if (last.version() < seen) {
@@ -285,14 +289,10 @@ public final class ConfigurationStore implements AutoCloseable {
         return new Registered(registered, last);
     }
 
-    /** The copy and its change's JSON, as one pair; read without the lock, which {@link #apply} holds while it fsyncs. */
+    /** The copy and its change's JSON, as one pair. */
     private Applied applied() {
-        var latest = this.latest;
-        return latest != null ? latest : new Applied(null, null);
+        return latest;
     }
-
-    /** Set with {@link #current} and {@link #currentJson}. */
-    private volatile Applied latest;
 
     /**
      * Replaces this replica's copy by the cluster's, also when that is older (see {@link #catchUp()}), under the register's
@@ -308,14 +308,15 @@ public final class ConfigurationStore implements AutoCloseable {
         try {
             var registered = withMajority(() -> head.get(HEAD));
             var last = ConfigurationChange.parse(registered);
-            if (current != null && last.version() == current.version() && registered.equals(currentJson)) {
+            var held = latest;
+            if (held.configuration() != null && last.version() == held.configuration().version() && registered.equals(held.json())) {
                 return; // another thread of this replica rewound already
             }
             repairEntries(last, registered);
-            var from = current == null ? -1 : current.version();
+            var from = held.configuration() == null ? -1 : held.configuration().version();
             recent.clear();
             load(true);
-            LOG.atWarn().addKeyValue("from", from).addKeyValue("to", current.version())
+            LOG.atWarn().addKeyValue("from", from).addKeyValue("to", current().version())
                     .log("this replica held a change the cluster lost (its register's owner died before backing it up): rewound to the cluster's configuration");
         } finally {
             head.unlock(HEAD);
@@ -374,7 +375,8 @@ public final class ConfigurationStore implements AutoCloseable {
         while (true) {
             var before = withMajority(() -> head.get(HEAD));
             var last = ConfigurationChange.parse(before);
-            if (!rewinding && current != null && last.version() <= current.version()) {
+            var now = current();
+            if (!rewinding && now != null && last.version() <= now.version()) {
                 return;
             }
             var all = withMajority(() -> Map.copyOf(entries));
@@ -391,9 +393,9 @@ public final class ConfigurationStore implements AutoCloseable {
             var loaded = last.applyTo(new ConfigurationChange(last.version(), puts, List.of()).applyTo(Configuration.EMPTY));
             if (rewinding) {
                 log.rewind(loaded, before); // the log may hold the lost change
-            } else if (current != null) {
+            } else if (now != null) {
                 log.snapshotNow(loaded, before);
-                LOG.atInfo().addKeyValue("from", current.version()).addKeyValue("to", loaded.version()).log("reloaded the configuration");
+                LOG.atInfo().addKeyValue("from", now.version()).addKeyValue("to", loaded.version()).log("reloaded the configuration");
             }
             accept(loaded, before, rewinding);
             return;
@@ -431,11 +433,10 @@ public final class ConfigurationStore implements AutoCloseable {
     }
 
     private synchronized void accept(Configuration configuration, String json, boolean rewinding) {
-        if (!rewinding && current != null && configuration.version() <= current.version()) {
+        var now = current();
+        if (!rewinding && now != null && configuration.version() <= now.version()) {
             return;
         }
-        current = configuration;
-        currentJson = json;
         latest = new Applied(configuration, json);
         history.addLast(latest);
         if (history.size() > HISTORY) {
@@ -446,13 +447,13 @@ public final class ConfigurationStore implements AutoCloseable {
 
     /** The latest configuration this replica has seen. */
     public Configuration current() {
-        return current;
+        return latest.configuration();
     }
 
     /** The configuration as the cluster holds it now (the register is read; the local copy catches up to it). */
     public Configuration latest() {
         catchUp();
-        return current;
+        return current();
     }
 
     /**
