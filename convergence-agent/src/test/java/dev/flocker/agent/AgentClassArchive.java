@@ -14,8 +14,9 @@ import java.util.jar.JarOutputStream;
  * The lab's agents start from a class-data archive of their classes (the JDK's CDS, a dynamic archive on top of the JDK's
  * own): an agent loads ~7,700 classes as it starts, ~6 s of the 2 cores when two start together, most of a lab test
  * class's set-up and of every agent restart in the tests. The first agent started in this JVM records the archive as it
- * runs and writes it when it stops (SIGTERM; never after kill -9); {@link LabCluster#withAgents} then starts it again
- * from it, and every later agent maps it.
+ * runs and writes it when it stops (SIGTERM; never after kill -9); {@link LabCluster#withAgents}, the only starts that
+ * record, then starts it again from it, and every later agent maps it. Benchmarks that start their agents one by one
+ * (in JVMs of their own) neither record nor map one: their agents start as before.
  *
  * <p>The JDK archives classes from jar files only, so the agents' class path is this JVM's with each directory (the
  * modules' class directories Maven puts on it) packed into a jar of its own, in the same order: the agent runs the same
@@ -53,14 +54,15 @@ final class AgentClassArchive {
     }
 
     /**
-     * The JVM options of an agent about to start: the archive's when it is written; else, to the first agent asked for,
-     * those that record it ({@code recorder} is then told to stop and start it again once it is up); else none.
+     * The JVM options of an agent about to start: the archive's when it is written; else, to the first agent asked for
+     * with a {@code recorder}, those that record it (the recorder is then told, to stop it and start it again once it is
+     * up: an agent that recorded all its life would not be the agent benchmarks measure); else none.
      */
     static List<String> options(Runnable recorder) {
         if (Files.isRegularFile(ARCHIVE)) {
             return List.of("-XX:SharedArchiveFile=" + ARCHIVE, QUIET);
         }
-        if (RECORDING.compareAndSet(false, true)) {
+        if (recorder != null && RECORDING.compareAndSet(false, true)) {
             recorder.run();
             return List.of("-XX:ArchiveClassesAtExit=" + ARCHIVE, QUIET);
         }

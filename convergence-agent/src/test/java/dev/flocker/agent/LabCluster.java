@@ -34,6 +34,8 @@ final class LabCluster implements AutoCloseable {
     private final Map<Integer, Process> agents = new ConcurrentHashMap<>();
     /** The host whose agent records the agents' class archive ({@link AgentClassArchive}), 0 when none here does. */
     private volatile int recording;
+    /** Set while {@link #withAgents} starts the agents: only those starts may record the archive. */
+    private volatile boolean mayRecord;
     /** The Docker plugin's settings in the agent.yml of the agents started next (short, so tests see leases lapse). */
     /** More lines of YAML for the agents' configuration (e.g. {@code proxy: {kernel_forwarding: false}}), empty by default. */
     volatile String extraAgentConfig = "";
@@ -75,9 +77,11 @@ final class LabCluster implements AutoCloseable {
     /** A cluster on {@code lab} with an agent on each of hosts 1..{@code agents}, once they all report. */
     static LabCluster withAgents(Lab lab, Path work, int agents) throws InterruptedException {
         var cluster = new LabCluster(lab, work);
+        cluster.mayRecord = true;
         for (int i = 1; i <= agents; i++) {
             cluster.startAgent(i, "");
         }
+        cluster.mayRecord = false;
         cluster.await("all " + agents + " agents report", 60, () -> cluster.client.nodes().size() == agents);
         if (cluster.recording != 0) {
             cluster.startRecorderAgain(agents);
@@ -186,7 +190,7 @@ final class LabCluster implements AutoCloseable {
             var options = new java.util.ArrayList<>(List.of("-Dflocker.failpoints=" + (failpoints.isEmpty() ? held : failpoints + "," + held)));
             options.addAll(jvmOptions);
             var classPath = AgentClassArchive.classPath();
-            options.addAll(AgentClassArchive.options(() -> recording = i));
+            options.addAll(AgentClassArchive.options(mayRecord ? () -> recording = i : null));
             var command = Lab.javaCommand(host, options, classPath, AgentMain.class, "--config", config.toString());
             var process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(agentLog(i).toFile())).start();
