@@ -118,10 +118,10 @@ import_image() {
   [ "$have" = "$recipe" ] && return
   if [ "$host" != "$ROOT_DOCKER" ]; then
     import_image "$ROOT_DOCKER" "$name" "$tar" "$@"
-    local saved; saved="$IMAGE_DIR/$(tr '/:' '__' <<<"$name")-$recipe.docker.tar"
+    local file saved; file=$(tr '/:' '__' <<<"$name"); saved="$IMAGE_DIR/$file-$recipe.docker.tar"
     if [ ! -s "$saved" ]; then
       $DOCKER -H "$ROOT_DOCKER" save -o "$saved.tmp" "$name" && mv "$saved.tmp" "$saved"
-      find "$IMAGE_DIR" -maxdepth 1 -name "$(tr '/:' '__' <<<"$name")-*.docker.tar" ! -path "$saved" -delete # an older recipe's
+      find "$IMAGE_DIR" -maxdepth 1 -name "$file-*.docker.tar" ! -path "$saved" -delete # an older recipe's
     fi
     DOCKER_HOST=$host $DOCKER load -q -i "$saved" >/dev/null
     return

@@ -64,10 +64,11 @@ runnable_jar() {
   echo "$jar"
 }
 
-# True when the process whose pid is in file $1 is alive.
-# A process that has exited but is not yet reaped (state Z: a daemon's parent is PID 1, which here reaps it up to ~2 s
-# later) is not alive: waiting for it to vanish waited that long for nothing.
+# True when process $1 is alive. One that has exited but is not yet reaped (state Z: a daemon's parent is PID 1, which
+# here reaps it up to ~2 s later) is not: waiting for it to vanish waited that long for nothing.
 pid_alive() { kill -0 "$1" 2>/dev/null && [ "$(cut -d')' -f2 "/proc/$1/stat" 2>/dev/null | cut -d' ' -f2)" != Z ]; }
+
+# True when the process whose pid is in file $1 is alive.
 pidfile_alive() { [ -s "$1" ] && pid_alive "$(cat "$1")"; }
 
 # Waits up to $2 seconds for command "$3..." to succeed.

@@ -98,7 +98,7 @@ final class LabCluster implements AutoCloseable {
         stopAgent(i);
         long start = System.nanoTime();
         System.err.printf("n%d's agent stopped and %s in %d ms%n", i, AgentClassArchive.written() ? "wrote the agents' class archive"
-                : "wrote no class archive (the next agent started records one)", (start - stop) / 1_000_000);
+                : "wrote no class archive (the next cluster's first agent records one)", (start - stop) / 1_000_000);
         startAgent(i, "");
         await("n" + i + "'s agent, started again, reports", 60,
                 () -> logLines(i, "connected to the control service") > connected && client.nodes().size() == agents);

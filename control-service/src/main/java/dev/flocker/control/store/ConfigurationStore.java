@@ -289,11 +289,6 @@ public final class ConfigurationStore implements AutoCloseable {
         return new Registered(registered, last);
     }
 
-    /** The copy and its change's JSON, as one pair. */
-    private Applied applied() {
-        return latest;
-    }
-
     /**
      * Replaces this replica's copy by the cluster's, also when that is older (see {@link #catchUp()}), under the register's
      * lock. Entries written for a lost change (a writer applies the register's last change to the entries before its own
@@ -512,7 +507,7 @@ public final class ConfigurationStore implements AutoCloseable {
             Applied now;
             String registered;
             ConfigurationChange last;
-            if (fromCopy && (now = applied()).json() != null) {
+            if (fromCopy && (now = latest).json() != null) {
                 registered = now.json();
                 last = null; // parsed only if its entries need writing
             } else {
@@ -520,7 +515,7 @@ public final class ConfigurationStore implements AutoCloseable {
                 var read = catchUp();
                 registered = read.json();
                 last = read.last();
-                now = applied();
+                now = latest;
                 if (now.configuration().version() != last.version() || !registered.equals(now.json())) {
                     continue; // a newer change arrived meanwhile: read the register again
                 }
