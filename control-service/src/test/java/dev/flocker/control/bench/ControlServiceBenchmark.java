@@ -246,6 +246,9 @@ public final class ControlServiceBenchmark {
         // On a thread of its own: on the scheduler's, the scrape (three replicas' /metrics, a second or more under this load)
         // held the reads' ticks, which then all went at once as the minute began, and the service queued that burst.
         scheduler.schedule(() -> workers.submit(() -> serverWritesBefore.set(writeBuckets())), measureFrom - System.nanoTime(), TimeUnit.NANOSECONDS);
+        // A replica's first scrape in its JVM takes 0.4-0.8 s of cold code, on all replicas at once: it put 33-80 reads over
+        // 500 ms into the minute's first seconds. Prometheus scrapes a service from its start; so does the warm-up, once.
+        workers.submit(ControlServiceBenchmark::writeBuckets);
         var reader = scheduler.scheduleAtFixedRate(() -> {
             long now = System.nanoTime();
             if (now < measureFrom) {
@@ -373,6 +376,7 @@ public final class ControlServiceBenchmark {
                         bucketPercentile(before.getOrDefault(step, empty), serverWritesAfter.getOrDefault(step, empty), 99));
             }
         }
+        System.out.println("The replicas' /metrics, scraped as the minute began and as it ended: " + String.join(", ", SCRAPES));
         System.out.printf("%nMeasured reads received %.0f MB/s (as sent, gzip).%n", readBytes.get() / 1e6 / seconds);
         System.out.printf("Service heap after full GC: %.0f MiB (largest replica; target < 2048). Errors (non-2xx other than 412): %d.%n",
                 heap / 1048576.0, errors.get());
@@ -554,6 +558,9 @@ public final class ControlServiceBenchmark {
      * to the answer's end) and the store's steps of every committed write ({@code prepare}, {@code register}, {@code entries},
      * {@code disk}); each as Prometheus buckets, upper bound in ms -> cumulative count; empty when metrics are off.
      */
+    /** How long each replica took to answer the benchmark's scrapes of /metrics, in order. */
+    private static final List<String> SCRAPES = Collections.synchronizedList(new ArrayList<>());
+
     private static Map<String, java.util.TreeMap<Double, Long>> writeBuckets() {
         var series = new java.util.HashMap<String, java.util.TreeMap<Double, Long>>();
         if (mode.equals("off")) {
@@ -565,8 +572,10 @@ public final class ControlServiceBenchmark {
         var le = java.util.regex.Pattern.compile("le=\"([^\"]+)\"");
         for (int r = 0; r < replicas; r++) {
             try {
+                long asked = System.nanoTime();
                 var body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort(r) + "/metrics")).build(),
                         HttpResponse.BodyHandlers.ofString()).body();
+                SCRAPES.add(String.format("replica %d %.0f ms (%d kB)", r, (System.nanoTime() - asked) / 1e6, body.length() / 1000));
                 for (var text : body.lines().toList()) {
                     var m = line.matcher(text);
                     String name;
