@@ -57,11 +57,22 @@ final class ControlMetrics {
                 .description("Agents connected to this replica's agent channel").strongReference(true).register(registry);
     }
 
-    /** Serves {@code GET /metrics}; anything else is 404. */
+    /**
+     * Serves {@code GET /metrics}; anything else is 404. A scrape is rendered on a worker thread: the server shares its event
+     * loop with API or agent-channel connections, and a scrape takes 30-120 ms on a busy replica (the first in a JVM up to
+     * 0.8 s, in the control benchmark at 100,000 datasets and 1,000 agents), which would hold every connection of that loop
+     * meanwhile.
+     */
     Future<HttpServer> serve(Vertx vertx, String host, int port) {
         return vertx.createHttpServer().requestHandler(request -> {
             if (request.path().equals("/metrics")) {
-                request.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape());
+                vertx.executeBlocking(registry::scrape, false).onComplete(text -> {
+                    if (text.succeeded()) {
+                        request.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(text.result());
+                    } else {
+                        request.response().setStatusCode(500).end("cannot render the metrics: " + text.cause() + "\n");
+                    }
+                });
             } else {
                 request.response().setStatusCode(404).end("metrics are at /metrics\n");
             }
