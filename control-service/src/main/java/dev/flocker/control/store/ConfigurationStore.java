@@ -459,12 +459,17 @@ public final class ConfigurationStore implements AutoCloseable {
      * and log, fsynced). The answer waits for both.
      */
     public record CommitTimes(long prepareNanos, long registerNanos, long entriesNanos, long diskNanos) {
-        /** The steps' names, as {@link #byStep} keys them. */
-        public static final List<String> STEPS = List.of("prepare", "register", "entries", "disk");
+        /** The steps' names, in order, as {@link #byStep} keys them. */
+        public static final List<String> STEPS = List.copyOf(new CommitTimes(0, 0, 0, 0).byStep().keySet());
 
-        /** Each step's time in nanoseconds, by name. */
-        public Map<String, Long> byStep() {
-            return Map.of("prepare", prepareNanos, "register", registerNanos, "entries", entriesNanos, "disk", diskNanos);
+        /** Each step's time in nanoseconds, by name, in the steps' order. */
+        public java.util.SequencedMap<String, Long> byStep() {
+            var steps = new java.util.LinkedHashMap<String, Long>();
+            steps.put("prepare", prepareNanos);
+            steps.put("register", registerNanos);
+            steps.put("entries", entriesNanos);
+            steps.put("disk", diskNanos);
+            return steps;
         }
     }
 
