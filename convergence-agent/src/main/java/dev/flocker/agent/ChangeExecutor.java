@@ -38,6 +38,8 @@ final class ChangeExecutor {
      * then goes on by itself ({@link #lingering}); its dataset's changes wait for it, the others do not.
      */
     static final java.time.Duration PATIENCE = java.time.Duration.ofSeconds(10);
+    /** The loop's wake reason when such a change ends. */
+    static final String LINGERING_ENDED = "lingering-change-ended";
     /** Changes that outlasted {@link #PATIENCE} and still run, by dataset: later loops skip those datasets' changes. */
     private final Map<DatasetId, Change> lingering = new ConcurrentHashMap<>();
     /** What an application gets to stop when its node is fenced, before it is killed. */
@@ -171,7 +173,7 @@ final class ChangeExecutor {
                 } else {
                     failedWith(change, failure); // rootMessage looks through the CompletionException
                 }
-                wakeup.signal("lingering-change-ended");
+                wakeup.signal(LINGERING_ENDED);
             });
             return false;
         }

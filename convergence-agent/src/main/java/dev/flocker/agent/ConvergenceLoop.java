@@ -100,6 +100,10 @@ final class ConvergenceLoop {
                     woken.add("changes-applied");
                 }
                 woken = quietDuringHandoffs(woken);
+                if (woken.contains(ChangeExecutor.LINGERING_ENDED)) {
+                    // Rare (a ZFS or SSH call that outlasted the patience) and worth seeing: its dataset's changes waited for it.
+                    LOG.atInfo().log("a change that outlasted the loop's patience has ended: looping now for its dataset's waiting changes");
+                }
                 if (!stopping) {
                     // Changes that worked often enable the next ones (a copy made writable lets its application start,
                     // which is the outage of a move): plan again at once rather than wait, a few loops in a row at most.

@@ -245,6 +245,8 @@ class MovesTest extends AgentLabTest {
         cluster.await("the held destroy ends and the dataset is gone", 30 + (int) (LabCluster.HELD_DELETE_MILLIS / 1000),
                 () -> !exists(1, stuck) && !exists(2, stuck));
         cluster.await("no error is left for it", 30, () -> cluster.client.moves().stream().noneMatch(m -> m.datasetId().equals(stuck)));
+        // Its end woke n1's loop (its dataset's changes waited for it): the signal reached the loop.
+        cluster.await("n1's loop woken by the held destroy's end", 30, () -> logHas(1, "a change that outlasted the loop's patience has ended"));
         cluster.client.deleteDataset(other);
         cluster.await("the other is gone too", 30, () -> !exists(1, other));
     }
