@@ -246,7 +246,7 @@ public final class ControlServiceBenchmark {
         // On a thread of its own: on the scheduler's, the scrape (three replicas' /metrics, a second or more under this load)
         // held the reads' ticks, which then all went at once as the minute began, and the service queued that burst.
         scheduler.schedule(() -> workers.submit(() -> serverWritesBefore.set(writeBuckets())), measureFrom - System.nanoTime(), TimeUnit.NANOSECONDS);
-        // A replica's first scrape in its JVM takes 0.4-0.8 s of cold code, on all replicas at once: it put 33-80 reads over
+        // A replica's first scrape in its JVM takes 0.3-0.8 s of cold code, on all replicas at once: it put 33-80 reads over
         // 500 ms into the minute's first seconds. Prometheus scrapes a service from its start; so does the warm-up, once.
         workers.submit(ControlServiceBenchmark::writeBuckets);
         var reader = scheduler.scheduleAtFixedRate(() -> {
@@ -376,7 +376,7 @@ public final class ControlServiceBenchmark {
                         bucketPercentile(before.getOrDefault(step, empty), serverWritesAfter.getOrDefault(step, empty), 99));
             }
         }
-        System.out.println("The replicas' /metrics, scraped as the minute began and as it ended: " + String.join(", ", SCRAPES));
+        System.out.println("The replicas' /metrics, scraped as the warm-up began, as the minute began and as it ended: " + String.join(", ", SCRAPES));
         System.out.printf("%nMeasured reads received %.0f MB/s (as sent, gzip).%n", readBytes.get() / 1e6 / seconds);
         System.out.printf("Service heap after full GC: %.0f MiB (largest replica; target < 2048). Errors (non-2xx other than 412): %d.%n",
                 heap / 1048576.0, errors.get());
@@ -553,14 +553,14 @@ public final class ControlServiceBenchmark {
         return METRICS_PORTS.computeIfAbsent(replica, r -> freePort());
     }
 
+    /** How long each replica took to answer the benchmark's scrapes of /metrics, in order. */
+    private static final List<String> SCRAPES = Collections.synchronizedList(new ArrayList<>());
+
     /**
      * The replicas' own timers of successful conditional writes, summed over replicas: {@code api} (from the API's router
      * to the answer's end) and the store's steps of every committed write ({@code prepare}, {@code register}, {@code entries},
      * {@code disk}); each as Prometheus buckets, upper bound in ms -> cumulative count; empty when metrics are off.
      */
-    /** How long each replica took to answer the benchmark's scrapes of /metrics, in order. */
-    private static final List<String> SCRAPES = Collections.synchronizedList(new ArrayList<>());
-
     private static Map<String, java.util.TreeMap<Double, Long>> writeBuckets() {
         var series = new java.util.HashMap<String, java.util.TreeMap<Double, Long>>();
         if (mode.equals("off")) {
