@@ -197,6 +197,8 @@ public final class ControlServiceBenchmark {
         // Each agent reports the datasets it is primary for; it records when it first sees each configuration version.
         var seenBy = new ConcurrentHashMap<NodeId, java.util.concurrent.ConcurrentSkipListMap<Long, Long>>();
         var channels = new java.util.concurrent.CopyOnWriteArrayList<LightAgent>();
+        var agentsVertx = io.vertx.core.Vertx.vertx();
+        var agentClient = LightAgent.client(agentsVertx, nodes.size());
         // Every agent pings every second, as real agents do: 1,000 agents are 1,000 liveness messages a second.
         var pinger = Executors.newSingleThreadScheduledExecutor();
         pinger.scheduleAtFixedRate(() -> channels.forEach(LightAgent::ping), 1, 1, TimeUnit.SECONDS);
@@ -209,7 +211,7 @@ public final class ControlServiceBenchmark {
             // The simulated agents only note when each configuration version reaches them: real agents run on
             // their own hosts, and 100 of them applying diffs here would eat the cores the service is measured on.
             var seen = seenBy.computeIfAbsent(node, k -> new java.util.concurrent.ConcurrentSkipListMap<>());
-            var agent = new LightAgent(agentUris.get(n % replicas), CERTS.node(node), version -> seen.putIfAbsent(version, System.nanoTime()));
+            var agent = new LightAgent(agentClient, agentUris.get(n % replicas), CERTS.node(node), version -> seen.putIfAbsent(version, System.nanoTime()));
             agent.first.get(60, TimeUnit.SECONDS);
             agent.send(Json.write(Map.of("type", "state", "state",
                     new NodeState(node, "10.77." + (n / 250) + "." + (n % 250 + 1), "era-" + n, byNode.get(node), List.of(), List.of()))));
@@ -319,6 +321,7 @@ public final class ControlServiceBenchmark {
         }
         pinger.shutdownNow();
         channels.forEach(LightAgent::close);
+        agentsVertx.close();
         var firstError = FIRST_ERROR.get(); // refused connections while the replicas restart below are not errors
         var lastTag = HTTP.send(HttpRequest.newBuilder(base.resolve("/v1/_health")).build(), HttpResponse.BodyHandlers.ofString())
                 .headers().firstValue("X-Configuration-Tag").orElseThrow();
@@ -429,53 +432,60 @@ public final class ControlServiceBenchmark {
             });
     }
 
-    /** A WebSocket agent that reads the configuration version of each push and nothing else. */
-    static final class LightAgent implements java.net.http.WebSocket.Listener {
+    /**
+     * A WebSocket agent that reads the configuration version of each push and nothing else. All of them share one Vert.x
+     * WebSocket client (its event loops, BoringSSL): 1,000 agents as JDK WebSocket clients were 1,000 HTTP clients, each with
+     * a selector thread of its own and the JDK's TLS, and the benchmark's JVM used as much CPU as the replica it measured.
+     */
+    static final class LightAgent {
         private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("\"version\":(\\d+)");
         final java.util.concurrent.CompletableFuture<Long> first = new java.util.concurrent.CompletableFuture<>();
-        private final java.util.function.LongConsumer onVersion;
-        private final StringBuilder partial = new StringBuilder();
-        private final java.net.http.WebSocket socket;
+        private final io.vertx.core.http.WebSocket socket;
+        private volatile io.vertx.core.Future<Void> sending = io.vertx.core.Future.succeededFuture();
 
-        LightAgent(URI uri, dev.flocker.api.tls.TlsFiles tls, java.util.function.LongConsumer onVersion) {
-            this.onVersion = onVersion;
-            this.socket = HttpClient.newBuilder().sslContext(tls.context()).build().newWebSocketBuilder().buildAsync(uri, this).join();
-        }
-
-        @Override
-        public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket webSocket, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                var matcher = VERSION.matcher(partial);
+        LightAgent(io.vertx.core.http.WebSocketClient client, URI uri, dev.flocker.api.tls.TlsFiles tls, java.util.function.LongConsumer onVersion)
+                throws java.util.concurrent.TimeoutException {
+            var socket = client.webSocket();
+            // Set before connecting: the service sends the agent's first view as soon as it is connected.
+            socket.textMessageHandler(text -> {
+                var matcher = VERSION.matcher(text);
                 if (matcher.find()) {
                     long version = Long.parseLong(matcher.group(1));
                     onVersion.accept(version);
                     first.complete(version);
                 }
-                partial.setLength(0);
-            }
-            webSocket.request(1);
-            return null;
+            });
+            var options = new io.vertx.core.http.WebSocketConnectOptions().setHost(uri.getHost()).setPort(uri.getPort()).setURI(uri.getPath())
+                    .setSsl(true).setSslOptions(new io.vertx.core.net.ClientSSLOptions()
+                            .setKeyCertOptions(io.vertx.core.net.KeyCertOptions.wrap(tls.keyManagers()))
+                            .setTrustOptions(io.vertx.core.net.TrustOptions.wrap(tls.trustManagers())));
+            socket.connect(options).await(60, TimeUnit.SECONDS);
+            this.socket = socket;
         }
 
-        private volatile java.util.concurrent.CompletableFuture<?> sending = java.util.concurrent.CompletableFuture.completedFuture(null);
+        /** The client all agents share, on {@code vertx}. */
+        static io.vertx.core.http.WebSocketClient client(io.vertx.core.Vertx vertx, int agents) {
+            return vertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions().setSsl(true).setVerifyHost(true)
+                    .setSslEngineOptions(new io.vertx.core.net.OpenSSLEngineOptions()).setMaxConnections(agents)
+                    .setMaxFrameSize(64 << 20).setMaxMessageSize(64 << 20)); // a first view lists every node of the cluster
+        }
 
-        void send(String text) {
-            sending = socket.sendText(text, true);
-            sending.join();
+        void send(String text) throws java.util.concurrent.TimeoutException {
+            sending = socket.writeTextMessage(text);
+            sending.await(60, TimeUnit.SECONDS);
         }
 
         /** A ping, as real agents send every second (their liveness); skipped while the last send is still going. */
         void ping() {
-            if (sending.isDone()) {
-                sending = socket.sendText(PING, true);
+            if (sending.isComplete()) {
+                sending = socket.writeTextMessage(PING);
             }
         }
 
         private static final String PING = "{\"type\":\"ping\"}";
 
         void close() {
-            socket.abort();
+            socket.close();
         }
     }
 
