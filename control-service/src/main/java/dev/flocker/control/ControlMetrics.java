@@ -60,7 +60,7 @@ final class ControlMetrics {
     /**
      * Serves {@code GET /metrics}; anything else is 404. A scrape is rendered on a worker thread: the server shares its event
      * loop with API or agent-channel connections, and a scrape takes 30-120 ms on a busy replica (the first in a JVM up to
-     * 0.8 s, in the control benchmark at 100,000 datasets and 1,000 agents), which would hold every connection of that loop
+     * 1.2 s, in the control benchmark at 100,000 datasets and 1,000 agents), which would hold every connection of that loop
      * meanwhile.
      */
     Future<HttpServer> serve(Vertx vertx, String host, int port) {

@@ -197,8 +197,9 @@ public final class ControlServiceBenchmark {
         // Each agent reports the datasets it is primary for; it records when it first sees each configuration version.
         var seenBy = new ConcurrentHashMap<NodeId, java.util.concurrent.ConcurrentSkipListMap<Long, Long>>();
         var channels = new java.util.concurrent.CopyOnWriteArrayList<LightAgent>();
-        var agentsVertx = io.vertx.core.Vertx.vertx();
-        var agentClient = LightAgent.client(agentsVertx, nodes.size());
+        // One Vert.x for the simulated agents and the readers: their event loops and BoringSSL.
+        var vertx = io.vertx.core.Vertx.vertx();
+        var agentClient = LightAgent.client(vertx, nodes.size());
         // Every agent pings every second, as real agents do: 1,000 agents are 1,000 liveness messages a second.
         var pinger = Executors.newSingleThreadScheduledExecutor();
         pinger.scheduleAtFixedRate(() -> channels.forEach(LightAgent::ping), 1, 1, TimeUnit.SECONDS);
@@ -235,7 +236,6 @@ public final class ControlServiceBenchmark {
         // The first seconds warm up the JIT and open the client's connections; they are not measured.
         long measureFrom = System.nanoTime() + TimeUnit.SECONDS.toNanos(WARM_UP_SECONDS);
         // Reads go through Vert.x's HTTP client (Netty) and accept gzip, as Go's and Python's HTTP clients do by default.
-        var vertx = io.vertx.core.Vertx.vertx();
         var clients = bases.stream().map(b -> vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions().setDefaultHost("127.0.0.1")
                 .setDefaultPort(b.getPort()).setSsl(true).setVerifyHost(true).setSslEngineOptions(new io.vertx.core.net.OpenSSLEngineOptions())
                 .setKeyCertOptions(io.vertx.core.net.KeyCertOptions.wrap(USER.keyManagers()))
@@ -248,7 +248,7 @@ public final class ControlServiceBenchmark {
         // On a thread of its own: on the scheduler's, the scrape (three replicas' /metrics, a second or more under this load)
         // held the reads' ticks, which then all went at once as the minute began, and the service queued that burst.
         scheduler.schedule(() -> workers.submit(() -> serverWritesBefore.set(writeBuckets())), measureFrom - System.nanoTime(), TimeUnit.NANOSECONDS);
-        // A replica's first scrape in its JVM takes 0.3-0.8 s of cold code, on all replicas at once: it put 33-80 reads over
+        // A replica's first scrape in its JVM takes 0.3-1.2 s of cold code, on all replicas at once: it put 33-80 reads over
         // 500 ms into the minute's first seconds. Prometheus scrapes a service from its start; so does the warm-up, once.
         workers.submit(ControlServiceBenchmark::writeBuckets);
         var reader = scheduler.scheduleAtFixedRate(() -> {
@@ -302,7 +302,7 @@ public final class ControlServiceBenchmark {
         workers.shutdown();
         workers.awaitTermination(60, TimeUnit.SECONDS);
         Thread.sleep(2000);
-        vertx.close();
+        clients.forEach(io.vertx.core.http.HttpClient::close);
 
         // A change reaches the agents it concerns (here the new dataset's primary): when did that agent first see it or a later version?
         var propagation = new ArrayList<Double>();
@@ -321,7 +321,7 @@ public final class ControlServiceBenchmark {
         }
         pinger.shutdownNow();
         channels.forEach(LightAgent::close);
-        agentsVertx.close();
+        vertx.close();
         var firstError = FIRST_ERROR.get(); // refused connections while the replicas restart below are not errors
         var lastTag = HTTP.send(HttpRequest.newBuilder(base.resolve("/v1/_health")).build(), HttpResponse.BodyHandlers.ofString())
                 .headers().firstValue("X-Configuration-Tag").orElseThrow();
