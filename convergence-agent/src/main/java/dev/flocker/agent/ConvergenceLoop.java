@@ -8,6 +8,7 @@ import dev.flocker.agent.plan.Wait;
 import dev.flocker.api.model.ClusterState;
 import dev.flocker.api.model.MovePhase;
 import dev.flocker.api.model.NodeId;
+import dev.flocker.api.model.NodeState;
 import dev.flocker.proxy.Route;
 import dev.flocker.proxy.RoutingProxy;
 import java.net.InetAddress;
@@ -26,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * The agent's loop: discover (ZFS, Docker) -> plan (pure, {@link Planner}) -> execute (steps here, moves' background
  * changes in the {@link MoveRunner}) -> route -> report. It runs when signalled (a push, a background change that
  * ended) and otherwise every {@code interval}; it remembers nothing between loops that the planner reads, but the
- * background work's progress.
+ * background work's progress and, for a loop that only looks for a handoff's arrival, the last loop's state of the
+ * datasets it does not read again ({@link #arrivalLook}).
  */
 final class ConvergenceLoop {
     private static final Logger LOG = LoggerFactory.getLogger(ConvergenceLoop.class);
@@ -58,13 +60,17 @@ final class ConvergenceLoop {
     private final Planner.MoveSettings settings;
     private final java.time.Duration replicateEvery;
     private final Parts parts;
-    private final io.micrometer.core.instrument.Timer loops = io.micrometer.core.instrument.Timer.builder("flocker.agent.loop")
-            .description("Convergence loops: discover, plan, execute, report").register(io.micrometer.core.instrument.Metrics.globalRegistry);
+    private final io.micrometer.core.instrument.Timer loops = loopTimer("all");
+    private final io.micrometer.core.instrument.Timer arrivalLoops = loopTimer("arrival");
     /** SSH sessions to peers are opened ahead of use ({@link ChangeExecutor#warmPeers}) at most this often. */
     private static final long WARM_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
     private long lastWarm = System.nanoTime() - WARM_EVERY_NANOS;
     private java.util.Set<NodeId> warmed = java.util.Set.of();
     private volatile boolean handoffComing;
+    /** What the last loop planned from, and when this whole host was last looked at ({@link #arrivalLook}); loop thread only. */
+    private dev.flocker.agent.plan.LocalState lastLocal;
+    private boolean lastWithImages;
+    private long lastFullLook;
     private volatile long handoffPollMillis = HANDOFF_POLL_MILLIS;
     private volatile boolean stopping;
     private Thread thread;
@@ -107,7 +113,8 @@ final class ConvergenceLoop {
                 if (!stopping) {
                     // Changes that worked often enable the next ones (a copy made writable lets its application start,
                     // which is the outage of a move): plan again at once rather than wait, a few loops in a row at most.
-                    streak = converge(woken.isEmpty() ? (handoffComing ? "handoff-poll" : "interval") : String.join(",", woken))
+                    boolean arrivalOnly = woken.isEmpty() ? handoffComing : woken.contains(HandoffWake.REASON) && ARRIVAL_REASONS.containsAll(woken);
+                    streak = converge(woken.isEmpty() ? (handoffComing ? "handoff-poll" : "interval") : String.join(",", woken), arrivalOnly)
                             && streak < MAX_EAGER_LOOPS ? streak + 1 : 0;
                 }
             } catch (InterruptedException e) {
@@ -164,18 +171,63 @@ final class ConvergenceLoop {
     /** The longest a loop waits for a handoff's ZFS steps ({@link #quietDuringHandoffs}). */
     static final long QUIET_MAX_MILLIS = 400;
 
+    /** What wakes a loop that only looks for a handoff's arrival here: the old owner's wake, with the pushes it waited with. */
+    private static final Set<String> ARRIVAL_REASONS = Set.of(HandoffWake.REASON, "deferred-for-handoff", "push");
+
+    /**
+     * The datasets a loop that only looks for a handoff's arrival here (the old owner's wake, or the look every
+     * {@link #HANDOFF_POLL_MILLIS} while one is coming) reads from ZFS: those handing over to here. Everything else it
+     * takes from the loop before, and it changes nothing but them ({@link #arrivalSteps}). A full look lists every
+     * dataset of the host (~0.9 ms each in zfs-fuse: a second at 1,000), and the new owner's look stands between its
+     * copy's ownership and its application's start, the outage. Empty (a full look) when the host was last looked at
+     * whole more than an interval and a quiet wait ago, or that look lacks the images this loop needs.
+     */
+    private Set<dev.flocker.api.model.DatasetId> arrivalLook(boolean arrivalOnly, dev.flocker.api.client.AgentChannel.View view, boolean withImages) {
+        if (!arrivalOnly || view == null || lastLocal == null || withImages && !lastWithImages
+                || System.nanoTime() - lastFullLook > (intervalMillis + QUIET_MAX_MILLIS) * 1_000_000) {
+            return Set.of();
+        }
+        return view.clusterState().moves().stream().filter(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF)
+                .map(NodeState.MoveState::datasetId).collect(Collectors.toUnmodifiableSet());
+    }
+
+    /**
+     * The steps of an arrival look ({@link #arrivalLook}): those that need only the datasets it read. The rest of the plan,
+     * and every background change, waits for the full look that follows at once (woken when anything was left).
+     */
+    private List<List<Change>> arrivalSteps(dev.flocker.agent.plan.Plan plan, Set<dev.flocker.api.model.DatasetId> arriving) {
+        java.util.function.Predicate<Change> read = c -> !c.datasets().isEmpty() && arriving.containsAll(c.datasets());
+        var steps = plan.steps().stream().map(phase -> phase.stream().filter(read).toList()).filter(phase -> !phase.isEmpty()).toList();
+        boolean left = !plan.background().isEmpty()
+                || steps.stream().mapToInt(List::size).sum() < plan.steps().stream().mapToInt(List::size).sum();
+        if (left) {
+            parts.wakeup().signal("after-arrival-look");
+        }
+        return steps;
+    }
+
+    /** The whole host, as discovery reads it (the state an arrival look starts from). */
+    private dev.flocker.agent.plan.LocalState look(boolean withImages) {
+        var local = parts.discovery().now(withImages);
+        lastFullLook = System.nanoTime();
+        lastWithImages = withImages;
+        return local;
+    }
+
     /**
      * One loop: discover, plan, execute, report. True when it applied changes and none failed.
      *
-     * @param woken what started this loop, for its debug line
+     * @param woken       what started this loop, for its debug line
+     * @param arrivalOnly nothing but a handoff's arrival here, or the look for it, started this loop ({@link #arrivalLook})
      */
-    private boolean converge(String woken) {
+    private boolean converge(String woken, boolean arrivalOnly) {
         long started = System.nanoTime();
         var view = parts.link().view();
         // Docker's image list is read only while an application configured here runs a built image (the planner's only use).
         boolean builtImages = view != null && view.configuration().applications().values().stream()
                 .anyMatch(a -> self.equals(a.node()) && a.docker() != null && a.docker().imageId() != null);
-        var local = parts.discovery().now(builtImages);
+        var arriving = arrivalLook(arrivalOnly, view, builtImages);
+        var local = arriving.isEmpty() ? look(builtImages) : parts.discovery().refreshed(lastLocal, arriving);
         long discovered = System.nanoTime();
         long executed = discovered;
         long routed = discovered;
@@ -191,7 +243,7 @@ final class ConvergenceLoop {
                     parts.runner().progress(), settings, Instant.now(), parts.replicator().progress(), false, replicateEvery));
             if (!fences.steps().isEmpty()) {
                 progressed = parts.executor().execute(fences.steps());
-                local = parts.discovery().now(builtImages);
+                local = look(builtImages);
             }
             waits = fences.waits();
         }
@@ -203,7 +255,8 @@ final class ConvergenceLoop {
                     Instant.now(), parts.replicator().progress(), leaseHeld, replicateEvery));
             parts.replicator().retain(view.configuration().datasets().values().stream().filter(d -> self.equals(d.primary()))
                     .map(dev.flocker.api.model.Dataset::datasetId).collect(Collectors.toSet()));
-            for (var change : plan.background()) {
+            var steps = arriving.isEmpty() ? plan.steps() : arrivalSteps(plan, arriving);
+            for (var change : arriving.isEmpty() ? plan.background() : List.<Change>of()) {
                 if (change instanceof Change.Replicate replicate) {
                     parts.replicator().run(replicate);
                 } else if (change instanceof Change.FetchImage fetch) {
@@ -217,7 +270,7 @@ final class ConvergenceLoop {
                 }
             }
             java.util.concurrent.CompletableFuture<Void> routedEarly = null;
-            if (plan.steps().stream().flatMap(List::stream).anyMatch(c -> c instanceof Change.StartApplication)) {
+            if (steps.stream().flatMap(List::stream).anyMatch(c -> c instanceof Change.StartApplication)) {
                 // An application starts here now (a handoff to here, most often): its ports go to where it will listen
                 // while it starts (Routes.startsHere), so its first clients get in as it listens, not after this loop has
                 // looked again and routed (~45 ms of a move's outage). Beside the start, not before it: the kernel's rule
@@ -226,9 +279,9 @@ final class ConvergenceLoop {
                 routedEarly = java.util.concurrent.CompletableFuture.runAsync(() -> parts.proxy().update(early, planned),
                         command -> Thread.ofVirtual().name("route-before-start").start(command));
             }
-            if (!plan.steps().isEmpty()) {
-                progressed = parts.executor().execute(plan.steps());
-                local = parts.discovery().now(builtImages);
+            if (!steps.isEmpty()) {
+                progressed = parts.executor().execute(steps);
+                local = arriving.isEmpty() ? look(builtImages) : parts.discovery().refreshed(local, arriving); // what the steps changed
             }
             executed = System.nanoTime();
             waits = plan.waits();
@@ -257,14 +310,22 @@ final class ConvergenceLoop {
                 parts.link().fenceAfter()));
         parts.link().report(state);
         parts.metrics().datasets(local);
+        lastLocal = local;
         long took = System.nanoTime() - started;
-        loops.record(took, java.util.concurrent.TimeUnit.NANOSECONDS);
+        (arriving.isEmpty() ? loops : arrivalLoops).record(took, java.util.concurrent.TimeUnit.NANOSECONDS);
         // Read by the move benchmark (MoveOutageBenchmark) to time the steady-state loop.
         LOG.atDebug().addKeyValue("ms", took / 1_000_000).addKeyValue("datasets", local.datasets().size())
                 .addKeyValue("discovery_ms", (discovered - started) / 1_000_000).addKeyValue("plan_execute_ms", (executed - discovered) / 1_000_000)
                 .addKeyValue("routes_ms", (routed - executed) / 1_000_000).addKeyValue("report_ms", (System.nanoTime() - routed) / 1_000_000).addKeyValue("woken_by", woken)
+                .addKeyValue("looked_at", arriving.isEmpty() ? "all" : arriving.toString())
                 .log("loop done");
         return progressed;
+    }
+
+    /** @param look what the loops looked at: {@code all} of the host, or a handoff's {@code arrival} ({@link #arrivalLook}) */
+    private static io.micrometer.core.instrument.Timer loopTimer(String look) {
+        return io.micrometer.core.instrument.Timer.builder("flocker.agent.loop").tag("look", look)
+                .description("Convergence loops: discover, plan, execute, report").register(io.micrometer.core.instrument.Metrics.globalRegistry);
     }
 
     private static Map<Integer, Route> proxyRoutes(Map<Integer, PortRoute> planned) {

@@ -19,6 +19,8 @@ import org.slf4j.LoggerFactory;
  */
 final class HandoffWake implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HandoffWake.class);
+    /** The reason the loop is given. */
+    static final String REASON = "handoff-wake";
 
     private final WatchService watch;
     private final Path file;
@@ -58,7 +60,7 @@ final class HandoffWake implements AutoCloseable {
                 boolean ours = key.pollEvents().stream().anyMatch(e -> name.equals(e.context()));
                 key.reset();
                 if (ours) {
-                    wakeup.signal("handoff-wake");
+                    wakeup.signal(REASON);
                 }
             }
         } catch (InterruptedException | ClosedWatchServiceException e) {

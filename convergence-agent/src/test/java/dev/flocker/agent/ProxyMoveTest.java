@@ -164,11 +164,14 @@ class ProxyMoveTest extends AgentLabTest {
                     .containsPattern("flocker_move_handoff_seconds_count [1-9]")
                     .containsPattern("flocker_proxy_hold_seconds_count\\{port=\"" + PORT + "\"} [1-9]")
                     .containsPattern("flocker_shipped_bytes_total\\{kind=\"(full|incremental)\"} [1-9]")
-                    .containsPattern("flocker_agent_loop_seconds_count [1-9]")
+                    .containsPattern("flocker_agent_loop_seconds_count\\{look=\"all\"} [1-9]")
                     .containsPattern("flocker_agent_changes_total\\{kind=\"PassOwnership\",outcome=\"ok\"} [1-9]")
                     .contains("flocker_dataset_used_bytes{dataset=\"" + id + "\"}")
                     .contains("jvm_memory_used_bytes");
         }
+        // The new owners' loops that waited for the pass read the arriving dataset alone, not the whole pool (ConvergenceLoop.arrivalLook).
+        assertThat(cluster.agentMetrics(1) + cluster.agentMetrics(2)).as("both agents' /metrics")
+                .containsPattern("flocker_agent_loop_seconds_count\\{look=\"arrival\"} [1-9]");
         assertThat(cluster.controlMetrics()).containsPattern(
                 "flocker_api_requests_seconds_count\\{method=\"POST\",route=\"/v1/configuration/containers/:name\",status=\"200\"} 3")
                 .contains("flocker_agents_connected 2.0");

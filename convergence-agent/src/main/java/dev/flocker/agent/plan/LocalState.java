@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * What discovery found on this host: every dataset of the volume backend and every container this agent manages.
- * Rebuilt from ZFS and Docker on every loop, never remembered. The planner's own values: it knows nothing of ZFS.
+ * Read from ZFS and Docker on every loop (a loop that only waits for a handoff's arrival reads the arriving datasets
+ * and takes the rest from the loop before). The planner's own values: it knows nothing of ZFS.
  */
 public record LocalState(Map<DatasetId, LocalDataset> datasets, Map<String, LocalContainer> containers, java.util.Set<String> images) {
     public static final LocalState EMPTY = new LocalState(Map.of(), Map.of());
