@@ -76,42 +76,8 @@ public final class ZfsCommand {
         return run(command, stdin, TIMEOUT_SECONDS);
     }
 
-    /**
-     * Held by every command of this process that mounts a file system ({@link #mounts}): one at a time. zfs-fuse, the
-     * lab's ZFS, registers each new mount with its FUSE listener in two unlocked writes to one pipe; mounts made at once
-     * (an agent creating 300 datasets in one plan step) wedged it twice in a row in the move benchmark: every mount
-     * after the first ~170-360 left unanswered by the daemon, and a file opened there hung for good; 300 creates 40 at
-     * a time by hand wedged it too (BENCHMARKS.md, twenty-third session). A mount takes ~20-50 ms: a plan of many
-     * creates takes that long per dataset, nothing else waits on it.
-     */
-    private static final java.util.concurrent.locks.ReentrantLock MOUNTING = new java.util.concurrent.locks.ReentrantLock();
-
-    /** Whether {@code zfs args} mounts a file system: a create (our datasets have mountpoints), a mount, a new mountpoint. */
-    static boolean mounts(List<String> command) {
-        if (command.size() < 2 || !command.get(0).endsWith("zfs")) {
-            return false;
-        }
-        return switch (command.get(1)) {
-            case "create", "mount" -> true;
-            case "set" -> command.stream().anyMatch(a -> a.startsWith("mountpoint=") || a.startsWith("canmount="));
-            default -> false;
-        };
-    }
-
     /** Runs {@code command} to its end, at most {@code timeoutSeconds}; its standard output. */
     String run(List<String> command, InputStream stdin, long timeoutSeconds) {
-        if (!mounts(command)) {
-            return runNow(command, stdin, timeoutSeconds);
-        }
-        MOUNTING.lock();
-        try {
-            return runNow(command, stdin, timeoutSeconds);
-        } finally {
-            MOUNTING.unlock();
-        }
-    }
-
-    private String runNow(List<String> command, InputStream stdin, long timeoutSeconds) {
         invocations.incrementAndGet();
         Process process;
         try {

@@ -22,19 +22,6 @@ class ZfsCommandTest {
     }
 
     @Test
-    void onlyCommandsThatMountAFileSystemTakeTurns() {
-        assertThat(ZfsCommand.mounts(List.of("zfs", "create", "-o", "mountpoint=/x", "p/d"))).isTrue();
-        assertThat(ZfsCommand.mounts(List.of("zfs", "mount", "p/d"))).isTrue();
-        assertThat(ZfsCommand.mounts(List.of("zfs", "set", "mountpoint=/x", "p/d"))).isTrue();
-        assertThat(ZfsCommand.mounts(List.of("zfs", "set", "canmount=noauto", "p/d"))).isTrue();
-        assertThat(ZfsCommand.mounts(List.of("zfs", "set", "readonly=off", "p/d"))).isFalse();
-        assertThat(ZfsCommand.mounts(List.of("zfs", "get", "-H", "mountpoint", "p/d"))).isFalse();
-        assertThat(ZfsCommand.mounts(List.of("zfs", "snapshot", "p/d@s"))).isFalse();
-        assertThat(ZfsCommand.mounts(List.of("zpool", "create", "p", "/f"))).isFalse();
-        assertThat(ZfsCommand.mounts(List.of("zfs"))).isFalse();
-    }
-
-    @Test
     void aCommandThatEndsGivesItsOutput() {
         assertThat(commands.run(List.of("echo", "fine"), null, 5)).isEqualTo("fine\n");
     }
