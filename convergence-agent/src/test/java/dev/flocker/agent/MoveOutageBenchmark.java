@@ -323,8 +323,9 @@ public final class MoveOutageBenchmark {
     /** Creates {@code count} datasets on n2, then reads the agent's loop times from its debug log for 15 s. */
     /**
      * Creates {@code count} small datasets on each host, through the API, {@link #CROWD_BATCH} at a time on one host at a
-     * time, each batch awaited mounted: hundreds of mounts at once wedged zfs-fuse in 2 of 3 runs (every later mount
-     * left unanswered, a file opened there hanging for good; BENCHMARKS.md, twenty-third session).
+     * time, each batch awaited mounted. With 300 on each host the lab's one zfs-fuse daemon stopped answering new mounts
+     * (a file opened there hung for good) in 4 of 5 runs, created all at once or ten at a time, with this session's code
+     * or the one before (BENCHMARKS.md, twenty-third session): keep {@code count} lower.
      */
     private void crowd(int count) throws Exception {
         var client = cluster.client;
