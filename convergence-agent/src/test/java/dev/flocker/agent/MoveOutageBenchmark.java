@@ -323,9 +323,9 @@ public final class MoveOutageBenchmark {
     /** Creates {@code count} datasets on n2, then reads the agent's loop times from its debug log for 15 s. */
     /**
      * Creates {@code count} small datasets on each host, through the API, {@link #CROWD_BATCH} at a time on one host at a
-     * time, each batch awaited mounted. With 300 on each host the lab's one zfs-fuse daemon stopped answering new mounts
-     * (a file opened there hung for good) in 4 of 5 runs, created all at once or ten at a time, with this session's code
-     * or the one before (BENCHMARKS.md, twenty-third session): keep {@code count} lower.
+     * time, each batch awaited mounted. The lab's one zfs-fuse daemon then stopped answering new mounts (a file opened
+     * there hung for good) in 4 of 5 runs with 300 on each host and 2 of 3 with 60, created all at once or ten at a time,
+     * with this session's code or the one before (BENCHMARKS.md, twenty-third session).
      */
     private void crowd(int count) throws Exception {
         var client = cluster.client;
