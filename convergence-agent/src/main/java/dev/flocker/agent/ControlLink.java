@@ -18,6 +18,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ControlLink implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlLink.class);
+    /** The reason the loop is given when the control service pushes a new view. */
+    static final String PUSHED = "push";
     private static final Duration PING_EVERY = Duration.ofSeconds(1);
     /** Longer than any single step of a loop is allowed to take (a ZFS command's or Docker call's own time-outs). */
     static final Duration STUCK_AFTER = Duration.ofSeconds(120);
@@ -168,7 +170,7 @@ final class ControlLink implements AutoCloseable {
             try {
                 var connected = AgentChannel.connect(uri, tls, view -> {
                     lastView = view;
-                    wakeup.signal("push");
+                    wakeup.signal(PUSHED);
                 });
                 connected.onAck(() -> {
                     var sent = unacknowledged.poll();

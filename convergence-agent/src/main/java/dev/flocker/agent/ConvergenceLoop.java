@@ -147,7 +147,7 @@ final class ConvergenceLoop {
             all.add("after-handoff-zfs");
             return all;
         }
-        if (woken.isEmpty() || !woken.stream().allMatch("push"::equals) || !handoffComing(parts.link().view())) {
+        if (woken.isEmpty() || !woken.stream().allMatch(ControlLink.PUSHED::equals) || !handoffComing(parts.link().view())) {
             return woken; // the view now, not the last loop's: the push that brings the handoff's news waits already
         }
         var all = new java.util.TreeSet<>(woken);
@@ -155,11 +155,11 @@ final class ConvergenceLoop {
         for (long left = QUIET_MAX_MILLIS; left > 0 && !stopping; left = (deadline - System.nanoTime()) / 1_000_000) {
             var more = parts.wakeup().await(left);
             all.addAll(more);
-            if (more.stream().anyMatch(reason -> !reason.equals("push"))) {
+            if (more.stream().anyMatch(reason -> !reason.equals(ControlLink.PUSHED))) {
                 break;
             }
         }
-        all.add("deferred-for-handoff");
+        all.add(DEFERRED_FOR_HANDOFF);
         return all;
     }
 
@@ -170,9 +170,11 @@ final class ConvergenceLoop {
 
     /** The longest a loop waits for a handoff's ZFS steps ({@link #quietDuringHandoffs}). */
     static final long QUIET_MAX_MILLIS = 400;
+    /** The reason {@link #quietDuringHandoffs} adds to the pushes it held back. */
+    private static final String DEFERRED_FOR_HANDOFF = "deferred-for-handoff";
 
     /** What wakes a loop that only looks for a handoff's arrival here: the old owner's wake, with the pushes it waited with. */
-    private static final Set<String> ARRIVAL_REASONS = Set.of(HandoffWake.REASON, "deferred-for-handoff", "push");
+    private static final Set<String> ARRIVAL_REASONS = Set.of(HandoffWake.REASON, DEFERRED_FOR_HANDOFF, ControlLink.PUSHED);
 
     /**
      * The datasets a loop that only looks for a handoff's arrival here (the old owner's wake, or the look every

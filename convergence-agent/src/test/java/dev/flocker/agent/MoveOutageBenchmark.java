@@ -69,6 +69,9 @@ public final class MoveOutageBenchmark {
             throw new IllegalArgumentException("the fifth argument is 'quiet' (the default) or 'load', not '" + args[4] + "'");
         }
         int beside = args.length > 5 ? Integer.parseInt(args[5]) : 0;
+        if (beside < 0) {
+            throw new IllegalArgumentException("the sixth argument is how many datasets to create on each host (0 or more), not " + beside);
+        }
         Lab.down(LAB);
         var lab = Lab.upWithPoolSize(LAB, 2, "16G", "busybox");
         var work = Files.createTempDirectory("flocker-bench-move");
@@ -320,7 +323,6 @@ public final class MoveOutageBenchmark {
         return times;
     }
 
-    /** Creates {@code count} datasets on n2, then reads the agent's loop times from its debug log for 15 s. */
     /**
      * Creates {@code count} small datasets on each host, through the API, {@link #CROWD_BATCH} at a time on one host at a
      * time, each batch awaited mounted. The lab's one zfs-fuse daemon then stopped answering new mounts (a file opened
@@ -337,8 +339,7 @@ public final class MoveOutageBenchmark {
                 for (int j = i; j < upTo; j++) {
                     client.createDataset(node, null, Map.of("name", "beside-" + host + "-" + j), null, null);
                 }
-                cluster.await(upTo + " datasets mounted on n" + host, 300, () -> client.datasetState().stream()
-                        .filter(d -> node.equals(d.primary()) && d.path() != null).count() >= upTo);
+                cluster.await(upTo + " datasets mounted on n" + host, 300, () -> mountedOn(node) >= upTo);
             }
         }
         System.out.printf("%d datasets on each host in %.0f s%n", count, (System.nanoTime() - started) / 1e9);
@@ -346,13 +347,18 @@ public final class MoveOutageBenchmark {
 
     private static final int CROWD_BATCH = 10;
 
+    /** How many datasets the API's state shows mounted on {@code node} as their primary. */
+    private long mountedOn(NodeId node) {
+        return cluster.client.datasetState().stream().filter(d -> node.equals(d.primary()) && d.path() != null).count();
+    }
+
+    /** Creates {@code count} datasets on n2, then reads the agent's loop times from its debug log for 15 s. */
     private List<Double> agentLoop(int count) throws Exception {
         var client = cluster.client;
         for (int i = 0; i < count; i++) {
             client.createDataset(node(2), null, Map.of("name", "loop-" + i), null, null);
         }
-        cluster.await(count + " datasets mounted on n2", 900, () -> client.datasetState().stream()
-                .filter(d -> node(2).equals(d.primary()) && d.path() != null).count() >= count);
+        cluster.await(count + " datasets mounted on n2", 900, () -> mountedOn(node(2)) >= count);
         var log = cluster.agentLog(2);
         int seen = Files.readAllLines(log).size();
         Thread.sleep(15_000);
