@@ -113,8 +113,11 @@ final class ConvergenceLoop {
                 if (!stopping) {
                     // Changes that worked often enable the next ones (a copy made writable lets its application start,
                     // which is the outage of a move): plan again at once rather than wait, a few loops in a row at most.
-                    boolean arrivalOnly = woken.isEmpty() ? handoffComing : woken.contains(HandoffWake.REASON) && ARRIVAL_REASONS.containsAll(woken);
-                    streak = converge(woken.isEmpty() ? (handoffComing ? "handoff-poll" : "interval") : String.join(",", woken), arrivalOnly)
+                    // The pass's wake looks at the arrival first, whatever else woke the loop with it (the changes the loop
+                    // before applied, most often): the rest gets a full look right after (arrivalSteps).
+                    boolean arrival = woken.isEmpty() ? handoffComing : woken.contains(HandoffWake.REASON);
+                    boolean more = !ARRIVAL_REASONS.containsAll(woken);
+                    streak = converge(woken.isEmpty() ? (handoffComing ? "handoff-poll" : "interval") : String.join(",", woken), arrival, more)
                             && streak < MAX_EAGER_LOOPS ? streak + 1 : 0;
                 }
             } catch (InterruptedException e) {
@@ -173,7 +176,11 @@ final class ConvergenceLoop {
     /** The reason {@link #quietDuringHandoffs} adds to the pushes it held back. */
     private static final String DEFERRED_FOR_HANDOFF = "deferred-for-handoff";
 
-    /** What wakes a loop that only looks for a handoff's arrival here: the old owner's wake, with the pushes it waited with. */
+    /**
+     * What a loop that looks only at a handoff's arrival here answers in full: the old owner's wake, with the pushes it
+     * waited with. Any other reason beside the wake (the changes the loop before applied, a replication round's end) gets
+     * a full look right after it ({@link #arrivalSteps}).
+     */
     private static final Set<String> ARRIVAL_REASONS = Set.of(HandoffWake.REASON, DEFERRED_FOR_HANDOFF, ControlLink.PUSHED);
 
     /**
@@ -184,8 +191,8 @@ final class ConvergenceLoop {
      * copy's ownership and its application's start, the outage. Empty (a full look) when the host was last looked at
      * whole more than an interval and a quiet wait ago, or that look lacks the images this loop needs.
      */
-    private Set<dev.flocker.api.model.DatasetId> arrivalLook(boolean arrivalOnly, dev.flocker.api.client.AgentChannel.View view, boolean withImages) {
-        if (!arrivalOnly || view == null || lastLocal == null || withImages && !lastWithImages
+    private Set<dev.flocker.api.model.DatasetId> arrivalLook(boolean arrival, dev.flocker.api.client.AgentChannel.View view, boolean withImages) {
+        if (!arrival || view == null || lastLocal == null || withImages && !lastWithImages
                 || System.nanoTime() - lastFullLook > (intervalMillis + QUIET_MAX_MILLIS) * 1_000_000) {
             return Set.of();
         }
@@ -195,12 +202,13 @@ final class ConvergenceLoop {
 
     /**
      * The steps of an arrival look ({@link #arrivalLook}): those that need only the datasets it read. The rest of the plan,
-     * and every background change, waits for the full look that follows at once (woken when anything was left).
+     * every background change, and what else woke the loop ({@code more}) wait for the full look that follows at once
+     * (woken when anything was left).
      */
-    private List<List<Change>> arrivalSteps(dev.flocker.agent.plan.Plan plan, Set<dev.flocker.api.model.DatasetId> arriving) {
+    private List<List<Change>> arrivalSteps(dev.flocker.agent.plan.Plan plan, Set<dev.flocker.api.model.DatasetId> arriving, boolean more) {
         java.util.function.Predicate<Change> read = c -> !c.datasets().isEmpty() && arriving.containsAll(c.datasets());
         var steps = plan.steps().stream().map(phase -> phase.stream().filter(read).toList()).filter(phase -> !phase.isEmpty()).toList();
-        boolean left = !plan.background().isEmpty()
+        boolean left = more || !plan.background().isEmpty()
                 || steps.stream().mapToInt(List::size).sum() < plan.steps().stream().mapToInt(List::size).sum();
         if (left) {
             parts.wakeup().signal("after-arrival-look");
@@ -220,15 +228,16 @@ final class ConvergenceLoop {
      * One loop: discover, plan, execute, report. True when it applied changes and none failed.
      *
      * @param woken       what started this loop, for its debug line
-     * @param arrivalOnly nothing but a handoff's arrival here, or the look for it, started this loop ({@link #arrivalLook})
+     * @param arrival a handoff's arrival here, or the look for it, started this loop ({@link #arrivalLook})
+     * @param more    something besides the arrival started it too: a full look follows an arrival look ({@link #arrivalSteps})
      */
-    private boolean converge(String woken, boolean arrivalOnly) {
+    private boolean converge(String woken, boolean arrival, boolean more) {
         long started = System.nanoTime();
         var view = parts.link().view();
         // Docker's image list is read only while an application configured here runs a built image (the planner's only use).
         boolean builtImages = view != null && view.configuration().applications().values().stream()
                 .anyMatch(a -> self.equals(a.node()) && a.docker() != null && a.docker().imageId() != null);
-        var arriving = arrivalLook(arrivalOnly, view, builtImages);
+        var arriving = arrivalLook(arrival, view, builtImages);
         var local = arriving.isEmpty() ? look(builtImages) : parts.discovery().refreshed(lastLocal, arriving);
         long discovered = System.nanoTime();
         long executed = discovered;
@@ -257,7 +266,7 @@ final class ConvergenceLoop {
                     Instant.now(), parts.replicator().progress(), leaseHeld, replicateEvery));
             parts.replicator().retain(view.configuration().datasets().values().stream().filter(d -> self.equals(d.primary()))
                     .map(dev.flocker.api.model.Dataset::datasetId).collect(Collectors.toSet()));
-            var steps = arriving.isEmpty() ? plan.steps() : arrivalSteps(plan, arriving);
+            var steps = arriving.isEmpty() ? plan.steps() : arrivalSteps(plan, arriving, more);
             for (var change : arriving.isEmpty() ? plan.background() : List.<Change>of()) {
                 if (change instanceof Change.Replicate replicate) {
                     parts.replicator().run(replicate);
