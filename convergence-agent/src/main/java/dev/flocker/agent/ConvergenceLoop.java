@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * changes in the {@link MoveRunner}) -> route -> report. It runs when signalled (a push, a background change that
  * ended) and otherwise every {@code interval}; it remembers nothing between loops that the planner reads, but the
  * background work's progress and, for a loop that only looks for a handoff's arrival, the last loop's state of the
- * datasets it does not read again ({@link #arrivalLook}).
+ * datasets it does not read again ({@link #scope}).
  */
 final class ConvergenceLoop {
     private static final Logger LOG = LoggerFactory.getLogger(ConvergenceLoop.class);
@@ -62,13 +62,15 @@ final class ConvergenceLoop {
     private final Parts parts;
     private final io.micrometer.core.instrument.Timer loops = loopTimer("all");
     private final io.micrometer.core.instrument.Timer arrivalLoops = loopTimer("arrival");
+    private final io.micrometer.core.instrument.Timer changedLoops = loopTimer("changed");
     /** SSH sessions to peers are opened ahead of use ({@link ChangeExecutor#warmPeers}) at most this often. */
     private static final long WARM_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
     private long lastWarm = System.nanoTime() - WARM_EVERY_NANOS;
     private java.util.Set<NodeId> warmed = java.util.Set.of();
     private volatile boolean handoffComing;
-    /** What the last loop planned from, and when this whole host was last looked at ({@link #arrivalLook}); loop thread only. */
+    /** What the last loop planned from, and when this whole host was last looked at ({@link #scope}); loop thread only. */
     private dev.flocker.agent.plan.LocalState lastLocal;
+    private dev.flocker.api.client.AgentChannel.View plannedView;
     private boolean lastWithImages;
     private long lastFullLook;
     private volatile long handoffPollMillis = HANDOFF_POLL_MILLIS;
@@ -114,10 +116,11 @@ final class ConvergenceLoop {
                     // Changes that worked often enable the next ones (a copy made writable lets its application start,
                     // which is the outage of a move): plan again at once rather than wait, a few loops in a row at most.
                     // The pass's wake looks at the arrival first, whatever else woke the loop with it (the changes the loop
-                    // before applied, most often): the rest gets a full look right after (arrivalSteps).
+                    // before applied, most often): the rest gets a full look right after (scopedPlan).
                     boolean arrival = woken.isEmpty() ? handoffComing : woken.contains(HandoffWake.REASON);
                     boolean more = !ARRIVAL_REASONS.containsAll(woken);
-                    streak = converge(woken.isEmpty() ? (handoffComing ? "handoff-poll" : "interval") : String.join(",", woken), arrival, more)
+                    boolean pushed = !arrival && !more && woken.contains(ControlLink.PUSHED);
+                    streak = converge(woken.isEmpty() ? (handoffComing ? "handoff-poll" : "interval") : String.join(",", woken), arrival, pushed, more)
                             && streak < MAX_EAGER_LOOPS ? streak + 1 : 0;
                 }
             } catch (InterruptedException e) {
@@ -179,41 +182,75 @@ final class ConvergenceLoop {
     /**
      * What a loop that looks only at a handoff's arrival here answers in full: the old owner's wake, with the pushes it
      * waited with. Any other reason beside the wake (the changes the loop before applied, a replication round's end) gets
-     * a full look right after it ({@link #arrivalSteps}).
+     * a full look right after it ({@link #scopedPlan}).
      */
     private static final Set<String> ARRIVAL_REASONS = Set.of(HandoffWake.REASON, DEFERRED_FOR_HANDOFF, ControlLink.PUSHED);
 
-    /**
-     * The datasets a loop that only looks for a handoff's arrival here (the old owner's wake, or the look every
-     * {@link #HANDOFF_POLL_MILLIS} while one is coming) reads from ZFS: those handing over to here. Everything else it
-     * takes from the loop before, and it changes nothing but them ({@link #arrivalSteps}). A full look lists every
-     * dataset of the host (~0.9 ms each in zfs-fuse: a second at 1,000), and the new owner's look stands between its
-     * copy's ownership and its application's start, the outage. Empty (a full look) when the host was last looked at
-     * whole more than an interval and a quiet wait ago, or that look lacks the images this loop needs.
-     */
-    private Set<dev.flocker.api.model.DatasetId> arrivalLook(boolean arrival, dev.flocker.api.client.AgentChannel.View view, boolean withImages) {
-        if (!arrival || view == null || lastLocal == null || withImages && !lastWithImages
-                || System.nanoTime() - lastFullLook > (intervalMillis + QUIET_MAX_MILLIS) * 1_000_000) {
-            return Set.of();
+    /** The most datasets a push-woken loop reads one by one ({@link #scope}); more changed at once, and it lists them all. */
+    static final int SCOPE_MAX = 8;
+
+    /** What a loop reads from ZFS: every dataset of the host, or only some ({@link #scope}). */
+    private record Look(String kind, Set<dev.flocker.api.model.DatasetId> datasets) {
+        static final Look ALL = new Look("all", null);
+
+        boolean all() {
+            return datasets == null;
         }
-        return view.clusterState().moves().stream().filter(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF)
-                .map(NodeState.MoveState::datasetId).collect(Collectors.toUnmodifiableSet());
     }
 
     /**
-     * The steps of an arrival look ({@link #arrivalLook}): those that need only the datasets it read. The rest of the plan,
-     * every background change, and what else woke the loop ({@code more}) wait for the full look that follows at once
-     * (woken when anything was left).
+     * What this loop reads from ZFS. A full look lists every dataset of the host (~0.9 ms each in zfs-fuse: a second at
+     * 1,000). Two kinds of loop read less, taking the other datasets from the loop before and changing nothing but what
+     * they read ({@link #scopedPlan}):
+     * <ul>
+     * <li>{@code arrival}: one that looks for a handoff's arrival here (the old owner's wake, or the look every
+     *     {@link #HANDOFF_POLL_MILLIS} while one is coming) reads the datasets handing over to here: the new owner's look
+     *     stands between its copy's ownership and its application's start, the outage;</li>
+     * <li>{@code changed}: one woken by the control service's pushes alone reads the datasets whose configuration or
+     *     cluster state the pushes changed ({@link dev.flocker.agent.plan.ViewChanges}), at most {@link #SCOPE_MAX}: on the old owner, the look
+     *     between a move's request and its handoff's start.</li>
+     * </ul>
+     * A full look instead when the host was last looked at whole more than an interval and a quiet wait ago, or that
+     * look lacks the images this loop needs, or a push changed what belongs to no dataset.
      */
-    private List<List<Change>> arrivalSteps(dev.flocker.agent.plan.Plan plan, Set<dev.flocker.api.model.DatasetId> arriving, boolean more) {
-        java.util.function.Predicate<Change> read = c -> !c.datasets().isEmpty() && arriving.containsAll(c.datasets());
+    private Look scope(boolean arrival, boolean pushed, dev.flocker.api.client.AgentChannel.View view, boolean withImages) {
+        if (view == null || lastLocal == null || withImages && !lastWithImages
+                || System.nanoTime() - lastFullLook > (intervalMillis + QUIET_MAX_MILLIS) * 1_000_000) {
+            return Look.ALL;
+        }
+        if (arrival) {
+            var arriving = view.clusterState().moves().stream().filter(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF)
+                    .map(NodeState.MoveState::datasetId).collect(Collectors.toUnmodifiableSet());
+            return arriving.isEmpty() ? Look.ALL : new Look("arrival", arriving);
+        }
+        if (pushed && plannedView != null) {
+            var changed = dev.flocker.agent.plan.ViewChanges.datasets(plannedView.configuration(), plannedView.clusterState(),
+                    view.configuration(), view.clusterState());
+            if (changed.isPresent() && changed.get().size() <= SCOPE_MAX) {
+                return new Look("changed", changed.get());
+            }
+        }
+        return Look.ALL;
+    }
+
+    /**
+     * The plan of a loop that read only some datasets ({@link #scope}): the steps and background changes that need
+     * nothing but those datasets. The rest of the plan, and what else woke the loop ({@code more}), wait for the full
+     * look that follows at once (woken when anything was left).
+     */
+    private dev.flocker.agent.plan.Plan scopedPlan(dev.flocker.agent.plan.Plan plan, Look look, boolean more) {
+        if (look.all()) {
+            return plan;
+        }
+        java.util.function.Predicate<Change> read = c -> !c.datasets().isEmpty() && look.datasets().containsAll(c.datasets());
         var steps = plan.steps().stream().map(phase -> phase.stream().filter(read).toList()).filter(phase -> !phase.isEmpty()).toList();
-        boolean left = more || !plan.background().isEmpty()
+        var background = plan.background().stream().filter(read).toList();
+        boolean left = more || background.size() < plan.background().size()
                 || steps.stream().mapToInt(List::size).sum() < plan.steps().stream().mapToInt(List::size).sum();
         if (left) {
-            parts.wakeup().signal("after-arrival-look");
+            parts.wakeup().signal("after-" + look.kind() + "-look");
         }
-        return steps;
+        return new dev.flocker.agent.plan.Plan(steps, background, plan.waits(), plan.holding(), plan.handedTo());
     }
 
     /** The whole host, as discovery reads it (the state an arrival look starts from). */
@@ -228,17 +265,18 @@ final class ConvergenceLoop {
      * One loop: discover, plan, execute, report. True when it applied changes and none failed.
      *
      * @param woken       what started this loop, for its debug line
-     * @param arrival a handoff's arrival here, or the look for it, started this loop ({@link #arrivalLook})
-     * @param more    something besides the arrival started it too: a full look follows an arrival look ({@link #arrivalSteps})
+     * @param arrival a handoff's arrival here, or the look for it, started this loop ({@link #scope})
+     * @param pushed  the control service's pushes alone started it ({@link #scope})
+     * @param more    something besides the arrival and pushes started it too: a full look follows a scoped one ({@link #scopedPlan})
      */
-    private boolean converge(String woken, boolean arrival, boolean more) {
+    private boolean converge(String woken, boolean arrival, boolean pushed, boolean more) {
         long started = System.nanoTime();
         var view = parts.link().view();
         // Docker's image list is read only while an application configured here runs a built image (the planner's only use).
         boolean builtImages = view != null && view.configuration().applications().values().stream()
                 .anyMatch(a -> self.equals(a.node()) && a.docker() != null && a.docker().imageId() != null);
-        var arriving = arrivalLook(arrival, view, builtImages);
-        var local = arriving.isEmpty() ? look(builtImages) : parts.discovery().refreshed(lastLocal, arriving);
+        var scope = scope(arrival, pushed, view, builtImages);
+        var local = scope.all() ? look(builtImages) : parts.discovery().refreshed(lastLocal, scope.datasets());
         long discovered = System.nanoTime();
         long executed = discovered;
         long routed = discovered;
@@ -262,12 +300,12 @@ final class ConvergenceLoop {
             var cluster = view.clusterState();
             handoffComing = handoffComing(view);
             long planned = System.nanoTime(); // the moves' progress is read now: a handoff's own route switches after this win
-            var plan = Planner.plan(new Planner.Input(self, view.configuration(), cluster, local, parts.runner().progress(), settings,
-                    Instant.now(), parts.replicator().progress(), leaseHeld, replicateEvery));
+            var plan = scopedPlan(Planner.plan(new Planner.Input(self, view.configuration(), cluster, local, parts.runner().progress(), settings,
+                    Instant.now(), parts.replicator().progress(), leaseHeld, replicateEvery)), scope, more);
             parts.replicator().retain(view.configuration().datasets().values().stream().filter(d -> self.equals(d.primary()))
                     .map(dev.flocker.api.model.Dataset::datasetId).collect(Collectors.toSet()));
-            var steps = arriving.isEmpty() ? plan.steps() : arrivalSteps(plan, arriving, more);
-            for (var change : arriving.isEmpty() ? plan.background() : List.<Change>of()) {
+            var steps = plan.steps();
+            for (var change : plan.background()) {
                 if (change instanceof Change.Replicate replicate) {
                     parts.replicator().run(replicate);
                 } else if (change instanceof Change.FetchImage fetch) {
@@ -292,7 +330,7 @@ final class ConvergenceLoop {
             }
             if (!steps.isEmpty()) {
                 progressed = parts.executor().execute(steps);
-                local = arriving.isEmpty() ? look(builtImages) : parts.discovery().refreshed(local, arriving); // what the steps changed
+                local = scope.all() ? look(builtImages) : parts.discovery().refreshed(local, scope.datasets()); // what the steps changed
             }
             executed = System.nanoTime();
             waits = plan.waits();
@@ -322,18 +360,22 @@ final class ConvergenceLoop {
         parts.link().report(state);
         parts.metrics().datasets(local);
         lastLocal = local;
+        plannedView = view;
         long took = System.nanoTime() - started;
-        (arriving.isEmpty() ? loops : arrivalLoops).record(took, java.util.concurrent.TimeUnit.NANOSECONDS);
+        (scope.all() ? loops : scope.kind().equals("arrival") ? arrivalLoops : changedLoops).record(took, java.util.concurrent.TimeUnit.NANOSECONDS);
         // Read by the move benchmark (MoveOutageBenchmark) to time the steady-state loop.
         LOG.atDebug().addKeyValue("ms", took / 1_000_000).addKeyValue("datasets", local.datasets().size())
                 .addKeyValue("discovery_ms", (discovered - started) / 1_000_000).addKeyValue("plan_execute_ms", (executed - discovered) / 1_000_000)
                 .addKeyValue("routes_ms", (routed - executed) / 1_000_000).addKeyValue("report_ms", (System.nanoTime() - routed) / 1_000_000).addKeyValue("woken_by", woken)
-                .addKeyValue("looked_at", arriving.isEmpty() ? "all" : arriving.toString())
+                .addKeyValue("looked_at", scope.all() ? "all" : scope.kind() + scope.datasets())
                 .log("loop done");
         return progressed;
     }
 
-    /** @param look what the loops looked at: {@code all} of the host, or a handoff's {@code arrival} ({@link #arrivalLook}) */
+    /**
+     * @param look what the loops looked at: {@code all} of the host, a handoff's {@code arrival}, or the datasets pushes
+     *             {@code changed} ({@link #scope})
+     */
     private static io.micrometer.core.instrument.Timer loopTimer(String look) {
         return io.micrometer.core.instrument.Timer.builder("flocker.agent.loop").tag("look", look)
                 .description("Convergence loops: discover, plan, execute, report").register(io.micrometer.core.instrument.Metrics.globalRegistry);

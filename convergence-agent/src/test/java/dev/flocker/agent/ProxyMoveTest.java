@@ -169,9 +169,11 @@ class ProxyMoveTest extends AgentLabTest {
                     .contains("flocker_dataset_used_bytes{dataset=\"" + id + "\"}")
                     .contains("jvm_memory_used_bytes");
         }
-        // The new owners' loops that waited for the pass read the arriving dataset alone, not the whole pool (ConvergenceLoop.arrivalLook).
+        // The new owners' loops that waited for the pass read the arriving dataset alone, not the whole pool, and loops woken by
+        // pushes alone read the datasets the pushes changed (ConvergenceLoop.scope).
         assertThat(cluster.agentMetrics(1) + cluster.agentMetrics(2)).as("both agents' /metrics")
-                .containsPattern("flocker_agent_loop_seconds_count\\{look=\"arrival\"} [1-9]");
+                .containsPattern("flocker_agent_loop_seconds_count\\{look=\"arrival\"} [1-9]")
+                .containsPattern("flocker_agent_loop_seconds_count\\{look=\"changed\"} [1-9]");
         assertThat(cluster.controlMetrics()).containsPattern(
                 "flocker_api_requests_seconds_count\\{method=\"POST\",route=\"/v1/configuration/containers/:name\",status=\"200\"} 3")
                 .contains("flocker_agents_connected 2.0");

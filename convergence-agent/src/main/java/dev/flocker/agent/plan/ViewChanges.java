@@ -1,0 +1,126 @@
+package dev.flocker.agent.plan;
+
+import dev.flocker.api.model.Application;
+import dev.flocker.api.model.ClusterState;
+import dev.flocker.api.model.Configuration;
+import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeState;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Which datasets a change of the control service's view concerns: what a loop woken by a push alone reads from ZFS
+ * (ConvergenceLoop's scoped look). Pure: two views in, the datasets whose desired or reported state differs out, or
+ * empty when some difference belongs to no dataset (an application without volumes, a node's address, a link's
+ * ports), and only a look at the whole host is safe.
+ */
+public final class ViewChanges {
+    private ViewChanges() {
+    }
+
+    /**
+     * @return the datasets whose configuration (dataset, lease, the applications using it) or cluster state (any node's
+     *         copy of it, its moves, the applications using it) differ between the two views; empty when a difference
+     *         cannot be put on datasets alone
+     */
+    public static Optional<Set<DatasetId>> datasets(Configuration beforeConfig, ClusterState beforeState,
+                                                    Configuration afterConfig, ClusterState afterState) {
+        var changed = new HashSet<DatasetId>();
+        changed.addAll(differing(beforeConfig.datasets(), afterConfig.datasets()));
+        changed.addAll(differing(beforeConfig.leases(), afterConfig.leases()));
+        var applications = differing(beforeConfig.applications(), afterConfig.applications());
+        // A link reaches whichever application exposes its port: one application's change may change another's.
+        boolean linked = beforeConfig.applications().values().stream().anyMatch(ViewChanges::links)
+                || afterConfig.applications().values().stream().anyMatch(ViewChanges::links);
+        if (!applications.isEmpty() && linked) {
+            return Optional.empty();
+        }
+        for (var pair : List.of(List.of(beforeState.nodes(), afterState.nodes()), List.of(beforeState.offline(), afterState.offline()))) {
+            var before = pair.get(0);
+            var after = pair.get(1);
+            if (!before.keySet().equals(after.keySet())) {
+                return Optional.empty();
+            }
+            for (var entry : before.entrySet()) {
+                var was = entry.getValue();
+                var is = after.get(entry.getKey());
+                if (was.equals(is)) {
+                    continue;
+                }
+                if (!rest(was).equals(rest(is))) {
+                    return Optional.empty();
+                }
+                var datasets = differing(was.datasets(), is.datasets(), NodeState.DatasetState::datasetId);
+                var moves = differing(was.moves(), is.moves(), NodeState.MoveState::datasetId);
+                var running = differing(was.applications(), is.applications(), NodeState.ApplicationState::name);
+                if (datasets == null || moves == null || running == null) {
+                    return Optional.empty();
+                }
+                changed.addAll(datasets);
+                changed.addAll(moves);
+                applications.addAll(running);
+            }
+        }
+        for (var name : applications) {
+            var volumes = new HashSet<DatasetId>();
+            for (var config : List.of(beforeConfig, afterConfig)) {
+                var application = config.applications().get(name);
+                if (application != null) {
+                    application.datasets().forEach(volumes::add);
+                }
+            }
+            if (volumes.isEmpty()) {
+                return Optional.empty(); // an application with no dataset (or one no longer configured): its ports, its host
+            }
+            changed.addAll(volumes);
+        }
+        return Optional.of(Set.copyOf(changed));
+    }
+
+    private static boolean links(Application application) {
+        return application.links() != null && !application.links().isEmpty();
+    }
+
+    /** A node's report without what {@link #datasets} puts on datasets. */
+    private static NodeState rest(NodeState node) {
+        return new NodeState(node.uuid(), node.host(), node.era(), List.of(), List.of(), List.of(), node.datasetRoot(), node.busyPorts(),
+                node.setAside(), node.fenceAfterSeconds());
+    }
+
+    /** As {@link #differing(Map, Map)}, for a node's lists keyed by {@code key}; null when a list names a key twice. */
+    private static <K, V> Set<K> differing(List<V> before, List<V> after, Function<V, K> key) {
+        var was = byKey(before, key);
+        var is = byKey(after, key);
+        return was == null || is == null ? null : differing(was, is);
+    }
+
+    private static <K, V> Map<K, V> byKey(List<V> values, Function<V, K> key) {
+        if (values == null) {
+            return Map.of();
+        }
+        var map = values.stream().collect(Collectors.toMap(key, v -> v, (a, b) -> a));
+        return map.size() == values.size() ? map : null;
+    }
+
+    /** The keys whose values differ, or that only one side has. */
+    private static <K, V> Set<K> differing(Map<K, V> before, Map<K, V> after) {
+        var keys = new HashSet<K>();
+        for (var entry : before.entrySet()) {
+            if (!Objects.equals(entry.getValue(), after.get(entry.getKey()))) {
+                keys.add(entry.getKey());
+            }
+        }
+        for (var key : after.keySet()) {
+            if (!before.containsKey(key)) {
+                keys.add(key);
+            }
+        }
+        return keys;
+    }
+}
