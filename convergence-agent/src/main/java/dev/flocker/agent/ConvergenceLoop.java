@@ -71,6 +71,8 @@ final class ConvergenceLoop {
     /** What the last loop planned from, and when this whole host was last looked at ({@link #scope}); loop thread only. */
     private dev.flocker.agent.plan.LocalState lastLocal;
     private dev.flocker.api.client.AgentChannel.View plannedView;
+    /** The datasets the last loop read, when it did not look at the whole host. */
+    private Set<dev.flocker.api.model.DatasetId> lastScope;
     private boolean lastWithImages;
     private long lastFullLook;
     private volatile long handoffPollMillis = HANDOFF_POLL_MILLIS;
@@ -105,7 +107,7 @@ final class ConvergenceLoop {
                     woken = parts.wakeup().await(handoffComing ? Math.min(handoffPollMillis, intervalMillis) : intervalMillis);
                 } else {
                     woken = parts.wakeup().drain();
-                    woken.add("changes-applied");
+                    woken.add(CHANGES_APPLIED);
                 }
                 woken = quietDuringHandoffs(woken);
                 if (woken.contains(ChangeExecutor.LINGERING_ENDED)) {
@@ -117,10 +119,17 @@ final class ConvergenceLoop {
                     // which is the outage of a move): plan again at once rather than wait, a few loops in a row at most.
                     // The pass's wake looks at the arrival first, whatever else woke the loop with it (the changes the loop
                     // before applied, most often): the rest gets a full look right after (scopedPlan).
-                    boolean arrival = woken.isEmpty() ? handoffComing : woken.contains(HandoffWake.REASON);
-                    boolean more = !ARRIVAL_REASONS.containsAll(woken);
-                    boolean pushed = !arrival && !more && woken.contains(ControlLink.PUSHED);
-                    streak = converge(woken.isEmpty() ? (handoffComing ? "handoff-poll" : "interval") : String.join(",", woken), arrival, pushed, more)
+                    // A loop after one that read only some datasets and changed only them reads those again (scope).
+                    boolean followUp = woken.contains(CHANGES_APPLIED) && lastScope != null;
+                    var own = new java.util.HashSet<>(woken);
+                    if (followUp) {
+                        own.remove(CHANGES_APPLIED);
+                    }
+                    boolean arrival = woken.isEmpty() ? handoffComing : own.contains(HandoffWake.REASON);
+                    boolean more = !ARRIVAL_REASONS.containsAll(own);
+                    boolean pushed = !arrival && !more && (own.contains(ControlLink.PUSHED) || followUp);
+                    streak = converge(woken.isEmpty() ? (handoffComing ? "handoff-poll" : "interval") : String.join(",", woken),
+                            new Wake(arrival, pushed, followUp, more))
                             && streak < MAX_EAGER_LOOPS ? streak + 1 : 0;
                 }
             } catch (InterruptedException e) {
@@ -186,6 +195,20 @@ final class ConvergenceLoop {
      */
     private static final Set<String> ARRIVAL_REASONS = Set.of(HandoffWake.REASON, DEFERRED_FOR_HANDOFF, ControlLink.PUSHED);
 
+    /** The reason a loop right after one that applied changes runs with. */
+    private static final String CHANGES_APPLIED = "changes-applied";
+
+    /**
+     * What started a loop, for {@link #scope}.
+     *
+     * @param arrival  a handoff's arrival here, or the look for it
+     * @param pushed   the control service's pushes alone (or nothing but a follow-up)
+     * @param followUp the loop before read only some datasets and applied changes to them: this one reads them again
+     * @param more     something besides these: a full look follows a scoped one ({@link #scopedPlan})
+     */
+    private record Wake(boolean arrival, boolean pushed, boolean followUp, boolean more) {
+    }
+
     /** The most datasets a push-woken loop reads one by one ({@link #scope}); more changed at once, and it lists them all. */
     static final int SCOPE_MAX = 8;
 
@@ -210,24 +233,38 @@ final class ConvergenceLoop {
      *     cluster state the pushes changed ({@link dev.flocker.agent.plan.ViewChanges}), at most {@link #SCOPE_MAX}: on the old owner, the look
      *     between a move's request and its handoff's start.</li>
      * </ul>
-     * A full look instead when the host was last looked at whole more than an interval and a quiet wait ago, or that
+     * The loop right after one of these that applied changes reads their datasets again with its own (a copy prepared
+     * for a handoff to here, a full listing beside the old owner's final increment otherwise).
+     * A full look instead when the host was last looked at whole (a changed look: more than half an interval ago) more than an interval and a quiet wait ago, or that
      * look lacks the images this loop needs, or a push changed what belongs to no dataset.
      */
-    private Look scope(boolean arrival, boolean pushed, dev.flocker.api.client.AgentChannel.View view, boolean withImages) {
+    private Look scope(Wake wake, dev.flocker.api.client.AgentChannel.View view, boolean withImages) {
         if (view == null || lastLocal == null || withImages && !lastWithImages
                 || System.nanoTime() - lastFullLook > (intervalMillis + QUIET_MAX_MILLIS) * 1_000_000) {
             return Look.ALL;
         }
-        if (arrival) {
-            var arriving = view.clusterState().moves().stream().filter(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF)
-                    .map(NodeState.MoveState::datasetId).collect(Collectors.toUnmodifiableSet());
-            return arriving.isEmpty() ? Look.ALL : new Look("arrival", arriving);
+        var again = wake.followUp() ? lastScope : Set.<dev.flocker.api.model.DatasetId>of();
+        if (!wake.arrival() && System.nanoTime() - lastFullLook > intervalMillis / 2 * 1_000_000) {
+            // Pushes come often during moves, and scoped looks in a row would leave the next arrival look past its bound:
+            // a loop off the outage's path looks at the whole host once half an interval has passed.
+            return Look.ALL;
         }
-        if (pushed && plannedView != null) {
+        if (wake.arrival()) {
+            var arriving = view.clusterState().moves().stream().filter(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF)
+                    .map(NodeState.MoveState::datasetId).collect(Collectors.toSet());
+            if (arriving.isEmpty()) {
+                return Look.ALL;
+            }
+            arriving.addAll(again);
+            return new Look("arrival", Set.copyOf(arriving));
+        }
+        if (wake.pushed() && plannedView != null) {
             var changed = dev.flocker.agent.plan.ViewChanges.datasets(plannedView.configuration(), plannedView.clusterState(),
                     view.configuration(), view.clusterState());
-            if (changed.isPresent() && changed.get().size() <= SCOPE_MAX) {
-                return new Look("changed", changed.get());
+            if (changed.isPresent() && changed.get().size() + again.size() <= SCOPE_MAX) {
+                var read = new java.util.HashSet<>(changed.get());
+                read.addAll(again);
+                return new Look("changed", Set.copyOf(read));
             }
         }
         return Look.ALL;
@@ -264,18 +301,16 @@ final class ConvergenceLoop {
     /**
      * One loop: discover, plan, execute, report. True when it applied changes and none failed.
      *
-     * @param woken       what started this loop, for its debug line
-     * @param arrival a handoff's arrival here, or the look for it, started this loop ({@link #scope})
-     * @param pushed  the control service's pushes alone started it ({@link #scope})
-     * @param more    something besides the arrival and pushes started it too: a full look follows a scoped one ({@link #scopedPlan})
+     * @param woken what started this loop, for its debug line
+     * @param wake  what started it, for what it reads ({@link #scope})
      */
-    private boolean converge(String woken, boolean arrival, boolean pushed, boolean more) {
+    private boolean converge(String woken, Wake wake) {
         long started = System.nanoTime();
         var view = parts.link().view();
         // Docker's image list is read only while an application configured here runs a built image (the planner's only use).
         boolean builtImages = view != null && view.configuration().applications().values().stream()
                 .anyMatch(a -> self.equals(a.node()) && a.docker() != null && a.docker().imageId() != null);
-        var scope = scope(arrival, pushed, view, builtImages);
+        var scope = scope(wake, view, builtImages);
         var local = scope.all() ? look(builtImages) : parts.discovery().refreshed(lastLocal, scope.datasets());
         long discovered = System.nanoTime();
         long executed = discovered;
@@ -301,7 +336,7 @@ final class ConvergenceLoop {
             handoffComing = handoffComing(view);
             long planned = System.nanoTime(); // the moves' progress is read now: a handoff's own route switches after this win
             var plan = scopedPlan(Planner.plan(new Planner.Input(self, view.configuration(), cluster, local, parts.runner().progress(), settings,
-                    Instant.now(), parts.replicator().progress(), leaseHeld, replicateEvery)), scope, more);
+                    Instant.now(), parts.replicator().progress(), leaseHeld, replicateEvery)), scope, wake.more());
             parts.replicator().retain(view.configuration().datasets().values().stream().filter(d -> self.equals(d.primary()))
                     .map(dev.flocker.api.model.Dataset::datasetId).collect(Collectors.toSet()));
             var steps = plan.steps();
@@ -361,6 +396,7 @@ final class ConvergenceLoop {
         parts.metrics().datasets(local);
         lastLocal = local;
         plannedView = view;
+        lastScope = scope.all() ? null : scope.datasets();
         long took = System.nanoTime() - started;
         (scope.all() ? loops : scope.kind().equals("arrival") ? arrivalLoops : changedLoops).record(took, java.util.concurrent.TimeUnit.NANOSECONDS);
         // Read by the move benchmark (MoveOutageBenchmark) to time the steady-state loop.
