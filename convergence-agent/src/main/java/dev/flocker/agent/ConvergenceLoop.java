@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * The agent's loop: discover (ZFS, Docker) -> plan (pure, {@link Planner}) -> execute (steps here, moves' background
  * changes in the {@link MoveRunner}) -> route -> report. It runs when signalled (a push, a background change that
  * ended) and otherwise every {@code interval}; it remembers nothing between loops that the planner reads, but the
- * background work's progress and, for a loop that only looks for a handoff's arrival, the last loop's state of the
- * datasets it does not read again ({@link #scope}).
+ * background work's progress and, for a loop that reads only some datasets from ZFS, the last loop's state of the
+ * others ({@link #scope}).
  */
 final class ConvergenceLoop {
     private static final Logger LOG = LoggerFactory.getLogger(ConvergenceLoop.class);
@@ -118,8 +118,8 @@ final class ConvergenceLoop {
                     // Changes that worked often enable the next ones (a copy made writable lets its application start,
                     // which is the outage of a move): plan again at once rather than wait, a few loops in a row at most.
                     // The pass's wake looks at the arrival first, whatever else woke the loop with it (the changes the loop
-                    // before applied, most often): the rest gets a full look right after (scopedPlan).
-                    // A loop after one that read only some datasets and changed only them reads those again (scope).
+                    // before applied, most often): the rest gets a full look right after (scopedPlan). A loop after one
+                    // that read only some datasets and changed only them reads those again (scope).
                     boolean followUp = woken.contains(CHANGES_APPLIED) && lastScope != null;
                     var own = new java.util.HashSet<>(woken);
                     if (followUp) {
@@ -230,13 +230,14 @@ final class ConvergenceLoop {
      *     {@link #HANDOFF_POLL_MILLIS} while one is coming) reads the datasets handing over to here: the new owner's look
      *     stands between its copy's ownership and its application's start, the outage;</li>
      * <li>{@code changed}: one woken by the control service's pushes alone reads the datasets whose configuration or
-     *     cluster state the pushes changed ({@link dev.flocker.agent.plan.ViewChanges}), at most {@link #SCOPE_MAX}: on the old owner, the look
-     *     between a move's request and its handoff's start.</li>
+     *     cluster state the pushes changed ({@link dev.flocker.agent.plan.ViewChanges}), at most {@link #SCOPE_MAX}: on
+     *     the old owner, the look between a move's request and its handoff's start.</li>
      * </ul>
      * The loop right after one of these that applied changes reads their datasets again with its own (a copy prepared
-     * for a handoff to here, a full listing beside the old owner's final increment otherwise).
-     * A full look instead when the host was last looked at whole (a changed look: more than half an interval ago) more than an interval and a quiet wait ago, or that
-     * look lacks the images this loop needs, or a push changed what belongs to no dataset.
+     * for a handoff to here: a full listing beside the old owner's final increment otherwise). A full look instead when
+     * the host was last looked at whole more than an interval and a quiet wait ago (for a loop not looking for an
+     * arrival: half an interval), or that look lacks the images this loop needs, or a push changed what belongs to no
+     * dataset.
      */
     private Look scope(Wake wake, dev.flocker.api.client.AgentChannel.View view, boolean withImages) {
         if (view == null || lastLocal == null || withImages && !lastWithImages
@@ -290,7 +291,7 @@ final class ConvergenceLoop {
         return new dev.flocker.agent.plan.Plan(steps, background, plan.waits(), plan.holding(), plan.handedTo());
     }
 
-    /** The whole host, as discovery reads it (the state an arrival look starts from). */
+    /** The whole host, as discovery reads it (the state a scoped look starts from). */
     private dev.flocker.agent.plan.LocalState look(boolean withImages) {
         var local = parts.discovery().now(withImages);
         lastFullLook = System.nanoTime();
