@@ -35,12 +35,6 @@ public final class ViewChanges {
         changed.addAll(differing(beforeConfig.datasets(), afterConfig.datasets()));
         changed.addAll(differing(beforeConfig.leases(), afterConfig.leases()));
         var applications = differing(beforeConfig.applications(), afterConfig.applications());
-        // A link reaches whichever application exposes its port: one application's change may change another's.
-        boolean linked = beforeConfig.applications().values().stream().anyMatch(ViewChanges::links)
-                || afterConfig.applications().values().stream().anyMatch(ViewChanges::links);
-        if (!applications.isEmpty() && linked) {
-            return Optional.empty();
-        }
         for (var pair : List.of(List.of(beforeState.nodes(), afterState.nodes()), List.of(beforeState.offline(), afterState.offline()))) {
             var before = pair.get(0);
             var after = pair.get(1);
@@ -66,6 +60,12 @@ public final class ViewChanges {
                 changed.addAll(moves);
                 applications.addAll(running);
             }
+        }
+        // A link reaches whichever application exposes its port: one application's change may change another's.
+        boolean linked = beforeConfig.applications().values().stream().anyMatch(ViewChanges::links)
+                || afterConfig.applications().values().stream().anyMatch(ViewChanges::links);
+        if (!applications.isEmpty() && linked) {
+            return Optional.empty();
         }
         for (var name : applications) {
             var volumes = new HashSet<DatasetId>();

@@ -98,6 +98,9 @@ class ViewChangesTest {
         var linked = CONFIG.withApplication(app("web", A, List.of(new Application.Volume(E, "/www")), List.of(new Application.Link("db", 5432, 5432))));
         assertThat(ViewChanges.datasets(linked, STATE, linked.withApplication(app("db", B, List.of(new Application.Volume(D, "/data")), List.of())), STATE))
                 .as("an application another one links to").isEmpty();
+        var stopped = state(node(A, "10.0.0.1", List.of(copy(D, true, 1), copy(E, true, 1)), List.of(), List.of()), STATE.nodes().get(B));
+        assertThat(ViewChanges.datasets(CONFIG, STATE, CONFIG, stopped)).as("the same without links").contains(Set.of(D));
+        assertThat(ViewChanges.datasets(linked, STATE, linked, stopped)).as("a linked-to application's container stopped").isEmpty();
         var readdressed = state(node(A, "10.0.0.1", List.of(copy(D, true, 1), copy(E, true, 1)), List.of(running("db")), List.of()),
                 node(B, "10.0.0.9", List.of(copy(F, true, 1)), List.of(), List.of()));
         assertThat(changed(CONFIG, readdressed)).as("a node's address").isEmpty();
