@@ -212,12 +212,27 @@ final class ConvergenceLoop {
     /** The most datasets a push-woken loop reads one by one ({@link #scope}); more changed at once, and it lists them all. */
     static final int SCOPE_MAX = 8;
 
-    /** What a loop reads from ZFS: every dataset of the host, or only some ({@link #scope}). */
-    private record Look(String kind, Set<dev.flocker.api.model.DatasetId> datasets) {
-        static final Look ALL = new Look("all", null);
+    /**
+     * What a loop reads from ZFS: every dataset of the host, or only some ({@link #scope}).
+     *
+     * @param why for a full look, why it was not a scoped one (its debug line)
+     */
+    private record Look(String kind, Set<dev.flocker.api.model.DatasetId> datasets, String why) {
+        static Look all(String why) {
+            return new Look("all", null, why);
+        }
+
+        static Look of(String kind, Set<dev.flocker.api.model.DatasetId> datasets) {
+            return new Look(kind, Set.copyOf(datasets), null);
+        }
 
         boolean all() {
             return datasets == null;
+        }
+
+        @Override
+        public String toString() {
+            return all() ? "all(" + why + ")" : kind + datasets;
         }
     }
 
@@ -240,35 +255,47 @@ final class ConvergenceLoop {
      * dataset.
      */
     private Look scope(Wake wake, dev.flocker.api.client.AgentChannel.View view, boolean withImages) {
-        if (view == null || lastLocal == null || withImages && !lastWithImages
-                || System.nanoTime() - lastFullLook > (intervalMillis + QUIET_MAX_MILLIS) * 1_000_000) {
-            return Look.ALL;
+        if (!wake.arrival() && !wake.pushed()) {
+            return Look.all("other-reason");
+        }
+        if (view == null || lastLocal == null) {
+            return Look.all("no-last-loop");
+        }
+        if (withImages && !lastWithImages) {
+            return Look.all("images");
+        }
+        if (System.nanoTime() - lastFullLook > (intervalMillis + QUIET_MAX_MILLIS) * 1_000_000) {
+            return Look.all("bound");
         }
         var again = wake.followUp() ? lastScope : Set.<dev.flocker.api.model.DatasetId>of();
         if (!wake.arrival() && System.nanoTime() - lastFullLook > intervalMillis / 2 * 1_000_000) {
             // Pushes come often during moves, and scoped looks in a row would leave the next arrival look past its bound:
             // a loop off the outage's path looks at the whole host once half an interval has passed.
-            return Look.ALL;
+            return Look.all("half-bound");
         }
         if (wake.arrival()) {
             var arriving = view.clusterState().moves().stream().filter(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF)
                     .map(NodeState.MoveState::datasetId).collect(Collectors.toSet());
             if (arriving.isEmpty()) {
-                return Look.ALL;
+                return Look.all("no-handoff-in-view");
             }
             arriving.addAll(again);
-            return new Look("arrival", Set.copyOf(arriving));
+            return Look.of("arrival", arriving);
         }
-        if (wake.pushed() && plannedView != null) {
-            var changed = dev.flocker.agent.plan.ViewChanges.datasets(plannedView.configuration(), plannedView.clusterState(),
-                    view.configuration(), view.clusterState());
-            if (changed.isPresent() && changed.get().size() + again.size() <= SCOPE_MAX) {
-                var read = new java.util.HashSet<>(changed.get());
-                read.addAll(again);
-                return new Look("changed", Set.copyOf(read));
-            }
+        if (plannedView == null) {
+            return Look.all("no-last-loop");
         }
-        return Look.ALL;
+        var changed = dev.flocker.agent.plan.ViewChanges.datasets(plannedView.configuration(), plannedView.clusterState(),
+                view.configuration(), view.clusterState());
+        if (changed.isEmpty()) {
+            return Look.all("not-datasets");
+        }
+        if (changed.get().size() + again.size() > SCOPE_MAX) {
+            return Look.all("too-many");
+        }
+        var read = new java.util.HashSet<>(changed.get());
+        read.addAll(again);
+        return Look.of("changed", read);
     }
 
     /**
@@ -404,7 +431,7 @@ final class ConvergenceLoop {
         LOG.atDebug().addKeyValue("ms", took / 1_000_000).addKeyValue("datasets", local.datasets().size())
                 .addKeyValue("discovery_ms", (discovered - started) / 1_000_000).addKeyValue("plan_execute_ms", (executed - discovered) / 1_000_000)
                 .addKeyValue("routes_ms", (routed - executed) / 1_000_000).addKeyValue("report_ms", (System.nanoTime() - routed) / 1_000_000).addKeyValue("woken_by", woken)
-                .addKeyValue("looked_at", scope.all() ? "all" : scope.kind() + scope.datasets())
+                .addKeyValue("looked_at", scope)
                 .log("loop done");
         return progressed;
     }
