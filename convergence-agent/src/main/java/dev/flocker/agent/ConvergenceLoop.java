@@ -60,9 +60,6 @@ final class ConvergenceLoop {
     private final Planner.MoveSettings settings;
     private final java.time.Duration replicateEvery;
     private final Parts parts;
-    private final io.micrometer.core.instrument.Timer loops = loopTimer("all");
-    private final io.micrometer.core.instrument.Timer arrivalLoops = loopTimer("arrival");
-    private final io.micrometer.core.instrument.Timer changedLoops = loopTimer("changed");
     /** SSH sessions to peers are opened ahead of use ({@link ChangeExecutor#warmPeers}) at most this often. */
     private static final long WARM_EVERY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
     private long lastWarm = System.nanoTime() - WARM_EVERY_NANOS;
@@ -180,7 +177,13 @@ final class ConvergenceLoop {
 
     /** The cluster reports a move to this host handing over. */
     private boolean handoffComing(dev.flocker.api.client.AgentChannel.View view) {
-        return view != null && view.clusterState().moves().stream().anyMatch(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF);
+        return view != null && !handoffsHere(view).isEmpty();
+    }
+
+    /** The datasets the cluster reports handing over to this host. */
+    private Set<dev.flocker.api.model.DatasetId> handoffsHere(dev.flocker.api.client.AgentChannel.View view) {
+        return view.clusterState().moves().stream().filter(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF)
+                .map(NodeState.MoveState::datasetId).collect(Collectors.toSet());
     }
 
     /** The longest a loop waits for a handoff's ZFS steps ({@link #quietDuringHandoffs}). */
@@ -212,17 +215,25 @@ final class ConvergenceLoop {
     /** The most datasets a push-woken loop reads one by one ({@link #scope}); more changed at once, and it lists them all. */
     static final int SCOPE_MAX = 8;
 
+    /** The kinds of look ({@link #scope}), each with its loops' timer: the {@code look} tag is its name in lower case. */
+    private enum Kind {
+        ALL, ARRIVAL, CHANGED;
+
+        final String tag = name().toLowerCase(java.util.Locale.ROOT);
+        final io.micrometer.core.instrument.Timer loops = loopTimer(tag);
+    }
+
     /**
      * What a loop reads from ZFS: every dataset of the host, or only some ({@link #scope}).
      *
      * @param why for a full look, why it was not a scoped one (its debug line)
      */
-    private record Look(String kind, Set<dev.flocker.api.model.DatasetId> datasets, String why) {
+    private record Look(Kind kind, Set<dev.flocker.api.model.DatasetId> datasets, String why) {
         static Look all(String why) {
-            return new Look("all", null, why);
+            return new Look(Kind.ALL, null, why);
         }
 
-        static Look of(String kind, Set<dev.flocker.api.model.DatasetId> datasets) {
+        static Look of(Kind kind, Set<dev.flocker.api.model.DatasetId> datasets) {
             return new Look(kind, Set.copyOf(datasets), null);
         }
 
@@ -232,7 +243,7 @@ final class ConvergenceLoop {
 
         @Override
         public String toString() {
-            return all() ? "all(" + why + ")" : kind + datasets;
+            return all() ? "all(" + why + ")" : kind.tag + datasets;
         }
     }
 
@@ -274,13 +285,12 @@ final class ConvergenceLoop {
             return Look.all("half-bound");
         }
         if (wake.arrival()) {
-            var arriving = view.clusterState().moves().stream().filter(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF)
-                    .map(NodeState.MoveState::datasetId).collect(Collectors.toSet());
+            var arriving = handoffsHere(view);
             if (arriving.isEmpty()) {
                 return Look.all("no-handoff-in-view");
             }
             arriving.addAll(again);
-            return Look.of("arrival", arriving);
+            return Look.of(Kind.ARRIVAL, arriving);
         }
         if (plannedView == null) {
             return Look.all("no-last-loop");
@@ -295,7 +305,7 @@ final class ConvergenceLoop {
         }
         var read = new java.util.HashSet<>(changed.get());
         read.addAll(again);
-        return Look.of("changed", read);
+        return Look.of(Kind.CHANGED, read);
     }
 
     /**
@@ -313,7 +323,7 @@ final class ConvergenceLoop {
         boolean left = more || background.size() < plan.background().size()
                 || steps.stream().mapToInt(List::size).sum() < plan.steps().stream().mapToInt(List::size).sum();
         if (left) {
-            parts.wakeup().signal("after-" + look.kind() + "-look");
+            parts.wakeup().signal("after-" + look.kind().tag + "-look");
         }
         return new dev.flocker.agent.plan.Plan(steps, background, plan.waits(), plan.holding(), plan.handedTo());
     }
@@ -426,7 +436,7 @@ final class ConvergenceLoop {
         plannedView = view;
         lastScope = scope.all() ? null : scope.datasets();
         long took = System.nanoTime() - started;
-        (scope.all() ? loops : scope.kind().equals("arrival") ? arrivalLoops : changedLoops).record(took, java.util.concurrent.TimeUnit.NANOSECONDS);
+        scope.kind().loops.record(took, java.util.concurrent.TimeUnit.NANOSECONDS);
         // Read by the move benchmark (MoveOutageBenchmark) to time the steady-state loop.
         LOG.atDebug().addKeyValue("ms", took / 1_000_000).addKeyValue("datasets", local.datasets().size())
                 .addKeyValue("discovery_ms", (discovered - started) / 1_000_000).addKeyValue("plan_execute_ms", (executed - discovered) / 1_000_000)

@@ -4,6 +4,7 @@ import dev.flocker.api.model.Application;
 import dev.flocker.api.model.ClusterState;
 import dev.flocker.api.model.Configuration;
 import dev.flocker.api.model.DatasetId;
+import dev.flocker.api.model.NodeId;
 import dev.flocker.api.model.NodeState;
 import java.util.HashSet;
 import java.util.List;
@@ -35,31 +36,9 @@ public final class ViewChanges {
         changed.addAll(differing(beforeConfig.datasets(), afterConfig.datasets()));
         changed.addAll(differing(beforeConfig.leases(), afterConfig.leases()));
         var applications = differing(beforeConfig.applications(), afterConfig.applications());
-        for (var pair : List.of(List.of(beforeState.nodes(), afterState.nodes()), List.of(beforeState.offline(), afterState.offline()))) {
-            var before = pair.get(0);
-            var after = pair.get(1);
-            if (!before.keySet().equals(after.keySet())) {
-                return Optional.empty();
-            }
-            for (var entry : before.entrySet()) {
-                var was = entry.getValue();
-                var is = after.get(entry.getKey());
-                if (was.equals(is)) {
-                    continue;
-                }
-                if (!rest(was).equals(rest(is))) {
-                    return Optional.empty();
-                }
-                var datasets = differing(was.datasets(), is.datasets(), NodeState.DatasetState::datasetId);
-                var moves = differing(was.moves(), is.moves(), NodeState.MoveState::datasetId);
-                var running = differing(was.applications(), is.applications(), NodeState.ApplicationState::name);
-                if (datasets == null || moves == null || running == null) {
-                    return Optional.empty();
-                }
-                changed.addAll(datasets);
-                changed.addAll(moves);
-                applications.addAll(running);
-            }
+        if (!nodes(beforeState.nodes(), afterState.nodes(), changed, applications)
+                || !nodes(beforeState.offline(), afterState.offline(), changed, applications)) {
+            return Optional.empty();
         }
         // A link reaches whichever application exposes its port: one application's change may change another's.
         boolean linked = beforeConfig.applications().values().stream().anyMatch(ViewChanges::links)
@@ -81,6 +60,36 @@ public final class ViewChanges {
             changed.addAll(volumes);
         }
         return Optional.of(Set.copyOf(changed));
+    }
+
+    /**
+     * Adds to {@code changed} the datasets, and to {@code applications} the applications, whose reports differ between
+     * the two nodes' maps; false when a difference belongs to neither (a node joined or left, its address, its ports).
+     */
+    private static boolean nodes(Map<NodeId, NodeState> before, Map<NodeId, NodeState> after, Set<DatasetId> changed, Set<String> applications) {
+        if (!before.keySet().equals(after.keySet())) {
+            return false;
+        }
+        for (var entry : before.entrySet()) {
+            var was = entry.getValue();
+            var is = after.get(entry.getKey());
+            if (Objects.equals(was, is)) {
+                continue;
+            }
+            if (!rest(was).equals(rest(is))) {
+                return false;
+            }
+            var datasets = differing(was.datasets(), is.datasets(), NodeState.DatasetState::datasetId);
+            var moves = differing(was.moves(), is.moves(), NodeState.MoveState::datasetId);
+            var running = differing(was.applications(), is.applications(), NodeState.ApplicationState::name);
+            if (datasets == null || moves == null || running == null) {
+                return false;
+            }
+            changed.addAll(datasets);
+            changed.addAll(moves);
+            applications.addAll(running);
+        }
+        return true;
     }
 
     private static boolean links(Application application) {
