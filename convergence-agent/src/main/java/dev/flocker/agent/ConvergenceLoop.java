@@ -177,13 +177,37 @@ final class ConvergenceLoop {
 
     /** The cluster reports a move to this host handing over. */
     private boolean handoffComing(dev.flocker.api.client.AgentChannel.View view) {
-        return view != null && !handoffsHere(view).isEmpty();
+        return view != null && movesHere(view, MovePhase.HANDOFF).findAny().isPresent();
     }
 
-    /** The datasets the cluster reports handing over to this host. */
-    private Set<dev.flocker.api.model.DatasetId> handoffsHere(dev.flocker.api.client.AgentChannel.View view) {
-        return view.clusterState().moves().stream().filter(m -> self.equals(m.to()) && m.phase() == MovePhase.HANDOFF)
-                .map(NodeState.MoveState::datasetId).collect(Collectors.toSet());
+    /** The datasets the cluster reports moving to this host in this phase. */
+    private java.util.stream.Stream<dev.flocker.api.model.DatasetId> movesHere(dev.flocker.api.client.AgentChannel.View view, MovePhase phase) {
+        return view.clusterState().moves().stream().filter(m -> self.equals(m.to()) && m.phase() == phase)
+                .map(NodeState.MoveState::datasetId);
+    }
+
+    /**
+     * The datasets an arrival look reads: those whose moves to this host the view, or the one the loop before planned
+     * from, reports copying or handing over, and those the view reports handed over here (a finished move is reported
+     * for 30 s). The wake is the old owner's own word, and the control service's news of the handoff, or of its end,
+     * comes before or after it: a loop busy when the wake came (making the copy's container ready, say) plans next from a
+     * view where the move is already done, and the loop before may have planned from one where it had not started. The
+     * copying ones only while they leave the look at most {@link #SCOPE_MAX} datasets (many copies coming here at once).
+     */
+    private Set<dev.flocker.api.model.DatasetId> arrivals(dev.flocker.api.client.AgentChannel.View view) {
+        var handing = new java.util.HashSet<dev.flocker.api.model.DatasetId>();
+        var copying = new java.util.HashSet<dev.flocker.api.model.DatasetId>();
+        for (var seen : java.util.Arrays.asList(view, plannedView)) {
+            if (seen != null) {
+                movesHere(seen, MovePhase.HANDOFF).forEach(handing::add);
+                movesHere(seen, MovePhase.PRE_COPY).forEach(copying::add);
+            }
+        }
+        movesHere(view, MovePhase.DONE).forEach(handing::add);
+        if (handing.size() + copying.size() <= SCOPE_MAX) {
+            handing.addAll(copying);
+        }
+        return handing;
     }
 
     /** The longest a loop waits for a handoff's ZFS steps ({@link #quietDuringHandoffs}). */
@@ -285,9 +309,9 @@ final class ConvergenceLoop {
             return Look.all("half-bound");
         }
         if (wake.arrival()) {
-            var arriving = handoffsHere(view);
+            var arriving = arrivals(view);
             if (arriving.isEmpty()) {
-                return Look.all("no-handoff-in-view");
+                return Look.all("no-move-here-in-view");
             }
             arriving.addAll(again);
             return Look.of(Kind.ARRIVAL, arriving);

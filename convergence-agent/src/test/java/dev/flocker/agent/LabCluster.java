@@ -107,10 +107,15 @@ final class LabCluster implements AutoCloseable {
 
     /** How many lines of host {@code i}'s agent log (over all its starts) contain {@code text}. */
     long logLines(int i, String text) {
+        return linesOfLog(i, text).size();
+    }
+
+    /** The lines of host {@code i}'s agent log (over all its starts) that contain {@code text}. */
+    List<String> linesOfLog(int i, String text) {
         try {
-            return Files.readString(agentLog(i)).lines().filter(l -> l.contains(text)).count();
+            return Files.readString(agentLog(i)).lines().filter(l -> l.contains(text)).toList();
         } catch (IOException e) {
-            return 0;
+            return List.of();
         }
     }
 
@@ -188,6 +193,9 @@ final class LabCluster implements AutoCloseable {
             // Every agent can be made to hold a destroy (holdDeletes); without that file the point is a no-op.
             var held = "delete-dataset:" + HELD_DELETE_MILLIS + "@" + holdDeletes(i);
             var options = new java.util.ArrayList<>(List.of("-Dflocker.failpoints=" + (failpoints.isEmpty() ? held : failpoints + "," + held)));
+            // Each loop's debug line (what woke it, what it read from ZFS, how long it took): what a failed test's kept logs
+            // are read for first.
+            options.add("-Dflocker.log.debug=dev.flocker.agent.ConvergenceLoop");
             options.addAll(jvmOptions);
             var classPath = AgentClassArchive.classPath();
             options.addAll(AgentClassArchive.options(mayRecord ? () -> recording = i : null));

@@ -171,7 +171,10 @@ class ProxyMoveTest extends AgentLabTest {
         }
         // The new owners' loops that waited for the pass read the arriving dataset alone, not the whole pool, and loops woken by
         // pushes alone read the datasets the pushes changed (ConvergenceLoop.scope).
-        assertThat(cluster.agentMetrics(1) + cluster.agentMetrics(2)).as("both agents' /metrics")
+        var wakeLoops = java.util.stream.IntStream.of(1, 2).mapToObj(i -> cluster.linesOfLog(i, "woken_by=").stream()
+                .filter(line -> line.contains(HandoffWake.REASON)).map(line -> "n" + i + ": " + line.replaceAll(".* woken_by=", "")))
+                .flatMap(lines -> lines).toList();
+        assertThat(cluster.agentMetrics(1) + cluster.agentMetrics(2)).as("both agents' /metrics; the loops the old owners' wakes started: %s", wakeLoops)
                 .containsPattern("flocker_agent_loop_seconds_count\\{look=\"arrival\"} [1-9]")
                 .containsPattern("flocker_agent_loop_seconds_count\\{look=\"changed\"} [1-9]");
         assertThat(cluster.controlMetrics()).containsPattern(
