@@ -172,7 +172,7 @@ final class MoveRunner {
             Thread.ofVirtual().name("find-processes-" + push.dataset()).start(() -> executor.findProcessesUsing(push.dataset()));
         }
         var result = push(move, push);
-        progress.computeIfPresent(push.dataset(), (k, p) -> p.roundDone(result.bytes()));
+        progress.computeIfPresent(push.dataset(), (k, p) -> p.roundDone(result.bytes(), Instant.now()));
         move.detail = "round " + push.round() + " sent " + result.bytes() + " bytes";
     }
 

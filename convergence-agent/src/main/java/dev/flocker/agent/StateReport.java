@@ -44,7 +44,8 @@ record StateReport(NodeIdentity identity, String host, String datasetRoot, Routi
                 .sorted(Comparator.comparing(d -> d.datasetId().toString())).toList();
         var apps = new ArrayList<NodeState.ApplicationState>();
         for (var c : local.containers().values()) {
-            apps.add(new NodeState.ApplicationState(c.name(), null, c.running(), null, c.health(), applicationErrors.get(c.name())));
+            apps.add(new NodeState.ApplicationState(c.name(), null, c.running(), null, c.health(), applicationErrors.get(c.name()),
+                    c.created() ? Boolean.TRUE : null));
         }
         applicationErrors.forEach((name, error) -> {
             boolean configuredHere = configuration != null && configuration.applications().containsKey(name)

@@ -136,6 +136,8 @@ public record NodeState(
      * @param health Docker's health status ("starting", "healthy", "unhealthy"), or null when it has no health check
      * @param error  why the agent could not start (or replace) it, or load its image, when it could not; then it may have
      *               no container here at all (not running)
+     * @param made   true for a container made and never started (Docker's "created"): a start is all it needs, as on a
+     *               move's target before the handoff; null otherwise (agent channel only, not in the API)
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record ApplicationState(
@@ -144,18 +146,23 @@ public record NodeState(
             @JsonProperty("running") boolean running,
             @JsonProperty("ports") List<Application.Port> ports,
             @JsonProperty("health") String health,
-            @JsonProperty("error") String error) {
+            @JsonProperty("error") String error,
+            @JsonProperty("made") Boolean made) {
 
         public ApplicationState(String name, String image, boolean running, List<Application.Port> ports) {
-            this(name, image, running, ports, null, null);
+            this(name, image, running, ports, null, null, null);
         }
 
         public ApplicationState(String name, String image, boolean running, List<Application.Port> ports, String health) {
-            this(name, image, running, ports, health, null);
+            this(name, image, running, ports, health, null, null);
+        }
+
+        public ApplicationState(String name, String image, boolean running, List<Application.Port> ports, String health, String error) {
+            this(name, image, running, ports, health, error, null);
         }
 
         public ApplicationState withError(String message) {
-            return new ApplicationState(name, image, running, ports, health, message);
+            return new ApplicationState(name, image, running, ports, health, message, made);
         }
 
         /** Running, and past its health check's start when it has one: where clients may be sent. */

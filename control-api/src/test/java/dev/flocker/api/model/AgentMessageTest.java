@@ -14,7 +14,8 @@ class AgentMessageTest {
 
     @Test
     void everyMessageReadsBackAsWritten() {
-        var state = new NodeState(NODE, "10.0.0.1", "era", List.of(new NodeState.DatasetState(DATASET, true, "/flocker/d", null, 3)), List.of(),
+        var state = new NodeState(NODE, "10.0.0.1", "era", List.of(new NodeState.DatasetState(DATASET, true, "/flocker/d", null, 3)),
+                List.of(new NodeState.ApplicationState("db", null, false, null, null, null, true), new NodeState.ApplicationState("web", null, true, null)),
                 List.of(new NodeState.MoveState(DATASET, NODE, NodeId.random(), MovePhase.HANDOFF, 1, 2, 3.0, null, "final increment")), "pool");
         var config = Configuration.EMPTY.withDataset(new Dataset(DATASET, NODE, false, Map.of("name", "db"), null));
         var cluster = new ClusterState(Map.of(NODE, state), Map.of());
@@ -34,6 +35,10 @@ class AgentMessageTest {
         assertThat(state.get("state").get("uuid").asText()).isEqualTo(NODE.toString());
         var move = Json.MAPPER.readTree(Json.write(new NodeState.MoveState(DATASET, NODE, null, MovePhase.PRE_COPY, 0, 0, 0, null, null)));
         assertThat(move.get("phase").asText()).isEqualTo("pre-copy");
+        // A container made and never started says so (a move's target, ready for the handoff); any other says nothing of it.
+        assertThat(Json.write(new NodeState.ApplicationState("db", null, false, null, null, null, true)))
+                .isEqualTo("{\"name\":\"db\",\"running\":false,\"made\":true}");
+        assertThat(Json.write(new NodeState.ApplicationState("db", null, true, null))).isEqualTo("{\"name\":\"db\",\"running\":true}");
     }
 
     @Test

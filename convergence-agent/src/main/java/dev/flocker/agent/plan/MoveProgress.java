@@ -17,32 +17,33 @@ import java.time.Instant;
  * @param failedAt       when the last attempt failed, or null
  * @param passedGeneration the generation whose ownership this host last passed to {@code to} (0 for none)
  * @param passedAt       when it did
+ * @param roundEndedAt   when the last pre-copy round ended, or null when none did
  */
 public record MoveProgress(NodeId to, MovePhase running, int rounds, long lastBytes, long previousBytes, Instant failedAt,
-                           long passedGeneration, Instant passedAt) {
+                           long passedGeneration, Instant passedAt, Instant roundEndedAt) {
 
     public static MoveProgress towards(NodeId to) {
-        return new MoveProgress(to, null, 0, 0, Long.MAX_VALUE, null, 0, null);
+        return new MoveProgress(to, null, 0, 0, Long.MAX_VALUE, null, 0, null, null);
     }
 
     public MoveProgress running(MovePhase phase) {
-        return new MoveProgress(to, phase, rounds, lastBytes, previousBytes, failedAt, passedGeneration, passedAt);
+        return new MoveProgress(to, phase, rounds, lastBytes, previousBytes, failedAt, passedGeneration, passedAt, roundEndedAt);
     }
 
     public MoveProgress withTo(NodeId other) {
-        return new MoveProgress(other, running, rounds, lastBytes, previousBytes, failedAt, passedGeneration, passedAt);
+        return new MoveProgress(other, running, rounds, lastBytes, previousBytes, failedAt, passedGeneration, passedAt, roundEndedAt);
     }
 
-    public MoveProgress roundDone(long bytes) {
-        return new MoveProgress(to, null, rounds + 1, bytes, rounds == 0 ? Long.MAX_VALUE : lastBytes, null, passedGeneration, passedAt);
+    public MoveProgress roundDone(long bytes, Instant at) {
+        return new MoveProgress(to, null, rounds + 1, bytes, rounds == 0 ? Long.MAX_VALUE : lastBytes, null, passedGeneration, passedAt, at);
     }
 
     public MoveProgress failed(Instant at) {
-        return new MoveProgress(to, null, rounds, lastBytes, previousBytes, at, passedGeneration, passedAt);
+        return new MoveProgress(to, null, rounds, lastBytes, previousBytes, at, passedGeneration, passedAt, roundEndedAt);
     }
 
     public MoveProgress passed(long generation, Instant at) {
-        return new MoveProgress(to, null, 0, 0, Long.MAX_VALUE, null, generation, at);
+        return new MoveProgress(to, null, 0, 0, Long.MAX_VALUE, null, generation, at, null);
     }
 
     /** This host passed ownership less than {@code within} before {@code now}. */

@@ -35,9 +35,12 @@ class MovePlannerTest {
     static final String FULL_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Freeze, PushIncrement, RecordOwner, PassOwnership, ForwardConnections";
     static final String RESUMED_HANDOFF = "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, PushIncrement, RecordOwner, PassOwnership, ForwardConnections";
 
-    /** D is wanted on B, A owns it at generation 4 and its app "db" (port 5432) is configured on B. */
+    /**
+     * D is wanted on B, A owns it at generation 4 and its app "db" (port 5432) is configured on B, which made db's
+     * container (not running) while the data arrives.
+     */
     static World moving(boolean writable, boolean appRunsHere) {
-        var w = world().dataset(D, B, null).app("db", B, D, "postgres").local(D, A, 4, writable, null).node(B, "10.0.0.2");
+        var w = world().dataset(D, B, null).app("db", B, D, "postgres").local(D, A, 4, writable, null).node(B, "10.0.0.2").made(B, "db");
         if (appRunsHere) {
             w.container("db", D, w.application("db"));
         }
@@ -52,14 +55,15 @@ class MovePlannerTest {
     static MoveProgress rounds(long... bytes) {
         var p = MoveProgress.towards(B);
         for (long b : bytes) {
-            p = p.running(MovePhase.PRE_COPY).roundDone(b);
+            p = p.running(MovePhase.PRE_COPY).roundDone(b, NOW.minusSeconds(1));
         }
         return p;
     }
 
-    /** D and E are both volumes of "db", which is configured on B; A owns both, writable, and db runs here on both. */
+    /** D and E are both volumes of "db", which is configured on B (B made its container); A owns both, writable, and db runs here on both. */
     static World group(MoveProgress d, MoveProgress e, boolean eWritable) {
-        var w = world().dataset(D, B, null).dataset(E, B, null).local(D, A, 4, true, null).local(E, A, 4, eWritable, null).node(B, "10.0.0.2");
+        var w = world().dataset(D, B, null).dataset(E, B, null).local(D, A, 4, true, null).local(E, A, 4, eWritable, null).node(B, "10.0.0.2")
+                .made(B, "db");
         w.config = w.config.withApplication(new Application(B, "db", "postgres", List.of(), Map.of(), null, List.of(), List.of(), null, null,
                 List.of()).withVolumes(List.of(new Application.Volume(D, "/data"), new Application.Volume(E, "/wal"))));
         w.containers.put("db", new LocalState.LocalContainer("db", ApplicationHash.of(w.application("db")), true, List.of(D, E), "172.17.0.2",
@@ -123,13 +127,41 @@ class MovePlannerTest {
         rows.add(row("a pre-copy runs and the configuration forgets the dataset: abandoned",
                 progress(world().local(D, A, 4, true, null).node(B, "10.0.0.2"), MoveProgress.towards(B).running(MovePhase.PRE_COPY)),
                 "AbandonPreCopy dddddddd: the configuration no longer has the dataset"));
+        // The target makes the applications' containers while the data arrives; a handoff begun before that would wait
+        // for them inside the outage.
+        var unmade = world().dataset(D, B, null).app("db", B, D, "postgres").local(D, A, 4, true, null).node(B, "10.0.0.2");
+        unmade.container("db", D, unmade.application("db"));
+        rows.add(row("pre-copied 1 s ago, B has not made db's container yet: the handoff waits (the app keeps running)",
+                progress(unmade, rounds(MIB)), "Wait dddddddd: pre-copied; the target makes the container of db before the handoff"));
+        var patient = world().dataset(D, B, null).app("db", B, D, "postgres").local(D, A, 4, true, null).node(B, "10.0.0.2");
+        patient.container("db", D, patient.application("db"));
+        rows.add(row("pre-copied 6 s ago and B has still not made db's container (its image still coming, say): the handoff all the same",
+                progress(patient, MoveProgress.towards(B).running(MovePhase.PRE_COPY).roundDone(MIB, NOW.minusSeconds(6))), FULL_HANDOFF));
+        var ran = world().dataset(D, B, null).app("db", B, D, "postgres").local(D, A, 4, true, null).node(B, "10.0.0.2")
+                .reports(B, new dev.flocker.api.model.NodeState.ApplicationState("db", null, false, null));
+        ran.container("db", D, ran.application("db"));
+        rows.add(row("pre-copied, B still reports db's container of the last time it ran there (a move back; it is made again): the handoff waits",
+                progress(ran, rounds(MIB)), "Wait dddddddd: pre-copied; the target makes the container of db before the handoff"));
+        var failed = world().dataset(D, B, null).app("db", B, D, "postgres").local(D, A, 4, true, null).node(B, "10.0.0.2")
+                .reports(B, new dev.flocker.api.model.NodeState.ApplicationState("db", null, false, null, null, "image postgres: not found"));
+        failed.container("db", D, failed.application("db"));
+        rows.add(row("pre-copied, B reports it could not make db's container: nothing to wait for, the handoff",
+                progress(failed, rounds(MIB)), FULL_HANDOFF));
         // An application with two datasets (a consistency group): they hand off together, once both are pre-copied.
         rows.add(row("group: both start pre-copying at once",
                 group(null, null, true), "PushIncrement dddddddd -> 10.0.0.2 pre-copy round 1", "PushIncrement eeeeeeee -> 10.0.0.2 pre-copy round 1"));
         rows.add(row("group: D is pre-copied, E's round still runs: D waits (the app keeps running), E is left to finish",
                 group(rounds(MIB), MoveProgress.towards(B).running(MovePhase.PRE_COPY), true)));
+        var groupUnmade = group(rounds(MIB), rounds(MIB), true);
+        groupUnmade.node(B, "10.0.0.2");
+        rows.add(row("group: both pre-copied, B has not made db's container yet: both wait, so they still hand off in one plan",
+                groupUnmade, "Wait dddddddd: pre-copied; the target makes the container of db", "Wait eeeeeeee: pre-copied; the target makes the container of db"));
+        var groupBegun = group(rounds(MIB), MoveProgress.towards(B).running(MovePhase.HANDOFF), false);
+        groupBegun.node(B, "10.0.0.2");
+        rows.add(row("group: E's handoff runs (it stopped db), D pre-copied, B has not made db's container: D hands off (waiting would lengthen the outage)",
+                groupBegun, FULL_HANDOFF));
         rows.add(row("pre-copied and B reports its copy: the owner is recorded beside the final increment, the pass waits for both",
-                progress(moving(true, true).node(B, "10.0.0.2", held(D, false, 0)), rounds(900 * MIB, MIB)),
+                progress(moving(true, true).node(B, "10.0.0.2", held(D, false, 0)).made(B, "db"), rounds(900 * MIB, MIB)),
                 "Handoff dddddddd -> 10.0.0.2 gen 5: HoldConnections, StopUsers, Freeze, RecordOwner, PushIncrement, PassOwnership, ForwardConnections"));
         rows.add(row("group: D is pre-copied, E needs another round: only E's round",
                 group(rounds(MIB), rounds(900 * MIB), true), "PushIncrement eeeeeeee -> 10.0.0.2 pre-copy round 2"));

@@ -149,6 +149,20 @@ class PlannerTest {
             return this;
         }
 
+        /** {@code node} reports a container of {@code app} made and never started: a move's target made it while the data arrived. */
+        World made(NodeId node, String app) {
+            return reports(node, new NodeState.ApplicationState(app, null, false, null, null, null, true));
+        }
+
+        /** {@code node} reports {@code app} as given, beside what it reported. */
+        World reports(NodeId node, NodeState.ApplicationState app) {
+            var n = live.get(node);
+            var apps = new ArrayList<>(n.applications());
+            apps.add(app);
+            live.put(node, new NodeState(n.uuid(), n.host(), n.era(), n.datasets(), apps, n.moves(), n.datasetRoot()));
+            return this;
+        }
+
         World offlineNode(NodeId node, String host, NodeState.DatasetState... datasets) {
             offline.put(node, new NodeState(node, host, "e", List.of(datasets), List.of(), List.of(), "pool-" + host));
             return this;
