@@ -106,14 +106,16 @@ final class MovePlanner {
             moves.background.add(new PushIncrement(id, peer.get(), MovePhase.PRE_COPY, towards.rounds() + 1));
             return;
         }
-        if (!groupPreCopied(in, id, target)) {
+        var group = group(in, id);
+        if (!groupPreCopied(in, group, id, target)) {
             return; // pre-copied: hands off with the rest of its group, once they are pre-copied too
         }
         // The target makes the applications' containers while the data arrives: a handoff waits for them while the
         // applications still run here (no outage yet), for a few seconds at most.
-        var unmade = containersUnmade(in, id, target);
-        var precopied = lastRoundEnded(in, id, target);
-        if (!unmade.isEmpty() && precopied != null && precopied.plus(TARGET_PATIENCE).isAfter(in.now()) && groupServing(in, id)) {
+        var precopied = lastRoundEnded(in, group, target);
+        var unmade = precopied != null && precopied.plus(TARGET_PATIENCE).isAfter(in.now()) && groupServing(in, group)
+                ? containersUnmade(in, group, target) : List.<String>of();
+        if (!unmade.isEmpty()) {
             waits.add(new Wait(id, in.self(), target, "pre-copied; the target makes the container of " + String.join(", ", unmade)
                     + " before the handoff, which then only starts it"));
             return;
@@ -151,15 +153,13 @@ final class MovePlanner {
     }
 
     /**
-     * The applications of {@code id}'s consistency group (those using it or another dataset of theirs) configured on
-     * {@code target} that it does not report ready to start yet (a container made and never started, or one it failed
-     * to make): it makes them while the data arrives (Planner.planApplication), and a handoff begun before that waits for
+     * The applications of a consistency group ({@link #group}) configured on {@code target} that it does not report
+     * ready to start yet (a container made and never started, or one it failed to make): it makes them while the data arrives (Planner.planApplication), and a handoff begun before that waits for
      * them inside the outage (a network sandbox and a container: 0.2-2 s here, while the pre-copy of a small dataset can
      * end sooner). A container that ran there before (a move back) does not count: it is removed and made again. The
      * same for every dataset of the group, whose handoffs begin in one loop.
      */
-    static List<String> containersUnmade(Planner.Input in, DatasetId id, dev.flocker.api.model.NodeId target) {
-        var group = group(in, id);
+    static List<String> containersUnmade(Planner.Input in, java.util.Set<DatasetId> group, dev.flocker.api.model.NodeId target) {
         var reported = in.cluster().node(target).map(n -> n.applications().stream()
                 .filter(app -> Boolean.TRUE.equals(app.made()) || app.running() || app.error() != null)
                 .map(dev.flocker.api.model.NodeState.ApplicationState::name).collect(java.util.stream.Collectors.toSet())).orElse(java.util.Set.of());
@@ -168,22 +168,22 @@ final class MovePlanner {
                 .map(dev.flocker.api.model.Application::name).sorted().toList();
     }
 
-    /** When the last pre-copy round towards {@code target} of a dataset of {@code id}'s consistency group ended; null for none. */
-    static java.time.Instant lastRoundEnded(Planner.Input in, DatasetId id, dev.flocker.api.model.NodeId target) {
-        return group(in, id).stream().map(in::progress).filter(p -> p != null && target.equals(p.to()) && p.roundEndedAt() != null)
+    /** When the last pre-copy round towards {@code target} of a dataset of the consistency group ended; null for none. */
+    static java.time.Instant lastRoundEnded(Planner.Input in, java.util.Set<DatasetId> group, dev.flocker.api.model.NodeId target) {
+        return group.stream().map(in::progress).filter(p -> p != null && target.equals(p.to()) && p.roundEndedAt() != null)
                 .map(MoveProgress::roundEndedAt).max(java.util.Comparator.naturalOrder()).orElse(null);
     }
 
-    /** Every dataset of {@code id}'s consistency group is writable here and none of their handoffs has begun. */
-    private static boolean groupServing(Planner.Input in, DatasetId id) {
-        return group(in, id).stream().allMatch(other -> {
+    /** Every dataset of the consistency group is writable here and none of their handoffs has begun. */
+    private static boolean groupServing(Planner.Input in, java.util.Set<DatasetId> group) {
+        return group.stream().allMatch(other -> {
             var local = in.local().datasets().get(other);
             var progress = in.progress(other);
             return local != null && local.mounted() && !local.readOnly() && (progress == null || progress.running() != MovePhase.HANDOFF);
         });
     }
 
-    /** {@code id} and the other datasets of the applications that use it. */
+    /** {@code id} and the other datasets of the applications that use it: its consistency group. */
     private static java.util.Set<DatasetId> group(Planner.Input in, DatasetId id) {
         var group = new java.util.TreeSet<DatasetId>();
         group.add(id);
@@ -192,15 +192,16 @@ final class MovePlanner {
     }
 
     /**
-     * Whether every other dataset of {@code id}'s consistency group (every dataset of the applications that use it) is
+     * Whether every other dataset of {@code id}'s consistency {@code group} (every dataset of the applications that use it) is
      * ready to hand off to {@code target}: pre-copied, or not writable here any more. The group's handoffs begin in
      * one loop, so their applications stop once, and every final snapshot is taken after they stopped: the copies on
      * the target are consistent with each other, as one snapshot of all of them would be.
      */
-    static boolean groupPreCopied(Planner.Input in, DatasetId id, dev.flocker.api.model.NodeId target) {
-        var group = group(in, id);
-        group.remove(id);
+    static boolean groupPreCopied(Planner.Input in, java.util.Set<DatasetId> group, DatasetId id, dev.flocker.api.model.NodeId target) {
         for (var other : group) {
+            if (other.equals(id)) {
+                continue;
+            }
             var local = in.local().datasets().get(other);
             var wanted = in.configuration().dataset(other).map(Dataset::primary).orElse(null);
             if (local == null || !in.self().equals(local.owner()) || !target.equals(wanted) || !local.mounted() || local.readOnly()) {
