@@ -195,6 +195,41 @@ class RoutingProxyTest {
         }
     }
 
+    /**
+     * Many clients of an application that is not listening yet (starting after a handoff) do not each try it again: one
+     * tries at a time, the others wait for it to get in, then all connect. Each tried every 20 ms on its own before: 40
+     * clients for 400 ms made ~800 refused connects, beside the application's start.
+     */
+    @Test
+    void clientsOfAStartingApplicationTryItOneAtATimeAndAllGetInOnceItListens() throws Exception {
+        var proxy = proxy(FAST, false);
+        int port = FreePorts.next();
+        int appPort = FreePorts.next();
+        proxy.update(Map.of(port, Route.local("127.0.0.1", appPort)));
+        var clients = new ArrayList<Socket>();
+        try {
+            for (int i = 0; i < 40; i++) {
+                var client = connect(port);
+                clients.add(client);
+                client.getOutputStream().write(("c" + i + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+            Thread.sleep(400);
+            long refused = proxy.stats(port).orElseThrow().refused();
+            new LineServer("late", appPort);
+            for (int i = 0; i < clients.size(); i++) {
+                assertThat(new BufferedReader(new InputStreamReader(clients.get(i).getInputStream(), StandardCharsets.UTF_8)).readLine())
+                        .isEqualTo("late:c" + i);
+            }
+            // One connection every 5 ms for 400 ms (~80) and each client's first try (40), with room for a slow machine;
+            // 40 clients each every 20 ms would be ~800.
+            assertThat(refused).as("refused connects while the application was not listening").isBetween(40L, 250L);
+        } finally {
+            for (var client : clients) {
+                client.close();
+            }
+        }
+    }
+
     @Test
     void aConnectionHeldLongerThanTheMaximumIsClosedAndCounted() throws Exception {
         var proxy = proxy(new ProxySettings(Duration.ofMillis(300), 100, Duration.ofSeconds(1), Duration.ofSeconds(30)), false);
