@@ -145,8 +145,35 @@ public final class RoutingProxy implements AutoCloseable {
             }
             proxy.route(route);
             switchedAt.put(port, System.nanoTime());
-            syncKernel();
+            if (kernel != null && route instanceof Route.Forward f && !f.local() && !kernel.applied().containsKey(port)) {
+                kernelLater();
+            } else {
+                syncKernel();
+            }
         }
+    }
+
+    /**
+     * How long a port switched to another host by {@link #route} (a handoff's last step, its pass just done) is carried by
+     * the proxy before the kernel forwards it. The rule's change (an iptables process, 20-160 ms of a lab host's CPU) then
+     * stays out of the new owner's start of the application, which is outage and runs on the same machines in the lab
+     * (on others, the same cluster's CPU is not shared, and nothing is lost). The proxy carries the port to the same host
+     * meanwhile, so no connection goes elsewhere; the next {@link #update} applies it too.
+     */
+    static final long KERNEL_LATER_MILLIS = 1000;
+
+    /** Gives the kernel this proxy's routes {@link #KERNEL_LATER_MILLIS} from now. */
+    private void kernelLater() {
+        Thread.ofVirtual().name("kernel-later").start(() -> {
+            try {
+                Thread.sleep(KERNEL_LATER_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            synchronized (this) {
+                syncKernel(); // what the routes are then: a later hold or update may have changed them
+            }
+        });
     }
 
     private synchronized void answered(int port, Route.Forward forward) {

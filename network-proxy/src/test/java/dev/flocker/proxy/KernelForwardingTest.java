@@ -201,6 +201,51 @@ class KernelForwardingTest extends RoutingProxyTest {
     }
 
     /**
+     * A handoff's forward to the new host ({@link RoutingProxy#route}, after its hold took the rule away) is carried by the
+     * proxy at once, to the new place, and forwarded by the kernel only a moment later: the rule's change stays out of
+     * the new owner's start of the application.
+     */
+    @Test
+    void aHandoffsForwardToAnotherHostIsCarriedByTheProxyThenByTheKernel() throws Exception {
+        var here = new LineServer("here", FreePorts.next());
+        var there = new LineServer("there", FreePorts.next());
+        var proxy = proxy(FAST, false);
+        int port = FreePorts.next();
+        proxy.update(Map.of(port, Route.local("127.0.0.1", here.port())));
+        try (var client = connect(port)) {
+            assertThat(ask(client, "a")).isEqualTo("here:a");
+        }
+        assertThat(proxy.kernelForwards(port)).isTrue();
+        proxy.route(port, Route.hold("handoff"));
+        try (var held = connect(port)) {
+            held.getOutputStream().write("held\n".getBytes(StandardCharsets.UTF_8));
+            long switched = System.nanoTime();
+            proxy.route(port, Route.remote("127.0.0.1", there.port()));
+            assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(held.getInputStream(), StandardCharsets.UTF_8)).readLine())
+                    .isEqualTo("there:held");
+            assertThat(proxy.kernelForwards(port)).as("not at once").isFalse();
+            long accepted = proxy.stats(port).orElseThrow().accepted();
+            try (var client = connect(port)) {
+                assertThat(ask(client, "b")).as("carried by the proxy to the new place meanwhile").isEqualTo("there:b");
+            }
+            assertThat(proxy.stats(port).orElseThrow().accepted()).isEqualTo(accepted + 1);
+            assertThat((System.nanoTime() - switched) / 1_000_000).as("the checks above ran before the kernel's turn")
+                    .isLessThan(RoutingProxy.KERNEL_LATER_MILLIS);
+        }
+        long deadline = System.nanoTime() + (RoutingProxy.KERNEL_LATER_MILLIS + 5_000) * 1_000_000;
+        while (!proxy.kernelForwards(port) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(proxy.kernelForwards(port)).as("forwarded by the kernel once the moment passed").isTrue();
+        assertThat(iptables("nat", "FLOCKER-" + tag)).contains("--dport " + port + " -j DNAT --to-destination 127.0.0.1:" + there.port());
+        long accepted = proxy.stats(port).orElseThrow().accepted();
+        try (var client = connect(port)) {
+            assertThat(ask(client, "c")).isEqualTo("there:c");
+        }
+        assertThat(proxy.stats(port).orElseThrow().accepted()).as("the kernel carried it").isEqualTo(accepted);
+    }
+
+    /**
      * With the kernel forwarding a remote route, a connection to a host whose port is closed is refused by that host
      * itself, at once (as a direct connection would be), instead of being accepted and closed by the proxy.
      */
