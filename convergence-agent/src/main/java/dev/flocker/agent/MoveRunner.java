@@ -27,6 +27,9 @@ final class MoveRunner {
     private static final Duration KEEP_FINISHED = Duration.ofSeconds(30);
     private static final Duration KEEP_PASSED = Duration.ofMinutes(1);
 
+    /** The reason a background change's end wakes the loop with. */
+    static final String STEP_ENDED = "move-step-ended";
+
     private final NodeId self;
     private final ChangeExecutor executor;
     private final Wakeup wakeup;
@@ -155,7 +158,7 @@ final class MoveRunner {
                 }
             } finally {
                 move.running = false;
-                wakeup.signal("move-step-ended");
+                wakeup.signal(STEP_ENDED);
             }
         });
         wakeup.signal("move-step-started");
@@ -185,7 +188,7 @@ final class MoveRunner {
         var stopped = List.<String>of();
         InFlight.Drained drained = null;
         var took = new StringBuilder(); // each step's milliseconds, for the log: where an outage went
-        boolean quieted = true; // counted in by run: the loops here wait until the pass (ConvergenceLoop), at most 400 ms
+        boolean quieted = true; // counted in by run: the loops here wait until the pass (ConvergenceLoop), at most 1 s
         java.util.concurrent.FutureTask<Long> recording = null; // the owner recorded beside the steps after it, in ms
         try {
             for (var step : handoff.steps()) {
