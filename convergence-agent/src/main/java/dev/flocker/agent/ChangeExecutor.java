@@ -300,6 +300,11 @@ final class ChangeExecutor {
 
     /** Waits for the requests in flight to the dataset's applications ({@link Change.DrainConnections}); what it found. */
     InFlight.Drained drain(Change.DrainConnections change) {
+        return drain(change, Map.of());
+    }
+
+    /** The same, with the first reads started ahead ({@link #primeDrain}). */
+    InFlight.Drained drain(Change.DrainConnections change, Map<String, InFlight.Primed> primed) {
         return counted(change, () -> {
             long started = System.nanoTime();
             var pids = new java.util.TreeMap<String, Long>();
@@ -312,8 +317,31 @@ final class ChangeExecutor {
                 }
             }
             long lookup = (System.nanoTime() - started) / 1_000_000;
-            return InFlight.drain(pids, change.ports(), change.within()).afterLookup(lookup);
+            return InFlight.drain(pids, change.ports(), change.within(), primed).afterLookup(lookup);
         });
+    }
+
+    /**
+     * Starts the drain's first read of each application's sockets ahead ({@link InFlight.Primed}), for the handoff to
+     * start beside its hold. An application whose process is not known already (looked up during the pre-copy) or whose
+     * read cannot start is read the usual way by the drain.
+     */
+    Map<String, InFlight.Primed> primeDrain(Change.DrainConnections change) {
+        var primed = new java.util.TreeMap<String, InFlight.Primed>();
+        change.ports().forEach((app, ports) -> {
+            if (ports.isEmpty()) {
+                return;
+            }
+            try {
+                var pid = containers.knownProcess(app);
+                if (pid.isPresent()) {
+                    primed.put(app, InFlight.Primed.start(pid.get()));
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                LOG.atDebug().setCause(e).addKeyValue("application", app).log("cannot read the application's sockets ahead of the drain");
+            }
+        });
+        return primed;
     }
 
     /** Looks up the processes of the applications using {@code dataset} ahead of its handoff's drain (Docker calls: not on the outage's path). */

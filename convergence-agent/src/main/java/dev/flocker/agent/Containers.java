@@ -546,11 +546,14 @@ public final class Containers implements AutoCloseable {
      * ({@link #findProcessesUsing}, run ahead of a handoff) while it still runs, else asked of Docker now.
      */
     public java.util.Optional<Long> process(String app) {
+        var known = knownProcess(app);
+        return known.isPresent() ? known : inspectProcess(app, app);
+    }
+
+    /** The main process of application {@code app} found last, while it still runs; no Docker call. */
+    public java.util.Optional<Long> knownProcess(String app) {
         var known = processes.get(app);
-        if (known != null && known[1] >= 0 && startTicks(known[0]) == known[1]) {
-            return java.util.Optional.of(known[0]);
-        }
-        return inspectProcess(app, app);
+        return known != null && known[1] >= 0 && startTicks(known[0]) == known[1] ? java.util.Optional.of(known[0]) : java.util.Optional.empty();
     }
 
     private java.util.Optional<Long> inspectProcess(String app, String container) {

@@ -190,17 +190,20 @@ final class MoveRunner {
         var took = new StringBuilder(); // each step's milliseconds, for the log: where an outage went
         boolean quieted = true; // counted in by run: the loops here wait until the pass (ConvergenceLoop), at most 1 s
         java.util.concurrent.FutureTask<Long> recording = null; // the owner recorded beside the steps after it, in ms
+        Map<String, InFlight.Primed> primed = Map.of(); // the drain's first reads, started beside the hold
         try {
             for (var step : handoff.steps()) {
                 long stepStarted = System.nanoTime();
                 switch (step) {
                     case Change.HoldConnections c -> {
                         move.detail = "holding connections";
+                        primed = handoff.steps().stream().filter(Change.DrainConnections.class::isInstance).findFirst()
+                                .map(d -> executor.primeDrain((Change.DrainConnections) d)).orElse(Map.of());
                         executor.apply(c);
                     }
                     case Change.DrainConnections c -> {
                         move.detail = "waiting for the requests in flight";
-                        drained = executor.drain(c);
+                        drained = executor.drain(c, primed);
                     }
                     case Change.StopUsers c -> {
                         move.detail = "stopping applications";
@@ -254,6 +257,7 @@ final class MoveRunner {
                         .append((System.nanoTime() - stepStarted) / 1_000_000);
             }
         } finally {
+            primed.values().forEach(InFlight.Primed::close);
             if (recording != null) {
                 awaitQuietly(recording); // a step failed before the pass: the record ends before the move is reported failed
             }

@@ -96,6 +96,32 @@ class InFlightTest {
                 assertThat(drained.toString()).startsWith("1 request(s) in flight, 1 answered, ");
             }
 
+            // The same with the first read started ahead (as beside a handoff's hold): it reads the sockets of when it is
+            // asked, not of when it started (the request is sent after the read was started).
+            try (var client = new Socket(server.getInetAddress(), port); var busy = server.accept();
+                 var primed = InFlight.Primed.start(self)) {
+                Thread.sleep(100);
+                client.getOutputStream().write("GET /slow HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                readSome(busy.getInputStream());
+                var answer = Thread.ofVirtual().start(() -> {
+                    try {
+                        Thread.sleep(400);
+                        busy.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                var drained = InFlight.drain(Map.of("app", self), ports, Duration.ofSeconds(5), Map.of("app", primed));
+                answer.join();
+                assertThat(drained.awaited()).as("%s", drained).isEqualTo(1);
+                assertThat(drained.unanswered()).as("%s", drained).isZero();
+                assertThat(drained.millis()).as("%s", drained).isBetween(300L, 3000L);
+            }
+            try (var primed = InFlight.Primed.start(self)) {
+                var drained = InFlight.drain(Map.of("app", self), ports, Duration.ofSeconds(5), Map.of("app", primed));
+                assertThat(drained.awaited()).as("only the idle connection now: %s", drained).isZero();
+            }
+
             // A client that connected and said nothing: waited for, but no longer than the bound.
             try (var silent = new Socket(server.getInetAddress(), port); var accepted = server.accept()) {
                 var drained = InFlight.drain(Map.of("app", self), ports, Duration.ofMillis(300));
