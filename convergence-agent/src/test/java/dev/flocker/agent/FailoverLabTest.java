@@ -204,7 +204,8 @@ class FailoverLabTest extends AgentLabTest {
         }
         System.out.printf("set aside: %d lines, %d of them also on the promoted copy%n", kept.size(), common);
         assertThat(common).as("the promoted copy starts with what was replicated").isPositive();
-        assertThat(kept.size()).as("lines n3 wrote that n1 never got are kept").isGreaterThan(common);
+        assertThat(kept.size()).as("lines n3 wrote that n1 never got are kept (set aside, first and last: %s, %s; promoted: %d lines,"
+                + " last %s)", kept.get(0), kept.get(kept.size() - 1), promoted.size(), promoted.get(promoted.size() - 1)).isGreaterThan(common);
     }
 
     /** Lines of n1's agent log about pushes of {@code id} that contain {@code text}. */

@@ -402,6 +402,12 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         var time = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC)
                 .format(java.time.Instant.now());
         var name = datasetName(id) + "." + label + "-" + time;
+        // Its state is a snapshot first: no increment of the new line can then be received into it (a receive needs its
+        // base to be the newest snapshot, and rolls back only to the newest), whatever name it is sent to. zfs-fuse once
+        // received the new primary's increment, sent to the old name just after the rename, into the copy set aside:
+        // `zfs recv -F` rolled it back to the line's last common snapshot and the writes it was kept for were gone
+        // (FailoverLabTest, in CI).
+        zfs.zfs("snapshot", datasetName(id) + "@" + label + "-" + time);
         retryWhileBusy(() -> zfs.zfs("rename", datasetName(id), name));
         return name;
     }

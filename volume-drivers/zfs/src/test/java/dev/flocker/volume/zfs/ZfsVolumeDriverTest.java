@@ -201,6 +201,45 @@ class ZfsVolumeDriverTest {
         driver.destroy(replica);
     }
 
+    /**
+     * A copy set aside after a failover keeps what it holds even when the new line's increment is received into it: zfs-fuse
+     * once received one, sent to the old name just after the rename, into the copy set aside, and `zfs recv -F` rolled it
+     * back to the last common snapshot. The set-aside's own snapshot makes such a receive fail.
+     */
+    @Test
+    void aCopySetAsideRefusesTheNewLinesIncrementAndKeepsItsWrites() throws Exception {
+        var primary = DatasetId.random();
+        var volume = driver.create(primary, null, NODE);
+        Files.writeString(volume.mountpoint().resolve("common"), "both lines");
+        var common = driver.snapshot(primary);
+        var old = DatasetId.random();
+        pipe(primary, Optional.empty(), common, old);
+        var diverged = driver.makeWritable(old);
+        Files.writeString(diverged.mountpoint().resolve("diverged"), "only the old line");
+        Files.writeString(volume.mountpoint().resolve("new"), "only the new line");
+        var next = driver.snapshot(primary);
+
+        var name = driver.setAside(old, "diverged-g0");
+        var receive = new ProcessBuilder("sh", "-c", "zfs send -i " + pool.name() + "/" + primary + "@" + common.name() + " "
+                + pool.name() + "/" + primary + "@" + next.name() + " | zfs recv -F " + name).redirectErrorStream(true).start();
+        var said = new String(receive.getInputStream().readAllBytes());
+        assertThat(receive.waitFor()).as("the new line's increment into the copy set aside: %s", said).isNotZero();
+
+        var at = Files.createTempDirectory("set-aside");
+        new ZfsCommand().zfs("set", "mountpoint=" + at, name);
+        try {
+            if (!Files.exists(at.resolve("common"))) {
+                new ZfsCommand().zfs("mount", name);
+            }
+            assertThat(at.resolve("diverged")).as("the old line's writes are kept").hasContent("only the old line");
+            assertThat(at.resolve("new")).doesNotExist();
+        } finally {
+            new ZfsCommand().zfs("unmount", name);
+            new ZfsCommand().zfs("destroy", "-r", name);
+        }
+        driver.destroy(primary);
+    }
+
     @Test
     void aPreparedReplicaReceivesUnmountedReadOnlyAndIsMadeWritableByAMount() throws Exception {
         var source = DatasetId.random();
