@@ -441,66 +441,6 @@ public final class Containers implements AutoCloseable {
         return true;
     }
 
-    /**
-     * Stops the container, and returns once its main process has exited, or once Docker's stop returned when that process
-     * is not known (looked up during a move's pre-copy: {@link #findProcessesUsing}). The main process is its PID
-     * namespace's init: the kernel ends every other process of the namespace before that one exits, and an exited process
-     * holds no file open. Docker's stop goes on beside the handoff's next steps for its own clean-up, which took 40-60 ms
-     * of a 60-90 ms `docker stop` on a lab host; its end (or failure) is logged. Docker marks the container stopped by hand
-     * before it signals it, so a restart policy does not start it again.
-     */
-    private void stopUntilExited(String name, Map<String, String> labels, Duration atMost) {
-        var pid = knownProcess(name);
-        var stop = new java.util.concurrent.FutureTask<Boolean>(() -> stopOnly(name, labels, atMost));
-        Thread.ofVirtual().name("stop-" + name).start(stop);
-        try {
-            if (pid.isPresent()) {
-                long started = startTicks(pid.get());
-                while (!stop.isDone()) {
-                    if (exited(pid.get(), started)) {
-                        Thread.ofVirtual().name("stopped-" + name).start(() -> awaitStop(name, stop));
-                        return;
-                    }
-                    Thread.sleep(EXIT_POLL_MILLIS);
-                }
-            }
-            stop.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while stopping " + name, e);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-        }
-    }
-
-    private static final long EXIT_POLL_MILLIS = 2;
-
-    /** Waits for a stop whose container's process already exited, to log how it ended. */
-    private static void awaitStop(String name, java.util.concurrent.FutureTask<Boolean> stop) {
-        try {
-            stop.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            LOG.atWarn().setCause(e.getCause()).addKeyValue("application", name)
-                    .log("Docker's stop failed after the application's process had exited; the next loop stops or removes it");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /**
-     * Whether process {@code pid}, which started at {@code startTicks}, has exited: gone, another process under its number,
-     * or a zombie (exited, not yet reaped by its parent).
-     */
-    static boolean exited(long pid, long startTicks) {
-        try {
-            var stat = java.nio.file.Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            var fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return startTicks < 0 || Long.parseLong(fields[19]) != startTicks || fields[0].equals("Z") || fields[0].equals("X");
-        } catch (java.io.IOException | RuntimeException e) {
-            return true;
-        }
-    }
-
     /** The client whose time-out outlasts a stop of {@code seconds}: the usual one, unless the grace period nears its time-out. */
     private DockerClient forStop(int seconds) {
         return seconds + 30 < stopTimeout.toSeconds() + USUAL_TIMEOUT_MARGIN_SECONDS ? docker : slow;
@@ -574,7 +514,7 @@ public final class Containers implements AutoCloseable {
                 if (remove) {
                     stop(labels.get(APP), labels, grace);
                 } else if (!"exited".equals(container.getState()) && !"created".equals(container.getState())) {
-                    stopUntilExited(labels.get(APP), labels, grace);
+                    stopOnly(labels.get(APP), labels, grace);
                 }
                 stopped.add(labels.get(APP));
             }
