@@ -80,14 +80,7 @@ class InFlightTest {
             try (var client = new Socket(server.getInetAddress(), port); var busy = server.accept()) {
                 client.getOutputStream().write("GET /slow HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 readSome(busy.getInputStream());
-                var answer = Thread.ofVirtual().start(() -> {
-                    try {
-                        Thread.sleep(400);
-                        busy.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
+                var answer = answerIn(busy, 400);
                 var drained = InFlight.drain(Map.of("app", self), ports, Duration.ofSeconds(5));
                 answer.join();
                 assertThat(drained.awaited()).as("%s", drained).isEqualTo(1);
@@ -103,14 +96,7 @@ class InFlightTest {
                 Thread.sleep(100);
                 client.getOutputStream().write("GET /slow HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 readSome(busy.getInputStream());
-                var answer = Thread.ofVirtual().start(() -> {
-                    try {
-                        Thread.sleep(400);
-                        busy.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
+                var answer = answerIn(busy, 400);
                 var drained = InFlight.drain(Map.of("app", self), ports, Duration.ofSeconds(5), Map.of("app", primed));
                 answer.join();
                 assertThat(drained.awaited()).as("%s", drained).isEqualTo(1);
@@ -131,6 +117,18 @@ class InFlightTest {
                 assertThat(drained.toString()).contains("1 not answered in time");
             }
         }
+    }
+
+    /** Answers the request read on {@code busy} in {@code millis}, from a thread of its own. */
+    private static Thread answerIn(Socket busy, long millis) {
+        return Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(millis);
+                busy.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 
     private static void readSome(InputStream in) throws Exception {

@@ -161,16 +161,22 @@ class KernelForwardingTest extends RoutingProxyTest {
         return new RuleChange(proxy.stats(port).orElseThrow().forwarded() - forwardedBefore, answeredByOld.get());
     }
 
-    @Test
-    void aRemoteRouteIsForwardedByTheKernelAtOnceButNotForPeersWhoseConnectionsTheProxyTakes() throws Exception {
+    /** A port of {@code proxy} routed to an application here ("here"), which answered a first connection through it. */
+    private int answeredHere(RoutingProxy proxy) throws Exception {
         var here = new LineServer("here", FreePorts.next());
-        var there = new LineServer("there", FreePorts.next());
-        var proxy = proxy(FAST, false);
         int port = FreePorts.next();
         proxy.update(Map.of(port, Route.local("127.0.0.1", here.port())));
         try (var client = connect(port)) {
             assertThat(ask(client, "a")).isEqualTo("here:a");
         }
+        return port;
+    }
+
+    @Test
+    void aRemoteRouteIsForwardedByTheKernelAtOnceButNotForPeersWhoseConnectionsTheProxyTakes() throws Exception {
+        var there = new LineServer("there", FreePorts.next());
+        var proxy = proxy(FAST, false);
+        int port = answeredHere(proxy);
         proxy.update(Map.of(port, Route.remote("127.0.0.1", there.port())));
         assertThat(proxy.kernelForwards(port)).as("another host's application: forwarded by the kernel at once").isTrue();
         var rules = iptables("nat", null);
@@ -207,14 +213,9 @@ class KernelForwardingTest extends RoutingProxyTest {
      */
     @Test
     void aHandoffsForwardToAnotherHostIsCarriedByTheProxyThenByTheKernel() throws Exception {
-        var here = new LineServer("here", FreePorts.next());
         var there = new LineServer("there", FreePorts.next());
         var proxy = proxy(FAST, false);
-        int port = FreePorts.next();
-        proxy.update(Map.of(port, Route.local("127.0.0.1", here.port())));
-        try (var client = connect(port)) {
-            assertThat(ask(client, "a")).isEqualTo("here:a");
-        }
+        int port = answeredHere(proxy);
         assertThat(proxy.kernelForwards(port)).isTrue();
         proxy.route(port, Route.hold("handoff"));
         try (var held = connect(port)) {
