@@ -169,16 +169,28 @@ final class ConvergenceLoop {
         if (woken.isEmpty() || !woken.stream().allMatch(ControlLink.PUSHED::equals) || !handoffComing(parts.link().view())) {
             return woken; // the view now, not the last loop's: the push that brings the handoff's news waits already
         }
-        long deadline = System.nanoTime() + QUIET_MAX_MILLIS * 1_000_000;
-        for (long left = QUIET_MAX_MILLIS; left > 0 && !stopping; left = (deadline - System.nanoTime()) / 1_000_000) {
-            var more = parts.wakeup().await(left);
-            all.addAll(more);
-            if (more.stream().anyMatch(reason -> !reason.equals(ControlLink.PUSHED))) {
-                break;
-            }
-        }
+        var deadline = Instant.now().plusMillis(QUIET_MAX_MILLIS);
+        awaitOnly(Set.of(ControlLink.PUSHED), () -> deadline, all);
         all.add(DEFERRED_FOR_HANDOFF);
         return all;
+    }
+
+    /**
+     * Waits for more signals, adding their reasons to {@code all}, while each one's reasons are all of {@code keep} and
+     * {@code until} (read again after each) is still ahead; null from it ends the wait.
+     */
+    private void awaitOnly(Set<String> keep, java.util.function.Supplier<Instant> until, java.util.Set<String> all) throws InterruptedException {
+        for (var end = until.get(); end != null && !stopping; end = until.get()) {
+            long left = java.time.Duration.between(Instant.now(), end).toMillis();
+            if (left <= 0) {
+                return;
+            }
+            var more = parts.wakeup().await(left);
+            all.addAll(more);
+            if (!keep.containsAll(more)) {
+                return;
+            }
+        }
     }
 
     /**
@@ -191,22 +203,10 @@ final class ConvergenceLoop {
      * move to here, above all) ends the wait. True when it waited.
      */
     private boolean quietUntilTargetsStart(java.util.Set<String> all) throws InterruptedException {
-        var until = targetsStarting(parts.link().view());
-        if (until == null) {
+        if (targetsStarting(parts.link().view()) == null) {
             return false;
         }
-        while (!stopping && until != null) {
-            long left = java.time.Duration.between(java.time.Instant.now(), until).toMillis();
-            if (left <= 0) {
-                break;
-            }
-            var more = parts.wakeup().await(left);
-            all.addAll(more);
-            if (!QUIET_AFTER_PASS.containsAll(more)) {
-                break;
-            }
-            until = targetsStarting(parts.link().view());
-        }
+        awaitOnly(QUIET_AFTER_PASS, () -> targetsStarting(parts.link().view()), all);
         all.add(AFTER_PASS);
         return true;
     }
@@ -234,8 +234,7 @@ final class ConvergenceLoop {
     /** The view shows {@code node}'s copy of the dataset at {@code generation} or later. */
     private static boolean reports(dev.flocker.api.client.AgentChannel.View view, NodeId node, dev.flocker.api.model.DatasetId dataset,
                                    long generation) {
-        var state = view == null ? null : view.clusterState().nodes().get(node);
-        return state != null && state.dataset(dataset).filter(d -> d.generation() >= generation).isPresent();
+        return view != null && view.clusterState().node(node).flatMap(n -> n.dataset(dataset)).filter(d -> d.generation() >= generation).isPresent();
     }
 
     /** The reason a loop held back after a pass from here ({@link #quietUntilTargetsStart}) runs with. */
