@@ -189,7 +189,7 @@ final class MoveRunner {
         InFlight.Drained drained = null;
         var took = new StringBuilder(); // each step's milliseconds, for the log: where an outage went
         boolean quieted = true; // counted in by run: the loops here wait until the pass (ConvergenceLoop), at most 1 s
-        java.util.concurrent.FutureTask<Long> recording = null; // the owner recorded beside the steps after it, in ms
+        Recording recording = null; // the owner recorded beside the steps after it
         Map<String, InFlight.Primed> primed = Map.of(); // the drain's first reads, started beside the hold
         try {
             for (var step : handoff.steps()) {
@@ -216,24 +216,32 @@ final class MoveRunner {
                     }
                     case Change.PushIncrement c -> {
                         move.detail = "final increment" + (stopped.isEmpty() ? "" : " (stopped " + String.join(", ", stopped) + ")");
-                        Failpoints.pause("handoff-final-increment");
-                        var result = push(move, c);
+                        var record = recording;
+                        var result = push(move, c, () -> {
+                            if (record != null) {
+                                record.start();
+                            }
+                            Failpoints.pause("handoff-final-increment"); // its snapshot taken, nothing sent, the record beside
+                        });
                         lastIncrement = result.bytes();
                         targetMount = result.peerMount();
                     }
                     case Change.RecordOwner c -> {
-                        // Beside the steps after it (Change.RecordOwner); the pass waits for it.
-                        recording = new java.util.concurrent.FutureTask<>(() -> {
-                            long t = System.nanoTime();
+                        // Beside the steps after it (Change.RecordOwner); the pass waits for it. Before a final increment it
+                        // starts once that increment's snapshot is taken: a ZFS write beside the snapshot slows both.
+                        recording = new Recording(id, () -> {
                             executor.apply(c);
                             Failpoints.pause("handoff-owner-recorded");
-                            return (System.nanoTime() - t) / 1_000_000;
                         });
-                        Thread.ofVirtual().name("record-owner-" + id).start(recording);
+                        int next = handoff.steps().indexOf(step) + 1;
+                        if (next >= handoff.steps().size() || !(handoff.steps().get(next) instanceof Change.PushIncrement)) {
+                            recording.start();
+                        }
                     }
                     case Change.PassOwnership c -> {
                         if (recording != null) {
-                            took.append(" (RecordOwner beside=").append(Agent.result(recording, "recording the new owner")).append(')');
+                            recording.start(); // started by the final increment's snapshot already
+                            took.append(" (RecordOwner beside=").append(Agent.result(recording.task, "recording the new owner")).append(')');
                             recording = null;
                         }
                         move.detail = "passing ownership (generation " + c.generation() + ")";
@@ -258,8 +266,8 @@ final class MoveRunner {
             }
         } finally {
             primed.values().forEach(InFlight.Primed::close);
-            if (recording != null) {
-                awaitQuietly(recording); // a step failed before the pass: the record ends before the move is reported failed
+            if (recording != null && recording.started()) {
+                awaitQuietly(recording.task); // a step failed before the pass: the record ends before the move is reported failed
             }
             if (quieted) {
                 quiet(-1);
@@ -338,6 +346,36 @@ final class MoveRunner {
      * Finishes a handoff that stopped after recording the new owner here ({@link Change.ResumePass}); while it runs the
      * planner plans nothing else for the dataset, as during a handoff, and once it passed, it waits for the target's report.
      */
+    /**
+     * A handoff's record of the new owner, run on a thread of its own once started (at most once); its task gives the
+     * milliseconds it took. Never started when the handoff fails before the final increment's snapshot: the copy is then
+     * still owned here, frozen, and the next handoff resumes at the final increment.
+     */
+    private static final class Recording {
+        final java.util.concurrent.FutureTask<Long> task;
+        private final DatasetId dataset;
+        private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+
+        Recording(DatasetId dataset, Runnable record) {
+            this.dataset = dataset;
+            this.task = new java.util.concurrent.FutureTask<>(() -> {
+                long t = System.nanoTime();
+                record.run();
+                return (System.nanoTime() - t) / 1_000_000;
+            });
+        }
+
+        void start() {
+            if (started.compareAndSet(false, true)) {
+                Thread.ofVirtual().name("record-owner-" + dataset).start(task);
+            }
+        }
+
+        boolean started() {
+            return started.get();
+        }
+    }
+
     private void resumePass(Active move, Change.ResumePass resume) {
         move.detail = "resuming the handoff of generation " + resume.generation();
         executor.apply(resume);
@@ -346,7 +384,15 @@ final class MoveRunner {
     }
 
     private dev.flocker.volume.transfer.TransferResult push(Active move, Change.PushIncrement push) {
+        return push(move, push, null);
+    }
+
+    /** Pushes; {@code snapshotTaken}, when given, runs once the push's snapshot is taken (not when it is not). */
+    private dev.flocker.volume.transfer.TransferResult push(Active move, Change.PushIncrement push, Runnable snapshotTaken) {
         var transfer = new Transfer();
+        if (snapshotTaken != null) {
+            transfer.onSnapshotTaken(snapshotTaken);
+        }
         move.transfer = transfer;
         if (push.phase() != MovePhase.HANDOFF) {
             // Report that a copy started; not a handoff's final increment, whose loop (a zfs listing) would only compete

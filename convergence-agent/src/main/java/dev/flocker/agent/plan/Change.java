@@ -92,8 +92,8 @@ public sealed interface Change {
 
     /**
      * Records {@code to} as the owner at {@code generation} on this host's copy: from here on this host never writes it.
-     * In a handoff it runs beside the steps after it (the final increment, when the target holds a copy already), and the
-     * pass waits for it: the copy is frozen by then, so recording is independent of sending, and only the pass needs it.
+     * In a handoff it runs beside the steps after it (the final increment, from its snapshot on, when the target holds a
+     * copy already), and the pass waits for it: the copy is frozen by then, so recording is independent of sending, and only the pass needs it.
      */
     record RecordOwner(DatasetId dataset, NodeId to, long generation) implements Change {
     }

@@ -96,7 +96,7 @@ public final class DatasetShipper {
         var early = lastVerified.containsKey(key) ? receiveEarly(peer, RemoteZfs.receive(remoteName, name, false, askMount)) : null;
         dev.flocker.volume.Volume volume;
         try {
-            volume = local.snapshotAndGet(id, name);
+            volume = local.snapshotAndGet(id, name, transfer::snapshotTaken);
         } catch (RuntimeException e) {
             discard(early);
             throw e;

@@ -16,6 +16,7 @@ public final class Transfer {
     private final AtomicReference<Runnable> onCancel = new AtomicReference<>(() -> { });
     final CompletableFuture<TransferResult> result = new CompletableFuture<>();
     private volatile boolean routine;
+    private final CompletableFuture<Void> snapshotTaken = new CompletableFuture<>();
 
     /** A transfer repeated every few seconds (continuous replication): its incremental pushes are logged at debug level only. */
     public Transfer routine() {
@@ -25,6 +26,18 @@ public final class Transfer {
 
     boolean isRoutine() {
         return routine;
+    }
+
+    /**
+     * Runs {@code action} once the transfer's snapshot is taken, before anything is sent (at once when it is already), on
+     * the thread that took it: keep it short. Never run when the snapshot is not taken.
+     */
+    public void onSnapshotTaken(Runnable action) {
+        snapshotTaken.thenRun(action);
+    }
+
+    void snapshotTaken() {
+        snapshotTaken.complete(null);
     }
 
     public TransferProgress progress() {

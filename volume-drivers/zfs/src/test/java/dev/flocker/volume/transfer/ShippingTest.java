@@ -229,6 +229,32 @@ class ShippingTest {
     }
 
     @Test
+    void aPushRunsWhatWaitsForItsSnapshotOnceTheSnapshotIsTakenAndBeforeThePeerHoldsItAndNeverWhenNoneIsTaken() throws Exception {
+        var id = DatasetId.random();
+        var mount = source.create(id, null, NODE1).mountpoint();
+        FileTree.writeRandom(mount.resolve("base.bin"), 2 * MIB, 80);
+        shipper.push(id, peer, new Transfer());
+        FileTree.writeRandom(mount.resolve("more.bin"), MIB, 81);
+        // What a handoff records beside its final increment waits for that increment's snapshot: it sees the snapshot here,
+        // and the peer not holding it yet.
+        var seen = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var transfer = new Transfer();
+        transfer.onSnapshotTaken(() -> seen.add(source.get(id).orElseThrow().latestSnapshot().orElseThrow().name() + " here, peer at "
+                + target.get(id).orElseThrow().latestSnapshot().orElseThrow().name()));
+        var before = target.get(id).orElseThrow().latestSnapshot().orElseThrow().name();
+        var result = shipper.push(id, peer, transfer, true);
+        assertThat(seen).containsExactly(result.snapshot() + " here, peer at " + before);
+        assertThat(target.get(id).orElseThrow().latestSnapshot().orElseThrow().name()).isEqualTo(result.snapshot());
+        // A push that takes no snapshot (the dataset is gone here) never runs it.
+        source.destroy(id);
+        var failed = new Transfer();
+        failed.onSnapshotTaken(() -> seen.add("after a failed snapshot"));
+        assertThatThrownBy(() -> shipper.push(id, peer, failed, true)).hasMessageContaining(id.toString());
+        assertThat(seen).hasSize(1);
+        target.destroy(id);
+    }
+
+    @Test
     void aCancelledPushChangesNothingOnThePeer() throws Exception {
         var id = DatasetId.random();
         var mount = source.create(id, null, NODE1).mountpoint();
