@@ -26,6 +26,29 @@ public final class ViewChanges {
     }
 
     /**
+     * The datasets {@code after} wants on {@code self} that {@code before} wanted on another node, whose writable copy
+     * another node reports, and which no node reports moving (a pre-copy or a handoff) yet: moves just asked for here
+     * that their old owner has not begun.
+     */
+    public static Set<DatasetId> movesAskedHere(NodeId self, Configuration before, Configuration after, ClusterState state) {
+        var moving = state.moves().stream().filter(m -> m.phase() == dev.flocker.api.model.MovePhase.PRE_COPY
+                || m.phase() == dev.flocker.api.model.MovePhase.HANDOFF).map(NodeState.MoveState::datasetId).collect(Collectors.toSet());
+        var asked = new HashSet<DatasetId>();
+        for (var dataset : after.datasets().values()) {
+            var id = dataset.datasetId();
+            if (dataset.deleted() || !self.equals(dataset.primary()) || moving.contains(id)) {
+                continue;
+            }
+            var wanted = before.dataset(id).filter(d -> !d.deleted()).map(dev.flocker.api.model.Dataset::primary);
+            var owner = state.primaryOf(id).map(NodeState::uuid);
+            if (wanted.isPresent() && !self.equals(wanted.get()) && owner.isPresent() && !self.equals(owner.get())) {
+                asked.add(id);
+            }
+        }
+        return asked;
+    }
+
+    /**
      * @return the datasets whose configuration (dataset, lease, the applications using it) or cluster state (any node's
      *         copy of it, its moves, the applications using it) differ between the two views; empty when a difference
      *         cannot be put on datasets alone

@@ -109,4 +109,30 @@ class ViewChangesTest {
                 STATE.nodes().get(B));
         assertThat(changed(CONFIG, twice)).as("a report naming a dataset twice").isEmpty();
     }
+
+    @Test
+    void aMoveAskedHereCountsUntilItsOldOwnerReportsItBegunAndNeverWhenNoOtherNodeHoldsItWritable() {
+        // D and E are A's (writable there), F is B's. The push moves D to B.
+        var moved = CONFIG.withDataset(new Dataset(D, B, false, Map.of(), null));
+        assertThat(ViewChanges.movesAskedHere(B, CONFIG, moved, STATE)).as("asked, A reports no move yet").containsExactly(D);
+        assertThat(ViewChanges.movesAskedHere(A, CONFIG, moved, STATE)).as("on the old owner").isEmpty();
+        assertThat(ViewChanges.movesAskedHere(B, moved, moved, STATE)).as("the loop planned from that view already").isEmpty();
+        for (var phase : List.of(MovePhase.PRE_COPY, MovePhase.HANDOFF)) {
+            var begun = state(node(A, "10.0.0.1", List.of(copy(D, true, 1), copy(E, true, 1)), List.of(running("db")),
+                    List.of(new NodeState.MoveState(D, A, B, phase, 0, 0, 0, null, "begun"))), STATE.nodes().get(B));
+            assertThat(ViewChanges.movesAskedHere(B, CONFIG, moved, begun)).as("A reports a %s", phase).isEmpty();
+        }
+        // A finished move reported still (the last one, back the other way) is not this one.
+        var finished = state(node(A, "10.0.0.1", List.of(copy(D, true, 2), copy(E, true, 1)), List.of(running("db")),
+                List.of(new NodeState.MoveState(D, B, A, MovePhase.DONE, 0, 0, 0, null, "moved"))), STATE.nodes().get(B));
+        assertThat(ViewChanges.movesAskedHere(B, CONFIG, moved, finished)).containsExactly(D);
+        // Nobody reports it writable (its host is down, or it is passed and not reported yet): nothing to wait for.
+        var unreported = state(node(A, "10.0.0.1", List.of(copy(D, false, 2), copy(E, true, 1)), List.of(), List.of()), STATE.nodes().get(B));
+        assertThat(ViewChanges.movesAskedHere(B, CONFIG, moved, unreported)).isEmpty();
+        // A new dataset here, a deleted one, one wanted here before: none was asked to move here.
+        var created = CONFIG.withDataset(new Dataset(DatasetId.of("99999999-0000-4000-8000-000000000009"), B, false, Map.of(), null));
+        assertThat(ViewChanges.movesAskedHere(B, CONFIG, created, STATE)).isEmpty();
+        assertThat(ViewChanges.movesAskedHere(B, CONFIG, CONFIG.withDataset(new Dataset(D, B, true, Map.of(), null)), STATE)).isEmpty();
+        assertThat(ViewChanges.movesAskedHere(B, CONFIG, CONFIG, STATE)).as("F is wanted on B before and after").isEmpty();
+    }
 }
