@@ -62,7 +62,11 @@ public final class RemoteZfs {
              * Mounted read-only at its mountpoint: frozen, the peer's own writable copy until it handed the dataset here a
              * moment ago (a move back within its handoff's tail, before its host made it a replica). The pass remounts
              * it read-write in the kernel ({@code mount -i -o remount,rw}, a few ms), as {@code makeWritable} does there
-             * ({@code zfs mount} refuses a mounted file system), and sets {@code readonly=off} after the owner.
+             * ({@code zfs mount} refuses a mounted file system). Its {@code readonly} property is off already: a freeze
+             * remounts the kernel's mount only, and nothing sets the property on a mounted copy (a replica is unmounted
+             * first); were it on all the same, the copy would mount read-only at its next mount, where its host's
+             * {@code makeWritable} sets it off. Setting it here (a zfs-fuse sync task, 12-40 ms) ran beside the new
+             * owner's arrival look in its pool.
              */
             REMOUNT
         }
@@ -147,9 +151,7 @@ public final class RemoteZfs {
             case NONE -> command;
             case MOUNT -> "zfs mount " + dataset + " && " + command;
             case UNLOCK_AND_MOUNT -> "zfs set readonly=off " + dataset + " && zfs mount " + dataset + " && " + command;
-            // The property last: a frozen copy was writable, so it is off already but for an odd case (set for the next
-            // mount, not this one); the new owner need not wait for this sync task (12 ms in zfs-fuse) to wake.
-            case REMOUNT -> "mount -i -o remount,rw " + mount.mountpoint() + " && " + command + " && zfs set readonly=off " + dataset;
+            case REMOUNT -> "mount -i -o remount,rw " + mount.mountpoint() + " && " + command;
         };
     }
 

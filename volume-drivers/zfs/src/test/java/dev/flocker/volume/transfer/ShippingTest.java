@@ -136,6 +136,11 @@ class ShippingTest {
         source.makeWritable(id);
         assertThat(FileTree.checksum(remounted.mountpoint())).isEqualTo(FileTree.checksum(mount));
         Files.writeString(remounted.mountpoint().resolve("written-after-remount.txt"), "the new owner writes again");
+        // The pass leaves the readonly property as the freeze did (off): mounted again (a zfs-fuse restart), it is writable.
+        zfs.zfs("unmount", peer.root() + "/" + id);
+        zfs.zfs("mount", peer.root() + "/" + id);
+        assertThat(target.get(id).orElseThrow().readOnly()).isFalse();
+        Files.writeString(remounted.mountpoint().resolve("written-after-mount.txt"), "and after a mount");
         source.destroy(id);
         target.destroy(id);
     }
