@@ -74,6 +74,31 @@ class DashboardTest extends AgentLabTest {
             System.out.println("the page during the move:\n" + during + "\nand after it:\n" + done);
             assertThat(during).contains("ledger").contains(cluster.host(1).ip() + " → " + cluster.host(2).ip());
             assertThat(done).contains("done").contains("moved in").contains("handoff");
+            // The page's looks overlap (events, the one-second look, a click's): an older one that answers after a newer
+            // one was shown must not put the older cluster back. Here the older look's moves answer late, and empty.
+            var raced = browser.evaluate("""
+                    (async () => {
+                      const real = window.fetch;
+                      let late = true;
+                      window.fetch = (path, options) => {
+                        if (late && String(path).endsWith("/v1/state/moves")) {
+                          late = false;
+                          return new Promise((answer) => setTimeout(() => answer(new Response("[]",
+                              { status: 200, headers: { "Content-Type": "application/json" } })), 1000));
+                        }
+                        return real(path, options);
+                      };
+                      try {
+                        const older = refresh();
+                        await new Promise((wait) => setTimeout(wait, 100));
+                        await refresh();
+                        await older;
+                      } finally {
+                        window.fetch = real;
+                      }
+                      return document.getElementById("moves").innerText;
+                    })()""").asText();
+            assertThat(raced).as("the moves after an older look answered last").contains("done").contains("moved in");
             assertThat(N2.equals(cluster.primaryOf(id))).isTrue();
         } finally {
             ui.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
