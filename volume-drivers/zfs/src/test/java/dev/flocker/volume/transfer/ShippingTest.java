@@ -137,8 +137,8 @@ class ShippingTest {
         assertThat(FileTree.checksum(remounted.mountpoint())).isEqualTo(FileTree.checksum(mount));
         Files.writeString(remounted.mountpoint().resolve("written-after-remount.txt"), "the new owner writes again");
         // The pass leaves the readonly property as the freeze did (off): mounted again (a zfs-fuse restart), it is writable.
-        zfs.zfs("unmount", peer.root() + "/" + id);
-        zfs.zfs("mount", peer.root() + "/" + id);
+        whileBusy(() -> zfs.zfs("unmount", peer.root() + "/" + id));
+        whileBusy(() -> zfs.zfs("mount", peer.root() + "/" + id));
         assertThat(target.get(id).orElseThrow().readOnly()).isFalse();
         Files.writeString(remounted.mountpoint().resolve("written-after-mount.txt"), "and after a mount");
         source.destroy(id);
@@ -427,6 +427,22 @@ class ShippingTest {
         assertThat(copy.mounted()).isTrue();
         assertThat(copy.readOnly()).isFalse();
         return copy;
+    }
+
+    /** Runs a zfs call again while zfs-fuse calls the dataset busy (a moment after its last writer closed), 5 s at most. */
+    private static void whileBusy(Runnable call) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (true) {
+            try {
+                call.run();
+                return;
+            } catch (dev.flocker.volume.zfs.ZfsException e) {
+                if (!e.busy() || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(50);
+            }
+        }
     }
 
     private static void pushAndKill(DatasetId id, String victim) throws Exception {
