@@ -235,6 +235,7 @@ public final class ControlServiceBenchmark {
         long[] tick = {0};
         // The first seconds warm up the JIT and open the client's connections; they are not measured.
         long measureFrom = System.nanoTime() + TimeUnit.SECONDS.toNanos(WARM_UP_SECONDS);
+        MINUTE_BEGAN = java.time.LocalTime.now().plusSeconds(WARM_UP_SECONDS).withNano(0).toString();
         // Reads go through Vert.x's HTTP client (Netty) and accept gzip, as Go's and Python's HTTP clients do by default.
         var clients = bases.stream().map(b -> vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions().setDefaultHost("127.0.0.1")
                 .setDefaultPort(b.getPort()).setSsl(true).setVerifyHost(true).setSslEngineOptions(new io.vertx.core.net.OpenSSLEngineOptions())
@@ -391,6 +392,12 @@ public final class ControlServiceBenchmark {
                     .filter(l -> l.startsWith("flocker-control: started: ")).reduce((a, b) -> b).orElse("(no start line)");
             System.out.printf("  replica %d %s%n", r, started.replace("flocker-control: ", ""));
         }
+        if (!OVER_TARGET.isEmpty()) {
+            System.out.println("Reads over 100 ms: " + OVER_TARGET.values().stream().mapToInt(Integer::intValue).sum() + " in "
+                    + OVER_TARGET.size() + " seconds of the minute (asked at second: count; the minute began at " + MINUTE_BEGAN + "): "
+                    + OVER_TARGET.entrySet().stream().sorted(Map.Entry.<Integer, Integer>comparingByValue().reversed()).limit(12)
+                            .map(e -> e.getKey() + ": " + e.getValue()).collect(java.util.stream.Collectors.joining(", ")));
+        }
         if (!SLOW.isEmpty()) {
             System.out.println("Reads slower than 500 ms: " + SLOW.size() + ", the first: " + SLOW.get(0) + ", the last: " + SLOW.get(SLOW.size() - 1));
         }
@@ -418,6 +425,9 @@ public final class ControlServiceBenchmark {
             .onComplete(result -> {
                 if (start >= measureFrom) {
                     (state ? stateReads : reads).add((System.nanoTime() - start) / 1e6);
+                    if (System.nanoTime() - start > 100_000_000L) {
+                        OVER_TARGET.merge((int) ((start - measureFrom) / 1_000_000_000L), 1, Integer::sum);
+                    }
                     if (System.nanoTime() - start > 500_000_000L) {
                         SLOW.add(String.format("%.1f s: %s took %.0f ms", (start - measureFrom) / 1e9, state ? "state" : "config",
                                 (System.nanoTime() - start) / 1e6));
@@ -510,6 +520,9 @@ public final class ControlServiceBenchmark {
 
     /** Reads slower than 500 ms, with when they started (seconds into the measurement): when the service stalled. */
     private static final List<String> SLOW = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Reads over the target (100 ms) by the second of the minute they were asked in: bursts or spread out? */
+    private static volatile String MINUTE_BEGAN = "";
+    private static final Map<Integer, Integer> OVER_TARGET = new java.util.concurrent.ConcurrentSkipListMap<>();
 
     private static final java.util.concurrent.atomic.AtomicReference<String> FIRST_ERROR = new java.util.concurrent.atomic.AtomicReference<>();
 
