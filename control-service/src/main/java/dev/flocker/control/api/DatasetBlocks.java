@@ -138,7 +138,8 @@ final class DatasetBlocks {
             java.util.function.Consumer<DatasetId> change = id -> {
                 var old = before.get(id);
                 var now = config.datasets().get(id);
-                if (old != null && groups.get(old.primary()).remove(id)) {
+                var was = old == null ? null : groups.get(old.primary());
+                if (was != null && was.remove(id)) {
                     touched.add(old.primary());
                 }
                 if (now != null) {

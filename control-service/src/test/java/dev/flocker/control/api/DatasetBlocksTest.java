@@ -166,6 +166,14 @@ class DatasetBlocksTest {
         var created = changedAgain.datasets().keySet().stream().filter(id -> !changed.datasets().containsKey(id)).findFirst().orElseThrow();
         json = blocks.render(changedAgain, d -> Json.write(d).getBytes(StandardCharsets.UTF_8), (from, to) -> java.util.Set.of(created));
         assertThat(gunzip(json.gzipped()).equals(expected(changedAgain))).as("the list after an unnamed move").isTrue();
+        // A dataset moved unnamed to a primary with no other dataset, then deleted, named: its primary before (as the list
+        // last shown says) has no block of it.
+        var loner = changedAgain.datasets().values().stream().filter(d -> d.primary().equals(NODE)).findFirst().orElseThrow();
+        var alone = changedAgain.withDataset(new Dataset(loner.datasetId(), NodeId.random(), false, Map.of(), null));
+        blocks.render(alone, d -> Json.write(d).getBytes(StandardCharsets.UTF_8), (from, to) -> java.util.Set.of());
+        var deleted = alone.withoutDataset(loner.datasetId());
+        json = blocks.render(deleted, d -> Json.write(d).getBytes(StandardCharsets.UTF_8), (from, to) -> java.util.Set.of(loner.datasetId()));
+        assertThat(gunzip(json.gzipped()).equals(expected(deleted))).as("the list after a named change of an unnamed one").isTrue();
     }
 
     @Test
