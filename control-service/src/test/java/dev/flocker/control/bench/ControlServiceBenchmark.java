@@ -144,7 +144,7 @@ public final class ControlServiceBenchmark {
                     files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
                 }
             } else {
-                System.out.println("Kept " + data + " (r*/service.log, gc.log, configuration; FLOCKER_BENCH_LOG_LEVEL=INFO logs more)");
+                System.out.println("Kept " + data + " (r*/service.log, gc-<pid>.log of each start, configuration; FLOCKER_BENCH_LOG_LEVEL=INFO logs more)");
             }
         }
     }
@@ -172,7 +172,7 @@ public final class ControlServiceBenchmark {
             }
             Files.deleteIfExists(dir.resolve("service.log"));
             var builder = new ProcessBuilder(command);
-            builder.environment().put("FLOCKER_JAVA_OPTS", SERVICE_OPTS + " -Xmx2g -Xlog:gc:file=" + dir.resolve("gc.log") + " -Dflocker.log.level="
+            builder.environment().put("FLOCKER_JAVA_OPTS", SERVICE_OPTS + " -Xmx2g -Xlog:gc:file=" + dir.resolve("gc-%p.log") + ":time -Dflocker.log.level="
                     + System.getenv().getOrDefault("FLOCKER_BENCH_LOG_LEVEL", "WARN"));
             builder.environment().put("FLOCKER_CACHE", data.resolve("cache").toString());
             services.add(builder.redirectErrorStream(true).redirectOutput(
