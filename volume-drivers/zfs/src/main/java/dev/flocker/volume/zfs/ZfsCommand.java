@@ -59,7 +59,7 @@ public final class ZfsCommand {
     public Process start(String... args) {
         invocations.incrementAndGet();
         try {
-            return new ProcessBuilder(command("zfs", args)).start();
+            return new ProcessBuilder(ZfsFuseMounts.wrap(command("zfs", args))).start();
         } catch (IOException e) {
             throw new VolumeException("cannot start zfs " + String.join(" ", args) + ": " + e.getMessage(), e);
         }
@@ -81,7 +81,7 @@ public final class ZfsCommand {
         invocations.incrementAndGet();
         Process process;
         try {
-            var builder = new ProcessBuilder(command);
+            var builder = new ProcessBuilder(ZfsFuseMounts.wrap(command));
             if (stdin == null) {
                 builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
             }
@@ -99,11 +99,14 @@ public final class ZfsCommand {
         String stdout;
         try {
             if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                // Under zfs-fuse's mount lock the process is flock(1), and zfs its child.
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
                 process.destroyForcibly();
                 throw new ZfsException(command, -1, TIMED_OUT + timeoutSeconds + " s");
             }
             stdout = output.get(timeoutSeconds, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
             Thread.currentThread().interrupt();
             throw new ZfsException(command, -1, "interrupted");

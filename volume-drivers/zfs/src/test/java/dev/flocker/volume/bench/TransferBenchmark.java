@@ -169,6 +169,12 @@ public final class TransferBenchmark {
                         values.get(0), med, values.get(values.size() - 1), mib, med / local, openssh / med);
             }
         }
+        // The first full push is this JVM's first transfer (JSch's and the shipper's code cold), as an agent's first move is.
+        System.out.println();
+        System.out.println("Full sends in the order run (seconds; ours' first is the JVM's first transfer):");
+        for (var method : List.of("local", "openssh", "ours")) {
+            System.out.println("- " + method + ": " + seconds.get("full/" + method).stream().map(v -> String.format("%.3f", v)).toList());
+        }
         System.out.println();
         System.out.println("Ours: one persistent JSch session (aes128-gcm), snapshot + common-snapshot lookup + stream + guid check.");
         System.out.println("OpenSSH: a new ssh connection per transfer, as a shell pipeline would. Local: both pools on this machine.");

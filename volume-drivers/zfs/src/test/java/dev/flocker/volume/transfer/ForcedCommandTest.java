@@ -75,6 +75,28 @@ class ForcedCommandTest {
     }
 
     @Test
+    void onZfsFuseItsReceivesAndMountsWaitForTheMachinesMountLockAndItsQueriesDoNot() throws Exception {
+        assertThat(Files.exists(Path.of("/var/run/zfs/zfs_socket"))).as("these tests run on zfs-fuse").isTrue();
+        var commands = List.of(RemoteZfs.receive(DATASET, SnapshotName.next(), true, false),
+                RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.MOUNT), RemoteZfs.owner(DATASET));
+        for (var command : commands) {
+            // An agent's create or another peer's receive holds the lock (ZfsFuseMounts) for 1.5 s.
+            var holder = new ProcessBuilder("flock", dev.flocker.volume.zfs.ZfsFuseMounts.LOCK, "sh", "-c", "echo held; sleep 1.5").start();
+            assertThat(new String(holder.getInputStream().readNBytes(5), StandardCharsets.UTF_8)).isEqualTo("held\n");
+            long start = System.nanoTime();
+            var run = forced(command);
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            assertThat(holder.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(run.exit).as("%s: %s", command, run.stderr).isZero();
+            if (command.startsWith("zfs get")) {
+                assertThat(ms).as("%s does not wait", command).isLessThan(1_000);
+            } else {
+                assertThat(ms).as("%s waits for the holder", command).isGreaterThanOrEqualTo(1_000);
+            }
+        }
+    }
+
+    @Test
     void everyFormTheForcedCommandAllowsIsOneShippingSends() throws Exception {
         var parts = shippingCommands().stream().flatMap(c -> Arrays.stream(c.split(" && "))).toList();
         var forms = allowedForms();
