@@ -45,7 +45,8 @@ start_zfs() {
   done
   zfs-fuse --pidfile /run/zfs-fuse.pid >>"$LOG_DIR/zfs-fuse.log" 2>&1 || die "zfs-fuse failed to start; see $LOG_DIR/zfs-fuse.log"
   wait_for "zpool" 30 zpool list || die "zfs-fuse started but zpool does not answer; see $LOG_DIR/zfs-fuse.log"
-  zfs mount -a 2>>"$LOG_DIR/zfs-fuse.log" || info "zfs mount -a reported errors (see $LOG_DIR/zfs-fuse.log)"
+  # Under the machine's mount lock, as every mount on zfs-fuse (DESIGN.md, "zfs-fuse").
+  flock /run/flocker-zfs-fuse-mounts.lock zfs mount -a 2>>"$LOG_DIR/zfs-fuse.log" || info "zfs mount -a reported errors (see $LOG_DIR/zfs-fuse.log)"
 }
 
 start_dockerd() {
