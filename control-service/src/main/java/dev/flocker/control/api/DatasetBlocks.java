@@ -128,8 +128,13 @@ final class DatasetBlocks {
     /** As {@link #render(Configuration, Function)}; {@code changes} spares comparing the whole list with the last one. */
     RawJson render(Configuration config, Function<Dataset, byte[]> json, Changes changes) {
         if (shown == null) {
-            config.datasets().values().forEach(d -> groups.computeIfAbsent(d.primary(), k -> new Group()).add(d.datasetId()));
-            groups.values().forEach(Group::resplitIfNeeded);
+            // Each primary's blocks split from the start as resplitIfNeeded would split one block of them (filled as one
+            // block and split after, a primary of thousands would be inserted twice).
+            var sizes = new java.util.HashMap<NodeId, Integer>();
+            config.datasets().values().forEach(d -> sizes.merge(d.primary(), 1, Integer::sum));
+            sizes.forEach((primary, size) -> groups.computeIfAbsent(primary, k -> new Group()).bits =
+                    size > 2 * BLOCK_SIZE ? Group.bitsFor(size) : 0);
+            config.datasets().values().forEach(d -> groups.get(d.primary()).add(d.datasetId()));
         } else {
             var known = changes.between(shown.version(), config.version());
             var before = shown.datasets();
