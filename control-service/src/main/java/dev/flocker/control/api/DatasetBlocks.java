@@ -87,8 +87,8 @@ final class DatasetBlocks {
 
         /** Split again when its blocks hold over twice or under a quarter of {@link #BLOCK_SIZE} on average. */
         void resplitIfNeeded() {
-            int wanted = bitsFor(size);
-            if (wanted == bits || (wanted > bits ? size <= 2 * BLOCK_SIZE << bits : size >= (BLOCK_SIZE << bits) / 4)) {
+            int wanted = bitsAfter(bits, size);
+            if (wanted == bits) {
                 return;
             }
             var ids = new ArrayList<DatasetId>(size);
@@ -97,6 +97,15 @@ final class DatasetBlocks {
             bits = wanted;
             size = 0;
             ids.forEach(this::add);
+        }
+
+        /**
+         * The bits {@code size} datasets split by {@code bits} are to be split by: {@link #bitsFor} once their blocks hold
+         * over twice or under a quarter of {@link #BLOCK_SIZE} on average, else {@code bits} still.
+         */
+        static int bitsAfter(int bits, int size) {
+            int wanted = bitsFor(size);
+            return wanted == bits || (wanted > bits ? size <= 2 * BLOCK_SIZE << bits : size >= (BLOCK_SIZE << bits) / 4) ? bits : wanted;
         }
 
         /** The fewest leading bits that split {@code size} datasets into blocks of at most {@link #BLOCK_SIZE}. */
@@ -128,12 +137,11 @@ final class DatasetBlocks {
     /** As {@link #render(Configuration, Function)}; {@code changes} spares comparing the whole list with the last one. */
     RawJson render(Configuration config, Function<Dataset, byte[]> json, Changes changes) {
         if (shown == null) {
-            // Each primary's blocks split from the start as resplitIfNeeded would split one block of them (filled as one
-            // block and split after, a primary of thousands would be inserted twice).
+            // Each primary's blocks split from the start as re-splitting one block of them would (filled as one block and
+            // split after, a primary of thousands would be inserted twice).
             var sizes = new java.util.HashMap<NodeId, Integer>();
             config.datasets().values().forEach(d -> sizes.merge(d.primary(), 1, Integer::sum));
-            sizes.forEach((primary, size) -> groups.computeIfAbsent(primary, k -> new Group()).bits =
-                    size > 2 * BLOCK_SIZE ? Group.bitsFor(size) : 0);
+            sizes.forEach((primary, size) -> groups.computeIfAbsent(primary, k -> new Group()).bits = Group.bitsAfter(0, size));
             config.datasets().values().forEach(d -> groups.get(d.primary()).add(d.datasetId()));
         } else {
             var known = changes.between(shown.version(), config.version());

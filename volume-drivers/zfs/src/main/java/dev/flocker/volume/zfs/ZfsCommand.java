@@ -99,15 +99,12 @@ public final class ZfsCommand {
         String stdout;
         try {
             if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                // Under zfs-fuse's mount lock the process is flock(1), and zfs its child.
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
+                kill(process);
                 throw new ZfsException(command, -1, TIMED_OUT + timeoutSeconds + " s");
             }
             stdout = output.get(timeoutSeconds, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
+            kill(process);
             Thread.currentThread().interrupt();
             throw new ZfsException(command, -1, "interrupted");
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
@@ -121,6 +118,12 @@ public final class ZfsCommand {
             throw new ZfsException(command, 0, "input stream failed: " + feedError.getMessage());
         }
         return stdout;
+    }
+
+    /** Kills {@code process} and what it started: under zfs-fuse's mount lock the process is flock(1), and zfs its child. */
+    private static void kill(Process process) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
     }
 
     private static IOException pump(InputStream in, OutputStream out) {

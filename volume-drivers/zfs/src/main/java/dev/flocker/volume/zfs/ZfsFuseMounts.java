@@ -22,7 +22,7 @@ public final class ZfsFuseMounts {
     /** The lock file, shared by every process of the machine that mounts through zfs-fuse. */
     public static final String LOCK = "/run/flocker-zfs-fuse-mounts.lock";
     /** zfs-fuse's command socket; its presence is what tells zfs-fuse from OpenZFS. */
-    static final Path SOCKET = Path.of("/var/run/zfs/zfs_socket");
+    public static final Path SOCKET = Path.of("/var/run/zfs/zfs_socket");
     /** Subcommands that mount a file system (a receive mounts what it received, also after an incremental -F). */
     private static final Set<String> MOUNTING = Set.of("create", "mount", "recv", "receive", "rollback", "rename", "clone", "promote");
 

@@ -76,7 +76,7 @@ class ForcedCommandTest {
 
     @Test
     void onZfsFuseItsReceivesAndMountsWaitForTheMachinesMountLockAndItsQueriesDoNot() throws Exception {
-        assertThat(Files.exists(Path.of("/var/run/zfs/zfs_socket"))).as("these tests run on zfs-fuse").isTrue();
+        assertThat(Files.exists(dev.flocker.volume.zfs.ZfsFuseMounts.SOCKET)).as("these tests run on zfs-fuse").isTrue();
         var commands = List.of(RemoteZfs.receive(DATASET, SnapshotName.next(), true, false),
                 RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.MOUNT), RemoteZfs.owner(DATASET));
         for (var command : commands) {
