@@ -25,7 +25,7 @@ public final class RemoteZfs {
      * ({@link #passOwnership}); the output is then {@code zfs get}'s name, property, value lines ({@link #arrived}).
      */
     public static String receive(String dataset, String snapshot, boolean newReplica, boolean askMount) {
-        var parts = new java.util.ArrayList<>(List.of("zfs recv -F " + dataset));
+        var parts = new java.util.ArrayList<>(List.of(recv(dataset)));
         if (newReplica) {
             parts.add("zfs set mountpoint=none " + dataset);
             parts.add("zfs set readonly=on " + dataset);
@@ -33,6 +33,15 @@ public final class RemoteZfs {
         parts.add(askMount ? "zfs get -H -p -o name,property,value guid,canmount,mountpoint,readonly,mounted " + dataset + "@" + snapshot + " " + dataset
                 : "zfs get -H -p -o value guid " + dataset + "@" + snapshot);
         return String.join(" && ", parts);
+    }
+
+    /**
+     * The receive itself: {@code -u}, so it never mounts (an incremental receive does not mount anyway; a new replica's full
+     * one would, at its inherited mountpoint, until the next part sets none). So a receive, however long its stream, never
+     * needs the machine's mount lock on zfs-fuse ({@code ZfsFuseMounts}); the forced command runs it without.
+     */
+    public static String recv(String dataset) {
+        return "zfs recv -F -u " + dataset;
     }
 
     /** What {@link #receive} printed: the guid of the snapshot that arrived, and what passing ownership can mount. */

@@ -23,8 +23,12 @@ public final class ZfsFuseMounts {
     public static final String LOCK = "/run/flocker-zfs-fuse-mounts.lock";
     /** zfs-fuse's command socket; its presence is what tells zfs-fuse from OpenZFS. */
     public static final Path SOCKET = Path.of("/var/run/zfs/zfs_socket");
-    /** Subcommands that mount a file system (a receive mounts what it received, also after an incremental -F). */
+    /**
+     * Subcommands that can mount a file system. A receive mounts only the file system a full stream creates, and not with
+     * {@code -u} (an incremental one, with or without -F, mounts nothing: no mount(2) of zfs-fuse's daemon seen under strace).
+     */
     private static final Set<String> MOUNTING = Set.of("create", "mount", "recv", "receive", "rollback", "rename", "clone", "promote");
+    private static final Set<String> RECEIVE = Set.of("recv", "receive");
 
     private ZfsFuseMounts() {
     }
@@ -47,7 +51,7 @@ public final class ZfsFuseMounts {
 
     /**
      * Whether {@code <tool> <args>} can mount a file system: a new pool's or an imported one's root, a zfs command of
-     * {@link #MOUNTING}, a changed mountpoint or canmount.
+     * {@link #MOUNTING} (a receive without {@code -u}), a mountpoint changed to a path, a changed canmount.
      */
     static boolean mounts(String tool, List<String> args) {
         if (args.isEmpty()) {
@@ -59,11 +63,15 @@ public final class ZfsFuseMounts {
         if (!tool.equals("zfs")) {
             return false;
         }
+        if (RECEIVE.contains(args.get(0))) {
+            return args.stream().skip(1).noneMatch(a -> a.matches("-[A-Za-z]*u[A-Za-z]*"));
+        }
         if (MOUNTING.contains(args.get(0))) {
             return true;
         }
         if (args.get(0).equals("set") || args.get(0).equals("inherit")) {
-            return args.stream().anyMatch(a -> a.startsWith("mountpoint") || a.startsWith("canmount"));
+            // mountpoint=none unmounts, and zfs-fuse's daemon mounts nothing for it (strace): the only form peers send.
+            return args.stream().anyMatch(a -> (a.startsWith("mountpoint") && !a.equals("mountpoint=none")) || a.startsWith("canmount"));
         }
         return false;
     }

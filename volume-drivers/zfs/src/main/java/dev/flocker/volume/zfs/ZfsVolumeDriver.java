@@ -472,7 +472,7 @@ public final class ZfsVolumeDriver implements VolumeDriver {
     @Override
     public void receive(DatasetId id, InputStream stream) {
         boolean existed = exists(datasetName(id));
-        zfs.zfsWithInput(stream, "recv", "-F", datasetName(id));
+        zfs.zfsWithInput(stream, "recv", "-F", "-u", datasetName(id)); // never mounts: no mount lock for the stream's length
         if (!existed) {
             makeReplica(id);
         }

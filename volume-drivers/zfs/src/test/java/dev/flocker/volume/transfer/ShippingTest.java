@@ -154,7 +154,7 @@ class ShippingTest {
         // A full push killed mid-stream leaves no half dataset behind.
         FileTree.writeRandom(mount.resolve("big1.bin"), 300 * MIB, 21);
         assertThatThrownBy(() -> pushAndKill(id, "zfs"))
-                .isInstanceOf(TransferException.class).hasMessageContaining("zfs recv -F " + peer.root() + "/" + id);
+                .isInstanceOf(TransferException.class).hasMessageContaining(RemoteZfs.recv(peer.root() + "/" + id));
         assertThat(target.get(id)).isEmpty();
 
         var good = shipper.start(id, peer).await(WAIT);
@@ -198,7 +198,7 @@ class ShippingTest {
         var third = pushAfterLosingTheSecond(id, pushed, 72, h1, h2);
         assertThat(target.get(id).orElseThrow().snapshots()).extracting(Snapshot::name).containsExactly(pushed.first().snapshot(), third.snapshot());
         // The receive closed unused has ended too: none of the peer's zfs recv of this dataset is left waiting for a stream.
-        var recv = "zfs recv -F " + peer.root() + "/" + id;
+        var recv = RemoteZfs.recv(peer.root() + "/" + id);
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (processes(recv) > 0 && System.nanoTime() < deadline) {
             Thread.sleep(20);
@@ -220,7 +220,7 @@ class ShippingTest {
         zfs.zfs("set", "quota=64M", h2.pool());
         try {
             assertThatThrownBy(() -> shipper.start(id, peer).await(WAIT)).isInstanceOf(TransferException.class)
-                    .hasMessageContaining("zfs recv -F " + peer.root() + "/" + id);
+                    .hasMessageContaining(RemoteZfs.recv(peer.root() + "/" + id));
             assertThat(target.get(id).orElseThrow().latestSnapshot().map(Snapshot::name)).contains(good.snapshot());
             assertThat(replicaChecksum(id)).isEqualTo(checksumAtGood);
         } finally {
@@ -448,7 +448,7 @@ class ShippingTest {
     private static void pushAndKill(DatasetId id, String victim) throws Exception {
         var transfer = shipper.start(id, peer);
         awaitStreaming(transfer);
-        var recv = pgrep("zfs recv -F " + peer.root() + "/" + id);
+        var recv = pgrep(RemoteZfs.recv(peer.root() + "/" + id));
         long pid = victim.equals("zfs") ? recv : ancestorNamed(recv, "sshd");
         new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor();
         transfer.await(WAIT);

@@ -39,7 +39,8 @@ class ZfsFuseMountsTest {
         }
         for (var other : List.of(List.of("zfs", "snapshot", "p/a@s"), List.of("zfs", "set", "readonly=on", "p/a"),
                 List.of("zfs", "set", "flocker:owner=x", "p/a"), List.of("zfs", "get", "-H", "mountpoint", "p/a"), List.of("zfs", "destroy", "-r", "p/a"),
-                List.of("zfs", "send", "p/a@s"), List.of("zpool", "list", "p"), List.of("mount", "-o", "remount,rw", "/m"))) {
+                List.of("zfs", "send", "p/a@s"), List.of("zpool", "list", "p"), List.of("mount", "-o", "remount,rw", "/m"),
+                List.of("zfs", "recv", "-F", "-u", "p/a"), List.of("zfs", "receive", "-Fu", "p/a"), List.of("zfs", "set", "mountpoint=none", "p/a"))) {
             assertThat(ZfsFuseMounts.wrap(other, true)).as("%s", other).isEqualTo(other);
         }
     }
@@ -60,6 +61,26 @@ class ZfsFuseMountsTest {
         assertThat((listed - start) / 1_000_000).as("a listing does not take the lock").isLessThan(1_500);
         assertThat((created - start) / 1_000_000).as("the create waited for the holder's 2 s").isGreaterThanOrEqualTo(1_500);
         assertThat(zfs.zfs("get", "-H", "-o", "value", "mounted", pool.name() + "/waited").strip()).isEqualTo("yes");
+    }
+
+    @Test
+    void aReceiveThatDoesNotMountNeitherWaitsForTheLockNorMounts() throws Exception {
+        var zfs = new ZfsCommand();
+        var source = pool.name() + "/sent";
+        zfs.zfs("create", "-o", "mountpoint=" + pool.mountRoot().resolve("sent"), source);
+        zfs.zfs("snapshot", source + "@s1");
+        var holder = new ProcessBuilder("flock", ZfsFuseMounts.LOCK, "sh", "-c", "echo held; sleep 2").start();
+        assertThat(new String(holder.getInputStream().readNBytes(5))).isEqualTo("held\n");
+        long start = System.nanoTime();
+        // A full stream creates the copy: with -u (as shipping receives), it is not mounted, so it needs no lock.
+        var send = zfs.start("send", source + "@s1");
+        zfs.zfsWithInput(send.getInputStream(), "recv", "-F", "-u", pool.name() + "/copy");
+        assertThat(send.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        long received = System.nanoTime();
+        assertThat(holder.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat((received - start) / 1_000_000).as("a receive with -u does not take the lock").isLessThan(1_500);
+        assertThat(zfs.zfs("get", "-H", "-o", "value", "mounted", pool.name() + "/copy").strip()).isEqualTo("no");
+        assertThat(Files.readString(java.nio.file.Path.of("/proc/self/mountinfo"))).doesNotContain(" " + pool.name() + "/copy ");
     }
 
     private static List<String> concat(List<String> a, List<String> b) {
