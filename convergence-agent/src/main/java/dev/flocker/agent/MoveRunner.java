@@ -228,7 +228,7 @@ final class MoveRunner {
                     }
                     case Change.RecordOwner c -> {
                         // Beside the steps after it (Change.RecordOwner); the pass waits for it. Before a final increment it
-                        // starts once that increment's snapshot is taken: a ZFS write beside the snapshot slows both.
+                        // starts once that increment's snapshot is taken and read back: a ZFS write beside either slows both.
                         recording = new Recording(id, () -> {
                             executor.apply(c);
                             Failpoints.pause("handoff-owner-recorded");
@@ -387,7 +387,7 @@ final class MoveRunner {
         return push(move, push, null);
     }
 
-    /** Pushes; {@code snapshotTaken}, when given, runs once the push's snapshot is taken (not when it is not). */
+    /** Pushes; {@code snapshotTaken}, when given, runs once the push's snapshot is taken and read back (not when it is not). */
     private dev.flocker.volume.transfer.TransferResult push(Active move, Change.PushIncrement push, Runnable snapshotTaken) {
         var transfer = new Transfer();
         if (snapshotTaken != null) {

@@ -46,16 +46,7 @@ public interface VolumeDriver {
      * {@link #snapshotAndGet(DatasetId)} under a name from {@link SnapshotName#next()} chosen beforehand: a push starts the
      * peer's receive, whose command names the snapshot, while the snapshot is taken.
      */
-    default Volume snapshotAndGet(DatasetId id, String name) {
-        return snapshotAndGet(id, name, () -> { });
-    }
-
-    /**
-     * {@link #snapshotAndGet(DatasetId, String)}, running {@code taken} as soon as the snapshot exists, before the dataset
-     * is read back: a handoff records the new owner then, a write that would slow the snapshot beside it (both wait for
-     * the pool's next transaction group), and not the read after it.
-     */
-    Volume snapshotAndGet(DatasetId id, String name, Runnable taken);
+    Volume snapshotAndGet(DatasetId id, String name);
 
     /** Records who owns the dataset and the handoff generation, in the backend itself. */
     void setOwner(DatasetId id, NodeId owner, long generation);

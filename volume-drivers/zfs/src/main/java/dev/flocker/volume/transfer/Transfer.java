@@ -29,7 +29,7 @@ public final class Transfer {
     }
 
     /**
-     * Runs {@code action} once the transfer's snapshot is taken, before anything is sent (at once when it is already), on
+     * Runs {@code action} once the transfer's snapshot is taken and read back, before anything is sent (at once when it is already), on
      * the thread that took it: keep it short. Never run when the snapshot is not taken.
      */
     public void onSnapshotTaken(Runnable action) {

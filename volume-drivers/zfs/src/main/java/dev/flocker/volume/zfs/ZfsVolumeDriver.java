@@ -205,9 +205,8 @@ public final class ZfsVolumeDriver implements VolumeDriver {
     }
 
     @Override
-    public Volume snapshotAndGet(DatasetId id, String name, Runnable taken) {
+    public Volume snapshotAndGet(DatasetId id, String name) {
         zfs.zfs("snapshot", snapshotName(id, name));
-        taken.run();
         var volume = require(id);
         if (volume.latestSnapshot().filter(s -> s.name().equals(name)).isEmpty()) {
             throw new VolumeException("snapshot " + name + " of dataset " + id + " is not its newest after taking it: " + volume.snapshots());
