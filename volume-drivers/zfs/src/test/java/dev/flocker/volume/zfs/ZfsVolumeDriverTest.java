@@ -197,6 +197,9 @@ class ZfsVolumeDriverTest {
         var back = driver.makeWritable(replica);
         assertThat(back.mounted()).isTrue();
         assertThat(FileTree.checksum(back.mountpoint())).isEqualTo(FileTree.checksum(volume.mountpoint()));
+        // Prepared (readonly=off while unmounted), it is only mounted: and written.
+        java.nio.file.Files.writeString(back.mountpoint().resolve("back.txt"), "written where it came back");
+        assertThat(driver.get(replica).orElseThrow().readOnly()).isFalse();
         driver.destroy(source);
         driver.destroy(replica);
     }
