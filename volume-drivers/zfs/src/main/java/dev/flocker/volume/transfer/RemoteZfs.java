@@ -19,8 +19,11 @@ public final class RemoteZfs {
 
     /**
      * Receives a send stream into {@code dataset}, and prints the guid of the snapshot it brought, so the sender can check
-     * what arrived. A new replica is made unmounted and read-only at once, until it is handed over. With
-     * {@code askMount} (a handoff's final increment) the same {@code zfs get} also prints the copy's canmount,
+     * what arrived. A new replica is made unmounted (mountpoint none) at once, and read-only unless it is the copy a
+     * handoff's final increment creates ({@code askMount}: a first move), which is handed over next: {@code readonly=on}
+     * there would only be undone by its host, one transaction group on the outage's path each way (a copy whose handoff
+     * then fails is made read-only by its host's planner, as any copy it does not own). With
+     * {@code askMount} the same {@code zfs get} also prints the copy's canmount,
      * mountpoint, readonly and mounted, so the sender knows whether passing ownership can also mount it
      * ({@link #passOwnership}); the output is then {@code zfs get}'s name, property, value lines ({@link #arrived}).
      */
@@ -28,7 +31,9 @@ public final class RemoteZfs {
         var parts = new java.util.ArrayList<>(List.of(recv(dataset)));
         if (newReplica) {
             parts.add("zfs set mountpoint=none " + dataset);
-            parts.add("zfs set readonly=on " + dataset);
+            if (!askMount) {
+                parts.add("zfs set readonly=on " + dataset);
+            }
         }
         parts.add(askMount ? "zfs get -H -p -o name,property,value guid,canmount,mountpoint,readonly,mounted " + dataset + "@" + snapshot + " " + dataset
                 : "zfs get -H -p -o value guid " + dataset + "@" + snapshot);

@@ -314,8 +314,10 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         zfs.zfs("set", "canmount=noauto", datasetName(id));
         zfs.zfs("set", "mountpoint=" + config.mountRoot().resolve(id.toString()), datasetName(id));
         // Nothing mounts it but an explicit mount (noauto), which happens only once it records this host as owner; so the
-        // handoff's outage need not change this property too.
-        zfs.zfs("set", "readonly=off", datasetName(id));
+        // handoff's outage need not change this property too. (A first move's copy arrives with it off already.)
+        if (volume.readOnly()) {
+            zfs.zfs("set", "readonly=off", datasetName(id));
+        }
     }
 
     @Override

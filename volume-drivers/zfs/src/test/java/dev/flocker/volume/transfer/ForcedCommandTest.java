@@ -36,6 +36,7 @@ class ForcedCommandTest {
         var snapshot = SnapshotName.next();
         return List.of(
                 RemoteZfs.receive(DATASET, snapshot, true, false),
+                RemoteZfs.receive(DATASET, snapshot, true, true),
                 RemoteZfs.receive(DATASET, snapshot, false, false),
                 RemoteZfs.receive(DATASET, snapshot, false, true),
                 RemoteZfs.owner(DATASET),

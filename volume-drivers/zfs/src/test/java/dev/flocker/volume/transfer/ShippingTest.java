@@ -87,6 +87,32 @@ class ShippingTest {
     }
 
     @Test
+    void aFirstMovesFullFinalPushLeavesTheNewCopyUnmountedAndWritableForItsHostToMount() throws Exception {
+        var id = DatasetId.random();
+        var mount = source.create(id, null, NODE1).mountpoint();
+        FileTree.writeRandom(mount.resolve("only.bin"), 2 * MIB, 7);
+        source.freeze(id);
+        // No copy on the peer: the handoff's final increment is the full stream (a Docker Mount of a volume held elsewhere).
+        var last = shipper.push(id, peer, new Transfer(), true);
+        assertThat(last.base()).isNull();
+        assertThat(last.peerMount()).isEqualTo(RemoteZfs.PeerMount.NONE);
+        var arrived = target.get(id).orElseThrow();
+        assertThat(arrived.mounted()).isFalse();
+        assertThat(arrived.mountpoint()).isNull();
+        assertThat(arrived.readOnly()).as("left writable: handed over next, so readonly=on would only be undone").isFalse();
+        // The pass records the owner; the new owner's agent then mounts it (MakeWritable), writable, with what was sent.
+        ssh.run(peer, RemoteZfs.passOwnership(h2.pool() + "/" + id, NodeId.of("22222222-2222-4222-8222-222222222222"), 1, last.peerMount()));
+        var writable = target.makeWritable(id);
+        assertThat(writable.mounted()).isTrue();
+        source.makeWritable(id);
+        assertThat(FileTree.checksum(writable.mountpoint())).isEqualTo(FileTree.checksum(mount));
+        Files.writeString(writable.mountpoint().resolve("written.txt"), "the new owner writes");
+        assertThat(target.get(id).orElseThrow().readOnly()).isFalse();
+        source.destroy(id);
+        target.destroy(id);
+    }
+
+    @Test
     void aHandoffsFinalPushFindsAPreparedCopyAndPassingOwnershipMountsItWritableThroughTheForcedCommand() throws Exception {
         var id = DatasetId.random();
         var mount = source.create(id, null, NODE1).mountpoint();
