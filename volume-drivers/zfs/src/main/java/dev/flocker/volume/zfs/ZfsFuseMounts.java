@@ -23,11 +23,12 @@ public final class ZfsFuseMounts {
     public static final String LOCK = "/run/flocker-zfs-fuse-mounts.lock";
     /** zfs-fuse's command socket; its presence is what tells zfs-fuse from OpenZFS. */
     public static final Path SOCKET = Path.of("/var/run/zfs/zfs_socket");
+    /** Subcommands that can mount a file system (receives apart: {@link #RECEIVE}). */
+    private static final Set<String> MOUNTING = Set.of("create", "mount", "rollback", "rename", "clone", "promote");
     /**
-     * Subcommands that can mount a file system. A receive mounts only the file system a full stream creates, and not with
-     * {@code -u} (an incremental one, with or without -F, mounts nothing: no mount(2) of zfs-fuse's daemon seen under strace).
+     * A receive mounts only the file system a full stream creates, and not with {@code -u} (an incremental one, with or
+     * without -F, mounts nothing: no mount(2) of zfs-fuse's daemon seen under strace).
      */
-    private static final Set<String> MOUNTING = Set.of("create", "mount", "recv", "receive", "rollback", "rename", "clone", "promote");
     private static final Set<String> RECEIVE = Set.of("recv", "receive");
 
     private ZfsFuseMounts() {
@@ -51,7 +52,7 @@ public final class ZfsFuseMounts {
 
     /**
      * Whether {@code <tool> <args>} can mount a file system: a new pool's or an imported one's root, a zfs command of
-     * {@link #MOUNTING} (a receive without {@code -u}), a mountpoint changed to a path, a changed canmount.
+     * {@link #MOUNTING}, a receive without {@code -u}, a mountpoint changed to a path, a changed canmount.
      */
     static boolean mounts(String tool, List<String> args) {
         if (args.isEmpty()) {

@@ -303,16 +303,13 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         if (volume.mounted()) {
             return;
         }
-        if (volume.mountpoint() != null) {
-            // A former writable copy made a replica here keeps its mountpoint, with canmount=noauto (makeReplica): one call.
-            if (volume.readOnly()) {
-                zfs.zfs("set", "readonly=off", datasetName(id));
-            }
-            return;
+        // A former writable copy made a replica here keeps its mountpoint, with canmount=noauto (makeReplica): only readonly
+        // is left to change.
+        if (volume.mountpoint() == null) {
+            // noauto first: a file system given a mountpoint is otherwise mounted at once, read-write in zfs-fuse's eyes.
+            zfs.zfs("set", "canmount=noauto", datasetName(id));
+            zfs.zfs("set", "mountpoint=" + config.mountRoot().resolve(id.toString()), datasetName(id));
         }
-        // noauto first: a file system given a mountpoint is otherwise mounted at once, read-write in zfs-fuse's eyes.
-        zfs.zfs("set", "canmount=noauto", datasetName(id));
-        zfs.zfs("set", "mountpoint=" + config.mountRoot().resolve(id.toString()), datasetName(id));
         // Nothing mounts it but an explicit mount (noauto), which happens only once it records this host as owner; so the
         // handoff's outage need not change this property too. (A first move's copy arrives with it off already.)
         if (volume.readOnly()) {
