@@ -211,8 +211,12 @@ public final class Planner {
             }
             var owner = local.owner() == null ? in.cluster().primaryOf(id).map(NodeState::uuid).orElse(null) : local.owner();
             var reporting = owner != null && in.cluster().node(owner).isPresent();
-            if (reporting && (local.mountpoint() == null || local.readOnly()) && !local.mounted() && local.snapshots() > 0) {
-                changes.add(new Change.PrepareMount(id)); // while its owner hands it here: making it writable is then one step
+            // A read-only copy (a replica) is prepared while its owner hands it here: making it writable is then one step. A
+            // copy that is not read-only and has no mountpoint is a first move's, made by the handoff's full final increment
+            // that is being handed over now: its mountpoint once it is owned here is one step too (makeWritable), and
+            // preparing it meanwhile (two transaction groups) only raced the pass, which had asked for its mount already.
+            if (reporting && local.readOnly() && !local.mounted() && local.snapshots() > 0) {
+                changes.add(new Change.PrepareMount(id));
             }
             if (!reporting) {
                 waits.add(new Wait(id, owner, in.self(), owner == null

@@ -248,8 +248,9 @@ class PlannerTest {
                 world().dataset(D, B, null).local(D, B, 2, false, null).node(B, "10.0.0.2", held(D, true, 2))));
         rows.add(row("a replica here with its data, wanted here, its owner reporting (a move to here): its mountpoint prepared, unmounted",
                 world().dataset(D, A, null).copyAs(D, B, 2, null, false, true).node(B, "10.0.0.2", held(D, true, 2)), "PrepareMount dddddddd"));
-        rows.add(row("a first move's copy (no mountpoint, readonly=off: the handoff's full final increment), wanted here, its owner reporting: prepared",
-                world().dataset(D, A, null).copyAs(D, B, 2, null, false, false).node(B, "10.0.0.2", held(D, true, 2)), "PrepareMount dddddddd"));
+        rows.add(row("a first move's copy (no mountpoint, readonly=off: the handoff's full final increment), wanted here, its owner reporting:"
+                + " nothing (its pass comes next; once owned here it is made writable in one step)",
+                world().dataset(D, A, null).copyAs(D, B, 2, null, false, false).node(B, "10.0.0.2", held(D, true, 2))));
         rows.add(row("the same copy after its handoff failed, wanted elsewhere now: made a replica (read-only)",
                 world().dataset(D, B, null).copyAs(D, B, 2, null, false, false).node(B, "10.0.0.2", held(D, true, 2)), "MakeReplica dddddddd"));
         rows.add(row("a prepared replica (its mountpoint, readonly=off), wanted here, its owner reporting: nothing (the handoff makes it writable)",
