@@ -126,14 +126,6 @@ public final class RemoteZfs {
         return new Arrived(guid, "off".equals(copy.get("readonly")) ? PeerMount.MOUNT : PeerMount.UNLOCK_AND_MOUNT);
     }
 
-    /**
-     * Reads its input and throws it away: the stream a newly started agent warms its sending code with
-     * ({@link SshConnections#warm}), so that a volume's first move does not run it cold.
-     */
-    public static String discard() {
-        return "dd of=/dev/null bs=1M status=none";
-    }
-
     /** Prints the dataset's recorded owner ("-" when none). */
     public static String owner(String dataset) {
         return "zfs get -H -o value " + ZfsVolumeDriver.OWNER + " " + dataset;

@@ -103,60 +103,8 @@ public final class SshConnections implements AutoCloseable {
                 warming.remove(peer);
             } catch (RuntimeException e) {
                 LOG.atInfo().addKeyValue("peer", peer.address()).log("ssh session not opened ahead of use: " + e.getMessage());
-                return;
-            }
-            if (STREAM_WARMED.compareAndSet(false, true)) {
-                warmStream(peer);
             }
         });
-    }
-
-    private static final java.util.concurrent.atomic.AtomicBoolean STREAM_WARMED = new java.util.concurrent.atomic.AtomicBoolean();
-    /** The warm-up stream's packets ({@link #warmStream}): enough calls of the per-packet code for the JIT's last tier. */
-    static final int WARM_PACKETS = 8_000;
-    private static final int WARM_PACKET_BYTES = 512;
-
-    /**
-     * Streams {@link #WARM_PACKETS} small packets (4 MB) to {@code peer}, which throws them away
-     * ({@link RemoteZfs#discard}), once per process, on the first session opened ahead of use. JSch's per-packet code (the
-     * packet's framing, its encryption, the window, the socket's writes) runs thousands of times per volume sent and is
-     * compiled only after thousands of calls: a newly started agent's first move streamed 64 MiB in 1.2-1.5 s where the
-     * same agent's second took 0.85 (docs/BENCHMARKS.md, Docker plugin). A peer whose forced command predates the discard
-     * refuses it: logged, and the first transfer runs cold as before. True when the peer took it all.
-     */
-    boolean warmStream(Peer peer) {
-        long started = System.nanoTime();
-        ChannelExec channel;
-        try {
-            channel = exec(peer, RemoteZfs.discard());
-        } catch (RuntimeException e) {
-            LOG.atInfo().addKeyValue("peer", peer.address()).log("sending code not warmed: " + e.getMessage());
-            return false;
-        }
-        var err = new ByteArrayOutputStream();
-        channel.setErrStream(err);
-        channel.setOutputStream(java.io.OutputStream.nullOutputStream());
-        try {
-            var out = channel.getOutputStream();
-            start(channel);
-            var packet = new byte[WARM_PACKET_BYTES];
-            for (int i = 0; i < WARM_PACKETS && !channel.isClosed(); i++) {
-                out.write(packet);
-                out.flush(); // one packet each
-            }
-            out.close();
-            awaitClosed(channel, Duration.ofSeconds(60), "the warm-up stream to " + peer.address());
-            LOG.atInfo().addKeyValue("peer", peer.address()).addKeyValue("ms", (System.nanoTime() - started) / 1_000_000)
-                    .addKeyValue("exit", channel.getExitStatus()).addKeyValue("stderr", err.toString(StandardCharsets.UTF_8).strip())
-                    .log("sending code warmed");
-            return channel.getExitStatus() == 0;
-        } catch (JSchException | java.io.IOException | RuntimeException e) {
-            LOG.atInfo().addKeyValue("peer", peer.address()).addKeyValue("stderr", err.toString(StandardCharsets.UTF_8).strip())
-                    .log("sending code not warmed: " + e.getMessage());
-            return false;
-        } finally {
-            channel.disconnect();
-        }
     }
 
     /** Whether a session to {@code peer} is open now. */

@@ -46,8 +46,7 @@ class ForcedCommandTest {
                 RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.NONE),
                 RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.MOUNT),
                 RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.UNLOCK_AND_MOUNT),
-                RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.remount(MOUNTPOINT)),
-                RemoteZfs.discard());
+                RemoteZfs.passOwnership(DATASET, NodeId.random(), 7, RemoteZfs.PeerMount.remount(MOUNTPOINT)));
     }
 
     @Test
@@ -123,8 +122,7 @@ class ForcedCommandTest {
                 "zfs destroy -r " + DATASET + "/../x", RemoteZfs.owner(DATASET) + "\nid", "touch /run/flocker/wake/" + NodeId.random(),
                 "touch -c /etc/passwd", "touch -c /run/flocker/wake/../../../etc/passwd", "mount -i -o remount,rw /etc",
                 "mount -i -o remount,rw /x/../" + DatasetId.random(), "mount -o remount,rw /x/" + DatasetId.random(),
-                "mount -i -o remount,rw,exec /x/" + DatasetId.random(), "mount -i -o remount,rw / /x/" + DatasetId.random(),
-                "dd of=/etc/passwd bs=1M status=none", "dd if=/etc/shadow of=/dev/null bs=1M status=none", RemoteZfs.discard() + " of=/tmp/x")) {
+                "mount -i -o remount,rw,exec /x/" + DatasetId.random(), "mount -i -o remount,rw / /x/" + DatasetId.random())) {
             var run = forced(command);
             assertThat(run.exit).as(command).isEqualTo(126);
             assertThat(run.stderr).as(command).contains("refused");
@@ -150,7 +148,6 @@ class ForcedCommandTest {
         process.environment().put("SSH_ORIGINAL_COMMAND", command);
         process.environment().put("PATH", bin + ":" + System.getenv("PATH"));
         var started = process.start();
-        started.getOutputStream().close(); // no input: what reads it (the discard) ends at once
         var stderr = new String(started.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         int exit = started.waitFor();
         return new Run(exit, stderr, Files.exists(calls) ? Files.readAllLines(calls) : List.of());

@@ -388,13 +388,6 @@ class ShippingTest {
     }
 
     @Test
-    void theWarmUpStreamIsTakenWholeByThePeersForcedCommand() {
-        long started = System.nanoTime();
-        assertThat(ssh.warmStream(peer)).isTrue();
-        System.out.println("warm-up stream of " + SshConnections.WARM_PACKETS + " packets: " + (System.nanoTime() - started) / 1_000_000 + " ms");
-    }
-
-    @Test
     void anUnreachablePeerGivesAClearErrorNamingIt(Lab lab) {
         var id = DatasetId.random();
         source.create(id, null, NODE1);
