@@ -235,37 +235,6 @@ class ShippingTest {
     }
 
     @Test
-    void aFullReceiveStartedBesideTheSnapshotIsUsedWhenThePeerHasNoCopyAndClosedUnusedWhenTheSnapshotFails() throws Exception {
-        // A shipper with nothing verified on the peer asks it for its snapshots while taking the snapshot, and starts the
-        // full receive as soon as the answer shows no copy there.
-        var fresh = new DatasetShipper(source, ssh);
-        var id = DatasetId.random();
-        var mount = source.create(id, null, NODE1).mountpoint();
-        FileTree.writeRandom(mount.resolve("data.bin"), 3 * MIB, 90);
-        var first = fresh.push(id, peer, new Transfer());
-        assertThat(first.base()).isNull();
-        assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(mount));
-        // Another fresh one (an agent restarted) finds the copy in the same early look-up and sends an increment on it.
-        FileTree.writeRandom(mount.resolve("more.bin"), MIB, 91);
-        var second = new DatasetShipper(source, ssh).push(id, peer, new Transfer());
-        assertThat(second.base()).isEqualTo(first.snapshot());
-        assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(mount));
-        source.destroy(id);
-        target.destroy(id);
-        // No dataset here: the snapshot fails after the peer said it has no copy, and the full receive started for it is
-        // closed before any byte. Nothing is made on the peer, and its zfs recv ends.
-        var gone = DatasetId.random();
-        assertThatThrownBy(() -> new DatasetShipper(source, ssh).push(gone, peer, new Transfer())).hasMessageContaining(gone.toString());
-        var recv = RemoteZfs.recv(peer.root() + "/" + gone);
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (processes(recv) > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(processes(recv)).as("processes '%s'", recv).isZero();
-        assertThat(target.get(gone)).isEmpty();
-    }
-
-    @Test
     void aPeerThatRunsOutOfSpaceKeepsItsLastSnapshotAndTheNextPushSucceedsOnceThereIsRoom() throws Exception {
         var id = DatasetId.random();
         var mount = source.create(id, null, NODE1).mountpoint();
