@@ -217,7 +217,7 @@ final class MoveRunner {
                     case Change.PushIncrement c -> {
                         move.detail = "final increment" + (stopped.isEmpty() ? "" : " (stopped " + String.join(", ", stopped) + ")");
                         var record = recording;
-                        var result = push(move, c, () -> {
+                        var result = push(move, c, handoff.targetHasNoCopy(), () -> {
                             if (record != null) {
                                 record.start();
                             }
@@ -384,12 +384,18 @@ final class MoveRunner {
     }
 
     private dev.flocker.volume.transfer.TransferResult push(Active move, Change.PushIncrement push) {
-        return push(move, push, null);
+        return push(move, push, false, null);
     }
 
-    /** Pushes; {@code snapshotTaken}, when given, runs once the push's snapshot is taken and read back (not when it is not). */
-    private dev.flocker.volume.transfer.TransferResult push(Active move, Change.PushIncrement push, Runnable snapshotTaken) {
+    /**
+     * Pushes; {@code snapshotTaken}, when given, runs once the push's snapshot is taken and read back (not when it is not);
+     * {@code targetHasNoCopy}: the planner found none there ({@link Transfer#peerHasNoCopy}).
+     */
+    private dev.flocker.volume.transfer.TransferResult push(Active move, Change.PushIncrement push, boolean targetHasNoCopy, Runnable snapshotTaken) {
         var transfer = new Transfer();
+        if (targetHasNoCopy) {
+            transfer.peerHasNoCopy();
+        }
         if (snapshotTaken != null) {
             transfer.onSnapshotTaken(snapshotTaken);
         }

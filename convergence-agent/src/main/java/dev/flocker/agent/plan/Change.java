@@ -142,6 +142,24 @@ public sealed interface Change {
                 throw new IllegalArgumentException("a handoff's steps are changes of its own dataset " + dataset + ": " + steps);
             }
         }
+
+        /**
+         * Whether the planner found no copy on the target, so the final increment sends the whole dataset (a first move):
+         * it then records the owner after that increment, where with a copy there it records it beside the increment
+         * ({@link MovePlanner}).
+         */
+        public boolean targetHasNoCopy() {
+            int push = -1;
+            int record = -1;
+            for (int i = 0; i < steps.size(); i++) {
+                if (steps.get(i) instanceof PushIncrement) {
+                    push = i;
+                } else if (steps.get(i) instanceof RecordOwner) {
+                    record = i;
+                }
+            }
+            return push >= 0 && record > push;
+        }
     }
 
     /** Stops a pre-copy running in the background: the configuration no longer wants it. */

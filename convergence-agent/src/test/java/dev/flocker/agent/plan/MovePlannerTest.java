@@ -223,6 +223,10 @@ class MovePlannerTest {
         assertThat(handoff.steps().get(2)).isEqualTo(new Change.StopUsers(D));
         assertThat(handoff.steps().get(4)).isEqualTo(new Change.PushIncrement(D, handoff.to(), MovePhase.HANDOFF, 0));
         assertThat(handoff.generation()).isEqualTo(5);
+        assertThat(handoff.targetHasNoCopy()).as("B reports no copy: the final increment sends it whole").isTrue();
+        var withCopy = Planner.plan(progress(moving(true, true).node(B, "10.0.0.2", held(D, false, 0)).made(B, "db"), rounds(900 * MIB, MIB))
+                .input()).changes(Change.Handoff.class).get(0);
+        assertThat(withCopy.targetHasNoCopy()).as("B reports its copy: the increment goes onto it").isFalse();
         assertThat(Planner.plan(w.input()).holding()).containsExactly(D);
 
         var running = progress(moving(false, false), MoveProgress.towards(B).running(MovePhase.HANDOFF));

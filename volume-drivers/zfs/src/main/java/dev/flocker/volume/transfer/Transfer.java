@@ -18,6 +18,22 @@ public final class Transfer {
     private volatile boolean routine;
     private final CompletableFuture<Void> snapshotTaken = new CompletableFuture<>();
 
+    private volatile boolean peerHasNoCopy;
+
+    /**
+     * The caller found no copy on the peer (a handoff's planner, from the peer's report): the push asks the peer for its
+     * snapshots beside its own snapshot, and starts the full receive as soon as they confirm it, instead of both after it.
+     * A hint: a push that finds a base all the same sends the increment.
+     */
+    public Transfer peerHasNoCopy() {
+        peerHasNoCopy = true;
+        return this;
+    }
+
+    boolean expectsNoCopy() {
+        return peerHasNoCopy;
+    }
+
     /** A transfer repeated every few seconds (continuous replication): its incremental pushes are logged at debug level only. */
     public Transfer routine() {
         routine = true;

@@ -235,6 +235,37 @@ class ShippingTest {
     }
 
     @Test
+    void aFullReceiveStartedBesideTheSnapshotOnTheCallersWordIsUsedWhenThePeerHasNoCopyAndClosedUnusedOtherwise() throws Exception {
+        // The caller says the peer has no copy (a first move's final increment): the peer is asked for its snapshots while
+        // the snapshot is taken, and its full receive starts as soon as they confirm it.
+        var id = DatasetId.random();
+        var mount = source.create(id, null, NODE1).mountpoint();
+        FileTree.writeRandom(mount.resolve("data.bin"), 3 * MIB, 90);
+        var first = new DatasetShipper(source, ssh).push(id, peer, new Transfer().peerHasNoCopy());
+        assertThat(first.base()).isNull();
+        assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(mount));
+        // A word that is wrong (the peer has a copy) costs the look-up only: the increment goes onto the copy there.
+        FileTree.writeRandom(mount.resolve("more.bin"), MIB, 91);
+        var second = new DatasetShipper(source, ssh).push(id, peer, new Transfer().peerHasNoCopy());
+        assertThat(second.base()).isEqualTo(first.snapshot());
+        assertThat(replicaChecksum(id)).isEqualTo(FileTree.checksum(mount));
+        source.destroy(id);
+        target.destroy(id);
+        // No dataset here: the snapshot fails after the peer confirmed it has no copy, and the full receive started for it
+        // is closed before any byte. Nothing is made on the peer, and its zfs recv ends.
+        var gone = DatasetId.random();
+        assertThatThrownBy(() -> new DatasetShipper(source, ssh).push(gone, peer, new Transfer().peerHasNoCopy()))
+                .hasMessageContaining(gone.toString());
+        var recv = RemoteZfs.recv(peer.root() + "/" + gone);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (processes(recv) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(processes(recv)).as("processes '%s'", recv).isZero();
+        assertThat(target.get(gone)).isEmpty();
+    }
+
+    @Test
     void aPeerThatRunsOutOfSpaceKeepsItsLastSnapshotAndTheNextPushSucceedsOnceThereIsRoom() throws Exception {
         var id = DatasetId.random();
         var mount = source.create(id, null, NODE1).mountpoint();
