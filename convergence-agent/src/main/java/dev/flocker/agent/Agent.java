@@ -61,7 +61,7 @@ public final class Agent implements AutoCloseable {
         var wakeup = new Wakeup();
         var executor = new ChangeExecutor(self, driver, containers, proxy, shipping, wakeup);
         this.wake = HandoffWake.start(self, wakeup);
-        this.link = new ControlLink(config.controlHost(), config.controlPort(), config.tls(), wakeup, config.replication().fenceAfter());
+        this.link = new ControlLink(self, config.controlHost(), config.controlPort(), config.tls(), wakeup, config.replication().fenceAfter());
         var report = new StateReport(identity, config.address(), address, config.pool(), proxy);
         this.metrics = AgentMetrics.start(config.metrics());
         var images = new Images(containers, new dev.flocker.api.client.FlockerClient(

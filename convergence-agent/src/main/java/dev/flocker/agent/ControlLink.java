@@ -42,10 +42,12 @@ final class ControlLink implements AutoCloseable {
     private volatile Instant leaseFrom = Instant.EPOCH;
     private volatile boolean leaseWasHeld;
     private volatile AgentChannel.View lastView;
+    private final dev.flocker.api.model.NodeId self;
     private volatile Runnable onLapse = () -> { };
 
     /** @param fenceAfter how long a lease lasts from the sending of the last message the control service acknowledged */
-    ControlLink(String host, int port, TlsFiles tls, Wakeup wakeup, Duration fenceAfter) {
+    ControlLink(dev.flocker.api.model.NodeId self, String host, int port, TlsFiles tls, Wakeup wakeup, Duration fenceAfter) {
+        this.self = self;
         this.uri = URI.create("wss://" + host + ":" + port + "/v1/agent");
         this.tls = tls;
         this.wakeup = wakeup;
@@ -169,7 +171,12 @@ final class ControlLink implements AutoCloseable {
         while (!stopping) {
             try {
                 var connected = AgentChannel.connect(uri, tls, view -> {
+                    var before = lastView;
                     lastView = view;
+                    if (before != null && dev.flocker.agent.plan.ViewChanges.onlyOwnReport(self, before.configuration(), before.clusterState(),
+                            view.configuration(), view.clusterState())) {
+                        return; // this node's own report sent back: nothing for its loop (the view is kept all the same)
+                    }
                     wakeup.signal(PUSHED);
                 });
                 connected.onAck(() -> {

@@ -49,6 +49,26 @@ public final class ViewChanges {
     }
 
     /**
+     * Whether two views differ in nothing but {@code self}'s own report. The control service sends a node its own report
+     * back with every change of it (a node's view has its own report whole), and that tells the node's loop nothing its
+     * own look did not: woken by it, the loop listed ZFS again, reported again (a receive's growing size, say), and was
+     * woken by that report's echo in turn, every half second while a copy arrived, beside the stream.
+     */
+    public static boolean onlyOwnReport(NodeId self, Configuration beforeConfig, ClusterState beforeState, Configuration afterConfig,
+                                        ClusterState afterState) {
+        if (!beforeConfig.equals(afterConfig) || !beforeState.offline().equals(afterState.offline())
+                || !beforeState.nodes().keySet().equals(afterState.nodes().keySet())) {
+            return false;
+        }
+        for (var node : afterState.nodes().entrySet()) {
+            if (!node.getKey().equals(self) && !node.getValue().equals(beforeState.nodes().get(node.getKey()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * @return the datasets whose configuration (dataset, lease, the applications using it) or cluster state (any node's
      *         copy of it, its moves, the applications using it) differ between the two views; empty when a difference
      *         cannot be put on datasets alone

@@ -135,4 +135,22 @@ class ViewChangesTest {
         assertThat(ViewChanges.movesAskedHere(B, CONFIG, CONFIG.withDataset(new Dataset(D, B, true, Map.of(), null)), STATE)).isEmpty();
         assertThat(ViewChanges.movesAskedHere(B, CONFIG, CONFIG, STATE)).as("F is wanted on B before and after").isEmpty();
     }
+
+    @Test
+    void aPushThatChangesOnlyThisNodesOwnReportIsTold() {
+        var grown = state(node(A, "10.0.0.1", List.of(copy(D, true, 1), copy(E, true, 2)), List.of(running("db")), List.of()),
+                node(B, "10.0.0.2", List.of(copy(F, true, 1)), List.of(), List.of()));
+        assertThat(ViewChanges.onlyOwnReport(A, CONFIG, STATE, CONFIG, grown)).as("A's own report changed").isTrue();
+        assertThat(ViewChanges.onlyOwnReport(A, CONFIG, STATE, CONFIG, STATE)).as("nothing changed").isTrue();
+        assertThat(ViewChanges.onlyOwnReport(B, CONFIG, STATE, CONFIG, grown)).as("for B, another node's report changed").isFalse();
+        var otherConfig = CONFIG.withDataset(new Dataset(F, A, false, Map.of(), null));
+        assertThat(ViewChanges.onlyOwnReport(A, CONFIG, STATE, otherConfig, grown)).as("the configuration changed too").isFalse();
+        var joined = state(node(A, "10.0.0.1", List.of(copy(D, true, 1), copy(E, true, 1)), List.of(running("db")), List.of()),
+                node(B, "10.0.0.2", List.of(copy(F, true, 1)), List.of(), List.of()), node(E_NODE, "10.0.0.3", List.of(), List.of(), List.of()));
+        assertThat(ViewChanges.onlyOwnReport(A, CONFIG, STATE, CONFIG, joined)).as("a node joined").isFalse();
+        var gone = new ClusterState(STATE.nodes(), java.util.Map.of(B, STATE.nodes().get(B)));
+        assertThat(ViewChanges.onlyOwnReport(A, CONFIG, STATE, CONFIG, gone)).as("the offline nodes changed").isFalse();
+    }
+
+    static final dev.flocker.api.model.NodeId E_NODE = dev.flocker.api.model.NodeId.of("eeeeeeee-0000-4000-8000-00000000000e");
 }
