@@ -98,15 +98,13 @@ public final class DatasetShipper {
         // peer is asked for its snapshots beside the snapshot, and its full receive starts as soon as they confirm it: two
         // round trips (30-45 ms each) that came after the snapshot, before any byte was sent. Only on that word: without it
         // a move back (whose base, received from the peer, is known only from the snapshot's listing) would ask needlessly.
-        var lookUp = early == null && transfer.expectsNoCopy() ? lookUpEarly(peer, remoteName, name, askMount) : null;
+        var lookUp = early == null && transfer.expectsNoCopy() ? new LookUp(peer, remoteName, name, askMount) : null;
         dev.flocker.volume.Volume volume;
         try {
             volume = local.snapshotAndGet(id, name);
         } catch (RuntimeException e) {
             discard(early);
-            if (lookUp != null) {
-                lookUp.discard();
-            }
+            discard(lookUp);
             throw e;
         }
         // Taken and read back: a handoff records the new owner now, beside the stream. A ZFS write beside the snapshot or
@@ -121,10 +119,8 @@ public final class DatasetShipper {
         if (hint.isEmpty()) {
             discard(early);
         } else {
-            if (lookUp != null) {
-                lookUp.discard(); // a base received from another host is tried first; the look-up, if needed, is asked again
-                lookUp = null;
-            }
+            discard(lookUp); // a base received from another host is tried first; the look-up, if needed, is asked again
+            lookUp = null;
             try {
                 return finish(id, peer, hint, snapshot, stream(id, peer, remoteName, hint, snapshot, false, askMount, transfer, start, early),
                         start, snapshotted, transfer, key);
@@ -315,14 +311,13 @@ public final class DatasetShipper {
                 throw e;
             }
         }
-
-        void discard() {
-            DatasetShipper.discard(fullReceive);
-        }
     }
 
-    private LookUp lookUpEarly(Peer peer, String remoteName, String snapshot, boolean askMount) {
-        return new LookUp(peer, remoteName, snapshot, askMount);
+    /** Closes the full receive a look-up started, if any (null: none was started). */
+    private static void discard(LookUp lookUp) {
+        if (lookUp != null) {
+            discard(lookUp.fullReceive);
+        }
     }
 
     /** Closes an early receive that will not be used, once started: its zfs recv reads an empty stream and changes nothing. */

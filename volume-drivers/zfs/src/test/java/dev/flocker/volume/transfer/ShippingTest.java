@@ -224,12 +224,7 @@ class ShippingTest {
         var third = pushAfterLosingTheSecond(id, pushed, 72, h1, h2);
         assertThat(target.get(id).orElseThrow().snapshots()).extracting(Snapshot::name).containsExactly(pushed.first().snapshot(), third.snapshot());
         // The receive closed unused has ended too: none of the peer's zfs recv of this dataset is left waiting for a stream.
-        var recv = RemoteZfs.recv(peer.root() + "/" + id);
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (processes(recv) > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(processes(recv)).as("processes '%s'", recv).isZero();
+        assertNoReceiveLeft(id);
         source.destroy(id);
         target.destroy(id);
     }
@@ -256,12 +251,7 @@ class ShippingTest {
         var gone = DatasetId.random();
         assertThatThrownBy(() -> new DatasetShipper(source, ssh).push(gone, peer, new Transfer().peerHasNoCopy()))
                 .hasMessageContaining(gone.toString());
-        var recv = RemoteZfs.recv(peer.root() + "/" + gone);
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (processes(recv) > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(processes(recv)).as("processes '%s'", recv).isZero();
+        assertNoReceiveLeft(gone);
         assertThat(target.get(gone)).isEmpty();
     }
 
@@ -561,6 +551,16 @@ class ShippingTest {
         var out = new String(p.getInputStream().readAllBytes()).strip();
         p.waitFor();
         return out.lines().map(Long::parseLong).toList();
+    }
+
+    /** Within 10 s, no zfs recv of {@code id} is left running on the peer (a receive closed unused ends). */
+    private static void assertNoReceiveLeft(DatasetId id) throws Exception {
+        var recv = RemoteZfs.recv(peer.root() + "/" + id);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (processes(recv) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(processes(recv)).as("processes '%s'", recv).isZero();
     }
 
     private static long processes(String commandLine) throws Exception {
