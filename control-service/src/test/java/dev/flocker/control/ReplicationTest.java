@@ -198,6 +198,9 @@ class ReplicationTest {
                 throw new AssertionError(e.getMessage() + ": " + api + " never saw " + count + " replicas\n" + replicaLogs(data, count), e);
             }
         }
+        for (int i = 0; i < count; i++) {
+            Files.readAllLines(data.resolve("r" + i + ".log")).stream().filter(l -> l.contains("api_port=")).forEach(System.err::println);
+        }
         return apis;
     }
 

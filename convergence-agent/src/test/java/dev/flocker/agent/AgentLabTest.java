@@ -18,13 +18,18 @@ abstract class AgentLabTest {
 
     @BeforeAll
     static void startCluster(Lab lab) throws Exception {
+        long start = System.nanoTime();
         cluster = LabCluster.withAgents(lab, work, lab.hosts().size());
+        System.err.printf("cluster on lab %s: control service and %d agents reporting in %d ms%n", lab.name(), lab.hosts().size(),
+                (System.nanoTime() - start) / 1_000_000);
     }
 
     @AfterAll
     static void stopCluster() throws Exception {
         if (cluster != null) {
+            long start = System.nanoTime();
             cluster.close();
+            System.err.printf("cluster on lab %s closed in %d ms%n", cluster.lab.name(), (System.nanoTime() - start) / 1_000_000);
             cluster = null;
         }
     }

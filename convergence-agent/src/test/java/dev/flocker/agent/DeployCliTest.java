@@ -33,6 +33,7 @@ class DeployCliTest extends AgentLabTest {
     static Run deploy(String... args) throws IOException, InterruptedException {
         var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), DeployMain.class.getName()));
+        long start = System.nanoTime();
         command.addAll(List.of(args));
         // As Flocker's flocker-deploy: cluster.crt, user.crt and user.key in the working directory are used by default.
         var certificates = cluster.certificates.user("user").certificate().getParent();
@@ -40,7 +41,7 @@ class DeployCliTest extends AgentLabTest {
         var out = new String(process.getInputStream().readAllBytes());
         assertThat(process.waitFor(300, TimeUnit.SECONDS)).isTrue();
         var run = new Run(process.exitValue(), out, Files.readString(work.resolve("err.txt")));
-        System.out.println("flocker-deploy " + String.join(" ", args) + " -> " + run.exit + "\n" + run.out + run.err);
+        System.out.println("flocker-deploy " + String.join(" ", args) + " -> " + run.exit + " in " + (System.nanoTime() - start) / 1_000_000 + " ms\n" + run.out + run.err);
         return run;
     }
 

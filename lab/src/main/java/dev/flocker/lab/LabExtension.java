@@ -36,15 +36,19 @@ public final class LabExtension implements BeforeAllCallback, AfterAllCallback, 
     @Override
     public void beforeAll(ExtensionContext context) {
         var spec = spec(context);
+        long start = System.nanoTime();
         Lab.down(spec.name());
         var lab = Lab.up(spec.name(), spec.nodes(), spec.images());
         context.getStore(NS).put("lab", lab);
+        System.err.printf("lab %s up in %d ms%n", spec.name(), (System.nanoTime() - start) / 1_000_000);
     }
 
     @Override
     public void afterAll(ExtensionContext context) {
         var lab = context.getStore(NS).remove("lab", Lab.class);
+        long start = System.nanoTime();
         Lab.down(lab != null ? lab.name() : spec(context).name());
+        System.err.printf("lab %s down in %d ms%n", spec(context).name(), (System.nanoTime() - start) / 1_000_000);
     }
 
     @Override
