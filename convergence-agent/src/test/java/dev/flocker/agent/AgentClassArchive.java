@@ -14,12 +14,11 @@ import java.util.jar.JarOutputStream;
  * The lab's agents start from an archive of their classes: on JDK 25 or newer the JDK's AOT cache (JEP 483/514/515: the
  * classes loaded and linked, with the recording's method profiles), on older JDKs a dynamic CDS archive. An agent loads
  * ~7,700 classes as it starts, ~6 s of the 2 cores when two start together, most of a lab test class's set-up and of
- * every agent restart in the tests; with the AOT cache three agents reported 9.6 s after the control service was up
- * (12.5 s with the CDS archive) and a restarted one 2.4 s after its start (3.1-3.6 s), on the same busy machine. Writing
- * the AOT cache takes its recorder ~9 s more as it exits (3-4 s for CDS), once per test JVM. The first agent started in this JVM records the archive as it
- * runs and writes it when it stops (SIGTERM; never after kill -9); {@link LabCluster#withAgents}, the only starts that
- * record, then starts it again from it, and every later agent maps it. Benchmarks that start their agents one by one
- * (in JVMs of their own) neither record nor map one: their agents start as before.
+ * every agent restart in the tests (DESIGN.md, "The lab", has the times with each). The first agent started in this
+ * JVM records the archive as it runs and writes it when it stops (SIGTERM; never after kill -9);
+ * {@link LabCluster#withAgents}, the only starts that record, then starts it again from it, and every later agent maps
+ * it. Benchmarks that start their agents one by one (in JVMs of their own) neither record nor map one: their agents
+ * start as before.
  *
  * <p>The JDK archives classes from jar files only, so the agents' class path is this JVM's with each directory (the
  * modules' class directories Maven puts on it) packed into a jar of its own, in the same order: the agent runs the same

@@ -33,10 +33,10 @@ class DeployCliTest extends AgentLabTest {
     static Run deploy(String... args) throws IOException, InterruptedException {
         var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), DeployMain.class.getName()));
-        long start = System.nanoTime();
         command.addAll(List.of(args));
         // As Flocker's flocker-deploy: cluster.crt, user.crt and user.key in the working directory are used by default.
         var certificates = cluster.certificates.user("user").certificate().getParent();
+        long start = System.nanoTime();
         var process = new ProcessBuilder(command).directory(certificates.toFile()).redirectError(work.resolve("err.txt").toFile()).start();
         var out = new String(process.getInputStream().readAllBytes());
         assertThat(process.waitFor(300, TimeUnit.SECONDS)).isTrue();
