@@ -212,7 +212,10 @@ public final class ControlService implements AutoCloseable {
             closeTunnels();
             throw e;
         }
-        this.vertx = Vertx.vertx();
+        // Vert.x would copy class-path files it serves into /tmp/vertx-cache-<uuid>, made at its start and removed by a
+        // shutdown hook: every replica killed (kill -9, a lost host) left one. The service serves files by path only.
+        this.vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setFileSystemOptions(new io.vertx.core.file.FileSystemOptions()
+                .setClassPathResolvingEnabled(false).setFileCachingEnabled(false)));
         this.api = new FlockerApi(configuration, state, Clock.systemUTC(), () -> hazelcast.getCluster().getMembers().size(), metrics.registry());
         Thread.ofPlatform().name("render-at-start").daemon().start(() -> { // beside the servers' start
             try {

@@ -53,6 +53,10 @@ class ReplicationTest {
             }
         }
         assertThat(acknowledged).hasSize(WRITES);
+        try (var left = Files.list(data.resolve("r1-tmp"))) {
+            assertThat(left.map(Path::getFileName).map(Path::toString)).as("what the killed replica left in its temporary directory")
+                    .isEmpty();
+        }
         for (var api : alive) {
             var list = tryCall(api, "GET", "/v1/configuration/datasets", null);
             assertThat(list).isNotNull();
@@ -175,8 +179,10 @@ class ReplicationTest {
             apis.add(URI.create("https://127.0.0.1:" + api));
             int agents = RunningService.freePort();
             agentPorts.add(URI.create("wss://127.0.0.1:" + agents + "/v1/agent"));
+            // Each its own temporary directory: what a killed replica leaves there is checked.
+            var temp = Files.createDirectories(data.resolve("r" + i + "-tmp"));
             var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Dflocker.log.level=INFO", "-cp", System.getProperty("java.class.path"),
+                    "-Dflocker.log.level=INFO", "-Djava.io.tmpdir=" + temp, "-cp", System.getProperty("java.class.path"),
                     ControlServiceMain.class.getName(), "--data-path", data.resolve("r" + i).toString(), "--bind", "127.0.0.1",
                     "--port", Integer.toString(api), "--agent-port", Integer.toString(agents),
                     "--cluster-port", Integer.toString(cluster[i]), "--certificates-path", RunningService.CERTS.dir().toString(),

@@ -43,11 +43,7 @@ final class RunningService implements AutoCloseable {
     }
 
     private static ClusterCertificates certificates() {
-        try {
-            return ClusterCertificates.in(java.nio.file.Files.createTempDirectory("control-test-certs"), "test", List.of("127.0.0.1"));
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return ClusterCertificates.in(dev.flocker.lab.ExitTempDir.create("control-test-certs"), "test", List.of("127.0.0.1"));
     }
 
     /** A client of the API as a user. */

@@ -225,6 +225,7 @@ class FailoverLabTest extends AgentLabTest {
         } finally {
             zfs("unmount", name);
             zfs("set", "mountpoint=none", name);
+            java.nio.file.Files.deleteIfExists(at);
         }
     }
 

@@ -41,10 +41,14 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     static HeadlessChromium start(Path profile) throws Exception {
-        var process = new ProcessBuilder("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        // Its singleton socket's directory goes to TMPDIR, and a killed browser leaves it: beside the profile, not in /tmp.
+        var temp = Files.createDirectories(profile.resolveSibling(profile.getFileName() + "-tmp"));
+        var builder = new ProcessBuilder("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
                 "--user-data-dir=" + profile, "--remote-debugging-port=0", "--window-size=1280,960", "about:blank")
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true);
+        builder.environment().put("TMPDIR", temp.toString());
+        var process = builder.start();
         String endpoint = null;
         var reader = new BufferedReader(new InputStreamReader(process.getInputStream()));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -53,20 +53,8 @@ public final class ControlServiceBenchmark {
             .sslContext(USER.context()).build();
 
     private static dev.flocker.ca.ClusterCertificates certificates() {
-        try {
-            var dir = Files.createTempDirectory("bench-control-certs");
-            // A thousand agents' keys: removed when the benchmark's JVM ends, however it ends short of a kill.
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try (var tree = Files.walk(dir)) {
-                    tree.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-                } catch (java.io.IOException e) {
-                    System.err.println("cannot remove " + dir + ": " + e.getMessage());
-                }
-            }));
-            return dev.flocker.ca.ClusterCertificates.in(dir, "bench", List.of("127.0.0.1"));
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
+        // A thousand agents' keys: removed when the benchmark's JVM ends.
+        return dev.flocker.ca.ClusterCertificates.in(dev.flocker.lab.ExitTempDir.create("bench-control-certs"), "bench", List.of("127.0.0.1"));
     }
 
     public static void main(String[] args) throws Exception {

@@ -239,6 +239,7 @@ class ZfsVolumeDriverTest {
         } finally {
             new ZfsCommand().zfs("unmount", name);
             new ZfsCommand().zfs("destroy", "-r", name);
+            Files.deleteIfExists(at);
         }
         driver.destroy(primary);
     }
