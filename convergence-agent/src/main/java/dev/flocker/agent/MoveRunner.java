@@ -217,7 +217,7 @@ final class MoveRunner {
                     case Change.PushIncrement c -> {
                         move.detail = "final increment" + (stopped.isEmpty() ? "" : " (stopped " + String.join(", ", stopped) + ")");
                         var record = recording;
-                        var result = push(move, c, handoff.targetHasNoCopy(), () -> {
+                        var result = push(move, c, !handoff.targetHasCopy(), () -> {
                             if (record != null) {
                                 record.start();
                             }
@@ -233,8 +233,7 @@ final class MoveRunner {
                             executor.apply(c);
                             Failpoints.pause("handoff-owner-recorded");
                         });
-                        int next = handoff.steps().indexOf(step) + 1;
-                        if (next >= handoff.steps().size() || !(handoff.steps().get(next) instanceof Change.PushIncrement)) {
+                        if (!handoff.recordsBesideFinalIncrement(c)) {
                             recording.start();
                         }
                     }

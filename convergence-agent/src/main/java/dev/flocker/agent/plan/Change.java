@@ -134,31 +134,39 @@ public sealed interface Change {
      * ownership, send the connections to the new owner) run in order in the background, and the first failure stops the
      * rest. A later loop makes this copy a replica ({@link MakeReplica}) from what it finds then. The planner leaves out
      * steps whose effect it already observes, so a handoff interrupted anywhere resumes where it stopped.
+     *
+     * <p>{@code targetHasCopy}: the target reported a copy when this was planned. Then {@link RecordOwner} is listed just
+     * before the final {@link PushIncrement} and runs beside it (from its snapshot on), and the increment goes onto that
+     * copy; else the increment sends the dataset whole (a first move) and the record follows it. The order of the steps
+     * is checked against it.
      */
-    record Handoff(DatasetId dataset, Peer to, long generation, List<Change> steps) implements Change {
+    record Handoff(DatasetId dataset, Peer to, long generation, boolean targetHasCopy, List<Change> steps) implements Change {
         public Handoff {
             steps = List.copyOf(steps);
             if (steps.stream().anyMatch(s -> s instanceof Handoff || !dataset.equals(s.dataset()))) {
                 throw new IllegalArgumentException("a handoff's steps are changes of its own dataset " + dataset + ": " + steps);
             }
+            int push = indexOf(steps, PushIncrement.class);
+            int record = indexOf(steps, RecordOwner.class);
+            if (push >= 0 && record >= 0 && (targetHasCopy ? record != push - 1 : record < push)) {
+                throw new IllegalArgumentException("a handoff " + (targetHasCopy ? "onto the target's copy records the owner just before"
+                        + " (beside) the final increment" : "to a target with no copy records the owner after the final increment")
+                        + ": " + steps);
+            }
         }
 
-        /**
-         * Whether the planner found no copy on the target, so the final increment sends the whole dataset (a first move):
-         * it then records the owner after that increment, where with a copy there it records it beside the increment
-         * ({@link MovePlanner}).
-         */
-        public boolean targetHasNoCopy() {
-            int push = -1;
-            int record = -1;
+        /** Whether {@code step} is the {@link RecordOwner} that runs beside the final increment, started by its snapshot. */
+        public boolean recordsBesideFinalIncrement(Change step) {
+            return targetHasCopy && step instanceof RecordOwner && indexOf(steps, PushIncrement.class) >= 0;
+        }
+
+        private static int indexOf(List<Change> steps, Class<? extends Change> kind) {
             for (int i = 0; i < steps.size(); i++) {
-                if (steps.get(i) instanceof PushIncrement) {
-                    push = i;
-                } else if (steps.get(i) instanceof RecordOwner) {
-                    record = i;
+                if (kind.isInstance(steps.get(i))) {
+                    return i;
                 }
             }
-            return push >= 0 && record > push;
+            return -1;
         }
     }
 

@@ -148,7 +148,7 @@ final class MovePlanner {
         // Making this copy a replica (read-only, no mountpoint) and removing the stopped containers is planned by a later
         // loop, from what it finds then (Planner.planElsewhere), after the tail (Planner.HANDOFF_TAIL): never a blind last step, which
         // would undo the dataset coming back here meanwhile (a move back, a second after).
-        moves.background.add(new Handoff(id, peer.get(), generation, steps));
+        moves.background.add(new Handoff(id, peer.get(), generation, targetHasCopy, steps));
         moves.holding.add(id);
     }
 

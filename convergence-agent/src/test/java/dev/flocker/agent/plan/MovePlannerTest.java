@@ -212,6 +212,20 @@ class MovePlannerTest {
     }
 
     @Test
+    void aHandoffWhoseRecordIsNotWhereItsTargetsCopySaysIsRefused() {
+        var peer = new Change.Peer(B, "10.0.0.2", "pool");
+        var push = new Change.PushIncrement(D, peer, MovePhase.HANDOFF, 0);
+        var record = new Change.RecordOwner(D, B, 5);
+        var pass = new Change.PassOwnership(D, peer, 5);
+        assertThat(new Change.Handoff(D, peer, 5, true, List.of(record, push, pass)).recordsBesideFinalIncrement(record)).isTrue();
+        assertThat(new Change.Handoff(D, peer, 5, false, List.of(push, record, pass)).recordsBesideFinalIncrement(record)).isFalse();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Change.Handoff(D, peer, 5, true, List.of(push, record, pass)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("just before (beside) the final increment");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Change.Handoff(D, peer, 5, false, List.of(record, push, pass)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("after the final increment");
+    }
+
+    @Test
     void theHandoffHoldsTheAppsPortsFirstAndKeepsHoldingWhileItRuns() {
         var w = moving(true, true);
         w.config = w.config.withApplication(new Application(B, "db", "postgres", List.of(new Application.Port(5432, 15432)), Map.of(),
@@ -223,10 +237,12 @@ class MovePlannerTest {
         assertThat(handoff.steps().get(2)).isEqualTo(new Change.StopUsers(D));
         assertThat(handoff.steps().get(4)).isEqualTo(new Change.PushIncrement(D, handoff.to(), MovePhase.HANDOFF, 0));
         assertThat(handoff.generation()).isEqualTo(5);
-        assertThat(handoff.targetHasNoCopy()).as("B reports no copy: the final increment sends it whole").isTrue();
+        assertThat(handoff.targetHasCopy()).as("B reports no copy: the final increment sends it whole").isFalse();
+        assertThat(handoff.steps().get(5)).as("and the owner is recorded after it").isEqualTo(new Change.RecordOwner(D, B, 5));
         var withCopy = Planner.plan(progress(moving(true, true).node(B, "10.0.0.2", held(D, false, 0)).made(B, "db"), rounds(900 * MIB, MIB))
                 .input()).changes(Change.Handoff.class).get(0);
-        assertThat(withCopy.targetHasNoCopy()).as("B reports its copy: the increment goes onto it").isFalse();
+        assertThat(withCopy.targetHasCopy()).as("B reports its copy: the increment goes onto it").isTrue();
+        assertThat(withCopy.recordsBesideFinalIncrement(new Change.RecordOwner(D, B, withCopy.generation()))).as("its record runs beside it").isTrue();
         assertThat(Planner.plan(w.input()).holding()).containsExactly(D);
 
         var running = progress(moving(false, false), MoveProgress.towards(B).running(MovePhase.HANDOFF));
