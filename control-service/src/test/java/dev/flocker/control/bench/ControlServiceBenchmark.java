@@ -86,14 +86,32 @@ public final class ControlServiceBenchmark {
     /** JVM options for the replicas (and the cache's training) beyond the benchmark's own, e.g. another collector. */
     private static final String SERVICE_OPTS = System.getenv().getOrDefault("FLOCKER_BENCH_SERVICE_OPTS", "");
 
+    /**
+     * The replicas' start-up cache directory ({@code FLOCKER_CACHE}): by default one of the run's own, trained before the
+     * first start by {@code scripts/train-start-up-cache.sh}. {@code FLOCKER_BENCH_CACHE=<dir>} keeps one across runs
+     * instead, trained there only when it holds none; with {@code FLOCKER_BENCH_TRAIN=1} the run's first replica to start
+     * records it instead, from the benchmark's own load (the restart that ends the run uses it): what a cache trained with
+     * the service's real work gives the next run.
+     */
+    private static final String KEPT_CACHE = System.getenv("FLOCKER_BENCH_CACHE");
+    private static final boolean TRAIN_ON_LOAD = "1".equals(System.getenv("FLOCKER_BENCH_TRAIN"));
+    private static Path cache;
+
     private static void runOnce(int datasets, int agents, int seconds, String metricsMode) throws Exception {
         mode = metricsMode;
         var data = Files.createTempDirectory("flocker-bench-control");
-        if (!"off".equals(System.getenv("FLOCKER_AOT")) && Runtime.version().feature() >= 25) {
+        cache = KEPT_CACHE != null ? Path.of(KEPT_CACHE) : data.resolve("cache");
+        boolean trained;
+        try (var files = Files.list(cache.resolve("aot"))) {
+            trained = files.anyMatch(f -> f.toString().endsWith(".aot"));
+        } catch (java.io.IOException e) {
+            trained = false;
+        }
+        if (!"off".equals(System.getenv("FLOCKER_AOT")) && Runtime.version().feature() >= 25 && !TRAIN_ON_LOAD && !trained) {
             // As after an install: bin/flocker-control's start-up cache, trained by a throwaway service (not timed).
             var training = new ProcessBuilder(Path.of(System.getProperty("flocker.project.root"), "scripts", "train-start-up-cache.sh").toString())
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(data.resolve("training.log").toFile()));
-            training.environment().put("FLOCKER_CACHE", data.resolve("cache").toString());
+            training.environment().put("FLOCKER_CACHE", cache.toString());
             training.environment().put("FLOCKER_JAVA_OPTS", SERVICE_OPTS); // a cache is used only with the options it was trained with
             if (training.start().waitFor() != 0) {
                 throw new IllegalStateException("training the start-up cache failed; see " + data.resolve("training.log"));
@@ -118,7 +136,7 @@ public final class ControlServiceBenchmark {
         }
         var services = new ArrayList<Process>();
         try {
-            startReplicas(data, cluster, apiPorts, metricsMode, services);
+            startReplicas(data, cluster, apiPorts, metricsMode, services, false);
             var bases = apiPorts.stream().map(port -> URI.create("https://127.0.0.1:" + port)).toList();
             run(bases, services, data, seeded, nodes, seconds, cluster, apiPorts, metricsMode);
         } finally {
@@ -141,8 +159,8 @@ public final class ControlServiceBenchmark {
     private static final List<String> ANSWERED = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** Starts every replica (again, after a restart, on the same data) and returns once all answer. */
-    private static void startReplicas(Path data, List<Integer> cluster, List<Integer> apiPorts, String metricsMode, List<Process> services)
-            throws Exception {
+    private static void startReplicas(Path data, List<Integer> cluster, List<Integer> apiPorts, String metricsMode, List<Process> services,
+                                      boolean restart) throws Exception {
         services.clear();
         METRICS_PORTS.clear(); // new ones for each start, as before
         for (int r = 0; r < replicas; r++) {
@@ -162,7 +180,10 @@ public final class ControlServiceBenchmark {
             var builder = new ProcessBuilder(command);
             builder.environment().put("FLOCKER_JAVA_OPTS", SERVICE_OPTS + " -Xmx2g -Xlog:gc:file=" + dir.resolve("gc-%p.log") + ":time -Dflocker.log.level="
                     + System.getenv().getOrDefault("FLOCKER_BENCH_LOG_LEVEL", "WARN"));
-            builder.environment().put("FLOCKER_CACHE", data.resolve("cache").toString());
+            builder.environment().put("FLOCKER_CACHE", cache.toString());
+            if (TRAIN_ON_LOAD) {
+                builder.environment().put("FLOCKER_AOT", restart ? "on" : "train");
+            }
             services.add(builder.redirectErrorStream(true).redirectOutput(
                     ProcessBuilder.Redirect.appendTo(dir.resolve("service.log").toFile())).start());
         }
@@ -328,14 +349,14 @@ public final class ControlServiceBenchmark {
         for (var service : services) {
             service.waitFor(30, TimeUnit.SECONDS);
         }
-        String cache;
-        try (var files = Files.list(data.resolve("cache").resolve("aot"))) {
-            cache = files.anyMatch(f -> f.toString().endsWith(".aot")) ? "with" : "without";
+        String cached;
+        try (var files = Files.list(cache.resolve("aot"))) {
+            cached = files.anyMatch(f -> f.toString().endsWith(".aot")) ? "with" : "without";
         } catch (java.io.IOException e) {
-            cache = "without";
+            cached = "without";
         }
         long restartStart = System.nanoTime();
-        startReplicas(data, cluster, apiPorts, metricsMode, services);
+        startReplicas(data, cluster, apiPorts, metricsMode, services, true);
         var served = new ArrayList<String>();
         for (var b : bases) {
             while (true) {
@@ -380,7 +401,7 @@ public final class ControlServiceBenchmark {
         System.out.printf("Service heap after full GC: %.0f MiB (largest replica; target < 2048). Errors (non-2xx other than 412): %d.%n",
                 heap / 1048576.0, errors.get());
         System.out.printf("Every replica stopped and started again (%s the JVM's start-up cache): all serve tag %s after %.1f s (target < 30).%n",
-                cache, lastTag, restartSeconds);
+                cached, lastTag, restartSeconds);
         System.out.printf("  each answered /v1/version (in turn) at %s s, served the list at %s s%n", String.join(", ", ANSWERED), String.join(", ", served));
         for (int r = 0; r < replicas; r++) {
             var started = Files.readString(data.resolve("r" + r).resolve("service.log")).lines()
