@@ -233,7 +233,7 @@ final class MoveRunner {
                             executor.apply(c);
                             Failpoints.pause("handoff-owner-recorded");
                         });
-                        if (!handoff.recordsBesideFinalIncrement(c)) {
+                        if (!handoff.recordsBesideFinalIncrement()) {
                             recording.start();
                         }
                     }

@@ -20,8 +20,8 @@ final class BenchSupport {
             return;
         }
         dev.flocker.lab.Lab.down(lab);
-        try (var tree = java.nio.file.Files.walk(work)) {
-            tree.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        try {
+            dev.flocker.lab.FileTrees.delete(work);
         } catch (IOException e) {
             System.err.println("cannot remove " + work + ": " + e.getMessage());
         }

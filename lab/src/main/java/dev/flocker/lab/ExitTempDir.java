@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 
 /**
  * A temporary directory for what a test or benchmark JVM keeps for its whole life (a cluster CA's keys, say), removed
@@ -27,8 +26,8 @@ public final class ExitTempDir {
     }
 
     private static void remove(Path dir) {
-        try (var tree = Files.walk(dir)) {
-            tree.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        try {
+            FileTrees.delete(dir);
         } catch (IOException e) {
             System.err.println("cannot remove " + dir + ": " + e.getMessage());
         }

@@ -97,17 +97,20 @@ public final class ControlServiceBenchmark {
     private static final boolean TRAIN_ON_LOAD = "1".equals(System.getenv("FLOCKER_BENCH_TRAIN"));
     private static Path cache;
 
+    /** Whether {@code cache} (a {@code FLOCKER_CACHE} directory) holds a trained start-up cache. */
+    private static boolean trained(Path cache) {
+        try (var files = Files.list(cache.resolve("aot"))) {
+            return files.anyMatch(f -> f.toString().endsWith(".aot"));
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     private static void runOnce(int datasets, int agents, int seconds, String metricsMode) throws Exception {
         mode = metricsMode;
         var data = Files.createTempDirectory("flocker-bench-control");
         cache = KEPT_CACHE != null ? Path.of(KEPT_CACHE) : data.resolve("cache");
-        boolean trained;
-        try (var files = Files.list(cache.resolve("aot"))) {
-            trained = files.anyMatch(f -> f.toString().endsWith(".aot"));
-        } catch (java.io.IOException e) {
-            trained = false;
-        }
-        if (!"off".equals(System.getenv("FLOCKER_AOT")) && Runtime.version().feature() >= 25 && !TRAIN_ON_LOAD && !trained) {
+        if (!"off".equals(System.getenv("FLOCKER_AOT")) && Runtime.version().feature() >= 25 && !TRAIN_ON_LOAD && !trained(cache)) {
             // As after an install: bin/flocker-control's start-up cache, trained by a throwaway service (not timed).
             var training = new ProcessBuilder(Path.of(System.getProperty("flocker.project.root"), "scripts", "train-start-up-cache.sh").toString())
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(data.resolve("training.log").toFile()));
@@ -146,9 +149,7 @@ public final class ControlServiceBenchmark {
                 service.destroyForcibly();
             }
             if (System.getenv().getOrDefault("FLOCKER_BENCH_KEEP", "").isEmpty()) { // set but empty counts as unset
-                try (var files = Files.walk(data)) {
-                    files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-                }
+                dev.flocker.lab.FileTrees.delete(data);
             } else {
                 System.out.println("Kept " + data + " (r*/service.log, gc-<pid>.log of each start, configuration; FLOCKER_BENCH_LOG_LEVEL=INFO logs more)");
             }
@@ -349,12 +350,7 @@ public final class ControlServiceBenchmark {
         for (var service : services) {
             service.waitFor(30, TimeUnit.SECONDS);
         }
-        String cached;
-        try (var files = Files.list(cache.resolve("aot"))) {
-            cached = files.anyMatch(f -> f.toString().endsWith(".aot")) ? "with" : "without";
-        } catch (java.io.IOException e) {
-            cached = "without";
-        }
+        String cached = trained(cache) ? "with" : "without";
         long restartStart = System.nanoTime();
         startReplicas(data, cluster, apiPorts, metricsMode, services, true);
         var served = new ArrayList<String>();

@@ -155,9 +155,9 @@ public sealed interface Change {
             }
         }
 
-        /** Whether {@code step} is the {@link RecordOwner} that runs beside the final increment, started by its snapshot. */
-        public boolean recordsBesideFinalIncrement(Change step) {
-            return targetHasCopy && step instanceof RecordOwner && indexOf(steps, PushIncrement.class) >= 0;
+        /** Whether its {@link RecordOwner} runs beside the final increment, started by that increment's snapshot. */
+        public boolean recordsBesideFinalIncrement() {
+            return targetHasCopy && indexOf(steps, PushIncrement.class) >= 0 && indexOf(steps, RecordOwner.class) >= 0;
         }
 
         private static int indexOf(List<Change> steps, Class<? extends Change> kind) {

@@ -3,8 +3,6 @@ package dev.flocker.volume.zfs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /**
  * A real zfs-fuse pool on a sparse file for one test class, named after it so a crashed run's leftover
@@ -62,8 +60,8 @@ public final class TestPool implements AutoCloseable {
             }
         }
         if (Files.exists(dir)) {
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            try {
+                dev.flocker.lab.FileTrees.delete(dir);
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
