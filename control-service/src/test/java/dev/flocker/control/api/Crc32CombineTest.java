@@ -38,4 +38,43 @@ class Crc32CombineTest {
         }
         assertThat(crc).isEqualTo(crc(text, 0, text.length));
     }
+
+    @Test
+    void aTreeOfPartsGivesTheRowsCrcAfterAnyPartIsReplaced() {
+        var random = new Random(5);
+        int places = 37; // not a power of two: the tree's last places hold nothing
+        var row = new byte[places][];
+        var tree = new Crc32Combine.Tree(places);
+        for (int i = 0; i < places; i++) {
+            row[i] = new byte[random.nextInt(3000)];
+            random.nextBytes(row[i]);
+            tree.put(i, crc(row[i], 0, row[i].length), Crc32Combine.shift(row[i].length));
+        }
+        tree.fold();
+        assertThat(tree.crc()).isEqualTo(crcOfRow(row));
+        for (int round = 0; round < 200; round++) {
+            int i = random.nextInt(places);
+            row[i] = new byte[round % 10 == 0 ? 0 : random.nextInt(3000)]; // some emptied
+            random.nextBytes(row[i]);
+            tree.replace(i, crc(row[i], 0, row[i].length), Crc32Combine.shift(row[i].length));
+            assertThat(tree.crc()).as("after round %d", round).isEqualTo(crcOfRow(row));
+        }
+        // The row's shift is its whole length's: the row's CRC joins another text's as the row written out after it.
+        var all = new java.io.ByteArrayOutputStream();
+        all.write('[');
+        for (var part : row) {
+            all.writeBytes(part);
+        }
+        var bytes = all.toByteArray();
+        assertThat(Crc32Combine.combineShifted(crc(bytes, 0, 1), tree.crc(), tree.shift())).isEqualTo(crc(bytes, 0, bytes.length));
+        assertThat(new Crc32Combine.Tree(0).crc()).as("no text").isZero();
+    }
+
+    private static int crcOfRow(byte[][] row) {
+        var crc = new CRC32();
+        for (var part : row) {
+            crc.update(part);
+        }
+        return (int) crc.getValue();
+    }
 }

@@ -144,6 +144,33 @@ class DatasetBlocksTest {
     }
 
     @Test
+    void manyVersionsOfFewChangesEachKeepTheListExact() throws Exception {
+        // As the service sees it: one or a few datasets created, renamed, moved or deleted per version, most versions
+        // touching blocks that stay (rendered in their place), some adding or emptying a block or a primary.
+        var random = new java.util.Random(11);
+        var nodes = java.util.stream.Stream.generate(NodeId::random).limit(40).toList();
+        var blocks = new DatasetBlocks();
+        var config = Configuration.EMPTY;
+        for (int i = 0; i < 400; i++) {
+            config = config.withDataset(new Dataset(DatasetId.random(), nodes.get(random.nextInt(nodes.size())), false, Map.of(), null));
+        }
+        check(blocks, config);
+        for (int version = 0; version < 300; version++) {
+            for (int change = 1 + random.nextInt(3); change > 0; change--) {
+                var ids = new java.util.ArrayList<>(config.datasets().keySet());
+                var some = config.datasets().get(ids.get(random.nextInt(ids.size())));
+                config = switch (random.nextInt(4)) {
+                    case 0 -> config.withDataset(new Dataset(DatasetId.random(), nodes.get(random.nextInt(nodes.size())), false, Map.of(), null));
+                    case 1 -> config.withDataset(new Dataset(some.datasetId(), some.primary(), false, Map.of("name", "v" + version), null));
+                    case 2 -> config.withDataset(new Dataset(some.datasetId(), nodes.get(random.nextInt(nodes.size())), false, some.metadata(), null));
+                    default -> config.withoutDataset(some.datasetId());
+                };
+            }
+            check(blocks, config);
+        }
+    }
+
+    @Test
     void aChangeTheStoreDidNotNameLaysTheBlocksOutAgain() throws Exception {
         var blocks = new DatasetBlocks();
         var config = Configuration.EMPTY;
