@@ -337,6 +337,9 @@ public final class AgentChannelServer {
                 connection.progressNodes.remove(node);
             }
         }
+        if (changes.everyone().isEmpty() && !changes.applications() && !changes.offline()) {
+            return; // the usual change concerns some nodes only: no walk over every connection (1,000 of them, per dispatch)
+        }
         for (var connection : connections) {
             connection.pendingNodes.addAll(changes.everyone());
             connection.progressNodes.removeAll(changes.everyone());
