@@ -375,8 +375,11 @@ public final class ZfsVolumeDriver implements VolumeDriver {
         return attempt <= 4 ? 10L << (attempt - 1) : 100L * attempt;
     }
 
-    /** zfs-fuse reports a dataset "busy" for a moment after its last writer closed; retry briefly. */
-    private static void retryWhileBusy(Runnable action) {
+    /**
+     * zfs-fuse reports a dataset "busy" for a moment after its last writer closed (and a pool, after its datasets' last
+     * user: the tests' {@code TestPool}); retry briefly.
+     */
+    static void retryWhileBusy(Runnable action) {
         for (int attempt = 1; ; attempt++) {
             try {
                 action.run();

@@ -33,30 +33,6 @@ public final class TestPool implements AutoCloseable {
         return pool;
     }
 
-    /**
-     * Destroys the pool, again while zfs-fuse calls it busy: it does so for a moment after a test's last command on one of
-     * its datasets ended (a send's reader, a mount just made: "pool is busy" once in CI, right after such a test), as it
-     * does for a dataset's unmount ({@code ZfsVolumeDriver}'s retries). Up to ~16 s, then the error as it is.
-     */
-    private void destroy() {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                zfs.zpool("destroy", "-f", name);
-                return;
-            } catch (ZfsException e) {
-                if (!e.stderr().contains("pool is busy") || attempt == 20) {
-                    throw e;
-                }
-            }
-            try {
-                Thread.sleep(Math.min(1000, 50L << Math.min(attempt, 5)));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while destroying pool " + name, e);
-            }
-        }
-    }
-
     public String name() {
         return name;
     }
@@ -77,7 +53,9 @@ public final class TestPool implements AutoCloseable {
     public void close() {
         try {
             zfs.zpool("list", "-H", "-o", "name", name);
-            destroy();
+            // Again while zfs-fuse calls the pool busy, as it does for a moment after a test's last command on one of its
+            // datasets ended (a send's reader, a mount just made: "pool is busy" once in CI), as for a dataset's unmount.
+            ZfsVolumeDriver.retryWhileBusy(() -> zfs.zpool("destroy", "-f", name));
         } catch (ZfsException e) {
             if (!e.stderr().contains("no such pool")) {
                 throw e;
