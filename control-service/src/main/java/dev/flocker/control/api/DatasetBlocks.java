@@ -58,7 +58,7 @@ final class DatasetBlocks {
         byte[] raw = new byte[0];
         byte[] deflated;
         int crc;
-        /** The JSON's length as {@link Crc32Combine#shift}: a version folds every block's CRC, most of them unchanged. */
+        /** The JSON's length as {@link Crc32Combine#shift}, kept for the row's CRC tree. */
         int shift;
 
         Block(NodeId primary) {
@@ -328,8 +328,7 @@ final class DatasetBlocks {
     /** A change the store did not name (a bug there) left the blocks unlike the list: they are laid out again. */
     private RawJson renderAgain(Configuration config, Function<Dataset, byte[]> json, Changes changes) {
         groups.clear();
-        dirty.forEach(b -> b.dirty = false);
-        dirty.clear();
+        dirty.clear(); // its blocks, as all the others, are dropped
         total = 0;
         laidOut = false;
         shown = null;
