@@ -189,6 +189,7 @@ public final class ControlService implements AutoCloseable {
         var disk = new java.util.concurrent.FutureTask<>(() -> phases.timed("disk read (beside the member's start)", log::readWithLastChange));
         Thread.ofPlatform().name("configuration-read").daemon().start(disk);
         phases.mark("tunnels");
+        reuseCallbackThreads();
         try {
             this.hazelcast = Hazelcast.newHazelcastInstance(hazelcastConfig(settings));
         } catch (RuntimeException e) {
@@ -354,6 +355,22 @@ public final class ControlService implements AutoCloseable {
 
     /** How long a starting replica waits for the others' answers before it claims to be the cluster's first member. */
     static final int JOIN_TIMEOUT_SECONDS = 2;
+
+    /**
+     * Where Hazelcast runs its futures' asynchronous callbacks (a map write's completion, for one) when none is named:
+     * ForkJoinPool's common pool, or, where that pool has a single thread (two cores: its parallelism is the cores less
+     * one), a new platform thread per callback. In the three-replica benchmark that was 700 threads started a minute in
+     * each replica (JFR's thread starts), each living for one callback. A cached pool runs callbacks just as freely
+     * (another thread whenever all are busy, so a blocking callback blocks no other), but keeps its threads for a minute.
+     */
+    private static final java.util.concurrent.ExecutorService CALLBACKS = java.util.concurrent.Executors.newCachedThreadPool(
+            Thread.ofPlatform().name("hz-callback-", 0).daemon().factory());
+
+    private static void reuseCallbackThreads() {
+        if (java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() <= 1) {
+            com.hazelcast.internal.util.ConcurrencyUtil.setDefaultAsyncExecutor(CALLBACKS);
+        }
+    }
 
     static Config hazelcastConfig(Settings settings) {
         var config = new Config();
