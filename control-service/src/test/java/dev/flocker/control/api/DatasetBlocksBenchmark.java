@@ -24,6 +24,12 @@ public final class DatasetBlocksBenchmark {
 
     public static void main(String[] args) {
         var sizes = args.length == 0 ? new String[] {"10000", "100000"} : args;
+        for (var size : sizes) {
+            if (!size.matches("[1-9][0-9]{0,6}")) {
+                System.err.println("bench-render: each argument is a number of datasets from 1 to 9999999, got '" + size + "'");
+                System.exit(2);
+            }
+        }
         System.out.printf("%n## Dataset list, one version's rendering (ms per version; %d primaries, one dataset created per version)%n%n", PRIMARIES);
         System.out.println("| datasets | round | kept blocks | from scratch (floor) | floor / kept |");
         System.out.println("|---|---|---|---|---|");
