@@ -421,10 +421,10 @@ public final class ControlServiceBenchmark {
         // was half of this process's time, on the cores the service is measured on.
         client.get(replica, state ? "/v1/state/datasets" : "/v1/configuration/datasets")
             .whenComplete((answer, failure) -> {
-                if (start >= measureFrom && answer != null) {
-                    readBytes.addAndGet(answer.bytes());
-                }
                 if (start >= measureFrom) {
+                    if (answer != null) {
+                        readBytes.addAndGet(answer.bytes());
+                    }
                     long took = System.nanoTime() - start;
                     (state ? stateReads : reads).add(took / 1e6);
                     if (took > 100_000_000L) {
@@ -443,6 +443,7 @@ public final class ControlServiceBenchmark {
                 }
             });
     }
+
     /**
      * A WebSocket agent that reads the configuration version of each push and nothing else. All of them share one Vert.x
      * WebSocket client (its event loops, BoringSSL): 1,000 agents as JDK WebSocket clients were 1,000 HTTP clients, each with

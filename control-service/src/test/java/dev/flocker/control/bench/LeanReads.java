@@ -65,8 +65,10 @@ final class LeanReads implements AutoCloseable {
 
     @Override
     public void close() {
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        // The waiting reads fail first: a connection closed by the shutdown would otherwise hand one to a connect on the
+        // stopped group. The reads in flight fail as their connections close.
         pools.forEach(Pool::failWaiting);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
     private static final class Read {
